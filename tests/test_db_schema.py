@@ -1,0 +1,38 @@
+"""The migrations and the ORM agree, and upgrading is idempotent on both backends."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from veille.db.engine import current_revision, make_engine, table_names, upgrade
+from veille.db.tables import Base
+
+
+def test_upgrade_twice_and_no_drift(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    upgrade(engine)
+    assert current_revision(engine) is not None
+    assert {"sources", "articles", "article_links", "stories", "article_themes"} <= set(
+        table_names(engine)
+    )
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == [], diff
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+
+
+def test_bad_database_url_is_one_sentence() -> None:
+    import pytest
+
+    from veille.errors import DatabaseError
+
+    with pytest.raises(DatabaseError, match="Invalid database URL"):
+        make_engine("nosuchdb://x")
+    engine = make_engine("sqlite:////nonexistent-dir/sub/x.db")
+    with pytest.raises(DatabaseError, match="Cannot open database"):
+        upgrade(engine)

@@ -1,0 +1,120 @@
+"""Near-duplicate stories: the threshold is pinned on the pairs in tests/data/stories/."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from veille.collect.stories import (
+    CANDIDATE_THRESHOLD,
+    DEFAULT_THRESHOLD,
+    MIN_SIMILARITY,
+    assign_story,
+    assign_story_confirmed,
+    fold,
+    from_signed64,
+    hamming,
+    has_enough_text,
+    simhash,
+    text_similarity,
+    to_signed64,
+)
+
+DATA = Path(__file__).parent / "data" / "stories"
+
+
+def _load() -> list[tuple[str, str, str, str]]:
+    stories = []
+    for path in sorted(DATA.glob("*.txt")):
+        head, body = path.read_text(encoding="utf-8").split("\n", 1)
+        theme = head.split(":", 1)[1].strip()
+        a, b = body.split("--- a\n", 1)[1].split("--- b\n", 1)
+        stories.append((path.stem, theme, a.strip(), b.strip()))
+    return stories
+
+
+STORIES = _load()
+
+
+def _cross_pairs(same_theme: bool) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for x, y in itertools.combinations(STORIES, 2):
+        if same_theme and x[1] != y[1]:
+            continue
+        pairs.extend((x[2 + i], y[2 + j]) for i in (0, 1) for j in (0, 1))
+    return pairs
+
+
+def test_corpus_has_enough_pairs() -> None:
+    assert len(STORIES) >= 15
+    assert len({s[0] for s in STORIES}) == len(STORIES)
+    assert len(_cross_pairs(same_theme=True)) >= 15
+    assert all(has_enough_text(s[2]) and has_enough_text(s[3]) for s in STORIES)
+
+
+def test_simhash_threshold_separates_same_story_from_same_topic() -> None:
+    same = sorted(hamming(simhash(a), simhash(b)) for _, _, a, b in STORIES)
+    other = sorted(hamming(simhash(a), simhash(b)) for a, b in _cross_pairs(same_theme=True))
+    print(
+        f"\nsame story: {same}\nsame topic, other story: min {other[:5]} median "
+        f"{other[len(other) // 2]} max {other[-1]} (n={len(other)})"
+    )
+    assert max(same) <= DEFAULT_THRESHOLD < min(other)
+
+
+def test_confirmed_assignment_separates_every_pair() -> None:
+    same = [text_similarity(a, b) for _, _, a, b in STORIES]
+    others = _cross_pairs(same_theme=False)
+    other = [text_similarity(a, b) for a, b in others]
+    print(f"\ncosine same story min {min(same):.2f}; other stories max {max(other):.2f}")
+    assert min(same) >= MIN_SIMILARITY > max(other)
+    for _, _, a, b in STORIES:
+        assert hamming(simhash(a), simhash(b)) <= CANDIDATE_THRESHOLD
+    # Every story's b version finds its own a among all a versions, and nothing else.
+    candidates = [(n, simhash(a), a) for n, (_, _, a, _) in enumerate(STORIES)]
+    for n, (_, _, _, b) in enumerate(STORIES):
+        assert assign_story_confirmed(simhash(b), b, candidates) == n
+        others_only = [c for c in candidates if c[0] != n]
+        assert assign_story_confirmed(simhash(b), b, others_only) is None
+
+
+def test_assign_story_picks_nearest_within_threshold() -> None:
+    fp = 0b1011
+    candidates = [(1, 0b1011 ^ (0b111 << 20)), (2, 0b1010), (3, 0b1011 ^ 0b1)]
+    assert assign_story(fp, candidates, threshold=3) == 2  # tie at 1 bit: first listed wins
+    assert assign_story(fp, candidates[:1], threshold=3) == 1
+    assert assign_story(fp, candidates[:1], threshold=2) is None
+    assert assign_story(fp, [], threshold=64) is None
+    # signed (as stored) and unsigned fingerprints compare alike
+    big = (1 << 63) | 5
+    assert assign_story(big, [(7, to_signed64(big))], threshold=0) == 7
+
+
+def test_signed64_round_trip() -> None:
+    for value in (0, 1, (1 << 63) - 1, 1 << 63, (1 << 64) - 1, simhash("Données ouvertes")):
+        signed = to_signed64(value)
+        assert -(1 << 63) <= signed < (1 << 63)
+        assert from_signed64(signed) == value
+    assert to_signed64((1 << 64) - 1) == -1
+    assert hamming(-1, (1 << 64) - 1) == 0
+
+
+def test_simhash_is_stable_and_folds_case_and_accents() -> None:
+    text = "La Métropole publie ses DONNÉES ouvertes sur les arbres et les vélos."
+    assert simhash(text) == simhash(text.lower().replace("é", "e").replace("É", "E"))
+    assert fold("Été, Œuvre") == "ete, œuvre"
+    assert 0 <= simhash(text) < 1 << 64
+    assert simhash("") == 0
+    # stable across processes (no PYTHONHASHSEED dependence): the value is stored
+    code = "from veille.collect.stories import simhash; print(simhash('arbres et vélos'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) == simhash("arbres et vélos")
+
+
+@pytest.mark.parametrize("text", ["", "Trois mots seulement", "Titre : données ouvertes"])
+def test_short_texts_are_not_fingerprinted(text: str) -> None:
+    assert not has_enough_text(text)

@@ -1,0 +1,5 @@
+"""`python -m veille` runs the command line."""
+
+from veille.cli import app
+
+app()

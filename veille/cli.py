@@ -1,0 +1,453 @@
+"""The `veille` command line: the contract for scripts, cron users and checks.
+
+Only this module knows the terminal. Domain errors become one sentence on stderr and a
+non-zero exit; a cycle in which some sources failed still exits 0 (it did its job).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from veille.config import Settings, get_settings
+from veille.errors import VeilleError
+
+app = typer.Typer(help="veille: news monitoring and newsletter engine.", no_args_is_help=True)
+sources_app = typer.Typer(help="Manage sources and see their health.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+app.add_typer(db_app, name="db")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="feeds.yaml (default: VEILLE_CONFIG_FILE).")
+]
+
+
+def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain errors into one line on stderr and exit code 1 (never a traceback)."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except VeilleError as exc:
+            err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _settings(config: Path | None = None) -> Settings:
+    try:
+        settings = get_settings()
+    except Exception as exc:  # pydantic ValidationError: a bad VEILLE_* value
+        from veille.errors import ConfigError
+
+        raise ConfigError(f"Invalid VEILLE_* setting: {exc}") from None
+    if config is not None:
+        settings = settings.model_copy(update={"config_file": config})
+    return settings
+
+
+def _open_db(settings: Settings) -> Any:
+    from veille.db.engine import make_engine, session_factory, upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return session_factory(engine)
+
+
+def _fmt(when: datetime | None) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if when else "—"
+
+
+# --- db -----------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    from veille.db.engine import current_revision, make_engine, upgrade
+
+    engine = make_engine(_settings().database_url)
+    upgrade(engine)
+    out.print(f"Database at revision {current_revision(engine)}.")
+
+
+# --- collect ------------------------------------------------------------------------------
+
+
+def run_cycle(
+    settings: Settings, *, keys: list[str] | None, force: bool, show_progress: bool
+) -> Any:
+    from veille.collect.pipeline import CollectContext, refresh_due
+    from veille.sources import load_feeds_config
+
+    config = load_feeds_config(settings.config_file)
+    if keys:
+        for key in keys:
+            config.source(key)  # unknown key → ConfigError naming it
+    sessions = _open_db(settings)
+    ctx = CollectContext(settings=settings, sessions=sessions, config=config)
+    if not show_progress:
+        return refresh_due(ctx, keys=keys, force=force)
+    with Progress(
+        TextColumn("[bold]Collecte"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(event: str, value: str) -> None:
+            if event == "start":
+                bar.update(task, total=int(value))
+            else:
+                bar.update(task, advance=1, description=value)
+
+        return refresh_due(ctx, keys=keys, force=force, progress=progress)
+
+
+def print_summary(summary: Any) -> None:
+    table = Table(title="Collection cycle", show_header=True)
+    for col in (
+        "sources ok",
+        "not modified",
+        "failed",
+        "new articles",
+        "duplicates merged",
+        "partial",
+        "time",
+    ):
+        table.add_column(col, justify="right")
+    data = summary.as_dict()
+    table.add_row(
+        str(data["sources_ok"]),
+        str(data["sources_not_modified"]),
+        str(data["sources_failed"]),
+        str(data["new_articles"]),
+        str(data["duplicates_merged"]),
+        str(data["partial_articles"]),
+        f"{data['seconds']:.1f} s",
+    )
+    out.print(table)
+    failed = [s for s in summary.sources if s.status == "failed"]
+    if failed:
+        ftable = Table(title="Failed sources", show_header=True)
+        ftable.add_column("source")
+        ftable.add_column("error")
+        for s in sorted(failed, key=lambda s: s.key):
+            ftable.add_row(s.key, s.error or "")
+        out.print(ftable)
+
+
+@app.command()
+@handles_errors
+def collect(
+    config: ConfigOpt = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only this source key (repeatable).")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Ignore due times: fetch every source.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run one collection cycle over the due sources."""
+    settings = _settings(config)
+    summary = run_cycle(
+        settings,
+        keys=source,
+        force=all_ or bool(source),
+        show_progress=sys.stderr.isatty() and not json_out,
+    )
+    if json_out:
+        out.print_json(json.dumps(summary.as_dict()))
+    else:
+        print_summary(summary)
+
+
+# --- sources ------------------------------------------------------------------------------
+
+
+@sources_app.command("list")
+@handles_errors
+def sources_list(
+    config: ConfigOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Each source's health: last status and error, failures, last new article, next fetch."""
+    from veille.db import sources as source_db
+    from veille.db.engine import transaction
+    from veille.sources import load_feeds_config
+
+    settings = _settings(config)
+    sessions = _open_db(settings)
+    with transaction(sessions) as session:
+        if settings.config_file.exists():
+            source_db.sync_sources(
+                session, load_feeds_config(settings.config_file).sources, datetime.now(UTC)
+            )
+        health = source_db.list_health(session)
+    if json_out:
+        rows = []
+        for h in health:
+            item = dict(h.__dict__)
+            for k, v in item.items():
+                if isinstance(v, datetime):
+                    item[k] = v.isoformat()
+            rows.append(item)
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(show_header=True)
+    for col in ("key", "kind", "status", "failures", "articles", "last new", "next fetch", "error"):
+        table.add_column(col)
+    for h in health:
+        table.add_row(
+            h.key,
+            h.kind,
+            h.last_status or "never",
+            str(h.consecutive_failures),
+            str(h.articles),
+            _fmt(h.last_new_article_at),
+            _fmt(h.next_fetch_at),
+            (h.last_error or "")[:80],
+        )
+    out.print(table)
+
+
+@sources_app.command("add")
+@handles_errors
+def sources_add(
+    url: str,
+    config: ConfigOpt = None,
+    key: Annotated[str | None, typer.Option(help="Source key (default: from the host).")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="feed | page | sitemap (default: detect).")
+    ] = None,
+) -> None:
+    """Find the feed of a site (autodiscovery) and add it to feeds.yaml."""
+    from veille.feedsfile import add_sources
+    from veille.sourcefinder import find_source
+
+    settings = _settings(config)
+    found = find_source(url, settings, kind=kind)
+    entry = {
+        "key": key or found.key,
+        "name": name or found.name,
+        "url": found.url,
+        "kind": found.kind,
+    }
+    add_sources(settings.config_file, [entry])
+    out.print(f"Added source '{entry['key']}' ({entry['kind']}): {entry['url']}")
+
+
+@sources_app.command("import-opml")
+@handles_errors
+def sources_import_opml(file: Path, config: ConfigOpt = None) -> None:
+    """Add every feed of an OPML subscription list to feeds.yaml."""
+    from veille.feedsfile import add_sources, entries_from_opml
+
+    settings = _settings(config)
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        from veille.errors import ConfigError
+
+        raise ConfigError(f"{file}: cannot be read ({exc.strerror}).") from None
+    added, skipped = add_sources(
+        settings.config_file, entries_from_opml(content, settings.config_file)
+    )
+    out.print(f"Imported {added} source(s) from {file}; {skipped} already present.")
+
+
+@sources_app.command("export-opml")
+@handles_errors
+def sources_export_opml(
+    config: ConfigOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
+) -> None:
+    """Write the sources of feeds.yaml as an OPML subscription list."""
+    from veille.feedsfile import opml_from_config
+    from veille.sources import load_feeds_config
+
+    settings = _settings(config)
+    data = opml_from_config(load_feeds_config(settings.config_file))
+    if output:
+        output.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(value), time())
+        except ValueError:
+            raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD).") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+EXPORT_FIELDS = [
+    "url",
+    "title",
+    "source",
+    "published_at",
+    "themes",
+    "score",
+    "summary",
+    "text",
+    "author",
+    "language",
+    "story_id",
+    "partial",
+    "id",
+    "fetched_at",
+]
+
+
+@app.command()
+@handles_errors
+def export(
+    format_: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv.")] = "jsonl",
+    theme: Annotated[str | None, typer.Option(help="Only articles with this theme id.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles published since DATE.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
+) -> None:
+    """Export stored articles (streamed) as JSON Lines or CSV."""
+    from veille.db.articles import iter_export
+    from veille.sources import THEME_IDS
+
+    if format_ not in ("jsonl", "csv"):
+        raise typer.BadParameter("--format must be jsonl or csv.")
+    if theme and theme not in THEME_IDS:
+        raise typer.BadParameter(f"--theme must be one of {', '.join(THEME_IDS)}.")
+    since_dt = _parse_since(since)
+    sessions = _open_db(_settings())
+    stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        with sessions() as session:
+            rows: Iterator[dict[str, Any]] = iter_export(session, theme=theme, since=since_dt)
+            if format_ == "jsonl":
+                for row in rows:
+                    stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+            else:
+                writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({**row, "themes": "|".join(row["themes"])})
+    finally:
+        if output:
+            stream.close()
+
+
+# --- run, serve, demo ---------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the web app only (no scheduler)."""
+    from veille.server import serve_app
+
+    settings = _settings()
+    _open_db(settings)
+    serve_app(settings, host=host, port=port, with_scheduler=False)
+
+
+@app.command()
+@handles_errors
+def run(
+    config: ConfigOpt = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Run the scheduler (collection of due sources) and the web app."""
+    from veille.server import serve_app
+    from veille.sources import load_feeds_config
+
+    settings = _settings(config)
+    load_feeds_config(settings.config_file)  # fail early on a bad file
+    _open_db(settings)
+    serve_app(settings, host=host, port=port, with_scheduler=True)
+
+
+@app.command()
+@handles_errors
+def demo(
+    host: Annotated[str, typer.Option(help="Interface of the web app.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
+    workdir: Annotated[Path, typer.Option(help="Where the demo keeps feeds.yaml.")] = Path(
+        "veille-demo"
+    ),
+    once: Annotated[
+        bool, typer.Option("--once", help="Collect once, print the summary, exit.")
+    ] = False,
+) -> None:
+    """Serve a bundled sample site on localhost and run veille on it, offline."""
+    import os
+
+    from veille.demo.feeds import demo_feeds_yaml
+    from veille.demo.site import start_demo_site
+    from veille.server import serve_app
+
+    with start_demo_site() as site:
+        workdir.mkdir(parents=True, exist_ok=True)
+        config_path = workdir / "feeds.yaml"
+        config_path.write_text(demo_feeds_yaml(site.base_url), encoding="utf-8")
+        overrides: dict[str, Any] = {
+            "config_file": config_path,
+            "allow_private_networks": True,
+            "per_host_delay": 0.0,
+            "per_host_concurrency": 4,
+        }
+        if "VEILLE_DATABASE_URL" not in os.environ:
+            overrides["database_url"] = f"sqlite:///{(workdir / 'veille.db').resolve()}"
+        settings = _settings().model_copy(update=overrides)
+        err.print(f"Demo site: {site.base_url}  ·  database: {settings.database_url}")
+        summary = run_cycle(settings, keys=None, force=True, show_progress=sys.stderr.isatty())
+        print_summary(summary)
+        if once:
+            return
+        out.print(f"Web app: http://{host}:{port}/  (Ctrl+C to stop)")
+        serve_app(settings, host=host, port=port, with_scheduler=True)
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Collection pipeline: fetch → parse/discover → extract → clean → decide → store."""

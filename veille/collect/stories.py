@@ -1,0 +1,146 @@
+"""Near-duplicate detection: the same story syndicated or reworded across sources.
+
+A 64-bit SimHash over word shingles of the folded text; two articles belong to the same
+story when their fingerprints differ by at most `DEFAULT_THRESHOLD` bits. Method, shingle
+size and threshold were chosen on the pairs in tests/data/stories/ (see docs/dedup.md).
+The fingerprint fits one SQL BIGINT, hence `to_signed64` / `from_signed64`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+
+SHINGLE_SIZE = 1
+DEFAULT_THRESHOLD = 20
+# Two-stage variant: a looser SimHash pre-filter, then the exact cosine of the texts.
+CANDIDATE_THRESHOLD = 24
+MIN_SIMILARITY = 0.5
+# Fewer words than this and the fingerprint is noise: such texts never join a story.
+MIN_WORDS = 20
+
+_MASK64 = (1 << 64) - 1
+_WORD = re.compile(r"[a-z0-9]+")
+# Words so frequent in French news that they only add noise shared by unrelated articles.
+# fmt: off
+_STOPWORDS = frozenset((
+    "a", "au", "aux", "avec", "ce", "ces", "cet", "cette", "d", "dans", "de", "des", "du",
+    "elle", "en", "est", "et", "il", "ils", "l", "la", "le", "les", "leur", "leurs", "lui",
+    "n", "ne", "nous", "on", "ont", "ou", "par", "pas", "plus", "pour", "qu", "que", "qui",
+    "s", "sa", "se", "ses", "son", "sont", "sur", "un", "une", "y",
+    "the", "of", "and", "to", "in", "is", "for", "on", "with",
+))
+# fmt: on
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so "Données" and "donnees" are one word."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(fold(text)) if w not in _STOPWORDS]
+
+
+def shingles(text: str, size: int = SHINGLE_SIZE) -> Counter[str]:
+    toks = words(text)
+    if len(toks) < size:
+        return Counter([" ".join(toks)]) if toks else Counter()
+    return Counter(" ".join(toks[i : i + size]) for i in range(len(toks) - size + 1))
+
+
+def _hash64(token: str) -> int:
+    # Stable across processes and runs, unlike hash().
+    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def simhash(text: str, size: int = SHINGLE_SIZE) -> int:
+    """64-bit SimHash (unsigned) of the text's word shingles, weighted by their counts."""
+    weights = [0] * 64
+    for shingle, count in shingles(text, size).items():
+        h = _hash64(shingle)
+        for bit in range(64):
+            if h >> bit & 1:
+                weights[bit] += count
+            else:
+                weights[bit] -= count
+    fp = 0
+    for bit, weight in enumerate(weights):
+        if weight > 0:
+            fp |= 1 << bit
+    return fp
+
+
+def hamming(a: int, b: int) -> int:
+    return ((a ^ b) & _MASK64).bit_count()
+
+
+def to_signed64(value: int) -> int:
+    """Unsigned 64-bit fingerprint → the signed value a BIGINT column stores."""
+    value &= _MASK64
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def from_signed64(value: int) -> int:
+    return value & _MASK64
+
+
+def has_enough_text(text: str) -> bool:
+    """Short texts (a title, a teaser) give fingerprints too noisy to group stories."""
+    return len(words(text)) >= MIN_WORDS
+
+
+def assign_story(
+    fp: int, candidates: Sequence[tuple[int, int]], threshold: int = DEFAULT_THRESHOLD
+) -> int | None:
+    """Story id of the nearest candidate `(story_id, fingerprint)` within `threshold` bits.
+
+    Ties go to the first candidate, so callers list the preferred (e.g. oldest) first.
+    Fingerprints may be given signed or unsigned.
+    """
+    best: tuple[int, int] | None = None
+    for story_id, other in candidates:
+        distance = hamming(fp, other)
+        if distance <= threshold and (best is None or distance < best[0]):
+            best = (distance, story_id)
+    return best[1] if best else None
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Cosine of the two texts' word counts: what SimHash estimates, without its noise."""
+    ca, cb = shingles(a), shingles(b)
+    if not ca or not cb:
+        return 0.0
+    dot = sum(n * cb[k] for k, n in ca.items() if k in cb)
+    norm = math.sqrt(sum(n * n for n in ca.values()) * sum(n * n for n in cb.values()))
+    return dot / norm
+
+
+def assign_story_confirmed(
+    fp: int,
+    text: str,
+    candidates: Sequence[tuple[int, int, str]],
+    threshold: int = CANDIDATE_THRESHOLD,
+    min_similarity: float = MIN_SIMILARITY,
+) -> int | None:
+    """Like `assign_story`, but a SimHash match must be confirmed on the texts.
+
+    A 64-bit SimHash of a few hundred words is noisy (±4 bits), so unrelated articles can
+    land within `DEFAULT_THRESHOLD`; when the caller has the candidates' texts
+    (`(story_id, fingerprint, text)`), this pre-filters loosely and confirms exactly.
+    """
+    near = sorted(
+        ((hamming(fp, other), i) for i, (_, other, _) in enumerate(candidates)),
+    )
+    for distance, i in near:
+        if distance > threshold:
+            break
+        story_id, _, other_text = candidates[i]
+        if text_similarity(text, other_text) >= min_similarity:
+            return story_id
+    return None

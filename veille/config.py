@@ -1,0 +1,47 @@
+"""Settings, read from `VEILLE_*` environment variables.
+
+Declared once, with defaults that work on a laptop; built by `get_settings()` on demand so
+tests and commands get a fresh view of the environment (nothing is built at import).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the project, with its default and one line of help."""
+
+    model_config = SettingsConfigDict(env_prefix="VEILLE_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///veille.db", description="SQLAlchemy URL; SQLite file in the working dir."
+    )
+    config_file: Path = Field(Path("feeds.yaml"), description="Themes and sources file.")
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL of the web app.")
+    secret_key: str = Field("change-me", description="Key signing links and sessions.")
+    smtp_url: str = Field("smtp://localhost:25", description="Mail server (smtp://, smtps://).")
+    mail_from: str = Field("veille@localhost", description="Sender address of mails.")
+    allow_private_networks: bool = Field(
+        False, description="Allow fetching loopback/private addresses (demo and tests only)."
+    )
+    send_rate: float = Field(20.0, description="Newsletter messages per second.")
+    archive_access: str = Field("public", description="public | members")
+    concurrency: int = Field(16, ge=1, le=256, description="Fetches in flight at once.")
+    per_host_concurrency: int = Field(2, ge=1, le=8, description="Fetches per host at once.")
+    per_host_delay: float = Field(1.0, ge=0, description="Seconds between requests to a host.")
+    max_body_bytes: int = Field(10_000_000, ge=1024, description="Largest body accepted.")
+    fetch_timeout: float = Field(30.0, gt=0, description="Total seconds for one fetch.")
+    extract_workers: int = Field(0, ge=0, description="Extraction processes; 0 = one per core.")
+    max_articles_per_source: int = Field(
+        50, ge=1, description="New articles fetched per source and cycle."
+    )
+    collect_tick_seconds: int = Field(60, ge=5, description="Scheduler tick for due sources.")
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,249 @@
+"""Queries on articles, their links to sources and their stories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow, StoryRow
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """Everything the pipeline stores for a new article."""
+
+    url: str
+    url_key: str
+    original_url: str
+    source_id: int
+    guid: str | None
+    title: str
+    summary: str
+    text: str
+    html: str
+    author: str | None
+    language: str | None
+    image: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+    partial: bool
+    extract_note: str | None
+    content_hash: str
+    fingerprint: int | None
+
+
+@dataclass(frozen=True)
+class KnownLink:
+    article_id: int
+    source_ids: frozenset[int]
+
+
+def lookup_keys(session: Session, keys: Iterable[str]) -> dict[str, KnownLink]:
+    """For each URL key already stored (as an article or as an alias link), its article
+    and the sources it was seen through."""
+    wanted = list(set(keys))
+    found: dict[str, tuple[int, set[int]]] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for key, article_id, source_id in session.execute(
+            select(
+                ArticleLinkRow.url_key, ArticleLinkRow.article_id, ArticleLinkRow.source_id
+            ).where(ArticleLinkRow.url_key.in_(chunk))
+        ):
+            found.setdefault(key, (article_id, set()))[1].add(source_id)
+        for key, article_id in session.execute(
+            select(ArticleRow.url_key, ArticleRow.id).where(ArticleRow.url_key.in_(chunk))
+        ):
+            found.setdefault(key, (article_id, set()))
+    return {k: KnownLink(a, frozenset(s)) for k, (a, s) in found.items()}
+
+
+def add_link(
+    session: Session,
+    *,
+    article_id: int,
+    source_id: int,
+    url_key: str,
+    guid: str | None,
+    now: datetime,
+) -> bool:
+    """Record that `source_id` lists `article_id` under `url_key`; False if already known."""
+    exists = session.scalar(
+        select(ArticleLinkRow.id).where(
+            ArticleLinkRow.source_id == source_id, ArticleLinkRow.url_key == url_key
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(
+        ArticleLinkRow(
+            article_id=article_id,
+            source_id=source_id,
+            url_key=url_key,
+            guid=guid,
+            first_seen_at=now,
+        )
+    )
+    session.flush()
+    return True
+
+
+def insert_article(session: Session, record: ArticleRecord, story_id: int | None) -> int:
+    if story_id is None:
+        story = StoryRow(created_at=record.fetched_at)
+        session.add(story)
+        session.flush()
+        story_id = story.id
+    row = ArticleRow(
+        url=record.url,
+        url_key=record.url_key,
+        original_url=record.original_url,
+        source_id=record.source_id,
+        guid=record.guid,
+        title=record.title,
+        summary=record.summary,
+        text=record.text,
+        html=record.html,
+        author=record.author,
+        language=record.language,
+        image=record.image,
+        published_at=record.published_at,
+        fetched_at=record.fetched_at,
+        partial=record.partial,
+        extract_note=record.extract_note,
+        content_hash=record.content_hash,
+        fingerprint=record.fingerprint,
+        story_id=story_id,
+        score_components={},
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+@dataclass(frozen=True)
+class Fingerprinted:
+    article_id: int
+    story_id: int
+    source_id: int
+    fingerprint: int
+    content_hash: str
+    host_key: str
+
+
+def recent_fingerprints(session: Session, since: datetime) -> list[Fingerprinted]:
+    """Articles fetched since `since`, the candidates a new article may be a copy of."""
+    rows = session.execute(
+        select(
+            ArticleRow.id,
+            ArticleRow.story_id,
+            ArticleRow.source_id,
+            ArticleRow.fingerprint,
+            ArticleRow.content_hash,
+            ArticleRow.url_key,
+        ).where(ArticleRow.fetched_at >= since, ArticleRow.fingerprint.is_not(None))
+    )
+    return [
+        Fingerprinted(a, s or 0, src, fp, h or "", key.split("/", 1)[0])
+        for a, s, src, fp, h, key in rows
+        if fp is not None
+    ]
+
+
+def texts_of(session: Session, article_ids: Sequence[int]) -> dict[int, str]:
+    if not article_ids:
+        return {}
+    return dict(
+        (int(i), str(t))
+        for i, t in session.execute(
+            select(ArticleRow.id, ArticleRow.text).where(ArticleRow.id.in_(article_ids))
+        )
+    )
+
+
+def story_source_counts(session: Session, story_ids: Sequence[int]) -> dict[int, int]:
+    """Distinct sources per story, counting every source that listed one of its articles."""
+    if not story_ids:
+        return {}
+    rows = session.execute(
+        select(ArticleRow.story_id, func.count(func.distinct(ArticleLinkRow.source_id)))
+        .join(ArticleLinkRow, ArticleLinkRow.article_id == ArticleRow.id)
+        .where(ArticleRow.story_id.in_(list(story_ids)))
+        .group_by(ArticleRow.story_id)
+    )
+    return {int(s): int(n) for s, n in rows if s is not None}
+
+
+def count_articles(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(ArticleRow)) or 0)
+
+
+def latest_articles(session: Session, limit: int = 50) -> list[ArticleRow]:
+    return list(
+        session.scalars(
+            select(ArticleRow)
+            .options(selectinload(ArticleRow.source), selectinload(ArticleRow.themes))
+            .order_by(func.coalesce(ArticleRow.published_at, ArticleRow.fetched_at).desc())
+            .limit(limit)
+        )
+    )
+
+
+def iter_export(
+    session: Session,
+    *,
+    theme: str | None = None,
+    since: datetime | None = None,
+    batch: int = 1000,
+) -> Iterator[dict[str, Any]]:
+    """Stream articles as plain dicts, oldest first, without loading them all."""
+    query = (
+        select(ArticleRow, SourceRow.key)
+        .join(SourceRow, SourceRow.id == ArticleRow.source_id)
+        .order_by(ArticleRow.id)
+    )
+    if theme:
+        query = query.where(
+            ArticleRow.id.in_(
+                select(ArticleThemeRow.article_id).where(ArticleThemeRow.theme == theme)
+            )
+        )
+    if since:
+        query = query.where(func.coalesce(ArticleRow.published_at, ArticleRow.fetched_at) >= since)
+    last_id = 0
+    while True:
+        rows = session.execute(query.where(ArticleRow.id > last_id).limit(batch)).all()
+        if not rows:
+            return
+        ids = [row.id for row, _ in rows]
+        themes: dict[int, list[str]] = {}
+        for article_id, theme_id in session.execute(
+            select(ArticleThemeRow.article_id, ArticleThemeRow.theme)
+            .where(ArticleThemeRow.article_id.in_(ids))
+            .order_by(ArticleThemeRow.theme)
+        ):
+            themes.setdefault(article_id, []).append(theme_id)
+        for row, source_key in rows:
+            yield {
+                "id": row.id,
+                "url": row.url,
+                "title": row.title,
+                "source": source_key,
+                "published_at": (row.published_at or row.fetched_at).isoformat(),
+                "fetched_at": row.fetched_at.isoformat(),
+                "themes": themes.get(row.id, []),
+                "score": row.score,
+                "author": row.author,
+                "language": row.language,
+                "story_id": row.story_id,
+                "partial": row.partial,
+                "summary": row.summary,
+                "text": row.text,
+            }
+        last_id = rows[-1][0].id
+        session.expunge_all()

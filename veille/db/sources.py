@@ -1,0 +1,117 @@
+"""Queries on the `sources` table: sync from feeds.yaml, due sources, health updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
+from veille.sources import Source
+
+
+def sync_sources(session: Session, sources: Sequence[Source], now: datetime) -> dict[str, int]:
+    """Make the table match the config: insert new sources, update edited ones, and mark
+    the ones no longer listed as out of config (kept, since articles point to them)."""
+    rows = {row.key: row for row in session.scalars(select(SourceRow))}
+    listed = set()
+    for src in sources:
+        listed.add(src.key)
+        row = rows.get(src.key)
+        if row is None:
+            row = SourceRow(key=src.key, next_fetch_at=now, consecutive_failures=0)
+            session.add(row)
+        elif row.url != src.url:
+            # A new URL is a new feed: forget validators so the first fetch is complete.
+            row.etag = row.last_modified = None
+            row.next_fetch_at = now
+        row.name = src.name
+        row.url = src.url
+        row.kind = src.kind
+        row.weight = src.weight
+        row.interval = src.interval
+        row.tags = list(src.tags)
+        row.selector = src.selector
+        row.enabled = src.enabled
+        row.in_config = True
+    for key, row in rows.items():
+        if key not in listed:
+            row.in_config = False
+    session.flush()
+    return {row.key: row.id for row in session.scalars(select(SourceRow))}
+
+
+def due_sources(
+    session: Session, now: datetime, *, keys: Sequence[str] | None = None, force: bool = False
+) -> list[SourceRow]:
+    """Enabled sources of the config whose next fetch time has come (or all with force)."""
+    query = select(SourceRow).where(SourceRow.enabled.is_(True), SourceRow.in_config.is_(True))
+    if keys:
+        query = query.where(SourceRow.key.in_(keys))
+    elif not force:
+        query = query.where((SourceRow.next_fetch_at.is_(None)) | (SourceRow.next_fetch_at <= now))
+    return list(session.scalars(query.order_by(SourceRow.next_fetch_at, SourceRow.id)))
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    key: str
+    name: str
+    url: str
+    kind: str
+    enabled: bool
+    last_status: str | None
+    last_http_status: int | None
+    last_error: str | None
+    last_warning: str | None
+    consecutive_failures: int
+    last_fetched_at: datetime | None
+    last_success_at: datetime | None
+    last_new_article_at: datetime | None
+    next_fetch_at: datetime | None
+    articles: int
+
+
+def list_health(session: Session) -> list[SourceHealth]:
+    counts = dict(
+        session.execute(
+            select(
+                ArticleLinkRow.source_id, func.count(func.distinct(ArticleLinkRow.article_id))
+            ).group_by(ArticleLinkRow.source_id)
+        ).all()
+    )
+    rows = session.scalars(
+        select(SourceRow).where(SourceRow.in_config.is_(True)).order_by(SourceRow.key)
+    )
+    return [
+        SourceHealth(
+            key=r.key,
+            name=r.name,
+            url=r.url,
+            kind=r.kind,
+            enabled=r.enabled,
+            last_status=r.last_status,
+            last_http_status=r.last_http_status,
+            last_error=r.last_error,
+            last_warning=r.last_warning,
+            consecutive_failures=r.consecutive_failures,
+            last_fetched_at=r.last_fetched_at,
+            last_success_at=r.last_success_at,
+            last_new_article_at=r.last_new_article_at,
+            next_fetch_at=r.next_fetch_at,
+            articles=int(counts.get(r.id, 0)),
+        )
+        for r in rows
+    ]
+
+
+def source_article_count(session: Session, source_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(ArticleRow).where(ArticleRow.source_id == source_id)
+        )
+        or 0
+    )

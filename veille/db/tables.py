@@ -1,0 +1,202 @@
+"""ORM tables. The Alembic migrations are the source of truth for the schema; these classes
+mirror them (a test compares the two)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class SourceRow(Base):
+    """A source from feeds.yaml plus its fetch health and scheduling state."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), default="feed")
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    interval: Mapped[int] = mapped_column(Integer, default=60)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    selector: Mapped[str | None] = mapped_column(Text, nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    in_config: Mapped[bool] = mapped_column(Boolean, default=True)
+    feed_title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    etag: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_warning: Mapped[str | None] = mapped_column(Text, nullable=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_new_article_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_sources_next_fetch_at", "next_fetch_at"),)
+
+
+class StoryRow(Base):
+    """A cluster of near-duplicate articles: one news item covered by several sources."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleRow(Base):
+    """One article, stored once whatever the number of feeds that list it."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text)  # canonical URL
+    url_key: Mapped[str] = mapped_column(String(768), unique=True)
+    original_url: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    guid: Mapped[str | None] = mapped_column(Text, nullable=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(Text, nullable=True)
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    image: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    extract_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(40), default="")
+    fingerprint: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL"), nullable=True
+    )
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    score_components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    curation: Mapped[str] = mapped_column(String(16), default="new")
+
+    source: Mapped[SourceRow] = relationship()
+    themes: Mapped[list[ArticleThemeRow]] = relationship(
+        back_populates="article", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_articles_published_at", "published_at"),
+        Index("ix_articles_source_id", "source_id"),
+        Index("ix_articles_story_id", "story_id"),
+        Index("ix_articles_fetched_at", "fetched_at"),
+        Index("ix_articles_content_hash", "content_hash"),
+    )
+
+
+class ArticleLinkRow(Base):
+    """Every (source, URL key) under which an article was seen.
+
+    Lets `decide` skip known entries without fetching the page again, counts how many
+    sources listed an article, and maps a feed link to an article whose canonical URL differs.
+    """
+
+    __tablename__ = "article_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    url_key: Mapped[str] = mapped_column(String(768))
+    guid: Mapped[str | None] = mapped_column(Text, nullable=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "url_key", name="uq_article_links_source_url"),
+        Index("ix_article_links_url_key", "url_key"),
+        Index("ix_article_links_article_id", "article_id"),
+    )
+
+
+class ArticleThemeRow(Base):
+    """A theme carried by an article, with where the decision came from."""
+
+    __tablename__ = "article_themes"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    theme: Mapped[str] = mapped_column(String(64), primary_key=True)
+    probability: Mapped[float] = mapped_column(Float, default=1.0)
+    origin: Mapped[str] = mapped_column(String(16), default="model")
+
+    article: Mapped[ArticleRow] = relationship(back_populates="themes")
+
+    __table_args__ = (Index("ix_article_themes_theme", "theme"),)
+
+
+class CycleRow(Base):
+    """One collection cycle and its summary, for `veille sources list` and operations."""
+
+    __tablename__ = "cycles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,67 @@
+"""APScheduler wiring only: ticks that call the pipeline. All scheduling *state* (when each
+source is due, its failures and validators) lives on the source rows, so a tick is cheap
+and a restart loses nothing; the job store is persistent in the same database."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from veille.config import Settings
+from veille.db.engine import normalise_url
+
+log = logging.getLogger(__name__)
+
+
+def collect_due(settings_data: dict[str, Any]) -> None:
+    """Job: one collection cycle over the due sources (never raises into APScheduler)."""
+    from veille.collect.pipeline import CollectContext, refresh_due
+    from veille.db.engine import make_engine, session_factory
+    from veille.sources import load_feeds_config
+
+    settings = Settings(**settings_data)
+    try:
+        ctx = CollectContext(
+            settings=settings,
+            sessions=session_factory(make_engine(settings.database_url)),
+            config=load_feeds_config(settings.config_file),
+        )
+        summary = refresh_due(ctx)
+        if summary.sources:
+            log.info("collection cycle: %s", summary.as_dict())
+    except Exception:
+        log.exception("collection cycle failed")
+
+
+def build_scheduler(settings: Settings) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=normalise_url(settings.database_url))},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+        timezone="Europe/Paris",
+    )
+    scheduler.add_job(
+        "veille.scheduler:collect_due",
+        trigger="interval",
+        seconds=settings.collect_tick_seconds,
+        id="collect-due",
+        name="Collect due sources",
+        replace_existing=True,
+        kwargs={"settings_data": settings.model_dump(mode="json")},
+        next_run_time=_now(),  # first tick right away, not after one interval
+    )
+    return scheduler
+
+
+def start(settings: Settings) -> BackgroundScheduler:
+    scheduler = build_scheduler(settings)
+    scheduler.start()
+    return scheduler
+
+
+def _now() -> datetime:
+    return datetime.now(ZoneInfo("Europe/Paris"))

@@ -1,0 +1,32 @@
+"""Process wiring for `veille run`/`serve`: uvicorn in the foreground, the scheduler beside
+it. uvicorn owns SIGINT/SIGTERM; when it returns, the scheduler is shut down, waiting for
+a running cycle (bounded by the fetch timeouts) so the process exits cleanly."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from veille.config import Settings
+
+
+def serve_app(settings: Settings, *, host: str, port: int, with_scheduler: bool) -> None:
+    from veille.web.app import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    scheduler = None
+    if with_scheduler:
+        from veille import scheduler as sched
+
+        scheduler = sched.start(settings)
+    try:
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host=host, port=port, log_level="info")
+        )
+        server.run()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
