@@ -3,6 +3,7 @@ and whose web app shows them in French; SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -50,17 +51,18 @@ def test_run_collects_on_schedule_serves_french_and_stops_cleanly(
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "veille", "run", "--config", str(config), "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         articles = 0
         while time.monotonic() < deadline and articles < len(make_pages()):
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 articles = httpx.get(f"{base}/healthz", timeout=2).json()["articles"]
-            except httpx.HTTPError:
-                pass
             time.sleep(0.3)
         assert articles == len(make_pages())
         page = httpx.get(f"{base}/", timeout=5)
