@@ -20,6 +20,7 @@ import httpx
 import pytest
 import yaml
 
+from veille.collect.stories import text_similarity
 from veille.demo import demo_feeds_yaml, demo_manifest, demo_sources, start_demo_site
 from veille.demo.catalog import THEME_IDS, DemoArticle
 from veille.demo.site import DemoSite
@@ -82,7 +83,7 @@ def test_manifest_has_enough_varied_articles() -> None:
     assert 0.20 <= share["off"] <= 0.32
     assert sum(1 for a in originals if len(a.themes) > 1) >= 8
     assert all(set(a.themes) <= set(THEME_IDS) for a in arts)
-    assert all(3 <= len(a.paragraphs) <= 6 for a in arts)
+    assert all(3 <= len(a.paragraphs) <= 5 for a in arts)
     ages = [a.age_hours for a in arts]
     assert min(ages) < 12 and 7 * 24 * 7 < max(ages) <= 8 * 24 * 7
 
@@ -108,9 +109,42 @@ def test_near_copies_are_closer_than_any_two_distinct_articles() -> None:
         for a, b in itertools.combinations(arts, 2)
         if a.near_copy_of != b.path and b.near_copy_of != a.path
     )
-    assert copy_min >= 0.65
-    assert distinct_max <= 0.5
-    assert copy_min - distinct_max >= 0.15
+    # Reworded copies keep about half their 5-word runs; distinct articles share almost none.
+    assert copy_min >= 0.45
+    assert distinct_max <= 0.1
+    assert copy_min - distinct_max >= 0.3
+
+
+def _body(a: DemoArticle) -> str:
+    return " ".join(a.paragraphs)
+
+
+def test_bodies_are_distinct_except_near_copies() -> None:
+    """The collector's own story measure must keep unrelated articles apart.
+
+    Stories are confirmed at `text_similarity` >= 0.5 (docs/dedup.md); 0.35 leaves a margin
+    for the title and boilerplate the collector adds, and near-copies stay well above it.
+    """
+    arts = demo_manifest()
+    originals = [a for a in arts if a.near_copy_of is None]
+    assert len(originals) >= 150
+    # Each original has its own text: no paragraph is shared between two of them.
+    paragraph_owners = Counter(p for a in originals for p in set(a.paragraphs))
+    assert max(paragraph_owners.values()) == 1
+    bodies = {a.path: _body(a) for a in arts}
+    copy_pairs = {(a.path, a.near_copy_of) for a in arts if a.near_copy_of}
+    copy_pairs |= {(y, x) for x, y in copy_pairs}
+    assert len(copy_pairs) == 12
+    too_close = [
+        (a.slug, b.slug, round(sim, 3))
+        for a, b in itertools.combinations(arts, 2)
+        if (a.path, b.path) not in copy_pairs
+        and (sim := text_similarity(bodies[a.path], bodies[b.path])) >= 0.35
+    ]
+    assert too_close == []
+    for x, y in copy_pairs:
+        assert text_similarity(bodies[x], bodies[y]) >= 0.6, (x, y)
+        assert bodies[x] != bodies[y], x  # reworded, not an exact copy
 
 
 def test_every_source_serves_its_articles(site: DemoSite, client: httpx.Client) -> None:

@@ -185,3 +185,17 @@ def test_sitemap_entities_are_not_expanded() -> None:
     )
     feed = parse_sitemap(data, base_url="https://ex.fr/sitemap.xml", now=NOW)
     assert all(len(e.link or "") < 100 for e in feed.entries)
+
+
+def test_sitemap_drops_home_and_section_pages() -> None:
+    body = b"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <url><loc>https://presse.exemple.fr/</loc></url>
+    <url><loc>https://presse.exemple.fr/territoires/</loc></url>
+    <url><loc>https://presse.exemple.fr/territoires/la-commune-ouvre-ses-donnees</loc></url>
+    <url><loc>https://presse.exemple.fr/qui-sommes-nous</loc></url>
+    </urlset>"""
+    feed = parse_sitemap(body, base_url="https://presse.exemple.fr/sitemap.xml", now=NOW)
+    assert [e.link for e in feed.entries] == [
+        "https://presse.exemple.fr/territoires/la-commune-ouvre-ses-donnees",
+        "https://presse.exemple.fr/qui-sommes-nous",
+    ]

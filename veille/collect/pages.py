@@ -370,12 +370,27 @@ def parse_sitemap(
         )
         (dated if date else undated).append(entry)
     dated.sort(key=lambda e: e.published_at or now, reverse=True)
-    entries = tuple((dated + undated)[:limit])
+    found = dated + undated
+    if kind == "urlset":
+        found = _without_sections(found)
+    entries = tuple(found[:limit])
     return ParsedFeed(
         entries=entries,
         link=base_url,
         format="sitemap" if kind == "urlset" else "sitemapindex",
     )
+
+
+def _without_sections(entries: list[ParsedEntry]) -> list[ParsedEntry]:
+    """Drop the navigation pages sitemaps list beside articles: the site root, and any URL
+    whose path is a prefix of other listed URLs (a section front page)."""
+    paths = {urlsplit(e.link).path.rstrip("/") for e in entries if e.link}
+
+    def is_section(link: str) -> bool:
+        path = urlsplit(link).path.rstrip("/")
+        return not path or any(p != path and p.startswith(path + "/") for p in paths)
+
+    return [e for e in entries if e.link and not is_section(e.link)]
 
 
 def _gunzip(content: bytes) -> bytes:

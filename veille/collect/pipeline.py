@@ -29,6 +29,8 @@ from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from veille.classify.classifier import Classifier
+from veille.classify.service import classify_articles, load_classifier, rescore_coverage
 from veille.collect import clean, stories
 from veille.collect.decide import Decision, Known, decide
 from veille.collect.extract import extract_article, summary_from_text
@@ -146,6 +148,7 @@ class CollectContext:
     config: FeedsConfig | None = None
     fetcher: Fetcher | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    classifier: Classifier | None = None  # loaded from the store when None
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -415,6 +418,7 @@ def store_listing(
     pages: dict[str, PageOutcome],
     index: StoryIndex,
     now: datetime,
+    classifier: Classifier | None = None,
 ) -> SourceReport:
     """Apply one source's intents and its new health in the caller's transaction."""
     src = listing.source
@@ -449,6 +453,8 @@ def store_listing(
     warnings = [w for w in (listing.feed.warning, *decision.warnings) if w]
     row.last_warning = "; ".join(warnings) or None
     report.warning = row.last_warning
+    new_ids: list[int] = []
+    widened: set[int] = set()  # articles whose story gained a source
     for relisted in decision.relisted:
         if article_db.add_link(
             session,
@@ -459,6 +465,7 @@ def store_listing(
             now=now,
         ):
             report.relisted += 1
+            widened.add(relisted.article_id)
     for item in decision.new:
         page = pages.get(item.url_key, PageOutcome(note="article page not fetched"))
         record = build_record(item.entry, item.link, page, source_id=src.id, now=now)
@@ -479,6 +486,7 @@ def store_listing(
                     now=now,
                 )
             report.merged += 1
+            widened.add(target)
             continue
         article_id = article_db.insert_article(session, record, story_id)
         stored = session.get(article_db.ArticleRow, article_id)
@@ -493,10 +501,16 @@ def store_listing(
                 now=now,
             )
         index.add(article_id, stored.story_id, record)
+        new_ids.append(article_id)
+        if story_id is not None:
+            widened.add(article_id)
         report.new += 1
         report.partial += int(record.partial)
     if report.new:
         row.last_new_article_at = now
+    if classifier is not None:
+        classify_articles(session, classifier, new_ids, recent=index.items)
+        rescore_coverage(session, article_db.story_ids_of(session, sorted(widened)))
     _schedule(row, listing, now)
     return report
 
@@ -542,6 +556,7 @@ def refresh_due(
             source_db.sync_sources(session, ctx.config.sources, now)
         states = [_snapshot(r) for r in source_db.due_sources(session, now, keys=keys, force=force)]
         index = StoryIndex(article_db.recent_fingerprints(session, now - STORY_WINDOW))
+        classifier = ctx.classifier or (load_classifier(session, ctx.config) if states else None)
     if progress:
         progress("start", str(len(states)))
     if not states:
@@ -566,7 +581,9 @@ def refresh_due(
             pages = {k: page_futures[k].result() for k in wanted}
             try:
                 with transaction(ctx.sessions) as session:
-                    report = store_listing(session, listing, decision, pages, index, now)
+                    report = store_listing(
+                        session, listing, decision, pages, index, now, classifier
+                    )
             except Exception as exc:
                 log.exception("storing source %s failed", key)
                 report = SourceReport(key=key, status="failed", error=f"storage error: {exc!r}")

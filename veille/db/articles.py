@@ -166,6 +166,20 @@ def texts_of(session: Session, article_ids: Sequence[int]) -> dict[int, str]:
     )
 
 
+def story_ids_of(session: Session, article_ids: Sequence[int]) -> list[int]:
+    if not article_ids:
+        return []
+    return sorted(
+        {
+            int(s)
+            for s in session.scalars(
+                select(ArticleRow.story_id).where(ArticleRow.id.in_(list(article_ids)))
+            )
+            if s is not None
+        }
+    )
+
+
 def story_source_counts(session: Session, story_ids: Sequence[int]) -> dict[int, int]:
     """Distinct sources per story, counting every source that listed one of its articles."""
     if not story_ids:

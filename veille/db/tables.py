@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -200,3 +201,38 @@ class CycleRow(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ModelVersionRow(Base):
+    """A trained theme model: its blob, size of training data and cross-validated figures."""
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    training_size: Mapped[int] = mapped_column(Integer, default=0)
+    editor_labels: Mapped[int] = mapped_column(Integer, default=0)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class EditorLabelRow(Base):
+    """A theme set (present) or removed (not present) by the delegate: it overrides the
+    model for that article and becomes training data."""
+
+    __tablename__ = "editor_labels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    theme: Mapped[str] = mapped_column(String(64))
+    present: Mapped[bool] = mapped_column(Boolean)
+    author: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("article_id", "theme", name="uq_editor_labels_article_theme"),
+        Index("ix_editor_labels_created_at", "created_at"),
+    )

@@ -1,15 +1,15 @@
 """The demo site's content, loaded from the packaged data files in `veille/demo/content/`.
 
-Articles are written as data (title, lede, themes, age) and their bodies are assembled from
-per-topic paragraph pools, so the text reads like real news while staying maintainable.
-Everything is deterministic: the same files give the same site, byte for byte, for a given
-"now", which is what lets tests assert exact counts and duplicate groups.
+Articles are written as data (title, lede, themes, age in articles.yaml) and each original
+article has its own body, written for it (bodies/<source>.yaml, keyed by slug): unrelated
+articles share no paragraphs, as in real news, so story grouping has nothing spurious to
+latch onto. Near-copies reword their original's body. Everything is deterministic: the
+same files give the same site, byte for byte, for a given "now", which is what lets tests
+assert exact counts and duplicate groups.
 """
 
 from __future__ import annotations
 
-import random
-import re
 import zlib
 from dataclasses import dataclass
 from functools import cache
@@ -20,21 +20,9 @@ import yaml
 
 THEME_IDS = ("open_data", "ia", "donnees_interet_general")
 
-# Which paragraph pool a theme draws from when it is an article's secondary theme.
-_THEME_POOL = {"open_data": "open_data", "ia": "ia", "donnees_interet_general": "dig"}
-
 # Query string added when an article is relisted by another source's feed, so the
 # collector's canonicalisation has tracking parameters to strip.
 TRACKING_QUERY = "utm_source=rss&utm_medium=flux&utm_campaign=veille-hebdo"
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀÂÉÈÊÎÔÛÇ«])")
-
-_SENTENCE_START = re.compile(r"(^|[.!?] )([a-zàâéèêîôûç])")
-_ANAPHORA = re.compile(
-    r"(Il|Elle|Ils|Elles|C'est|Ce|Cet|Cette|Ces|Celui|Celle|Leur|Leurs|Son|Sa|Ses|Lui|Eux|"
-    r"Mais|Pourtant|Toutefois|Encore|Un forum|Un tel|Une partie|Le document|Le montant|Parmi|"
-    r"Un travail|Chaque mairie|Des parents|Les premiers retours)\b"
-)
 
 # Light rewording applied to a near-copy's body: a syndicating site edits the wire text.
 _REWORDINGS = (
@@ -46,6 +34,21 @@ _REWORDINGS = (
     (" plusieurs ", " de nombreux "),
     (" désormais ", " dorénavant "),
     (" rappelle ", " souligne "),
+    (" pendant ", " durant "),
+    (" selon ", " d'après "),
+    (" près de ", " environ "),
+    (" assure ", " affirme "),
+    (" reconnaît ", " admet "),
+    (" prévoit ", " envisage "),
+    (" a refusé de ", " n'a pas voulu "),
+    (" ont découvert ", " ont trouvé "),
+    (" devenus inaccessibles", " devenus indisponibles"),
+    (" la commune ", " la municipalité "),
+    (" les habitants ", " les administrés "),
+    (" le premier jour", " le jour même"),
+    (" lorsqu'", " quand "),
+    (" souvent ", " fréquemment "),
+    (" quelques ", " certains "),
 )
 
 
@@ -152,95 +155,20 @@ def source_by_key() -> dict[str, DemoSource]:
     return {s.key: s for s in demo_sources()}
 
 
-def _fill(text: str, seed: int, place: str, pools: dict[str, Any]) -> str:
-    orgs: list[str] = pools["organismes"]
-    people: list[str] = pools["personnes"]
-    filled = text.format(
-        lieu=place,
-        organisme=orgs[seed % len(orgs)],
-        personne=people[(seed // 7) % len(people)],
-        n=12 + seed % 80,
-    )
-    # "{organisme} a choisi…" starts a sentence with "la Métropole…": capitalise it.
-    return _SENTENCE_START.sub(lambda m: m.group(1) + m.group(2).upper(), filled)
-
-
-def _pool_index(pool: str, position: int, size: int) -> int:
-    """Map the n-th draw from a pool to a sentence, in a new order on each lap.
-
-    Draws walk a seeded permutation of the pool, so neighbouring articles of one topic
-    share nothing, and each lap uses a fresh permutation so that no two articles get the
-    same run of sentences.
-    """
-    lap, offset = divmod(position, size)
-    return _lap_order(pool, lap, size)[offset]
-
-
 @cache
-def _lap_order(pool: str, lap: int, size: int) -> tuple[int, ...]:
-    order = list(range(size))
-    random.Random(f"{pool}:{lap}").shuffle(order)
-    return tuple(order)
-
-
-def _draw(pool: str, cursors: dict[str, int], k: int) -> list[str]:
-    sentences = _sentences(pool)
-    out = []
-    for _ in range(k):
-        pos = cursors.get(pool, 0)
-        cursors[pool] = pos + 1
-        out.append(sentences[_pool_index(pool, pos, len(sentences))])
+def _bodies() -> dict[str, tuple[str, ...]]:
+    """Every original article's paragraphs, by slug, from the files in content/bodies/."""
+    folder = resources.files("veille.demo").joinpath("content", "bodies")
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        data: dict[str, list[str]] = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        for slug, paragraphs in data.items():
+            if slug in out:
+                raise ValueError(f"bodies/{entry.name}: {slug}: body defined twice")
+            out[slug] = tuple(p.strip() for p in paragraphs)
     return out
-
-
-def _compose_body(
-    slug: str, topic: str, themes: tuple[str, ...], place: str, cursors: dict[str, int]
-) -> list[str]:
-    """Build 3 to 6 paragraphs of two or three sentences drawn round-robin from the pools.
-
-    Drawing sentences rather than whole paragraphs keeps distinct articles of one topic
-    far apart in shingle space, so near-duplicate detection can tell them from the
-    syndicated copies.
-    """
-    pools = _read_paragraphs()
-    seed = zlib.crc32(slug.encode("utf-8"))
-    count = 3 + seed % 4
-    secondary = [_THEME_POOL[t] for t in themes if _THEME_POOL[t] != topic][:2]
-    # At most a quarter of a pool per article keeps any two articles' overlap small.
-    budget = max(6, len(_sentences(topic)) // 4)
-    own = count - len(secondary)
-    sizes = [2 + (seed >> (3 + i)) % 2 for i in range(own)]
-    while sum(sizes) > budget and max(sizes) > 1:
-        sizes[sizes.index(max(sizes))] -= 1
-    paragraphs: list[list[str]] = [_draw(topic, cursors, k) for k in sizes]
-    for j, pool_name in enumerate(secondary):
-        paragraphs.insert(1 + j, _draw(pool_name, cursors, 2))
-    return [
-        _fill(" ".join(dict.fromkeys(sents)), seed + i * 31, place, pools)
-        for i, sents in enumerate(paragraphs)
-    ]
-
-
-@cache
-def _sentences(pool: str) -> tuple[str, ...]:
-    paragraphs: list[str] = _read_paragraphs()["paragraphes"][pool]
-    out: list[str] = []
-    for p in paragraphs:
-        units: list[str] = []
-        for sentence in _SENTENCE_END.split(p.strip()):
-            # A sentence that refers back ("Il…", "Cette…") stays with the one before it.
-            if units and _ANAPHORA.match(sentence):
-                units[-1] += " " + sentence
-            elif sentence:
-                units.append(sentence)
-        out.extend(units)
-    return tuple(out)
-
-
-@cache
-def _read_paragraphs() -> dict[str, Any]:
-    data: dict[str, Any] = _read("paragraphs.yaml")
-    return data
 
 
 def _reword(text: str) -> str:
@@ -254,8 +182,8 @@ def demo_manifest_tuple() -> tuple[DemoArticle, ...]:
     sources = source_by_key()
     rows: list[dict[str, Any]] = _read("articles.yaml")
     originals: dict[str, DemoArticle] = {}
-    cursors: dict[str, int] = {}
-    authors: list[str] = _read_paragraphs()["auteurs"]
+    bodies = _bodies()
+    authors: list[str] = _read("authors.yaml")
     out: list[DemoArticle] = []
     for row in rows:
         src = sources[row["source"]]
@@ -283,6 +211,8 @@ def demo_manifest_tuple() -> tuple[DemoArticle, ...]:
             for t in themes:
                 if t not in THEME_IDS:
                     raise ValueError(f"articles.yaml: {slug}: unknown theme {t!r}")
+            if slug not in bodies:
+                raise ValueError(f"articles.yaml: {slug}: no body in content/bodies/")
             also = tuple(row.get("also_in") or ())
             article = DemoArticle(
                 slug=slug,
@@ -294,7 +224,7 @@ def demo_manifest_tuple() -> tuple[DemoArticle, ...]:
                 age_hours=int(row["hours"]),
                 author=row.get("author") or authors[zlib.crc32(slug.encode()) % len(authors)],
                 place=row["lieu"],
-                paragraphs=tuple(_compose_body(slug, row["topic"], themes, row["lieu"], cursors)),
+                paragraphs=bodies[slug],
                 listed_in=(src.key, *also),
                 tracked_in=also,
             )

@@ -1,0 +1,136 @@
+"""The theme classifier: quality floors on the seed corpus, bad input, explanations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from veille.classify import model as theme_model
+from veille.classify.classifier import Classifier, ClassItem, default_model
+from veille.classify.corpus import load_seed, parse_jsonl
+from veille.classify.evaluate import metrics
+from veille.cli import app
+from veille.errors import ConfigError
+from veille.sources import THEME_IDS
+
+# Pinned floors: a regression below them fails CI (figures in docs/themes.md).
+CV_MACRO_F1_FLOOR = 0.85
+HELDOUT_MACRO_F1_FLOOR = 0.85
+HELDOUT_RELEVANCE_PRECISION_FLOOR = 0.90
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier(default_model())
+
+
+def test_seed_corpus_is_broad() -> None:
+    train, heldout = load_seed(), load_seed(heldout=True)
+    assert len(train) >= 800 and len(heldout) >= 100
+    for theme in THEME_IDS:
+        assert sum(theme in it.labels for it in train) >= 150, theme
+    assert sum(not it.labels for it in train) >= 200
+    assert sum(len(it.labels) > 1 for it in train) >= 30
+    english = sum(it.lang == "en" for it in train) / len(train)
+    assert 0.10 <= english <= 0.25
+    titles = {it.title for it in train}
+    assert not titles & {it.title for it in heldout}, "held-out items must not be in training"
+
+
+def test_cross_validated_figures_pass_the_floor(classifier: Classifier) -> None:
+    cv = classifier.model.cv_metrics
+    assert cv["macro_f1"] >= CV_MACRO_F1_FLOOR, cv
+    assert set(classifier.model.thresholds) == set(THEME_IDS)
+
+
+def test_heldout_figures_pass_the_floor(classifier: Classifier) -> None:
+    heldout = load_seed(heldout=True)
+    predictions = classifier.predict([ClassItem(it.title, it.text, it.lang) for it in heldout])
+    figures = metrics([it.labels for it in heldout], [frozenset(p.themes) for p in predictions])
+    print(json.dumps(figures))
+    assert figures["macro_f1"] >= HELDOUT_MACRO_F1_FLOOR, figures
+    assert figures["relevance"]["precision"] >= HELDOUT_RELEVANCE_PRECISION_FLOOR, figures
+
+
+def test_training_is_reproducible() -> None:
+    items = load_seed()[::3]
+    a, b = theme_model.train(items), theme_model.train(items)
+    assert a.version == b.version and a.thresholds == b.thresholds
+    docs = ["La région publie ses données de transport en open data"]
+    assert (theme_model.probabilities(a, docs) == theme_model.probabilities(b, docs)).all()
+
+
+def test_bad_input_gives_sensible_results(classifier: Classifier) -> None:
+    long_text = "Le conseil municipal a voté le budget. " * 20000
+    items = [
+        ClassItem("", ""),
+        ClassItem("Open data : la métropole publie ses jeux de données sur data.gouv.fr", ""),
+        ClassItem("Budget", long_text),
+        ClassItem(
+            "<b>Intelligence artificielle</b>",
+            "<p>Le ministère d&eacute;ploie un <script>x</script>assistant d'IA générative "
+            "pour ses agents.</p>",
+        ),
+        ClassItem(
+            "Die Stadt veröffentlicht offene Daten",
+            "Die Stadtverwaltung hat heute neue offene Datensätze über den Verkehr und die "
+            "Luftqualität veröffentlicht, die von allen Bürgern genutzt werden können.",
+        ),
+    ]
+    empty, title_only, long_one, html_one, german = classifier.predict(items)
+    assert empty.themes == () and empty.note == "empty text"
+    assert "open_data" in title_only.themes
+    assert long_one.themes == ()
+    assert "ia" in html_one.themes
+    assert german.language == "de" and german.themes == ()
+    assert german.note and "de" in german.note
+
+
+def test_explain_names_the_terms_that_drove_each_theme(classifier: Classifier) -> None:
+    terms = theme_model.explain(
+        classifier.model,
+        "Le département publie son registre des algorithmes publics",
+        "La liste des traitements algorithmiques utilisés pour les aides sociales est en ligne.",
+    )
+    ia_terms = [t for t, _ in terms["ia"]]
+    assert any(t.startswith("algorithm") for t in ia_terms), ia_terms
+    assert all(weight > 0 for _, weight in terms["ia"])
+
+
+def test_eval_command_prints_json_figures(tmp_path: Path) -> None:
+    heldout = load_seed(heldout=True)
+    path = tmp_path / "eval.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for it in heldout:
+            handle.write(
+                json.dumps(
+                    {"title": it.title, "text": it.text, "labels": sorted(it.labels), "extra": 1}
+                )
+                + "\n"
+            )
+    result = CliRunner().invoke(
+        app, ["classify", "eval", str(path), "--json", "--config", str(tmp_path / "none.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert set(figures) == {"macro_f1", "themes", "relevance"}
+    assert set(figures["themes"]) == set(THEME_IDS)
+    for m in figures["themes"].values():
+        assert set(m) == {"precision", "recall", "f1", "support"}
+    assert set(figures["relevance"]) == {"precision", "recall", "f1"}
+    assert figures["macro_f1"] >= HELDOUT_MACRO_F1_FLOOR
+
+    table = CliRunner().invoke(app, ["classify", "eval", str(path)])
+    assert "macro-F1" in table.stdout
+
+
+def test_eval_file_errors_name_the_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="line 2: invalid JSON"):
+        parse_jsonl(['{"title": "a", "labels": []}', "{oops"], name="f.jsonl")
+    with pytest.raises(ConfigError, match="line 1: unknown theme id"):
+        parse_jsonl(['{"title": "a", "labels": ["sport"]}'], name="f.jsonl")
+    missing = CliRunner().invoke(app, ["classify", "eval", str(tmp_path / "nope.jsonl")])
+    assert missing.exit_code == 1 and "file not found" in missing.output

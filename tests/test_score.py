@@ -1,0 +1,54 @@
+"""The value score: each component moves the way docs/scoring.md says."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from veille.classify.score import WEIGHTS, ScoreInputs, compute
+
+NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
+BASE = ScoreInputs(
+    confidence=0.9,
+    source_weight=1.0,
+    published_at=NOW - timedelta(hours=6),
+    fetched_at=NOW,
+    coverage=1,
+    novelty=1.0,
+    text_chars=3000,
+)
+
+
+def test_components_sum_to_score_and_stay_in_bounds() -> None:
+    total, parts = compute(BASE)
+    assert set(parts) == set(WEIGHTS)
+    assert abs(total - sum(p["points"] for p in parts.values())) < 0.2
+    for name, part in parts.items():
+        assert 0 <= part["points"] <= WEIGHTS[name]
+        assert part["why"]
+    best, _ = compute(
+        replace(BASE, confidence=1, source_weight=5, coverage=9, kept=50, published_at=NOW)
+    )
+    assert best <= 100
+
+
+def test_each_signal_moves_the_score() -> None:
+    base, _ = compute(BASE)
+    assert compute(replace(BASE, confidence=0.0))[0] < base
+    assert compute(replace(BASE, source_weight=2.0))[0] > base
+    assert compute(replace(BASE, published_at=NOW - timedelta(days=20)))[0] < base
+    assert compute(replace(BASE, coverage=3))[0] > base
+    assert compute(replace(BASE, novelty=0.1))[0] < base
+    assert compute(replace(BASE, text_chars=200))[0] < base
+    assert compute(replace(BASE, kept=0, discarded=12))[0] < base
+    assert compute(replace(BASE, kept=12, discarded=0))[0] > base
+
+
+def test_off_topic_never_beats_equal_on_topic_and_explains_in_french() -> None:
+    on, _ = compute(BASE)
+    off, parts = compute(replace(BASE, confidence=0.0))
+    assert on - off >= 25
+    assert parts["confidence"]["why"] == "hors thème"
+    _, parts = compute(replace(BASE, coverage=3, published_at=None))
+    assert parts["coverage"]["why"] == "couvert par 3 sources"
+    assert parts["freshness"]["why"] == "date de publication inconnue"

@@ -1,0 +1,1 @@
+"""Classification by theme and value scoring."""

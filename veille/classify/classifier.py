@@ -1,0 +1,131 @@
+"""Applying a theme model to articles: language gate, model, keyword rules, thresholds."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from veille.classify import model as theme_model
+from veille.classify.features import document
+from veille.classify.rules import RuleHits, apply_rules
+from veille.collect.extract import detect_language
+
+log = logging.getLogger(__name__)
+
+# The seed corpus is French with some English: other languages are stored, not forced into
+# a theme on vocabulary the model never learned.
+CLASSIFIED_LANGUAGES = frozenset({"fr", "en"})
+
+
+@dataclass(frozen=True)
+class Prediction:
+    themes: tuple[str, ...]
+    probabilities: Mapping[str, float]  # after rules
+    model_probabilities: Mapping[str, float]
+    origins: Mapping[str, str]  # theme → "model" | "rule"
+    rules: Mapping[str, RuleHits] = field(default_factory=dict)
+    language: str | None = None
+    note: str | None = None
+
+    @property
+    def on_topic(self) -> bool:
+        return bool(self.themes)
+
+    @property
+    def confidence(self) -> float:
+        """Probability of the most likely theme that passed (0 when off-topic)."""
+        return max((self.probabilities[t] for t in self.themes), default=0.0)
+
+
+@dataclass(frozen=True)
+class ClassItem:
+    title: str
+    text: str
+    language: str | None = None
+
+
+@dataclass
+class Classifier:
+    model: theme_model.ThemeModel
+    keywords: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def predict(self, items: Sequence[ClassItem]) -> list[Prediction]:
+        languages = [
+            (it.language or detect_language(f"{it.title} {it.text}") or "").split("-")[0].lower()
+            or None
+            for it in items
+        ]
+        wanted = [
+            i for i, lang in enumerate(languages) if lang is None or lang in CLASSIFIED_LANGUAGES
+        ]
+        probs = theme_model.probabilities(
+            self.model, [document(items[i].title, items[i].text) for i in wanted]
+        )
+        results: list[Prediction | None] = [None] * len(items)
+        for row, i in enumerate(wanted):
+            item = items[i]
+            raw = {t: float(probs[row, j]) for j, t in enumerate(self.model.themes)}
+            final, fired = apply_rules(raw, self.keywords, item.title, item.text)
+            themes = tuple(t for t in self.model.themes if final[t] >= self.model.thresholds[t])
+            origins = {
+                t: ("model" if raw[t] >= self.model.thresholds[t] else "rule") for t in themes
+            }
+            note = None if (item.title.strip() or item.text.strip()) else "empty text"
+            results[i] = Prediction(
+                themes=themes,
+                probabilities=final,
+                model_probabilities=raw,
+                origins=origins,
+                rules=fired,
+                language=languages[i],
+                note=note,
+            )
+        for i, lang in enumerate(languages):
+            if results[i] is None:
+                zero = {t: 0.0 for t in self.model.themes}
+                results[i] = Prediction(
+                    themes=(),
+                    probabilities=zero,
+                    model_probabilities=zero,
+                    origins={},
+                    language=lang,
+                    note=f"language '{lang}' is not classified",
+                )
+        return [r for r in results if r is not None]
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "veille"
+
+
+def default_model() -> theme_model.ThemeModel:
+    """The model trained on the packaged seed corpus, cached on disk by corpus version.
+
+    Training is deterministic (fixed seeds), so the cache only saves time: deleting it
+    gives back the same model.
+    """
+    import sklearn
+
+    from veille.classify.corpus import load_seed
+
+    seed = load_seed()
+    key = f"{theme_model.corpus_version(seed)}-f{theme_model.FORMAT}-sk{sklearn.__version__}"
+    path = cache_dir() / f"default-model-{key}.pickle"
+    if path.exists():
+        try:
+            return theme_model.loads(path.read_bytes())
+        except Exception:
+            log.warning("ignoring unreadable cached model %s", path)
+    model = theme_model.train(seed)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(theme_model.dumps(model))
+        tmp.replace(path)
+    except OSError:
+        log.warning("could not cache the default model in %s", path)
+    return model

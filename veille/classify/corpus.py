@@ -1,0 +1,78 @@
+"""Labelled items: the packaged seed corpus and user files for `veille classify eval`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from veille.classify.model import LabelledItem
+from veille.errors import ConfigError
+from veille.sources import THEME_IDS
+
+
+def parse_jsonl(lines: Iterable[str], *, name: str) -> list[LabelledItem]:
+    """One object per line: title, text, labels (theme ids); extra keys are ignored.
+
+    A bad line is reported with its number; unknown theme ids are an error, because a typo
+    would silently turn a positive example into a negative one.
+    """
+    items: list[LabelledItem] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{name} line {number}: invalid JSON ({exc.msg}).") from None
+        if not isinstance(obj, dict):
+            raise ConfigError(f"{name} line {number}: expected a JSON object.")
+        labels = obj.get("labels", [])
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise ConfigError(f"{name} line {number}: 'labels' must be a list of theme ids.")
+        unknown = sorted(set(labels) - set(THEME_IDS))
+        if unknown:
+            raise ConfigError(
+                f"{name} line {number}: unknown theme id(s) {', '.join(unknown)} "
+                f"(known: {', '.join(THEME_IDS)})."
+            )
+        title, text = obj.get("title") or "", obj.get("text") or ""
+        if not isinstance(title, str) or not isinstance(text, str):
+            raise ConfigError(f"{name} line {number}: 'title' and 'text' must be strings.")
+        if not title.strip() and not text.strip():
+            raise ConfigError(f"{name} line {number}: both 'title' and 'text' are empty.")
+        lang = obj.get("lang")
+        items.append(
+            LabelledItem(title, text, frozenset(labels), lang if isinstance(lang, str) else None)
+        )
+    return items
+
+
+def read_jsonl(path: Path) -> list[LabelledItem]:
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            return parse_jsonl(handle, name=str(path))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text.") from None
+
+
+def _seed_files(heldout: bool) -> list[tuple[str, str]]:
+    root = resources.files("veille.classify") / "seed"
+    if heldout:
+        root = root / "heldout"
+    return sorted(
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in root.iterdir()
+        if entry.name.endswith(".jsonl")
+    )
+
+
+def load_seed(*, heldout: bool = False) -> list[LabelledItem]:
+    """The packaged seed corpus (training part, or the held-out part kept for tests)."""
+    items: list[LabelledItem] = []
+    for name, text in _seed_files(heldout):
+        items.extend(parse_jsonl(text.splitlines(), name=f"seed/{name}"))
+    return items

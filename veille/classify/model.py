@@ -1,0 +1,196 @@
+"""The theme model: train, save, load, predict, explain.
+
+One logistic regression per theme over shared TF-IDF features (words and character
+n-grams). Probabilities are calibrated with Platt scaling fitted on out-of-fold scores, and
+each theme's threshold is the one that maximises F1 on those out-of-fold probabilities: the
+cross-validation that reports the figures also chooses the thresholds, honestly (the
+vectoriser is refitted inside each fold). A linear model keeps every decision explainable:
+the terms that pushed a theme up are the largest `tf-idf × weight` products.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import FeatureUnion
+
+from veille.classify.evaluate import metrics
+from veille.classify.features import build_vectorizer, document, feature_names
+from veille.sources import THEME_IDS
+
+FORMAT = 1
+C = 8.0
+SEED = 20261125
+
+
+@dataclass(frozen=True)
+class LabelledItem:
+    title: str
+    text: str
+    labels: frozenset[str]
+    lang: str | None = None
+
+
+@dataclass
+class ThemeModel:
+    """Everything needed to classify, pickled as one blob."""
+
+    version: str
+    themes: tuple[str, ...]
+    vectorizer: FeatureUnion
+    classifiers: dict[str, LogisticRegression]
+    platt: dict[str, tuple[float, float]]
+    thresholds: dict[str, float]
+    training_size: int
+    editor_labels: int = 0
+    cv_metrics: dict[str, Any] = field(default_factory=dict)
+    format: int = FORMAT
+
+
+def _fit_lr(x: Any, y: np.ndarray) -> LogisticRegression:
+    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear")
+    clf.fit(x, y)
+    return clf
+
+
+def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    lr = LogisticRegression(C=1e4, solver="lbfgs")
+    lr.fit(scores.reshape(-1, 1), y)
+    return float(lr.coef_[0][0]), float(lr.intercept_[0])
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+def _best_threshold(probs: np.ndarray, y: np.ndarray) -> float:
+    best_t, best_f1 = 0.5, -1.0
+    for t in np.arange(0.2, 0.81, 0.02):
+        pred = probs >= t
+        tp = int(np.sum(pred & (y == 1)))
+        fp = int(np.sum(pred & (y == 0)))
+        fn = int(np.sum(~pred & (y == 1)))
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best_f1 + 1e-9:
+            best_t, best_f1 = float(t), f1
+    return round(best_t, 2)
+
+
+def _matrix(items: Sequence[LabelledItem], themes: Sequence[str]) -> np.ndarray:
+    return np.array([[1 if t in it.labels else 0 for t in themes] for it in items], dtype=int)
+
+
+def corpus_version(items: Sequence[LabelledItem]) -> str:
+    digest = hashlib.sha256()
+    for it in items:
+        digest.update(f"{it.title}\x00{it.text}\x00{','.join(sorted(it.labels))}\n".encode())
+    return digest.hexdigest()[:12]
+
+
+def train(
+    items: Sequence[LabelledItem],
+    *,
+    themes: Sequence[str] = THEME_IDS,
+    folds: int = 5,
+    editor_labels: int = 0,
+) -> ThemeModel:
+    """Cross-validate (figures, calibration, thresholds), then fit on everything."""
+    if len(items) < folds * 2:
+        raise ValueError(f"need at least {folds * 2} labelled items, got {len(items)}")
+    docs = [document(it.title, it.text) for it in items]
+    y = _matrix(items, themes)
+    oof = np.zeros(y.shape, dtype=float)
+    # Stratify on the label combination so every fold sees each theme and off-topic items.
+    strata = [",".join(sorted(it.labels)) or "-" for it in items]
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    for train_idx, val_idx in splitter.split(docs, strata):
+        vec = build_vectorizer()
+        x_train = vec.fit_transform([docs[i] for i in train_idx])
+        x_val = vec.transform([docs[i] for i in val_idx])
+        for j in range(len(themes)):
+            clf = _fit_lr(x_train, y[train_idx, j])
+            oof[val_idx, j] = clf.decision_function(x_val)
+    platt: dict[str, tuple[float, float]] = {}
+    thresholds: dict[str, float] = {}
+    oof_probs = np.zeros(y.shape)
+    for j, theme in enumerate(themes):
+        platt[theme] = _platt(oof[:, j], y[:, j])
+        a, b = platt[theme]
+        oof_probs[:, j] = _sigmoid(a * oof[:, j] + b)
+        thresholds[theme] = _best_threshold(oof_probs[:, j], y[:, j])
+    truth = [it.labels & set(themes) for it in items]
+    predicted = [
+        frozenset(t for j, t in enumerate(themes) if oof_probs[i, j] >= thresholds[t])
+        for i in range(len(items))
+    ]
+    cv = metrics([frozenset(t) for t in truth], predicted, themes)
+    vec = build_vectorizer()
+    x_all = vec.fit_transform(docs)
+    classifiers = {theme: _fit_lr(x_all, y[:, j]) for j, theme in enumerate(themes)}
+    return ThemeModel(
+        version=f"{corpus_version(items)}-n{len(items)}",
+        themes=tuple(themes),
+        vectorizer=vec,
+        classifiers=classifiers,
+        platt=platt,
+        thresholds=thresholds,
+        training_size=len(items),
+        editor_labels=editor_labels,
+        cv_metrics=cv,
+    )
+
+
+def probabilities(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
+    """Calibrated probability of each theme (columns in `model.themes` order)."""
+    if not docs:
+        return np.zeros((0, len(model.themes)))
+    x = model.vectorizer.transform(list(docs))
+    out = np.zeros((len(docs), len(model.themes)))
+    for j, theme in enumerate(model.themes):
+        a, b = model.platt[theme]
+        out[:, j] = _sigmoid(a * model.classifiers[theme].decision_function(x) + b)
+    return out
+
+
+def explain(
+    model: ThemeModel, title: str, text: str, top: int = 8
+) -> dict[str, list[tuple[str, float]]]:
+    """The terms that pushed each theme up: largest tf-idf × coefficient products."""
+    x = model.vectorizer.transform([document(title, text)]).tocsr()
+    names = feature_names(model.vectorizer)
+    result: dict[str, list[tuple[str, float]]] = {}
+    for theme in model.themes:
+        coef = model.classifiers[theme].coef_[0]
+        contrib = [(names[i], float(v * coef[i])) for i, v in zip(x.indices, x.data, strict=True)]
+        contrib = [c for c in contrib if c[1] > 0]
+        contrib.sort(key=lambda c: -c[1])
+        # Word features read as reasons; character n-grams only back them up in the model.
+        terms = [
+            (name.partition(":")[2], round(value, 4))
+            for name, value in contrib
+            if name.startswith("words:")
+        ][:top]
+        result[theme] = terms
+    return result
+
+
+def dumps(model: ThemeModel) -> bytes:
+    buffer = io.BytesIO()
+    pickle.dump(model, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    return buffer.getvalue()
+
+
+def loads(blob: bytes) -> ThemeModel:
+    """Load a model blob written by `dumps` (ours: stored in our own database)."""
+    model = pickle.loads(blob)
+    if not isinstance(model, ThemeModel) or model.format != FORMAT:
+        raise ValueError("stored model has an unknown format; retrain with `veille classify train`")
+    return model

@@ -1,0 +1,108 @@
+"""The value score (0–100) of an article, as a sum of visible components.
+
+Pure: inputs in, score and its explanation out. Each component is a value in [0, 1] times
+its weight; the explanation (in French, shown on the desk as « pourquoi ce score ») says
+what each one measured. See docs/scoring.md for the reasoning behind each weight.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+WEIGHTS: dict[str, float] = {
+    "confidence": 30.0,  # how surely the article is on one of the themes
+    "source": 15.0,  # the source's weight in feeds.yaml
+    "freshness": 15.0,  # published recently, relative to when we found it
+    "coverage": 15.0,  # several sources carry the story
+    "novelty": 10.0,  # not a rehash of what we stored lately
+    "substance": 10.0,  # a real article, not a three-line brief
+    "editor": 5.0,  # the delegate's past keep/discard decisions on this source
+}
+FRESHNESS_HALF_LIFE_HOURS = 72.0
+SUBSTANCE_FULL_CHARS = 2500
+SUBSTANCE_MIN_CHARS = 300
+MAX_SOURCE_WEIGHT = 2.0  # weights above this earn the full component
+
+
+@dataclass(frozen=True)
+class ScoreInputs:
+    confidence: float  # 0..1, 0 when off-topic
+    source_weight: float  # feeds.yaml weight, default 1.0
+    published_at: datetime | None
+    fetched_at: datetime
+    coverage: int  # distinct sources covering the story (≥ 1)
+    novelty: float  # 0..1
+    text_chars: int
+    kept: int = 0  # delegate decisions on this source's articles
+    discarded: int = 0
+
+
+def _freshness(published: datetime | None, fetched: datetime) -> tuple[float, str]:
+    if published is None:
+        return 0.5, "date de publication inconnue"
+    hours = max(0.0, (fetched - published).total_seconds() / 3600)
+    value = math.pow(0.5, hours / FRESHNESS_HALF_LIFE_HOURS)
+    if hours < 48:
+        return value, f"publié {int(hours)} h avant sa collecte"
+    return value, f"publié {int(hours // 24)} jours avant sa collecte"
+
+
+def _substance(chars: int) -> tuple[float, str]:
+    if chars <= SUBSTANCE_MIN_CHARS:
+        return 0.1, f"texte très court ({chars} caractères)"
+    value = min(
+        1.0,
+        0.1 + 0.9 * (chars - SUBSTANCE_MIN_CHARS) / (SUBSTANCE_FULL_CHARS - SUBSTANCE_MIN_CHARS),
+    )
+    return value, f"texte de {chars} caractères"
+
+
+def coverage_component(n: int) -> tuple[float, str]:
+    value = {1: 0.0, 2: 0.5, 3: 0.75}.get(n, 1.0 if n > 3 else 0.0)
+    return value, ("une seule source" if n <= 1 else f"couvert par {n} sources")
+
+
+def _editor(kept: int, discarded: int) -> tuple[float, str]:
+    # Laplace prior: a source without decisions sits in the middle.
+    value = (kept + 1) / (kept + discarded + 2)
+    if kept + discarded == 0:
+        return value, "pas encore de décision du délégué sur cette source"
+    return value, f"{kept} retenu(s), {discarded} écarté(s) sur cette source"
+
+
+def compute(inputs: ScoreInputs) -> tuple[float, dict[str, dict[str, Any]]]:
+    """Return the score (0–100, one decimal) and its components."""
+    parts: dict[str, tuple[float, str]] = {
+        "confidence": (
+            max(0.0, min(1.0, inputs.confidence)),
+            "hors thème"
+            if inputs.confidence <= 0
+            else f"thème sûr à {round(100 * inputs.confidence)} %",
+        ),
+        "source": (
+            max(0.0, min(1.0, inputs.source_weight / MAX_SOURCE_WEIGHT)),
+            f"poids de la source : {inputs.source_weight:g}",
+        ),
+        "freshness": _freshness(inputs.published_at, inputs.fetched_at),
+        "coverage": coverage_component(inputs.coverage),
+        "novelty": (
+            max(0.0, min(1.0, inputs.novelty)),
+            "sujet nouveau" if inputs.novelty >= 0.8 else "proche d'articles récents",
+        ),
+        "substance": _substance(inputs.text_chars),
+        "editor": _editor(inputs.kept, inputs.discarded),
+    }
+    components: dict[str, dict[str, Any]] = {
+        name: {
+            "value": round(value, 3),
+            "points": round(value * WEIGHTS[name], 1),
+            "max": WEIGHTS[name],
+            "why": why,
+        }
+        for name, (value, why) in parts.items()
+    }
+    total = round(sum(float(c["points"]) for c in components.values()), 1)
+    return total, components

@@ -1,0 +1,260 @@
+"""The classification stage wired to the store: load or build the active model, classify
+and score articles, retrain on the delegate's labels, explain a decision.
+
+Called by the collection pipeline for new articles, by `veille classify …` and by the
+scheduler's nightly retraining. Editor labels always win over the model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from veille.classify import model as theme_model
+from veille.classify import score as scoring
+from veille.classify.classifier import Classifier, ClassItem, Prediction, default_model
+from veille.classify.corpus import load_seed
+from veille.collect import stories
+from veille.db import articles as article_db
+from veille.db import themes as theme_db
+from veille.db.tables import ArticleRow, SourceRow
+from veille.sources import FeedsConfig
+
+log = logging.getLogger(__name__)
+
+NOVELTY_WINDOW = timedelta(days=14)
+# Hamming distances between SimHash fingerprints: at or below NEAR an article repeats a
+# recent one; at or beyond FAR it is new.
+NEAR_BITS, FAR_BITS = 12, 28
+
+
+def keywords_of(config: FeedsConfig | None) -> dict[str, tuple[str, ...]]:
+    return {t.id: t.keywords for t in config.themes} if config else {}
+
+
+def load_classifier(session: Session, config: FeedsConfig | None) -> Classifier:
+    """The active model from the store; on first run, the seed model, stored."""
+    row = theme_db.active_model(session)
+    if row is not None:
+        try:
+            return Classifier(theme_model.loads(row.blob), keywords_of(config))
+        except (ValueError, AttributeError, ImportError, ModuleNotFoundError) as exc:
+            log.warning("stored model %s unusable (%s); using the seed model", row.version, exc)
+    model = default_model()
+    store_model(session, model)
+    return Classifier(model, keywords_of(config))
+
+
+def store_model(session: Session, model: theme_model.ThemeModel) -> int:
+    return theme_db.save_model_version(
+        session,
+        version=model.version,
+        blob=theme_model.dumps(model),
+        training_size=model.training_size,
+        editor_labels=model.editor_labels,
+        metrics=model.cv_metrics,
+        thresholds=model.thresholds,
+    )
+
+
+def training_items(session: Session) -> tuple[list[theme_model.LabelledItem], int]:
+    """Seed corpus plus every article the delegate labelled (their decisions applied)."""
+    items = load_seed()
+    edited = [
+        theme_model.LabelledItem(title, text, labels)
+        for title, text, labels in theme_db.editor_labelled_articles(session)
+    ]
+    return items + edited, len(edited)
+
+
+def retrain(session: Session) -> theme_model.ThemeModel:
+    items, edited = training_items(session)
+    model = theme_model.train(items, editor_labels=edited)
+    store_model(session, model)
+    return model
+
+
+def needs_retraining(session: Session) -> bool:
+    """True when the delegate labelled articles since the active model was trained."""
+    row = theme_db.active_model(session)
+    return theme_db.editor_labels_since(session, row.created_at if row else None) > 0
+
+
+def novelty(
+    fp: int | None, story_id: int | None, recent: Sequence[article_db.Fingerprinted]
+) -> float:
+    if fp is None:
+        return 1.0
+    value = stories.from_signed64(fp)
+    nearest = min(
+        (
+            stories.hamming(value, stories.from_signed64(item.fingerprint))
+            for item in recent
+            if item.story_id != story_id
+        ),
+        default=64,
+    )
+    return max(0.0, min(1.0, (nearest - NEAR_BITS) / (FAR_BITS - NEAR_BITS)))
+
+
+def _decisions(session: Session, source_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    rows = session.execute(
+        select(ArticleRow.source_id, ArticleRow.curation, func.count())
+        .where(ArticleRow.source_id.in_(list(source_ids)))
+        .where(ArticleRow.curation.in_(("kept", "discarded")))
+        .group_by(ArticleRow.source_id, ArticleRow.curation)
+    )
+    out: dict[int, tuple[int, int]] = {}
+    for source_id, state, n in rows:
+        kept, discarded = out.get(source_id, (0, 0))
+        out[source_id] = (kept + n, discarded) if state == "kept" else (kept, discarded + n)
+    return out
+
+
+def effective_themes(
+    prediction: Prediction, overrides: Mapping[str, bool]
+) -> dict[str, tuple[float, str]]:
+    themes = {t: (prediction.probabilities[t], prediction.origins[t]) for t in prediction.themes}
+    for theme, present in overrides.items():
+        if present:
+            themes[theme] = (1.0, "editor")
+        else:
+            themes.pop(theme, None)
+    return themes
+
+
+def classify_articles(
+    session: Session,
+    classifier: Classifier,
+    article_ids: Sequence[int],
+    *,
+    recent: Sequence[article_db.Fingerprinted] | None = None,
+) -> dict[int, Prediction]:
+    """Classify and score the given stored articles in place."""
+    if not article_ids:
+        return {}
+    rows = list(session.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(article_ids)))))
+    predictions = classifier.predict(
+        [ClassItem(r.title, r.text or r.summary, r.language) for r in rows]
+    )
+    overrides = theme_db.editor_overrides(session, [r.id for r in rows])
+    if recent is None:
+        newest = max(r.fetched_at for r in rows)
+        recent = article_db.recent_fingerprints(session, newest - NOVELTY_WINDOW)
+    coverage = article_db.story_source_counts(
+        session, sorted({r.story_id for r in rows if r.story_id is not None})
+    )
+    weights = dict(
+        session.execute(
+            select(SourceRow.id, SourceRow.weight).where(
+                SourceRow.id.in_({r.source_id for r in rows})
+            )
+        ).all()
+    )
+    decisions = _decisions(session, sorted({r.source_id for r in rows}))
+    out: dict[int, Prediction] = {}
+    for row, prediction in zip(rows, predictions, strict=True):
+        themes = effective_themes(prediction, overrides.get(row.id, {}))
+        theme_db.replace_themes(session, row.id, themes)
+        if row.language is None and prediction.language:
+            row.language = prediction.language
+        kept, discarded = decisions.get(row.source_id, (0, 0))
+        confidence = max((p for p, _ in themes.values()), default=0.0)
+        total, components = scoring.compute(
+            scoring.ScoreInputs(
+                confidence=confidence,
+                source_weight=float(weights.get(row.source_id, 1.0)),
+                published_at=row.published_at,
+                fetched_at=row.fetched_at,
+                coverage=coverage.get(row.story_id or -1, 1),
+                novelty=novelty(
+                    row.fingerprint,
+                    row.story_id,
+                    [item for item in recent if item.article_id != row.id],
+                ),
+                text_chars=len(row.text or ""),
+                kept=kept,
+                discarded=discarded,
+            )
+        )
+        row.score = total
+        row.score_components = components
+        out[row.id] = prediction
+    session.flush()
+    return out
+
+
+def rescore_coverage(session: Session, story_ids: Sequence[int]) -> None:
+    """A story gained a source: its articles' coverage component (and score) change."""
+    if not story_ids:
+        return
+    counts = article_db.story_source_counts(session, story_ids)
+    for row in session.scalars(select(ArticleRow).where(ArticleRow.story_id.in_(list(story_ids)))):
+        components: dict[str, Any] = dict(row.score_components or {})
+        if "coverage" not in components:
+            continue
+        n = counts.get(row.story_id or -1, 1)
+        value, why = scoring.coverage_component(n)
+        components["coverage"] = {
+            "value": value,
+            "points": round(value * scoring.WEIGHTS["coverage"], 1),
+            "max": scoring.WEIGHTS["coverage"],
+            "why": why,
+        }
+        row.score_components = components
+        row.score = round(sum(c["points"] for c in components.values()), 1)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    article_id: int
+    title: str
+    themes: dict[str, tuple[float, str]]
+    probabilities: dict[str, float]
+    thresholds: dict[str, float]
+    terms: dict[str, list[tuple[str, float]]]
+    rules: dict[str, tuple[str, ...]]
+    score: float | None
+    components: dict[str, Any]
+    model_version: str
+
+
+def explain_article(session: Session, classifier: Classifier, key: str) -> Explanation | None:
+    """Why an article has its themes and score; `key` is an id or a URL."""
+    row: ArticleRow | None
+    if key.isdigit():
+        row = session.get(ArticleRow, int(key))
+    else:
+        from veille.collect.clean import url_key
+
+        try:
+            k = url_key(key)
+        except ValueError:
+            return None
+        hit = article_db.lookup_keys(session, [k]).get(k)
+        row = session.get(ArticleRow, hit.article_id) if hit else None
+    if row is None:
+        return None
+    prediction = classifier.predict([ClassItem(row.title, row.text or row.summary, row.language)])[
+        0
+    ]
+    terms = theme_model.explain(classifier.model, row.title, row.text or row.summary)
+    stored = {t.theme: (t.probability, t.origin) for t in row.themes}
+    return Explanation(
+        article_id=row.id,
+        title=row.title,
+        themes=stored,
+        probabilities=dict(prediction.probabilities),
+        thresholds=dict(classifier.model.thresholds),
+        terms=terms,
+        rules={t: h.title + h.text for t, h in prediction.rules.items()},
+        score=row.score,
+        components=dict(row.score_components or {}),
+        model_version=classifier.model.version,
+    )
