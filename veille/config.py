@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         50, ge=1, description="New articles fetched per source and cycle."
     )
     collect_tick_seconds: int = Field(60, ge=5, description="Scheduler tick for due sources.")
+    retrain_hour: int = Field(
+        3, ge=0, le=23, description="Hour (Europe/Paris) of the nightly retraining."
+    )
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -38,6 +38,36 @@ def collect_due(settings_data: dict[str, Any]) -> None:
         log.exception("collection cycle failed")
 
 
+def retrain_if_needed(settings_data: dict[str, Any]) -> None:
+    """Job: retrain the theme model when the delegate labelled articles since the last one,
+    then reclassify the archive with it (editor labels keep precedence)."""
+    from veille.classify.service import classify_articles, needs_retraining, retrain
+    from veille.db.engine import make_engine, session_factory, transaction
+    from veille.db.themes import article_batches
+
+    settings = Settings(**settings_data)
+    try:
+        sessions = session_factory(make_engine(settings.database_url))
+        with transaction(sessions) as session:
+            if not needs_retraining(session):
+                return
+            model = retrain(session)
+        from veille.classify.classifier import Classifier
+        from veille.classify.service import keywords_of
+        from veille.sources import load_feeds_config
+
+        feeds = load_feeds_config(settings.config_file) if settings.config_file.exists() else None
+        classifier = Classifier(model, keywords_of(feeds))
+        with sessions() as reader:
+            for batch in article_batches(reader):
+                with transaction(sessions) as session:
+                    classify_articles(session, classifier, [r.id for r in batch])
+                reader.expunge_all()
+        log.info("retrained theme model %s and reclassified the archive", model.version)
+    except Exception:
+        log.exception("nightly retraining failed")
+
+
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=normalise_url(settings.database_url))},
@@ -53,6 +83,16 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         replace_existing=True,
         kwargs={"settings_data": settings.model_dump(mode="json")},
         next_run_time=_now(),  # first tick right away, not after one interval
+    )
+    scheduler.add_job(
+        "veille.scheduler:retrain_if_needed",
+        trigger="cron",
+        hour=settings.retrain_hour,
+        minute=0,
+        id="retrain",
+        name="Retrain the theme model on new delegate labels",
+        replace_existing=True,
+        kwargs={"settings_data": settings.model_dump(mode="json")},
     )
     return scheduler
 
