@@ -80,6 +80,27 @@ def test_collect_summary_list_and_export(
     future = runner.invoke(app, ["export", "--since", "2999-01-01"], env=env)
     assert future.stdout == ""
 
+    # The site writes about open data: stored articles carry that theme and a score.
+    assert all("open_data" in row["themes"] for row in rows), rows
+    assert all(0 < row["score"] <= 100 for row in rows)
+    only = runner.invoke(app, ["export", "--theme", "open_data"], env=env)
+    assert len(only.stdout.splitlines()) == 6
+    none = runner.invoke(app, ["export", "--theme", "ia"], env=env)
+    assert none.stdout == ""
+
+    explained = runner.invoke(
+        app, ["classify", "explain", rows[0]["url"], "--json", "--config", str(config)], env=env
+    )
+    assert explained.exit_code == 0, explained.output
+    why = json.loads(explained.stdout)
+    assert "open_data" in why["themes"] and why["terms"]["open_data"]
+    assert set(why["components"]) >= {"confidence", "source", "coverage", "substance"}
+    missing = runner.invoke(app, ["classify", "explain", "999999"], env=env)
+    assert missing.exit_code == 1 and "No stored article" in missing.output
+
+    again = runner.invoke(app, ["classify", "reclassify", "--config", str(config)], env=env)
+    assert again.exit_code == 0 and "Reclassified 6 article(s): 6 on-topic" in again.stdout
+
 
 def test_errors_are_one_sentence_and_non_zero(env: dict[str, str], tmp_path: Path) -> None:
     missing = runner.invoke(app, ["collect", "--config", str(tmp_path / "nope.yaml")], env=env)
