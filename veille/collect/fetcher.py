@@ -25,7 +25,6 @@ Retry-After is not retried here: the error carries `retry_after` for the schedul
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 import zlib
@@ -35,13 +34,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
 
 from veille import USER_AGENT
+from veille.collect.decoding import ACCEPT_ENCODING, CHUNK, decode, decode_end, decoder_chain
 from veille.collect.httpcache import parse_retry_after
 from veille.collect.netguard import AddressGuard, Deadline, GuardedBackend, Resolver, check_url
 from veille.collect.robots import RobotsCache
@@ -51,10 +51,7 @@ from veille.errors import FetchError
 if TYPE_CHECKING:
     from veille.config import Settings
 
-_HAS_BROTLI = importlib.util.find_spec("brotli") is not None
-ACCEPT_ENCODING = "gzip, deflate, br" if _HAS_BROTLI else "gzip, deflate"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -88,105 +85,6 @@ class FetchPolicy:
         }
         values.update(overrides)
         return cls(**values)
-
-
-class _Decoder(Protocol):
-    def feed(self, data: bytes) -> Iterator[bytes]: ...
-
-    def finish(self) -> Iterator[bytes]: ...
-
-
-class _Zlib:
-    """gzip or deflate, inflated at most 64 KB at a time.
-
-    Bounding each `decompress` call (max_length, then `unconsumed_tail`) is what keeps a
-    bomb from inflating in one call: a 64 KB chunk of zeros would otherwise become 64 MB.
-    The caller stops pulling pieces once the body passes max_bytes.
-    """
-
-    def __init__(self, encoding: str) -> None:
-        self._gzip = encoding in ("gzip", "x-gzip")
-        self._obj = self._new()
-        self._started = False
-
-    def _new(self) -> Any:
-        # gzip: 16+MAX_WBITS; deflate: zlib-wrapped per RFC, raw deflate from some servers.
-        return zlib.decompressobj(16 + zlib.MAX_WBITS if self._gzip else zlib.MAX_WBITS)
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        pending = data
-        while pending:
-            try:
-                piece = self._obj.decompress(pending, _CHUNK)
-            except zlib.error:
-                if self._gzip or self._started:
-                    raise
-                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate
-                self._started = True
-                continue
-            self._started = True
-            if piece:
-                yield piece
-            pending = self._obj.unconsumed_tail
-            if self._obj.eof:
-                rest = self._obj.unused_data
-                if not (self._gzip and rest.startswith(b"\x1f\x8b")):
-                    return  # trailing padding after the stream: ignored, as gzip(1) does
-                pending = rest  # concatenated gzip members
-                self._obj = self._new()
-
-    def finish(self) -> Iterator[bytes]:
-        # What inflate still holds once the input is consumed: at most one window (32 KB).
-        tail = self._obj.flush()
-        if tail:
-            yield tail
-
-
-class _Brotli:
-    def __init__(self) -> None:
-        import brotli
-
-        self._obj = brotli.Decompressor()
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        # Not bounded per call (older bindings cannot): one 64 KB chunk inflates at once.
-        yield bytes(self._obj.process(data))
-
-    def finish(self) -> Iterator[bytes]:
-        return iter(())
-
-
-def _decoders(content_encoding: str) -> list[_Decoder]:
-    names = [n.strip().lower() for n in content_encoding.split(",") if n.strip()]
-    chain: list[_Decoder] = []
-    for name in reversed(names):  # the last encoding applied is undone first
-        if name == "identity":
-            continue
-        if name in ("gzip", "x-gzip", "deflate"):
-            chain.append(_Zlib(name))
-        elif name == "br" and _HAS_BROTLI:
-            chain.append(_Brotli())
-        else:
-            raise FetchError(
-                f"The server used a content encoding we cannot decode: {name}.", kind="decode"
-            )
-    return chain
-
-
-def _decode(chain: list[_Decoder], data: bytes) -> Iterator[bytes]:
-    """Pieces of the fully decoded body for one raw chunk, produced lazily."""
-    if not chain:
-        if data:
-            yield data
-        return
-    for piece in chain[0].feed(data):
-        yield from _decode(chain[1:], piece)
-
-
-def _decode_end(chain: list[_Decoder]) -> Iterator[bytes]:
-    for i, decoder in enumerate(chain):
-        for piece in decoder.finish():
-            yield from _decode(chain[i + 1 :], piece)
 
 
 class _GuardedTransport(httpx.HTTPTransport):
@@ -453,17 +351,17 @@ class Fetcher:
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise too_large
-        decoders = _decoders(headers.get("content-encoding", ""))
+        decoders = decoder_chain(headers.get("content-encoding", ""))
         body = bytearray()
         try:
-            for raw in resp.iter_raw(_CHUNK):
-                for piece in _decode(decoders, raw):
+            for raw in resp.iter_raw(CHUNK):
+                for piece in decode(decoders, raw):
                     body += piece
                     if len(body) > max_bytes:
                         raise too_large
                 if deadline.remaining() <= 0:
                     raise _total_timeout(url, self.policy.total_timeout)
-            for piece in _decode_end(decoders):
+            for piece in decode_end(decoders):
                 body += piece
                 if len(body) > max_bytes:
                     raise too_large
