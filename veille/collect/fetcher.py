@@ -87,20 +87,56 @@ class FetchPolicy:
         return cls(**values)
 
 
+class _PerHostPool:
+    """One small httpcore pool per origin, behind the interface of one pool.
+
+    httpcore's pool rescans all its connections for each request under its lock (quadratic
+    in the number of pooled connections: measured ~7 ms per request with 100 hosts × 2
+    connections, serialised). The collector talks to hundreds of hosts at once, at most a
+    few connections each, so per-origin pools keep every scan tiny.
+    """
+
+    def __init__(self, guard: AddressGuard, limits: httpx.Limits) -> None:
+        self._guard = guard
+        self._limits = limits
+        self._ssl = httpx.create_ssl_context(trust_env=False)
+        self._pools: dict[tuple[bytes, bytes, int | None], httpcore.ConnectionPool] = {}
+        self._lock = threading.Lock()
+
+    def _pool_for(self, url: httpcore.URL) -> httpcore.ConnectionPool:
+        origin = (url.scheme, url.host, url.port)
+        with self._lock:
+            pool = self._pools.get(origin)
+            if pool is None:
+                pool = httpcore.ConnectionPool(
+                    ssl_context=self._ssl,
+                    max_connections=self._limits.max_connections,
+                    max_keepalive_connections=self._limits.max_keepalive_connections,
+                    keepalive_expiry=self._limits.keepalive_expiry,
+                    network_backend=GuardedBackend(self._guard),
+                )
+                self._pools[origin] = pool
+            return pool
+
+    def handle_request(self, request: httpcore.Request) -> httpcore.Response:
+        return self._pool_for(request.url).handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+
 class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport over a connection pool whose sockets go through `GuardedBackend`."""
+    """httpx's transport over per-host connection pools whose sockets go through
+    `GuardedBackend`."""
 
     def __init__(self, guard: AddressGuard, limits: httpx.Limits) -> None:
         super().__init__(trust_env=False, limits=limits)
-        # httpx does not expose the network backend; the pool is rebuilt with ours. A test
+        # httpx does not expose the network backend; the pool is replaced with ours. A test
         # (DNS rebinding) fails if an httpx upgrade ever bypasses it.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(guard),
-        )
+        self._pool = _PerHostPool(guard, limits)  # type: ignore[assignment]
 
 
 class _HostGate:
@@ -143,7 +179,11 @@ class Fetcher:
         # With our transport the connection itself is guarded, so the pre-check skips DNS
         # (one lookup per connection, not two). A caller's transport gets the full check.
         self._precheck_resolves = transport is not None
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=200)
+        # Per origin (see _PerHostPool): the host gate allows per_host_concurrency at once.
+        limits = httpx.Limits(
+            max_connections=None,
+            max_keepalive_connections=max(4, self.policy.per_host_concurrency * 2),
+        )
         self._client = httpx.Client(
             transport=transport or _GuardedTransport(self._guard, limits),
             follow_redirects=False,
