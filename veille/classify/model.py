@@ -10,9 +10,12 @@ the terms that pushed a theme up are the largest `tf-idf × weight` products.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import io
 import pickle
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,9 +29,15 @@ from veille.classify.evaluate import metrics
 from veille.classify.features import build_vectorizer, document, feature_names
 from veille.sources import THEME_IDS
 
-FORMAT = 1
+# 2: character n-grams by `features.CharNgramVectorizer`. Format 1 blobs (sklearn's
+# char_wb vectoriser) still load and predict the same; only the cache key changes.
+FORMAT = 2
+_READABLE_FORMATS = frozenset({1, 2})
 C = 8.0
 SEED = 20261125
+# Large enough that each distinct word is cut into n-grams few times, small enough that a
+# chunk's feature matrix stays ~25 MB.
+PREDICT_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -55,8 +64,37 @@ class ThemeModel:
     format: int = FORMAT
 
 
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+_MMAP_THRESHOLD = 1 << 20
+
+
+def limit_heap_growth() -> None:
+    """Let glibc give every array above 1 MiB back to the system as soon as it is freed.
+
+    Training allocates and frees hundreds of MB of mid-sized arrays per fold. glibc's
+    default raises its mmap threshold after each such free, so later arrays land in a heap
+    that fragments and never shrinks: a 6,000-item training then peaks ~40% higher (and a
+    long-running scheduler keeps it). A fixed threshold costs nothing measurable. No-op
+    where the C library is not glibc.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+
+
 def _fit_lr(x: Any, y: np.ndarray) -> LogisticRegression:
-    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=2000, solver="liblinear")
+    # The dual formulation: far fewer documents than features, so it converges ~40× faster
+    # than liblinear's primal solver to the same optimum (coefficients equal to 1e-3). Its
+    # coordinate descent visits samples in random order: seeded, for reproducible models.
+    clf = LogisticRegression(
+        C=C,
+        class_weight="balanced",
+        max_iter=2000,
+        solver="liblinear",
+        dual=True,
+        random_state=SEED,
+    )
     clf.fit(x, y)
     return clf
 
@@ -105,6 +143,7 @@ def train(
     """Cross-validate (figures, calibration, thresholds), then fit on everything."""
     if len(items) < folds * 2:
         raise ValueError(f"need at least {folds * 2} labelled items, got {len(items)}")
+    limit_heap_growth()
     docs = [document(it.title, it.text) for it in items]
     y = _matrix(items, themes)
     oof = np.zeros(y.shape, dtype=float)
@@ -118,6 +157,7 @@ def train(
         for j in range(len(themes)):
             clf = _fit_lr(x_train, y[train_idx, j])
             oof[val_idx, j] = clf.decision_function(x_val)
+        del vec, x_train, x_val
     platt: dict[str, tuple[float, float]] = {}
     thresholds: dict[str, float] = {}
     oof_probs = np.zeros(y.shape)
@@ -150,13 +190,14 @@ def train(
 
 def probabilities(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
     """Calibrated probability of each theme (columns in `model.themes` order)."""
-    if not docs:
-        return np.zeros((0, len(model.themes)))
-    x = model.vectorizer.transform(list(docs))
     out = np.zeros((len(docs), len(model.themes)))
-    for j, theme in enumerate(model.themes):
-        a, b = model.platt[theme]
-        out[:, j] = _sigmoid(a * model.classifiers[theme].decision_function(x) + b)
+    # In chunks: a chunk's feature matrix is what costs memory, the output is 3 floats each.
+    for start in range(0, len(docs), PREDICT_CHUNK):
+        x = model.vectorizer.transform(list(docs[start : start + PREDICT_CHUNK]))
+        for j, theme in enumerate(model.themes):
+            a, b = model.platt[theme]
+            scores = model.classifiers[theme].decision_function(x)
+            out[start : start + PREDICT_CHUNK, j] = _sigmoid(a * scores + b)
     return out
 
 
@@ -191,6 +232,6 @@ def dumps(model: ThemeModel) -> bytes:
 def loads(blob: bytes) -> ThemeModel:
     """Load a model blob written by `dumps` (ours: stored in our own database)."""
     model = pickle.loads(blob)
-    if not isinstance(model, ThemeModel) or model.format != FORMAT:
+    if not isinstance(model, ThemeModel) or model.format not in _READABLE_FORMATS:
         raise ValueError("stored model has an unknown format; retrain with `veille classify train`")
     return model

@@ -3,6 +3,7 @@
 A keyword is evidence, not a verdict: a hit in the title raises the theme's probability
 more than hits in the text, and the result stays a probability judged against the theme's
 threshold. The delegate can read and edit the keywords; `explain` shows which ones fired.
+All themes' keywords are matched in one pass over text folded once per article.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from veille.classify.features import clean_text, fold
 
 TITLE_WEIGHT = 0.30
 TEXT_WEIGHT = 0.12  # for two or more distinct keywords in the text
+TEXT_CHARS = 1500  # the lede: where a topic is named; the rest costs time for little
 
 
 @dataclass(frozen=True)
@@ -34,23 +36,55 @@ class RuleHits:
         return 1 - weight
 
 
-@lru_cache(maxsize=64)
-def _pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
-    folded = sorted({fold(k).strip() for k in keywords if k.strip()}, key=len, reverse=True)
-    if not folded:
-        return None
-    return re.compile(
-        r"(?<![a-z0-9])(" + "|".join(re.escape(k) for k in folded) + r")s?(?![a-z0-9])"
-    )
+@dataclass(frozen=True)
+class _Matcher:
+    pattern: re.Pattern[str] | None
+    themes_of: Mapping[str, tuple[str, ...]]  # folded keyword → themes listing it
+
+
+@lru_cache(maxsize=32)
+def _matcher(keywords: tuple[tuple[str, tuple[str, ...]], ...]) -> _Matcher:
+    themes_of: dict[str, list[str]] = {}
+    for theme, words in keywords:
+        for word in words:
+            folded = fold(word).strip()
+            if folded and theme not in themes_of.setdefault(folded, []):
+                themes_of[folded].append(theme)
+    if not themes_of:
+        return _Matcher(None, {})
+    alternatives = "|".join(re.escape(k) for k in sorted(themes_of, key=len, reverse=True))
+    pattern = re.compile(r"(?<![a-z0-9])(" + alternatives + r")s?(?![a-z0-9])")
+    return _Matcher(pattern, {k: tuple(v) for k, v in themes_of.items()})
+
+
+def _found(matcher: _Matcher, folded: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    if matcher.pattern is None:
+        return out
+    for keyword in set(matcher.pattern.findall(folded)):
+        for theme in matcher.themes_of.get(keyword, ()):
+            out.setdefault(theme, set()).add(keyword)
+    return out
+
+
+def all_hits(keywords: Mapping[str, Sequence[str]], title: str, text: str) -> dict[str, RuleHits]:
+    """Keyword hits per theme, title and text separately."""
+    matcher = _matcher(tuple((t, tuple(ws)) for t, ws in keywords.items()))
+    if matcher.pattern is None:
+        return {}
+    in_title = _found(matcher, fold(clean_text(title)))
+    in_text = _found(matcher, fold(clean_text(text[: TEXT_CHARS * 2])[:TEXT_CHARS]))
+    return {
+        theme: RuleHits(
+            tuple(sorted(in_title.get(theme, ()))), tuple(sorted(in_text.get(theme, ())))
+        )
+        for theme in set(in_title) | set(in_text)
+    }
 
 
 def hits(keywords: Sequence[str], title: str, text: str) -> RuleHits:
-    pattern = _pattern(tuple(keywords))
-    if pattern is None:
-        return RuleHits((), ())
-    in_title = tuple(sorted(set(pattern.findall(fold(clean_text(title))))))
-    in_text = tuple(sorted(set(pattern.findall(fold(clean_text(text)[:5000])))))
-    return RuleHits(in_title, in_text)
+    """Hits of one keyword list (one theme)."""
+    return all_hits({"_": keywords}, title, text).get("_", RuleHits((), ()))
 
 
 def combine(probability: float, evidence: float) -> float:
@@ -65,11 +99,10 @@ def apply_rules(
 ) -> tuple[dict[str, float], dict[str, RuleHits]]:
     out: dict[str, float] = dict(probabilities)
     fired: dict[str, RuleHits] = {}
-    for theme, words in keywords.items():
-        if theme not in out:
-            continue
-        found = hits(words, title, text)
-        if found.evidence > 0:
+    if not keywords:
+        return out, fired
+    for theme, found in all_hits(keywords, title, text).items():
+        if theme in out and found.evidence > 0:
             out[theme] = combine(out[theme], found.evidence)
             fired[theme] = found
     return out, fired
