@@ -71,7 +71,7 @@ def test_run_collects_on_schedule_serves_french_and_stops_cleanly(
         assert "content-security-policy" in page.headers
         html = page.text
         assert '<html lang="fr">' in html
-        assert "Derniers articles" in html
+        assert "Archive de la veille" in html
         for p in make_pages():
             assert p.title.replace("'", "&#39;") in html
         assert "2026" in html and "novembre" in html  # French dates

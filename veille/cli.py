@@ -6,7 +6,6 @@ non-zero exit; a cycle in which some sources failed still exits 0 (it did its jo
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -109,6 +108,7 @@ def run_cycle(
             config.source(key)  # unknown key → ConfigError naming it
     sessions = _open_db(settings)
     ctx = CollectContext(settings=settings, sessions=sessions, config=config)
+    ctx.classifier = _load_classifier(sessions, config, show_progress)
     if not show_progress:
         return refresh_due(ctx, keys=keys, force=force)
     with Progress(
@@ -129,6 +129,20 @@ def run_cycle(
                 bar.update(task, advance=1, description=value)
 
         return refresh_due(ctx, keys=keys, force=force, progress=progress)
+
+
+def _load_classifier(sessions: Any, config: Any, show_progress: bool) -> Any:
+    """Load the active theme model; on a first run this trains the seed model (~20 s),
+    which deserves a word on the terminal rather than a silent pause."""
+    from veille.classify.service import load_classifier
+    from veille.db.engine import transaction
+    from veille.db.themes import active_model
+
+    with transaction(sessions) as session:
+        if active_model(session) is None and show_progress:
+            with err.status("Training the default theme model on the seed corpus (first run)…"):
+                return load_classifier(session, config)
+        return load_classifier(session, config)
 
 
 def print_summary(summary: Any) -> None:
@@ -321,24 +335,6 @@ def _parse_since(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-EXPORT_FIELDS = [
-    "url",
-    "title",
-    "source",
-    "published_at",
-    "themes",
-    "score",
-    "summary",
-    "text",
-    "author",
-    "language",
-    "story_id",
-    "partial",
-    "id",
-    "fetched_at",
-]
-
-
 @app.command()
 @handles_errors
 def export(
@@ -350,6 +346,7 @@ def export(
     ] = None,
 ) -> None:
     """Export stored articles (streamed) as JSON Lines or CSV."""
+    from veille.archive.export import csv_chunks, jsonl_chunks
     from veille.db.articles import iter_export
     from veille.sources import THEME_IDS
 
@@ -363,14 +360,10 @@ def export(
     try:
         with sessions() as session:
             rows: Iterator[dict[str, Any]] = iter_export(session, theme=theme, since=since_dt)
-            if format_ == "jsonl":
-                for row in rows:
-                    stream.write(json.dumps(row, ensure_ascii=False) + "\n")
-            else:
-                writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
-                writer.writeheader()
-                for row in rows:
-                    writer.writerow({**row, "themes": "|".join(row["themes"])})
+            # The same columns and encoding as the web exports (/export.csv, /export.jsonl).
+            chunks = jsonl_chunks(rows) if format_ == "jsonl" else csv_chunks(rows)
+            for chunk in chunks:
+                stream.write(chunk)
     finally:
         if output:
             stream.close()

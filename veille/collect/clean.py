@@ -7,6 +7,7 @@ key that decides "same page". Everything here is pure and cheap: it runs on ever
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -91,6 +92,7 @@ def _idna_host(host: str) -> str:
         return host
 
 
+@functools.lru_cache(maxsize=65536)
 def canonical_url(url: str) -> str:
     """The URL we store: same page, one spelling; non-HTTP URLs come back stripped only."""
     url = url.strip()

@@ -11,9 +11,12 @@ fetches it in full and the store ends as a clean cycle would leave it.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
+import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -26,6 +29,8 @@ from concurrent.futures import (
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,6 +55,10 @@ from veille.sources import FeedsConfig
 log = logging.getLogger(__name__)
 
 STORY_WINDOW = timedelta(days=14)
+# SimHash pre-filter before the exact text comparison. Same-story pairs measured 6–19 bits
+# apart (docs/dedup.md); 20 keeps them all while letting far fewer unrelated articles
+# through than stories.CANDIDATE_THRESHOLD (24), which on realistic text passed ~20 %.
+PREFILTER_BITS = 20
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
@@ -91,6 +100,7 @@ class PageOutcome:
     final_url: str | None = None
     extracted: Extracted | None = None
     note: str | None = None
+    fingerprint: int | None = None  # SimHash of title + extracted text, computed off-thread
 
 
 @dataclass
@@ -235,8 +245,25 @@ def _charset(content_type: str | None) -> str | None:
     return None
 
 
+def extract_and_fingerprint(
+    content: bytes, *, url: str, encoding: str | None, extensive_date: bool, title: str
+) -> tuple[Extracted | None, int | None]:
+    """Extraction plus the story fingerprint, in the worker process: both are CPU work that
+    would otherwise serialise in the main thread (SimHash costs ~7 ms per article)."""
+    extracted = extract_article(content, url=url, encoding=encoding, extensive_date=extensive_date)
+    if extracted is None or not stories.has_enough_text(extracted.text):
+        return extracted, None
+    heading = clean.html_to_text(title).strip() or (extracted.title or "")
+    return extracted, stories.simhash(f"{heading}\n{extracted.text}")
+
+
 def fetch_page(
-    fetcher: Fetcher, extractor: Executor | None, url: str, *, has_date: bool = False
+    fetcher: Fetcher,
+    extractor: Executor | None,
+    url: str,
+    *,
+    has_date: bool = False,
+    title: str = "",
 ) -> PageOutcome:
     """Fetch an article page and extract its main content (in the process pool).
 
@@ -247,16 +274,17 @@ def fetch_page(
             return PageOutcome(note="robots.txt disallows the article page")
         result = fetcher.fetch(url)
         job = partial(
-            extract_article,
+            extract_and_fingerprint,
             result.content,
             url=result.url,
             encoding=_charset(result.headers.get("content-type")),
             extensive_date=not has_date,
+            title=title,
         )
-        extracted = job() if extractor is None else extractor.submit(job).result()
+        extracted, fp = job() if extractor is None else extractor.submit(job).result()
         if extracted is None:
             return PageOutcome(final_url=result.url, note="no main text found on the page")
-        return PageOutcome(final_url=result.url, extracted=extracted)
+        return PageOutcome(final_url=result.url, extracted=extracted, fingerprint=fp)
     except FetchError as exc:
         return PageOutcome(note=f"article page: {exc}")
     except Exception as exc:
@@ -265,6 +293,18 @@ def fetch_page(
 
 
 # --- pure assembly ------------------------------------------------------------------------
+
+
+def page_url(link: str, page: PageOutcome) -> tuple[str, str]:
+    """The article's canonical URL and its key: `rel=canonical` (same site only, checked by
+    extraction), else the URL after redirects, else the feed's link."""
+    ex = page.extracted
+    source = (ex.canonical_url if ex and ex.canonical_url else None) or page.final_url or link
+    try:
+        url = clean.canonical_url(source)
+        return url, clean.url_key(url)
+    except ValueError:
+        return clean.canonical_url(link), clean.url_key(link)
 
 
 def build_record(
@@ -287,12 +327,7 @@ def build_record(
         html = clean.sanitize_html(feed_html, base_url=base) if feed_html else ""
         text = clean.html_to_text(feed_html) if feed_html else ""
         partial = True
-    canonical_source = (ex.canonical_url if ex and ex.canonical_url else None) or base
-    try:
-        url = clean.canonical_url(canonical_source)
-        key = clean.url_key(url)
-    except ValueError:
-        url, key = clean.canonical_url(link), clean.url_key(link)
+    url, key = page_url(link, page)
     title = clean.html_to_text(entry.title).strip() or (ex.title if ex and ex.title else "")
     summary_src = clean.html_to_text(entry.summary_html) if entry.summary_html else ""
     if not summary_src and ex and ex.description:
@@ -301,7 +336,10 @@ def build_record(
     published = entry.published_at or (ex.published_at if ex else None) or entry.updated_at
     if published is not None and published > now + timedelta(days=2):
         published = None
-    fp = stories.simhash(f"{title}\n{text}") if stories.has_enough_text(text) else None
+    if not partial and page.fingerprint is not None:
+        fp: int | None = page.fingerprint
+    else:
+        fp = stories.simhash(f"{title}\n{text}") if stories.has_enough_text(text) else None
     return article_db.ArticleRecord(
         url=url,
         url_key=key,
@@ -330,10 +368,25 @@ class StoryIndex:
 
     SimHash alone lets unrelated articles of the same topic through (docs/dedup.md), so a
     loose SimHash pre-filter picks a few candidates and the exact text similarity of those,
-    loaded from the store, confirms the match.
+    loaded from the store, confirms the match. Word vectors are computed once per article
+    and kept (for a cycle's 2,000 new articles the loose pre-filter passes ~20 % of the
+    index, so recomputing them per comparison made matching quadratic in text work).
     """
 
     items: list[article_db.Fingerprinted]
+    _vectors: dict[int, tuple[Counter[str], int]] = field(default_factory=dict)
+
+    def _vector(self, text: str) -> tuple[Counter[str], int]:
+        counts = stories.shingles(text)
+        return counts, sum(n * n for n in counts.values())
+
+    def _similarity(self, a: tuple[Counter[str], int], b: tuple[Counter[str], int]) -> float:
+        """`stories.text_similarity` on precomputed vectors (same formula, same result)."""
+        (ca, na), (cb, nb) = a, b
+        if not ca or not cb:
+            return 0.0
+        dot = sum(n * cb[k] for k, n in ca.items() if k in cb)
+        return dot / math.sqrt(na * nb)
 
     def match(
         self, session: Session, record: article_db.ArticleRecord
@@ -347,24 +400,28 @@ class StoryIndex:
                 if item.content_hash == record.content_hash and item.host_key == host:
                     return item.article_id, item.story_id
         fp = stories.from_signed64(record.fingerprint)
-        near = [
-            item
-            for item in self.items
-            if stories.hamming(fp, stories.from_signed64(item.fingerprint))
-            <= stories.CANDIDATE_THRESHOLD
-        ]
+        near = sorted(
+            (d, i, item)
+            for i, item in enumerate(self.items)
+            if (d := stories.hamming(fp, stories.from_signed64(item.fingerprint))) <= PREFILTER_BITS
+        )
         if not near:
             return None, None
-        texts = article_db.texts_of(session, [item.article_id for item in near])
-        story = stories.assign_story_confirmed(
-            fp,
-            record.text,
-            [(i.story_id, i.fingerprint, texts.get(i.article_id, "")) for i in near],
-        )
-        return None, story
+        missing = [item.article_id for _, _, item in near if item.article_id not in self._vectors]
+        if missing:
+            for article_id, text in article_db.texts_of(session, missing).items():
+                self._vectors[article_id] = self._vector(text)
+        mine = self._vector(record.text)
+        empty: tuple[Counter[str], int] = (Counter(), 0)
+        for _, _, item in near:
+            other = self._vectors.get(item.article_id, empty)
+            if self._similarity(mine, other) >= stories.MIN_SIMILARITY:
+                return None, item.story_id
+        return None, None
 
     def add(self, article_id: int, story_id: int, record: article_db.ArticleRecord) -> None:
         if record.fingerprint is not None:
+            self._vectors[article_id] = self._vector(record.text)
             self.items.append(
                 article_db.Fingerprinted(
                     article_id,
@@ -455,57 +512,51 @@ def store_listing(
     report.warning = row.last_warning
     new_ids: list[int] = []
     widened: set[int] = set()  # articles whose story gained a source
-    for relisted in decision.relisted:
-        if article_db.add_link(
-            session,
-            article_id=relisted.article_id,
-            source_id=src.id,
-            url_key=relisted.url_key,
-            guid=relisted.entry.guid,
-            now=now,
-        ):
-            report.relisted += 1
-            widened.add(relisted.article_id)
+    # Keys of every new entry (feed link and canonical URL), resolved in one query: many
+    # "new" entries were stored a moment ago by another source listing the same article.
+    candidates = []
     for item in decision.new:
         page = pages.get(item.url_key, PageOutcome(note="article page not fetched"))
-        record = build_record(item.entry, item.link, page, source_id=src.id, now=now)
-        # Another source may have stored the same article earlier in this cycle, or under
-        # its canonical URL: re-resolve both keys at store time.
-        hits = article_db.lookup_keys(session, {item.url_key, record.url_key})
-        existing = hits.get(record.url_key) or hits.get(item.url_key)
-        copy_id, story_id = index.match(session, record) if existing is None else (None, None)
-        target = existing.article_id if existing else copy_id
+        url_key = page_url(item.link, page)[1]
+        candidates.append((item, page, (item.url_key, url_key)))
+    known = article_db.lookup_keys(
+        session,
+        {k for _, _, keys in candidates for k in keys} | {r.url_key for r in decision.relisted},
+    )
+    resolved = {k: hit.article_id for k, hit in known.items()}
+    links = article_db.LinkBatch(source_id=src.id, now=now)
+    links.seen.update(k for k, hit in known.items() if src.id in hit.source_ids)
+    for relisted in decision.relisted:
+        if links.add(relisted.article_id, relisted.url_key, relisted.entry.guid):
+            report.relisted += 1
+            widened.add(relisted.article_id)
+    for item, page, keys in candidates:
+        target = next((resolved[k] for k in keys if k in resolved), None)
+        if target is None:
+            record = build_record(item.entry, item.link, page, source_id=src.id, now=now)
+            copy_id, story_id = index.match(session, record)
+            target = copy_id
         if target is not None:
-            for key in {item.url_key, record.url_key}:
-                article_db.add_link(
-                    session,
-                    article_id=target,
-                    source_id=src.id,
-                    url_key=key,
-                    guid=item.entry.guid,
-                    now=now,
-                )
+            for key in dict.fromkeys(keys):
+                links.add(target, key, item.entry.guid)
+                resolved[key] = target
             report.merged += 1
             widened.add(target)
             continue
         article_id = article_db.insert_article(session, record, story_id)
-        stored = session.get(article_db.ArticleRow, article_id)
+        stored = session.get(article_db.ArticleRow, article_id)  # in the identity map
         assert stored is not None and stored.story_id is not None
-        for key in {item.url_key, record.url_key}:
-            article_db.add_link(
-                session,
-                article_id=article_id,
-                source_id=src.id,
-                url_key=key,
-                guid=item.entry.guid,
-                now=now,
-            )
-        index.add(article_id, stored.story_id, record)
+        stored_story = stored.story_id
+        for key in dict.fromkeys(keys):
+            links.add(article_id, key, item.entry.guid)
+            resolved[key] = article_id
+        index.add(article_id, stored_story, record)
         new_ids.append(article_id)
         if story_id is not None:
             widened.add(article_id)
         report.new += 1
         report.partial += int(record.partial)
+    links.flush(session)
     if report.new:
         row.last_new_article_at = now
     if classifier is not None:
@@ -530,6 +581,63 @@ def _snapshot(row: SourceRow) -> SourceState:
         last_modified=row.last_modified,
         consecutive_failures=row.consecutive_failures,
     )
+
+
+class HostQueue:
+    """Hands the I/O pool at most `limit` tasks per host at a time, in FIFO order per host.
+
+    The fetcher makes a thread wait for a busy host's slot; fed straight from a feed that
+    lists 20 pages of one site, the pool's threads would all wait on that host while the
+    99 others sit idle. Queuing here keeps every thread on a host that can be fetched.
+    """
+
+    def __init__(self, pool: Executor, limit: int) -> None:
+        self._pool = pool
+        self._limit = limit
+        self._queues: dict[str, deque[tuple[Future[Any], Callable[[], Any]]]] = {}
+        self._running: Counter[str] = Counter()
+        self._lock = threading.RLock()  # a done callback may run in the submitting thread
+
+    def submit(self, url: str, fn: Callable[[], Any]) -> Future[Any]:
+        host = (urlsplit(url).hostname or "").lower()
+        outer: Future[Any] = Future()
+        with self._lock:
+            self._queues.setdefault(host, deque()).append((outer, fn))
+            self._pump(host)
+        return outer
+
+    def _pump(self, host: str) -> None:
+        queue = self._queues[host]
+        while queue and self._running[host] < self._limit:
+            outer, fn = queue.popleft()
+            if not outer.set_running_or_notify_cancel():
+                continue
+            self._running[host] += 1
+            try:
+                inner = self._pool.submit(fn)
+            except RuntimeError as exc:  # the pool is shutting down
+                self._running[host] -= 1
+                outer.set_exception(exc)
+                continue
+            inner.add_done_callback(partial(self._done, host, outer))
+
+    def _done(self, host: str, outer: Future[Any], inner: Future[Any]) -> None:
+        with self._lock:
+            self._running[host] -= 1
+            self._pump(host)
+        if inner.cancelled():
+            outer.set_exception(RuntimeError("cancelled"))
+        elif (exc := inner.exception()) is not None:
+            outer.set_exception(exc)
+        else:
+            outer.set_result(inner.result())
+
+    def cancel_all(self) -> None:
+        with self._lock:
+            for queue in self._queues.values():
+                for outer, _ in queue:
+                    outer.cancel()
+                queue.clear()
 
 
 def _process_pool(settings: Settings) -> ProcessPoolExecutor:
@@ -568,12 +676,17 @@ def refresh_due(
     own_pool = extractor is None
     pool: Executor | None = extractor
     io = ThreadPoolExecutor(max_workers=ctx.settings.concurrency, thread_name_prefix="veille-io")
+    hosts = HostQueue(io, fetcher.policy.per_host_concurrency)
     try:
         listing_futures: dict[Future[Listing], SourceState] = {
-            io.submit(fetch_listing, fetcher, s, now): s for s in states
+            hosts.submit(s.url, partial(fetch_listing, fetcher, s, now)): s for s in states
         }
         page_futures: dict[str, Future[PageOutcome]] = {}
         waiting: dict[str, tuple[Listing, Decision, set[str]]] = {}
+        # Which sources wait for which page, and how many pages each still waits for.
+        page_keys: dict[Future[PageOutcome], str] = {}
+        waiters: dict[str, set[str]] = {}
+        outstanding: dict[str, int] = {}
         pending: set[Future[object]] = set(listing_futures)  # type: ignore[arg-type]
 
         def finish(key: str) -> None:
@@ -626,27 +739,35 @@ def refresh_due(
                             if item.url_key not in page_futures:
                                 if pool is None and own_pool:
                                     pool = _process_pool(ctx.settings)
-                                page_futures[item.url_key] = io.submit(
-                                    fetch_page,
-                                    fetcher,
-                                    pool,
+                                page_futures[item.url_key] = hosts.submit(
                                     item.link,
-                                    has_date=item.entry.published_at is not None,
+                                    partial(
+                                        fetch_page,
+                                        fetcher,
+                                        pool,
+                                        item.link,
+                                        has_date=item.entry.published_at is not None,
+                                        title=item.entry.title,
+                                    ),
                                 )
                     waiting[src.key] = (listing, decision or Decision(), wanted)
-                    blockers = {page_futures[k] for k in wanted if not page_futures[k].done()}
+                    blockers = {k for k in wanted if not page_futures[k].done()}
                     if not blockers:
                         finish(src.key)
                     else:
-                        pending |= blockers  # type: ignore[arg-type]
+                        outstanding[src.key] = len(blockers)
+                        for k in blockers:
+                            waiters.setdefault(k, set()).add(src.key)
+                            page_keys[page_futures[k]] = k
+                            pending.add(page_futures[k])  # type: ignore[arg-type]
                 else:
-                    for key in [
-                        k
-                        for k, (_, _, wanted) in waiting.items()
-                        if all(page_futures[u].done() for u in wanted)
-                    ]:
-                        finish(key)
+                    for key in sorted(waiters.pop(page_keys.pop(fut), ())):  # type: ignore[arg-type]
+                        outstanding[key] -= 1
+                        if outstanding[key] == 0:
+                            del outstanding[key]
+                            finish(key)
     finally:
+        hosts.cancel_all()
         io.shutdown(wait=True, cancel_futures=True)
         if own_pool and pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

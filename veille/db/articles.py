@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from veille.archive import fts
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow, StoryRow
 
 
@@ -93,7 +94,42 @@ def add_link(
     return True
 
 
+@dataclass
+class LinkBatch:
+    """Links of one source to articles, collected then written in one flush.
+
+    `seen` holds the URL keys already linked to this source (in the store or in this batch),
+    so a key is never linked twice (the unique constraint would abort the transaction).
+    """
+
+    source_id: int
+    now: datetime
+    seen: set[str] = field(default_factory=set)
+    rows: list[ArticleLinkRow] = field(default_factory=list)
+
+    def add(self, article_id: int, url_key: str, guid: str | None) -> bool:
+        if url_key in self.seen:
+            return False
+        self.seen.add(url_key)
+        self.rows.append(
+            ArticleLinkRow(
+                article_id=article_id,
+                source_id=self.source_id,
+                url_key=url_key,
+                guid=guid,
+                first_seen_at=self.now,
+            )
+        )
+        return True
+
+    def flush(self, session: Session) -> None:
+        session.add_all(self.rows)
+        session.flush()
+        self.rows = []
+
+
 def insert_article(session: Session, record: ArticleRecord, story_id: int | None) -> int:
+    """Store a new article, in a new story unless one is given."""
     if story_id is None:
         story = StoryRow(created_at=record.fetched_at)
         session.add(story)
@@ -123,6 +159,7 @@ def insert_article(session: Session, record: ArticleRecord, story_id: int | None
     )
     session.add(row)
     session.flush()
+    fts.index_article(session, row.id, record.title, record.summary, record.text)
     return row.id
 
 

@@ -1,22 +1,60 @@
-"""FastAPI application factory. Routes per audience come with later issues; for now the
-latest collected articles in French, and a health probe."""
+"""FastAPI application factory: the archive pages, its Atom feeds, JSON API and exports,
+French error pages, and the headers every response carries.
+
+Nothing is built at import: `create_app(settings)` makes the engine, templates and context,
+so each test (and each `veille serve`) gets its own app.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
+from veille.archive.query import QueryError
 from veille.config import Settings
 from veille.db import articles as article_db
 from veille.db.engine import make_engine, session_factory
 from veille.paths import resource_dir
+from veille.web import api, archive, exports, feeds
+from veille.web.deps import (
+    AccessDenied,
+    ClassifierCache,
+    MemberResolver,
+    WebContext,
+    load_config_quietly,
+    no_member,
+    theme_labels_of,
+)
+from veille.web.middleware import WebGuard
 
 PARIS = ZoneInfo("Europe/Paris")
+log = logging.getLogger("veille.web")
+
+STATUS_TITLES = {
+    400: "Requête invalide",
+    401: "Archive réservée aux membres",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+    500: "Erreur du serveur",
+}
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' https: data:; "
+    "frame-ancestors 'none'"
+)
 
 
 def date_fr(value: datetime | None) -> str:
@@ -32,37 +70,128 @@ def datetime_fr(value: datetime | None) -> str:
     return format_datetime(value.astimezone(PARIS), "d MMMM y 'à' HH:mm", locale="fr_FR")
 
 
-def create_app(settings: Settings) -> FastAPI:
-    engine = make_engine(settings.database_url)
-    sessions = session_factory(engine)
+def number_fr(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    text = (
+        f"{value:,.1f}"
+        if isinstance(value, float) and not value.is_integer()
+        else f"{int(value):,}"
+    )
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(resource_dir("templates") / "web"))
     templates.env.filters["date_fr"] = date_fr
     templates.env.filters["datetime_fr"] = datetime_fr
-    app = FastAPI(title="veille", docs_url=None, redoc_url=None)
+    templates.env.filters["number_fr"] = number_fr
+    return templates
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'",
+
+def _wants_json(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def error_response(
+    request: Request, ctx: WebContext, status: int, message: str | None = None
+) -> Response:
+    """The French error page (HTML), or `{"detail": …}` for API paths."""
+    title = STATUS_TITLES.get(status, "Erreur")
+    if _wants_json(request.url.path):
+        return JSONResponse({"detail": message or title}, status_code=status)
+    template = {400: "errors/400.html", 404: "errors/404.html", 500: "errors/500.html"}.get(
+        status, "errors/400.html"
+    )
+    return ctx.templates.TemplateResponse(
+        request,
+        template,
+        {"title": title, "message": message, "status": status, "query": None},
+        status_code=status,
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    member_resolver: MemberResolver = no_member,
+) -> FastAPI:
+    engine = make_engine(settings.database_url)
+    config = load_config_quietly(settings)
+    ctx = WebContext(
+        settings=settings,
+        sessions=session_factory(engine),
+        templates=make_templates(),
+        theme_labels=theme_labels_of(config),
+        classifiers=ClassifierCache(config),
+        member_resolver=member_resolver,
+    )
+    if clock is not None:
+        ctx.clock = clock
+    app = FastAPI(
+        title="veille — archive",
+        description="Articles collectés par la veille : recherche, filtres, export.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.web = ctx
+
+    @app.exception_handler(QueryError)
+    def bad_query(request: Request, exc: QueryError) -> Response:
+        return error_response(request, ctx, 400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        return error_response(request, ctx, 400, "Un paramètre de la requête est invalide.")
+
+    @app.exception_handler(AccessDenied)
+    def members_only(request: Request, exc: AccessDenied) -> Response:
+        if _wants_json(request.url.path):
+            return JSONResponse({"detail": str(exc)}, status_code=401)
+        return ctx.templates.TemplateResponse(
+            request, "errors/401.html", {"title": STATUS_TITLES[401]}, status_code=401
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else None
+        response = error_response(request, ctx, exc.status_code, detail)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
         return response
 
-    @app.get("/", response_class=HTMLResponse)
-    def index(request: Request) -> HTMLResponse:
-        with sessions() as session:
-            items = article_db.latest_articles(session, limit=50)
-            total = article_db.count_articles(session)
-            return templates.TemplateResponse(
-                request, "index.html", {"articles": items, "total": total}
+    def crash_page(scope: Scope) -> tuple[int, bytes, str]:
+        if _wants_json(scope.get("path", "")):
+            return 500, b'{"detail": "Erreur du serveur"}', "application/json"
+        try:
+            body = ctx.templates.get_template("errors/500.html").render(
+                title=STATUS_TITLES[500], status=500
             )
+        except Exception:  # the templates themselves are broken: say it plainly
+            log.exception("cannot render the 500 page")
+            body = "<!doctype html><html lang='fr'><title>Erreur</title><p>Erreur du serveur.</p>"
+        return 500, body.encode("utf-8"), "text/html; charset=utf-8"
 
-    @app.get("/healthz")
+    app.add_middleware(WebGuard, error_page=crash_page)
+    app.mount(
+        "/static", StaticFiles(directory=str(resource_dir("templates") / "static")), name="static"
+    )
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url="/api/openapi.json", title="veille — API")
+        page.headers["Content-Security-Policy"] = DOCS_CSP
+        return page
+
+    @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
-        with sessions() as session:
+        with ctx.sessions() as session:
             return JSONResponse({"status": "ok", "articles": article_db.count_articles(session)})
 
+    app.include_router(archive.router)
+    app.include_router(feeds.router)
+    app.include_router(exports.router)
+    app.include_router(api.router)
     return app

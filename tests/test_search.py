@@ -1,0 +1,336 @@
+"""Archive search on a real database (SQLite here, PostgreSQL when CI reruns `-m db`):
+French full text, filters, facets, pagination and streaming, through the pipeline's own
+insert and theme functions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from veille.archive.query import ArchiveQuery, parse_query
+from veille.archive.search import facets, iter_matching, search, search_page
+from veille.db import articles as article_db
+from veille.db.engine import make_engine, session_factory, upgrade
+from veille.db.tables import ArticleRow, ArticleThemeRow, SourceRow
+from veille.db.themes import replace_themes
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+# slug: (source, themes, days before T0 or None for "no publication date", score, title, text)
+CORPUS: dict[str, tuple[str, tuple[str, ...], int | None, float | None, str, str]] = {
+    "portail": ("etalab", ("open_data",), 1, 0.9, "Un portail pour les données ouvertes",
+                "La métropole publie ses données ouvertes sur un nouveau portail."),
+    "donnee": ("etalab", ("open_data", "donnees_interet_general"), 3, 0.7,
+               "Une donnée d'intérêt général",
+               "Le décret définit la donnée d'intérêt général pour les délégataires."),
+    "cyber": ("cnil", ("open_data",), 5, 0.4, "Données ouvertes et cybersécurité",
+              "Publier des données ouvertes sans négliger la cybersécurité des systèmes."),
+    "algo": ("cnil", ("ia",), 8, None, "Algorithmes publics : la transparence",
+             "Les algorithmes publics doivent être expliqués aux usagers."),
+    "ia": ("datagouv", ("ia", "open_data"), 40, 0.8, "L'intelligence artificielle en mairie",
+           "Une commune teste un agent conversationnel entraîné sur ses délibérations."),
+    "hors": ("datagouv", (), None, 0.1, "Fête de la musique",
+             "Le programme des concerts de juin dans les quartiers."),
+}
+
+
+def _seed(session: Session) -> dict[str, int]:
+    sources: dict[str, int] = {}
+    for key in ("etalab", "cnil", "datagouv"):
+        row = SourceRow(key=key, name=key.upper(), url=f"https://{key}.example/")
+        session.add(row)
+        session.flush()
+        sources[key] = row.id
+    ids: dict[str, int] = {}
+    for slug, (source, themes, days, score, title, body) in CORPUS.items():
+        fetched = T0 - timedelta(days=days if days is not None else 2, hours=1)
+        record = article_db.ArticleRecord(
+            url=f"https://{source}.example/{slug}", url_key=f"{source}.example/{slug}",
+            original_url=f"https://{source}.example/{slug}", source_id=sources[source],
+            guid=None, title=title, summary=body[:40], text=body, html=f"<p>{body}</p>",
+            author=None, language="fr", image=None,
+            published_at=None if days is None else T0 - timedelta(days=days),
+            fetched_at=fetched, partial=False, extract_note=None, content_hash=slug,
+            fingerprint=None,
+        )
+        ids[slug] = article_db.insert_article(session, record, None)
+        replace_themes(session, ids[slug], {t: (0.9, "model") for t in themes})
+        session.execute(update(ArticleRow).where(ArticleRow.id == ids[slug]).values(score=score))
+    return ids
+
+
+@pytest.fixture
+def seeded(sessions: sessionmaker[Session]) -> tuple[sessionmaker[Session], dict[str, int]]:
+    with sessions() as session, session.begin():
+        ids = _seed(session)
+    return sessions, ids
+
+
+def _slugs(ids: dict[str, int], found: list[int]) -> list[str]:
+    back = {v: k for k, v in ids.items()}
+    return [back[i] for i in found]
+
+
+def _q(**kw: object) -> ArchiveQuery:
+    return ArchiveQuery(**kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("donnée", {"portail", "donnee", "cyber"}),  # singular finds plural
+        ("donnees", {"portail", "donnee", "cyber"}),  # no accent finds accents
+        ("DONNÉES", {"portail", "donnee", "cyber"}),
+        ("algorithme", {"algo"}),
+        ("intérêt général", {"donnee"}),
+        ('"données ouvertes"', {"portail", "cyber"}),  # phrase
+        ('"ouvertes données"', set()),  # word order matters in a phrase
+        ('"données ouvertes" -cybersécurité', {"portail"}),  # exclusion
+        ("données -cybersecurite", {"portail", "donnee"}),
+        ("-cybersécurité", {"portail", "donnee", "algo", "ia", "hors"}),  # only exclusion
+        ("mairie", {"ia"}),  # title only
+        ("délibération", {"ia"}),  # text only, singular
+        ("concert", {"hors"}),
+        ("tramway", set()),
+    ],
+)
+def test_french_full_text(seeded: tuple[sessionmaker[Session], dict[str, int]], q: str,
+                          expected: set[str]) -> None:
+    sessions, ids = seeded
+    with sessions() as session:
+        result = search(session, _q(q=q, per_page=50))
+    assert set(_slugs(ids, [h.id for h in result.items])) == expected
+    assert result.total == len(expected)
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["NEAR(", "*", '"', 'données "ouvertes', "OR OR", "AND", "NOT données", "a:b",
+     "'; DROP TABLE articles; --", "données) OR (1=1", "^donnée", "col:données",
+     "\x00\x01", "é" * 200, "".join(chr(33 + i % 90) for i in range(200)), "-", "--x", '""',
+     "<->", "!!", "&|", "le la les"],
+)
+def test_hostile_text_never_raises(seeded: tuple[sessionmaker[Session], dict[str, int]],
+                                   q: str) -> None:
+    sessions, _ = seeded
+    with sessions() as session:
+        result = search(session, _q(q=q))
+        assert result.total == len(result.items) <= 6
+        assert list(iter_matching(session, _q(q=q))) == result.items
+        assert session.scalar(select(ArticleRow.id).limit(1)) is not None  # table still there
+
+
+def test_only_stop_words_gives_an_empty_result(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    sessions, _ = seeded
+    with sessions() as session:
+        result = search(session, _q(q="le la OR"))
+    assert result.total == 0 and result.items == [] and result.facets.sources == []
+
+
+def test_filters_themes_or_sources_or_and_period(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    sessions, ids = seeded
+    with sessions() as session:
+        def found(**kw: object) -> list[str]:
+            return _slugs(ids, [h.id for h in search(session, _q(per_page=50, **kw)).items])
+
+        assert set(found(themes=("ia",))) == {"algo", "ia"}
+        # several themes: OR
+        assert set(found(themes=("ia", "donnees_interet_general"))) == {"algo", "ia", "donnee"}
+        # several sources: OR; with a theme: AND between filters
+        assert set(found(sources=("cnil", "datagouv"))) == {"cyber", "algo", "ia", "hors"}
+        assert set(found(sources=("cnil", "datagouv"), themes=("open_data",))) == {
+            "cyber", "ia"}
+        assert found(sources=("nope",)) == []
+        # period on the publication date, falling back to the fetch date ("hors" was
+        # fetched 2 days before T0 and has no publication date)
+        week = (T0 - timedelta(days=6)).date()
+        assert set(found(date_from=week)) == {"portail", "donnee", "cyber", "hors"}
+        assert set(found(date_from=week, date_to=(T0 - timedelta(days=2)).date())) == {
+            "donnee", "cyber", "hors"}
+        assert found(date_to=date(2020, 1, 1)) == []
+        # date order newest first, the article without publication date at its fetch date
+        assert found() == ["portail", "hors", "donnee", "cyber", "algo", "ia"]
+        # score order, unscored last
+        assert found(sort="score") == ["portail", "ia", "donnee", "cyber", "hors", "algo"]
+        hit = search(session, _q(q="donnée intérêt")).items[0]
+        assert hit.themes == ("donnees_interet_general", "open_data")
+        assert hit.source_key == "etalab" and hit.source_name == "ETALAB" and hit.coverage == 1
+
+
+def test_pagination(seeded: tuple[sessionmaker[Session], dict[str, int]]) -> None:
+    sessions, ids = seeded
+    with sessions() as session:
+        pages = [search(session, _q(per_page=4, page=p)) for p in (1, 2, 3)]
+        assert [r.total for r in pages] == [6, 6, 6] and pages[0].pages == 2
+        assert _slugs(ids, [h.id for r in pages for h in r.items]) == [
+            "portail", "hors", "donnee", "cyber", "algo", "ia"]
+        assert pages[2].items == []
+        assert search_page(session, _q(), page=2, per_page=4) == pages[1].items
+
+
+def test_facets_leave_their_own_filter_out(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    sessions, _ = seeded
+    with sessions() as session:
+        f = facets(session, _q(themes=("ia",), sources=("cnil",)))
+        # themes: counted with the source filter only (cnil: cyber, algo)
+        assert f.themes == {"open_data": 1, "ia": 1}
+        # sources: counted with the theme filter only (ia: algo@cnil, ia@datagouv)
+        assert f.sources == [("cnil", "CNIL", 1), ("datagouv", "DATAGOUV", 1)]
+        result = search(session, _q(themes=("ia",), sources=("cnil",)))
+        assert result.total == 1 and result.facets == f
+        f = facets(session, _q(q="données"))
+        assert f.themes == {"open_data": 3, "donnees_interet_general": 1}
+        assert f.sources == [("etalab", "ETALAB", 2), ("cnil", "CNIL", 1)]
+        everything = facets(session, _q())
+        assert everything.themes == {"open_data": 4, "ia": 2, "donnees_interet_general": 1}
+        assert sum(n for _, _, n in everything.sources) == 6
+
+
+def test_theme_changes_follow_through_triggers(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    sessions, ids = seeded
+    with sessions() as session, session.begin():
+        replace_themes(session, ids["hors"], {"ia": (1.0, "editor")})
+        replace_themes(session, ids["algo"], {})
+    with sessions() as session:
+        assert {h.id for h in search(session, _q(themes=("ia",))).items} == {
+            ids["hors"], ids["ia"]}
+    with sessions() as session, session.begin():
+        session.execute(
+            update(ArticleThemeRow)
+            .where(ArticleThemeRow.article_id == ids["hors"])
+            .values(theme="open_data")
+        )
+    with sessions() as session:
+        assert {h.id for h in search(session, _q(themes=("ia",))).items} == {ids["ia"]}
+        assert search(session, _q(themes=("open_data",), q="concerts")).total == 1
+
+
+def test_deleted_articles_leave_the_index(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    sessions, _ = seeded
+    with sessions() as session, session.begin():
+        session.execute(delete(SourceRow).where(SourceRow.key == "cnil"))  # cascades
+    with sessions() as session:
+        assert search(session, _q(q="algorithmes")).total == 0
+        assert search(session, _q(q="données")).total == 2
+        if session.get_bind().dialect.name == "sqlite":
+            assert session.scalar(text("SELECT count(*) FROM articles_fts")) == 4
+
+
+def test_iter_matching_streams_in_order_with_keysets(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    sessions, ids = seeded
+    with sessions() as session:
+        for sort in ("date", "score"):
+            query = _q(sort=sort, per_page=50)
+            expected = [h.id for h in search(session, query).items]
+            assert [h.id for h in iter_matching(session, query, batch=2)] == expected
+            assert [h.id for h in iter_matching(session, query, batch=4, limit=5)] == (
+                expected[:5])
+        assert [h.id for h in iter_matching(session, _q(themes=("ia",)), batch=1)] == [
+            ids["algo"], ids["ia"]]
+        assert list(iter_matching(session, _q(), limit=0)) == []
+        streamed = iter_matching(session, _q(q="données"), batch=1)
+        assert next(streamed).id == ids["portail"]  # a generator: nothing loaded up front
+
+
+def test_parse_query_then_search(seeded: tuple[sessionmaker[Session], dict[str, int]]) -> None:
+    sessions, ids = seeded
+    query = parse_query(
+        {"theme": ["open_data,ia"], "q": ["donnees"], "sort": ["score"]}, today=T0.date()
+    )
+    with sessions() as session:
+        assert [h.id for h in search(session, query).items] == [
+            ids["portail"], ids["donnee"], ids["cyber"]]
+        assert search(session, replace(query, page=2)).items == []
+
+
+def test_migration_indexes_existing_rows(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0002")
+    factory = session_factory(engine)
+    with factory() as session, session.begin():
+        source = SourceRow(key="old", name="Ancienne", url="https://old.example/")
+        session.add(source)
+        session.flush()
+        # Written as code before 0003 did: straight through the ORM, no index maintenance.
+        row = ArticleRow(url="https://old.example/a", url_key="old.example/a",
+                         original_url="https://old.example/a", source_id=source.id,
+                         title="Réutilisations des données", summary="", text="Un bilan.",
+                         html="", fetched_at=T0, content_hash="x", score_components={})
+        session.add(row)
+        session.flush()
+        session.add(ArticleThemeRow(article_id=row.id, theme="ia", probability=1.0,
+                                    origin="model"))
+    upgrade(engine)
+    with factory() as session:
+        result = search(session, _q(q="reutilisation donnee", themes=("ia",)))
+        assert [h.title for h in result.items] == ["Réutilisations des données"]
+        assert result.facets.sources == [("old", "Ancienne", 1)]
+    engine.dispose()
+
+
+def test_schema_matches_the_orm_apart_from_search_objects(db_url: str) -> None:
+    """What tests/test_db_schema.py needs to pass: `fts.include_name` hides the FTS objects."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from veille.archive.fts import include_name
+    from veille.db.tables import Base
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_bulk_insert_is_searchable(sessions: sessionmaker[Session]) -> None:
+    from veille.db.bulk import BulkArticle, bulk_insert_articles
+
+    with sessions() as session, session.begin():
+        _seed(session)
+        source_id = session.scalar(select(SourceRow.id).where(SourceRow.key == "cnil"))
+    assert source_id is not None
+    rows = (
+        BulkArticle(
+            url=f"https://cnil.example/bulk/{i}", source_id=source_id,
+            title=f"Délibération n°{i}", summary="Avis sur un traitement algorithmique",
+            text="La collectivité publie l'algorithme." if i % 2 else "Rien à signaler.",
+            fetched_at=T0 - timedelta(days=i), published_at=None if i % 3 else T0,
+            score=i / 10, themes={"ia": 0.8} if i % 2 else {},
+        )
+        for i in range(10)
+    )
+    engine = sessions.kw["bind"]
+    assert bulk_insert_articles(engine, rows, chunk=4) == 10
+    with sessions() as session:
+        found = search(session, _q(q="algorithme collectivités", themes=("ia",), per_page=50))
+        assert sorted(h.title for h in found.items) == [
+            f"Délibération n°{i}" for i in (1, 3, 5, 7, 9)]
+        assert found.facets.sources == [("cnil", "CNIL", 5)]
+        assert search(session, _q(sources=("cnil",))).total == 12
+        # the ORM path still works after a bulk load (ids do not collide)
+        _ = article_db.insert_article(session, article_db.ArticleRecord(
+            url="https://cnil.example/after", url_key="cnil.example/after",
+            original_url="https://cnil.example/after", source_id=source_id, guid=None,
+            title="Après le chargement", summary="", text="", html="", author=None,
+            language="fr", image=None, published_at=None, fetched_at=T0, partial=False,
+            extract_note=None, content_hash="", fingerprint=None), None)
+        session.commit()
+        assert search(session, _q(q="chargement")).total == 1

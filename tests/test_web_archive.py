@@ -1,0 +1,383 @@
+"""The archive pages over HTTP, against a real uvicorn server on a fresh database: filters,
+facets, pagination, the article and sources pages, French errors, headers, access mode and
+hostile input (parameters and collected HTML)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.archive_site import HOSTILE_TITLE, NOW, Site, running_archive, serve
+from veille.config import Settings
+
+SECURITY = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "strict-origin-when-cross-origin",
+}
+
+
+@pytest.fixture
+def site(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[Site]:
+    with running_archive(settings, sessions) as running:
+        yield running
+
+
+def titles(doc: Any) -> list[str]:
+    return [a.text_content().strip() for a in doc.cssselect("article.card h2 a")]
+
+
+def assert_secure_headers(response: Any) -> None:
+    for name, value in SECURITY.items():
+        assert response.headers[name] == value, name
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert re.fullmatch(r"app;dur=\d+(\.\d+)?", response.headers["server-timing"])
+
+
+def test_index_lists_cards_with_the_page_contract(site: Site) -> None:
+    response, doc = site.page("/")
+    assert response.status_code == 200
+    assert_secure_headers(response)
+    assert doc.get("lang") == "fr"
+    # Landmarks, skip link, one search form with labelled controls.
+    assert doc.cssselect("a.skip-link")[0].get("href") == "#contenu"
+    assert doc.cssselect("header") and doc.cssselect("nav") and doc.cssselect("footer")
+    assert doc.cssselect("main#contenu")
+    form = doc.cssselect('form[role="search"]')[0]
+    assert (form.get("action"), form.get("method")) == ("/", "get")
+    for control in form.cssselect("input, select"):
+        if control.get("type") == "hidden":
+            continue
+        assert form.cssselect(f'label[for="{control.get("id")}"]'), control.get("name")
+    assert form.cssselect('input[type="search"][name="q"]#q')
+    assert form.cssselect('label[for="q"]')[0].text_content() == "Rechercher"
+    legends = [lg.text_content() for lg in form.cssselect("fieldset legend")]
+    assert {"Thèmes", "Sources"} <= set(legends)
+    assert len(form.cssselect('input[type="checkbox"][name="theme"]')) == 3
+    assert form.cssselect('label[for="from"]')[0].text_content() == "Du"
+    assert form.cssselect('label[for="to"]')[0].text_content() == "Au"
+    assert form.cssselect('input[type="date"][name="from"]')
+    assert [o.text_content() for o in form.cssselect('select[name="sort"] option')] == [
+        "Date",
+        "Valeur",
+    ]
+    assert form.cssselect("button[type=submit]")[0].text_content() == "Filtrer"
+    assert [a.text_content() for a in doc.cssselect(".presets a")][:2] == [
+        "Cette semaine",
+        "Ce mois",
+    ]
+
+    # 26 articles, 20 a page, newest first.
+    cards = doc.cssselect("article.card")
+    assert len(cards) == 20
+    first = cards[0]
+    link = first.cssselect("h2 a")[0]
+    assert link.text_content() == "La métropole de Lyon ouvre son portail de données"
+    assert link.get("href") == f"/articles/{site.ids['lyon']}"
+    assert first.cssselect(".source")[0].text_content() == "Le Courrier des territoires"
+    when = first.cssselect("time")[0]
+    assert when.get("datetime") == "2026-11-22T13:00:00+00:00"
+    assert when.text_content() == "dimanche 22 novembre 2026"
+    assert [c.text_content() for c in first.cssselect(".chip")] == ["Open data"]
+    assert "Valeur 82/100" in first.text_content()
+    assert first.cssselect(".coverage")[0].text_content() == "Aussi couvert par 2 sources"
+    assert not cards[2].cssselect(".coverage")  # a story with one source says nothing
+    nav = doc.cssselect('nav[aria-label="Pagination"]')[0]
+    assert "Page 1 sur 2" in nav.text_content()
+    assert nav.cssselect('a[rel="next"]')[0].text_content() == "Page suivante"
+    assert not nav.cssselect('a[rel="prev"]')
+    # Subscribing to the current view.
+    feed = doc.cssselect("a.feed-link")[0]
+    assert feed.text_content() == "S'abonner (Atom)" and feed.get("href") == "/feeds/search.atom"
+    assert doc.cssselect('head link[rel="alternate"][type="application/atom+xml"]')
+
+
+def test_second_page_and_its_links(site: Site) -> None:
+    _, doc = site.page("/?page=2")
+    assert len(doc.cssselect("article.card")) == 6
+    nav = doc.cssselect('nav[aria-label="Pagination"]')[0]
+    assert "Page 2 sur 2" in nav.text_content()
+    assert nav.cssselect('a[rel="prev"]')[0].get("href") == "/"
+    assert not nav.cssselect('a[rel="next"]')
+    # Past the end: a page that says so, not an error.
+    response, doc = site.page("/?page=9")
+    assert response.status_code == 200
+    assert "au-delà des résultats" in doc.text_content()
+
+
+def test_theme_filter_with_facets(site: Site) -> None:
+    _, doc = site.page("/?theme=ia")
+    assert sorted(titles(doc)) == sorted(
+        [HOSTILE_TITLE, "L'intelligence artificielle au service des collectivités"]
+    )
+    box = doc.cssselect("input#theme-ia")[0]
+    assert box.get("checked") is not None
+    # A theme's count ignores the theme filter itself (so other themes can be added).
+    assert "(24)" in doc.cssselect('label[for="theme-open_data"]')[0].text_content()
+    sources = {lbl.text_content().strip() for lbl in doc.cssselect("fieldset label[for^=source-]")}
+    assert sources == {"Labo IA publique (2)"}
+    assert doc.cssselect("a.feed-link")[0].get("href") == "/feeds/search.atom?theme=ia"
+    # Several themes: articles carrying any of them.
+    _, doc = site.page("/?theme=ia&theme=donnees_interet_general")
+    assert len(titles(doc)) == 3
+    assert "Données d'intérêt général : ce que change la loi" in titles(doc)
+
+
+def test_source_filter_several_values(site: Site) -> None:
+    _, doc = site.page("/?source=gazette&source=labo")
+    assert len(titles(doc)) == 4
+    checked = [b.get("value") for b in doc.cssselect("input[name=source][checked]")]
+    assert sorted(checked) == ["gazette", "labo"]
+    text = doc.cssselect(".summary-line")[0].text_content()
+    assert "4 articles pour ces critères" in " ".join(text.split())
+
+
+def test_period_presets_and_dates(site: Site) -> None:
+    _, doc = site.page("/?period=semaine")
+    found = titles(doc)
+    assert len(found) == 4 and "Données d'intérêt général : ce que change la loi" not in found
+    preset = doc.cssselect('.presets a[aria-current="true"]')[0]
+    assert preset.text_content() == "Cette semaine"
+    assert doc.cssselect("input#from")[0].get("value") == "2026-11-17"
+    _, doc = site.page("/?period=mois")
+    assert len(titles(doc)) == 5
+    _, doc = site.page("/?from=2026-11-01&to=2026-11-05")
+    assert titles(doc) == ["Données d'intérêt général : ce que change la loi"]
+
+
+def test_text_query_and_sort_by_value(site: Site) -> None:
+    _, doc = site.page("/?q=intelligence")
+    assert titles(doc) == ["L'intelligence artificielle au service des collectivités"]
+    assert doc.cssselect("input#q")[0].get("value") == "intelligence"
+    _, doc = site.page("/?sort=score")
+    scores = [
+        int(m.group(1))
+        for m in (re.search(r"Valeur (\d+)/100", c.text_content()) for c in doc.cssselect(".card"))
+        if m
+    ]
+    assert scores[0] == 82 and scores == sorted(scores, reverse=True)
+    assert doc.cssselect('select[name=sort] option[value="score"]')[0].get("selected") is not None
+
+
+def test_empty_result_suggests_widening(site: Site) -> None:
+    _, doc = site.page("/?q=zzzinexistant&period=semaine&theme=ia")
+    assert "Aucun article ne correspond à ces critères." in doc.text_content()
+    links = {a.text_content(): a.get("href") for a in doc.cssselect(".suggestions a")}
+    assert links["Retirer la recherche « zzzinexistant »"] == "/?theme=ia&period=semaine"
+    assert links["Retirer la période"] == "/?theme=ia&q=zzzinexistant"
+    assert links["Tous les thèmes"] == "/?period=semaine&q=zzzinexistant"
+    # Following the first suggestion finds articles again.
+    _, widened = site.page(links["Retirer la recherche « zzzinexistant »"])
+    assert len(titles(widened)) == 2
+
+
+def test_article_page(site: Site) -> None:
+    response, doc = site.page(f"/articles/{site.ids['lyon']}")
+    assert response.status_code == 200
+    assert_secure_headers(response)
+    assert (
+        doc.cssselect("h1")[0].text_content() == "La métropole de Lyon ouvre son portail de données"
+    )
+    meta = doc.cssselect(".meta")[0].text_content()
+    assert "Le Courrier des territoires" in meta and "par Claire Martin" in meta
+    assert "dimanche 22 novembre 2026" in meta
+    original = doc.cssselect("a.original")[0]
+    assert original.text_content() == "Lire l'article original"
+    assert original.get("href") == "https://courrier.example.fr/articles/lyon"
+    assert set(original.get("rel").split()) >= {"noopener", "noreferrer"}
+    assert doc.cssselect(".extract strong")[0].text_content() == "300 jeux de données"
+    assert [c.text_content() for c in doc.cssselect(".themes .chip")] == ["Open data"]
+    rows = {
+        tr.cssselect("th")[0].text_content(): tr.cssselect("td")
+        for tr in doc.cssselect(".score-table tbody tr")
+    }
+    assert rows["Couverture"][0].text_content() == "7,5 / 15"
+    assert rows["Couverture"][1].text_content() == "couvert par 2 sources"
+    story = doc.cssselect("#titre-sujet")[0].getparent()
+    assert "La Gazette numérique" in story.text_content()
+    assert story.cssselect("a")[0].get("href") == f"/articles/{site.ids['lyon-bis']}"
+
+
+def test_article_page_explains_themes_with_the_stored_model(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    from veille.classify.service import load_classifier
+
+    with sessions() as session, session.begin():
+        load_classifier(session, None)  # stores the seed model as the active one
+    with running_archive(settings, sessions) as site:
+        _, doc = site.page(f"/articles/{site.ids['lyon']}")
+    why = doc.cssselect(".themes details")
+    assert why and why[0].cssselect("summary")[0].text_content() == "Pourquoi ce thème"
+    assert "Termes du texte qui ont le plus pesé" in why[0].text_content()
+
+
+def test_sources_page(site: Site) -> None:
+    response, doc = site.page("/sources")
+    assert response.status_code == 200
+    cards = doc.cssselect(".source-card")
+    assert [c.cssselect("h2")[0].text_content() for c in cards] == [
+        "Le Courrier des territoires",
+        "La Gazette numérique",
+        "Labo IA publique",
+    ]
+    courrier = cards[0]
+    health = dict(
+        zip(
+            [dt.text_content() for dt in courrier.cssselect("dt")],
+            [dd.text_content() for dd in courrier.cssselect("dd")],
+            strict=True,
+        )
+    )
+    assert health["Type"] == "Flux" and health["État"] == "Jamais collectée"
+    assert health["Articles"] == "22"
+    assert health["Prochaine collecte"] == "23 novembre 2026 à 10:00"
+    assert cards[2].cssselect("dd")[0].text_content() == "Page"
+    svg = courrier.cssselect("svg")[0]
+    assert svg.get("role") == "img"
+    title = svg.cssselect("title")[0]
+    assert svg.get("aria-labelledby") == title.get("id")
+    assert len(svg.cssselect("rect")) == 12
+    # 21 brèves 40–60 days old, and one article of Sunday (last week; NOW is a Monday).
+    counts = [int(n) for n in title.text_content().split(":")[1].split(",")]
+    assert len(counts) == 12 and sum(counts) == 22
+    assert counts[-1] == 0 and counts[-2] == 1 and counts[:2] == [0, 0]
+    assert courrier.cssselect("figcaption")[0].text_content() == "22 articles en 12 semaines"
+
+
+def test_not_found_pages_are_french(site: Site) -> None:
+    for path in ("/articles/999999", "/articles/abc", "/articles/" + "9" * 40, "/nulle-part"):
+        response, doc = site.page(path)
+        assert response.status_code == 404, path
+        assert doc.cssselect("h1")[0].text_content() == "Page introuvable"
+        assert_secure_headers(response)
+
+
+HOSTILE_PARAMS = [
+    "page=-1",
+    "page=0",
+    "page=1000000000000",
+    "page=abc",
+    "page=1&page=2",
+    "from=2026-13-45",
+    "from=hier",
+    "to=0001-01-01",
+    "from=2026-11-20&to=2026-11-01",
+    "theme=inconnu",
+    "theme=" + "x" * 5000,
+    "sort=prix",
+    "period=siecle",
+    "q=" + "é" * 10_000,
+    "q=a&q=b",
+    "source=" + "s" * 100,
+]
+EMPTY_OR_OK_PARAMS = [
+    "q=%27%3B%20DROP%20TABLE%20articles%3B--",
+    "q=%22donn%C3%A9es",
+    "q=NEAR(a%20b)%20OR%20*",
+    "q=-",
+    "q=%00%01",
+    "source=inconnue",
+    "unknown=1",
+    "theme=",
+]
+
+
+@pytest.mark.parametrize("params", HOSTILE_PARAMS)
+def test_invalid_parameters_get_a_french_400(site: Site, params: str) -> None:
+    response, doc = site.page("/?" + params)
+    assert response.status_code == 400
+    assert doc.cssselect("h1")[0].text_content() == "Requête invalide"
+    assert doc.cssselect(".error-message")[0].text_content().strip()
+    assert_secure_headers(response)
+
+
+def test_odd_parameters_never_break_a_route(site: Site) -> None:
+    routes = ("/", "/feeds/search.atom", "/api/articles", "/export.csv", "/export.jsonl")
+    for route in routes:
+        for params in HOSTILE_PARAMS + EMPTY_OR_OK_PARAMS:
+            response = site.get(f"{route}?{params}")
+            assert response.status_code in (200, 400), (route, params, response.status_code)
+    assert site.get("/?q=%27%3B%20DROP%20TABLE%20articles%3B--").status_code == 200
+    assert site.get("/").status_code == 200  # and the table is still there
+
+
+def test_collected_html_is_rendered_inert(site: Site) -> None:
+    for path in ("/", "/?theme=ia", f"/articles/{site.ids['piege']}", "/sources"):
+        _, doc = site.page(path)
+        assert not doc.cssselect("script"), path
+        for element in doc.iter():
+            if not isinstance(element.tag, str):
+                continue
+            for name, value in element.attrib.items():
+                assert not name.lower().startswith("on"), (path, element.tag, name)
+                assert not value.strip().lower().startswith("javascript:"), (path, name)
+    _, doc = site.page(f"/articles/{site.ids['piege']}")
+    # The hostile title is shown as text, the sanitised extract keeps its harmless parts.
+    assert doc.cssselect("h1")[0].text_content() == HOSTILE_TITLE
+    extract = doc.cssselect(".extract")[0]
+    assert "Texte sûr." in extract.text_content() and "paragraphe" in extract.text_content()
+    assert extract.cssselect("a")[0].get("href") is None
+
+
+def test_static_stylesheet(site: Site) -> None:
+    response = site.get("/static/archive.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert ".skip-link" in response.text and ":focus-visible" in response.text
+
+
+def test_members_mode_answers_401_in_french(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    members = settings.model_copy(update={"archive_access": "members"})
+    with running_archive(members, sessions) as site:
+        for path in (
+            "/",
+            f"/articles/{site.ids['lyon']}",
+            "/sources",
+            "/feeds/ia.atom",
+            "/export.csv",
+        ):
+            response, doc = site.page(path)
+            assert response.status_code == 401, path
+            assert doc.cssselect("h1")[0].text_content() == "Archive réservée aux membres"
+        api = site.get("/api/articles")
+        assert api.status_code == 401 and api.json()["detail"] == "Archive réservée aux membres."
+        assert site.get("/healthz").status_code == 200
+
+
+def test_members_mode_lets_a_member_in(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    members = settings.model_copy(update={"archive_access": "members"})
+
+    def resolver(request: Any) -> str | None:
+        # Stand-in for the members issue's session check, at the hook it will fill.
+        return "membre-1" if request.cookies.get("session") == "valide" else None
+
+    with running_archive(members, sessions, member_resolver=resolver) as site:
+        assert site.get("/", cookies={"session": "valide"}).status_code == 200
+        assert site.get("/", cookies={"session": "fausse"}).status_code == 401
+
+
+def test_unexpected_errors_render_the_french_500_page(settings: Settings) -> None:
+    """A database without its tables (never migrated) makes every query fail."""
+    from veille.web.app import create_app
+
+    with serve(create_app(settings, clock=lambda: NOW)) as base_url:
+        import httpx
+        from lxml import html
+
+        response = httpx.get(base_url + "/", timeout=10)
+        assert response.status_code == 500
+        doc = html.fromstring(response.content)
+        assert doc.cssselect("h1")[0].text_content() == "Erreur du serveur"
+        assert "Traceback" not in response.text
+        assert_secure_headers(response)
+        api = httpx.get(base_url + "/api/articles", timeout=10)
+        assert api.status_code == 500 and api.json() == {"detail": "Erreur du serveur"}

@@ -1,0 +1,1 @@
+"""The members' archive: query parsing, search with facets, feeds out, export."""

@@ -1,0 +1,135 @@
+"""Open-data export of articles: one record shape for `veille export`, `/export.csv`,
+`/export.jsonl` and the JSON API, written as CSV or JSON Lines a batch at a time.
+
+Columns (in this order): url, title, source (source key), published_at (ISO 8601, the fetch
+date when the publication date is unknown), themes (theme ids; `|`-separated in CSV),
+score (0–100 value score, empty when not scored), summary, text (extracted plain text),
+author, language, story_id (articles of one story share it), partial (true when only the
+feed's excerpt could be stored), id, fetched_at (ISO 8601).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from veille.archive.query import ArchiveQuery
+from veille.archive.search import ArticleHit, iter_matching
+from veille.db.tables import ArticleRow
+
+EXPORT_FIELDS = [
+    "url",
+    "title",
+    "source",
+    "published_at",
+    "themes",
+    "score",
+    "summary",
+    "text",
+    "author",
+    "language",
+    "story_id",
+    "partial",
+    "id",
+    "fetched_at",
+]
+BATCH = 500
+
+
+def article_record(row: ArticleRow, source_key: str, themes: Sequence[str]) -> dict[str, Any]:
+    """The exported form of one stored article."""
+    return {
+        "id": row.id,
+        "url": row.url,
+        "title": row.title,
+        "source": source_key,
+        "published_at": (row.published_at or row.fetched_at).isoformat(),
+        "fetched_at": row.fetched_at.isoformat(),
+        "themes": list(themes),
+        "score": row.score,
+        "author": row.author,
+        "language": row.language,
+        "story_id": row.story_id,
+        "partial": row.partial,
+        "summary": row.summary,
+        "text": row.text,
+    }
+
+
+def records_for_hits(session: Session, hits: Sequence[ArticleHit]) -> list[dict[str, Any]]:
+    """Full records for search hits, in the hits' order (one query for the batch), with
+    the story's coverage the archive computed."""
+    if not hits:
+        return []
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            select(ArticleRow).where(ArticleRow.id.in_([h.id for h in hits]))
+        )
+    }
+    out: list[dict[str, Any]] = []
+    for hit in hits:
+        row = rows.get(hit.id)
+        if row is None:  # deleted between the search and this read
+            continue
+        record = article_record(row, hit.source_key, hit.themes)
+        record["coverage"] = hit.coverage
+        out.append(record)
+    return out
+
+
+def iter_records(session: Session, query: ArchiveQuery) -> Iterator[dict[str, Any]]:
+    """Every record matching `query`, a batch at a time, never the whole set in memory."""
+    hits = iter_matching(session, query)
+    while True:
+        batch = list(islice(hits, BATCH))
+        if not batch:
+            return
+        yield from records_for_hits(session, batch)
+        session.expunge_all()
+
+
+def csv_value(record: dict[str, Any], field: str) -> Any:
+    value = record.get(field)
+    if field == "themes":
+        return "|".join(value or ())
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def csv_chunks(records: Iterable[dict[str, Any]], *, every: int = 200) -> Iterator[str]:
+    """CSV text (header first) in chunks of `every` rows, for a streamed response."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_FIELDS)
+    pending = 0
+    for record in records:
+        writer.writerow([csv_value(record, f) for f in EXPORT_FIELDS])
+        pending += 1
+        if pending >= every:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue()
+
+
+def jsonl_chunks(records: Iterable[dict[str, Any]], *, every: int = 200) -> Iterator[str]:
+    lines: list[str] = []
+    for record in records:
+        lines.append(json.dumps({f: record.get(f) for f in EXPORT_FIELDS}, ensure_ascii=False))
+        if len(lines) >= every:
+            yield "\n".join(lines) + "\n"
+            lines = []
+    if lines:
+        yield "\n".join(lines) + "\n"

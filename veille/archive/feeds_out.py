@@ -1,0 +1,145 @@
+"""Atom 1.0 feeds of the archive: a theme, or any archive filter, as a subscription.
+
+Entry ids are tag URIs built from the public host and the article id, so a reader keeps
+recognising an entry whatever its title or URL becomes. Content is the stored extract,
+sanitised again here: a feed reader renders it as HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from lxml import etree
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from veille.archive.search import ArticleHit
+from veille.collect.clean import sanitize_html
+from veille.db.tables import ArticleRow
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+MAX_ENTRIES = 50
+TAG_YEAR = 2026  # tag URIs name a date the authority owned the host: fixed once, forever
+
+
+@dataclass(frozen=True)
+class FeedMeta:
+    title: str
+    feed_id: str
+    self_url: str
+    html_url: str  # the archive page with the same filters
+    subtitle: str = ""
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    hit: ArticleHit
+    content_html: str  # already sanitised
+    updated: datetime
+    author: str | None
+
+
+def tag_authority(base_url: str) -> str:
+    host = urlsplit(base_url).hostname or "localhost"
+    return f"tag:{host},{TAG_YEAR}"
+
+
+def entry_id(base_url: str, article_id: int) -> str:
+    return f"{tag_authority(base_url)}:article:{article_id}"
+
+
+def feed_entries(session: Session, hits: Sequence[ArticleHit]) -> list[FeedEntry]:
+    """Add each hit's stored extract (sanitised) and last update time: one query."""
+    rows = (
+        {
+            row.id: row
+            for row in session.scalars(
+                select(ArticleRow).where(ArticleRow.id.in_([h.id for h in hits]))
+            )
+        }
+        if hits
+        else {}
+    )
+    entries = []
+    for hit in hits[:MAX_ENTRIES]:
+        row = rows.get(hit.id)
+        html = row.html if row is not None else ""
+        content = sanitize_html(html, base_url=hit.url) if html else ""
+        updated = (row.updated_at if row is not None else None) or hit.published_at
+        entries.append(
+            FeedEntry(
+                hit=hit,
+                content_html=content,
+                updated=max(updated, hit.published_at),
+                author=row.author if row is not None else None,
+            )
+        )
+    return entries
+
+
+def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
+    node = etree.SubElement(
+        parent, f"{{{ATOM_NS}}}{tag}", {k: _xml_safe(v) for k, v in attrs.items()}
+    )
+    if text is not None:
+        node.text = _xml_safe(text)
+    return node
+
+
+def _xml_safe(text: str) -> str:
+    """Drop characters XML 1.0 cannot carry (collected text sometimes has them)."""
+    return "".join(
+        c
+        for c in text
+        if c in "\t\n\r"
+        or ("\x20" <= c <= "\ud7ff")
+        or ("\ue000" <= c <= "\ufffd")
+        or c >= "\U00010000"
+    )
+
+
+def render_atom(
+    meta: FeedMeta,
+    entries: Sequence[FeedEntry],
+    *,
+    base_url: str,
+    now: datetime,
+    theme_labels: dict[str, str],
+) -> bytes:
+    root = etree.Element(f"{{{ATOM_NS}}}feed", nsmap={None: ATOM_NS})
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", "fr")
+    _el(root, "id", meta.feed_id)
+    _el(root, "title", meta.title)
+    if meta.subtitle:
+        _el(root, "subtitle", meta.subtitle)
+    updated = max((e.updated for e in entries), default=now)
+    _el(root, "updated", updated.isoformat())
+    _el(root, "link", rel="self", type="application/atom+xml", href=meta.self_url)
+    _el(root, "link", rel="alternate", type="text/html", href=meta.html_url)
+    author = _el(root, "author")
+    _el(author, "name", "veille")
+    _el(root, "generator", "veille")
+    archive = base_url.rstrip("/")
+    for entry in entries[:MAX_ENTRIES]:
+        hit = entry.hit
+        node = _el(root, "entry")
+        _el(node, "id", entry_id(base_url, hit.id))
+        _el(node, "title", hit.title or "(sans titre)")
+        _el(node, "updated", entry.updated.isoformat())
+        _el(node, "published", hit.published_at.isoformat())
+        _el(node, "link", rel="alternate", type="text/html", href=hit.url)
+        _el(node, "link", rel="related", type="text/html", href=f"{archive}/articles/{hit.id}")
+        who = _el(node, "author")
+        _el(who, "name", entry.author or hit.source_name)
+        for theme in hit.themes:
+            _el(node, "category", term=theme, label=theme_labels.get(theme, theme))
+        if hit.summary:
+            _el(node, "summary", hit.summary)
+        if entry.content_html:
+            _el(node, "content", entry.content_html, type="html")
+        source = _el(node, "source")
+        _el(source, "title", hit.source_name)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))

@@ -1,0 +1,245 @@
+"""The archive pages for people: `/`, `/articles/{id}`, `/sources`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from veille.archive import views
+from veille.archive.query import ArchiveQuery, to_params, toggled
+from veille.archive.search import SearchResult, search
+from veille.collect.clean import sanitize_html
+from veille.db.sources import list_health
+from veille.sources import THEME_IDS
+from veille.web.deps import DB, Ctx, Filters, WebContext, archive_access
+
+log = logging.getLogger(__name__)
+router = APIRouter(dependencies=[Depends(archive_access)], include_in_schema=False)
+
+MAX_SOURCE_FILTERS = 25  # source checkboxes shown besides the selected ones
+CHART_WEEKS = 12
+COMPONENT_LABELS = {
+    "confidence": "Confiance dans le thème",
+    "source": "Poids de la source",
+    "freshness": "Fraîcheur",
+    "coverage": "Couverture",
+    "novelty": "Nouveauté",
+    "substance": "Substance",
+    "editor": "Décisions du délégué",
+}
+ORIGIN_LABELS = {"model": "modèle", "rule": "mot-clé", "editor": "choix du délégué"}
+KIND_LABELS = {"feed": "Flux", "page": "Page", "sitemap": "Plan du site"}
+STATUS_LABELS = {"ok": "OK", "not_modified": "OK (inchangé)", "error": "En erreur"}
+
+
+def href(path: str, params: list[tuple[str, str]]) -> str:
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def link(query: ArchiveQuery, **changes: Any) -> str:
+    return href("/", to_params(query, **changes))
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    count: int
+    checked: bool
+
+
+def theme_choices(
+    query: ArchiveQuery, result: SearchResult, labels: dict[str, str]
+) -> list[Choice]:
+    return [
+        Choice(t, labels.get(t, t), result.facets.themes.get(t, 0), t in query.themes)
+        for t in THEME_IDS
+    ]
+
+
+def source_choices(query: ArchiveQuery, result: SearchResult) -> list[Choice]:
+    """Selected sources always, then the largest others (a form of 300 boxes helps nobody)."""
+    by_key = {key: (name, count) for key, name, count in result.facets.sources}
+    chosen = [
+        Choice(k, by_key.get(k, (k, 0))[0], by_key.get(k, (k, 0))[1], True) for k in query.sources
+    ]
+    others = [
+        Choice(key, name, count, False)
+        for key, name, count in result.facets.sources
+        if key not in query.sources
+    ][:MAX_SOURCE_FILTERS]
+    return chosen + others
+
+
+def suggestions(query: ArchiveQuery) -> list[tuple[str, str]]:
+    """Links that widen an empty search, most likely first."""
+    out: list[tuple[str, str]] = []
+    if query.q:
+        out.append(("Retirer la recherche « " + query.q[:60] + " »", link(query, q="")))
+    if query.date_from or query.date_to:
+        out.append(("Retirer la période", link(query, period=None, date_from=None, date_to=None)))
+    if query.themes:
+        out.append(("Tous les thèmes", link(query, themes=())))
+    if query.sources:
+        out.append(("Toutes les sources", link(query, sources=())))
+    if query.is_filtered:
+        out.append(("Voir toute l'archive", "/"))
+    return out
+
+
+def page_title(query: ArchiveQuery, labels: dict[str, str]) -> str:
+    parts = []
+    if query.q:
+        parts.append(f"« {query.q[:60]} »")
+    if query.themes:
+        parts.append(", ".join(labels.get(t, t) for t in query.themes))
+    if query.page > 1:
+        parts.append(f"page {query.page}")
+    return "Archive" + (" — " + " · ".join(parts) if parts else "")
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(
+    request: Request,
+    query: Filters,
+    session: DB,
+    ctx: Ctx,
+) -> HTMLResponse:
+    result = search(session, query)
+    labels = ctx.theme_labels
+    pages = result.pages
+    feed_params = to_params(query, page=1)
+    return ctx.templates.TemplateResponse(
+        request,
+        "archive/index.html",
+        {
+            "query": query,
+            "result": result,
+            "labels": labels,
+            "title": page_title(query, labels),
+            "themes": theme_choices(query, result, labels),
+            "sources": source_choices(query, result),
+            "periods": [
+                ("semaine", "Cette semaine", link(query, period="semaine")),
+                ("mois", "Ce mois", link(query, period="mois")),
+            ],
+            "all_dates": link(query, period=None, date_from=None, date_to=None),
+            "suggestions": suggestions(query) if result.total == 0 else [],
+            "prev_href": link(query, page=query.page - 1) if query.page > 1 else None,
+            "next_href": link(query, page=query.page + 1) if query.page < pages else None,
+            "first_href": link(query, page=1),
+            "pages": pages,
+            "feed_href": href("/feeds/search.atom", feed_params),
+            "csv_href": href("/export.csv", feed_params),
+            "jsonl_href": href("/export.jsonl", feed_params),
+            "api_href": href("/api/articles", feed_params),
+            "theme_href": lambda t: link(ArchiveQuery(), themes=(t,)),
+            "toggle_theme": lambda t: link(query, themes=toggled(query.themes, t)),
+        },
+    )
+
+
+def theme_reasons(
+    ctx: WebContext, session: Session, detail: views.ArticleDetail
+) -> dict[str, list[str]]:
+    """Top terms behind each of the article's themes, when a model is stored."""
+    if not detail.themes:
+        return {}
+    try:
+        classifier = ctx.classifiers.get(session)
+        if classifier is None:
+            return {}
+        from veille.classify.model import explain
+
+        terms = explain(classifier.model, detail.title, detail.text or detail.summary)
+    except Exception:  # the explanation is a bonus; the article page must still show
+        log.exception("cannot explain article %s", detail.id)
+        return {}
+    return {t.theme: [term for term, _ in terms.get(t.theme, [])] for t in detail.themes}
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def article(
+    request: Request,
+    article_id: str,
+    session: DB,
+    ctx: Ctx,
+) -> HTMLResponse:
+    number = views.parse_article_id(article_id)
+    detail = views.article_detail(session, number) if number is not None else None
+    if detail is None:
+        raise HTTPException(status_code=404)
+    # Stored HTML was sanitised at collection; sanitising again here means a bug or an old
+    # row there can never reach a reader's browser.
+    extract = Markup(sanitize_html(detail.html, base_url=detail.url))
+    components = [
+        (COMPONENT_LABELS.get(name, name), comp)
+        for name, comp in detail.components.items()
+        if isinstance(comp, dict)
+    ]
+    return ctx.templates.TemplateResponse(
+        request,
+        "archive/article.html",
+        {
+            "a": detail,
+            "title": detail.title or "Article sans titre",
+            "labels": ctx.theme_labels,
+            "origins": ORIGIN_LABELS,
+            "reasons": theme_reasons(ctx, session, detail),
+            "components": components,
+            "extract": extract,
+            "theme_href": lambda t: link(ArchiveQuery(), themes=(t,)),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: int
+    y: int
+    height: int
+    count: int
+    week: datetime
+
+
+def chart(counts: list[int], starts: list[Any], *, height: int = 40, bar: int = 10) -> list[Bar]:
+    top = max(counts, default=0) or 1
+    out = []
+    for i, (count, week) in enumerate(zip(counts, starts, strict=True)):
+        h = round(count / top * (height - 2)) if count else 0
+        out.append(
+            Bar(x=i * (bar + 2), y=height - max(h, 1), height=max(h, 1), count=count, week=week)
+        )
+    return out
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources(request: Request, session: DB, ctx: Ctx) -> HTMLResponse:
+    starts = views.week_starts(ctx.today(), CHART_WEEKS)
+    weekly = views.weekly_counts(session, starts)
+    rows = []
+    for health in list_health(session):
+        counts = weekly.get(health.key, [0] * len(starts))
+        rows.append(
+            {
+                "h": health,
+                "kind": KIND_LABELS.get(health.kind, health.kind),
+                "status": STATUS_LABELS.get(health.last_status or "", "Jamais collectée"),
+                "bars": chart(counts, starts),
+                "recent": sum(counts),
+                "counts": counts,
+            }
+        )
+    return ctx.templates.TemplateResponse(
+        request,
+        "archive/sources.html",
+        {"title": "Sources", "rows": rows, "starts": starts, "weeks": CHART_WEEKS},
+    )

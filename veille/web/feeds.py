@@ -1,0 +1,88 @@
+"""Atom feeds for subscribers: one per theme, and one for any archive filter."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from veille.archive import feeds_out
+from veille.archive.query import ArchiveQuery, to_params
+from veille.archive.search import iter_matching
+from veille.sources import THEME_IDS
+from veille.web.archive import href
+from veille.web.deps import DB, Ctx, Filters, WebContext, archive_access
+
+router = APIRouter(dependencies=[Depends(archive_access)], tags=["flux"])
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def atom_response(
+    ctx: WebContext, session: Session, query: ArchiveQuery, meta: feeds_out.FeedMeta
+) -> Response:
+    hits = list(iter_matching(session, replace(query, page=1), limit=feeds_out.MAX_ENTRIES))
+    body = feeds_out.render_atom(
+        meta,
+        feeds_out.feed_entries(session, hits),
+        base_url=ctx.settings.base_url,
+        now=ctx.clock(),
+        theme_labels=ctx.theme_labels,
+    )
+    return Response(body, media_type=ATOM)
+
+
+ATOM_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/atom+xml": {}}, "description": "Flux Atom 1.0"}
+}
+
+
+@router.get(
+    "/feeds/search.atom",
+    summary="Flux Atom d'une recherche de l'archive",
+    response_class=Response,
+    responses=ATOM_DOC,
+)
+def search_feed(
+    query: Filters,
+    session: DB,
+    ctx: Ctx,
+) -> Response:
+    params = to_params(query, page=1)
+    base = ctx.settings.base_url.rstrip("/")
+    meta = feeds_out.FeedMeta(
+        title="veille — recherche" + (f" « {query.q} »" if query.q else ""),
+        feed_id=f"{feeds_out.tag_authority(ctx.settings.base_url)}:search:"
+        + href("", sorted(params)).lstrip("?"),
+        self_url=base + href("/feeds/search.atom", params),
+        html_url=base + href("/", params),
+        subtitle="Les derniers articles de l'archive pour ces filtres.",
+    )
+    return atom_response(ctx, session, query, meta)
+
+
+@router.get(
+    "/feeds/{theme}.atom",
+    summary="Flux Atom d'un thème",
+    response_class=Response,
+    responses=ATOM_DOC,
+)
+def theme_feed(
+    theme: str,
+    session: DB,
+    ctx: Ctx,
+) -> Response:
+    if theme not in THEME_IDS:
+        raise HTTPException(status_code=404)
+    base = ctx.settings.base_url.rstrip("/")
+    label = ctx.theme_labels.get(theme, theme)
+    meta = feeds_out.FeedMeta(
+        title=f"veille — {label}",
+        feed_id=f"{feeds_out.tag_authority(ctx.settings.base_url)}:theme:{theme}",
+        self_url=f"{base}/feeds/{theme}.atom",
+        html_url=base + href("/", [("theme", theme)]),
+        subtitle=f"Les derniers articles du thème « {label} ».",
+    )
+    return atom_response(ctx, session, ArchiveQuery(themes=(theme,)), meta)
