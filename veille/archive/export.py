@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from veille.archive.query import ArchiveQuery
 from veille.archive.search import ArticleHit, iter_matching
+from veille.db.articles import export_record
 from veille.db.tables import ArticleRow
 
 EXPORT_FIELDS = [
@@ -43,24 +44,7 @@ EXPORT_FIELDS = [
 BATCH = 500
 
 
-def article_record(row: ArticleRow, source_key: str, themes: Sequence[str]) -> dict[str, Any]:
-    """The exported form of one stored article."""
-    return {
-        "id": row.id,
-        "url": row.url,
-        "title": row.title,
-        "source": source_key,
-        "published_at": (row.published_at or row.fetched_at).isoformat(),
-        "fetched_at": row.fetched_at.isoformat(),
-        "themes": list(themes),
-        "score": row.score,
-        "author": row.author,
-        "language": row.language,
-        "story_id": row.story_id,
-        "partial": row.partial,
-        "summary": row.summary,
-        "text": row.text,
-    }
+article_record = export_record  # one record shape, defined beside the query that streams it
 
 
 def records_for_hits(session: Session, hits: Sequence[ArticleHit]) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from veille.archive import fts
@@ -173,13 +173,21 @@ def _tally(session: Session, plan: _Plan, groups: Sequence[tuple[int, int, int]]
     return total, Facets(themes={t: n for t, n in themes.items() if n}, sources=sources)
 
 
-def _order(session: Session, sort: str) -> list[Any]:
-    when, ident = SEARCH.c.published_or_fetched, SEARCH.c.id
+def _order(session: Session, sort: str, *, has_text: bool = False) -> list[Any]:
+    when: ColumnElement[Any] = SEARCH.c.published_or_fetched
+    score: ColumnElement[Any] = SEARCH.c.score
+    ident = SEARCH.c.id
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and has_text:
+        # PostgreSQL underestimates text matches and walks the date index testing every
+        # row's tsvector (280 ms for a 256-match word at 1M articles). Ordering on an
+        # expression sends it through the GIN index, then a top-N sort of the matches.
+        when = when + literal_column("interval '0 s'")
+        score = score + 0
     if sort == "score":
-        score = SEARCH.c.score.desc()
-        if session.get_bind().dialect.name == "postgresql":
-            score = SEARCH.c.score.desc().nulls_last()  # SQLite: DESC already puts NULL last
-        return [score, when.desc(), ident.desc()]
+        # SQLite: DESC already puts NULL last; PostgreSQL needs it said.
+        by_score = score.desc().nulls_last() if postgres else score.desc()
+        return [by_score, when.desc(), ident.desc()]
     return [when.desc(), ident.desc()]
 
 
@@ -207,7 +215,7 @@ def search(session: Session, query: ArchiveQuery) -> SearchResult:
             session.scalars(
                 select(SEARCH.c.id)
                 .where(plan.narrow)
-                .order_by(*_order(session, query.sort))
+                .order_by(*_order(session, query.sort, has_text=bool(query.q.strip())))
                 .offset(query.offset)
                 .limit(query.per_page)
             )

@@ -245,6 +245,26 @@ def latest_articles(session: Session, limit: int = 50) -> list[ArticleRow]:
     )
 
 
+def export_record(row: ArticleRow, source_key: str, themes: Sequence[str]) -> dict[str, Any]:
+    """The exported form of one stored article (`veille export`, web exports, the API)."""
+    return {
+        "id": row.id,
+        "url": row.url,
+        "title": row.title,
+        "source": source_key,
+        "published_at": (row.published_at or row.fetched_at).isoformat(),
+        "fetched_at": row.fetched_at.isoformat(),
+        "themes": list(themes),
+        "score": row.score,
+        "author": row.author,
+        "language": row.language,
+        "story_id": row.story_id,
+        "partial": row.partial,
+        "summary": row.summary,
+        "text": row.text,
+    }
+
+
 def iter_export(
     session: Session,
     *,
@@ -280,21 +300,6 @@ def iter_export(
         ):
             themes.setdefault(article_id, []).append(theme_id)
         for row, source_key in rows:
-            yield {
-                "id": row.id,
-                "url": row.url,
-                "title": row.title,
-                "source": source_key,
-                "published_at": (row.published_at or row.fetched_at).isoformat(),
-                "fetched_at": row.fetched_at.isoformat(),
-                "themes": themes.get(row.id, []),
-                "score": row.score,
-                "author": row.author,
-                "language": row.language,
-                "story_id": row.story_id,
-                "partial": row.partial,
-                "summary": row.summary,
-                "text": row.text,
-            }
+            yield export_record(row, source_key, themes.get(row.id, []))
         last_id = rows[-1][0].id
         session.expunge_all()
