@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from alembic import context
+from veille.archive.fts import include_name
 from veille.db.tables import Base
 
 config = context.config
@@ -18,6 +19,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
+            include_name=include_name,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
@@ -32,6 +34,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=conn,
             target_metadata=target_metadata,
+            include_name=include_name,
             render_as_batch=conn.dialect.name == "sqlite",
         )
         with context.begin_transaction():

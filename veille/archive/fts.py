@@ -36,7 +36,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
-    false,
     func,
     literal_column,
     not_,
@@ -221,10 +220,6 @@ def text_condition(dialect: str, tq: TextQuery) -> ColumnElement[bool]:
     if must_not:
         cond = cond & SEARCH.c.id.not_in(_fts5_ids(must_not, "fts_not"))
     return cond
-
-
-def no_match() -> ColumnElement[bool]:
-    return false()
 
 
 def index_article(session: Session, article_id: int, title: str, summary: str,
