@@ -11,7 +11,6 @@ fetches it in full and the store ends as a clean cycle would leave it.
 from __future__ import annotations
 
 import logging
-import math
 import multiprocessing
 import os
 import threading
@@ -35,84 +34,37 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify.classifier import Classifier
-from veille.classify.service import classify_articles, load_classifier, rescore_coverage
-from veille.collect import clean, stories
-from veille.collect.decide import Decision, Known, decide
-from veille.collect.extract import extract_article, summary_from_text
-from veille.collect.feeds import parse_feed
+from veille.classify.service import load_classifier
+from veille.collect import clean
+from veille.collect.decide import Decision, decide
 from veille.collect.fetcher import Fetcher, FetchPolicy
-from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps
-from veille.collect.pages import listing_entries, parse_sitemap
-from veille.collect.types import Extracted, FetchResult, ParsedEntry, ParsedFeed
+from veille.collect.store import (
+    STORY_WINDOW,
+    SourceReport,
+    StoryIndex,
+    known_for,
+    store_listing,
+)
+from veille.collect.worker import (
+    FEED_ACCEPT,
+    Listing,
+    PageOutcome,
+    SourceState,
+    fetch_listing,
+    fetch_page,
+)
 from veille.config import Settings
 from veille.db import articles as article_db
 from veille.db import sources as source_db
 from veille.db.engine import transaction
 from veille.db.tables import SourceRow
-from veille.errors import FetchError, ParseError
 from veille.sources import FeedsConfig
+
+__all__ = ["FEED_ACCEPT", "CollectContext", "CycleSummary", "fetch_policy", "refresh_due"]
 
 log = logging.getLogger(__name__)
 
-STORY_WINDOW = timedelta(days=14)
-# SimHash pre-filter before the exact text comparison. Same-story pairs measured 6–19 bits
-# apart (docs/dedup.md); 20 keeps them all while letting far fewer unrelated articles
-# through than stories.CANDIDATE_THRESHOLD (24), which on realistic text passed ~20 %.
-PREFILTER_BITS = 20
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
-    "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
-)
-
-
-@dataclass(frozen=True)
-class SourceState:
-    """A snapshot of a source row, safe to hand to worker threads."""
-
-    id: int
-    key: str
-    url: str
-    kind: str
-    selector: str | None
-    interval: int
-    etag: str | None
-    last_modified: str | None
-    consecutive_failures: int
-
-
-@dataclass(frozen=True)
-class Listing:
-    """What fetching and parsing a source gave."""
-
-    source: SourceState
-    result: FetchResult | None = None
-    feed: ParsedFeed | None = None
-    error: str | None = None
-    error_kind: str | None = None
-    http_status: int | None = None
-    retry_after: float | None = None
-
-
-@dataclass(frozen=True)
-class PageOutcome:
-    """The article page of one new entry: extracted content, or why there is none."""
-
-    final_url: str | None = None
-    extracted: Extracted | None = None
-    note: str | None = None
-    fingerprint: int | None = None  # SimHash of title + extracted text, computed off-thread
-
-
-@dataclass
-class SourceReport:
-    key: str
-    status: str = "ok"  # ok | not_modified | failed
-    new: int = 0
-    relisted: int = 0
-    merged: int = 0
-    partial: int = 0
-    error: str | None = None
-    warning: str | None = None
+ProgressFn = Callable[[str, str], None]
 
 
 @dataclass
@@ -146,9 +98,6 @@ class CycleSummary:
         }
 
 
-ProgressFn = Callable[[str, str], None]
-
-
 @dataclass
 class CollectContext:
     """What a cycle needs; built by the CLI or the scheduler, injectable in tests."""
@@ -163,407 +112,6 @@ class CollectContext:
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
     return FetchPolicy.from_settings(settings)
-
-
-# --- stages run in worker threads -------------------------------------------------------
-
-
-def fetch_listing(fetcher: Fetcher, src: SourceState, now: datetime) -> Listing:
-    """Fetch and parse one source's feed, listing page or sitemap."""
-    try:
-        if src.kind == "page" and not fetcher.allowed_by_robots(src.url):
-            return Listing(src, error="robots.txt disallows this page", error_kind="robots")
-        result = fetcher.fetch(
-            src.url,
-            etag=src.etag,
-            last_modified=src.last_modified,
-            accept=FEED_ACCEPT if src.kind == "feed" else None,
-        )
-        if result.not_modified:
-            return Listing(src, result=result)
-        if src.kind == "page":
-            feed = listing_entries(result.content, base_url=result.url, selector=src.selector)
-        elif src.kind == "sitemap":
-            feed = read_sitemap(fetcher, result, now)
-        else:
-            feed = parse_feed(
-                result.content, url=result.url, content_type=result.headers.get("content-type")
-            )
-        return Listing(src, result=result, feed=feed)
-    except FetchError as exc:
-        return Listing(
-            src,
-            error=str(exc),
-            error_kind=exc.kind,
-            http_status=exc.status,
-            retry_after=exc.retry_after,
-        )
-    except ParseError as exc:
-        return Listing(src, error=str(exc), error_kind="parse")
-    except Exception as exc:  # a bug must not stop the other sources
-        log.exception("unexpected error on source %s", src.key)
-        return Listing(src, error=f"internal error: {exc!r}", error_kind="internal")
-
-
-SITEMAP_CHILDREN = 3
-
-
-def read_sitemap(fetcher: Fetcher, result: FetchResult, now: datetime) -> ParsedFeed:
-    """A sitemap, or the newest few children of a sitemap index (news sites split them by
-    day or month: the newest children hold the recent URLs)."""
-    feed = parse_sitemap(result.content, base_url=result.url, now=now)
-    if feed.format != "sitemapindex":
-        return feed
-    entries: list[ParsedEntry] = []
-    warnings: list[str] = []
-    for child in feed.entries[:SITEMAP_CHILDREN]:
-        if not child.link:
-            continue
-        try:
-            sub = fetcher.fetch(child.link)
-            entries.extend(parse_sitemap(sub.content, base_url=sub.url, now=now).entries)
-        except (FetchError, ParseError) as exc:
-            warnings.append(f"child sitemap {child.link}: {exc}")
-    if not entries and warnings:
-        raise ParseError("; ".join(warnings))
-    return ParsedFeed(
-        entries=tuple(entries),
-        title=feed.title,
-        link=feed.link,
-        format="sitemap",
-        warning="; ".join(warnings) or feed.warning,
-    )
-
-
-def _charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "charset" and value:
-            return value.strip("\"' ")
-    return None
-
-
-def extract_and_fingerprint(
-    content: bytes, *, url: str, encoding: str | None, extensive_date: bool, title: str
-) -> tuple[Extracted | None, int | None]:
-    """Extraction plus the story fingerprint, in the worker process: both are CPU work that
-    would otherwise serialise in the main thread (SimHash costs ~7 ms per article)."""
-    extracted = extract_article(content, url=url, encoding=encoding, extensive_date=extensive_date)
-    if extracted is None or not stories.has_enough_text(extracted.text):
-        return extracted, None
-    heading = clean.html_to_text(title).strip() or (extracted.title or "")
-    return extracted, stories.simhash(f"{heading}\n{extracted.text}")
-
-
-def fetch_page(
-    fetcher: Fetcher,
-    extractor: Executor | None,
-    url: str,
-    *,
-    has_date: bool = False,
-    title: str = "",
-) -> PageOutcome:
-    """Fetch an article page and extract its main content (in the process pool).
-
-    The costly date search of trafilatura is skipped when the feed already dated the entry.
-    """
-    try:
-        if not fetcher.allowed_by_robots(url):
-            return PageOutcome(note="robots.txt disallows the article page")
-        result = fetcher.fetch(url)
-        job = partial(
-            extract_and_fingerprint,
-            result.content,
-            url=result.url,
-            encoding=_charset(result.headers.get("content-type")),
-            extensive_date=not has_date,
-            title=title,
-        )
-        extracted, fp = job() if extractor is None else extractor.submit(job).result()
-        if extracted is None:
-            return PageOutcome(final_url=result.url, note="no main text found on the page")
-        return PageOutcome(final_url=result.url, extracted=extracted, fingerprint=fp)
-    except FetchError as exc:
-        return PageOutcome(note=f"article page: {exc}")
-    except Exception as exc:
-        log.exception("unexpected error on page %s", url)
-        return PageOutcome(note=f"article page: internal error {exc!r}")
-
-
-# --- pure assembly ------------------------------------------------------------------------
-
-
-def page_url(link: str, page: PageOutcome) -> tuple[str, str]:
-    """The article's canonical URL and its key: `rel=canonical` (same site only, checked by
-    extraction), else the URL after redirects, else the feed's link."""
-    ex = page.extracted
-    source = (ex.canonical_url if ex and ex.canonical_url else None) or page.final_url or link
-    try:
-        url = clean.canonical_url(source)
-        return url, clean.url_key(url)
-    except ValueError:
-        return clean.canonical_url(link), clean.url_key(link)
-
-
-def build_record(
-    entry: ParsedEntry, link: str, page: PageOutcome, *, source_id: int, now: datetime
-) -> article_db.ArticleRecord:
-    """Merge what the feed says and what the page says into one clean record.
-
-    The page wins for text (the feed often carries a teaser); the feed wins for the date
-    when the page has none. When the page failed, the feed's content is kept and the
-    article is marked partial, so nothing is lost.
-    """
-    ex = page.extracted
-    base = page.final_url or link
-    feed_html = entry.content_html or entry.summary_html
-    if ex is not None and ex.text.strip():
-        html = ex.html
-        text = ex.text
-        partial = False
-    else:
-        html = clean.sanitize_html(feed_html, base_url=base) if feed_html else ""
-        text = clean.html_to_text(feed_html) if feed_html else ""
-        partial = True
-    url, key = page_url(link, page)
-    title = clean.html_to_text(entry.title).strip() or (ex.title if ex and ex.title else "")
-    summary_src = clean.html_to_text(entry.summary_html) if entry.summary_html else ""
-    if not summary_src and ex and ex.description:
-        summary_src = ex.description
-    summary = summary_from_text(summary_src or text)
-    published = entry.published_at or (ex.published_at if ex else None) or entry.updated_at
-    if published is not None and published > now + timedelta(days=2):
-        published = None
-    if not partial and page.fingerprint is not None:
-        fp: int | None = page.fingerprint
-    else:
-        fp = stories.simhash(f"{title}\n{text}") if stories.has_enough_text(text) else None
-    return article_db.ArticleRecord(
-        url=url,
-        url_key=key,
-        original_url=link,
-        source_id=source_id,
-        guid=entry.guid,
-        title=title or url,
-        summary=summary,
-        text=text,
-        html=html,
-        author=entry.author or (ex.author if ex else None),
-        language=entry.language or (ex.language if ex else None),
-        image=entry.image or (ex.image if ex else None),
-        published_at=published,
-        fetched_at=now,
-        partial=partial,
-        extract_note=page.note,
-        content_hash=clean.content_fingerprint(text) if text else "",
-        fingerprint=stories.to_signed64(fp) if fp is not None else None,
-    )
-
-
-@dataclass
-class StoryIndex:
-    """Recent fingerprints, loaded once per cycle and grown as articles are stored.
-
-    SimHash alone lets unrelated articles of the same topic through (docs/dedup.md), so a
-    loose SimHash pre-filter picks a few candidates and the exact text similarity of those,
-    loaded from the store, confirms the match. Word vectors are computed once per article
-    and kept (for a cycle's 2,000 new articles the loose pre-filter passes ~20 % of the
-    index, so recomputing them per comparison made matching quadratic in text work).
-    """
-
-    items: list[article_db.Fingerprinted]
-    _vectors: dict[int, tuple[Counter[str], int]] = field(default_factory=dict)
-
-    def _vector(self, text: str) -> tuple[Counter[str], int]:
-        counts = stories.shingles(text)
-        return counts, sum(n * n for n in counts.values())
-
-    def _similarity(self, a: tuple[Counter[str], int], b: tuple[Counter[str], int]) -> float:
-        """`stories.text_similarity` on precomputed vectors (same formula, same result)."""
-        (ca, na), (cb, nb) = a, b
-        if not ca or not cb:
-            return 0.0
-        dot = sum(n * cb[k] for k, n in ca.items() if k in cb)
-        return dot / math.sqrt(na * nb)
-
-    def match(
-        self, session: Session, record: article_db.ArticleRecord
-    ) -> tuple[int | None, int | None]:
-        """Return (article_id of an exact copy on the same site, story_id of a near copy)."""
-        if record.fingerprint is None:
-            return None, None
-        host = record.url_key.split("/", 1)[0]
-        if record.content_hash:
-            for item in self.items:
-                if item.content_hash == record.content_hash and item.host_key == host:
-                    return item.article_id, item.story_id
-        fp = stories.from_signed64(record.fingerprint)
-        near = sorted(
-            (d, i, item)
-            for i, item in enumerate(self.items)
-            if (d := stories.hamming(fp, stories.from_signed64(item.fingerprint))) <= PREFILTER_BITS
-        )
-        if not near:
-            return None, None
-        missing = [item.article_id for _, _, item in near if item.article_id not in self._vectors]
-        if missing:
-            for article_id, text in article_db.texts_of(session, missing).items():
-                self._vectors[article_id] = self._vector(text)
-        mine = self._vector(record.text)
-        empty: tuple[Counter[str], int] = (Counter(), 0)
-        for _, _, item in near:
-            other = self._vectors.get(item.article_id, empty)
-            if self._similarity(mine, other) >= stories.MIN_SIMILARITY:
-                return None, item.story_id
-        return None, None
-
-    def add(self, article_id: int, story_id: int, record: article_db.ArticleRecord) -> None:
-        if record.fingerprint is not None:
-            self._vectors[article_id] = self._vector(record.text)
-            self.items.append(
-                article_db.Fingerprinted(
-                    article_id,
-                    story_id,
-                    record.source_id,
-                    record.fingerprint,
-                    record.content_hash,
-                    record.url_key.split("/", 1)[0],
-                )
-            )
-
-
-# --- storage, in the main thread ----------------------------------------------------------
-
-
-def _known_for(session: Session, source_id: int, feed: ParsedFeed) -> dict[str, Known]:
-    keys = []
-    for entry in feed.entries:
-        if entry.link:
-            try:
-                keys.append(clean.url_key(entry.link))
-            except ValueError:
-                continue
-    return {
-        key: Known(hit.article_id, source_id in hit.source_ids)
-        for key, hit in article_db.lookup_keys(session, keys).items()
-    }
-
-
-def _schedule(row: SourceRow, listing: Listing, now: datetime) -> None:
-    max_age = None
-    if listing.result is not None:
-        max_age = parse_max_age(listing.result.headers.get("cache-control"))
-    delay = next_interval(
-        row.interval,
-        max_age=max_age,
-        retry_after=listing.retry_after,
-        ttl_minutes=listing.feed.ttl_minutes if listing.feed else None,
-        failures=row.consecutive_failures,
-        recent_publish_intervals=(
-            publish_gaps(e.published_at for e in listing.feed.entries) if listing.feed else []
-        ),
-    )
-    row.next_fetch_at = now + delay
-
-
-def store_listing(
-    session: Session,
-    listing: Listing,
-    decision: Decision | None,
-    pages: dict[str, PageOutcome],
-    index: StoryIndex,
-    now: datetime,
-    classifier: Classifier | None = None,
-) -> SourceReport:
-    """Apply one source's intents and its new health in the caller's transaction."""
-    src = listing.source
-    row = session.get(SourceRow, src.id)
-    assert row is not None
-    report = SourceReport(key=src.key)
-    row.last_fetched_at = now
-    if listing.error is not None:
-        report.status = "failed"
-        report.error = listing.error
-        row.last_status = "error"
-        row.last_error = listing.error
-        row.last_http_status = listing.http_status
-        row.consecutive_failures += 1
-        _schedule(row, listing, now)
-        return report
-    assert listing.result is not None
-    row.last_http_status = listing.result.status
-    row.last_error = None
-    row.consecutive_failures = 0
-    row.last_success_at = now
-    if listing.result.etag or listing.result.last_modified or not listing.result.not_modified:
-        row.etag = listing.result.etag
-        row.last_modified = listing.result.last_modified
-    if listing.result.not_modified or listing.feed is None or decision is None:
-        report.status = "not_modified"
-        row.last_status = "not_modified"
-        _schedule(row, listing, now)
-        return report
-    row.last_status = "ok"
-    row.feed_title = listing.feed.title or row.feed_title
-    warnings = [w for w in (listing.feed.warning, *decision.warnings) if w]
-    row.last_warning = "; ".join(warnings) or None
-    report.warning = row.last_warning
-    new_ids: list[int] = []
-    widened: set[int] = set()  # articles whose story gained a source
-    # Keys of every new entry (feed link and canonical URL), resolved in one query: many
-    # "new" entries were stored a moment ago by another source listing the same article.
-    candidates = []
-    for item in decision.new:
-        page = pages.get(item.url_key, PageOutcome(note="article page not fetched"))
-        url_key = page_url(item.link, page)[1]
-        candidates.append((item, page, (item.url_key, url_key)))
-    known = article_db.lookup_keys(
-        session,
-        {k for _, _, keys in candidates for k in keys} | {r.url_key for r in decision.relisted},
-    )
-    resolved = {k: hit.article_id for k, hit in known.items()}
-    links = article_db.LinkBatch(source_id=src.id, now=now)
-    links.seen.update(k for k, hit in known.items() if src.id in hit.source_ids)
-    for relisted in decision.relisted:
-        if links.add(relisted.article_id, relisted.url_key, relisted.entry.guid):
-            report.relisted += 1
-            widened.add(relisted.article_id)
-    for item, page, keys in candidates:
-        target = next((resolved[k] for k in keys if k in resolved), None)
-        if target is None:
-            record = build_record(item.entry, item.link, page, source_id=src.id, now=now)
-            copy_id, story_id = index.match(session, record)
-            target = copy_id
-        if target is not None:
-            for key in dict.fromkeys(keys):
-                links.add(target, key, item.entry.guid)
-                resolved[key] = target
-            report.merged += 1
-            widened.add(target)
-            continue
-        article_id = article_db.insert_article(session, record, story_id)
-        stored = session.get(article_db.ArticleRow, article_id)  # in the identity map
-        assert stored is not None and stored.story_id is not None
-        stored_story = stored.story_id
-        for key in dict.fromkeys(keys):
-            links.add(article_id, key, item.entry.guid)
-            resolved[key] = article_id
-        index.add(article_id, stored_story, record)
-        new_ids.append(article_id)
-        if story_id is not None:
-            widened.add(article_id)
-        report.new += 1
-        report.partial += int(record.partial)
-    links.flush(session)
-    if report.new:
-        row.last_new_article_at = now
-    if classifier is not None:
-        classify_articles(session, classifier, new_ids, recent=index.items)
-        rescore_coverage(session, article_db.story_ids_of(session, sorted(widened)))
-    _schedule(row, listing, now)
-    return report
 
 
 # --- the cycle ----------------------------------------------------------------------------
@@ -718,7 +266,7 @@ def refresh_due(
                     if listing.feed is not None and listing.error is None:
                         try:
                             with ctx.sessions() as session:
-                                known = _known_for(session, src.id, listing.feed)
+                                known = known_for(session, src.id, listing.feed)
                             decision = decide(
                                 listing.feed.entries,
                                 known=known,

@@ -1,0 +1,316 @@
+"""The store step of a collection cycle, in the orchestrator's main thread: turn a
+source's outcomes into articles, links, stories, themes and scores, and its new health and
+schedule, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from veille.classify.classifier import Classifier
+from veille.classify.service import classify_articles, rescore_coverage
+from veille.collect import clean, stories
+from veille.collect.decide import Decision, Known
+from veille.collect.extract import summary_from_text
+from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps
+from veille.collect.types import ParsedEntry, ParsedFeed
+from veille.collect.worker import Listing, PageOutcome
+from veille.db import articles as article_db
+from veille.db.tables import SourceRow
+
+STORY_WINDOW = timedelta(days=14)
+# SimHash pre-filter before the exact text comparison. Same-story pairs measured 6–19 bits
+# apart (docs/dedup.md); 20 keeps them all while letting far fewer unrelated articles
+# through than stories.CANDIDATE_THRESHOLD (24), which on realistic text passed ~20 %.
+PREFILTER_BITS = 20
+
+
+@dataclass
+class SourceReport:
+    key: str
+    status: str = "ok"  # ok | not_modified | failed
+    new: int = 0
+    relisted: int = 0
+    merged: int = 0
+    partial: int = 0
+    error: str | None = None
+    warning: str | None = None
+
+
+# --- pure assembly ------------------------------------------------------------------------
+
+
+def page_url(link: str, page: PageOutcome) -> tuple[str, str]:
+    """The article's canonical URL and its key: `rel=canonical` (same site only, checked by
+    extraction), else the URL after redirects, else the feed's link."""
+    ex = page.extracted
+    source = (ex.canonical_url if ex and ex.canonical_url else None) or page.final_url or link
+    try:
+        url = clean.canonical_url(source)
+        return url, clean.url_key(url)
+    except ValueError:
+        return clean.canonical_url(link), clean.url_key(link)
+
+
+def build_record(
+    entry: ParsedEntry, link: str, page: PageOutcome, *, source_id: int, now: datetime
+) -> article_db.ArticleRecord:
+    """Merge what the feed says and what the page says into one clean record.
+
+    The page wins for text (the feed often carries a teaser); the feed wins for the date
+    when the page has none. When the page failed, the feed's content is kept and the
+    article is marked partial, so nothing is lost.
+    """
+    ex = page.extracted
+    base = page.final_url or link
+    feed_html = entry.content_html or entry.summary_html
+    if ex is not None and ex.text.strip():
+        html = ex.html
+        text = ex.text
+        partial = False
+    else:
+        html = clean.sanitize_html(feed_html, base_url=base) if feed_html else ""
+        text = clean.html_to_text(feed_html) if feed_html else ""
+        partial = True
+    url, key = page_url(link, page)
+    title = clean.html_to_text(entry.title).strip() or (ex.title if ex and ex.title else "")
+    summary_src = clean.html_to_text(entry.summary_html) if entry.summary_html else ""
+    if not summary_src and ex and ex.description:
+        summary_src = ex.description
+    summary = summary_from_text(summary_src or text)
+    published = entry.published_at or (ex.published_at if ex else None) or entry.updated_at
+    if published is not None and published > now + timedelta(days=2):
+        published = None
+    if not partial and page.fingerprint is not None:
+        fp: int | None = page.fingerprint
+    else:
+        fp = stories.simhash(f"{title}\n{text}") if stories.has_enough_text(text) else None
+    return article_db.ArticleRecord(
+        url=url,
+        url_key=key,
+        original_url=link,
+        source_id=source_id,
+        guid=entry.guid,
+        title=title or url,
+        summary=summary,
+        text=text,
+        html=html,
+        author=entry.author or (ex.author if ex else None),
+        language=entry.language or (ex.language if ex else None),
+        image=entry.image or (ex.image if ex else None),
+        published_at=published,
+        fetched_at=now,
+        partial=partial,
+        extract_note=page.note,
+        content_hash=clean.content_fingerprint(text) if text else "",
+        fingerprint=stories.to_signed64(fp) if fp is not None else None,
+    )
+
+
+@dataclass
+class StoryIndex:
+    """Recent fingerprints, loaded once per cycle and grown as articles are stored.
+
+    SimHash alone lets unrelated articles of the same topic through (docs/dedup.md), so a
+    loose SimHash pre-filter picks a few candidates and the exact text similarity of those,
+    loaded from the store, confirms the match. Word vectors are computed once per article
+    and kept (for a cycle's 2,000 new articles the loose pre-filter passes ~20 % of the
+    index, so recomputing them per comparison made matching quadratic in text work).
+    """
+
+    items: list[article_db.Fingerprinted]
+    _vectors: dict[int, tuple[Counter[str], int]] = field(default_factory=dict)
+
+    def _vector(self, text: str) -> tuple[Counter[str], int]:
+        counts = stories.shingles(text)
+        return counts, sum(n * n for n in counts.values())
+
+    def _similarity(self, a: tuple[Counter[str], int], b: tuple[Counter[str], int]) -> float:
+        """`stories.text_similarity` on precomputed vectors (same formula, same result)."""
+        (ca, na), (cb, nb) = a, b
+        if not ca or not cb:
+            return 0.0
+        dot = sum(n * cb[k] for k, n in ca.items() if k in cb)
+        return dot / math.sqrt(na * nb)
+
+    def match(
+        self, session: Session, record: article_db.ArticleRecord
+    ) -> tuple[int | None, int | None]:
+        """Return (article_id of an exact copy on the same site, story_id of a near copy)."""
+        if record.fingerprint is None:
+            return None, None
+        host = record.url_key.split("/", 1)[0]
+        if record.content_hash:
+            for item in self.items:
+                if item.content_hash == record.content_hash and item.host_key == host:
+                    return item.article_id, item.story_id
+        fp = stories.from_signed64(record.fingerprint)
+        near = sorted(
+            (d, i, item)
+            for i, item in enumerate(self.items)
+            if (d := stories.hamming(fp, stories.from_signed64(item.fingerprint))) <= PREFILTER_BITS
+        )
+        if not near:
+            return None, None
+        missing = [item.article_id for _, _, item in near if item.article_id not in self._vectors]
+        if missing:
+            for article_id, text in article_db.texts_of(session, missing).items():
+                self._vectors[article_id] = self._vector(text)
+        mine = self._vector(record.text)
+        empty: tuple[Counter[str], int] = (Counter(), 0)
+        for _, _, item in near:
+            other = self._vectors.get(item.article_id, empty)
+            if self._similarity(mine, other) >= stories.MIN_SIMILARITY:
+                return None, item.story_id
+        return None, None
+
+    def add(self, article_id: int, story_id: int, record: article_db.ArticleRecord) -> None:
+        if record.fingerprint is not None:
+            self._vectors[article_id] = self._vector(record.text)
+            self.items.append(
+                article_db.Fingerprinted(
+                    article_id,
+                    story_id,
+                    record.source_id,
+                    record.fingerprint,
+                    record.content_hash,
+                    record.url_key.split("/", 1)[0],
+                )
+            )
+
+
+# --- storage, in the main thread ----------------------------------------------------------
+
+
+def known_for(session: Session, source_id: int, feed: ParsedFeed) -> dict[str, Known]:
+    keys = []
+    for entry in feed.entries:
+        if entry.link:
+            try:
+                keys.append(clean.url_key(entry.link))
+            except ValueError:
+                continue
+    return {
+        key: Known(hit.article_id, source_id in hit.source_ids)
+        for key, hit in article_db.lookup_keys(session, keys).items()
+    }
+
+
+def _schedule(row: SourceRow, listing: Listing, now: datetime) -> None:
+    max_age = None
+    if listing.result is not None:
+        max_age = parse_max_age(listing.result.headers.get("cache-control"))
+    delay = next_interval(
+        row.interval,
+        max_age=max_age,
+        retry_after=listing.retry_after,
+        ttl_minutes=listing.feed.ttl_minutes if listing.feed else None,
+        failures=row.consecutive_failures,
+        recent_publish_intervals=(
+            publish_gaps(e.published_at for e in listing.feed.entries) if listing.feed else []
+        ),
+    )
+    row.next_fetch_at = now + delay
+
+
+def store_listing(
+    session: Session,
+    listing: Listing,
+    decision: Decision | None,
+    pages: dict[str, PageOutcome],
+    index: StoryIndex,
+    now: datetime,
+    classifier: Classifier | None = None,
+) -> SourceReport:
+    """Apply one source's intents and its new health in the caller's transaction."""
+    src = listing.source
+    row = session.get(SourceRow, src.id)
+    assert row is not None
+    report = SourceReport(key=src.key)
+    row.last_fetched_at = now
+    if listing.error is not None:
+        report.status = "failed"
+        report.error = listing.error
+        row.last_status = "error"
+        row.last_error = listing.error
+        row.last_http_status = listing.http_status
+        row.consecutive_failures += 1
+        _schedule(row, listing, now)
+        return report
+    assert listing.result is not None
+    row.last_http_status = listing.result.status
+    row.last_error = None
+    row.consecutive_failures = 0
+    row.last_success_at = now
+    if listing.result.etag or listing.result.last_modified or not listing.result.not_modified:
+        row.etag = listing.result.etag
+        row.last_modified = listing.result.last_modified
+    if listing.result.not_modified or listing.feed is None or decision is None:
+        report.status = "not_modified"
+        row.last_status = "not_modified"
+        _schedule(row, listing, now)
+        return report
+    row.last_status = "ok"
+    row.feed_title = listing.feed.title or row.feed_title
+    warnings = [w for w in (listing.feed.warning, *decision.warnings) if w]
+    row.last_warning = "; ".join(warnings) or None
+    report.warning = row.last_warning
+    new_ids: list[int] = []
+    widened: set[int] = set()  # articles whose story gained a source
+    # Keys of every new entry (feed link and canonical URL), resolved in one query: many
+    # "new" entries were stored a moment ago by another source listing the same article.
+    candidates = []
+    for item in decision.new:
+        page = pages.get(item.url_key, PageOutcome(note="article page not fetched"))
+        url_key = page_url(item.link, page)[1]
+        candidates.append((item, page, (item.url_key, url_key)))
+    known = article_db.lookup_keys(
+        session,
+        {k for _, _, keys in candidates for k in keys} | {r.url_key for r in decision.relisted},
+    )
+    resolved = {k: hit.article_id for k, hit in known.items()}
+    links = article_db.LinkBatch(source_id=src.id, now=now)
+    links.seen.update(k for k, hit in known.items() if src.id in hit.source_ids)
+    for relisted in decision.relisted:
+        if links.add(relisted.article_id, relisted.url_key, relisted.entry.guid):
+            report.relisted += 1
+            widened.add(relisted.article_id)
+    for item, page, keys in candidates:
+        target = next((resolved[k] for k in keys if k in resolved), None)
+        if target is None:
+            record = build_record(item.entry, item.link, page, source_id=src.id, now=now)
+            copy_id, story_id = index.match(session, record)
+            target = copy_id
+        if target is not None:
+            for key in dict.fromkeys(keys):
+                links.add(target, key, item.entry.guid)
+                resolved[key] = target
+            report.merged += 1
+            widened.add(target)
+            continue
+        article_id = article_db.insert_article(session, record, story_id)
+        stored = session.get(article_db.ArticleRow, article_id)  # in the identity map
+        assert stored is not None and stored.story_id is not None
+        stored_story = stored.story_id
+        for key in dict.fromkeys(keys):
+            links.add(article_id, key, item.entry.guid)
+            resolved[key] = article_id
+        index.add(article_id, stored_story, record)
+        new_ids.append(article_id)
+        if story_id is not None:
+            widened.add(article_id)
+        report.new += 1
+        report.partial += int(record.partial)
+    links.flush(session)
+    if report.new:
+        row.last_new_article_at = now
+    if classifier is not None:
+        classify_articles(session, classifier, new_ids, recent=index.items)
+        rescore_coverage(session, article_db.story_ids_of(session, sorted(widened)))
+    _schedule(row, listing, now)
+    return report
