@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +23,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from tests.archive_site import serve
 from veille.collect.pipeline import CollectContext, CycleSummary, refresh_due
 from veille.config import get_settings
 from veille.db.engine import make_engine, session_factory, upgrade
@@ -88,20 +86,9 @@ class Archive:
         return self.base_url + path
 
 
-def _free_socket() -> socket.socket:
-    """A listening socket on a free loopback port, handed to uvicorn (no bind race)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock
-
-
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     """Collect the demo site once into a fresh SQLite file, then serve the archive."""
-    import uvicorn
-
     from veille.web.app import create_app
 
     tmp = tmp_path_factory.mktemp("browser-archive")
@@ -130,25 +117,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
         engine.dispose()
     assert summary.new_articles > 0, "the demo collection stored nothing"
 
-    sock = _free_socket()
-    host, port = sock.getsockname()[:2]
-    config = uvicorn.Config(
-        create_app(settings), log_level="warning", access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)  # waiting on another thread's startup: there is no clock to inject
-    try:
-        yield Archive(base_url=f"http://{host}:{port}", summary=summary)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve(create_app(settings)) as base_url:
+        yield Archive(base_url=base_url, summary=summary)
 
 
 @pytest.fixture(scope="module")
