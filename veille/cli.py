@@ -459,19 +459,10 @@ def classify_train(config: ConfigOpt = None) -> None:
 @handles_errors
 def classify_reclassify(config: ConfigOpt = None) -> None:
     """Re-run classification and scoring over the whole archive with the active model."""
-    from veille.classify.service import classify_articles
-    from veille.db.engine import transaction
-    from veille.db.themes import article_batches
+    from veille.classify.service import reclassify_all
 
     classifier, sessions = _classifier_and_sessions(_settings(config))
-    done = on_topic = 0
-    with sessions() as reader:
-        for batch in article_batches(reader):
-            with transaction(sessions) as session:
-                results = classify_articles(session, classifier, [r.id for r in batch])
-            done += len(results)
-            on_topic += sum(1 for p in results.values() if p.on_topic)
-            reader.expunge_all()
+    done, on_topic = reclassify_all(sessions, classifier)
     out.print(f"Reclassified {done} article(s): {on_topic} on-topic.")
 
 

@@ -41,9 +41,8 @@ def collect_due(settings_data: dict[str, Any]) -> None:
 def retrain_if_needed(settings_data: dict[str, Any]) -> None:
     """Job: retrain the theme model when the delegate labelled articles since the last one,
     then reclassify the archive with it (editor labels keep precedence)."""
-    from veille.classify.service import classify_articles, needs_retraining, retrain
+    from veille.classify.service import needs_retraining, reclassify_all, retrain
     from veille.db.engine import make_engine, session_factory, transaction
-    from veille.db.themes import article_batches
 
     settings = Settings(**settings_data)
     try:
@@ -58,11 +57,7 @@ def retrain_if_needed(settings_data: dict[str, Any]) -> None:
 
         feeds = load_feeds_config(settings.config_file) if settings.config_file.exists() else None
         classifier = Classifier(model, keywords_of(feeds))
-        with sessions() as reader:
-            for batch in article_batches(reader):
-                with transaction(sessions) as session:
-                    classify_articles(session, classifier, [r.id for r in batch])
-                reader.expunge_all()
+        reclassify_all(sessions, classifier)
         log.info("retrained theme model %s and reclassified the archive", model.version)
     except Exception:
         log.exception("nightly retraining failed")

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify import model as theme_model
 from veille.classify import score as scoring
@@ -188,6 +188,23 @@ def classify_articles(
         out[row.id] = prediction
     session.flush()
     return out
+
+
+def reclassify_all(sessions: sessionmaker[Session], classifier: Classifier) -> tuple[int, int]:
+    """Classify and score the whole archive in batches, one transaction per batch, so a
+    long run neither holds one huge transaction nor loads the archive in memory.
+    Returns (articles, on-topic articles)."""
+    from veille.db.engine import transaction
+
+    done = on_topic = 0
+    with sessions() as reader:
+        for batch in theme_db.article_batches(reader):
+            with transaction(sessions) as session:
+                results = classify_articles(session, classifier, [r.id for r in batch])
+            done += len(results)
+            on_topic += sum(1 for p in results.values() if p.on_topic)
+            reader.expunge_all()
+    return done, on_topic
 
 
 def rescore_coverage(session: Session, story_ids: Sequence[int]) -> None:
