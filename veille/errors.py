@@ -42,3 +42,47 @@ class FetchError(VeilleError):
 
 class ParseError(VeilleError):
     """Fetched bytes hold nothing readable as a feed, a page listing or a sitemap."""
+
+
+class ImportFileError(VeilleError):
+    """A file to import cannot be read at all (empty, no e-mail column); bad lines are not this."""
+
+
+class TokenError(VeilleError):
+    """A member link is forged, altered, revoked or expired (`reason`: invalid | expired)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class MemberError(VeilleError):
+    """A member operation was refused: invalid address or themes, unknown member."""
+
+
+class MailError(VeilleError):
+    """A mail could not be handed to the mail server.
+
+    `code` is the SMTP reply code when the server gave one (None for network or TLS
+    failures); `recipients` names the addresses the failure is about, when it is about some.
+    """
+
+    def __init__(
+        self, message: str, *, code: int | None = None, recipients: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.recipients = recipients
+
+
+class TemporaryMailError(MailError):
+    """The server or the network failed for a while and retries ran out: try again later."""
+
+
+class PermanentMailError(MailError):
+    """The server refused the mail for good (5xx, bad recipient, login refused): do not retry."""
+
+
+class UserError(VeilleError):
+    """A desk account cannot be created or changed as asked (bad address, duplicate, role,
+    weak password, unusable setup link)."""
