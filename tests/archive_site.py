@@ -186,7 +186,8 @@ def populate(sessions: sessionmaker[Session], seeds: list[Seed] = SEEDS) -> Stor
     return stored
 
 
-def _free_socket() -> socket.socket:
+def free_socket() -> socket.socket:
+    """A listening socket on a free port, so a test knows the URL before serving."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -195,11 +196,11 @@ def _free_socket() -> socket.socket:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve `app` with uvicorn in a thread; yields its base URL."""
+def serve(app: Any, sock: socket.socket | None = None) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread (on `sock` when given); yields its base URL."""
     import uvicorn
 
-    sock = _free_socket()
+    sock = sock or free_socket()
     host, port = sock.getsockname()[:2]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from veille.config import Settings, get_settings
-from veille.errors import VeilleError
+from veille.cli_members import members_app, users_app
+from veille.clitools import ConfigOpt, err, fmt_utc, handles_errors, open_db, out, settings_from_env
+from veille.config import Settings
 
 app = typer.Typer(help="veille: news monitoring and newsletter engine.", no_args_is_help=True)
 sources_app = typer.Typer(help="Manage sources and see their health.", no_args_is_help=True)
@@ -29,55 +28,8 @@ classify_app = typer.Typer(help="Theme classifier: train, evaluate, explain.", n
 app.add_typer(sources_app, name="sources")
 app.add_typer(db_app, name="db")
 app.add_typer(classify_app, name="classify")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="feeds.yaml (default: VEILLE_CONFIG_FILE).")
-]
-
-
-def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn domain errors into one line on stderr and exit code 1 (never a traceback)."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except VeilleError as exc:
-            err.print(f"[bold red]Error:[/] {exc}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
-def _settings(config: Path | None = None) -> Settings:
-    try:
-        settings = get_settings()
-    except Exception as exc:  # pydantic ValidationError: a bad VEILLE_* value
-        from veille.errors import ConfigError
-
-        raise ConfigError(f"Invalid VEILLE_* setting: {exc}") from None
-    if config is not None:
-        settings = settings.model_copy(update={"config_file": config})
-    return settings
-
-
-def _open_db(settings: Settings) -> Any:
-    from veille.db.engine import make_engine, session_factory, upgrade
-
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    return session_factory(engine)
-
-
-def _fmt(when: datetime | None) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if when else "—"
-
+app.add_typer(members_app, name="members")
+app.add_typer(users_app, name="users")
 
 # --- db -----------------------------------------------------------------------------------
 
@@ -88,7 +40,7 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the latest version."""
     from veille.db.engine import current_revision, make_engine, upgrade
 
-    engine = make_engine(_settings().database_url)
+    engine = make_engine(settings_from_env().database_url)
     upgrade(engine)
     out.print(f"Database at revision {current_revision(engine)}.")
 
@@ -106,7 +58,7 @@ def run_cycle(
     if keys:
         for key in keys:
             config.source(key)  # unknown key → ConfigError naming it
-    sessions = _open_db(settings)
+    sessions = open_db(settings)
     ctx = CollectContext(settings=settings, sessions=sessions, config=config)
     ctx.classifier = _load_classifier(sessions, config, show_progress)
     if not show_progress:
@@ -191,7 +143,7 @@ def collect(
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run one collection cycle over the due sources."""
-    settings = _settings(config)
+    settings = settings_from_env(config)
     summary = run_cycle(
         settings,
         keys=source,
@@ -218,8 +170,8 @@ def sources_list(
     from veille.db.engine import transaction
     from veille.sources import load_feeds_config
 
-    settings = _settings(config)
-    sessions = _open_db(settings)
+    settings = settings_from_env(config)
+    sessions = open_db(settings)
     with transaction(sessions) as session:
         if settings.config_file.exists():
             source_db.sync_sources(
@@ -246,8 +198,8 @@ def sources_list(
             h.last_status or "never",
             str(h.consecutive_failures),
             str(h.articles),
-            _fmt(h.last_new_article_at),
-            _fmt(h.next_fetch_at),
+            fmt_utc(h.last_new_article_at),
+            fmt_utc(h.next_fetch_at),
             (h.last_error or "")[:80],
         )
     out.print(table)
@@ -268,7 +220,7 @@ def sources_add(
     from veille.feedsfile import add_sources
     from veille.sourcefinder import find_source
 
-    settings = _settings(config)
+    settings = settings_from_env(config)
     found = find_source(url, settings, kind=kind)
     entry = {
         "key": key or found.key,
@@ -286,7 +238,7 @@ def sources_import_opml(file: Path, config: ConfigOpt = None) -> None:
     """Add every feed of an OPML subscription list to feeds.yaml."""
     from veille.feedsfile import add_sources, entries_from_opml
 
-    settings = _settings(config)
+    settings = settings_from_env(config)
     try:
         content = file.read_bytes()
     except OSError as exc:
@@ -311,7 +263,7 @@ def sources_export_opml(
     from veille.feedsfile import opml_from_config
     from veille.sources import load_feeds_config
 
-    settings = _settings(config)
+    settings = settings_from_env(config)
     data = opml_from_config(load_feeds_config(settings.config_file))
     if output:
         output.write_bytes(data)
@@ -355,7 +307,7 @@ def export(
     if theme and theme not in THEME_IDS:
         raise typer.BadParameter(f"--theme must be one of {', '.join(THEME_IDS)}.")
     since_dt = _parse_since(since)
-    sessions = _open_db(_settings())
+    sessions = open_db(settings_from_env())
     stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         with sessions() as session:
@@ -415,7 +367,7 @@ def classify_eval(
         from veille.errors import ConfigError
 
         raise ConfigError(f"{file}: no labelled item in the file.")
-    settings = _settings(config)
+    settings = settings_from_env(config)
     feeds = load_feeds_config(settings.config_file) if settings.config_file.exists() else None
     classifier = Classifier(default_model(), keywords_of(feeds))
     predictions = classifier.predict([ClassItem(it.title, it.text, it.lang) for it in items])
@@ -431,7 +383,7 @@ def _classifier_and_sessions(settings: Settings) -> tuple[Any, Any]:
     from veille.db.engine import transaction
     from veille.sources import load_feeds_config
 
-    sessions = _open_db(settings)
+    sessions = open_db(settings)
     feeds = load_feeds_config(settings.config_file) if settings.config_file.exists() else None
     with transaction(sessions) as session:
         classifier = load_classifier(session, feeds)
@@ -445,7 +397,7 @@ def classify_train(config: ConfigOpt = None) -> None:
     from veille.classify.service import retrain
     from veille.db.engine import transaction
 
-    sessions = _open_db(_settings(config))
+    sessions = open_db(settings_from_env(config))
     with transaction(sessions) as session:
         model = retrain(session)
     out.print(
@@ -461,7 +413,7 @@ def classify_reclassify(config: ConfigOpt = None) -> None:
     """Re-run classification and scoring over the whole archive with the active model."""
     from veille.classify.service import reclassify_all
 
-    classifier, sessions = _classifier_and_sessions(_settings(config))
+    classifier, sessions = _classifier_and_sessions(settings_from_env(config))
     done, on_topic = reclassify_all(sessions, classifier)
     out.print(f"Reclassified {done} article(s): {on_topic} on-topic.")
 
@@ -477,7 +429,7 @@ def classify_explain(
     from veille.classify.service import explain_article
     from veille.errors import ConfigError
 
-    classifier, sessions = _classifier_and_sessions(_settings(config))
+    classifier, sessions = _classifier_and_sessions(settings_from_env(config))
     with sessions() as session:
         found = explain_article(session, classifier, article)
     if found is None:
@@ -513,8 +465,8 @@ def serve(
     """Serve the web app only (no scheduler)."""
     from veille.server import serve_app
 
-    settings = _settings()
-    _open_db(settings)
+    settings = settings_from_env()
+    open_db(settings)
     serve_app(settings, host=host, port=port, with_scheduler=False)
 
 
@@ -529,9 +481,9 @@ def run(
     from veille.server import serve_app
     from veille.sources import load_feeds_config
 
-    settings = _settings(config)
+    settings = settings_from_env(config)
     load_feeds_config(settings.config_file)  # fail early on a bad file
-    _open_db(settings)
+    open_db(settings)
     serve_app(settings, host=host, port=port, with_scheduler=True)
 
 
@@ -566,7 +518,7 @@ def demo(
         }
         if "VEILLE_DATABASE_URL" not in os.environ:
             overrides["database_url"] = f"sqlite:///{(workdir / 'veille.db').resolve()}"
-        settings = _settings().model_copy(update=overrides)
+        settings = settings_from_env().model_copy(update=overrides)
         err.print(f"Demo site: {site.base_url}  ·  database: {settings.database_url}")
         summary = run_cycle(settings, keys=None, force=True, show_progress=sys.stderr.isatty())
         print_summary(summary)

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     secret_key: str = Field("change-me", description="Key signing links and sessions.")
     smtp_url: str = Field("smtp://localhost:25", description="Mail server (smtp://, smtps://).")
     mail_from: str = Field("veille@localhost", description="Sender address of mails.")
+    newsletter_name: str = Field("Veille open data", description="Name of the newsletter.")
     allow_private_networks: bool = Field(
         False, description="Allow fetching loopback/private addresses (demo and tests only)."
     )

@@ -63,6 +63,23 @@ def retrain_if_needed(settings_data: dict[str, Any]) -> None:
         log.exception("nightly retraining failed")
 
 
+def members_housekeeping(settings_data: dict[str, Any]) -> None:
+    """Job: delete subscriptions left unconfirmed for 30 days (data minimisation)."""
+    from datetime import UTC
+
+    from veille.db.engine import make_engine, session_factory, transaction
+    from veille.members.subscriptions import purge_unconfirmed
+
+    settings = Settings(**settings_data)
+    try:
+        with transaction(session_factory(make_engine(settings.database_url))) as session:
+            purged = purge_unconfirmed(session, datetime.now(UTC))
+        if purged:
+            log.info("deleted %d subscriptions never confirmed", purged)
+    except Exception:
+        log.exception("members housekeeping failed")
+
+
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=normalise_url(settings.database_url))},
@@ -86,6 +103,16 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         minute=0,
         id="retrain",
         name="Retrain the theme model on new delegate labels",
+        replace_existing=True,
+        kwargs={"settings_data": settings.model_dump(mode="json")},
+    )
+    scheduler.add_job(
+        "veille.scheduler:members_housekeeping",
+        trigger="cron",
+        hour=(settings.retrain_hour + 1) % 24,
+        minute=30,
+        id="members-housekeeping",
+        name="Delete subscriptions never confirmed",
         replace_existing=True,
         kwargs={"settings_data": settings.model_dump(mode="json")},
     )

@@ -236,3 +236,83 @@ class EditorLabelRow(Base):
         UniqueConstraint("article_id", "theme", name="uq_editor_labels_article_theme"),
         Index("ix_editor_labels_created_at", "created_at"),
     )
+
+
+class MemberRow(Base):
+    """A subscriber: personal data under the GDPR, with the proof of their consent.
+
+    `themes` is None for "all themes" (so a theme added later reaches them too);
+    `email_key` (lower-cased) makes the address unique whatever its case;
+    `token_salt` is mixed into every signed link, so changing it revokes old links.
+    """
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    themes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    consent_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    consent_wording: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    consent_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    token_salt: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_members_status", "status"),
+        Index("ix_members_last_activity_at", "last_activity_at"),
+    )
+
+
+class MemberEventRow(Base):
+    """What happened to a subscription and how (the trail shown in a GDPR data download);
+    erased with the member."""
+
+    __tablename__ = "member_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_member_events_member_id", "member_id"),)
+
+
+class UserRow(Base):
+    """A desk account (delegate or admin); the password is an argon2id hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="delegate")
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class DeskSessionRow(Base):
+    """A server-side desk session; the cookie carries a random id whose SHA-256 is `id`, so
+    a leaked database does not yield usable cookies; revoked by deleting the row."""
+
+    __tablename__ = "desk_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_desk_sessions_user_id", "user_id"),)

@@ -26,15 +26,16 @@ from veille.archive.query import QueryError
 from veille.config import Settings
 from veille.db import articles as article_db
 from veille.db.engine import make_engine, session_factory
+from veille.errors import TokenError
 from veille.paths import resource_dir
-from veille.web import api, archive, exports, feeds
+from veille.web import api, archive, auth, exports, feeds, member_login, members
+from veille.web.csrf import CsrfError
 from veille.web.deps import (
     AccessDenied,
     ClassifierCache,
     MemberResolver,
     WebContext,
     load_config_quietly,
-    no_member,
     theme_labels_of,
 )
 from veille.web.middleware import WebGuard
@@ -48,6 +49,7 @@ STATUS_TITLES = {
     403: "Accès refusé",
     404: "Page introuvable",
     405: "Méthode non autorisée",
+    429: "Trop de demandes",
     500: "Erreur du serveur",
 }
 DOCS_CSP = (
@@ -100,9 +102,12 @@ def error_response(
     title = STATUS_TITLES.get(status, "Erreur")
     if _wants_json(request.url.path):
         return JSONResponse({"detail": message or title}, status_code=status)
-    template = {400: "errors/400.html", 404: "errors/404.html", 500: "errors/500.html"}.get(
-        status, "errors/400.html"
-    )
+    template = {
+        400: "errors/400.html",
+        403: "errors/403.html",
+        404: "errors/404.html",
+        500: "errors/500.html",
+    }.get(status, "errors/400.html")
     return ctx.templates.TemplateResponse(
         request,
         template,
@@ -115,7 +120,7 @@ def create_app(
     settings: Settings,
     *,
     clock: Callable[[], datetime] | None = None,
-    member_resolver: MemberResolver = no_member,
+    member_resolver: MemberResolver = member_login.member_from_cookie,
 ) -> FastAPI:
     engine = make_engine(settings.database_url)
     config = load_config_quietly(settings)
@@ -137,6 +142,7 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.web = ctx
+    app.state.subscribe_limits = members.SubscribeLimits()
 
     @app.exception_handler(QueryError)
     def bad_query(request: Request, exc: QueryError) -> Response:
@@ -153,6 +159,20 @@ def create_app(
         return ctx.templates.TemplateResponse(
             request, "errors/401.html", {"title": STATUS_TITLES[401]}, status_code=401
         )
+
+    @app.exception_handler(TokenError)
+    def bad_token(request: Request, exc: TokenError) -> Response:
+        return error_response(request, ctx, 403, str(exc))
+
+    @app.exception_handler(CsrfError)
+    def bad_csrf(request: Request, exc: CsrfError) -> Response:
+        return error_response(request, ctx, 403, str(exc))
+
+    @app.exception_handler(members.TooManyRequests)
+    def too_many(request: Request, exc: members.TooManyRequests) -> Response:
+        response = error_response(request, ctx, 429, str(exc))
+        response.headers["Retry-After"] = "3600"
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -194,4 +214,7 @@ def create_app(
     app.include_router(feeds.router)
     app.include_router(exports.router)
     app.include_router(api.router)
+    app.include_router(members.router)
+    app.include_router(member_login.router)
+    auth.install(app)
     return app

@@ -33,13 +33,13 @@ DEFAULT_THEME_LABELS = {
     "donnees_interet_general": "Données d'intérêt général",
 }
 
-# Who is asking: a member id, or None. The members issue replaces the default resolver
-# with one that reads the signed session cookie (settings.secret_key) and checks the member.
+# Who is asking: a member id, or None. The app's default is
+# veille.web.member_login.member_from_cookie (the signed session cookie of a member).
 MemberResolver = Callable[[Request], str | None]
 
 
 def no_member(request: Request) -> str | None:
-    """TODO(members issue): read the session cookie; until members exist nobody is one."""
+    """A resolver that knows nobody (for tests of a closed archive)."""
     return None
 
 

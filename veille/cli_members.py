@@ -1,0 +1,232 @@
+"""`veille members …` and `veille users …`: the membership list from the terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from veille.clitools import err, handles_errors, open_db, out, settings_from_env
+
+members_app = typer.Typer(help="Newsletter members: import, export, list.", no_args_is_help=True)
+
+EXPORT_COLUMNS = (
+    "email",
+    "name",
+    "organisation",
+    "status",
+    "themes",
+    "consent_at",
+    "consent_method",
+    "consent_wording",
+    "created_at",
+    "confirmed_at",
+    "unsubscribed_at",
+    "last_activity_at",
+    "needs_reconsent",
+)
+SHOWN_ERRORS = 50
+
+
+@members_app.command("import")
+@handles_errors
+def members_import(
+    file: Annotated[Path, typer.Argument(help="CSV: email, name, organisation, themes.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and count, change nothing.")
+    ] = False,
+    require_confirmation: Annotated[
+        bool,
+        typer.Option(
+            "--require-confirmation",
+            help="New members stay pending and get the double opt-in mail.",
+        ),
+    ] = False,
+) -> None:
+    """Import or update members from a CSV file (`;` or `,`, UTF-8 or Windows-1252)."""
+    from veille.members.csvfile import read_members_csv
+    from veille.members.importer import import_lines
+
+    settings = settings_from_env()
+    sessions = open_db(settings)
+    now = datetime.now(UTC)
+    lines = read_members_csv(file)  # a file that cannot be read at all fails here
+    with sessions() as session:
+        session.begin()
+        report = import_lines(session, lines, now=now, require_confirmation=require_confirmation)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    for error in report.errors[:SHOWN_ERRORS]:
+        err.print(f"{file.name}, line {error.line}: {error.reason}", highlight=False)
+    if len(report.errors) > SHOWN_ERRORS:
+        err.print(f"… and {len(report.errors) - SHOWN_ERRORS} more invalid lines.")
+    mailed = failed = 0
+    if require_confirmation and not dry_run and report.to_confirm:
+        mailed, failed = _send_confirmations(settings, sessions, report.to_confirm)
+    prefix = "Dry run, nothing written: " if dry_run else ""
+    out.print(
+        f"{prefix}{report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.kept_unsubscribed} kept unsubscribed, "
+        f"{len(report.errors)} invalid lines."
+        + (f" Confirmation mails: {mailed} sent, {failed} failed." if mailed or failed else ""),
+        highlight=False,
+    )
+    if report.valid == 0 and report.errors:
+        raise typer.Exit(1)
+
+
+def _send_confirmations(settings: Any, sessions: Any, member_ids: list[int]) -> tuple[int, int]:
+    """The double opt-in mails of an import, over one SMTP connection; a failure is kept in
+    the member's trail and counted, the others still go."""
+    from veille.db import members as member_db
+    from veille.db.engine import transaction
+    from veille.errors import MailError
+    from veille.mail.sender import make_sender
+    from veille.members.mails import confirmation_message
+    from veille.web.deps import load_config_quietly, theme_labels_of
+
+    labels = theme_labels_of(load_config_quietly(settings))
+    sent = failed = 0
+    with make_sender(settings, rate=settings.send_rate) as sender:
+        for member_id in member_ids:
+            with transaction(sessions) as session:
+                member = member_db.by_id(session, member_id)
+                if member is None or member.status != "pending":
+                    continue
+                try:
+                    sender.send(confirmation_message(settings, member, labels))
+                    sent += 1
+                except MailError as exc:
+                    failed += 1
+                    member_db.add_event(
+                        session, member, "mail_failed", datetime.now(UTC), {"error": str(exc)}
+                    )
+                    err.print(f"{member.email}: {exc}", highlight=False)
+    return sent, failed
+
+
+@members_app.command("export")
+@handles_errors
+def members_export(
+    format_: Annotated[str, typer.Option("--format", "-f", help="csv or jsonl.")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
+) -> None:
+    """Export every member with their consent proof (streamed)."""
+    from veille.db import members as member_db
+    from veille.members.csvfile import write_members_csv
+    from veille.members.subscriptions import export_record
+
+    if format_ not in ("csv", "jsonl"):
+        raise typer.BadParameter("--format must be csv or jsonl.")
+    sessions = open_db(settings_from_env())
+    now = datetime.now(UTC)
+    # A CSV file gets a BOM: without it, Excel in French opens UTF-8 as Windows-1252.
+    encoding = "utf-8-sig" if format_ == "csv" else "utf-8"
+    stream = output.open("w", encoding=encoding, newline="") if output else sys.stdout
+    try:
+        with sessions() as session:
+            records = (export_record(m, now) for m in member_db.iter_all(session))
+            if format_ == "csv":
+                write_members_csv(records, stream, EXPORT_COLUMNS)
+            else:
+                for record in records:
+                    stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    finally:
+        if output:
+            stream.close()
+
+
+@members_app.command("list")
+@handles_errors
+def members_list(
+    status: Annotated[
+        str | None, typer.Option(help="pending, active, paused or unsubscribed.")
+    ] = None,
+    search: Annotated[str, typer.Option(help="Part of an email, name or organisation.")] = "",
+    reconsent: Annotated[
+        bool, typer.Option("--reconsent", help="Only members silent for 3 years.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Members, newest first, with their status counts."""
+    from veille.db import members as member_db
+    from veille.members.subscriptions import RECONSENT_AFTER, export_record
+
+    if status is not None and status not in member_db.STATUSES:
+        raise typer.BadParameter(f"--status must be one of {', '.join(member_db.STATUSES)}.")
+    sessions = open_db(settings_from_env())
+    now = datetime.now(UTC)
+    with sessions() as session:
+        counts = member_db.counts_by_status(session)
+        found = member_db.search(
+            session,
+            text=search,
+            status=status,
+            inactive_before=now - RECONSENT_AFTER if reconsent else None,
+            limit=limit,
+        )
+        records = [export_record(m, now) for m in found.items]
+    if as_json:
+        out.print_json(json.dumps({"counts": counts, "total": found.total, "items": records}))
+        return
+    table = Table(title=f"{found.total} members", title_justify="left")
+    for column in ("email", "name", "organisation", "status", "themes", "consent", "flag"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(
+            r["email"],
+            r["name"],
+            r["organisation"],
+            r["status"],
+            "all" if r["all_themes"] else ", ".join(r["themes"]),
+            f"{r['consent_method'] or '—'} {(r['consent_at'] or '')[:10]}",
+            "re-consent" if r["needs_reconsent"] else "",
+        )
+    out.print(table)
+    out.print(" · ".join(f"{k}: {v}" for k, v in counts.items()), highlight=False)
+
+
+users_app = typer.Typer(help="Desk accounts (delegates, admins).", no_args_is_help=True)
+
+
+@users_app.command("add")
+@handles_errors
+def users_add(
+    email: Annotated[str, typer.Argument(help="The delegate's e-mail address.")],
+    role: Annotated[str, typer.Option(help="delegate or admin.")] = "delegate",
+    link: Annotated[
+        bool,
+        typer.Option("--link", help="Print a one-time setup link instead of asking a password."),
+    ] = False,
+) -> None:
+    """Create a desk account: a password typed twice on a terminal, or a one-time setup link
+    (48 h) to send to the person."""
+    from veille.users import add_user, setup_link
+
+    settings = settings_from_env()
+    sessions = open_db(settings)
+    password: str | None = None
+    if not link:
+        if not sys.stdin.isatty():
+            password = sys.stdin.readline().rstrip("\n") or None
+        else:
+            password = typer.prompt(
+                "Password (12 characters or more)", hide_input=True, confirmation_prompt=True
+            )
+    now = datetime.now(UTC)
+    with sessions.begin() as session:
+        user = add_user(session, email, role, password, now=now)
+        url = setup_link(settings, user, now) if password is None else None
+    out.print(f"Desk account {user.email} ({user.role}) created.", highlight=False)
+    if url:
+        out.print(f"One-time setup link (valid 48 h): {url}", highlight=False)

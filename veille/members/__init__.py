@@ -1,0 +1,1 @@
+"""members: subscriptions, tokens, CSV import/export."""

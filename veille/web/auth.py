@@ -1,0 +1,500 @@
+"""Desk login: server-side sessions, CSRF tokens, login throttling, setup links.
+
+The cookie `veille_desk` holds a random value; the database keeps only its SHA-256, so a
+session is revoked by deleting its row and a leaked table yields no usable cookie. Each
+session carries its own CSRF token, checked on every desk form. Forms shown before a
+session exists (login, setting a password) use a double-submit token instead: a random value
+in a `SameSite=Strict` cookie that the form must echo.
+
+Wiring (in `create_app`): `auth.install(app)` — the router, the two exception handlers and
+the login throttle. Desk routes then take `user: DeskUserDep` (pages) or
+`user: CsrfDeskUserDep` (form posts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+import secrets
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import unquote, urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from veille import users
+from veille.db import users as user_db
+from veille.db.engine import transaction
+from veille.errors import UserError
+from veille.web.deps import Ctx, WebContext
+
+router = APIRouter(include_in_schema=False)
+
+COOKIE = "veille_desk"
+FORM_COOKIE = "veille_desk_form"
+SESSION_LIFETIME = timedelta(hours=12)
+TOUCH_EVERY = timedelta(minutes=1)
+LOGIN_PATH = "/desk/connexion"
+DEFAULT_NEXT = "/desk"
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
+CSRF_REFUSED = (
+    "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
+)
+NO_STORE = {"Cache-Control": "no-store"}
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+
+@dataclass(frozen=True)
+class DeskUser:
+    id: int
+    email: str
+    role: str
+    csrf: str
+
+
+class LoginRequired(Exception):
+    """No valid desk session: a redirect to the login page, or 401."""
+
+
+class CsrfRefused(Exception):
+    """A desk form came without the session's CSRF token: 403."""
+
+
+# --- throttling ------------------------------------------------------------------------
+
+
+class LoginThrottle:
+    """At most `limit` failed logins per key (an address, an IP) in a sliding `window`.
+
+    In memory, per process: enough for one desk server, and forgotten on restart (then an
+    attacker gets one more window's worth of guesses, which argon2 makes slow anyway).
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], datetime],
+        *,
+        limit: int = MAX_FAILURES,
+        window: timedelta = FAILURE_WINDOW,
+        max_keys: int = 10_000,
+    ) -> None:
+        self._clock = clock
+        self._limit = limit
+        self._window = window
+        self._max_keys = max_keys
+        self._failures: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime]:
+        times = self._failures.get(key, deque())
+        while times and times[0] <= now - self._window:
+            times.popleft()
+        return times
+
+    def retry_after(self, *keys: str) -> int | None:
+        """Seconds until these keys may try again, or None when they may now."""
+        now = self._clock()
+        wait = timedelta(0)
+        with self._lock:
+            for key in keys:
+                times = self._recent(key, now)
+                if len(times) >= self._limit:
+                    wait = max(wait, times[-self._limit] + self._window - now)
+        return max(1, math.ceil(wait.total_seconds())) if wait > timedelta(0) else None
+
+    def failed(self, *keys: str) -> None:
+        now = self._clock()
+        with self._lock:
+            if len(self._failures) >= self._max_keys:
+                self._forget_old(now)
+            for key in keys:
+                times = self._recent(key, now)
+                times.append(now)
+                self._failures[key] = times
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def _forget_old(self, now: datetime) -> None:
+        for key in list(self._failures):
+            if not self._recent(key, now):
+                del self._failures[key]
+        while len(self._failures) >= self._max_keys:  # still full: drop the oldest keys
+            del self._failures[next(iter(self._failures))]
+
+
+_install_lock = threading.Lock()
+
+
+def throttle_of(request: Request) -> LoginThrottle:
+    state = request.app.state
+    with _install_lock:
+        throttle: LoginThrottle | None = getattr(state, "desk_throttle", None)
+        if throttle is None:
+            ctx: WebContext = state.web
+            throttle = LoginThrottle(lambda: ctx.clock())
+            state.desk_throttle = throttle
+    return throttle
+
+
+# --- sessions --------------------------------------------------------------------------
+
+
+def session_digest(cookie_value: str) -> str:
+    return hashlib.sha256(cookie_value.encode("utf-8")).hexdigest()
+
+
+def _secure(ctx: WebContext) -> bool:
+    return ctx.settings.base_url.strip().lower().startswith("https://")
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "inconnue"
+
+
+def current_user(request: Request, ctx: WebContext) -> DeskUser | None:
+    """The desk user of a valid session cookie (sliding expiry, written at most once a
+    minute), else None."""
+    raw = request.cookies.get(COOKIE)
+    if not raw or not _TOKEN.fullmatch(raw):
+        return None
+    digest = session_digest(raw)
+    now = ctx.clock()
+    with transaction(ctx.sessions) as session:
+        found = user_db.valid_session(session, digest, now)
+        if found is None:
+            return None
+        if now - found.last_seen_at >= TOUCH_EVERY:
+            user_db.touch_session(session, digest, now, now + SESSION_LIFETIME)
+    return DeskUser(id=found.user_id, email=found.email, role=found.role, csrf=found.csrf)
+
+
+def require_user(request: Request, ctx: Ctx) -> DeskUser:
+    """Dependency of every desk route."""
+    user = current_user(request, ctx)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def csrf_matches(expected: str, given: object) -> bool:
+    return isinstance(given, str) and hmac.compare_digest(
+        given.encode("utf-8"), expected.encode("utf-8")
+    )
+
+
+async def check_csrf(
+    request: Request, user: Annotated[DeskUser, Depends(require_user)]
+) -> DeskUser:
+    """Dependency of every desk form post: the `csrf` field (or `X-CSRF-Token` header) must
+    be the session's token."""
+    given: object = request.headers.get("x-csrf-token")
+    if given is None:
+        form = await request.form()  # cached by Starlette: the route's Form() still works
+        given = form.get("csrf")
+    if not csrf_matches(user.csrf, given):
+        raise CsrfRefused()
+    return user
+
+
+DeskUserDep = Annotated[DeskUser, Depends(require_user)]
+CsrfDeskUserDep = Annotated[DeskUser, Depends(check_csrf)]
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after login: a local desk path, never another site."""
+    if not value or len(value) > 2000:
+        return DEFAULT_NEXT
+    if "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return DEFAULT_NEXT
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or value.startswith("//"):
+        return DEFAULT_NEXT
+    path = parts.path
+    if path != "/desk" and not path.startswith("/desk/"):
+        return DEFAULT_NEXT
+    if any(segment in {".", ".."} for segment in unquote(path).split("/")):
+        return DEFAULT_NEXT
+    return value
+
+
+def _login_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"{LOGIN_PATH}?{urlencode({'suite': target})}"
+
+
+# --- exception handlers ----------------------------------------------------------------
+
+
+def _page(
+    request: Request,
+    ctx: WebContext,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    response = ctx.templates.TemplateResponse(
+        request, template, context, status_code=status, headers={**NO_STORE, **(headers or {})}
+    )
+    return response
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> Response:
+    ctx: WebContext = request.app.state.web
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=status, headers=NO_STORE)
+    return _page(request, ctx, "desk/error.html", {"title": title, "message": message}, status)
+
+
+def login_required(request: Request, exc: Exception) -> Response:
+    if request.method in ("GET", "HEAD") and not request.url.path.startswith("/api/"):
+        response: Response = RedirectResponse(_login_url(request), status_code=303)
+    else:
+        response = _error_page(
+            request, 401, "Connexion requise", "Votre session a expiré : reconnectez-vous."
+        )
+    if COOKIE in request.cookies:  # expired or revoked: stop sending it
+        response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def csrf_refused(request: Request, exc: Exception) -> Response:
+    return _error_page(request, 403, "Accès refusé", CSRF_REFUSED)
+
+
+def install(app: FastAPI) -> None:
+    """Everything the desk login needs on an app made by `create_app`."""
+    ctx: WebContext = app.state.web
+    app.state.desk_throttle = LoginThrottle(lambda: ctx.clock())
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(CsrfRefused, csrf_refused)
+    app.include_router(router)
+
+
+# --- pre-session forms (double submit) --------------------------------------------------
+
+
+def _form_token(request: Request) -> str:
+    existing = request.cookies.get(FORM_COOKIE)
+    if existing and _TOKEN.fullmatch(existing):
+        return existing
+    return secrets.token_urlsafe(32)
+
+
+def _with_form_cookie(response: Response, ctx: WebContext, token: str) -> Response:
+    response.set_cookie(
+        FORM_COOKIE,
+        token,
+        path="/desk",
+        httponly=True,
+        samesite="strict",
+        secure=_secure(ctx),
+    )
+    return response
+
+
+def _form_token_ok(request: Request, given: str) -> bool:
+    expected = request.cookies.get(FORM_COOKIE)
+    return bool(expected) and csrf_matches(expected or "", given)
+
+
+# --- routes ----------------------------------------------------------------------------
+
+NOTICES = {
+    "motdepasse": "Mot de passe enregistré : vous pouvez vous connecter.",
+    "deconnexion": "Vous êtes déconnecté.",
+}
+
+
+def _login_page(
+    request: Request,
+    ctx: WebContext,
+    *,
+    suite: str,
+    email: str = "",
+    error: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    token = _form_token(request)
+    response = _page(
+        request,
+        ctx,
+        "desk/login.html",
+        {
+            "title": "Connexion au bureau",
+            "csrf": token,
+            "suite": suite,
+            "email": email,
+            "error": error,
+            "notice": notice,
+        },
+        status,
+        headers,
+    )
+    return _with_form_cookie(response, ctx, token)
+
+
+@router.get(LOGIN_PATH)
+def login_form(request: Request, ctx: Ctx, suite: str | None = None) -> Response:
+    target = safe_next(suite)
+    if current_user(request, ctx) is not None:
+        return RedirectResponse(target, status_code=303)
+    notice = next((text for key, text in NOTICES.items() if key in request.query_params), None)
+    return _login_page(request, ctx, suite=target, notice=notice)
+
+
+@router.post(LOGIN_PATH)
+def login(
+    request: Request,
+    ctx: Ctx,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=users.MAX_PASSWORD_LENGTH)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    suite: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    target = safe_next(suite)
+    if not _form_token_ok(request, csrf):
+        return _login_page(request, ctx, suite=target, email=email, error=CSRF_REFUSED, status=403)
+    throttle = throttle_of(request)
+    keys = (f"email:{users.email_key_of(email)}", f"ip:{_client_ip(request)}")
+    wait = throttle.retry_after(*keys)
+    if wait is not None:
+        minutes = max(1, -(-wait // 60))
+        message = (
+            "Trop de tentatives de connexion : réessayez dans "
+            f"{minutes} minute{'s' if minutes > 1 else ''}."
+        )
+        return _login_page(
+            request,
+            ctx,
+            suite=target,
+            email=email,
+            error=message,
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+    now = ctx.clock()
+    raw = secrets.token_urlsafe(32)
+    with transaction(ctx.sessions) as session:
+        user = users.authenticate(session, email, password, now)
+        if user is not None:
+            old = request.cookies.get(COOKIE)
+            if old:  # whatever session this browser had ends here (no fixation)
+                user_db.delete_session(session, session_digest(old))
+            user_db.purge_expired_sessions(session, now)
+            user_db.create_session(
+                session,
+                session_id=session_digest(raw),
+                user_id=user.id,
+                csrf=secrets.token_urlsafe(32),
+                now=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+    if user is None:
+        throttle.failed(*keys)
+        return _login_page(
+            request, ctx, suite=target, email=email, error=BAD_CREDENTIALS, status=401
+        )
+    throttle.succeeded(keys[0])
+    response = RedirectResponse(target, status_code=303, headers=NO_STORE)
+    response.set_cookie(COOKIE, raw, path="/", httponly=True, samesite="lax", secure=_secure(ctx))
+    return response
+
+
+@router.post("/desk/deconnexion")
+def logout(request: Request, ctx: Ctx, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Ends the session (its row is deleted, so the cookie is dead everywhere). Without a
+    valid session there is nothing to protect: straight back to the login page."""
+    raw = request.cookies.get(COOKIE)
+    user = current_user(request, ctx)
+    if user is not None and raw:
+        if not csrf_matches(user.csrf, request.headers.get("x-csrf-token") or csrf):
+            raise CsrfRefused()
+        with transaction(ctx.sessions) as session:
+            user_db.delete_session(session, session_digest(raw))
+    response = RedirectResponse(f"{LOGIN_PATH}?deconnexion", status_code=303, headers=NO_STORE)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _password_page(
+    request: Request,
+    ctx: WebContext,
+    token: str,
+    email: str,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    form_token = _form_token(request)
+    response = _page(
+        request,
+        ctx,
+        "desk/set_password.html",
+        {
+            "title": "Choisir un mot de passe",
+            "csrf": form_token,
+            "token": token,
+            "email": email,
+            "error": error,
+            "min_length": users.MIN_PASSWORD_LENGTH,
+        },
+        status,
+    )
+    return _with_form_cookie(response, ctx, form_token)
+
+
+def _link_refused(request: Request, exc: UserError) -> Response:
+    return _error_page(request, 400, "Lien non valable", str(exc))
+
+
+@router.get("/desk/mot-de-passe/{token}")
+def password_form(request: Request, ctx: Ctx, token: str) -> Response:
+    with ctx.sessions() as session:
+        try:
+            user = users.user_from_setup_token(session, ctx.settings, token, ctx.clock())
+        except UserError as exc:
+            return _link_refused(request, exc)
+        return _password_page(request, ctx, token, user.email)
+
+
+@router.post("/desk/mot-de-passe/{token}")
+def set_password(
+    request: Request,
+    ctx: Ctx,
+    token: str,
+    password: Annotated[str, Form(max_length=users.MAX_PASSWORD_LENGTH)] = "",
+    confirmation: Annotated[str, Form(max_length=users.MAX_PASSWORD_LENGTH)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    if not _form_token_ok(request, csrf):
+        return _error_page(request, 403, "Accès refusé", CSRF_REFUSED)
+    with transaction(ctx.sessions) as session:
+        try:
+            user = users.user_from_setup_token(session, ctx.settings, token, ctx.clock())
+        except UserError as exc:
+            return _link_refused(request, exc)
+        email = user.email
+        if password != confirmation:
+            problem: str | None = "Les deux mots de passe ne sont pas identiques."
+        else:
+            try:
+                users.set_password(session, user, password)
+                problem = None
+            except UserError as exc:  # raised before anything is written
+                problem = str(exc)
+    if problem is not None:
+        return _password_page(request, ctx, token, email, problem, status=400)
+    return RedirectResponse(f"{LOGIN_PATH}?motdepasse", status_code=303, headers=NO_STORE)

@@ -1,0 +1,134 @@
+"""Member sign-in for a members-only archive (`VEILLE_ARCHIVE_ACCESS=members`).
+
+Members have no password: they ask for a link at `/connexion`, the mail proves they own the
+address, and the link's button sets a signed `veille_member` cookie (30 days). The cookie
+holds the member id and token salt, so erasing the member or renewing the salt signs them
+out everywhere; only `active` or `paused` members get in.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from veille.db import members as member_db
+from veille.errors import MemberError, TokenError
+from veille.members import mails, subscriptions
+from veille.members.tokens import make_token, read_token
+from veille.web import csrf
+from veille.web.deps import Ctx
+from veille.web.members import TooManyRequests, client_ip, deliver, limits, member_from, page
+
+router = APIRouter(include_in_schema=False)
+COOKIE = "veille_member"
+ALLOWED = ("active", "paused")
+
+
+def member_from_cookie(request: Request) -> str | None:
+    """The `member_resolver` of the web app: the signed-in member's id, or None."""
+    value = request.cookies.get(COOKIE)
+    if not value:
+        return None
+    ctx = request.app.state.web
+    try:
+        claim = read_token(ctx.settings.secret_key, value, "session", ctx.clock)
+    except TokenError:
+        return None
+    with ctx.sessions() as session:
+        member = member_db.by_id(session, claim.member_id)
+        if member is None or member.token_salt != claim.member_salt or member.status not in ALLOWED:
+            return None
+        return str(member.id)
+
+
+@router.get("/connexion", response_class=HTMLResponse)
+def login_form(request: Request, ctx: Ctx) -> HTMLResponse:
+    return page(ctx, request, "login.html")
+
+
+@router.post("/connexion", response_class=HTMLResponse)
+def ask_login_link(
+    request: Request,
+    ctx: Ctx,
+    background: BackgroundTasks,
+    email: Annotated[str, Form(max_length=400)] = "",
+    csrf_field: Annotated[str, Form(alias="csrf", max_length=200)] = "",
+) -> HTMLResponse:
+    csrf.check(request, ctx.settings.secret_key, csrf_field)
+    try:
+        address = subscriptions.normalise_email(email)
+    except MemberError as exc:
+        return page(ctx, request, "login.html", status=400, error=str(exc), email=email)
+    if not limits(request).per_ip.hit(client_ip(request)):
+        raise TooManyRequests("Trop de demandes depuis votre connexion : réessayez plus tard.")
+    sent = page(ctx, request, "login_sent.html")  # the same answer for every address
+    if not limits(request).per_address.hit("login:" + member_db.email_key(address)):
+        return sent
+    with ctx.sessions() as session:
+        member = member_db.by_email(session, address)
+        if member is None or member.status not in ALLOWED:
+            return sent
+        member_id = member.id
+    settings, clock = ctx.settings, ctx.clock
+
+    def build() -> EmailMessage:
+        with ctx.sessions() as session:
+            found = member_db.by_id(session, member_id)
+            if found is None:
+                raise MemberError("member vanished before its mail")
+            return mails.login_message(settings, found, clock)
+
+    background.add_task(deliver, ctx, build, member_id)
+    return sent
+
+
+@router.get("/connexion/{token}", response_class=HTMLResponse)
+def login_button(token: str, request: Request, ctx: Ctx) -> HTMLResponse:
+    # A GET only shows a button: mail scanners open links and must not be signed in.
+    with ctx.sessions() as session:
+        member = member_from(ctx, session, token, "login")
+        return page(ctx, request, "login_confirm.html", member=member, token=token)
+
+
+@router.post("/connexion/{token}")
+def login(
+    token: str,
+    request: Request,
+    ctx: Ctx,
+    csrf_field: Annotated[str, Form(alias="csrf", max_length=200)] = "",
+) -> Response:
+    csrf.check(request, ctx.settings.secret_key, csrf_field)
+    with ctx.sessions.begin() as session:
+        member = member_from(ctx, session, token, "login")
+        if member.status not in ALLOWED:
+            raise TokenError("Votre abonnement n’est pas actif.", reason="invalid")
+        subscriptions.touch(member, ctx.clock())
+        cookie = make_token(
+            ctx.settings.secret_key, member.id, member.token_salt, "session", ctx.clock
+        )
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=30 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.settings.base_url.startswith("https://"),
+        path="/",
+    )
+    return response
+
+
+@router.post("/deconnexion")
+def logout(
+    request: Request,
+    ctx: Ctx,
+    csrf_field: Annotated[str, Form(alias="csrf", max_length=200)] = "",
+) -> Response:
+    csrf.check(request, ctx.settings.secret_key, csrf_field)
+    response = RedirectResponse("/connexion", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
