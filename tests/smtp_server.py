@@ -13,6 +13,9 @@ misbehave, all thread-safe and usable while it runs:
     server.reject("nobody@example.org")     that recipient gets `550 5.1.1 ...` at RCPT
     server.drop_connections()               closes every open client connection (idle drop)
     server.restart()                        stops and starts again on the same port
+    server.hold_after(k, waiting=2)         store k more messages, then hold every DATA
+                                            unanswered and unstored; `server.held` is set
+                                            once `waiting` are held; `release()` drops them
     SmtpTestServer(auth=("user", "pass"))   advertises AUTH; MAIL without login gets 530
     SmtpTestServer(tls_context=ctx)         offers STARTTLS (`starttls_url`)
     SmtpTestServer(tls_context=ctx, implicit_tls=True)   TLS from the first byte (smtps)
@@ -74,6 +77,11 @@ class SmtpTestServer:
         self._fail_next = 0
         self._fail_reply = ""
         self._rejected: dict[str, str] = {}
+        self._hold_at: int | None = None  # hold DATA once this many messages are stored
+        self._hold_waiting = 1
+        self._holding = 0
+        self.held = threading.Event()
+        self._release = threading.Event()
         self.auth_attempts: list[tuple[str, bool]] = []  # (user name, accepted)
         self._controller: _Controller | None = None
 
@@ -106,6 +114,7 @@ class SmtpTestServer:
         return self
 
     def stop(self) -> None:
+        self.release()
         controller, self._controller = self._controller, None
         if controller is not None:
             controller.stop()
@@ -179,6 +188,36 @@ class SmtpTestServer:
         with self._lock:
             for address in addresses:
                 self._rejected.pop(address.lower(), None)
+
+    def hold_after(self, count: int, *, waiting: int = 1) -> None:
+        """Accept `count` more messages, then hold every following DATA: never answered,
+        never stored. `held` is set when `waiting` of them are held (one per client
+        connection: every client is then stuck mid-message, with everything before it
+        answered). `release()` lets them go without storing them (their client, likely
+        killed meanwhile, has no answer to wait for)."""
+        with self._lock:
+            self._hold_at = len(self._messages) + count
+            self._hold_waiting = waiting
+            self._holding = 0
+        self.held.clear()
+        self._release.clear()
+
+    def release(self) -> None:
+        """End `hold_after`: held messages are dropped (451), the next ones accepted."""
+        with self._lock:
+            self._hold_at = None
+        self._release.set()
+
+    async def _hold_if_asked(self) -> bool:
+        with self._lock:
+            if self._hold_at is None or len(self._messages) < self._hold_at:
+                return False
+            self._holding += 1
+            if self._holding >= self._hold_waiting:
+                self.held.set()
+        while not self._release.is_set():
+            await asyncio.sleep(0.01)
+        return True
 
     def drop_connections(self) -> None:
         """Close every client connection, as a server does with idle ones."""
@@ -279,6 +318,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if await self.owner._hold_if_asked():
+            return "451 4.3.0 Held by the test and dropped"
         return self.owner._data_reply(envelope)
 
 

@@ -99,7 +99,9 @@ def test_same_answer_whether_the_address_is_known(settings: Settings) -> None:
         kept = member(site, "paul@exemple.fr")
         assert kept is not None and kept.status == "active" and kept.name == ""
         with site.sessions() as session:
-            assert session.scalar(select(MemberRow.id).where(MemberRow.email_key == "paul@exemple.fr"))
+            assert session.scalar(
+                select(MemberRow.id).where(MemberRow.email_key == "paul@exemple.fr")
+            )
             count = len(list(session.scalars(select(MemberRow))))
         assert count == 2
 

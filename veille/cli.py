@@ -17,6 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from veille.cli_editions import edition_app
 from veille.cli_members import members_app, users_app
 from veille.clitools import ConfigOpt, err, fmt_utc, handles_errors, open_db, out, settings_from_env
 from veille.config import Settings
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(classify_app, name="classify")
 app.add_typer(members_app, name="members")
 app.add_typer(users_app, name="users")
+app.add_typer(edition_app, name="edition")
 
 # --- db -----------------------------------------------------------------------------------
 

@@ -90,9 +90,9 @@ def _send_confirmations(settings: Any, sessions: Any, member_ids: list[int]) -> 
     from veille.errors import MailError
     from veille.mail.sender import make_sender
     from veille.members.mails import confirmation_message
-    from veille.web.deps import load_config_quietly, theme_labels_of
+    from veille.sources import theme_labels_from
 
-    labels = theme_labels_of(load_config_quietly(settings))
+    labels = theme_labels_from(settings.config_file)
     sent = failed = 0
     with make_sender(settings, rate=settings.send_rate) as sender:
         for member_id in member_ids:

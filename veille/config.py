@@ -30,6 +30,18 @@ class Settings(BaseSettings):
         False, description="Allow fetching loopback/private addresses (demo and tests only)."
     )
     send_rate: float = Field(20.0, description="Newsletter messages per second.")
+    send_connections: int = Field(
+        2, ge=1, le=32, description="SMTP connections (and threads) of a newsletter send."
+    )
+    dkim_private_key_file: Path | None = Field(
+        None, description="PEM private key signing newsletters with DKIM; unset = no signature."
+    )
+    dkim_selector: str = Field(
+        "", description="DKIM selector (the DNS record <selector>._domainkey)."
+    )
+    dkim_domain: str = Field(
+        "", description="DKIM signing domain; empty = the domain of mail_from."
+    )
     archive_access: str = Field("public", description="public | members")
     concurrency: int = Field(16, ge=1, le=256, description="Fetches in flight at once.")
     per_host_concurrency: int = Field(2, ge=1, le=8, description="Fetches per host at once.")
@@ -43,6 +55,16 @@ class Settings(BaseSettings):
     collect_tick_seconds: int = Field(60, ge=5, description="Scheduler tick for due sources.")
     retrain_hour: int = Field(
         3, ge=0, le=23, description="Hour (Europe/Paris) of the nightly retraining."
+    )
+    edition_day: str = Field(
+        "mon",
+        pattern="^(mon|tue|wed|thu|fri|sat|sun)$",
+        description="Weekday (mon…sun) the scheduler creates the week's draft edition.",
+    )
+    edition_time: str = Field(
+        "08:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Time (HH:MM, Europe/Paris) the scheduler creates the draft edition.",
     )
 
 

@@ -80,6 +80,69 @@ def members_housekeeping(settings_data: dict[str, Any]) -> None:
         log.exception("members housekeeping failed")
 
 
+def draft_weekly_edition(settings_data: dict[str, Any], now: datetime | None = None) -> None:
+    """Job: the week's draft edition, pre-filled, unless one was already created this week
+    (a second run, a restart that replays the cron, a draft the delegate made by hand)."""
+    from datetime import UTC
+
+    from veille.db.engine import make_engine, session_factory, transaction
+    from veille.newsletter.editions import draft_for_week
+
+    settings = Settings(**settings_data)
+    try:
+        engine = make_engine(settings.database_url)
+        try:
+            with transaction(session_factory(engine)) as session:
+                edition = draft_for_week(
+                    session,
+                    now=now or datetime.now(UTC),
+                    day=settings.edition_day,
+                    at=settings.edition_time,
+                )
+                number = edition.number if edition is not None else None
+        finally:
+            engine.dispose()
+        if number is not None:
+            log.info("draft edition %d created", number)
+    except Exception:
+        log.exception("weekly draft edition failed")
+
+
+def send_scheduled_editions(settings_data: dict[str, Any], now: datetime | None = None) -> None:
+    """Job (every minute): send the approved editions whose time has come, and resume the
+    sends left `sending` by a crash or an SMTP outage. `send_edition` skips every final
+    delivery and holds the edition's send lock, so a resumed send reaches only the members
+    not yet served, and a send still running elsewhere just answers `busy`."""
+    from datetime import UTC
+
+    settings = Settings(**settings_data)
+    moment = now or datetime.now(UTC)
+    try:
+        from veille.db import editions as edition_db
+        from veille.db.engine import make_engine, session_factory
+        from veille.newsletter.send import send_edition
+
+        engine = make_engine(settings.database_url)
+    except Exception:
+        log.exception("scheduled editions: cannot start")
+        return
+    try:
+        sessions = session_factory(engine)
+        with sessions() as session:
+            due = edition_db.due_scheduled(session, moment)
+            stalled = [e.number for e in edition_db.list_editions(session, ["sending"])]
+        for number in due + [n for n in stalled if n not in due]:
+            try:
+                report = send_edition(sessions, settings, number, actor="scheduler")
+                log.info("edition %d, scheduled send: %s", number, report.as_dict())
+            except Exception:  # one edition failing must not stop the next one
+                log.exception("sending edition %d failed", number)
+    except Exception:
+        log.exception("scheduled editions failed")
+    finally:
+        engine.dispose()
+
+
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=normalise_url(settings.database_url))},
@@ -113,6 +176,26 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         minute=30,
         id="members-housekeeping",
         name="Delete subscriptions never confirmed",
+        replace_existing=True,
+        kwargs={"settings_data": settings.model_dump(mode="json")},
+    )
+    scheduler.add_job(
+        "veille.scheduler:draft_weekly_edition",
+        trigger="cron",
+        day_of_week=settings.edition_day,
+        hour=int(settings.edition_time.split(":")[0]),
+        minute=int(settings.edition_time.split(":")[1]),
+        id="draft-weekly-edition",
+        name="Create the week's draft edition",
+        replace_existing=True,
+        kwargs={"settings_data": settings.model_dump(mode="json")},
+    )
+    scheduler.add_job(
+        "veille.scheduler:send_scheduled_editions",
+        trigger="interval",
+        minutes=1,
+        id="send-scheduled-editions",
+        name="Send scheduled editions, resume crashed sends",
         replace_existing=True,
         kwargs={"settings_data": settings.model_dump(mode="json")},
     )

@@ -6,6 +6,7 @@ the file, the line and the field (pydantic validates; the YAML node tree gives t
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from veille.collect.pages import validate_selector
 from veille.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 THEME_IDS = ("open_data", "ia", "donnees_interet_general")
+# Display names when feeds.yaml gives none (or cannot be read).
+DEFAULT_THEME_LABELS = {
+    "open_data": "Open data",
+    "ia": "Intelligence artificielle",
+    "donnees_interet_general": "Données d'intérêt général",
+}
 SourceKind = Literal["feed", "page", "sitemap"]
 
 
@@ -205,3 +214,24 @@ def load_feeds_config(path: Path | str) -> FeedsConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: cannot be read ({exc}).") from None
     return parse_feeds_config(text, path=p)
+
+
+def load_config_quietly(path: Path | str) -> FeedsConfig | None:
+    """feeds.yaml when it is readable, else None: pages and mails still work without it."""
+    try:
+        return load_feeds_config(path)
+    except ConfigError as exc:
+        log.info("working without feeds.yaml labels: %s", exc)
+        return None
+
+
+def theme_labels_of(config: FeedsConfig | None) -> dict[str, str]:
+    """Theme id → display name: feeds.yaml's labels over the built-in French ones."""
+    labels = dict(DEFAULT_THEME_LABELS)
+    if config is not None:
+        labels.update({t.id: t.label for t in config.themes if t.id in THEME_IDS})
+    return labels
+
+
+def theme_labels_from(path: Path | str) -> dict[str, str]:
+    return theme_labels_of(load_config_quietly(path))

@@ -73,15 +73,39 @@ def _editor(kept: int, discarded: int) -> tuple[float, str]:
     return value, f"{kept} retenu(s), {discarded} écarté(s) sur cette source"
 
 
+def editor_component(kept: int, discarded: int) -> tuple[float, str]:
+    """The `editor` component alone: the desk refreshes it when the delegate decides."""
+    return _editor(kept, discarded)
+
+
+def confidence_component(confidence: float) -> tuple[float, str]:
+    """The `confidence` component alone: the desk refreshes it when the delegate re-themes."""
+    return (
+        max(0.0, min(1.0, confidence)),
+        "hors thème" if confidence <= 0 else f"thème sûr à {round(100 * confidence)} %",
+    )
+
+
+def with_component(
+    components: dict[str, Any], name: str, value: float, why: str
+) -> tuple[float, dict[str, Any]]:
+    """`components` with one component replaced, and the new total: a partial rescore when
+    one input changed, without recomputing the others (which need the whole archive)."""
+    out = dict(components)
+    out[name] = {
+        "value": round(value, 3),
+        "points": round(value * WEIGHTS[name], 1),
+        "max": WEIGHTS[name],
+        "why": why,
+    }
+    total = round(sum(float(c["points"]) for c in out.values() if isinstance(c, dict)), 1)
+    return total, out
+
+
 def compute(inputs: ScoreInputs) -> tuple[float, dict[str, dict[str, Any]]]:
     """Return the score (0–100, one decimal) and its components."""
     parts: dict[str, tuple[float, str]] = {
-        "confidence": (
-            max(0.0, min(1.0, inputs.confidence)),
-            "hors thème"
-            if inputs.confidence <= 0
-            else f"thème sûr à {round(100 * inputs.confidence)} %",
-        ),
+        "confidence": confidence_component(inputs.confidence),
         "source": (
             max(0.0, min(1.0, inputs.source_weight / MAX_SOURCE_WEIGHT)),
             f"poids de la source : {inputs.source_weight:g}",

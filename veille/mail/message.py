@@ -36,8 +36,10 @@ def build_message(
     html: str | None = None,
     headers: Mapping[str, str] | None = None,
     domain: str | None = None,
+    message_id: str | None = None,
 ) -> EmailMessage:
-    """A ready-to-send message; `domain` (for the Message-ID) defaults to the sender's."""
+    """A ready-to-send message; `domain` (for the Message-ID) defaults to the sender's.
+    A caller that must resend under the same id (a resumed newsletter) gives `message_id`."""
     from_address = as_address(sender)
     msg = EmailMessage(policy=default)
     msg["From"] = from_address
@@ -45,7 +47,9 @@ def build_message(
     msg["Subject"] = subject
     # "+0000", not formatdate()'s "-0000" (RFC 5322: "zone unknown").
     msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(domain=domain or from_address.domain or "localhost")
+    msg["Message-ID"] = message_id or make_msgid(
+        domain=domain or from_address.domain or "localhost"
+    )
     for name, value in (headers or {}).items():
         if name.lower() in _RESERVED:
             raise ValueError(f"build_message sets the {name} header itself")

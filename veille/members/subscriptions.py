@@ -74,7 +74,7 @@ def clean_text(value: str | None, limit: int = NAME_MAX) -> str:
 @dataclass(frozen=True)
 class SubscribeOutcome:
     member: MemberRow
-    mail: str  # "confirm": send the double opt-in mail; "already": tell them they are in
+    mail: str  # "confirm": the double opt-in mail; "already": they are in; "none": no mail
 
 
 def subscribe(
@@ -159,14 +159,111 @@ def resume(session: Session, member: MemberRow, now: datetime, by: str = "member
         member_db.add_event(session, member, "resume", now, {"by": by})
 
 
-def unsubscribe(session: Session, member: MemberRow, now: datetime, how: str) -> bool:
+def unsubscribe(
+    session: Session, member: MemberRow, now: datetime, how: str, by: str | None = None
+) -> bool:
     """Takes effect at once; True when the member was still subscribed."""
     if member.status == "unsubscribed":
         return False
     member.status = "unsubscribed"
     member.unsubscribed_at = member.updated_at = now
-    member_db.add_event(session, member, "unsubscribe", now, {"how": how})
+    detail = {"how": how} if by is None else {"how": how, "by": by}
+    member_db.add_event(session, member, "unsubscribe", now, detail)
     return True
+
+
+def update_identity(
+    session: Session,
+    member: MemberRow,
+    *,
+    name: str,
+    organisation: str,
+    themes: Iterable[str] | None,
+    now: datetime,
+    by: str,
+) -> list[str]:
+    """A desk edit of name, organisation and themes; returns the fields that changed.
+
+    Unlike `set_themes`, this is not a sign of life from the member (the delegate acted), so
+    `last_activity_at` stays as it was and re-consent is still asked when it is due.
+    """
+    chosen = normalise_themes(themes)  # raises before anything changes
+    changes = {
+        "name": clean_text(name),
+        "organisation": clean_text(organisation),
+        "themes": chosen,
+    }
+    changed = [field for field, value in changes.items() if getattr(member, field) != value]
+    if not changed:
+        return []
+    for field in changed:
+        setattr(member, field, changes[field])
+    member.updated_at = now
+    member_db.add_event(
+        session, member, "edit", now, {"by": by, "fields": changed, "themes": member.themes}
+    )
+    return changed
+
+
+def add_by_hand(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    organisation: str,
+    themes: Iterable[str] | None,
+    now: datetime,
+    by: str,
+    require_confirmation: bool,
+) -> SubscribeOutcome:
+    """A member the delegate adds on the desk.
+
+    Without confirmation the delegate vouches for the consent (method `desk`) and the member
+    is active at once; with it, the member is pending and gets the double opt-in mail
+    (outcome `confirm`). Someone who unsubscribed is never made active again by hand: only a
+    confirmation, their own new consent, can bring them back. An address already active or
+    paused is refused, so the desk sees the existing member instead of a silent overwrite.
+    """
+    address = normalise_email(email)
+    chosen = normalise_themes(themes)
+    member = member_db.by_email(session, address)
+    if member is not None and member.status in ("active", "paused"):
+        raise MemberError(f"L’adresse {address} est déjà inscrite.")
+    if member is not None and member.status == "unsubscribed" and not require_confirmation:
+        raise MemberError(
+            f"L’adresse {address} s’est désabonnée : cochez « demander une confirmation » "
+            "pour lui proposer de se réabonner."
+        )
+    if member is None:
+        member = MemberRow(
+            email=address,
+            email_key=member_db.email_key(address),
+            token_salt=member_db.new_salt(),
+            created_at=now,
+        )
+        session.add(member)
+    member.name = clean_text(name)
+    member.organisation = clean_text(organisation)
+    member.themes = chosen
+    member.updated_at = now
+    if require_confirmation:
+        member.status = "pending"
+        member.consent_ip = None
+    else:
+        member.status = "active"
+        member.consent_at = now
+        member.consent_method = "desk"
+        member.consent_wording = CONSENT_WORDING
+        member.consent_ip = None
+    session.flush()
+    member_db.add_event(
+        session,
+        member,
+        "subscribe",
+        now,
+        {"method": "desk", "by": by, "confirmation": require_confirmation, "themes": chosen},
+    )
+    return SubscribeOutcome(member, "confirm" if require_confirmation else "none")
 
 
 def erase(session: Session, member: MemberRow) -> None:

@@ -28,7 +28,20 @@ from veille.db import articles as article_db
 from veille.db.engine import make_engine, session_factory
 from veille.errors import TokenError
 from veille.paths import resource_dir
-from veille.web import api, archive, auth, exports, feeds, member_login, members
+from veille.sources import theme_labels_of
+from veille.web import (
+    api,
+    archive,
+    auth,
+    desk,
+    desk_editions,
+    desk_members,
+    editions,
+    exports,
+    feeds,
+    member_login,
+    members,
+)
 from veille.web.csrf import CsrfError
 from veille.web.deps import (
     AccessDenied,
@@ -36,7 +49,6 @@ from veille.web.deps import (
     MemberResolver,
     WebContext,
     load_config_quietly,
-    theme_labels_of,
 )
 from veille.web.middleware import WebGuard
 
@@ -211,10 +223,15 @@ def create_app(
             return JSONResponse({"status": "ok", "articles": article_db.count_articles(session)})
 
     app.include_router(archive.router)
+    # before feeds: its /feeds/{theme}.atom would answer /feeds/editions.atom with a 404
+    app.include_router(editions.router)
     app.include_router(feeds.router)
     app.include_router(exports.router)
     app.include_router(api.router)
     app.include_router(members.router)
     app.include_router(member_login.router)
     auth.install(app)
+    app.include_router(desk_members.router)
+    app.include_router(desk_editions.router)
+    app.include_router(desk.router)
     return app

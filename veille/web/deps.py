@@ -17,21 +17,16 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from veille import sources
 from veille.archive.query import ArchiveQuery, parse_query
 from veille.classify.classifier import Classifier
 from veille.config import Settings
 from veille.db.tables import ModelVersionRow
 from veille.errors import VeilleError
-from veille.sources import THEME_IDS, FeedsConfig, load_feeds_config
+from veille.sources import FeedsConfig
 
 log = logging.getLogger(__name__)
 PARIS = ZoneInfo("Europe/Paris")
-
-DEFAULT_THEME_LABELS = {
-    "open_data": "Open data",
-    "ia": "Intelligence artificielle",
-    "donnees_interet_general": "Données d'intérêt général",
-}
 
 # Who is asking: a member id, or None. The app's default is
 # veille.web.member_login.member_from_cookie (the signed session cookie of a member).
@@ -103,18 +98,7 @@ class WebContext:
 
 def load_config_quietly(settings: Settings) -> FeedsConfig | None:
     """feeds.yaml when it is readable: the archive still serves without it."""
-    try:
-        return load_feeds_config(settings.config_file)
-    except VeilleError as exc:
-        log.info("archive without feeds.yaml labels: %s", exc)
-        return None
-
-
-def theme_labels_of(config: FeedsConfig | None) -> dict[str, str]:
-    labels = dict(DEFAULT_THEME_LABELS)
-    if config is not None:
-        labels.update({t.id: t.label for t in config.themes if t.id in THEME_IDS})
-    return labels
+    return sources.load_config_quietly(settings.config_file)
 
 
 def context(request: Request) -> WebContext:

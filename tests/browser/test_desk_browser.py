@@ -1,0 +1,161 @@
+"""The weekly inbox in Chromium under the real CSP: log in, move with j/k, keep with r,
+star with s, edit a summary, undo with u — without any page reload (a marker set on
+`window` survives every action) — and the state is there after a reload."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.archive_site import NOW, populate, serve
+from tests.browser.conftest import _context
+from tests.browser.test_archive_browser import _serious_violations
+from veille import users
+from veille.config import Settings
+from veille.db.tables import ArticleRow, CurationRow
+from veille.web.app import create_app
+
+pytestmark = pytest.mark.browser
+EMAIL = "delegue@exemple.fr"
+PASSWORD = "une phrase de passe solide"
+
+
+def state_of(sessions: sessionmaker[Session], article_id: int) -> str:
+    with sessions() as session:
+        row = session.get(ArticleRow, article_id)
+        assert row is not None
+        return row.curation
+
+
+@contextmanager
+def desk_site(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[tuple[str, Any]]:
+    """The small archive of tests/archive_site.py, a desk user, a real server."""
+    settings = settings.model_copy(update={"secret_key": "clé de test assez longue pour signer"})
+    ids = populate(sessions).ids
+    with sessions() as session, session.begin():
+        users.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
+    with serve(create_app(settings, clock=lambda: NOW)) as base_url:
+        yield base_url, ids
+
+
+def log_in(page: Any, base_url: str) -> None:
+    page.goto(base_url + "/desk/connexion?suite=/desk/tri")
+    page.get_by_label("Adresse e-mail").fill(EMAIL)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("heading", name="Tri de la semaine").wait_for()
+    page.wait_for_selector("html.desk-ready")
+
+
+def test_keyboard_curation_without_reload(
+    browser: Any, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    with desk_site(settings, sessions) as (base_url, ids):
+        context = _context(browser)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))  # a script error
+        page.on(  # e.g. a Content-Security-Policy violation
+            "console",
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        page.on(  # a refused request (CSP, API); the browser's own favicon probe aside
+            "response",
+            lambda r: (
+                errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                else None
+            ),
+        )
+        try:
+            log_in(page, base_url)
+            page.evaluate("window.__sansRechargement = 'oui'")
+            order = [
+                int(x)
+                for x in page.eval_on_selector_all(
+                    "article.desk-item", "els => els.map(e => e.dataset.id)"
+                )
+            ]
+            assert order[:2] == [ids["lyon"], ids["lyon-bis"]]
+
+            # j: first article; j: second; k: back to the first; r keeps it and moves on.
+            page.keyboard.press("j")
+            page.keyboard.press("j")
+            page.keyboard.press("k")
+            focused = page.evaluate("document.activeElement.dataset.id")
+            assert int(focused) == ids["lyon"]
+            page.keyboard.press("r")
+            page.wait_for_selector(f"#article-{ids['lyon']}[data-state=kept]")
+            page.get_by_role("status").filter(has_text="retenu").wait_for()
+            assert state_of(sessions, ids["lyon"]) == "kept"
+            assert int(page.evaluate("document.activeElement.dataset.id")) == ids["lyon-bis"]
+
+            # x discards the second, u undoes it.
+            page.keyboard.press("x")
+            page.wait_for_selector(f"#article-{ids['lyon-bis']}[data-state=discarded]")
+            page.keyboard.press("u")
+            page.wait_for_selector(f"#article-{ids['lyon-bis']}[data-state=new]")
+            assert state_of(sessions, ids["lyon-bis"]) == "new"
+
+            # s stars it; e opens the form; a new summary is saved; Escape-free flow.
+            page.keyboard.press("s")
+            page.wait_for_selector(f"#article-{ids['lyon-bis']}[data-starred=true]")
+            page.keyboard.press("e")
+            summary = page.locator(f"#champ-resume-{ids['lyon-bis']}")
+            summary.wait_for()
+            assert summary.input_value()  # pre-filled with the automatic summary
+            summary.fill("Un portail pensé pour les associations.")
+            page.locator(f"#edition-{ids['lyon-bis']}").get_by_role(
+                "button", name="Enregistrer", exact=True
+            ).click()
+            page.locator(f"#article-{ids['lyon-bis']} [data-role=summary]").filter(
+                has_text="Un portail pensé pour les associations."
+            ).wait_for()
+
+            # Bulk: tick two articles with c, discard them from the toolbar.
+            page.locator(f"#article-{ids['ia']}").focus()
+            page.keyboard.press("c")
+            page.locator(f"#article-{ids['piege']}").focus()
+            page.keyboard.press("c")
+            page.get_by_role("button", name="Écarter la sélection").click()
+            page.wait_for_selector(f"#article-{ids['piege']}[data-state=discarded]")
+            page.wait_for_selector(f"#article-{ids['ia']}[data-state=discarded]")
+
+            assert page.evaluate("window.__sansRechargement") == "oui"
+            assert errors == []
+
+            page.reload()
+            page.wait_for_selector(f"#article-{ids['lyon']}[data-state=kept]")
+            page.wait_for_selector(f"#article-{ids['lyon-bis']}[data-starred=true]")
+            assert page.evaluate("window.__sansRechargement") is None
+        finally:
+            context.close()
+    with sessions() as session:
+        row = session.get(CurationRow, ids["lyon-bis"])
+        assert row is not None and row.summary == "Un portail pensé pour les associations."
+    assert state_of(sessions, ids["ia"]) == "discarded"
+
+
+def test_inbox_accessibility(
+    browser: Any, settings: Settings, sessions: sessionmaker[Session], axe_js: Path
+) -> None:
+    with desk_site(settings, sessions) as (base_url, ids):
+        context = _context(browser, bypass_csp=True)
+        page = context.new_page()
+        try:
+            log_in(page, base_url)
+            page.keyboard.press("j")
+            page.keyboard.press("e")  # with an edit form open too
+            page.locator(f"#champ-titre-{ids['lyon']}").wait_for()
+            assert _serious_violations(page, axe_js) == []
+        finally:
+            context.close()

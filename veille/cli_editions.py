@@ -1,0 +1,194 @@
+"""`veille edition …`: draft, preview, send and follow a newsletter edition from the terminal.
+
+`send` is the command to rerun after anything went wrong (crash, outage, pause): it only
+ever sends to the members not yet served. Exit code 0 when the edition is fully sent (or
+the dry run written), 1 when the run stopped early, with the reason on stderr.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from veille.clitools import err, fmt_utc, handles_errors, open_db, out, settings_from_env
+
+edition_app = typer.Typer(
+    help="Newsletter editions: draft, preview, send, status.", no_args_is_help=True
+)
+
+NumberArg = Annotated[int, typer.Argument(help="Edition number.", min=1)]
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in a bare container
+        return "cli"
+
+
+@edition_app.command("draft")
+@handles_errors
+def edition_draft(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Create a draft edition now, pre-filled with the kept (else the best) items."""
+    from veille.db import editions as edition_db
+    from veille.newsletter.editions import create_draft
+
+    sessions = open_db(settings_from_env())
+    with sessions.begin() as session:
+        edition = create_draft(session, now=datetime.now(UTC), actor=_actor())
+        number, items = edition.number, len(edition_db.items_of(session, edition.id))
+    if as_json:
+        out.print_json(json.dumps({"number": number, "items": items}))
+    else:
+        out.print(f"Draft edition {number} created with {items} items.", highlight=False)
+
+
+@edition_app.command("preview")
+@handles_errors
+def edition_preview(
+    number: NumberArg,
+    member: Annotated[
+        str | None, typer.Option("--member", help="Render it as this member gets it.")
+    ] = None,
+    as_text: Annotated[bool, typer.Option("--text", help="The plain-text part.")] = False,
+) -> None:
+    """Print the edition's HTML (or text) as a member gets it (default: every theme)."""
+    from veille.db import members as member_db
+    from veille.errors import MemberError
+    from veille.members.mails import MemberLinks, links_for
+    from veille.members.subscriptions import themes_of
+    from veille.newsletter.editions import get
+    from veille.newsletter.render import Renderer, edition_view
+    from veille.newsletter.send import default_theme_labels
+    from veille.sources import THEME_IDS
+
+    settings = settings_from_env()
+    sessions = open_db(settings)
+    with sessions() as session:
+        edition = get(session, number)
+        view = edition_view(session, edition, default_theme_labels(settings))
+        if member is not None:
+            row = member_db.by_email(session, member)
+            if row is None:
+                raise MemberError(f"No member with the address {member}.")
+            themes, links, name = themes_of(row), links_for(settings, row), row.name
+        else:
+            base = settings.base_url.rstrip("/")
+            themes, name = THEME_IDS, ""
+            links = MemberLinks(
+                confirm=f"{base}/abonnement",
+                preferences=f"{base}/preferences/exemple",
+                unsubscribe=f"{base}/unsubscribe/exemple",
+            )
+    rendered = Renderer(view, settings).render(themes, links, name)
+    if rendered is None:
+        err.print(f"Edition {number} has no item in these themes: no mail would be sent.")
+        raise typer.Exit(1)
+    sys.stdout.write(rendered.text if as_text else rendered.html)
+    sys.stdout.flush()
+
+
+@edition_app.command("send")
+@handles_errors
+def edition_send(
+    number: NumberArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    dry_run: Annotated[
+        Path | None,
+        typer.Option("--dry-run", help="Write one .eml per member into DIR; send nothing."),
+    ] = None,
+) -> None:
+    """Send the edition (approving a draft), or resume a send that stopped."""
+    from veille.newsletter.send import edition_status, send_edition
+
+    settings = settings_from_env()
+    sessions = open_db(settings)
+    if dry_run is None and not yes:
+        with sessions() as session:
+            status = edition_status(session, number)
+        if not sys.stdin.isatty():
+            err.print(
+                "[bold red]Error:[/] not on a terminal: add --yes to send without confirmation.",
+                highlight=False,
+            )
+            raise typer.Exit(1)
+        if not typer.confirm(
+            f"Send edition {number} « {status['title']} » ({status['status']}) "
+            f"to the active members now?"
+        ):
+            err.print("Nothing sent.")
+            raise typer.Exit(1)
+    report = send_edition(sessions, settings, number, actor=_actor(), dry_run_dir=dry_run)
+    counts = report.counts
+    if report.outcome == "dry_run":
+        out.print(
+            f"Dry run: {report.sent} messages written to {dry_run}, "
+            f"{report.skipped} members with no item in their themes. Nothing was sent.",
+            highlight=False,
+        )
+        return
+    out.print(
+        f"Edition {number}: {report.sent} sent, {report.failed} failed, "
+        f"{report.skipped} skipped in this run ({report.seconds:.1f} s, "
+        f"{report.connections} connections"
+        + (f", {report.resumed} resumed after an interruption" if report.resumed else "")
+        + "). "
+        + "Overall: "
+        + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("sent", "failed", "skipped", "pending")),
+        highlight=False,
+    )
+    if report.outcome == "sent":
+        out.print(f"Edition {number} is sent.", highlight=False)
+        return
+    messages = {
+        "interrupted": f"Interrupted, {report.pending} pending: {report.reason} "
+        f"Run `veille edition send {number}` again to resume.",
+        "paused": f"Paused: {report.reason}. Check the failed addresses "
+        f"(`veille edition status {number}`), then resume with `veille edition send {number}`.",
+        "busy": report.reason,
+    }
+    err.print(messages.get(report.outcome, report.reason), highlight=False)
+    raise typer.Exit(1)
+
+
+@edition_app.command("status")
+@handles_errors
+def edition_status_command(
+    number: NumberArg,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """Sent / pending / failed / skipped counts of an edition, with its status and times."""
+    from veille.newsletter.send import edition_status
+
+    sessions = open_db(settings_from_env())
+    with sessions() as session:
+        status = edition_status(session, number)
+    if as_json:
+        out.print_json(json.dumps(status))
+        return
+    out.print(f"Edition {status['number']} — {status['title']}", highlight=False)
+    out.print(f"Status: {status['status']}", highlight=False)
+    out.print(
+        ", ".join(f"{status[k]} {k}" for k in ("sent", "pending", "sending", "failed", "skipped"))
+        + f" (total {status['total']})",
+        highlight=False,
+    )
+    for label, key in (
+        ("Created", "created_at"),
+        ("Approved", "approved_at"),
+        ("Sending started", "sending_started_at"),
+        ("Sent", "sent_at"),
+    ):
+        value = status[key]
+        out.print(
+            f"{label}: {fmt_utc(datetime.fromisoformat(value)) if value else '—'}",
+            highlight=False,
+        )

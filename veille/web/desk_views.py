@@ -1,0 +1,157 @@
+"""What the desk's members pages show: French labels, dates, and the plain rows the
+templates render (built here so the templates only print escaped strings)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from veille.db.tables import MemberRow
+from veille.members import subscriptions
+from veille.sources import THEME_IDS
+from veille.web.auth import NO_STORE, DeskUser
+from veille.web.deps import WebContext
+
+PARIS = ZoneInfo("Europe/Paris")
+FIELD_MAX = 400  # longer than a stored name (200): clean_text cuts, the form never 422s
+
+STATUS_LABELS = {
+    "pending": "en attente de confirmation",
+    "active": "actif",
+    "paused": "suspendu",
+    "unsubscribed": "désabonné",
+}
+STATUS_GROUPS = {
+    "active": "Actifs",
+    "pending": "En attente",
+    "paused": "Suspendus",
+    "unsubscribed": "Désabonnés",
+}
+CONSENT_METHODS = {"form": "formulaire", "import": "import", "desk": "ajout au bureau"}
+EVENT_LABELS = {
+    "subscribe": "inscription",
+    "subscribe_again": "nouvelle demande d’inscription",
+    "confirm": "confirmation",
+    "themes": "thèmes modifiés",
+    "edit": "fiche modifiée",
+    "pause": "suspension",
+    "resume": "reprise",
+    "unsubscribe": "désabonnement",
+    "mail_failed": "échec d’envoi d’un e-mail",
+    "login": "connexion à l’archive",
+}
+NOTES = {
+    "enregistre": "Modifications enregistrées.",
+    "inchange": "Aucune modification.",
+    "suspendu": "Abonnement suspendu.",
+    "repris": "Abonnement repris.",
+    "desabonne": "Membre désabonné.",
+    "ajoute": "Membre ajouté.",
+    "confirmation": "Membre ajouté : un e-mail de confirmation lui est envoyé.",
+    "supprime": "Membre supprimé, avec tout son historique.",
+}
+
+
+def short_date(value: datetime | None) -> str:
+    """`23 nov. 2026`, in Paris time: a table cell, not a sentence."""
+    if value is None:
+        return ""
+    return format_date(value.astimezone(PARIS), format="medium", locale="fr_FR")
+
+
+def long_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value.astimezone(PARIS), "d MMMM y 'à' HH:mm", locale="fr_FR")
+
+
+def themes_label(themes: list[str] | None, labels: Mapping[str, str]) -> str:
+    if not themes:
+        return "tous"
+    return ", ".join(labels.get(t, t) for t in themes)
+
+
+@dataclass(frozen=True)
+class MemberView:
+    id: int
+    email: str
+    name: str
+    organisation: str
+    status: str
+    status_label: str
+    themes: str
+    consent: str
+    last_activity: str
+    reconsent: bool
+
+
+def member_view(member: MemberRow, labels: Mapping[str, str], now: datetime) -> MemberView:
+    method = CONSENT_METHODS.get(member.consent_method or "", member.consent_method or "")
+    consent = f"{method}, {short_date(member.consent_at)}" if member.consent_at else ""
+    return MemberView(
+        id=member.id,
+        email=member.email,
+        name=member.name,
+        organisation=member.organisation,
+        status=member.status,
+        status_label=STATUS_LABELS.get(member.status, member.status),
+        themes=themes_label(member.themes, labels),
+        consent=consent or "aucun",
+        last_activity=short_date(member.last_activity_at) or "jamais",
+        reconsent=subscriptions.needs_reconsent(member, now),
+    )
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: str
+    label: str
+    who: str
+
+
+def event_view(kind: str, at: datetime, detail: Mapping[str, Any]) -> EventView:
+    by = detail.get("by")
+    how = detail.get("how") or detail.get("method")
+    if kind == "mail_failed":
+        who = "serveur de messagerie"
+    elif isinstance(by, str) and by not in ("member", ""):
+        who = f"bureau : {by}"
+    elif how in ("desk", "import"):
+        who = "bureau" if how == "desk" else "import"
+    else:
+        who = "le membre"
+    return EventView(long_datetime(at), EVENT_LABELS.get(kind, kind), who)
+
+
+def render(
+    request: Request,
+    ctx: WebContext,
+    user: DeskUser,
+    template: str,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    return ctx.templates.TemplateResponse(
+        request,
+        f"desk/{template}",
+        {
+            "user": user,
+            "theme_ids": THEME_IDS,
+            "theme_labels": ctx.theme_labels,
+            **context,
+        },
+        status_code=status,
+        headers=NO_STORE,
+    )
+
+
+def back_to(path: str, note: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode({'fait': note})}", status_code=303)
