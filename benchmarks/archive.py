@@ -44,83 +44,197 @@ SOURCES = 300
 
 SUBJECTS = {
     "open_data": [
-        "La métropole", "Le département", "La région", "La commune", "Le syndicat mixte",
-        "L'intercommunalité", "Le conseil municipal", "La mission Etalab", "Le portail régional",
+        "La métropole",
+        "Le département",
+        "La région",
+        "La commune",
+        "Le syndicat mixte",
+        "L'intercommunalité",
+        "Le conseil municipal",
+        "La mission Etalab",
+        "Le portail régional",
         "L'association des élus",
     ],
     "ia": [
-        "Le service numérique", "La préfecture", "Une start-up d'État", "Le laboratoire public",
-        "La direction des systèmes d'information", "Le comité d'éthique", "Le ministère",
-        "Une équipe de chercheurs", "La mairie", "L'agence régionale",
+        "Le service numérique",
+        "La préfecture",
+        "Une start-up d'État",
+        "Le laboratoire public",
+        "La direction des systèmes d'information",
+        "Le comité d'éthique",
+        "Le ministère",
+        "Une équipe de chercheurs",
+        "La mairie",
+        "L'agence régionale",
     ],
     "donnees_interet_general": [
-        "Le délégataire", "L'opérateur de transport", "Le concessionnaire",
+        "Le délégataire",
+        "L'opérateur de transport",
+        "Le concessionnaire",
         "Le fournisseur d'énergie",
-        "Le gestionnaire de réseau", "La société d'eau", "Le prestataire", "L'exploitant",
-        "Le bailleur social", "La régie",
+        "Le gestionnaire de réseau",
+        "La société d'eau",
+        "Le prestataire",
+        "L'exploitant",
+        "Le bailleur social",
+        "La régie",
     ],
     "other": [
-        "Le club de football", "La médiathèque", "Le comité des fêtes", "Le théâtre municipal",
-        "L'office de tourisme", "Le marché couvert", "La chorale", "Le festival",
-        "Le cinéma", "La fanfare",
+        "Le club de football",
+        "La médiathèque",
+        "Le comité des fêtes",
+        "Le théâtre municipal",
+        "L'office de tourisme",
+        "Le marché couvert",
+        "La chorale",
+        "Le festival",
+        "Le cinéma",
+        "La fanfare",
     ],
 }
 VERBS = {
     "open_data": [
-        "publie", "ouvre", "met à jour", "documente", "diffuse sous licence ouverte",
-        "moissonne", "réutilise", "recense", "standardise", "valorise",
+        "publie",
+        "ouvre",
+        "met à jour",
+        "documente",
+        "diffuse sous licence ouverte",
+        "moissonne",
+        "réutilise",
+        "recense",
+        "standardise",
+        "valorise",
     ],
     "ia": [
-        "expérimente", "déploie", "évalue", "entraîne", "encadre", "audite", "explique",
-        "teste", "abandonne", "présente",
+        "expérimente",
+        "déploie",
+        "évalue",
+        "entraîne",
+        "encadre",
+        "audite",
+        "explique",
+        "teste",
+        "abandonne",
+        "présente",
     ],
     "donnees_interet_general": [
-        "transmet", "doit communiquer", "refuse de partager", "met à disposition", "restitue",
-        "négocie", "fournit", "ouvre enfin", "retarde", "décrit",
+        "transmet",
+        "doit communiquer",
+        "refuse de partager",
+        "met à disposition",
+        "restitue",
+        "négocie",
+        "fournit",
+        "ouvre enfin",
+        "retarde",
+        "décrit",
     ],
     "other": [
-        "annonce", "organise", "reporte", "célèbre", "accueille", "inaugure", "programme",
-        "rénove", "présente", "prolonge",
+        "annonce",
+        "organise",
+        "reporte",
+        "célèbre",
+        "accueille",
+        "inaugure",
+        "programme",
+        "rénove",
+        "présente",
+        "prolonge",
     ],
 }
 OBJECTS = {
     "open_data": [
-        "ses données ouvertes", "un jeu de données sur les budgets", "le registre des arrêtés",
-        "les horaires des transports", "la base adresse locale", "les délibérations du conseil",
-        "un catalogue de données", "les données de qualité de l'air", "le schéma de données",
-        "les subventions versées", "les marchés publics", "l'inventaire des équipements",
+        "ses données ouvertes",
+        "un jeu de données sur les budgets",
+        "le registre des arrêtés",
+        "les horaires des transports",
+        "la base adresse locale",
+        "les délibérations du conseil",
+        "un catalogue de données",
+        "les données de qualité de l'air",
+        "le schéma de données",
+        "les subventions versées",
+        "les marchés publics",
+        "l'inventaire des équipements",
     ],
     "ia": [
-        "un algorithme de tri des courriers", "un agent conversationnel", "un modèle de langage",
-        "un système de vidéoprotection algorithmique", "un outil de détection des fraudes",
-        "l'intelligence artificielle générative", "un assistant pour les agents",
-        "un algorithme public", "la transcription automatique des séances",
-        "un modèle de prévision des inondations", "la reconnaissance d'images",
+        "un algorithme de tri des courriers",
+        "un agent conversationnel",
+        "un modèle de langage",
+        "un système de vidéoprotection algorithmique",
+        "un outil de détection des fraudes",
+        "l'intelligence artificielle générative",
+        "un assistant pour les agents",
+        "un algorithme public",
+        "la transcription automatique des séances",
+        "un modèle de prévision des inondations",
+        "la reconnaissance d'images",
     ],
     "donnees_interet_general": [
-        "les données d'intérêt général", "les données de la délégation de service public",
-        "les comptages de fréquentation", "les relevés de consommation d'eau",
-        "les données du réseau de chaleur", "les informations sur les collectes de déchets",
-        "les données de stationnement", "les indicateurs du contrat de concession",
-        "les données énergétiques", "le fichier des points de recharge",
+        "les données d'intérêt général",
+        "les données de la délégation de service public",
+        "les comptages de fréquentation",
+        "les relevés de consommation d'eau",
+        "les données du réseau de chaleur",
+        "les informations sur les collectes de déchets",
+        "les données de stationnement",
+        "les indicateurs du contrat de concession",
+        "les données énergétiques",
+        "le fichier des points de recharge",
     ],
     "other": [
-        "un concert en plein air", "la fête de la musique", "un tournoi de pétanque",
-        "la saison culturelle", "un marché de Noël", "une exposition de photographies",
-        "la rénovation du gymnase", "un spectacle pour les enfants", "la brocante annuelle",
+        "un concert en plein air",
+        "la fête de la musique",
+        "un tournoi de pétanque",
+        "la saison culturelle",
+        "un marché de Noël",
+        "une exposition de photographies",
+        "la rénovation du gymnase",
+        "un spectacle pour les enfants",
+        "la brocante annuelle",
         "une course solidaire",
     ],
 }
 TAILS = [
-    "après plusieurs mois de travail", "malgré les réserves de la CNIL", "pour les habitants",
-    "avec l'appui de l'État", "dans le cadre de la loi pour une République numérique",
-    "selon un rapport publié cette semaine", "en lien avec les communes voisines",
-    "pour la première fois", "sous la pression des associations", "avant la fin de l'année",
-    "à titre expérimental", "au grand regret des élus d'opposition", "sans concertation",
-    "avec un budget de {n} euros", "pour {n} habitants", "sur {n} communes",
+    "après plusieurs mois de travail",
+    "malgré les réserves de la CNIL",
+    "pour les habitants",
+    "avec l'appui de l'État",
+    "dans le cadre de la loi pour une République numérique",
+    "selon un rapport publié cette semaine",
+    "en lien avec les communes voisines",
+    "pour la première fois",
+    "sous la pression des associations",
+    "avant la fin de l'année",
+    "à titre expérimental",
+    "au grand regret des élus d'opposition",
+    "sans concertation",
+    "avec un budget de {n} euros",
+    "pour {n} habitants",
+    "sur {n} communes",
 ]
-SYLLABLES = ["bel", "mont", "ville", "champ", "roc", "val", "fleur", "lac", "bois", "mar",
-             "sain", "ber", "gny", "court", "lieu", "mesnil", "ry", "vaux", "pré", "lune"]
+SYLLABLES = [
+    "bel",
+    "mont",
+    "ville",
+    "champ",
+    "roc",
+    "val",
+    "fleur",
+    "lac",
+    "bois",
+    "mar",
+    "sain",
+    "ber",
+    "gny",
+    "court",
+    "lieu",
+    "mesnil",
+    "ry",
+    "vaux",
+    "pré",
+    "lune",
+]
 
 
 def _places(rng: random.Random, n: int) -> list[str]:
@@ -155,13 +269,18 @@ def build_corpus(seed: int = 7) -> Corpus:
         sentences[topic] = pool
         titles[topic] = [
             f"{rng.choice(OBJECTS[topic]).capitalize()} : {rng.choice(SUBJECTS[topic]).lower()} "
-            f"{rng.choice(VERBS[topic])}" for _ in range(3000)
+            f"{rng.choice(VERBS[topic])}"
+            for _ in range(3000)
         ]
     return Corpus(sentences, titles, places)
 
 
-TOPIC_WEIGHTS = [("open_data", 0.35), ("ia", 0.25), ("donnees_interet_general", 0.15),
-                 ("other", 0.25)]
+TOPIC_WEIGHTS = [
+    ("open_data", 0.35),
+    ("ia", 0.25),
+    ("donnees_interet_general", 0.15),
+    ("other", 0.25),
+]
 
 
 def articles(n: int, source_ids: list[int], seed: int = 11) -> Iterator[BulkArticle]:
@@ -242,9 +361,24 @@ def load(url: str, n: int) -> float:
 
 # ---------------------------------------------------------------------------- requests
 
-WORDS = ["données", "donnee", "algorithme", "intelligence artificielle", "délibérations",
-         "transport", "énergie", "concert", "budget", "cnil", "catalogue", "subventions",
-         "vidéoprotection", "chaleur", "stationnement", "inondations"]
+WORDS = [
+    "données",
+    "donnee",
+    "algorithme",
+    "intelligence artificielle",
+    "délibérations",
+    "transport",
+    "énergie",
+    "concert",
+    "budget",
+    "cnil",
+    "catalogue",
+    "subventions",
+    "vidéoprotection",
+    "chaleur",
+    "stationnement",
+    "inondations",
+]
 
 
 def request_mix(rng: random.Random, kind: str, places: list[str]) -> str:
@@ -298,8 +432,12 @@ def measure_http(url: str, requests: int, port: int) -> dict[str, object]:
     env = dict(os.environ, VEILLE_DATABASE_URL=url, VEILLE_BASE_URL=f"http://127.0.0.1:{port}")
     veille = Path(sys.executable).with_name("veille")
     cmd = [str(veille)] if veille.exists() else [sys.executable, "-m", "veille.cli"]
-    proc = subprocess.Popen([*cmd, "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*cmd, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
         for _ in range(300):
@@ -332,8 +470,11 @@ def measure_http(url: str, requests: int, port: int) -> dict[str, object]:
                 server.append(float(found.group(1)) if found else float("nan"))
                 rss.append(sum(rss_kb(p) for p in pids))
             results[kind] = {
-                "server_p50": _pct(server, 50), "server_p95": _pct(server, 95),
-                "wall_p95": _pct(wall, 95), "max": max(server), "statuses": statuses,
+                "server_p50": _pct(server, 50),
+                "server_p95": _pct(server, 95),
+                "wall_p95": _pct(wall, 95),
+                "max": max(server),
+                "statuses": statuses,
             }
         results["rss_mb"] = (min(rss) / 1024, max(rss) / 1024, rss[-1] / 1024)
         return results
@@ -372,6 +513,20 @@ def measure_direct(url: str, requests: int) -> dict[str, object]:
     return out
 
 
+def machine() -> str:
+    """CPUs, RAM and load average, printed with the figures (the box may be shared)."""
+    mem = next(
+        (
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        "0",
+    )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} CPUs, {int(mem) / 2**20:.1f} GiB RAM, load average {load}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1_000_000)
@@ -384,23 +539,30 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    print(f"machine: {machine()}", flush=True)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="veille-archive-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     for backend in backends:
         if args.skip_load:
-            url = (f"sqlite:///{workdir / 'archive-bench.db'}" if backend == "sqlite" else
-                   f"{args.postgres_url.rsplit('/', 1)[0]}/veille_bench_archive")
+            url = (
+                f"sqlite:///{workdir / 'archive-bench.db'}"
+                if backend == "sqlite"
+                else f"{args.postgres_url.rsplit('/', 1)[0]}/veille_bench_archive"
+            )
         else:
             url = prepare_database(backend, workdir, args.postgres_url)
             seconds = load(url, args.articles)
-            print(f"[{backend}] loaded {args.articles:,} articles in {seconds:.1f} s "
-                  f"({args.articles / seconds:,.0f}/s)", flush=True)
+            print(
+                f"[{backend}] loaded {args.articles:,} articles in {seconds:.1f} s "
+                f"({args.articles / seconds:,.0f}/s)",
+                flush=True,
+            )
             if backend == "sqlite":
                 size = Path(url.removeprefix("sqlite:///")).stat().st_size
                 print(f"[{backend}] database file {size / 2**30:.2f} GiB", flush=True)
-        print(f"[{backend}] search() in-process: {measure_direct(url, args.requests)}",
-              flush=True)
+        print(f"[{backend}] search() in-process: {measure_direct(url, args.requests)}", flush=True)
         print(f"[{backend}] HTTP: {measure_http(url, args.requests, args.port)}", flush=True)
+        print(f"machine: {machine()}", flush=True)
     if not args.keep and args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -22,19 +22,54 @@ T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 # slug: (source, themes, days before T0 or None for "no publication date", score, title, text)
 CORPUS: dict[str, tuple[str, tuple[str, ...], int | None, float | None, str, str]] = {
-    "portail": ("etalab", ("open_data",), 1, 0.9, "Un portail pour les données ouvertes",
-                "La métropole publie ses données ouvertes sur un nouveau portail."),
-    "donnee": ("etalab", ("open_data", "donnees_interet_general"), 3, 0.7,
-               "Une donnée d'intérêt général",
-               "Le décret définit la donnée d'intérêt général pour les délégataires."),
-    "cyber": ("cnil", ("open_data",), 5, 0.4, "Données ouvertes et cybersécurité",
-              "Publier des données ouvertes sans négliger la cybersécurité des systèmes."),
-    "algo": ("cnil", ("ia",), 8, None, "Algorithmes publics : la transparence",
-             "Les algorithmes publics doivent être expliqués aux usagers."),
-    "ia": ("datagouv", ("ia", "open_data"), 40, 0.8, "L'intelligence artificielle en mairie",
-           "Une commune teste un agent conversationnel entraîné sur ses délibérations."),
-    "hors": ("datagouv", (), None, 0.1, "Fête de la musique",
-             "Le programme des concerts de juin dans les quartiers."),
+    "portail": (
+        "etalab",
+        ("open_data",),
+        1,
+        0.9,
+        "Un portail pour les données ouvertes",
+        "La métropole publie ses données ouvertes sur un nouveau portail.",
+    ),
+    "donnee": (
+        "etalab",
+        ("open_data", "donnees_interet_general"),
+        3,
+        0.7,
+        "Une donnée d'intérêt général",
+        "Le décret définit la donnée d'intérêt général pour les délégataires.",
+    ),
+    "cyber": (
+        "cnil",
+        ("open_data",),
+        5,
+        0.4,
+        "Données ouvertes et cybersécurité",
+        "Publier des données ouvertes sans négliger la cybersécurité des systèmes.",
+    ),
+    "algo": (
+        "cnil",
+        ("ia",),
+        8,
+        None,
+        "Algorithmes publics : la transparence",
+        "Les algorithmes publics doivent être expliqués aux usagers.",
+    ),
+    "ia": (
+        "datagouv",
+        ("ia", "open_data"),
+        40,
+        0.8,
+        "L'intelligence artificielle en mairie",
+        "Une commune teste un agent conversationnel entraîné sur ses délibérations.",
+    ),
+    "hors": (
+        "datagouv",
+        (),
+        None,
+        0.1,
+        "Fête de la musique",
+        "Le programme des concerts de juin dans les quartiers.",
+    ),
 }
 
 
@@ -49,12 +84,23 @@ def _seed(session: Session) -> dict[str, int]:
     for slug, (source, themes, days, score, title, body) in CORPUS.items():
         fetched = T0 - timedelta(days=days if days is not None else 2, hours=1)
         record = article_db.ArticleRecord(
-            url=f"https://{source}.example/{slug}", url_key=f"{source}.example/{slug}",
-            original_url=f"https://{source}.example/{slug}", source_id=sources[source],
-            guid=None, title=title, summary=body[:40], text=body, html=f"<p>{body}</p>",
-            author=None, language="fr", image=None,
+            url=f"https://{source}.example/{slug}",
+            url_key=f"{source}.example/{slug}",
+            original_url=f"https://{source}.example/{slug}",
+            source_id=sources[source],
+            guid=None,
+            title=title,
+            summary=body[:40],
+            text=body,
+            html=f"<p>{body}</p>",
+            author=None,
+            language="fr",
+            image=None,
             published_at=None if days is None else T0 - timedelta(days=days),
-            fetched_at=fetched, partial=False, extract_note=None, content_hash=slug,
+            fetched_at=fetched,
+            partial=False,
+            extract_note=None,
+            content_hash=slug,
             fingerprint=None,
         )
         ids[slug] = article_db.insert_article(session, record, None)
@@ -98,8 +144,9 @@ def _q(**kw: object) -> ArchiveQuery:
         ("tramway", set()),
     ],
 )
-def test_french_full_text(seeded: tuple[sessionmaker[Session], dict[str, int]], q: str,
-                          expected: set[str]) -> None:
+def test_french_full_text(
+    seeded: tuple[sessionmaker[Session], dict[str, int]], q: str, expected: set[str]
+) -> None:
     sessions, ids = seeded
     with sessions() as session:
         result = search(session, _q(q=q, per_page=50))
@@ -109,13 +156,34 @@ def test_french_full_text(seeded: tuple[sessionmaker[Session], dict[str, int]], 
 
 @pytest.mark.parametrize(
     "q",
-    ["NEAR(", "*", '"', 'données "ouvertes', "OR OR", "AND", "NOT données", "a:b",
-     "'; DROP TABLE articles; --", "données) OR (1=1", "^donnée", "col:données",
-     "\x00\x01", "é" * 200, "".join(chr(33 + i % 90) for i in range(200)), "-", "--x", '""',
-     "<->", "!!", "&|", "le la les"],
+    [
+        "NEAR(",
+        "*",
+        '"',
+        'données "ouvertes',
+        "OR OR",
+        "AND",
+        "NOT données",
+        "a:b",
+        "'; DROP TABLE articles; --",
+        "données) OR (1=1",
+        "^donnée",
+        "col:données",
+        "\x00\x01",
+        "é" * 200,
+        "".join(chr(33 + i % 90) for i in range(200)),
+        "-",
+        "--x",
+        '""',
+        "<->",
+        "!!",
+        "&|",
+        "le la les",
+    ],
 )
-def test_hostile_text_never_raises(seeded: tuple[sessionmaker[Session], dict[str, int]],
-                                   q: str) -> None:
+def test_hostile_text_never_raises(
+    seeded: tuple[sessionmaker[Session], dict[str, int]], q: str
+) -> None:
     sessions, _ = seeded
     with sessions() as session:
         result = search(session, _q(q=q))
@@ -138,6 +206,7 @@ def test_filters_themes_or_sources_or_and_period(
 ) -> None:
     sessions, ids = seeded
     with sessions() as session:
+
         def found(**kw: object) -> list[str]:
             return _slugs(ids, [h.id for h in search(session, _q(per_page=50, **kw)).items])
 
@@ -146,15 +215,17 @@ def test_filters_themes_or_sources_or_and_period(
         assert set(found(themes=("ia", "donnees_interet_general"))) == {"algo", "ia", "donnee"}
         # several sources: OR; with a theme: AND between filters
         assert set(found(sources=("cnil", "datagouv"))) == {"cyber", "algo", "ia", "hors"}
-        assert set(found(sources=("cnil", "datagouv"), themes=("open_data",))) == {
-            "cyber", "ia"}
+        assert set(found(sources=("cnil", "datagouv"), themes=("open_data",))) == {"cyber", "ia"}
         assert found(sources=("nope",)) == []
         # period on the publication date, falling back to the fetch date ("hors" was
         # fetched 2 days before T0 and has no publication date)
         week = (T0 - timedelta(days=6)).date()
         assert set(found(date_from=week)) == {"portail", "donnee", "cyber", "hors"}
         assert set(found(date_from=week, date_to=(T0 - timedelta(days=2)).date())) == {
-            "donnee", "cyber", "hors"}
+            "donnee",
+            "cyber",
+            "hors",
+        }
         assert found(date_to=date(2020, 1, 1)) == []
         # date order newest first, the article without publication date at its fetch date
         assert found() == ["portail", "hors", "donnee", "cyber", "algo", "ia"]
@@ -171,7 +242,13 @@ def test_pagination(seeded: tuple[sessionmaker[Session], dict[str, int]]) -> Non
         pages = [search(session, _q(per_page=4, page=p)) for p in (1, 2, 3)]
         assert [r.total for r in pages] == [6, 6, 6] and pages[0].pages == 2
         assert _slugs(ids, [h.id for r in pages for h in r.items]) == [
-            "portail", "hors", "donnee", "cyber", "algo", "ia"]
+            "portail",
+            "hors",
+            "donnee",
+            "cyber",
+            "algo",
+            "ia",
+        ]
         assert pages[2].items == []
         assert search_page(session, _q(), page=2, per_page=4) == pages[1].items
 
@@ -204,8 +281,7 @@ def test_theme_changes_follow_through_triggers(
         replace_themes(session, ids["hors"], {"ia": (1.0, "editor")})
         replace_themes(session, ids["algo"], {})
     with sessions() as session:
-        assert {h.id for h in search(session, _q(themes=("ia",))).items} == {
-            ids["hors"], ids["ia"]}
+        assert {h.id for h in search(session, _q(themes=("ia",))).items} == {ids["hors"], ids["ia"]}
     with sessions() as session, session.begin():
         session.execute(
             update(ArticleThemeRow)
@@ -239,10 +315,11 @@ def test_iter_matching_streams_in_order_with_keysets(
             query = _q(sort=sort, per_page=50)
             expected = [h.id for h in search(session, query).items]
             assert [h.id for h in iter_matching(session, query, batch=2)] == expected
-            assert [h.id for h in iter_matching(session, query, batch=4, limit=5)] == (
-                expected[:5])
+            assert [h.id for h in iter_matching(session, query, batch=4, limit=5)] == (expected[:5])
         assert [h.id for h in iter_matching(session, _q(themes=("ia",)), batch=1)] == [
-            ids["algo"], ids["ia"]]
+            ids["algo"],
+            ids["ia"],
+        ]
         assert list(iter_matching(session, _q(), limit=0)) == []
         streamed = iter_matching(session, _q(q="données"), batch=1)
         assert next(streamed).id == ids["portail"]  # a generator: nothing loaded up front
@@ -255,7 +332,10 @@ def test_parse_query_then_search(seeded: tuple[sessionmaker[Session], dict[str, 
     )
     with sessions() as session:
         assert [h.id for h in search(session, query).items] == [
-            ids["portail"], ids["donnee"], ids["cyber"]]
+            ids["portail"],
+            ids["donnee"],
+            ids["cyber"],
+        ]
         assert search(session, replace(query, page=2)).items == []
 
 
@@ -268,14 +348,22 @@ def test_migration_indexes_existing_rows(db_url: str) -> None:
         session.add(source)
         session.flush()
         # Written as code before 0003 did: straight through the ORM, no index maintenance.
-        row = ArticleRow(url="https://old.example/a", url_key="old.example/a",
-                         original_url="https://old.example/a", source_id=source.id,
-                         title="Réutilisations des données", summary="", text="Un bilan.",
-                         html="", fetched_at=T0, content_hash="x", score_components={})
+        row = ArticleRow(
+            url="https://old.example/a",
+            url_key="old.example/a",
+            original_url="https://old.example/a",
+            source_id=source.id,
+            title="Réutilisations des données",
+            summary="",
+            text="Un bilan.",
+            html="",
+            fetched_at=T0,
+            content_hash="x",
+            score_components={},
+        )
         session.add(row)
         session.flush()
-        session.add(ArticleThemeRow(article_id=row.id, theme="ia", probability=1.0,
-                                    origin="model"))
+        session.add(ArticleThemeRow(article_id=row.id, theme="ia", probability=1.0, origin="model"))
     upgrade(engine)
     with factory() as session:
         result = search(session, _q(q="reutilisation donnee", themes=("ia",)))
@@ -309,11 +397,15 @@ def test_bulk_insert_is_searchable(sessions: sessionmaker[Session]) -> None:
     assert source_id is not None
     rows = (
         BulkArticle(
-            url=f"https://cnil.example/bulk/{i}", source_id=source_id,
-            title=f"Délibération n°{i}", summary="Avis sur un traitement algorithmique",
+            url=f"https://cnil.example/bulk/{i}",
+            source_id=source_id,
+            title=f"Délibération n°{i}",
+            summary="Avis sur un traitement algorithmique",
             text="La collectivité publie l'algorithme." if i % 2 else "Rien à signaler.",
-            fetched_at=T0 - timedelta(days=i), published_at=None if i % 3 else T0,
-            score=i / 10, themes={"ia": 0.8} if i % 2 else {},
+            fetched_at=T0 - timedelta(days=i),
+            published_at=None if i % 3 else T0,
+            score=i / 10,
+            themes={"ia": 0.8} if i % 2 else {},
         )
         for i in range(10)
     )
@@ -322,15 +414,145 @@ def test_bulk_insert_is_searchable(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
         found = search(session, _q(q="algorithme collectivités", themes=("ia",), per_page=50))
         assert sorted(h.title for h in found.items) == [
-            f"Délibération n°{i}" for i in (1, 3, 5, 7, 9)]
+            f"Délibération n°{i}" for i in (1, 3, 5, 7, 9)
+        ]
         assert found.facets.sources == [("cnil", "CNIL", 5)]
         assert search(session, _q(sources=("cnil",))).total == 12
         # the ORM path still works after a bulk load (ids do not collide)
-        _ = article_db.insert_article(session, article_db.ArticleRecord(
-            url="https://cnil.example/after", url_key="cnil.example/after",
-            original_url="https://cnil.example/after", source_id=source_id, guid=None,
-            title="Après le chargement", summary="", text="", html="", author=None,
-            language="fr", image=None, published_at=None, fetched_at=T0, partial=False,
-            extract_note=None, content_hash="", fingerprint=None), None)
+        _ = article_db.insert_article(
+            session,
+            article_db.ArticleRecord(
+                url="https://cnil.example/after",
+                url_key="cnil.example/after",
+                original_url="https://cnil.example/after",
+                source_id=source_id,
+                guid=None,
+                title="Après le chargement",
+                summary="",
+                text="",
+                html="",
+                author=None,
+                language="fr",
+                image=None,
+                published_at=None,
+                fetched_at=T0,
+                partial=False,
+                extract_note=None,
+                content_hash="",
+                fingerprint=None,
+            ),
+            None,
+        )
         session.commit()
         assert search(session, _q(q="chargement")).total == 1
+
+
+def test_counts_stop_at_the_cap_and_say_so(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """Past the cap the total and facets are lower bounds, flagged as such; the pages still
+    list every match in order, and the last page makes the total exact again."""
+    sessions, _ = seeded
+    with sessions() as session:
+        everything = [h.id for h in search(session, _q(per_page=50)).items]
+        first = search(session, _q(per_page=2), cap=3)
+        assert (first.total, first.total_exact, first.facets.exact) == (3, False, False)
+        assert first.has_next and [h.id for h in first.items] == everything[:2]
+        # facets come from at most cap + 1 rows: lower bounds, never above the truth
+        assert sum(n for _, _, n in first.facets.sources) == 4
+        assert all(n <= 3 for n in first.facets.themes.values())
+        second = search(session, _q(per_page=2, page=2), cap=3)
+        assert [h.id for h in second.items] == everything[2:4]
+        assert (second.total, second.total_exact, second.has_next) == (4, False, True)
+        last = search(session, _q(per_page=4, page=2), cap=3)
+        assert [h.id for h in last.items] == everything[4:]
+        assert (last.total, last.total_exact, last.has_next) == (6, True, False)
+        # a cap the matches stay under changes nothing
+        assert search(session, _q(per_page=50), cap=6) == search(session, _q(per_page=50))
+        assert search(session, _q(per_page=50), cap=6).total_exact
+        # text, theme, exclusion: same pages whatever plan the cap leads to
+        for kw in (
+            {"q": "données"},
+            {"q": "données", "themes": ("open_data",)},
+            {"q": '"données ouvertes" -cybersécurité'},
+            {"q": "-cybersécurité", "sort": "score"},
+            {"q": "données", "sources": ("etalab",), "sort": "score"},
+        ):
+            exact = search(session, _q(per_page=50, **kw))
+            assert exact.total_exact and exact.total == len(exact.items)
+            for cap in (0, 1, 2):
+                capped = search(session, _q(per_page=50, **kw), cap=cap)
+                assert [h.id for h in capped.items] == [h.id for h in exact.items]
+                assert capped.total == exact.total  # the short last page makes it exact
+                assert capped.total_exact or not exact.items
+        # with a theme: the sample is SAMPLE_FACTOR times larger, the page completes it
+        wide = search(session, _q(themes=("ia",), per_page=1), cap=1)
+        assert not wide.facets.exact
+        assert (wide.total, wide.total_exact, wide.over_cap, wide.has_next) == (
+            1,
+            False,
+            True,
+            True,
+        )
+        none = search(session, _q(q="concert", themes=("ia",)), cap=0)
+        assert (none.total, none.total_exact, none.items) == (0, True, [])
+
+
+def test_capped_facets(seeded: tuple[sessionmaker[Session], dict[str, int]]) -> None:
+    sessions, _ = seeded
+    with sessions() as session:
+        exact = facets(session, _q(q="données"))
+        assert exact.exact
+        capped = facets(session, _q(q="données"), cap=1)
+        assert not capped.exact
+        assert sum(n for _, _, n in capped.sources) == 2  # cap + 1 rows looked at
+        for key, _, n in capped.sources:
+            assert n <= dict((k, c) for k, _, c in exact.sources)[key]
+
+
+def test_feeds_and_exports_do_not_depend_on_the_probe(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """iter_matching picks its plan from a capped count; every plan gives the same stream."""
+    from veille.archive import search as search_module
+
+    sessions, _ = seeded
+    queries = [
+        _q(q="données"),
+        _q(q="données", themes=("open_data",), sort="score"),
+        _q(q='"données ouvertes" -cybersécurité'),
+        _q(q="-cybersécurité"),
+    ]
+    with sessions() as session:
+        expected = [[h.id for h in iter_matching(session, q)] for q in queries]
+        for cap in (0, 1, 2):
+            monkeypatch.setattr(search_module, "PROBE_CAP", cap)
+            got = [[h.id for h in iter_matching(session, q, batch=2)] for q in queries]
+            assert got == expected
+            assert [h.id for h in search_page(session, queries[1], page=1, per_page=2)] == (
+                expected[1][:2]
+            )
+
+
+def test_bulk_insert_stops_on_a_failed_chunk(sessions: sessionmaker[Session]) -> None:
+    """PostgreSQL copies chunks on two connections: a failing chunk must still surface."""
+    from veille.db.bulk import BulkArticle, bulk_insert_articles
+
+    with sessions() as session, session.begin():
+        _seed(session)
+        source_id = session.scalar(select(SourceRow.id).where(SourceRow.key == "cnil"))
+    assert source_id is not None
+    rows = [
+        BulkArticle(
+            url=f"https://cnil.example/dup/{i % 7}",
+            source_id=source_id,
+            title="t",
+            summary="",
+            text="x",
+            fetched_at=T0,
+        )
+        for i in range(12)
+    ]
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        bulk_insert_articles(sessions.kw["bind"], rows, chunk=3)

@@ -381,3 +381,34 @@ def test_unexpected_errors_render_the_french_500_page(settings: Settings) -> Non
         assert_secure_headers(response)
         api = httpx.get(base_url + "/api/articles", timeout=10)
         assert api.status_code == 500 and api.json() == {"detail": "Erreur du serveur"}
+
+
+def test_broad_searches_say_plus_de(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the count cap: « Plus de N articles », minimum facet counts, and pages that go
+    on until the listing ends; the API flags the total as a lower bound."""
+    from veille.archive import search as search_module
+
+    monkeypatch.setattr(search_module, "COUNT_CAP", 10)
+    _, doc = site.page("/")
+    status = doc.cssselect("p.summary-line")[0].text_content()
+    assert "Plus de 20 articles" in status  # the page itself shows 20, and one more exists
+    assert "Recherche large" in doc.cssselect("#decomptes")[0].text_content()
+    label = doc.cssselect('label[for="theme-open_data"]')[0].text_content()
+    assert re.search(r"\(\d+\u202f\+\)", label), label
+    nav = doc.cssselect('nav[aria-label="Pagination"]')[0]
+    assert "Page 1 sur au moins 1" in nav.text_content()
+    assert nav.cssselect('a[rel="next"]')[0].get("href") == "/?page=2"
+    assert len(titles(doc)) == 20
+    # The last page knows the exact total again (26 articles).
+    _, doc = site.page("/?page=2")
+    assert len(titles(doc)) == 6
+    assert "26 articles" in doc.cssselect("p.summary-line")[0].text_content()
+    assert not doc.cssselect('nav[aria-label="Pagination"] a[rel="next"]')
+    body = site.get("/api/articles").json()
+    assert (body["total"], body["total_exact"], body["pages"]) == (20, False, 1)
+    assert site.get("/api/articles?page=2").json()["total_exact"] is True
+    # A narrow search stays exact.
+    body = site.get("/api/articles?theme=ia").json()
+    assert (body["total"], body["total_exact"]) == (2, True)
+    schema = site.get("/api/openapi.json").json()["components"]["schemas"]["ArticlePage"]
+    assert "total_exact" in schema["required"]

@@ -36,6 +36,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
+    bindparam,
     func,
     literal_column,
     not_,
@@ -79,9 +80,7 @@ STOPWORDS = frozenset(_STOP_TEXT.split())
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
 _LIGATURES = (("œ", "oe"), ("æ", "ae"), ("ß", "ss"))  # NFKD leaves them whole
 # Bytes that are not [a-z0-9] become spaces (the text is ASCII once folded).
-_SEPARATORS = bytes(
-    c if (48 <= c <= 57 or 97 <= c <= 122) else 32 for c in range(256)
-)
+_SEPARATORS = bytes(c if (48 <= c <= 57 or 97 <= c <= 122) else 32 for c in range(256))
 # Elided articles are split off as their own token ("l'ouverture" → "l", "ouverture").
 _DROP = STOPWORDS | {"l", "d", "n", "s", "c", "j", "m", "t", "jusqu", "lorsqu", "puisqu"}
 _CACHE: dict[str, str] = {}
@@ -158,8 +157,9 @@ def parse_text(q: str) -> TextQuery:
     """Split `q` into required and excluded phrases; a bare word is a one-word phrase."""
     include: list[tuple[str, tuple[str, ...]]] = []
     exclude: list[tuple[str, tuple[str, ...]]] = []
-    for match in _QUERY_PART.finditer(q.replace("“", '"').replace("”", '"').replace("«", '"')
-                                      .replace("»", '"')):
+    for match in _QUERY_PART.finditer(
+        q.replace("“", '"').replace("”", '"').replace("«", '"').replace("»", '"')
+    ):
         negative, phrase, word = match.group(1), match.group(2), match.group(3)
         if word is not None:
             negative = "-" if word.startswith("-") else ""
@@ -186,21 +186,46 @@ def fts5_expressions(tq: TextQuery) -> tuple[str | None, str | None]:
     return must, must_not
 
 
+def fts5_query(tq: TextQuery) -> str | None:
+    """One FTS5 expression for the whole search, exclusions included (`(A AND B) NOT (C OR
+    D)`), so FTS5 walks its doclists once and lazily; None when nothing is required (an
+    exclusion alone cannot drive FTS5)."""
+    must, must_not = fts5_expressions(tq)
+    if must is None:
+        return None
+    return f"({must}) NOT ({must_not})" if must_not else must
+
+
 def _fts5_ids(expression: str, name: str) -> Any:
-    return text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :{name}").bindparams(
-        **{name: expression}
-    ).columns(literal_column("rowid", Integer))
-
-
-def _pg_tsquery(plain: str) -> Any:
-    return func.phraseto_tsquery(
-        literal_column("'french'::regconfig"), func.veille_unaccent(plain)
+    return (
+        text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :{name}")
+        .bindparams(**{name: expression})
+        .columns(literal_column("rowid", Integer))
     )
 
 
-def text_condition(dialect: str, tq: TextQuery) -> ColumnElement[bool]:
+def _pg_tsquery(plain: str) -> Any:
+    return func.phraseto_tsquery(literal_column("'french'::regconfig"), func.veille_unaccent(plain))
+
+
+# How a text condition reaches the rows (see `text_condition`).
+BY_INDEX = "index"  # from the full-text index: cheap when the text matches few articles
+BY_SCAN = "scan"  # tested on rows reached through another index (date, score, source)
+BY_PLANNER = "planner"  # let the database choose
+
+
+def text_condition(dialect: str, tq: TextQuery, *, driver: str = BY_INDEX) -> ColumnElement[bool]:
     """A WHERE clause on `articles` for a parsed search (TRUE when there is nothing to
-    search, FALSE when only stop words were given)."""
+    search, FALSE when only stop words were given).
+
+    `driver` says which access path the clause leaves open. BY_INDEX: the full-text index
+    produces the matches (SQLite looks each up in the id-led covering index); right for a
+    few thousand matches, ruinous for 500,000 that must then be sorted. BY_SCAN: the
+    database walks another index (the date order, a source) and tests each row, which stops
+    after a page when matches are dense: SQLite builds the match list once and hides
+    `id` from the planner (`id + 0`); PostgreSQL gets the same clause, and the caller
+    switches bitmap scans off (`search._walking_order`) so GIN cannot serve it. BY_PLANNER:
+    SQLite as BY_SCAN, PostgreSQL with the planner's own choice."""
     if tq.empty:
         return true()
     if dialect == "postgresql":
@@ -213,17 +238,68 @@ def text_condition(dialect: str, tq: TextQuery) -> ColumnElement[bool]:
         for clause in clauses[1:]:
             out = out & clause
         return out
-    must, must_not = fts5_expressions(tq)
-    cond: ColumnElement[bool] = true()
-    if must:
-        cond = SEARCH.c.id.in_(_fts5_ids(must, "fts_must"))
-    if must_not:
-        cond = cond & SEARCH.c.id.not_in(_fts5_ids(must_not, "fts_not"))
-    return cond
+    ident: ColumnElement[Any] = SEARCH.c.id if driver == BY_INDEX else SEARCH.c.id + 0
+    query = fts5_query(tq)
+    if query is not None:
+        return ident.in_(_fts5_ids(query, "fts_query"))
+    _, must_not = fts5_expressions(tq)
+    assert must_not is not None
+    return ident.not_in(_fts5_ids(must_not, "fts_not"))
 
 
-def index_article(session: Session, article_id: int, title: str, summary: str,
-                  text_: str) -> None:
+def fts5_rowids_between(
+    session: Session, tq: TextQuery, low: int, high: int
+) -> tuple[set[int], bool]:
+    """Rowids in [low, high] that FTS5 finds for `tq`: (matches, True), or for a search
+    made of exclusions only (excluded rowids, False). A rowid range lets FTS5 seek into its
+    doclists instead of reading them whole."""
+    query = fts5_query(tq)
+    keep = query is not None
+    if query is None:
+        query = fts5_expressions(tq)[1]
+    found = session.execute(
+        text(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q "
+            "AND rowid BETWEEN :low AND :high"
+        ),
+        {"q": query, "low": low, "high": high},
+    )
+    return {int(r) for (r,) in found}, keep
+
+
+def pg_word_conditions(tq: TextQuery, limit: int = 4) -> list[ColumnElement[bool]]:
+    """PostgreSQL: one condition per required word (at most `limit`), for the planner's
+    estimates. A phrase or several words are priced as independent (« intérêt général »:
+    13,600 rows estimated, 116,500 found); the least frequent word bounds them from above."""
+    vector: ColumnElement[Any] = literal_column("articles.search_vector")
+    # Stop words give PostgreSQL an empty query, estimated at one row: left out.
+    words = [word for plain, _ in tq.include for word in plain.split() if tokens(word)]
+    conditions: list[ColumnElement[bool]] = [
+        vector.op("@@")(
+            func.plainto_tsquery(literal_column("'french'::regconfig"), func.veille_unaccent(w))
+        )
+        for w in dict.fromkeys(words)
+    ]
+    return conditions[:limit]
+
+
+FTS = Table(FTS_TABLE, MetaData(), Column("rowid", Integer, primary_key=True))
+
+
+def fts5_match(tq: TextQuery) -> ColumnElement[bool] | None:
+    """`articles_fts MATCH …` for a query that joins `FTS` to `articles` on rowid = id, FTS5
+    driving: rows come out as FTS5 finds them, so a LIMIT stops the walk early (an `IN`
+    list is built whole first). None when the search has no required word."""
+    query = fts5_query(tq)
+    if query is None:
+        return None
+    match: ColumnElement[bool] = literal_column(FTS_TABLE).op("MATCH")(
+        bindparam("fts_match", query)
+    )
+    return match
+
+
+def index_article(session: Session, article_id: int, title: str, summary: str, text_: str) -> None:
     """Write (or rewrite) one article's entry in the SQLite index; PostgreSQL needs nothing."""
     if session.get_bind().dialect.name != "sqlite":
         return

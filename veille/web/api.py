@@ -35,7 +35,15 @@ class ArticleItem(BaseModel):
 
 class ArticlePage(BaseModel):
     items: list[ArticleItem]
-    total: int
+    total: int = Field(
+        description="Nombre d'articles trouvés, ou un minimum quand total_exact est faux."
+    )
+    total_exact: bool = Field(
+        description="Faux pour une recherche large : le décompte s'arrête aux 10 000 "
+        "premiers articles trouvés (1 000 pour une recherche de texte sur PostgreSQL). Il y "
+        "a alors au moins `total` articles, `pages` est un minimum, et la page suivante "
+        "existe tant que `items` est plein."
+    )
     page: int
     pages: int
     per_page: int
@@ -60,6 +68,7 @@ def articles(
     return ArticlePage(
         items=[ArticleItem(**r) for r in records_for_hits(session, result.items)],
         total=result.total,
+        total_exact=result.total_exact,
         page=result.page,
         pages=result.pages,
         per_page=result.per_page,

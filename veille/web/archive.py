@@ -134,7 +134,7 @@ def index(
             "all_dates": link(query, period=None, date_from=None, date_to=None),
             "suggestions": suggestions(query) if result.total == 0 else [],
             "prev_href": link(query, page=query.page - 1) if query.page > 1 else None,
-            "next_href": link(query, page=query.page + 1) if query.page < pages else None,
+            "next_href": link(query, page=query.page + 1) if result.has_next else None,
             "first_href": link(query, page=1),
             "pages": pages,
             "feed_href": href("/feeds/search.atom", feed_params),
