@@ -128,3 +128,13 @@ def test_weekly_draft_from_the_store_and_status_moves(settings: Settings) -> Non
         assert second.number == 2 and second.period_start == NOW
         ids = sorted(i.article_id or 0 for i in edition_db.items_of(session, second.id))
     assert ids and set(ids) <= set(kept)  # only what was kept (an off-topic one drops)
+
+
+def test_summary_never_repeats_a_sentence() -> None:
+    text = ("Le portail ouvre ses données budgétaires détaillées. " * 4) + (
+        "Les communes pourront comparer leurs dépenses de fonctionnement. "
+        "Un guide de réutilisation accompagne la publication."
+    )
+    summary = extractive_summary("Portail budgétaire", text)
+    assert summary.count("Le portail ouvre ses données budgétaires détaillées.") == 1
+    assert len([s for s in summary.split(". ") if s]) >= 2

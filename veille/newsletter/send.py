@@ -304,7 +304,7 @@ def _deliver(
             job, run, session, delivery.id, "skipped", error=f"member {member.status} at send time"
         )
         return
-    links = links_for(job.settings, member)
+    links = links_for(job.settings, member, job.clock)  # stamped by the send's clock
     rendered = renderer.render(themes_of(member), links, member.name)
     if rendered is None:
         _finish(job, run, session, delivery.id, "skipped", error="no item in the member's themes")
@@ -352,7 +352,7 @@ def send_edition(
     started = time.monotonic()
     labels = dict(theme_labels) if theme_labels is not None else default_theme_labels(settings)
     if dry_run_dir is not None:
-        return _dry_run(sessions, settings, number, labels, dry_run_dir, started)
+        return _dry_run(sessions, settings, number, labels, dry_run_dir, started, clock)
     workers = max(1, connections or settings.send_connections)
     with sessions() as session:
         edition_id = get(session, number).id
@@ -434,6 +434,7 @@ def _dry_run(
     labels: Mapping[str, str],
     directory: Path,
     started: float,
+    clock: Callable[[], datetime],
 ) -> SendReport:
     """One .eml per active member with matching items; no delivery nor edition changes."""
     with sessions() as session:
@@ -445,7 +446,7 @@ def _dry_run(
     sender = FileSender(directory)
     skipped = 0
     for member in members:
-        links = links_for(settings, member)
+        links = links_for(settings, member, clock)
         rendered = renderer.render(themes_of(member), links, member.name)
         if rendered is None:
             skipped += 1

@@ -29,7 +29,9 @@ def sentences_of(text: str) -> list[str]:
 
 def extractive_summary(title: str, text: str, *, sentences: int = 3, max_chars: int = 480) -> str:
     """Up to `sentences` sentences (at least 2 when the text has them) within `max_chars`."""
-    found = [s for s in sentences_of(text) if 20 <= len(s) <= MAX_SENTENCE_CHARS]
+    # dict.fromkeys: a sentence repeated in the text (boilerplate, a lede echoed in the
+    # body) must not fill the summary twice.
+    found = list(dict.fromkeys(s for s in sentences_of(text) if 20 <= len(s) <= MAX_SENTENCE_CHARS))
     if not found:
         return " ".join(text.split())[:max_chars].rstrip()
     frequency = Counter(_content_words(text))

@@ -791,7 +791,7 @@ def run_send(ctx: WebContext, number: int, actor: str) -> None:
     """After the response: the whole send. Its progress is in the deliveries table, which
     the composer shows; a crash here is resumed by the scheduler."""
     try:
-        report = send_edition(ctx.sessions, ctx.settings, number, actor=actor)
+        report = send_edition(ctx.sessions, ctx.settings, number, actor=actor, clock=ctx.clock)
         log.info("edition %d sent from the desk by %s: %s", number, actor, report)
     except Exception:
         log.exception("sending edition %d from the desk failed", number)
