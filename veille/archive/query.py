@@ -104,8 +104,14 @@ def parse_query(params: Mapping[str, Sequence[str]], *, today: date) -> ArchiveQ
     if date_from and date_to and date_from > date_to:
         raise QueryError("La date de début est après la date de fin.")
     return ArchiveQuery(
-        themes=themes, sources=sources, date_from=date_from, date_to=date_to, period=period,
-        q=q, sort=sort, page=int(page_raw),  # type: ignore[arg-type]
+        themes=themes,
+        sources=sources,
+        date_from=date_from,
+        date_to=date_to,
+        period=period,
+        q=q,
+        sort=sort,
+        page=int(page_raw),  # type: ignore[arg-type]
     )
 
 
