@@ -110,8 +110,8 @@ def parse_query(params: Mapping[str, Sequence[str]], *, today: date) -> ArchiveQ
         date_to=date_to,
         period=period,
         q=q,
-        sort=sort,
-        page=int(page_raw),  # type: ignore[arg-type]
+        sort=sort,  # type: ignore[arg-type]
+        page=int(page_raw),
     )
 
 

@@ -47,16 +47,17 @@ def import_lines(
     (a dry run rolls it back)."""
     report = ImportReport()
     batch: list[MemberLine] = []
-    for item in lines:
-        if isinstance(item, LineError):
-            report.errors.append(item)
-            continue
-        batch.append(item)
-        if len(batch) >= BATCH:
+    with member_db.bulk_lookups(session):
+        for item in lines:
+            if isinstance(item, LineError):
+                report.errors.append(item)
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH:
+                _apply(session, batch, now, require_confirmation, report)
+                batch = []
+        if batch:
             _apply(session, batch, now, require_confirmation, report)
-            batch = []
-    if batch:
-        _apply(session, batch, now, require_confirmation, report)
     return report
 
 
