@@ -138,3 +138,15 @@ def test_summary_never_repeats_a_sentence() -> None:
     summary = extractive_summary("Portail budgétaire", text)
     assert summary.count("Le portail ouvre ses données budgétaires détaillées.") == 1
     assert len([s for s in summary.split(". ") if s]) >= 2
+
+
+def test_summary_drops_the_headline_the_text_starts_with() -> None:
+    title = "Valmont ouvre son portail de données"
+    text = (
+        f"{title} Budgets et horaires des bus : la métropole publie cent jeux d’un coup. "
+        "Le portail sera mis à jour chaque mois par le service numérique. "
+        "Les habitants peuvent proposer de nouveaux jeux en ligne."
+    )
+    summary = extractive_summary(title, text)
+    assert summary.startswith("Budgets et horaires des bus")
+    assert title not in summary

@@ -22,6 +22,16 @@ def _content_words(text: str) -> list[str]:
     return [w for w in words(fold(text)) if len(w) > 2]
 
 
+def without_title(title: str, text: str) -> str:
+    """Extracted texts often start with the headline (no full stop after it), which would
+    glue it to the first sentence of the summary: drop that leading copy."""
+    flat = " ".join(text.split())
+    head = " ".join(title.split())
+    if head and fold(flat[: len(head)]) == fold(head):
+        return flat[len(head) :].lstrip(" .:-–—")
+    return flat
+
+
 def sentences_of(text: str) -> list[str]:
     flat = " ".join(text.split())
     return [s.strip() for s in SENTENCE_END.split(flat) if s.strip()]
@@ -29,6 +39,7 @@ def sentences_of(text: str) -> list[str]:
 
 def extractive_summary(title: str, text: str, *, sentences: int = 3, max_chars: int = 480) -> str:
     """Up to `sentences` sentences (at least 2 when the text has them) within `max_chars`."""
+    text = without_title(title, text)
     # dict.fromkeys: a sentence repeated in the text (boilerplate, a lede echoed in the
     # body) must not fill the summary twice.
     found = list(dict.fromkeys(s for s in sentences_of(text) if 20 <= len(s) <= MAX_SENTENCE_CHARS))
