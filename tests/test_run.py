@@ -19,7 +19,7 @@ import pytest
 
 from tests.hostile_server import HostileServer
 from tests.site_builder import feeds_yaml, make_pages, mount_site
-from veille.web.app import date_fr
+from veille.frenchformat import full_date as date_fr
 
 
 def free_port() -> int:

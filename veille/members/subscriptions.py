@@ -77,6 +77,32 @@ class SubscribeOutcome:
     mail: str  # "confirm": the double opt-in mail; "already": they are in; "none": no mail
 
 
+def _with_identity(
+    session: Session,
+    member: MemberRow | None,
+    address: str,
+    name: str,
+    organisation: str,
+    themes: list[str] | None,
+    now: datetime,
+) -> MemberRow:
+    """The member (a new row when `member` is None) with the name, organisation and themes
+    just given: the part a form subscription and a desk addition share."""
+    if member is None:
+        member = MemberRow(
+            email=address,
+            email_key=member_db.email_key(address),
+            token_salt=member_db.new_salt(),
+            created_at=now,
+        )
+        session.add(member)
+    member.name = clean_text(name)
+    member.organisation = clean_text(organisation)
+    member.themes = themes
+    member.updated_at = now
+    return member
+
+
 def subscribe(
     session: Session,
     *,
@@ -95,19 +121,8 @@ def subscribe(
     if member is not None and member.status in ("active", "paused"):
         member_db.add_event(session, member, "subscribe_again", now, {"ip": ip})
         return SubscribeOutcome(member, "already")
-    if member is None:
-        member = MemberRow(
-            email=address,
-            email_key=member_db.email_key(address),
-            token_salt=member_db.new_salt(),
-            created_at=now,
-        )
-        session.add(member)
-    member.name = clean_text(name)
-    member.organisation = clean_text(organisation)
-    member.themes = chosen
+    member = _with_identity(session, member, address, name, organisation, chosen, now)
     member.status = "pending"
-    member.updated_at = now
     member.consent_ip = ip
     session.flush()
     member_db.add_event(
@@ -234,18 +249,7 @@ def add_by_hand(
             f"L’adresse {address} s’est désabonnée : cochez « demander une confirmation » "
             "pour lui proposer de se réabonner."
         )
-    if member is None:
-        member = MemberRow(
-            email=address,
-            email_key=member_db.email_key(address),
-            token_salt=member_db.new_salt(),
-            created_at=now,
-        )
-        session.add(member)
-    member.name = clean_text(name)
-    member.organisation = clean_text(organisation)
-    member.themes = chosen
-    member.updated_at = now
+    member = _with_identity(session, member, address, name, organisation, chosen, now)
     if require_confirmation:
         member.status = "pending"
         member.consent_ip = None

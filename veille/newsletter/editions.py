@@ -4,9 +4,9 @@ or paused; every change is checked against the allowed moves and logged with who
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from babel.dates import format_date
 from sqlalchemy.orm import Session
@@ -15,11 +15,11 @@ from veille.db import articles as article_db
 from veille.db import editions as edition_db
 from veille.db.tables import ArticleRow, EditionItemRow, EditionRow
 from veille.errors import VeilleError
+from veille.frenchformat import PARIS
 from veille.newsletter.compose import DEFAULT_LIMITS, Limits, compose
 from veille.newsletter.summary import extractive_summary
 from veille.sources import THEME_IDS
 
-PARIS = ZoneInfo("Europe/Paris")
 STATUSES = ("draft", "approved", "sending", "sent", "paused")
 MOVES: dict[str, frozenset[str]] = {
     "draft": frozenset({"approved", "sending"}),  # `send` approves a draft on the way
@@ -49,6 +49,27 @@ def get(session: Session, number: int) -> EditionRow:
     return edition
 
 
+def _audit(
+    session: Session,
+    edition: EditionRow,
+    action: str,
+    *,
+    actor: str,
+    now: datetime,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """One line of the edition's log (`edition.{action}`), which the composer shows."""
+    edition_db.audit(
+        session,
+        actor=actor,
+        action=f"edition.{action}",
+        object_type="edition",
+        object_id=edition.number,
+        at=now,
+        detail=detail,
+    )
+
+
 def set_status(
     session: Session, edition: EditionRow, to: str, *, actor: str, now: datetime, **detail: object
 ) -> None:
@@ -69,15 +90,7 @@ def set_status(
         edition.sending_started_at = now
     if to == "sent":
         edition.sent_at = now
-    edition_db.audit(
-        session,
-        actor=actor,
-        action=f"edition.{to}",
-        object_type="edition",
-        object_id=edition.number,
-        at=now,
-        detail={"from": before, **detail},
-    )
+    _audit(session, edition, to, actor=actor, now=now, detail={"from": before, **detail})
 
 
 def default_title(number: int, period_end: datetime) -> str:
@@ -202,15 +215,7 @@ def _changed(
             unscheduled=unscheduled.isoformat() if unscheduled else None,
         )
     edition.version += 1
-    edition_db.audit(
-        session,
-        actor=actor,
-        action=f"edition.{action}",
-        object_type="edition",
-        object_id=edition.number,
-        at=now,
-        detail=dict(detail),
-    )
+    _audit(session, edition, action, actor=actor, now=now, detail=detail)
     session.flush()
 
 
@@ -280,6 +285,16 @@ def _known_theme(edition: EditionRow, theme: str) -> None:
         edition.section_order = [*edition.section_order, theme]
 
 
+def _step(seq: list[Any], index: int, direction: str) -> bool:
+    """Move `seq[index]` one place `up` or `down`, in place; False when it is already at
+    that end (nothing moved)."""
+    new_index = index - 1 if direction == "up" else index + 1
+    if not 0 <= new_index < len(seq):
+        return False
+    seq.insert(new_index, seq.pop(index))
+    return True
+
+
 def move_item(
     session: Session,
     edition: EditionRow,
@@ -303,11 +318,8 @@ def move_item(
     if direction is not None:
         if direction not in DIRECTIONS:
             raise EditionError(f"Direction inconnue : « {direction} » (up ou down).")
-        index = source.index(item)
-        new_index = index - 1 if direction == "up" else index + 1
-        if not 0 <= new_index < len(source):
+        if not _step(source, source.index(item), direction):
             return False
-        source.insert(new_index, source.pop(index))
         _renumber(source)
     else:
         if position is None:
@@ -480,11 +492,8 @@ def move_section(
     order = list(edition.section_order)
     if theme not in order:
         raise EditionError(f"La rubrique « {theme} » ne fait pas partie de l’édition.")
-    index = order.index(theme)
-    new_index = index - 1 if direction == "up" else index + 1
-    if not 0 <= new_index < len(order):
+    if not _step(order, order.index(theme), direction):
         return False
-    order.insert(new_index, order.pop(index))
     edition.section_order = order  # a new list: the JSON column sees the change
     _changed(
         session, edition, action="section.move", actor=actor, now=now, theme=theme, order=order
@@ -516,15 +525,8 @@ def schedule(
     approve(session, edition, actor=actor, now=now)
     edition.scheduled_at = when
     edition.version += 1
-    edition_db.audit(
-        session,
-        actor=actor,
-        action="edition.schedule",
-        object_type="edition",
-        object_id=edition.number,
-        at=now,
-        detail={"at": when.astimezone(PARIS).isoformat()},
-    )
+    detail = {"at": when.astimezone(PARIS).isoformat()}
+    _audit(session, edition, "schedule", actor=actor, now=now, detail=detail)
     session.flush()
 
 
@@ -538,14 +540,7 @@ def unschedule(session: Session, edition: EditionRow, *, actor: str, now: dateti
         )
     edition.scheduled_at = None
     edition.version += 1
-    edition_db.audit(
-        session,
-        actor=actor,
-        action="edition.unschedule",
-        object_type="edition",
-        object_id=edition.number,
-        at=now,
-    )
+    _audit(session, edition, "unschedule", actor=actor, now=now)
     session.flush()
     return True
 

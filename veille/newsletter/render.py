@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import nh3
-from babel.dates import format_date
 from lxml import html as lxml_html
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from veille import frenchformat
 from veille.collect.clean import html_to_text, sanitize_html
 from veille.config import Settings
 from veille.db import editions as edition_db
@@ -50,7 +49,6 @@ __all__ = [
     "MailLinks",
     "Renderer",
     "SectionView",
-    "date_fr",
     "edition_message",
     "edition_view",
     "message_bytes",
@@ -60,7 +58,6 @@ __all__ = [
     "view_of",
 ]
 
-PARIS = ZoneInfo("Europe/Paris")
 TEMPLATE = "edition"
 _TAG_LIKE = re.compile(r"<[a-zA-Z/!?]")
 _WEB_SCHEMES = ("http", "https")
@@ -124,30 +121,6 @@ class MailLinks(Protocol):
 # ----------------------------------------------------------------------------- the view
 
 
-def date_fr(value: datetime | None) -> str:
-    """`23 novembre 2026` (`1er` for the first day), in Paris time."""
-    if value is None:
-        return ""
-    day = value.astimezone(PARIS).date()
-    return f"{'1er' if day.day == 1 else day.day} {format_date(day, 'MMMM y', locale='fr_FR')}"
-
-
-def full_date_fr(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return format_date(value.astimezone(PARIS), format="full", locale="fr_FR")
-
-
-def period_fr(start: datetime, end: datetime) -> str:
-    first, last = start.astimezone(PARIS), end.astimezone(PARIS)
-    day = "1er" if first.day == 1 else str(first.day)
-    if (first.year, first.month) == (last.year, last.month):
-        return f"du {day} au {date_fr(end)}"
-    if first.year == last.year:
-        return f"du {day} {format_date(first.date(), 'MMMM', locale='fr_FR')} au {date_fr(end)}"
-    return f"du {date_fr(start)} au {date_fr(end)}"
-
-
 def plain(value: str | None, *, keep_lines: bool = False) -> str:
     """Desk and collected texts are plain text; markup found in them is junk from a source
     (or an attack): tags go, script and style bodies with them. Escaping is the
@@ -209,7 +182,7 @@ def _item(row: EditionItemRow) -> ItemView:
         source=plain(row.source_name),
         summary=plain(row.summary, keep_lines=True),
         comment=plain(row.comment, keep_lines=True),
-        date=date_fr(row.published_at),
+        date=frenchformat.day_date(row.published_at),
         published_at=row.published_at,
     )
 
@@ -243,12 +216,12 @@ def view_of(
         edito_html=edito,
         edito_text=edito_text(edito),
         sections=sections,
-        period=period_fr(edition.period_start, edition.period_end),
+        period=frenchformat.period(edition.period_start, edition.period_end),
         period_start=edition.period_start,
         period_end=edition.period_end,
         status=edition.status,
         sent_at=edition.sent_at,
-        sent_date=full_date_fr(edition.sent_at),
+        sent_date=frenchformat.full_date(edition.sent_at),
         theme_labels=dict(theme_labels),
     )
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -22,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from veille import frenchformat
 from veille.archive.query import QueryError
 from veille.config import Settings
 from veille.db import articles as article_db
@@ -52,7 +51,6 @@ from veille.web.deps import (
 )
 from veille.web.middleware import WebGuard
 
-PARIS = ZoneInfo("Europe/Paris")
 log = logging.getLogger("veille.web")
 
 STATUS_TITLES = {
@@ -71,35 +69,11 @@ DOCS_CSP = (
 )
 
 
-def date_fr(value: datetime | None) -> str:
-    """`lundi 23 novembre 2026`, in Paris time."""
-    if value is None:
-        return ""
-    return format_date(value.astimezone(PARIS), format="full", locale="fr_FR")
-
-
-def datetime_fr(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return format_datetime(value.astimezone(PARIS), "d MMMM y 'à' HH:mm", locale="fr_FR")
-
-
-def number_fr(value: float | int | None) -> str:
-    if value is None:
-        return ""
-    text = (
-        f"{value:,.1f}"
-        if isinstance(value, float) and not value.is_integer()
-        else f"{int(value):,}"
-    )
-    return text.replace(",", "\u202f").replace(".", ",")
-
-
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(resource_dir("templates") / "web"))
-    templates.env.filters["date_fr"] = date_fr
-    templates.env.filters["datetime_fr"] = datetime_fr
-    templates.env.filters["number_fr"] = number_fr
+    templates.env.filters["date_fr"] = frenchformat.full_date
+    templates.env.filters["datetime_fr"] = frenchformat.date_time
+    templates.env.filters["number_fr"] = frenchformat.number
     return templates
 
 

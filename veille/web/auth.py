@@ -3,8 +3,8 @@
 The cookie `veille_desk` holds a random value; the database keeps only its SHA-256, so a
 session is revoked by deleting its row and a leaked table yields no usable cookie. Each
 session carries its own CSRF token, checked on every desk form. Forms shown before a
-session exists (login, setting a password) use a double-submit token instead: a random value
-in a `SameSite=Strict` cookie that the form must echo.
+session exists (login, setting a password) use the double-submit token of `veille.web.csrf`
+instead, with its own cookie (`/desk` only, `SameSite=Strict`).
 
 Wiring (in `create_app`): `auth.install(app)` — the router, the two exception handlers and
 the login throttle. Desk routes then take `user: DeskUserDep` (pages) or
@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import re
 import secrets
 import threading
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import unquote, urlencode, urlsplit
 
@@ -33,12 +30,15 @@ from veille import users
 from veille.db import users as user_db
 from veille.db.engine import transaction
 from veille.errors import UserError
+from veille.web import csrf as form_csrf
 from veille.web.deps import Ctx, WebContext
+from veille.web.ratelimit import RateLimiter
 
 router = APIRouter(include_in_schema=False)
 
 COOKIE = "veille_desk"
 FORM_COOKIE = "veille_desk_form"
+FORM_CSRF = form_csrf.FormCookie(FORM_COOKIE, "/desk", "strict", "desk-form")
 SESSION_LIFETIME = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)
 LOGIN_PATH = "/desk/connexion"
@@ -46,9 +46,7 @@ DEFAULT_NEXT = "/desk"
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
-CSRF_REFUSED = (
-    "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
-)
+CSRF_REFUSED = form_csrf.REFUSED
 NO_STORE = {"Cache-Control": "no-store"}
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
@@ -72,77 +70,28 @@ class CsrfRefused(Exception):
 # --- throttling ------------------------------------------------------------------------
 
 
-class LoginThrottle:
-    """At most `limit` failed logins per key (an address, an IP) in a sliding `window`.
-
-    In memory, per process: enough for one desk server, and forgotten on restart (then an
-    attacker gets one more window's worth of guesses, which argon2 makes slow anyway).
-    """
-
-    def __init__(
-        self,
-        clock: Callable[[], datetime],
-        *,
-        limit: int = MAX_FAILURES,
-        window: timedelta = FAILURE_WINDOW,
-        max_keys: int = 10_000,
-    ) -> None:
-        self._clock = clock
-        self._limit = limit
-        self._window = window
-        self._max_keys = max_keys
-        self._failures: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self._window:
-            times.popleft()
-        return times
-
-    def retry_after(self, *keys: str) -> int | None:
-        """Seconds until these keys may try again, or None when they may now."""
-        now = self._clock()
-        wait = timedelta(0)
-        with self._lock:
-            for key in keys:
-                times = self._recent(key, now)
-                if len(times) >= self._limit:
-                    wait = max(wait, times[-self._limit] + self._window - now)
-        return max(1, math.ceil(wait.total_seconds())) if wait > timedelta(0) else None
-
-    def failed(self, *keys: str) -> None:
-        now = self._clock()
-        with self._lock:
-            if len(self._failures) >= self._max_keys:
-                self._forget_old(now)
-            for key in keys:
-                times = self._recent(key, now)
-                times.append(now)
-                self._failures[key] = times
-
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _forget_old(self, now: datetime) -> None:
-        for key in list(self._failures):
-            if not self._recent(key, now):
-                del self._failures[key]
-        while len(self._failures) >= self._max_keys:  # still full: drop the oldest keys
-            del self._failures[next(iter(self._failures))]
+def new_throttle(ctx: WebContext) -> RateLimiter:
+    """At most `MAX_FAILURES` failed logins per key (an address, an IP) in a sliding
+    `FAILURE_WINDOW`, on the app's clock. In memory, per process: enough for one desk
+    server, and forgotten on restart (then an attacker gets one more window's worth of
+    guesses, which argon2 makes slow anyway)."""
+    return RateLimiter(
+        MAX_FAILURES,
+        FAILURE_WINDOW.total_seconds(),
+        lambda: ctx.clock().timestamp(),
+        max_keys=10_000,
+    )
 
 
 _install_lock = threading.Lock()
 
 
-def throttle_of(request: Request) -> LoginThrottle:
+def throttle_of(request: Request) -> RateLimiter:
     state = request.app.state
     with _install_lock:
-        throttle: LoginThrottle | None = getattr(state, "desk_throttle", None)
+        throttle: RateLimiter | None = getattr(state, "desk_throttle", None)
         if throttle is None:
-            ctx: WebContext = state.web
-            throttle = LoginThrottle(lambda: ctx.clock())
+            throttle = new_throttle(state.web)
             state.desk_throttle = throttle
     return throttle
 
@@ -243,10 +192,19 @@ def _page(
     context: dict[str, Any],
     status: int = 200,
     headers: dict[str, str] | None = None,
+    *,
+    form: bool = False,
 ) -> Response:
+    """A never-cached page; with `form`, its form carries the double-submit token as
+    `csrf` (the pre-session forms: login, setting a password)."""
+    fresh = None
+    if form:
+        token, fresh = form_csrf.form_token(request, ctx.settings.secret_key, FORM_CSRF)
+        context = {**context, "csrf": token}
     response = ctx.templates.TemplateResponse(
         request, template, context, status_code=status, headers={**NO_STORE, **(headers or {})}
     )
+    form_csrf.set_cookie(response, fresh, _secure(ctx), FORM_CSRF)
     return response
 
 
@@ -276,7 +234,7 @@ def csrf_refused(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Everything the desk login needs on an app made by `create_app`."""
     ctx: WebContext = app.state.web
-    app.state.desk_throttle = LoginThrottle(lambda: ctx.clock())
+    app.state.desk_throttle = new_throttle(ctx)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(CsrfRefused, csrf_refused)
     app.include_router(router)
@@ -285,28 +243,8 @@ def install(app: FastAPI) -> None:
 # --- pre-session forms (double submit) --------------------------------------------------
 
 
-def _form_token(request: Request) -> str:
-    existing = request.cookies.get(FORM_COOKIE)
-    if existing and _TOKEN.fullmatch(existing):
-        return existing
-    return secrets.token_urlsafe(32)
-
-
-def _with_form_cookie(response: Response, ctx: WebContext, token: str) -> Response:
-    response.set_cookie(
-        FORM_COOKIE,
-        token,
-        path="/desk",
-        httponly=True,
-        samesite="strict",
-        secure=_secure(ctx),
-    )
-    return response
-
-
-def _form_token_ok(request: Request, given: str) -> bool:
-    expected = request.cookies.get(FORM_COOKIE)
-    return bool(expected) and csrf_matches(expected or "", given)
+def _form_token_ok(request: Request, ctx: WebContext, given: str) -> bool:
+    return form_csrf.valid(request, ctx.settings.secret_key, given, FORM_CSRF)
 
 
 # --- routes ----------------------------------------------------------------------------
@@ -328,14 +266,12 @@ def _login_page(
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    token = _form_token(request)
-    response = _page(
+    return _page(
         request,
         ctx,
         "desk/login.html",
         {
             "title": "Connexion au bureau",
-            "csrf": token,
             "suite": suite,
             "email": email,
             "error": error,
@@ -343,8 +279,8 @@ def _login_page(
         },
         status,
         headers,
+        form=True,
     )
-    return _with_form_cookie(response, ctx, token)
 
 
 @router.get(LOGIN_PATH)
@@ -366,7 +302,7 @@ def login(
     suite: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     target = safe_next(suite)
-    if not _form_token_ok(request, csrf):
+    if not _form_token_ok(request, ctx, csrf):
         return _login_page(request, ctx, suite=target, email=email, error=CSRF_REFUSED, status=403)
     throttle = throttle_of(request)
     keys = (f"email:{users.email_key_of(email)}", f"ip:{_client_ip(request)}")
@@ -404,11 +340,11 @@ def login(
                 expires_at=now + SESSION_LIFETIME,
             )
     if user is None:
-        throttle.failed(*keys)
+        throttle.record(*keys)
         return _login_page(
             request, ctx, suite=target, email=email, error=BAD_CREDENTIALS, status=401
         )
-    throttle.succeeded(keys[0])
+    throttle.reset(keys[0])
     response = RedirectResponse(target, status_code=303, headers=NO_STORE)
     response.set_cookie(COOKIE, raw, path="/", httponly=True, samesite="lax", secure=_secure(ctx))
     return response
@@ -438,22 +374,20 @@ def _password_page(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    form_token = _form_token(request)
-    response = _page(
+    return _page(
         request,
         ctx,
         "desk/set_password.html",
         {
             "title": "Choisir un mot de passe",
-            "csrf": form_token,
             "token": token,
             "email": email,
             "error": error,
             "min_length": users.MIN_PASSWORD_LENGTH,
         },
         status,
+        form=True,
     )
-    return _with_form_cookie(response, ctx, form_token)
 
 
 def _link_refused(request: Request, exc: UserError) -> Response:
@@ -479,7 +413,7 @@ def set_password(
     confirmation: Annotated[str, Form(max_length=users.MAX_PASSWORD_LENGTH)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    if not _form_token_ok(request, csrf):
+    if not _form_token_ok(request, ctx, csrf):
         return _error_page(request, 403, "Accès refusé", CSRF_REFUSED)
     with transaction(ctx.sessions) as session:
         try:

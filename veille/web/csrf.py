@@ -1,46 +1,88 @@
-"""CSRF protection for the public forms, which have no login session: a double-submit
-cookie. The browser holds a random `veille_csrf` cookie (HttpOnly, SameSite=Lax); each form
-carries an HMAC of it under the secret key. Another site can make a browser send the
-cookie but cannot read it, so it cannot forge the field."""
+"""CSRF protection for forms shown before any login session: a double-submit cookie. The
+browser holds a random cookie (HttpOnly); each form carries an HMAC of it under the secret
+key. Another site can make a browser send the cookie but cannot read it, so it cannot forge
+the field.
+
+Two cookies use it: `veille_csrf` for the members' public forms (whole site, SameSite=Lax),
+and `veille_desk_form` for the desk's login and password forms (`/desk` only,
+SameSite=Strict: nothing outside the desk ever needs it)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from typing import Literal
 
 from fastapi import Request, Response
 
 from veille.errors import VeilleError
 
 COOKIE = "veille_csrf"
+REFUSED = "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
+
+
+@dataclass(frozen=True)
+class FormCookie:
+    """Where a double-submit cookie lives; `purpose` keeps the HMACs of two cookies apart."""
+
+    name: str
+    path: str
+    samesite: Literal["lax", "strict"]
+    purpose: str
+
+
+PUBLIC = FormCookie(COOKIE, "/", "lax", "csrf")
 
 
 class CsrfError(VeilleError):
     """A state-changing form came without a valid CSRF field (answered 403)."""
 
 
-def _sign(secret: str, value: str) -> str:
-    return hmac.new(secret.encode(), f"csrf:{value}".encode(), hashlib.sha256).hexdigest()
+def _sign(secret: str, value: str, cookie: FormCookie) -> str:
+    message = f"{cookie.purpose}:{value}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def form_token(request: Request, secret: str) -> tuple[str, str | None]:
+def form_token(
+    request: Request, secret: str, cookie: FormCookie = PUBLIC
+) -> tuple[str, str | None]:
     """The field value for a form, and a cookie value to set when the browser has none."""
-    cookie = request.cookies.get(COOKIE)
-    if cookie and 16 <= len(cookie) <= 128:
-        return _sign(secret, cookie), None
+    value = request.cookies.get(cookie.name)
+    if value and 16 <= len(value) <= 128:
+        return _sign(secret, value, cookie), None
     fresh = secrets.token_urlsafe(24)
-    return _sign(secret, fresh), fresh
+    return _sign(secret, fresh, cookie), fresh
 
 
-def set_cookie(response: Response, value: str | None, secure: bool) -> None:
+def set_cookie(
+    response: Response, value: str | None, secure: bool, cookie: FormCookie = PUBLIC
+) -> None:
     if value is not None:
-        response.set_cookie(COOKIE, value, httponly=True, samesite="lax", secure=secure, path="/")
-
-
-def check(request: Request, secret: str, submitted: str | None) -> None:
-    cookie = request.cookies.get(COOKIE)
-    if not cookie or not submitted or not hmac.compare_digest(_sign(secret, cookie), submitted):
-        raise CsrfError(
-            "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
+        response.set_cookie(
+            cookie.name,
+            value,
+            httponly=True,
+            samesite=cookie.samesite,
+            secure=secure,
+            path=cookie.path,
         )
+
+
+def valid(
+    request: Request, secret: str, submitted: str | None, cookie: FormCookie = PUBLIC
+) -> bool:
+    """Bytes compared, so a field with non-ASCII characters is refused rather than raising."""
+    value = request.cookies.get(cookie.name)
+    if not value or not submitted:
+        return False
+    expected = _sign(secret, value, cookie).encode()
+    return hmac.compare_digest(expected, submitted.encode("utf-8", "replace"))
+
+
+def check(
+    request: Request, secret: str, submitted: str | None, cookie: FormCookie = PUBLIC
+) -> None:
+    if not valid(request, secret, submitted, cookie):
+        raise CsrfError(REFUSED)

@@ -16,7 +16,6 @@ import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -28,15 +27,16 @@ from veille.db.engine import transaction
 from veille.desk import curation
 from veille.desk import inbox as inbox_model
 from veille.desk.inbox import InboxFilters, InboxItem
+from veille.frenchformat import PARIS
 from veille.sources import THEME_IDS
 from veille.web.archive import COMPONENT_LABELS, ORIGIN_LABELS
 from veille.web.auth import NO_STORE, CsrfDeskUserDep, DeskUser, DeskUserDep
 from veille.web.deps import Ctx, Filters, WebContext
+from veille.web.desk_views import render
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
-PARIS = ZoneInfo("Europe/Paris")
 INBOX_PATH = "/desk/tri"
 # The `etat` filter: French in the URL, the domain's names inside.
 STATE_PARAMS = {"a-trier": "new", "retenus": "kept", "ecartes": "discarded", "favoris": "starred"}
@@ -183,33 +183,28 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
             key=lambda kv: THEME_IDS.index(kv[0]) if kv[0] in THEME_IDS else len(THEME_IDS),
         )
     ]
-    return ctx.templates.TemplateResponse(
+    return render(
         request,
-        "desk/inbox.html",
-        {
-            "title": "Tri de la semaine",
-            "user": user,
-            "since": since,
-            "last_day": _day_start(query.date_to) if query.date_to else None,
-            "query": query,
-            "etat": etat,
-            "page": page,
-            "sections": sections,
-            "labels": ctx.theme_labels,
-            "theme_ids": THEME_IDS,
-            "state_choices": STATE_CHOICES,
-            "state_labels": STATE_LABELS,
-            "component_labels": COMPONENT_LABELS,
-            "origins": ORIGIN_LABELS,
-            "sources": sources,
-            "shortcuts": SHORTCUTS,
-            "prev_href": inbox_href(query, etat, page=page.page - 1) if page.page > 1 else None,
-            "next_href": (
-                inbox_href(query, etat, page=page.page + 1) if page.page < page.pages else None
-            ),
-            "all_href": INBOX_PATH,
-        },
-        headers=NO_STORE,
+        ctx,
+        user,
+        "inbox.html",
+        title="Tri de la semaine",
+        since=since,
+        last_day=_day_start(query.date_to) if query.date_to else None,
+        query=query,
+        etat=etat,
+        page=page,
+        sections=sections,
+        labels=ctx.theme_labels,
+        state_choices=STATE_CHOICES,
+        state_labels=STATE_LABELS,
+        component_labels=COMPONENT_LABELS,
+        origins=ORIGIN_LABELS,
+        sources=sources,
+        shortcuts=SHORTCUTS,
+        prev_href=inbox_href(query, etat, page=page.page - 1) if page.page > 1 else None,
+        next_href=(inbox_href(query, etat, page=page.page + 1) if page.page < page.pages else None),
+        all_href=INBOX_PATH,
     )
 
 

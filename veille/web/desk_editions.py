@@ -11,16 +11,14 @@ The rules (what may change when, the log) live in `veille.newsletter.editions`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -31,6 +29,7 @@ from veille.db import members as member_db
 from veille.db.engine import transaction
 from veille.db.tables import AuditRow, EditionItemRow, EditionRow
 from veille.errors import MailError, MemberError, VeilleError
+from veille.frenchformat import PARIS, date_time
 from veille.mail.render import RenderedMail
 from veille.mail.sender import make_sender
 from veille.members.mails import MemberLinks, links_for
@@ -41,11 +40,11 @@ from veille.newsletter.send import send_edition
 from veille.sources import THEME_IDS
 from veille.web.auth import NO_STORE, CsrfDeskUserDep, DeskUser, DeskUserDep
 from veille.web.deps import Ctx, WebContext
+from veille.web.desk_views import render
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
-PARIS = ZoneInfo("Europe/Paris")
 BASE = "/desk/editions"
 KEPT_SHOWN = 50
 FIELD_MAX = 25_000  # above the domain's limits: the domain says which field is too long
@@ -87,12 +86,6 @@ UP_DOWN = {"monter": "up", "descendre": "down"}
 
 
 # --- what the templates show -----------------------------------------------------------
-
-
-def when_fr(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return format_datetime(value.astimezone(PARIS), "d MMMM y 'à' HH:mm", locale="fr_FR")
 
 
 @dataclass(frozen=True)
@@ -150,7 +143,7 @@ def sections_of(
                 source_name=i.source_name,
                 summary=i.summary,
                 comment=i.comment,
-                published=when_fr(i.published_at),
+                published=date_time(i.published_at),
                 first=n == 0,
                 last=n == len(mine) - 1,
             )
@@ -188,7 +181,7 @@ def log_line(row: AuditRow, labels: Mapping[str, str]) -> LogLine:
     elif row.action == "edition.schedule":
         at = detail.get("at")
         what = "envoi programmé" + (
-            f" pour le {when_fr(datetime.fromisoformat(at))}" if isinstance(at, str) else ""
+            f" pour le {date_time(datetime.fromisoformat(at))}" if isinstance(at, str) else ""
         )
     elif row.action == "edition.test":
         what = f"envoi de test à {detail.get('to', '?')}"
@@ -197,32 +190,15 @@ def log_line(row: AuditRow, labels: Mapping[str, str]) -> LogLine:
         title = detail.get("title")
         if isinstance(title, str) and title:
             what += f" : « {title} »"
-    return LogLine(when_fr(row.at), row.actor, what)
+    return LogLine(date_time(row.at), row.actor, what)
 
 
-def render(
-    request: Request,
-    ctx: WebContext,
-    user: DeskUser,
-    template: str,
-    status: int = 200,
-    **context: Any,
-) -> Response:
-    return ctx.templates.TemplateResponse(
-        request,
-        f"desk/editions/{template}",
-        {
-            "user": user,
-            "base": BASE,
-            "theme_ids": THEME_IDS,
-            "theme_labels": ctx.theme_labels,
-            "status_labels": STATUS_LABELS,
-            "delivery_labels": DELIVERY_LABELS,
-            **context,
-        },
-        status_code=status,
-        headers=NO_STORE,
-    )
+# What every page of the composer shows besides its own context.
+PAGE: dict[str, Any] = {
+    "base": BASE,
+    "status_labels": STATUS_LABELS,
+    "delivery_labels": DELIVERY_LABELS,
+}
 
 
 def back_to(number: int, note: str, anchor: str = "") -> RedirectResponse:
@@ -270,13 +246,15 @@ def edition_list(request: Request, ctx: Ctx, user: DeskUserDep) -> Response:
                     status=edition.status,
                     status_label=STATUS_LABELS.get(edition.status, edition.status),
                     items=len(edition_db.items_of(session, edition.id)),
-                    created=when_fr(edition.created_at),
-                    scheduled=when_fr(edition.scheduled_at),
-                    sent=when_fr(edition.sent_at),
+                    created=date_time(edition.created_at),
+                    scheduled=date_time(edition.scheduled_at),
+                    sent=date_time(edition.sent_at),
                     counts=counts,
                 )
             )
-    return render(request, ctx, user, "list.html", title="Éditions", editions=lines)
+    return render(
+        request, ctx, user, "editions/list.html", **PAGE, title="Éditions", editions=lines
+    )
 
 
 @router.post(BASE)
@@ -326,8 +304,9 @@ def composer_page(
         request,
         ctx,
         user,
-        "composer.html",
+        "editions/composer.html",
         status,
+        **PAGE,
         title=f"Édition n° {edition.number}",
         edition=edition,
         editable=edition.status in editions.EDITABLE,
@@ -338,8 +317,8 @@ def composer_page(
         counts=counts,
         has_deliveries=any(counts.values()),
         log=list(reversed(log_lines)),
-        period=f"du {when_fr(edition.period_start)} au {when_fr(edition.period_end)}",
-        scheduled=when_fr(edition.scheduled_at),
+        period=f"du {date_time(edition.period_start)} au {date_time(edition.period_end)}",
+        scheduled=date_time(edition.scheduled_at),
         schedule_default=_local_input(ctx.clock()),
         error=error,
         note=note,
@@ -383,6 +362,31 @@ def _refused(
         )
 
 
+def _change(
+    request: Request,
+    ctx: WebContext,
+    user: DeskUser,
+    number: int,
+    change: Callable[[Session, EditionRow], object],
+    note: str | Callable[[object], str],
+    anchor: str = "",
+    unsaved: dict[str, str] | None = None,
+) -> Response:
+    """One change to edition `number` in a transaction of its own, then back to the
+    composer with `note` (or the note made from what `change` returned); or the composer
+    again with the reason it was refused (and the texts it did not save)."""
+    try:
+        with transaction(ctx.sessions) as session:
+            result = change(session, _edition_or_404(session, number))
+    except editions.EditionError as exc:
+        return _refused(request, ctx, user, number, exc, unsaved)
+    return back_to(number, note if isinstance(note, str) else note(result), anchor)
+
+
+def _saved(changed: object) -> str:
+    return "enregistre" if changed else "inchange"
+
+
 def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
@@ -397,21 +401,23 @@ def save_edition(
     edito: Annotated[str, Form(max_length=FIELD_MAX)] = "",
     version: Annotated[int, Form()] = 0,
 ) -> Response:
-    try:
-        with transaction(ctx.sessions) as session:
-            edition = _edition_or_404(session, number)
-            changed = editions.update_edition(
-                session,
-                edition,
-                title=title,
-                edito=edito,
-                expected_version=version,
-                actor=user.email,
-                now=ctx.clock(),
-            )
-    except editions.EditionError as exc:
-        return _refused(request, ctx, user, number, exc, {"title": title, "edito": edito})
-    return back_to(number, "enregistre" if changed else "inchange")
+    return _change(
+        request,
+        ctx,
+        user,
+        number,
+        lambda s, e: editions.update_edition(
+            s,
+            e,
+            title=title,
+            edito=edito,
+            expected_version=version,
+            actor=user.email,
+            now=ctx.clock(),
+        ),
+        _saved,
+        unsaved={"title": title, "edito": edito},
+    )
 
 
 @router.post(BASE + "/{number:int}/articles/{item_id:int}")
@@ -425,22 +431,24 @@ def save_item(
     summary: Annotated[str, Form(max_length=FIELD_MAX)] = "",
     comment: Annotated[str, Form(max_length=FIELD_MAX)] = "",
 ) -> Response:
-    try:
-        with transaction(ctx.sessions) as session:
-            edition = _edition_or_404(session, number)
-            changed = editions.set_item_texts(
-                session,
-                edition,
-                item_id,
-                title=title,
-                summary=summary,
-                comment=comment,
-                actor=user.email,
-                now=ctx.clock(),
-            )
-    except editions.EditionError as exc:
-        return _refused(request, ctx, user, number, exc)
-    return back_to(number, "enregistre" if changed else "inchange", f"article-{item_id}")
+    return _change(
+        request,
+        ctx,
+        user,
+        number,
+        lambda s, e: editions.set_item_texts(
+            s,
+            e,
+            item_id,
+            title=title,
+            summary=summary,
+            comment=comment,
+            actor=user.email,
+            now=ctx.clock(),
+        ),
+        _saved,
+        f"article-{item_id}",
+    )
 
 
 @router.post(BASE + "/{number:int}/articles/{item_id:int}/deplacer")
@@ -481,13 +489,15 @@ def move_item(
 def remove_item(
     request: Request, ctx: Ctx, user: CsrfDeskUserDep, number: int, item_id: int
 ) -> Response:
-    try:
-        with transaction(ctx.sessions) as session:
-            edition = _edition_or_404(session, number)
-            editions.remove_item(session, edition, item_id, actor=user.email, now=ctx.clock())
-    except editions.EditionError as exc:
-        return _refused(request, ctx, user, number, exc)
-    return back_to(number, "retire", "rubriques")
+    return _change(
+        request,
+        ctx,
+        user,
+        number,
+        lambda s, e: editions.remove_item(s, e, item_id, actor=user.email, now=ctx.clock()),
+        "retire",
+        "rubriques",
+    )
 
 
 @router.post(BASE + "/{number:int}/articles")
@@ -527,15 +537,18 @@ def move_section(
 ) -> Response:
     if sens not in UP_DOWN:
         raise HTTPException(404)
-    try:
-        with transaction(ctx.sessions) as session:
-            edition = _edition_or_404(session, number)
-            editions.move_section(
-                session, edition, theme, UP_DOWN[sens], actor=user.email, now=ctx.clock()
-            )
-    except editions.EditionError as exc:
-        return _refused(request, ctx, user, number, exc)
-    return back_to(number, "deplace", f"rubrique-{theme}")
+    direction = UP_DOWN[sens]
+    return _change(
+        request,
+        ctx,
+        user,
+        number,
+        lambda s, e: editions.move_section(
+            s, e, theme, direction, actor=user.email, now=ctx.clock()
+        ),
+        "deplace",
+        f"rubrique-{theme}",
+    )
 
 
 # --- preview and test -----------------------------------------------------------------
@@ -603,8 +616,9 @@ def preview(
         request,
         ctx,
         user,
-        "preview.html",
+        "editions/preview.html",
         404 if error else 200,
+        **PAGE,
         title=f"Aperçu de l’édition n° {number}",
         number=number,
         edition_title=title,
@@ -715,13 +729,14 @@ def send_test(request: Request, ctx: Ctx, user: CsrfDeskUserDep, number: int) ->
 
 @router.post(BASE + "/{number:int}/approuver")
 def approve(request: Request, ctx: Ctx, user: CsrfDeskUserDep, number: int) -> Response:
-    try:
-        with transaction(ctx.sessions) as session:
-            edition = _edition_or_404(session, number)
-            editions.approve(session, edition, actor=user.email, now=ctx.clock())
-    except editions.EditionError as exc:
-        return _refused(request, ctx, user, number, exc)
-    return back_to(number, "approuve")
+    return _change(
+        request,
+        ctx,
+        user,
+        number,
+        lambda s, e: editions.approve(s, e, actor=user.email, now=ctx.clock()),
+        "approuve",
+    )
 
 
 def parse_local(value: str) -> datetime:
@@ -745,25 +760,27 @@ def schedule(
     number: int,
     quand: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    try:
-        when = parse_local(quand)
-        with transaction(ctx.sessions) as session:
-            edition = _edition_or_404(session, number)
-            editions.schedule(session, edition, when, actor=user.email, now=ctx.clock())
-    except editions.EditionError as exc:
-        return _refused(request, ctx, user, number, exc)
-    return back_to(number, "programme")
+    # A date it cannot read is refused inside the transaction: nothing was written yet.
+    return _change(
+        request,
+        ctx,
+        user,
+        number,
+        lambda s, e: editions.schedule(s, e, parse_local(quand), actor=user.email, now=ctx.clock()),
+        "programme",
+    )
 
 
 @router.post(BASE + "/{number:int}/deprogrammer")
 def unschedule(request: Request, ctx: Ctx, user: CsrfDeskUserDep, number: int) -> Response:
-    try:
-        with transaction(ctx.sessions) as session:
-            edition = _edition_or_404(session, number)
-            editions.unschedule(session, edition, actor=user.email, now=ctx.clock())
-    except editions.EditionError as exc:
-        return _refused(request, ctx, user, number, exc)
-    return back_to(number, "deprogramme")
+    return _change(
+        request,
+        ctx,
+        user,
+        number,
+        lambda s, e: editions.unschedule(s, e, actor=user.email, now=ctx.clock()),
+        "deprogramme",
+    )
 
 
 @router.get(BASE + "/{number:int}/envoyer")
@@ -777,7 +794,8 @@ def confirm_send(request: Request, ctx: Ctx, user: DeskUserDep, number: int) -> 
             request,
             ctx,
             user,
-            "send.html",
+            "editions/send.html",
+            **PAGE,
             title=f"Envoyer l’édition n° {number}",
             edition=edition,
             status_label=STATUS_LABELS.get(edition.status, edition.status),

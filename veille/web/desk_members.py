@@ -31,6 +31,7 @@ from veille.db import members as member_db
 from veille.db.engine import transaction
 from veille.db.tables import MemberRow
 from veille.errors import MemberError
+from veille.frenchformat import date_time
 from veille.members import mails, subscriptions
 from veille.web import desk_import
 from veille.web.auth import CsrfDeskUserDep, DeskUser, DeskUserDep
@@ -44,7 +45,6 @@ from veille.web.desk_views import (
     EventView,
     back_to,
     event_view,
-    long_datetime,
     member_view,
     render,
 )
@@ -179,9 +179,9 @@ def _edit_page(
         title=f"Membre {member.email}",
         member=member_view(member, ctx.theme_labels, now),
         consent_method=CONSENT_METHODS.get(member.consent_method or "", ""),
-        consent_at=long_datetime(member.consent_at),
+        consent_at=date_time(member.consent_at),
         consent_wording=member.consent_wording or "",
-        created_at=long_datetime(member.created_at),
+        created_at=date_time(member.created_at),
         form=values,
         events=events,
         error=error,

@@ -1,5 +1,6 @@
 """What the desk's members pages show: French labels, dates, and the plain rows the
-templates render (built here so the templates only print escaped strings)."""
+templates render (built here so the templates only print escaped strings); and `render`,
+the one way every desk page (inbox, members, editions) is answered."""
 
 from __future__ import annotations
 
@@ -8,19 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from veille.db.tables import MemberRow
+from veille.frenchformat import date_time, short_date
 from veille.members import subscriptions
 from veille.sources import THEME_IDS
 from veille.web.auth import NO_STORE, DeskUser
 from veille.web.deps import WebContext
 
-PARIS = ZoneInfo("Europe/Paris")
 FIELD_MAX = 400  # longer than a stored name (200): clean_text cuts, the form never 422s
 
 STATUS_LABELS = {
@@ -58,19 +57,6 @@ NOTES = {
     "confirmation": "Membre ajouté : un e-mail de confirmation lui est envoyé.",
     "supprime": "Membre supprimé, avec tout son historique.",
 }
-
-
-def short_date(value: datetime | None) -> str:
-    """`23 nov. 2026`, in Paris time: a table cell, not a sentence."""
-    if value is None:
-        return ""
-    return format_date(value.astimezone(PARIS), format="medium", locale="fr_FR")
-
-
-def long_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return format_datetime(value.astimezone(PARIS), "d MMMM y 'à' HH:mm", locale="fr_FR")
 
 
 def themes_label(themes: list[str] | None, labels: Mapping[str, str]) -> str:
@@ -128,7 +114,7 @@ def event_view(kind: str, at: datetime, detail: Mapping[str, Any]) -> EventView:
         who = "bureau" if how == "desk" else "import"
     else:
         who = "le membre"
-    return EventView(long_datetime(at), EVENT_LABELS.get(kind, kind), who)
+    return EventView(date_time(at), EVENT_LABELS.get(kind, kind), who)
 
 
 def render(
@@ -139,6 +125,7 @@ def render(
     status: int = 200,
     **context: Any,
 ) -> Response:
+    """`desk/{template}` with the user and themes every desk page shows, never cached."""
     return ctx.templates.TemplateResponse(
         request,
         f"desk/{template}",

@@ -8,7 +8,6 @@ out everywhere; only `active` or `paused` members get in.
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
@@ -20,7 +19,7 @@ from veille.members import mails, subscriptions
 from veille.members.tokens import make_token, read_token
 from veille.web import csrf
 from veille.web.deps import Ctx
-from veille.web.members import TooManyRequests, client_ip, deliver, limits, member_from, page
+from veille.web.members import button_page, mail_later, member_from, page, within_limits
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "veille_member"
@@ -62,10 +61,9 @@ def ask_login_link(
         address = subscriptions.normalise_email(email)
     except MemberError as exc:
         return page(ctx, request, "login.html", status=400, error=str(exc), email=email)
-    if not limits(request).per_ip.hit(client_ip(request)):
-        raise TooManyRequests("Trop de demandes depuis votre connexion : réessayez plus tard.")
+    within = within_limits(request, "login:" + member_db.email_key(address))
     sent = page(ctx, request, "login_sent.html")  # the same answer for every address
-    if not limits(request).per_address.hit("login:" + member_db.email_key(address)):
+    if not within:
         return sent
     with ctx.sessions() as session:
         member = member_db.by_email(session, address)
@@ -73,24 +71,13 @@ def ask_login_link(
             return sent
         member_id = member.id
     settings, clock = ctx.settings, ctx.clock
-
-    def build() -> EmailMessage:
-        with ctx.sessions() as session:
-            found = member_db.by_id(session, member_id)
-            if found is None:
-                raise MemberError("member vanished before its mail")
-            return mails.login_message(settings, found, clock)
-
-    background.add_task(deliver, ctx, build, member_id)
+    mail_later(background, ctx, member_id, lambda m: mails.login_message(settings, m, clock))
     return sent
 
 
 @router.get("/connexion/{token}", response_class=HTMLResponse)
 def login_button(token: str, request: Request, ctx: Ctx) -> HTMLResponse:
-    # A GET only shows a button: mail scanners open links and must not be signed in.
-    with ctx.sessions() as session:
-        member = member_from(ctx, session, token, "login")
-        return page(ctx, request, "login_confirm.html", member=member, token=token)
+    return button_page(ctx, request, token, "login", "login_confirm.html")
 
 
 @router.post("/connexion/{token}")

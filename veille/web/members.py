@@ -112,6 +112,44 @@ def member_from(ctx: WebContext, session: Session, token: str, purpose: str) -> 
     return member
 
 
+def within_limits(request: Request, address_key: str) -> bool:
+    """Raises TooManyRequests when this IP asked too often; False when this address did
+    (the caller then gives its usual answer and sends no mail, so nobody can flood an
+    inbox nor learn anything)."""
+    if not limits(request).per_ip.hit(client_ip(request)):
+        raise TooManyRequests("Trop de demandes depuis votre connexion : réessayez plus tard.")
+    return limits(request).per_address.hit(address_key)
+
+
+def mail_later(
+    background: BackgroundTasks,
+    ctx: WebContext,
+    member_id: int,
+    build: Callable[[MemberRow], EmailMessage],
+) -> None:
+    """`build`'s mail for the member, sent by `deliver` after the response, from the member
+    as stored then."""
+
+    def message() -> EmailMessage:
+        with ctx.sessions() as session:
+            member = member_db.by_id(session, member_id)
+            if member is None:
+                raise MemberError("member vanished before its mail")
+            return build(member)
+
+    background.add_task(deliver, ctx, message, member_id)
+
+
+def button_page(
+    ctx: WebContext, request: Request, token: str, purpose: str, template: str
+) -> HTMLResponse:
+    """A signed link's GET only shows a button: mail scanners open links, and opening one
+    must not confirm, sign in or unsubscribe anybody."""
+    with ctx.sessions() as session:
+        member = member_from(ctx, session, token, purpose)
+        return page(ctx, request, template, member=member, token=token)
+
+
 @router.get("/abonnement", response_class=HTMLResponse)
 def subscribe_form(request: Request, ctx: Ctx) -> HTMLResponse:
     return page(ctx, request, "subscribe.html", consent_text=subscriptions.CONSENT_TEXT)
@@ -147,9 +185,7 @@ def subscribe(
             form=form,
             consent_text=subscriptions.CONSENT_TEXT,
         )
-    if not limits(request).per_ip.hit(client_ip(request)):
-        raise TooManyRequests("Trop de demandes depuis votre connexion : réessayez plus tard.")
-    if not limits(request).per_address.hit(member_db.email_key(address)):
+    if not within_limits(request, member_db.email_key(address)):
         return page(ctx, request, "check_inbox.html")  # same answer, no extra mail
     now = ctx.clock()
     with transaction(ctx.sessions) as session:
@@ -165,25 +201,18 @@ def subscribe(
         member_id = outcome.member.id
     settings, labels, clock = ctx.settings, ctx.theme_labels, ctx.clock
 
-    def build() -> EmailMessage:
-        with ctx.sessions() as session:
-            member = member_db.by_id(session, member_id)
-            if member is None:
-                raise MemberError("member vanished before its mail")
-            if outcome.mail == "already":
-                return mails.already_subscribed_message(settings, member, clock)
-            return mails.confirmation_message(settings, member, labels, clock)
+    def build(member: MemberRow) -> EmailMessage:
+        if outcome.mail == "already":
+            return mails.already_subscribed_message(settings, member, clock)
+        return mails.confirmation_message(settings, member, labels, clock)
 
-    background.add_task(deliver, ctx, build, member_id)
+    mail_later(background, ctx, member_id, build)
     return page(ctx, request, "check_inbox.html")
 
 
 @router.get("/abonnement/confirmer/{token}", response_class=HTMLResponse)
 def confirm_form(token: str, request: Request, ctx: Ctx) -> HTMLResponse:
-    # A GET only shows a button: mail scanners open links, and that must not be consent.
-    with ctx.sessions() as session:
-        member = member_from(ctx, session, token, "confirm")
-        return page(ctx, request, "confirm.html", member=member, token=token)
+    return button_page(ctx, request, token, "confirm", "confirm.html")
 
 
 @router.post("/abonnement/confirmer/{token}", response_class=HTMLResponse)
@@ -287,10 +316,7 @@ def my_data(token: str, ctx: Ctx) -> Response:
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
 def unsubscribe_form(token: str, request: Request, ctx: Ctx) -> HTMLResponse:
-    # Link scanners prefetch GETs: the GET only asks; the POST below acts.
-    with ctx.sessions() as session:
-        member = member_from(ctx, session, token, "prefs")
-        return page(ctx, request, "unsubscribe.html", member=member, token=token)
+    return button_page(ctx, request, token, "prefs", "unsubscribe.html")
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)

@@ -1,0 +1,71 @@
+"""Dates and numbers as our French readers see them, in Paris time.
+
+One place for the archive pages, the desk and the newsletter, so a date reads the same in a
+page, a desk table and a mail. Below `veille.web` on purpose: the newsletter uses it too and
+must not import the web layer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+
+PARIS = ZoneInfo("Europe/Paris")
+LOCALE = "fr_FR"
+
+
+def _local(value: datetime | None, pattern: str, *, with_time: bool = False) -> str:
+    """`value` in Paris time through a babel pattern; "" for no date."""
+    if value is None:
+        return ""
+    if with_time:
+        return format_datetime(value.astimezone(PARIS), pattern, locale=LOCALE)
+    return format_date(value.astimezone(PARIS), pattern, locale=LOCALE)
+
+
+def full_date(value: datetime | None) -> str:
+    """`lundi 23 novembre 2026`."""
+    return _local(value, "full")
+
+
+def short_date(value: datetime | None) -> str:
+    """`23 nov. 2026`: a table cell, not a sentence."""
+    return _local(value, "medium")
+
+
+def date_time(value: datetime | None) -> str:
+    """`23 novembre 2026 à 10:05`."""
+    return _local(value, "d MMMM y 'à' HH:mm", with_time=True)
+
+
+def day_date(value: datetime | None) -> str:
+    """`23 novembre 2026`, `1er` for the first day: how a mail names a day in a sentence."""
+    if value is None:
+        return ""
+    day = value.astimezone(PARIS).date()
+    return f"{'1er' if day.day == 1 else day.day} {format_date(day, 'MMMM y', locale=LOCALE)}"
+
+
+def period(start: datetime, end: datetime) -> str:
+    """`du 16 au 23 novembre 2026`, naming the month and year once when they are shared."""
+    first, last = start.astimezone(PARIS), end.astimezone(PARIS)
+    day = "1er" if first.day == 1 else str(first.day)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"du {day} au {day_date(end)}"
+    if first.year == last.year:
+        return f"du {day} {format_date(first.date(), 'MMMM', locale=LOCALE)} au {day_date(end)}"
+    return f"du {day_date(start)} au {day_date(end)}"
+
+
+def number(value: float | int | None) -> str:
+    """`12 345` (narrow no-break space), `3,5`: one decimal when the value has one."""
+    if value is None:
+        return ""
+    text = (
+        f"{value:,.1f}"
+        if isinstance(value, float) and not value.is_integer()
+        else f"{int(value):,}"
+    )
+    return text.replace(",", "\u202f").replace(".", ",")
