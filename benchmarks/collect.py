@@ -26,6 +26,7 @@ Run: python benchmarks/collect.py                      # delays 1.0 and 0.25 s, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -96,6 +97,8 @@ class MemorySampler:
         self.peak_rss = 0.0
         self.peak_pss = 0.0
         self.peak_procs = 0
+        self.peak_main_rss = 0.0  # the root process alone
+        self.cpu: dict[int, float] = {}  # last CPU seconds seen per process of the tree
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -103,12 +106,22 @@ class MemorySampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             pids = _tree(self.pid)
-            rss = sum(_kb(f"/proc/{p}/status", b"VmRSS:") for p in pids) / 1024
+            each = [_kb(f"/proc/{p}/status", b"VmRSS:") / 1024 for p in pids]
+            rss = sum(each)
+            self.peak_main_rss = max(self.peak_main_rss, each[0] if each else 0.0)
             pss = sum(_kb(f"/proc/{p}/smaps_rollup", b"Pss:") for p in pids) / 1024
             self.peak_rss = max(self.peak_rss, rss)
             self.peak_pss = max(self.peak_pss, pss)
             self.peak_procs = max(self.peak_procs, len(pids))
+            for p in pids:
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    self.cpu[p] = cpu_seconds(p)
             self._stop.wait(self.every)
+
+    def cpu_split(self) -> tuple[float, float]:
+        """CPU seconds of the root process and of all its descendants (as last sampled)."""
+        main = self.cpu.get(self.pid, 0.0)
+        return main, sum(self.cpu.values()) - main
 
     def stop(self) -> None:
         self._stop.set()
@@ -123,6 +136,9 @@ class Run:
     peak_pss_mb: float
     processes: int
     detail: dict[str, Any]
+    cpu_main: float = 0.0
+    cpu_children: float = 0.0
+    peak_main_rss_mb: float = 0.0
 
 
 def measure(label: str, cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
@@ -140,7 +156,18 @@ def measure(label: str, cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
         detail = json.loads(out[out.index("{") :])
     except ValueError:
         detail = {"stdout": out[-500:]}
-    return Run(label, seconds, sampler.peak_rss, sampler.peak_pss, sampler.peak_procs, detail)
+    main, children = sampler.cpu_split()
+    return Run(
+        label,
+        seconds,
+        sampler.peak_rss,
+        sampler.peak_pss,
+        sampler.peak_procs,
+        detail,
+        cpu_main=main,
+        cpu_children=children,
+        peak_main_rss_mb=sampler.peak_main_rss,
+    )
 
 
 # --------------------------------------------------------------------------- server
@@ -369,6 +396,12 @@ def report(project: list[tuple[float, Run, Run]], baseline: Run | None) -> None:
             f"cycle {d1.get('seconds')} s in-process; second: "
             f"{d2.get('sources_not_modified')} not modified, {d2.get('new_articles')} new, "
             f"cycle {d2.get('seconds')} s in-process, peak PSS {second.peak_pss_mb:.0f} MB"
+        )
+        print(
+            f"    CPU (sampled every 50 ms): first cycle main process {first.cpu_main:.1f} s, "
+            f"other processes {first.cpu_children:.1f} s; second cycle main process "
+            f"{second.cpu_main:.1f} s, other processes {second.cpu_children:.1f} s; "
+            f"peak RSS of the main process alone {first.peak_main_rss_mb:.0f} MB"
         )
     if baseline is not None:
         b = baseline.detail

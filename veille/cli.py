@@ -62,7 +62,10 @@ def run_cycle(
             config.source(key)  # unknown key → ConfigError naming it
     sessions = open_db(settings)
     ctx = CollectContext(settings=settings, sessions=sessions, config=config)
-    ctx.classifier = _load_classifier(sessions, config, show_progress)
+    if show_progress and _first_run(sessions):  # training the seed model: say so first
+        ctx.classifier = _load_classifier(sessions, config, show_progress)
+    else:  # loaded when a source has new articles: unchanged feeds need no model
+        ctx.classifier_loader = lambda: _load_classifier(sessions, config, False)
     if not show_progress:
         return refresh_due(ctx, keys=keys, force=force)
     with Progress(
@@ -83,6 +86,14 @@ def run_cycle(
                 bar.update(task, advance=1, description=value)
 
         return refresh_due(ctx, keys=keys, force=force, progress=progress)
+
+
+def _first_run(sessions: Any) -> bool:
+    from veille.db.engine import transaction
+    from veille.db.themes import active_model
+
+    with transaction(sessions) as session:
+        return active_model(session) is None
 
 
 def _load_classifier(sessions: Any, config: Any, show_progress: bool) -> Any:

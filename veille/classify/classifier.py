@@ -7,11 +7,16 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from veille.classify import model as theme_model
-from veille.classify.features import document
 from veille.classify.rules import RuleHits, apply_rules
 from veille.collect.extract import detect_language
+
+if TYPE_CHECKING:
+    from veille.classify import model as theme_model
+
+# The model module brings scikit-learn, numpy and scipy (~1 s of imports): it is imported
+# where a model is used, so a collection cycle without new articles never pays for it.
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,9 @@ class Classifier:
     keywords: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def predict(self, items: Sequence[ClassItem]) -> list[Prediction]:
+        from veille.classify import model as theme_model
+        from veille.classify.features import document
+
         languages = [
             (it.language or detect_language(f"{it.title} {it.text}") or "").split("-")[0].lower()
             or None
@@ -110,6 +118,7 @@ def default_model() -> theme_model.ThemeModel:
     """
     import sklearn
 
+    from veille.classify import model as theme_model
     from veille.classify.corpus import load_seed
 
     seed = load_seed()

@@ -11,20 +11,24 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from veille.classify import model as theme_model
 from veille.classify import score as scoring
 from veille.classify.classifier import Classifier, ClassItem, Prediction, default_model
-from veille.classify.corpus import load_seed
 from veille.collect import stories
 from veille.db import articles as article_db
 from veille.db import themes as theme_db
 from veille.db.tables import ArticleRow, SourceRow
 from veille.sources import FeedsConfig
+
+if TYPE_CHECKING:
+    from veille.classify import model as theme_model
+
+# `veille.classify.model` (scikit-learn) is imported by the functions that need a model, so
+# importing this module (the collection pipeline does) stays cheap.
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,8 @@ def keywords_of(config: FeedsConfig | None) -> dict[str, tuple[str, ...]]:
 
 def load_classifier(session: Session, config: FeedsConfig | None) -> Classifier:
     """The active model from the store; on first run, the seed model, stored."""
+    from veille.classify import model as theme_model
+
     row = theme_db.active_model(session)
     if row is not None:
         try:
@@ -52,6 +58,8 @@ def load_classifier(session: Session, config: FeedsConfig | None) -> Classifier:
 
 
 def store_model(session: Session, model: theme_model.ThemeModel) -> int:
+    from veille.classify import model as theme_model
+
     return theme_db.save_model_version(
         session,
         version=model.version,
@@ -65,6 +73,9 @@ def store_model(session: Session, model: theme_model.ThemeModel) -> int:
 
 def training_items(session: Session) -> tuple[list[theme_model.LabelledItem], int]:
     """Seed corpus plus every article the delegate labelled (their decisions applied)."""
+    from veille.classify import model as theme_model
+    from veille.classify.corpus import load_seed
+
     items = load_seed()
     edited = [
         theme_model.LabelledItem(title, text, labels)
@@ -74,6 +85,8 @@ def training_items(session: Session) -> tuple[list[theme_model.LabelledItem], in
 
 
 def retrain(session: Session) -> theme_model.ThemeModel:
+    from veille.classify import model as theme_model
+
     items, edited = training_items(session)
     model = theme_model.train(items, editor_labels=edited)
     store_model(session, model)
@@ -101,6 +114,32 @@ def novelty(
         default=64,
     )
     return max(0.0, min(1.0, (nearest - NEAR_BITS) / (FAR_BITS - NEAR_BITS)))
+
+
+class _Nearest:
+    """`novelty` for many articles against one `recent` list, its fingerprints unpacked
+    once (a cycle classifies thousands of articles against thousands of recent ones)."""
+
+    def __init__(self, recent: Sequence[article_db.Fingerprinted]) -> None:
+        self._items = [
+            (stories.from_signed64(item.fingerprint), item.story_id, item.article_id)
+            for item in recent
+        ]
+
+    def novelty(self, fp: int | None, story_id: int | None, article_id: int, upto: int) -> float:
+        """`novelty(fp, story_id, recent[:upto] without article_id)`."""
+        if fp is None:
+            return 1.0
+        value = stories.from_signed64(fp)
+        nearest = min(
+            (
+                (value ^ other).bit_count()
+                for other, story, ident in self._items[:upto]
+                if story != story_id and ident != article_id
+            ),
+            default=64,
+        )
+        return max(0.0, min(1.0, (nearest - NEAR_BITS) / (FAR_BITS - NEAR_BITS)))
 
 
 def _decisions(session: Session, source_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
@@ -135,8 +174,12 @@ def classify_articles(
     article_ids: Sequence[int],
     *,
     recent: Sequence[article_db.Fingerprinted] | None = None,
+    visible: Mapping[int, int] | None = None,
 ) -> dict[int, Prediction]:
-    """Classify and score the given stored articles in place."""
+    """Classify and score the given stored articles in place.
+
+    `visible[article_id]`, when given, limits that article's novelty to the first items of
+    `recent` (what the index held when it was stored, for callers classifying a batch)."""
     if not article_ids:
         return {}
     rows = list(session.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(article_ids)))))
@@ -158,6 +201,7 @@ def classify_articles(
         ).all()
     )
     decisions = _decisions(session, sorted({r.source_id for r in rows}))
+    nearest = _Nearest(recent)
     out: dict[int, Prediction] = {}
     for row, prediction in zip(rows, predictions, strict=True):
         themes = effective_themes(prediction, overrides.get(row.id, {}))
@@ -173,10 +217,11 @@ def classify_articles(
                 published_at=row.published_at,
                 fetched_at=row.fetched_at,
                 coverage=coverage.get(row.story_id or -1, 1),
-                novelty=novelty(
+                novelty=nearest.novelty(
                     row.fingerprint,
                     row.story_id,
-                    [item for item in recent if item.article_id != row.id],
+                    row.id,
+                    (visible or {}).get(row.id, len(recent)),
                 ),
                 text_chars=len(row.text or ""),
                 kept=kept,
@@ -244,6 +289,8 @@ class Explanation:
 
 def explain_article(session: Session, classifier: Classifier, key: str) -> Explanation | None:
     """Why an article has its themes and score; `key` is an id or a URL."""
+    from veille.classify import model as theme_model
+
     row: ArticleRow | None
     if key.isdigit():
         row = session.get(ArticleRow, int(key))

@@ -2,10 +2,11 @@
 
 The scheduler, the CLI and the desk all call `refresh_due`. Network work runs in a thread
 pool sharing one HTTP client (measured faster than asyncio here); extraction is CPU-bound
-and runs in a process pool. Only this module's main thread writes to the database, one
-transaction per source holding its new articles *and* its new validators (ETag,
-Last-Modified): a crash before the commit leaves the source as it was, so the next cycle
-fetches it in full and the store ends as a clean cycle would leave it.
+and runs in a process pool. Only this module's main thread writes to the database: a
+source's new articles are committed *with* its new validators (ETag, Last-Modified), in a
+transaction that may hold several ready sources (fewer commits, one classification call):
+a crash before the commit leaves each of them as it was, so the next cycle fetches them in
+full and the store ends as a clean cycle would leave it.
 """
 
 from __future__ import annotations
@@ -13,17 +14,16 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import (
-    FIRST_COMPLETED,
     Executor,
     Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
-    wait,
 )
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -31,6 +31,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify.classifier import Classifier
@@ -40,6 +41,7 @@ from veille.collect.decide import Decision, decide
 from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.collect.store import (
     STORY_WINDOW,
+    PendingClassification,
     SourceReport,
     StoryIndex,
     known_for,
@@ -107,7 +109,10 @@ class CollectContext:
     config: FeedsConfig | None = None
     fetcher: Fetcher | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    classifier: Classifier | None = None  # loaded from the store when None
+    classifier: Classifier | None = None  # loaded from the store when None…
+    # …or, when given, by this on first need (the CLI: a cycle of unchanged feeds then
+    # never imports scikit-learn nor unpickles a model).
+    classifier_loader: Callable[[], Classifier] | None = None
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -195,6 +200,12 @@ def _process_pool(settings: Settings) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
 
 
+# Sources stored in one transaction at most: their pages are all in, so batching only saves
+# per-transaction work (commit, source rows, one classification call); the cap bounds what a
+# failing batch has to redo source by source.
+MAX_SOURCES_PER_TRANSACTION = 64
+
+
 def refresh_due(
     ctx: CollectContext,
     *,
@@ -212,12 +223,22 @@ def refresh_due(
             source_db.sync_sources(session, ctx.config.sources, now)
         states = [_snapshot(r) for r in source_db.due_sources(session, now, keys=keys, force=force)]
         index = StoryIndex(article_db.recent_fingerprints(session, now - STORY_WINDOW))
-        classifier = ctx.classifier or (load_classifier(session, ctx.config) if states else None)
+        classifier = ctx.classifier
+        if classifier is None and ctx.classifier_loader is None and states:
+            classifier = load_classifier(session, ctx.config)
     if progress:
         progress("start", str(len(states)))
     if not states:
         summary.finished_at = ctx.clock()
         return summary
+
+    def current_classifier() -> Classifier | None:
+        """The classifier, loaded on first need when the caller gave a loader: a cycle
+        without new articles (every feed unchanged) never loads a model."""
+        nonlocal classifier
+        if classifier is None and ctx.classifier_loader is not None:
+            classifier = ctx.classifier_loader()
+        return classifier
 
     own_fetcher = ctx.fetcher is None
     fetcher = ctx.fetcher or Fetcher(fetch_policy(ctx.settings))
@@ -225,95 +246,151 @@ def refresh_due(
     pool: Executor | None = extractor
     io = ThreadPoolExecutor(max_workers=ctx.settings.concurrency, thread_name_prefix="veille-io")
     hosts = HostQueue(io, fetcher.policy.per_host_concurrency)
+    # Completed futures arrive on one queue (`wait()` over thousands of pending futures
+    # costs O(pending) per call in the main thread, which is the cycle's bottleneck).
+    events: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
     try:
-        listing_futures: dict[Future[Listing], SourceState] = {
-            hosts.submit(s.url, partial(fetch_listing, fetcher, s, now)): s for s in states
-        }
+        listing_futures: dict[Future[Any], SourceState] = {}
+        for s in states:
+            fut = hosts.submit(s.url, partial(fetch_listing, fetcher, s, now))
+            listing_futures[fut] = s
+            fut.add_done_callback(events.put)
         page_futures: dict[str, Future[PageOutcome]] = {}
+        page_keys: dict[Future[Any], str] = {}
+        arrived: set[str] = set()  # page keys whose completion the main loop has handled
         waiting: dict[str, tuple[Listing, Decision, set[str]]] = {}
         # Which sources wait for which page, and how many pages each still waits for.
-        page_keys: dict[Future[PageOutcome], str] = {}
         waiters: dict[str, set[str]] = {}
         outstanding: dict[str, int] = {}
-        pending: set[Future[object]] = set(listing_futures)  # type: ignore[arg-type]
+        listings_left = len(states)
+        ready: list[str] = []  # sources whose pages are all in, in the order they got ready
 
-        def finish(key: str) -> None:
-            listing, decision, wanted = waiting.pop(key)
-            pages = {k: page_futures[k].result() for k in wanted}
+        def store_batch(batch: list[str]) -> None:
+            items = [waiting[key] for key in batch]
+            clf = current_classifier() if any(d.new for _, d, _ in items) else classifier
+            mark = index.mark()
             try:
                 with transaction(ctx.sessions) as session:
-                    report = store_listing(
-                        session, listing, decision, pages, index, now, classifier
-                    )
+                    # One query puts the batch's source rows in the identity map, where
+                    # store_listing's `session.get` finds them (the map holds weak
+                    # references: `rows` keeps them there until the commit).
+                    ids = [listing.source.id for listing, _, _ in items]
+                    rows = session.scalars(select(SourceRow).where(SourceRow.id.in_(ids))).all()
+                    pending = PendingClassification()
+                    reports = [
+                        store_listing(
+                            session,
+                            listing,
+                            decision,
+                            {k: page_futures[k].result() for k in wanted},
+                            index,
+                            now,
+                            clf,
+                            pending,
+                        )
+                        for listing, decision, wanted in items
+                    ]
+                    pending.apply(session, clf, index)
+                    del rows
             except Exception as exc:
+                index.rollback(mark)
+                if len(batch) > 1:  # find the culprit: the others are stored one by one
+                    for key in batch:
+                        store_batch([key])
+                    return
+                key = batch[0]
                 log.exception("storing source %s failed", key)
-                report = SourceReport(key=key, status="failed", error=f"storage error: {exc!r}")
-                _record_failure(ctx, listing.source, report.error or "", now)
-            summary.sources.append(report)
-            if progress:
-                progress("done", key)
+                error = f"storage error: {exc!r}"
+                reports = [SourceReport(key=key, status="failed", error=error)]
+                _record_failure(ctx, items[0][0].source, error, now)
+            for key, report in zip(batch, reports, strict=True):
+                del waiting[key]
+                summary.sources.append(report)
+                if progress:
+                    progress("done", key)
 
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            pending -= done
-            for fut in done:
-                if fut in listing_futures:
-                    listing = fut.result()
-                    assert isinstance(listing, Listing)
-                    src = listing.source
-                    decision = None
-                    wanted: set[str] = set()
-                    if listing.feed is not None and listing.error is None:
-                        try:
-                            with ctx.sessions() as session:
-                                known = known_for(session, src.id, listing.feed)
-                            decision = decide(
-                                listing.feed.entries,
-                                known=known,
-                                key_of=clean.url_key,
-                                max_new=ctx.settings.max_articles_per_source,
-                            )
-                        except Exception as exc:
-                            log.exception("deciding source %s failed", src.key)
-                            listing = replace(
-                                listing,
-                                feed=None,
-                                error=f"internal error: {exc!r}",
-                                error_kind="internal",
-                            )
-                    if decision is not None:
-                        for item in decision.new:
-                            wanted.add(item.url_key)
-                            if item.url_key not in page_futures:
-                                if pool is None and own_pool:
-                                    pool = _process_pool(ctx.settings)
-                                page_futures[item.url_key] = hosts.submit(
-                                    item.link,
-                                    partial(
-                                        fetch_page,
-                                        fetcher,
-                                        pool,
-                                        item.link,
-                                        has_date=item.entry.published_at is not None,
-                                        title=item.entry.title,
-                                    ),
-                                )
-                    waiting[src.key] = (listing, decision or Decision(), wanted)
-                    blockers = {k for k in wanted if not page_futures[k].done()}
-                    if not blockers:
-                        finish(src.key)
-                    else:
-                        outstanding[src.key] = len(blockers)
-                        for k in blockers:
-                            waiters.setdefault(k, set()).add(src.key)
-                            page_keys[page_futures[k]] = k
-                            pending.add(page_futures[k])  # type: ignore[arg-type]
-                else:
-                    for key in sorted(waiters.pop(page_keys.pop(fut), ())):  # type: ignore[arg-type]
-                        outstanding[key] -= 1
-                        if outstanding[key] == 0:
-                            del outstanding[key]
-                            finish(key)
+        def on_listing(listing: Listing) -> None:
+            nonlocal pool
+            src = listing.source
+            decision = None
+            wanted: set[str] = set()
+            if listing.feed is not None and listing.error is None:
+                try:
+                    with ctx.sessions() as session:
+                        known = known_for(session, src.id, listing.feed)
+                    decision = decide(
+                        listing.feed.entries,
+                        known=known,
+                        key_of=clean.url_key,
+                        max_new=ctx.settings.max_articles_per_source,
+                    )
+                except Exception as exc:
+                    log.exception("deciding source %s failed", src.key)
+                    listing = replace(
+                        listing,
+                        feed=None,
+                        error=f"internal error: {exc!r}",
+                        error_kind="internal",
+                    )
+            if decision is not None:
+                for item in decision.new:
+                    wanted.add(item.url_key)
+                    if item.url_key not in page_futures:
+                        if pool is None and own_pool:
+                            pool = _process_pool(ctx.settings)
+                        page = hosts.submit(
+                            item.link,
+                            partial(
+                                fetch_page,
+                                fetcher,
+                                pool,
+                                item.link,
+                                has_date=item.entry.published_at is not None,
+                                title=item.entry.title,
+                            ),
+                        )
+                        page_futures[item.url_key] = page
+                        page_keys[page] = item.url_key
+                        page.add_done_callback(events.put)
+            waiting[src.key] = (listing, decision or Decision(), wanted)
+            blockers = wanted - arrived
+            if not blockers:
+                ready.append(src.key)
+            else:
+                outstanding[src.key] = len(blockers)
+                for k in blockers:
+                    waiters.setdefault(k, set()).add(src.key)
+
+        def on_page(key: str) -> None:
+            arrived.add(key)
+            for src_key in sorted(waiters.pop(key, ())):
+                outstanding[src_key] -= 1
+                if outstanding[src_key] == 0:
+                    del outstanding[src_key]
+                    ready.append(src_key)
+
+        def handle(fut: Future[Any]) -> None:
+            nonlocal listings_left
+            if fut in listing_futures:
+                listings_left -= 1
+                listing = fut.result()
+                assert isinstance(listing, Listing)
+                on_listing(listing)
+            else:
+                on_page(page_keys[fut])
+
+        while listings_left or waiting:
+            if not ready:
+                handle(events.get())
+            while True:  # take everything that completed meanwhile, without blocking
+                try:
+                    handle(events.get_nowait())
+                except queue.Empty:
+                    break
+            if ready:
+                batch = ready[:MAX_SOURCES_PER_TRANSACTION]
+                del ready[:MAX_SOURCES_PER_TRANSACTION]
+                store_batch(batch)
     finally:
         hosts.cancel_all()
         io.shutdown(wait=True, cancel_futures=True)

@@ -120,22 +120,55 @@ class StoryIndex:
     loose SimHash pre-filter picks a few candidates and the exact text similarity of those,
     loaded from the store, confirms the match. Word vectors are computed once per article
     and kept (for a cycle's 2,000 new articles the loose pre-filter passes ~20 % of the
-    index, so recomputing them per comparison made matching quadratic in text work).
+    index, so recomputing them per comparison made matching quadratic in text work); the
+    unsigned fingerprints and the exact-copy keys are kept beside `items` for the same
+    reason.
     """
 
     items: list[article_db.Fingerprinted]
     _vectors: dict[int, tuple[Counter[str], int]] = field(default_factory=dict)
+    _unsigned: list[int] = field(default_factory=list)
+    _copies: dict[tuple[str, str], article_db.Fingerprinted] = field(default_factory=dict)
+    _last: tuple[str, tuple[Counter[str], int]] | None = None
+
+    def __post_init__(self) -> None:
+        for item in self.items:
+            self._remember(item)
+
+    def _remember(self, item: article_db.Fingerprinted) -> None:
+        self._unsigned.append(stories.from_signed64(item.fingerprint))
+        if item.content_hash:
+            self._copies.setdefault((item.content_hash, item.host_key), item)
+
+    def mark(self) -> int:
+        """A point `rollback` can return to when the transaction that grew the index fails."""
+        return len(self.items)
+
+    def rollback(self, mark: int) -> None:
+        dropped, self.items = self.items[mark:], self.items[:mark]
+        del self._unsigned[mark:]
+        for item in dropped:
+            self._vectors.pop(item.article_id, None)
+        self._copies = {}
+        for item in self.items:
+            if item.content_hash:
+                self._copies.setdefault((item.content_hash, item.host_key), item)
 
     def _vector(self, text: str) -> tuple[Counter[str], int]:
+        if self._last is not None and self._last[0] is text:  # `match` then `add`
+            return self._last[1]
         counts = stories.shingles(text)
-        return counts, sum(n * n for n in counts.values())
+        vector = counts, sum(n * n for n in counts.values())
+        self._last = (text, vector)
+        return vector
 
     def _similarity(self, a: tuple[Counter[str], int], b: tuple[Counter[str], int]) -> float:
         """`stories.text_similarity` on precomputed vectors (same formula, same result)."""
         (ca, na), (cb, nb) = a, b
         if not ca or not cb:
             return 0.0
-        dot = sum(n * cb[k] for k, n in ca.items() if k in cb)
+        # Integer counts: the sum is exact in any order; the key intersection runs in C.
+        dot = sum(ca[k] * cb[k] for k in ca.keys() & cb.keys())
         return dot / math.sqrt(na * nb)
 
     def match(
@@ -146,42 +179,65 @@ class StoryIndex:
             return None, None
         host = record.url_key.split("/", 1)[0]
         if record.content_hash:
-            for item in self.items:
-                if item.content_hash == record.content_hash and item.host_key == host:
-                    return item.article_id, item.story_id
+            copy = self._copies.get((record.content_hash, host))
+            if copy is not None:
+                return copy.article_id, copy.story_id
         fp = stories.from_signed64(record.fingerprint)
         near = sorted(
-            (d, i, item)
-            for i, item in enumerate(self.items)
-            if (d := stories.hamming(fp, stories.from_signed64(item.fingerprint))) <= PREFILTER_BITS
+            (d, i)
+            for i, other in enumerate(self._unsigned)
+            if (d := (fp ^ other).bit_count()) <= PREFILTER_BITS
         )
         if not near:
             return None, None
-        missing = [item.article_id for _, _, item in near if item.article_id not in self._vectors]
+        items = self.items
+        missing = [items[i].article_id for _, i in near if items[i].article_id not in self._vectors]
         if missing:
             for article_id, text in article_db.texts_of(session, missing).items():
                 self._vectors[article_id] = self._vector(text)
         mine = self._vector(record.text)
         empty: tuple[Counter[str], int] = (Counter(), 0)
-        for _, _, item in near:
-            other = self._vectors.get(item.article_id, empty)
+        for _, i in near:
+            other = self._vectors.get(items[i].article_id, empty)
             if self._similarity(mine, other) >= stories.MIN_SIMILARITY:
-                return None, item.story_id
+                return None, items[i].story_id
         return None, None
 
     def add(self, article_id: int, story_id: int, record: article_db.ArticleRecord) -> None:
         if record.fingerprint is not None:
             self._vectors[article_id] = self._vector(record.text)
-            self.items.append(
-                article_db.Fingerprinted(
-                    article_id,
-                    story_id,
-                    record.source_id,
-                    record.fingerprint,
-                    record.content_hash,
-                    record.url_key.split("/", 1)[0],
-                )
+            item = article_db.Fingerprinted(
+                article_id,
+                story_id,
+                record.source_id,
+                record.fingerprint,
+                record.content_hash,
+                record.url_key.split("/", 1)[0],
             )
+            self.items.append(item)
+            self._remember(item)
+
+
+@dataclass
+class PendingClassification:
+    """New articles and widened stories of several sources stored in one transaction,
+    classified and rescored together at its end (one model call instead of one per source).
+
+    `visible` keeps, for each new article, how much of the story index its source saw when
+    it was stored, so its novelty is the one a per-source classification gives.
+    """
+
+    article_ids: list[int] = field(default_factory=list)
+    visible: dict[int, int] = field(default_factory=dict)
+    widened: set[int] = field(default_factory=set)
+
+    def apply(self, session: Session, classifier: Classifier | None, index: StoryIndex) -> None:
+        if classifier is None:
+            return
+        classify_articles(
+            session, classifier, self.article_ids, recent=index.items, visible=self.visible
+        )
+        rescore_coverage(session, article_db.story_ids_of(session, sorted(self.widened)))
 
 
 # --- storage, in the main thread ----------------------------------------------------------
@@ -226,8 +282,13 @@ def store_listing(
     index: StoryIndex,
     now: datetime,
     classifier: Classifier | None = None,
+    pending: PendingClassification | None = None,
 ) -> SourceReport:
-    """Apply one source's intents and its new health in the caller's transaction."""
+    """Apply one source's intents and its new health in the caller's transaction.
+
+    With `pending`, the new articles are classified when the caller applies it (several
+    sources per transaction); without, here with `classifier`.
+    """
     src = listing.source
     row = session.get(SourceRow, src.id)
     assert row is not None
@@ -309,7 +370,11 @@ def store_listing(
     links.flush(session)
     if report.new:
         row.last_new_article_at = now
-    if classifier is not None:
+    if pending is not None:
+        pending.article_ids.extend(new_ids)
+        pending.visible.update(dict.fromkeys(new_ids, len(index.items)))
+        pending.widened |= widened
+    elif classifier is not None:
         classify_articles(session, classifier, new_ids, recent=index.items)
         rescore_coverage(session, article_db.story_ids_of(session, sorted(widened)))
     _schedule(row, listing, now)

@@ -8,6 +8,7 @@ The fingerprint fits one SQL BIGINT, hence `to_signed64` / `from_signed64`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -65,19 +66,36 @@ def _hash64(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "big")
 
 
+# SimHash sums, for each of the 64 bits, +count or -count of every shingle. The sums are
+# accumulated in one big integer instead: each shingle's hash is "spread" into 64 lanes of
+# `_LANE` bits (lane i holds the hash's bit i), so adding `spread * count` counts, in every
+# lane at once, the occurrences of shingles with that bit set. A bit's SimHash weight is
+# then `set - (total - set)`. Exact integer arithmetic: the same fingerprint as the
+# bit-by-bit loop, ~5x faster (it runs once per new article).
+_LANE = 40  # a lane holds up to 2**40 - 1 occurrences: more words than any body we accept
+_LANE_MASK = (1 << _LANE) - 1
+_BYTE_SPREAD = tuple(sum(1 << (_LANE * i) for i in range(8) if b >> i & 1) for b in range(256))
+
+
+@functools.lru_cache(maxsize=8192)
+def _spread(shingle: str) -> int:
+    h = _hash64(shingle)
+    out = 0
+    for i in range(8):
+        out |= _BYTE_SPREAD[h >> (8 * i) & 0xFF] << (_LANE * 8 * i)
+    return out
+
+
 def simhash(text: str, size: int = SHINGLE_SIZE) -> int:
     """64-bit SimHash (unsigned) of the text's word shingles, weighted by their counts."""
-    weights = [0] * 64
+    total = 0
+    lanes = 0
     for shingle, count in shingles(text, size).items():
-        h = _hash64(shingle)
-        for bit in range(64):
-            if h >> bit & 1:
-                weights[bit] += count
-            else:
-                weights[bit] -= count
+        lanes += _spread(shingle) * count
+        total += count
     fp = 0
-    for bit, weight in enumerate(weights):
-        if weight > 0:
+    for bit in range(64):
+        if 2 * (lanes >> (_LANE * bit) & _LANE_MASK) > total:
             fp |= 1 << bit
     return fp
 

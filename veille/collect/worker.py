@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
@@ -89,7 +89,9 @@ def fetch_listing(fetcher: Fetcher, src: SourceState, now: datetime) -> Listing:
             feed = parse_feed(
                 result.content, url=result.url, content_type=result.headers.get("content-type")
             )
-        return Listing(src, result=result, feed=feed)
+        # The body is parsed: the listing waits for its pages with its headers only (500
+        # feeds of ~100 KB would otherwise stay in memory until their sources are stored).
+        return Listing(src, result=replace(result, content=b""), feed=feed)
     except FetchError as exc:
         return Listing(
             src,
