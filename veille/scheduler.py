@@ -5,12 +5,15 @@ and a restart loses nothing; the job store is persistent in the same database.""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.orm import Session, sessionmaker
 
 from veille.config import Settings
 from veille.db.engine import normalise_url
@@ -18,20 +21,33 @@ from veille.db.engine import normalise_url
 log = logging.getLogger(__name__)
 
 
+@contextmanager
+def _job_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """A job's own engine, disposed when the job ends: jobs run every minute for months,
+    and an engine left to the garbage collector keeps its pooled connections open."""
+    from veille.db.engine import make_engine, session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
+
+
 def collect_due(settings_data: dict[str, Any]) -> None:
     """Job: one collection cycle over the due sources (never raises into APScheduler)."""
     from veille.collect.pipeline import CollectContext, refresh_due
-    from veille.db.engine import make_engine, session_factory
     from veille.sources import load_feeds_config
 
     settings = Settings(**settings_data)
     try:
-        ctx = CollectContext(
-            settings=settings,
-            sessions=session_factory(make_engine(settings.database_url)),
-            config=load_feeds_config(settings.config_file),
-        )
-        summary = refresh_due(ctx)
+        with _job_sessions(settings) as sessions:
+            ctx = CollectContext(
+                settings=settings,
+                sessions=sessions,
+                config=load_feeds_config(settings.config_file),
+            )
+            summary = refresh_due(ctx)
         if summary.sources:
             log.info("collection cycle: %s", summary.as_dict())
     except Exception:
@@ -42,22 +58,24 @@ def retrain_if_needed(settings_data: dict[str, Any]) -> None:
     """Job: retrain the theme model when the delegate labelled articles since the last one,
     then reclassify the archive with it (editor labels keep precedence)."""
     from veille.classify.service import needs_retraining, reclassify_all, retrain
-    from veille.db.engine import make_engine, session_factory, transaction
+    from veille.db.engine import transaction
 
     settings = Settings(**settings_data)
     try:
-        sessions = session_factory(make_engine(settings.database_url))
-        with transaction(sessions) as session:
-            if not needs_retraining(session):
-                return
-            model = retrain(session)
-        from veille.classify.classifier import Classifier
-        from veille.classify.service import keywords_of
-        from veille.sources import load_feeds_config
+        with _job_sessions(settings) as sessions:
+            with transaction(sessions) as session:
+                if not needs_retraining(session):
+                    return
+                model = retrain(session)
+            from veille.classify.classifier import Classifier
+            from veille.classify.service import keywords_of
+            from veille.sources import load_feeds_config
 
-        feeds = load_feeds_config(settings.config_file) if settings.config_file.exists() else None
-        classifier = Classifier(model, keywords_of(feeds))
-        reclassify_all(sessions, classifier)
+            feeds = (
+                load_feeds_config(settings.config_file) if settings.config_file.exists() else None
+            )
+            classifier = Classifier(model, keywords_of(feeds))
+            reclassify_all(sessions, classifier)
         log.info("retrained theme model %s and reclassified the archive", model.version)
     except Exception:
         log.exception("nightly retraining failed")
@@ -65,14 +83,12 @@ def retrain_if_needed(settings_data: dict[str, Any]) -> None:
 
 def members_housekeeping(settings_data: dict[str, Any]) -> None:
     """Job: delete subscriptions left unconfirmed for 30 days (data minimisation)."""
-    from datetime import UTC
-
-    from veille.db.engine import make_engine, session_factory, transaction
+    from veille.db.engine import transaction
     from veille.members.subscriptions import purge_unconfirmed
 
     settings = Settings(**settings_data)
     try:
-        with transaction(session_factory(make_engine(settings.database_url))) as session:
+        with _job_sessions(settings) as sessions, transaction(sessions) as session:
             purged = purge_unconfirmed(session, datetime.now(UTC))
         if purged:
             log.info("deleted %d subscriptions never confirmed", purged)
@@ -83,25 +99,19 @@ def members_housekeeping(settings_data: dict[str, Any]) -> None:
 def draft_weekly_edition(settings_data: dict[str, Any], now: datetime | None = None) -> None:
     """Job: the week's draft edition, pre-filled, unless one was already created this week
     (a second run, a restart that replays the cron, a draft the delegate made by hand)."""
-    from datetime import UTC
-
-    from veille.db.engine import make_engine, session_factory, transaction
+    from veille.db.engine import transaction
     from veille.newsletter.editions import draft_for_week
 
     settings = Settings(**settings_data)
     try:
-        engine = make_engine(settings.database_url)
-        try:
-            with transaction(session_factory(engine)) as session:
-                edition = draft_for_week(
-                    session,
-                    now=now or datetime.now(UTC),
-                    day=settings.edition_day,
-                    at=settings.edition_time,
-                )
-                number = edition.number if edition is not None else None
-        finally:
-            engine.dispose()
+        with _job_sessions(settings) as sessions, transaction(sessions) as session:
+            edition = draft_for_week(
+                session,
+                now=now or datetime.now(UTC),
+                day=settings.edition_day,
+                at=settings.edition_time,
+            )
+            number = edition.number if edition is not None else None
         if number is not None:
             log.info("draft edition %d created", number)
     except Exception:
@@ -113,37 +123,32 @@ def send_scheduled_editions(settings_data: dict[str, Any], now: datetime | None 
     sends left `sending` by a crash or an SMTP outage. `send_edition` skips every final
     delivery and holds the edition's send lock, so a resumed send reaches only the members
     not yet served, and a send still running elsewhere just answers `busy`."""
-    from datetime import UTC
+    from veille.db import editions as edition_db
+    from veille.newsletter.send import send_edition
 
     settings = Settings(**settings_data)
     moment = now or datetime.now(UTC)
     try:
-        from veille.db import editions as edition_db
-        from veille.db.engine import make_engine, session_factory
-        from veille.newsletter.send import send_edition
-
-        engine = make_engine(settings.database_url)
-    except Exception:
-        log.exception("scheduled editions: cannot start")
-        return
-    try:
-        sessions = session_factory(engine)
-        with sessions() as session:
-            due = edition_db.due_scheduled(session, moment)
-            stalled = [e.number for e in edition_db.list_editions(session, ["sending"])]
-        for number in due + [n for n in stalled if n not in due]:
-            try:
-                report = send_edition(sessions, settings, number, actor="scheduler")
-                log.info("edition %d, scheduled send: %s", number, report.as_dict())
-            except Exception:  # one edition failing must not stop the next one
-                log.exception("sending edition %d failed", number)
+        with _job_sessions(settings) as sessions:
+            with sessions() as session:
+                due = edition_db.due_scheduled(session, moment)
+                stalled = [e.number for e in edition_db.list_editions(session, ["sending"])]
+            for number in due + [n for n in stalled if n not in due]:
+                try:
+                    report = send_edition(sessions, settings, number, actor="scheduler")
+                    log.info("edition %d, scheduled send: %s", number, report.as_dict())
+                except Exception:  # one edition failing must not stop the next one
+                    log.exception("sending edition %d failed", number)
     except Exception:
         log.exception("scheduled editions failed")
-    finally:
-        engine.dispose()
 
 
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
+    # Every job gets the settings as plain data (the job store persists its arguments).
+    common: dict[str, Any] = {
+        "replace_existing": True,
+        "kwargs": {"settings_data": settings.model_dump(mode="json")},
+    }
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=normalise_url(settings.database_url))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
@@ -155,8 +160,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         seconds=settings.collect_tick_seconds,
         id="collect-due",
         name="Collect due sources",
-        replace_existing=True,
-        kwargs={"settings_data": settings.model_dump(mode="json")},
+        **common,
         next_run_time=_now(),  # first tick right away, not after one interval
     )
     scheduler.add_job(
@@ -166,8 +170,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         minute=0,
         id="retrain",
         name="Retrain the theme model on new delegate labels",
-        replace_existing=True,
-        kwargs={"settings_data": settings.model_dump(mode="json")},
+        **common,
     )
     scheduler.add_job(
         "veille.scheduler:members_housekeeping",
@@ -176,8 +179,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         minute=30,
         id="members-housekeeping",
         name="Delete subscriptions never confirmed",
-        replace_existing=True,
-        kwargs={"settings_data": settings.model_dump(mode="json")},
+        **common,
     )
     scheduler.add_job(
         "veille.scheduler:draft_weekly_edition",
@@ -187,8 +189,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         minute=int(settings.edition_time.split(":")[1]),
         id="draft-weekly-edition",
         name="Create the week's draft edition",
-        replace_existing=True,
-        kwargs={"settings_data": settings.model_dump(mode="json")},
+        **common,
     )
     scheduler.add_job(
         "veille.scheduler:send_scheduled_editions",
@@ -196,8 +197,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         minutes=1,
         id="send-scheduled-editions",
         name="Send scheduled editions, resume crashed sends",
-        replace_existing=True,
-        kwargs={"settings_data": settings.model_dump(mode="json")},
+        **common,
     )
     return scheduler
 
