@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from veille.archive.views import ThemeTag
 from veille.classify.score import WEIGHTS
 from veille.db import curation as curation_db
 from veille.db import editions as edition_db
@@ -31,13 +32,6 @@ class InboxFilters:
     sources: tuple[str, ...] = ()  # source keys
     q: str = ""
     state: str | None = None  # new | kept | discarded | starred
-
-
-@dataclass(frozen=True)
-class ThemeView:
-    theme: str
-    probability: float
-    origin: str  # model | rule | editor
 
 
 @dataclass(frozen=True)
@@ -66,7 +60,7 @@ class InboxItem:
     source_name: str
     published_at: datetime
     group: str | None  # the theme it is listed under; None = off-topic
-    themes: tuple[ThemeView, ...]  # most likely first
+    themes: tuple[ThemeTag, ...]  # most likely first
     labels: dict[str, bool]  # the delegate's labels (theme → present)
     score: float | None
     components: tuple[Component, ...]
@@ -151,7 +145,7 @@ def _items(
                 published_at=r.published_at,
                 group=group_of(mine, among),
                 themes=tuple(
-                    ThemeView(t, p, o)
+                    ThemeTag(t, p, o)
                     for t, (p, o) in sorted(mine.items(), key=lambda kv: (-kv[1][0], kv[0]))
                 ),
                 labels=labels.get(r.id, {}),
