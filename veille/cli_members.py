@@ -83,33 +83,15 @@ def members_import(
 
 
 def _send_confirmations(settings: Any, sessions: Any, member_ids: list[int]) -> tuple[int, int]:
-    """The double opt-in mails of an import, over one SMTP connection; a failure is kept in
-    the member's trail and counted, the others still go."""
-    from veille.db import members as member_db
-    from veille.db.engine import transaction
-    from veille.errors import MailError
-    from veille.mail.sender import make_sender
-    from veille.members.mails import confirmation_message
+    """The import's double opt-in mails; each failure printed, the others still go."""
+    from veille.members.mails import send_confirmations
     from veille.sources import theme_labels_from
 
     labels = theme_labels_from(settings.config_file)
-    sent = failed = 0
-    with make_sender(settings, rate=settings.send_rate) as sender:
-        for member_id in member_ids:
-            with transaction(sessions) as session:
-                member = member_db.by_id(session, member_id)
-                if member is None or member.status != "pending":
-                    continue
-                try:
-                    sender.send(confirmation_message(settings, member, labels))
-                    sent += 1
-                except MailError as exc:
-                    failed += 1
-                    member_db.add_event(
-                        session, member, "mail_failed", datetime.now(UTC), {"error": str(exc)}
-                    )
-                    err.print(f"{member.email}: {exc}", highlight=False)
-    return sent, failed
+    run = send_confirmations(settings, sessions, member_ids, labels)
+    for address, error in run.failures:
+        err.print(f"{address}: {error}", highlight=False)
+    return run.sent, len(run.failures)
 
 
 @members_app.command("export")

@@ -3,16 +3,22 @@ signed links every member mail carries."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from veille.config import Settings
+from veille.db import members as member_db
+from veille.db.engine import transaction
 from veille.db.tables import MemberRow
+from veille.errors import MailError
 from veille.mail.message import as_address, build_message
 from veille.mail.render import render_mail
+from veille.mail.sender import make_sender
 from veille.members.subscriptions import themes_of
 from veille.members.tokens import make_token
 
@@ -107,3 +113,37 @@ def login_message(
             "login_url": f"{settings.base_url.rstrip('/')}/connexion/{token}",
         },
     )
+
+
+@dataclass
+class ConfirmationRun:
+    sent: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (address, error)
+
+
+def send_confirmations(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    member_ids: Sequence[int],
+    theme_labels: Mapping[str, str],
+    clock: Callable[[], datetime] = _now,
+) -> ConfirmationRun:
+    """The double opt-in mails of an import (CLI or desk), over one SMTP connection at the
+    configured rate. Members no longer pending are skipped; a refused mail is kept in that
+    member's trail and counted, the others still go."""
+    run = ConfirmationRun()
+    with make_sender(settings, rate=settings.send_rate) as sender:
+        for member_id in member_ids:
+            with transaction(sessions) as session:
+                member = member_db.by_id(session, member_id)
+                if member is None or member.status != "pending":
+                    continue
+                try:
+                    sender.send(confirmation_message(settings, member, theme_labels, clock))
+                    run.sent += 1
+                except MailError as exc:
+                    run.failures.append((member.email, str(exc)))
+                    member_db.add_event(
+                        session, member, "mail_failed", clock(), {"error": str(exc)[:300]}
+                    )
+    return run

@@ -11,10 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from veille.db import members as member_db
-from veille.db.engine import transaction
-from veille.errors import ImportFileError, MailError
-from veille.mail.sender import make_sender
+from veille.errors import ImportFileError
 from veille.members import mails
 from veille.members.csvfile import read_members_csv
 from veille.members.importer import import_lines
@@ -30,25 +27,17 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # a 100,000-member file is a few megabytes
 
 
 def send_confirmations(ctx: WebContext, member_ids: list[int]) -> None:
-    """The double opt-in mails of an import, after the response, over one connection at the
-    configured rate; a failure is logged and kept in that member's trail, the others go."""
-    settings, labels = ctx.settings, ctx.theme_labels
+    """The import's double opt-in mails, after the response; failures go to the log (and
+    each member's trail)."""
     try:
-        with make_sender(settings, rate=settings.send_rate) as sender:
-            for member_id in member_ids:
-                with transaction(ctx.sessions) as session:
-                    member = member_db.by_id(session, member_id)
-                    if member is None or member.status != "pending":
-                        continue
-                    try:
-                        sender.send(mails.confirmation_message(settings, member, labels, ctx.clock))
-                    except MailError as exc:
-                        log.warning("confirmation mail to member #%s not sent: %s", member_id, exc)
-                        member_db.add_event(
-                            session, member, "mail_failed", ctx.clock(), {"error": str(exc)[:300]}
-                        )
+        run = mails.send_confirmations(
+            ctx.settings, ctx.sessions, member_ids, ctx.theme_labels, ctx.clock
+        )
     except Exception:  # no connection at all: nothing to show anyone, say it in the log
         log.exception("import confirmation mails stopped")
+        return
+    for address, error in run.failures:
+        log.warning("confirmation mail to %s not sent: %s", address, error)
 
 
 def _import_page(
