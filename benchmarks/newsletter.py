@@ -47,8 +47,7 @@ from veille.members.mails import links_for
 from veille.members.subscriptions import themes_of
 from veille.newsletter.editions import get
 from veille.newsletter.render import Renderer, edition_message, edition_view, message_bytes
-from veille.newsletter.send import default_theme_labels
-from veille.sources import THEME_IDS
+from veille.sources import THEME_IDS, theme_labels_from
 
 SEED = 20261130
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -183,7 +182,7 @@ def time_render(database_url: str) -> tuple[float, float, int, int, int]:
     settings = get_settings(database_url=database_url, mail_from="veille@exemple.fr")
     engine = make_engine(database_url)
     sessions = session_factory(engine)
-    labels = default_theme_labels(settings)
+    labels = theme_labels_from(settings.config_file)
     with sessions() as session:
         view = edition_view(session, get(session, 1), labels)
         members = list(member_db.iter_all(session))

@@ -67,14 +67,13 @@ def edition_preview(
     from veille.members.subscriptions import themes_of
     from veille.newsletter.editions import get
     from veille.newsletter.render import Renderer, edition_view
-    from veille.newsletter.send import default_theme_labels
-    from veille.sources import THEME_IDS
+    from veille.sources import THEME_IDS, theme_labels_from
 
     settings = settings_from_env()
     sessions = open_db(settings)
     with sessions() as session:
         edition = get(session, number)
-        view = edition_view(session, edition, default_theme_labels(settings))
+        view = edition_view(session, edition, theme_labels_from(settings.config_file))
         if member is not None:
             row = member_db.by_email(session, member)
             if row is None:

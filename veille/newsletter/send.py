@@ -193,11 +193,6 @@ def edition_status(session: Session, number: int) -> dict[str, Any]:
     }
 
 
-def default_theme_labels(settings: Settings) -> dict[str, str]:
-    """The themes' display names from feeds.yaml, else the built-in French ones."""
-    return theme_labels_from(settings.config_file)
-
-
 # --- the run ----------------------------------------------------------------------------
 
 
@@ -350,7 +345,9 @@ def send_edition(
     """Send (or resume sending) edition `number`; see the module docstring. A draft is
     approved on the way. `connections` defaults to `settings.send_connections`."""
     started = time.monotonic()
-    labels = dict(theme_labels) if theme_labels is not None else default_theme_labels(settings)
+    labels = (
+        dict(theme_labels) if theme_labels is not None else theme_labels_from(settings.config_file)
+    )
     if dry_run_dir is not None:
         return _dry_run(sessions, settings, number, labels, dry_run_dir, started, clock)
     workers = max(1, connections or settings.send_connections)
