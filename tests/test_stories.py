@@ -15,10 +15,12 @@ from veille.collect.stories import (
     MIN_SIMILARITY,
     assign_story,
     assign_story_confirmed,
+    fingerprint,
     fold,
     from_signed64,
     hamming,
     has_enough_text,
+    shingles,
     simhash,
     text_similarity,
     to_signed64,
@@ -118,3 +120,15 @@ def test_simhash_is_stable_and_folds_case_and_accents() -> None:
 @pytest.mark.parametrize("text", ["", "Trois mots seulement", "Titre : données ouvertes"])
 def test_short_texts_are_not_fingerprinted(text: str) -> None:
     assert not has_enough_text(text)
+
+
+def test_fingerprint_is_simhash_of_title_and_text_with_the_text_vector() -> None:
+    """The workers' one-pass fingerprint must equal what the store would compute."""
+    for name, _, a, b in STORIES:
+        for title, text in ((name.replace("-", " "), a), ("", b), ("L'Été des données", a)):
+            result = fingerprint(title, text)
+            assert result is not None
+            fp, vector = result
+            assert fp == simhash(f"{title}\n{text}")
+            assert vector == shingles(text)
+    assert fingerprint("Un titre assez long pour rien changer", "Trois mots seulement") is None

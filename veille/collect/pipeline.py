@@ -346,6 +346,7 @@ def refresh_due(
                                 pool,
                                 item.link,
                                 has_date=item.entry.published_at is not None,
+                                has_author=bool(item.entry.author),
                                 title=item.entry.title,
                             ),
                         )

@@ -112,6 +112,13 @@ def build_record(
     )
 
 
+def page_vector(page: PageOutcome, record: article_db.ArticleRecord) -> Counter[str] | None:
+    """The worker's shingle counts of the page's text, when the record kept that text."""
+    if record.partial or page.fingerprint is None or record.fingerprint is None:
+        return None
+    return page.vector
+
+
 @dataclass
 class StoryIndex:
     """Recent fingerprints, loaded once per cycle and grown as articles are stored.
@@ -154,10 +161,13 @@ class StoryIndex:
             if item.content_hash:
                 self._copies.setdefault((item.content_hash, item.host_key), item)
 
-    def _vector(self, text: str) -> tuple[Counter[str], int]:
+    def _vector(self, text: str, counts: Counter[str] | None = None) -> tuple[Counter[str], int]:
+        """The text's shingle counts and squared norm; `counts` when the caller has them
+        (an extraction worker computed them with the fingerprint)."""
         if self._last is not None and self._last[0] is text:  # `match` then `add`
             return self._last[1]
-        counts = stories.shingles(text)
+        if counts is None:
+            counts = stories.shingles(text)
         vector = counts, sum(n * n for n in counts.values())
         self._last = (text, vector)
         return vector
@@ -172,9 +182,14 @@ class StoryIndex:
         return dot / math.sqrt(na * nb)
 
     def match(
-        self, session: Session, record: article_db.ArticleRecord
+        self,
+        session: Session,
+        record: article_db.ArticleRecord,
+        counts: Counter[str] | None = None,
     ) -> tuple[int | None, int | None]:
-        """Return (article_id of an exact copy on the same site, story_id of a near copy)."""
+        """Return (article_id of an exact copy on the same site, story_id of a near copy).
+
+        `counts`: the shingle counts of `record.text`, when already computed."""
         if record.fingerprint is None:
             return None, None
         host = record.url_key.split("/", 1)[0]
@@ -195,7 +210,7 @@ class StoryIndex:
         if missing:
             for article_id, text in article_db.texts_of(session, missing).items():
                 self._vectors[article_id] = self._vector(text)
-        mine = self._vector(record.text)
+        mine = self._vector(record.text, counts)
         empty: tuple[Counter[str], int] = (Counter(), 0)
         for _, i in near:
             other = self._vectors.get(items[i].article_id, empty)
@@ -203,9 +218,15 @@ class StoryIndex:
                 return None, items[i].story_id
         return None, None
 
-    def add(self, article_id: int, story_id: int, record: article_db.ArticleRecord) -> None:
+    def add(
+        self,
+        article_id: int,
+        story_id: int,
+        record: article_db.ArticleRecord,
+        counts: Counter[str] | None = None,
+    ) -> None:
         if record.fingerprint is not None:
-            self._vectors[article_id] = self._vector(record.text)
+            self._vectors[article_id] = self._vector(record.text, counts)
             item = article_db.Fingerprinted(
                 article_id,
                 story_id,
@@ -345,7 +366,8 @@ def store_listing(
         target = next((resolved[k] for k in keys if k in resolved), None)
         if target is None:
             record = build_record(item.entry, item.link, page, source_id=src.id, now=now)
-            copy_id, story_id = index.match(session, record)
+            counts = page_vector(page, record)
+            copy_id, story_id = index.match(session, record, counts)
             target = copy_id
         if target is not None:
             for key in dict.fromkeys(keys):
@@ -361,7 +383,7 @@ def store_listing(
         for key in dict.fromkeys(keys):
             links.add(article_id, key, item.entry.guid)
             resolved[key] = article_id
-        index.add(article_id, stored_story, record)
+        index.add(article_id, stored_story, record, counts)
         new_ids.append(article_id)
         if story_id is not None:
             widened.add(article_id)

@@ -55,7 +55,10 @@ def words(text: str) -> list[str]:
 
 
 def shingles(text: str, size: int = SHINGLE_SIZE) -> Counter[str]:
-    toks = words(text)
+    return _shingles(words(text), size)
+
+
+def _shingles(toks: list[str], size: int = SHINGLE_SIZE) -> Counter[str]:
     if len(toks) < size:
         return Counter([" ".join(toks)]) if toks else Counter()
     return Counter(" ".join(toks[i : i + size]) for i in range(len(toks) - size + 1))
@@ -88,9 +91,26 @@ def _spread(shingle: str) -> int:
 
 def simhash(text: str, size: int = SHINGLE_SIZE) -> int:
     """64-bit SimHash (unsigned) of the text's word shingles, weighted by their counts."""
+    return _simhash(shingles(text, size))
+
+
+def fingerprint(title: str, text: str) -> tuple[int, Counter[str]] | None:
+    """`simhash(f"{title}\n{text}")` and the text's shingle counts (the story index's
+    vector), from one pass over the words; None when `has_enough_text(text)` is false.
+
+    The extraction workers call it, so the main thread neither re-reads the words nor
+    recomputes the vector of a new article.
+    """
+    body = words(text)
+    if len(body) < MIN_WORDS:
+        return None
+    return _simhash(_shingles(words(title) + body)), _shingles(body)
+
+
+def _simhash(counts: Counter[str]) -> int:
     total = 0
     lanes = 0
-    for shingle, count in shingles(text, size).items():
+    for shingle, count in counts.items():
         lanes += _spread(shingle) * count
         total += count
     fp = 0

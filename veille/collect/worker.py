@@ -6,6 +6,7 @@ that the orchestrator (`pipeline.py`) hands to the store step (`store.py`).
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -63,6 +64,7 @@ class PageOutcome:
     extracted: Extracted | None = None
     note: str | None = None
     fingerprint: int | None = None  # SimHash of title + extracted text, computed off-thread
+    vector: Counter[str] | None = None  # the extracted text's shingle counts, likewise
 
 
 # --- stages run in worker threads -------------------------------------------------------
@@ -148,15 +150,27 @@ def _charset(content_type: str | None) -> str | None:
 
 
 def extract_and_fingerprint(
-    content: bytes, *, url: str, encoding: str | None, extensive_date: bool, title: str
-) -> tuple[Extracted | None, int | None]:
-    """Extraction plus the story fingerprint, in the worker process: both are CPU work that
-    would otherwise serialise in the main thread (SimHash costs ~7 ms per article)."""
-    extracted = extract_article(content, url=url, encoding=encoding, extensive_date=extensive_date)
-    if extracted is None or not stories.has_enough_text(extracted.text):
-        return extracted, None
+    content: bytes,
+    *,
+    url: str,
+    encoding: str | None,
+    extensive_date: bool,
+    need_author: bool = True,
+    title: str,
+) -> tuple[Extracted | None, tuple[int, Counter[str]] | None]:
+    """Extraction plus the story fingerprint and vector, in the worker process: CPU work
+    that would otherwise serialise in the main thread."""
+    extracted = extract_article(
+        content,
+        url=url,
+        encoding=encoding,
+        extensive_date=extensive_date,
+        need_author=need_author,
+    )
+    if extracted is None:
+        return None, None
     heading = clean.html_to_text(title).strip() or (extracted.title or "")
-    return extracted, stories.simhash(f"{heading}\n{extracted.text}")
+    return extracted, stories.fingerprint(heading, extracted.text)
 
 
 def fetch_page(
@@ -165,11 +179,13 @@ def fetch_page(
     url: str,
     *,
     has_date: bool = False,
+    has_author: bool = False,
     title: str = "",
 ) -> PageOutcome:
     """Fetch an article page and extract its main content (in the process pool).
 
-    The costly date search of trafilatura is skipped when the feed already dated the entry.
+    trafilatura's costly date and byline searches are skipped when the feed already gave
+    the entry's date and author (the feed's win over the page's).
     """
     try:
         if not fetcher.allowed_by_robots(url):
@@ -181,12 +197,14 @@ def fetch_page(
             url=result.url,
             encoding=_charset(result.headers.get("content-type")),
             extensive_date=not has_date,
+            need_author=not has_author,
             title=title,
         )
-        extracted, fp = job() if extractor is None else extractor.submit(job).result()
+        extracted, story = job() if extractor is None else extractor.submit(job).result()
         if extracted is None:
             return PageOutcome(final_url=result.url, note="no main text found on the page")
-        return PageOutcome(final_url=result.url, extracted=extracted, fingerprint=fp)
+        fp, vector = story if story is not None else (None, None)
+        return PageOutcome(final_url=result.url, extracted=extracted, fingerprint=fp, vector=vector)
     except FetchError as exc:
         return PageOutcome(note=f"article page: {exc}")
     except Exception as exc:
