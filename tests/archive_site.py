@@ -156,7 +156,7 @@ def populate(sessions: sessionmaker[Session], seeds: list[Seed] = SEEDS) -> Stor
                 content_hash=seed.key,
                 fingerprint=None,
             )
-            article_id = article_db.insert_article(session, record, story_id)
+            article_id, _ = article_db.insert_article(session, record, story_id)
             stored.ids[seed.key] = article_id
             for source in (seed.source, *seed.also_listed_by):
                 article_db.add_link(

@@ -103,7 +103,7 @@ def _seed(session: Session) -> dict[str, int]:
             content_hash=slug,
             fingerprint=None,
         )
-        ids[slug] = article_db.insert_article(session, record, None)
+        ids[slug] = article_db.insert_article(session, record, None)[0]
         replace_themes(session, ids[slug], {t: (0.9, "model") for t in themes})
         session.execute(update(ArticleRow).where(ArticleRow.id == ids[slug]).values(score=score))
     return ids
@@ -556,3 +556,22 @@ def test_bulk_insert_stops_on_a_failed_chunk(sessions: sessionmaker[Session]) ->
     ]
     with pytest.raises(Exception, match=r"(?i)unique"):
         bulk_insert_articles(sessions.kw["bind"], rows, chunk=3)
+
+
+@pytest.mark.parametrize(
+    "title, summary, text_",
+    [
+        ("Données ouvertes", "L'État publie", "Les cœurs d'œuvre — « jusqu'à » 2026\nFIN"),
+        ("", "", "Straße, Ærø et l’ouverture des données publiques"),
+        ("Titre", "Résumé", ""),
+        ("Ponctuation!", "", "a-b_c d'e… (f) 3,5 % 12h30\t\ttabulé"),
+    ],
+)
+def test_document_from_precomputed_text_words_is_the_same(
+    title: str, summary: str, text_: str
+) -> None:
+    """The extraction workers tokenise the text; the stored document must not change."""
+    from veille.archive.fts import document
+    from veille.archive.vocabulary import index_words
+
+    assert document(title, summary, text_, index_words(text_)) == document(title, summary, text_)

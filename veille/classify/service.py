@@ -203,9 +203,9 @@ def classify_articles(
     decisions = _decisions(session, sorted({r.source_id for r in rows}))
     nearest = _Nearest(recent)
     out: dict[int, Prediction] = {}
+    themes_of: dict[int, dict[str, tuple[float, str]]] = {}
     for row, prediction in zip(rows, predictions, strict=True):
-        themes = effective_themes(prediction, overrides.get(row.id, {}))
-        theme_db.replace_themes(session, row.id, themes)
+        themes = themes_of[row.id] = effective_themes(prediction, overrides.get(row.id, {}))
         if row.language is None and prediction.language:
             row.language = prediction.language
         kept, discarded = decisions.get(row.source_id, (0, 0))
@@ -231,6 +231,7 @@ def classify_articles(
         row.score = total
         row.score_components = components
         out[row.id] = prediction
+    theme_db.replace_themes_of(session, themes_of)
     session.flush()
     return out
 

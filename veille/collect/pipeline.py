@@ -37,15 +37,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from veille.classify.classifier import Classifier
 from veille.classify.service import load_classifier
 from veille.collect import clean
-from veille.collect.decide import Decision, decide
+from veille.collect.decide import Decision, NewArticle, decide
 from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.collect.store import (
     STORY_WINDOW,
+    PageStored,
     PendingClassification,
     SourceReport,
     StoryIndex,
+    WantedPage,
     known_for,
     store_listing,
+    store_pages,
 )
 from veille.collect.worker import (
     FEED_ACCEPT,
@@ -200,10 +203,17 @@ def _process_pool(settings: Settings) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
 
 
-# Sources stored in one transaction at most: their pages are all in, so batching only saves
-# per-transaction work (commit, source rows, one classification call); the cap bounds what a
-# failing batch has to redo source by source.
+# Sources stored in one transaction at most: their pages are stored already, so batching
+# only saves per-transaction work (commit, source rows); the cap bounds what a failing
+# batch has to redo source by source.
 MAX_SOURCES_PER_TRANSACTION = 64
+# Pages are stored as they arrive, in transactions of up to MAX_PAGES_PER_TRANSACTION: a
+# transaction is started once PAGE_BATCH pages wait, when the oldest has waited PAGE_WAIT
+# seconds, or when no other page is on its way. Batches amortise the commit and the
+# classifier's per-call cost; the wait bounds how late a page is stored.
+PAGE_BATCH = 32
+PAGE_WAIT = 0.25
+MAX_PAGES_PER_TRANSACTION = 128
 
 
 def refresh_due(
@@ -255,20 +265,64 @@ def refresh_due(
             fut = hosts.submit(s.url, partial(fetch_listing, fetcher, s, now))
             listing_futures[fut] = s
             fut.add_done_callback(events.put)
-        page_futures: dict[str, Future[PageOutcome]] = {}
+        # A page is fetched once per cycle, for the first source whose entry wants it (its
+        # owner); its future is dropped once handled, so its text is freed once stored.
+        owners: dict[str, tuple[int, NewArticle]] = {}
         page_keys: dict[Future[Any], str] = {}
-        arrived: set[str] = set()  # page keys whose completion the main loop has handled
+        arrived: deque[tuple[str, PageOutcome]] = deque()  # fetched, waiting to be stored
+        arrived_since = 0.0  # when the oldest of `arrived` came in
+        stored: dict[str, PageStored | str] = {}  # page key → article, or why storing failed
         waiting: dict[str, tuple[Listing, Decision, set[str]]] = {}
         # Which sources wait for which page, and how many pages each still waits for.
         waiters: dict[str, set[str]] = {}
         outstanding: dict[str, int] = {}
         listings_left = len(states)
-        ready: list[str] = []  # sources whose pages are all in, in the order they got ready
+        ready: list[str] = []  # sources whose pages are all stored, in the order they got so
+
+        def store_page_batch(batch: list[tuple[str, PageOutcome]]) -> None:
+            wanted = [WantedPage(*owners[key], page) for key, page in batch]
+            # Wanted pages are new URLs: they almost always make new articles. The loader
+            # runs its own transaction, so it must run before this one (SQLite: one writer).
+            clf = current_classifier()
+            mark = index.mark()
+            try:
+                with transaction(ctx.sessions) as session:
+                    pending = PendingClassification()
+                    done = store_pages(session, wanted, index, now, pending)
+                    pending.apply(session, clf, index)
+            except Exception as exc:
+                index.rollback(mark)
+                if len(batch) > 1:  # find the culprit: the others are stored one by one
+                    for one in batch:
+                        store_page_batch([one])
+                    return
+                log.exception("storing the article page %s failed", batch[0][0])
+                done = {}
+                stored[batch[0][0]] = f"storage error: {exc!r}"
+            stored.update(done)
+            for key, _ in batch:
+                for src_key in sorted(waiters.pop(key, ())):
+                    outstanding[src_key] -= 1
+                    if outstanding[src_key] == 0:
+                        del outstanding[src_key]
+                        ready.append(src_key)
 
         def store_batch(batch: list[str]) -> None:
             items = [waiting[key] for key in batch]
-            clf = current_classifier() if any(d.new for _, d, _ in items) else classifier
-            mark = index.mark()
+            failed: dict[str, str] = {}
+            for key, (_, _, wanted) in zip(batch, items, strict=True):
+                errors = [e for k in sorted(wanted) if isinstance(e := stored[k], str)]
+                if errors:
+                    failed[key] = errors[0]
+            if failed:  # an article of theirs is not stored: keep their validators
+                for key, (listing, _, _) in zip(batch, items, strict=True):
+                    if key in failed:
+                        _record_failure(ctx, listing.source, failed[key], now)
+                        report_done(key, SourceReport(key, status="failed", error=failed[key]))
+                batch = [key for key in batch if key not in failed]
+                items = [waiting[key] for key in batch]
+                if not batch:
+                    return
             try:
                 with transaction(ctx.sessions) as session:
                     # One query puts the batch's source rows in the identity map, where
@@ -282,18 +336,15 @@ def refresh_due(
                             session,
                             listing,
                             decision,
-                            {k: page_futures[k].result() for k in wanted},
-                            index,
+                            {k: v for k in wanted if isinstance(v := stored[k], PageStored)},
                             now,
-                            clf,
                             pending,
                         )
                         for listing, decision, wanted in items
                     ]
-                    pending.apply(session, clf, index)
+                    pending.apply(session, None, index)
                     del rows
             except Exception as exc:
-                index.rollback(mark)
                 if len(batch) > 1:  # find the culprit: the others are stored one by one
                     for key in batch:
                         store_batch([key])
@@ -304,10 +355,13 @@ def refresh_due(
                 reports = [SourceReport(key=key, status="failed", error=error)]
                 _record_failure(ctx, items[0][0].source, error, now)
             for key, report in zip(batch, reports, strict=True):
-                del waiting[key]
-                summary.sources.append(report)
-                if progress:
-                    progress("done", key)
+                report_done(key, report)
+
+        def report_done(key: str, report: SourceReport) -> None:
+            del waiting[key]
+            summary.sources.append(report)
+            if progress:
+                progress("done", key)
 
         def on_listing(listing: Listing) -> None:
             nonlocal pool
@@ -335,9 +389,10 @@ def refresh_due(
             if decision is not None:
                 for item in decision.new:
                     wanted.add(item.url_key)
-                    if item.url_key not in page_futures:
+                    if item.url_key not in owners:
                         if pool is None and own_pool:
                             pool = _process_pool(ctx.settings)
+                        owners[item.url_key] = (src.id, item)
                         page = hosts.submit(
                             item.link,
                             partial(
@@ -350,11 +405,10 @@ def refresh_due(
                                 title=item.entry.title,
                             ),
                         )
-                        page_futures[item.url_key] = page
                         page_keys[page] = item.url_key
                         page.add_done_callback(events.put)
             waiting[src.key] = (listing, decision or Decision(), wanted)
-            blockers = wanted - arrived
+            blockers = wanted - stored.keys()
             if not blockers:
                 ready.append(src.key)
             else:
@@ -362,32 +416,41 @@ def refresh_due(
                 for k in blockers:
                     waiters.setdefault(k, set()).add(src.key)
 
-        def on_page(key: str) -> None:
-            arrived.add(key)
-            for src_key in sorted(waiters.pop(key, ())):
-                outstanding[src_key] -= 1
-                if outstanding[src_key] == 0:
-                    del outstanding[src_key]
-                    ready.append(src_key)
-
         def handle(fut: Future[Any]) -> None:
-            nonlocal listings_left
+            nonlocal listings_left, arrived_since
             if fut in listing_futures:
                 listings_left -= 1
+                del listing_futures[fut]
                 listing = fut.result()
                 assert isinstance(listing, Listing)
                 on_listing(listing)
             else:
-                on_page(page_keys[fut])
+                if not arrived:
+                    arrived_since = time.monotonic()
+                arrived.append((page_keys.pop(fut), fut.result()))
+
+        def pages_due() -> bool:
+            return bool(arrived) and (
+                len(arrived) >= PAGE_BATCH
+                or not page_keys  # no other page on its way
+                or time.monotonic() - arrived_since >= PAGE_WAIT
+            )
 
         while listings_left or waiting:
-            if not ready:
-                handle(events.get())
+            if not ready and not pages_due():
+                try:
+                    timeout = PAGE_WAIT - (time.monotonic() - arrived_since) if arrived else None
+                    handle(events.get(timeout=max(timeout, 0.0) if timeout is not None else None))
+                except queue.Empty:
+                    pass
             while True:  # take everything that completed meanwhile, without blocking
                 try:
                     handle(events.get_nowait())
                 except queue.Empty:
                     break
+            if pages_due():
+                take = min(len(arrived), MAX_PAGES_PER_TRANSACTION)
+                store_page_batch([arrived.popleft() for _ in range(take)])
             if ready:
                 batch = ready[:MAX_SOURCES_PER_TRANSACTION]
                 del ready[:MAX_SOURCES_PER_TRANSACTION]

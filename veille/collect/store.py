@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from veille.classify.classifier import Classifier
 from veille.classify.service import classify_articles, rescore_coverage
 from veille.collect import clean, stories
-from veille.collect.decide import Decision, Known
+from veille.collect.decide import Decision, Known, NewArticle
 from veille.collect.extract import summary_from_text
 from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps
 from veille.collect.types import ParsedEntry, ParsedFeed
@@ -86,10 +87,15 @@ def build_record(
     published = entry.published_at or (ex.published_at if ex else None) or entry.updated_at
     if published is not None and published > now + timedelta(days=2):
         published = None
-    if not partial and page.fingerprint is not None:
-        fp: int | None = page.fingerprint
+    facts = page.facts if not partial else None  # the worker's, of the text kept here
+    if facts is not None:
+        fp = facts.fingerprint
     else:
         fp = stories.simhash(f"{title}\n{text}") if stories.has_enough_text(text) else None
+    if facts is not None:
+        content_hash = facts.content_hash
+    else:
+        content_hash = clean.content_fingerprint(text) if text else ""
     return article_db.ArticleRecord(
         url=url,
         url_key=key,
@@ -107,16 +113,17 @@ def build_record(
         fetched_at=now,
         partial=partial,
         extract_note=page.note,
-        content_hash=clean.content_fingerprint(text) if text else "",
+        content_hash=content_hash,
         fingerprint=stories.to_signed64(fp) if fp is not None else None,
+        index_words=facts.index_words if facts is not None else None,
     )
 
 
 def page_vector(page: PageOutcome, record: article_db.ArticleRecord) -> Counter[str] | None:
     """The worker's shingle counts of the page's text, when the record kept that text."""
-    if record.partial or page.fingerprint is None or record.fingerprint is None:
+    if record.partial or page.facts is None:
         return None
-    return page.vector
+    return page.facts.vector
 
 
 @dataclass
@@ -241,11 +248,11 @@ class StoryIndex:
 
 @dataclass
 class PendingClassification:
-    """New articles and widened stories of several sources stored in one transaction,
-    classified and rescored together at its end (one model call instead of one per source).
+    """New articles and widened stories of one transaction, classified and rescored
+    together at its end (one model call instead of one per article or source).
 
-    `visible` keeps, for each new article, how much of the story index its source saw when
-    it was stored, so its novelty is the one a per-source classification gives.
+    `visible` keeps, for each new article, how much of the story index there was when it
+    was stored, so its novelty is measured against what came before it.
     """
 
     article_ids: list[int] = field(default_factory=list)
@@ -253,11 +260,12 @@ class PendingClassification:
     widened: set[int] = field(default_factory=set)
 
     def apply(self, session: Session, classifier: Classifier | None, index: StoryIndex) -> None:
-        if classifier is None:
-            return
-        classify_articles(
-            session, classifier, self.article_ids, recent=index.items, visible=self.visible
-        )
+        if classifier is not None and self.article_ids:
+            classify_articles(
+                session, classifier, self.article_ids, recent=index.items, visible=self.visible
+            )
+        # Articles are scored when classified: without a classifier there is nothing to
+        # rescore, and a story's new articles were scored with its coverage just above.
         rescore_coverage(session, article_db.story_ids_of(session, sorted(self.widened)))
 
 
@@ -295,20 +303,90 @@ def _schedule(row: SourceRow, listing: Listing, now: datetime) -> None:
     row.next_fetch_at = now + delay
 
 
+@dataclass(frozen=True)
+class WantedPage:
+    """A fetched article page and the entry that first asked for it (its owner)."""
+
+    source_id: int
+    item: NewArticle
+    page: PageOutcome
+
+
+@dataclass(frozen=True)
+class PageStored:
+    """What the page step made of one wanted page: the article its entries point to."""
+
+    article_id: int
+    url_key: str  # the page's own key (rel=canonical, redirects), beside the entry's
+    inserted_for: int | None = None  # the owner's source id when the page made a new article
+    partial: bool = False
+
+
+def store_pages(
+    session: Session,
+    wanted: list[WantedPage],
+    index: StoryIndex,
+    now: datetime,
+    pending: PendingClassification,
+) -> dict[str, PageStored]:
+    """Turn fetched pages into articles, as soon as they arrive, in the caller's transaction.
+
+    Each page becomes a new article of its owner (linked to it), or resolves to an article
+    already stored under one of its keys, or to an exact copy on the same site. The
+    sources' own steps (`store_listing`) then only link their entries to these articles, so
+    the costly work overlaps with the extraction of the other pages instead of waiting for
+    every page a source lists. A crash between the two steps loses nothing: the sources'
+    validators are saved by their own step, so the next cycle relists the stored articles.
+    """
+    candidates = []
+    for w in wanted:
+        keys = (w.item.url_key, page_url(w.item.link, w.page)[1])
+        candidates.append((w, keys))
+    known = article_db.lookup_keys(session, {k for _, keys in candidates for k in keys})
+    resolved = {k: hit.article_id for k, hit in known.items()}
+    links: dict[int, article_db.LinkBatch] = {}
+    out: dict[str, PageStored] = {}
+    for w, keys in candidates:
+        target = next((resolved[k] for k in keys if k in resolved), None)
+        if target is None:
+            record = build_record(w.item.entry, w.item.link, w.page, source_id=w.source_id, now=now)
+            counts = page_vector(w.page, record)
+            target, story_id = index.match(session, record, counts)
+        if target is not None:
+            for key in keys:
+                resolved[key] = target
+            out[w.item.url_key] = PageStored(target, keys[1])
+            continue
+        article_id, stored_story = article_db.insert_article(session, record, story_id)
+        batch = links.setdefault(w.source_id, article_db.LinkBatch(w.source_id, now))
+        for key in dict.fromkeys(keys):
+            batch.add(article_id, key, w.item.entry.guid)
+            resolved[key] = article_id
+        index.add(article_id, stored_story, record, counts)
+        pending.article_ids.append(article_id)
+        pending.visible[article_id] = len(index.items)
+        if story_id is not None:
+            pending.widened.add(article_id)
+        out[w.item.url_key] = PageStored(
+            article_id, keys[1], inserted_for=w.source_id, partial=record.partial
+        )
+    for batch in links.values():
+        batch.flush(session)
+    return out
+
+
 def store_listing(
     session: Session,
     listing: Listing,
     decision: Decision | None,
-    pages: dict[str, PageOutcome],
-    index: StoryIndex,
+    pages: Mapping[str, PageStored],
     now: datetime,
-    classifier: Classifier | None = None,
-    pending: PendingClassification | None = None,
+    pending: PendingClassification,
 ) -> SourceReport:
     """Apply one source's intents and its new health in the caller's transaction.
 
-    With `pending`, the new articles are classified when the caller applies it (several
-    sources per transaction); without, here with `classifier`.
+    Its new entries' pages are already stored (`store_pages`): this links the entries to
+    their articles and saves the validators, which is what makes the source done.
     """
     src = listing.source
     row = session.get(SourceRow, src.id)
@@ -342,62 +420,29 @@ def store_listing(
     warnings = [w for w in (listing.feed.warning, *decision.warnings) if w]
     row.last_warning = "; ".join(warnings) or None
     report.warning = row.last_warning
-    new_ids: list[int] = []
-    widened: set[int] = set()  # articles whose story gained a source
-    # Keys of every new entry (feed link and canonical URL), resolved in one query: many
-    # "new" entries were stored a moment ago by another source listing the same article.
-    candidates = []
-    for item in decision.new:
-        page = pages.get(item.url_key, PageOutcome(note="article page not fetched"))
-        url_key = page_url(item.link, page)[1]
-        candidates.append((item, page, (item.url_key, url_key)))
+    entries = [(item, pages[item.url_key]) for item in decision.new]
     known = article_db.lookup_keys(
         session,
-        {k for _, _, keys in candidates for k in keys} | {r.url_key for r in decision.relisted},
+        {k for item, page in entries for k in (item.url_key, page.url_key)}
+        | {r.url_key for r in decision.relisted},
     )
-    resolved = {k: hit.article_id for k, hit in known.items()}
     links = article_db.LinkBatch(source_id=src.id, now=now)
     links.seen.update(k for k, hit in known.items() if src.id in hit.source_ids)
     for relisted in decision.relisted:
         if links.add(relisted.article_id, relisted.url_key, relisted.entry.guid):
             report.relisted += 1
-            widened.add(relisted.article_id)
-    for item, page, keys in candidates:
-        target = next((resolved[k] for k in keys if k in resolved), None)
-        if target is None:
-            record = build_record(item.entry, item.link, page, source_id=src.id, now=now)
-            counts = page_vector(page, record)
-            copy_id, story_id = index.match(session, record, counts)
-            target = copy_id
-        if target is not None:
-            for key in dict.fromkeys(keys):
-                links.add(target, key, item.entry.guid)
-                resolved[key] = target
+            pending.widened.add(relisted.article_id)
+    for item, page in entries:
+        for key in dict.fromkeys((item.url_key, page.url_key)):
+            links.add(page.article_id, key, item.entry.guid)
+        if page.inserted_for == src.id:
+            report.new += 1
+            report.partial += int(page.partial)
+        else:  # stored for another source, or a copy of a stored article
             report.merged += 1
-            widened.add(target)
-            continue
-        article_id = article_db.insert_article(session, record, story_id)
-        stored = session.get(article_db.ArticleRow, article_id)  # in the identity map
-        assert stored is not None and stored.story_id is not None
-        stored_story = stored.story_id
-        for key in dict.fromkeys(keys):
-            links.add(article_id, key, item.entry.guid)
-            resolved[key] = article_id
-        index.add(article_id, stored_story, record, counts)
-        new_ids.append(article_id)
-        if story_id is not None:
-            widened.add(article_id)
-        report.new += 1
-        report.partial += int(record.partial)
+            pending.widened.add(page.article_id)
     links.flush(session)
     if report.new:
         row.last_new_article_at = now
-    if pending is not None:
-        pending.article_ids.extend(new_ids)
-        pending.visible.update(dict.fromkeys(new_ids, len(index.items)))
-        pending.widened |= widened
-    elif classifier is not None:
-        classify_articles(session, classifier, new_ids, recent=index.items)
-        rescore_coverage(session, article_db.story_ids_of(session, sorted(widened)))
     _schedule(row, listing, now)
     return report

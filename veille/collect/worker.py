@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
+from veille.archive import vocabulary
 from veille.collect import clean, stories
 from veille.collect.extract import extract_article
 from veille.collect.feeds import parse_feed
@@ -57,14 +58,24 @@ class Listing:
 
 
 @dataclass(frozen=True)
+class TextFacts:
+    """What the store derives from an extracted text, computed in the extraction worker:
+    CPU work that would otherwise queue in the main thread, the cycle's bottleneck."""
+
+    content_hash: str  # clean.content_fingerprint of the text
+    index_words: str  # the text's part of the full-text document (fts.document)
+    fingerprint: int | None = None  # SimHash of title + text; None: too short for stories
+    vector: Counter[str] | None = None  # the text's shingle counts (the story index's)
+
+
+@dataclass(frozen=True)
 class PageOutcome:
     """The article page of one new entry: extracted content, or why there is none."""
 
     final_url: str | None = None
     extracted: Extracted | None = None
     note: str | None = None
-    fingerprint: int | None = None  # SimHash of title + extracted text, computed off-thread
-    vector: Counter[str] | None = None  # the extracted text's shingle counts, likewise
+    facts: TextFacts | None = None  # of `extracted.text`
 
 
 # --- stages run in worker threads -------------------------------------------------------
@@ -149,7 +160,7 @@ def _charset(content_type: str | None) -> str | None:
     return None
 
 
-def extract_and_fingerprint(
+def extract_with_facts(
     content: bytes,
     *,
     url: str,
@@ -157,9 +168,8 @@ def extract_and_fingerprint(
     extensive_date: bool,
     need_author: bool = True,
     title: str,
-) -> tuple[Extracted | None, tuple[int, Counter[str]] | None]:
-    """Extraction plus the story fingerprint and vector, in the worker process: CPU work
-    that would otherwise serialise in the main thread."""
+) -> tuple[Extracted | None, TextFacts | None]:
+    """Extraction plus the text's facts, in the worker process."""
     extracted = extract_article(
         content,
         url=url,
@@ -170,7 +180,13 @@ def extract_and_fingerprint(
     if extracted is None:
         return None, None
     heading = clean.html_to_text(title).strip() or (extracted.title or "")
-    return extracted, stories.fingerprint(heading, extracted.text)
+    story = stories.fingerprint(heading, extracted.text)
+    return extracted, TextFacts(
+        content_hash=clean.content_fingerprint(extracted.text),
+        index_words=vocabulary.index_words(extracted.text),
+        fingerprint=story[0] if story else None,
+        vector=story[1] if story else None,
+    )
 
 
 def fetch_page(
@@ -192,7 +208,7 @@ def fetch_page(
             return PageOutcome(note="robots.txt disallows the article page")
         result = fetcher.fetch(url)
         job = partial(
-            extract_and_fingerprint,
+            extract_with_facts,
             result.content,
             url=result.url,
             encoding=_charset(result.headers.get("content-type")),
@@ -200,11 +216,10 @@ def fetch_page(
             need_author=not has_author,
             title=title,
         )
-        extracted, story = job() if extractor is None else extractor.submit(job).result()
+        extracted, facts = job() if extractor is None else extractor.submit(job).result()
         if extracted is None:
             return PageOutcome(final_url=result.url, note="no main text found on the page")
-        fp, vector = story if story is not None else (None, None)
-        return PageOutcome(final_url=result.url, extracted=extracted, fingerprint=fp, vector=vector)
+        return PageOutcome(final_url=result.url, extracted=extracted, facts=facts)
     except FetchError as exc:
         return PageOutcome(note=f"article page: {exc}")
     except Exception as exc:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -62,6 +63,11 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+    @classmethod
+    def core(cls) -> Table:
+        """The mapped table, for Core statements on hot paths (no unit of work)."""
+        return cls.metadata.tables[cls.__tablename__]
 
 
 class SourceRow(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from veille.db.tables import (
@@ -79,6 +79,23 @@ def replace_themes(
                 article_id=article_id, theme=theme, probability=probability, origin=origin
             )
         )
+
+
+def replace_themes_of(
+    session: Session, themes_by_article: Mapping[int, Mapping[str, tuple[float, str]]]
+) -> None:
+    """`replace_themes` for many articles: one DELETE and one multi-row INSERT."""
+    ids = list(themes_by_article)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        session.execute(delete(ArticleThemeRow).where(ArticleThemeRow.article_id.in_(chunk)))
+    rows = [
+        {"article_id": article_id, "theme": theme, "probability": probability, "origin": origin}
+        for article_id, themes in themes_by_article.items()
+        for theme, (probability, origin) in sorted(themes.items())
+    ]
+    if rows:
+        session.execute(insert(ArticleThemeRow.core()), rows)
 
 
 def set_editor_label(
