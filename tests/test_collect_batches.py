@@ -17,7 +17,7 @@ from tests.site_builder import feeds_yaml, mount_site
 from veille.classify.classifier import Classifier, ClassItem, Prediction
 from veille.classify.service import load_classifier
 from veille.collect.pipeline import CollectContext, refresh_due
-from veille.collect.store import StoryIndex
+from veille.collect.storyindex import StoryIndex
 from veille.config import Settings
 from veille.db import articles as article_db
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow

@@ -131,6 +131,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+@functools.lru_cache(maxsize=65536)  # feeds relist each other: one link, many lookups
 def url_key(url: str) -> str:
     """De-duplication key: the canonical URL without scheme and without a leading `www.`."""
     canon = canonical_url(url)

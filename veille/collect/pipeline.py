@@ -44,12 +44,12 @@ from veille.collect.store import (
     PageStored,
     PendingClassification,
     SourceReport,
-    StoryIndex,
     WantedPage,
     known_for,
     store_listing,
     store_pages,
 )
+from veille.collect.storyindex import StoryIndex
 from veille.collect.worker import (
     FEED_ACCEPT,
     Listing,

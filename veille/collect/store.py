@@ -5,7 +5,6 @@ schedule, all in the caller's transaction.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,16 +18,13 @@ from veille.collect import clean, stories
 from veille.collect.decide import Decision, Known, NewArticle
 from veille.collect.extract import summary_from_text
 from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps
+from veille.collect.storyindex import StoryIndex
 from veille.collect.types import ParsedEntry, ParsedFeed
 from veille.collect.worker import Listing, PageOutcome
 from veille.db import articles as article_db
 from veille.db.tables import SourceRow
 
 STORY_WINDOW = timedelta(days=14)
-# SimHash pre-filter before the exact text comparison. Same-story pairs measured 6–19 bits
-# apart (docs/dedup.md); 20 keeps them all while letting far fewer unrelated articles
-# through than stories.CANDIDATE_THRESHOLD (24), which on realistic text passed ~20 %.
-PREFILTER_BITS = 20
 
 
 @dataclass
@@ -124,126 +120,6 @@ def page_vector(page: PageOutcome, record: article_db.ArticleRecord) -> Counter[
     if record.partial or page.facts is None:
         return None
     return page.facts.vector
-
-
-@dataclass
-class StoryIndex:
-    """Recent fingerprints, loaded once per cycle and grown as articles are stored.
-
-    SimHash alone lets unrelated articles of the same topic through (docs/dedup.md), so a
-    loose SimHash pre-filter picks a few candidates and the exact text similarity of those,
-    loaded from the store, confirms the match. Word vectors are computed once per article
-    and kept (for a cycle's 2,000 new articles the loose pre-filter passes ~20 % of the
-    index, so recomputing them per comparison made matching quadratic in text work); the
-    unsigned fingerprints and the exact-copy keys are kept beside `items` for the same
-    reason.
-    """
-
-    items: list[article_db.Fingerprinted]
-    _vectors: dict[int, tuple[Counter[str], int]] = field(default_factory=dict)
-    _unsigned: list[int] = field(default_factory=list)
-    _copies: dict[tuple[str, str], article_db.Fingerprinted] = field(default_factory=dict)
-    _last: tuple[str, tuple[Counter[str], int]] | None = None
-
-    def __post_init__(self) -> None:
-        for item in self.items:
-            self._remember(item)
-
-    def _remember(self, item: article_db.Fingerprinted) -> None:
-        self._unsigned.append(stories.from_signed64(item.fingerprint))
-        if item.content_hash:
-            self._copies.setdefault((item.content_hash, item.host_key), item)
-
-    def mark(self) -> int:
-        """A point `rollback` can return to when the transaction that grew the index fails."""
-        return len(self.items)
-
-    def rollback(self, mark: int) -> None:
-        dropped, self.items = self.items[mark:], self.items[:mark]
-        del self._unsigned[mark:]
-        for item in dropped:
-            self._vectors.pop(item.article_id, None)
-        self._copies = {}
-        for item in self.items:
-            if item.content_hash:
-                self._copies.setdefault((item.content_hash, item.host_key), item)
-
-    def _vector(self, text: str, counts: Counter[str] | None = None) -> tuple[Counter[str], int]:
-        """The text's shingle counts and squared norm; `counts` when the caller has them
-        (an extraction worker computed them with the fingerprint)."""
-        if self._last is not None and self._last[0] is text:  # `match` then `add`
-            return self._last[1]
-        if counts is None:
-            counts = stories.shingles(text)
-        vector = counts, sum(n * n for n in counts.values())
-        self._last = (text, vector)
-        return vector
-
-    def _similarity(self, a: tuple[Counter[str], int], b: tuple[Counter[str], int]) -> float:
-        """`stories.text_similarity` on precomputed vectors (same formula, same result)."""
-        (ca, na), (cb, nb) = a, b
-        if not ca or not cb:
-            return 0.0
-        # Integer counts: the sum is exact in any order; the key intersection runs in C.
-        dot = sum(ca[k] * cb[k] for k in ca.keys() & cb.keys())
-        return dot / math.sqrt(na * nb)
-
-    def match(
-        self,
-        session: Session,
-        record: article_db.ArticleRecord,
-        counts: Counter[str] | None = None,
-    ) -> tuple[int | None, int | None]:
-        """Return (article_id of an exact copy on the same site, story_id of a near copy).
-
-        `counts`: the shingle counts of `record.text`, when already computed."""
-        if record.fingerprint is None:
-            return None, None
-        host = record.url_key.split("/", 1)[0]
-        if record.content_hash:
-            copy = self._copies.get((record.content_hash, host))
-            if copy is not None:
-                return copy.article_id, copy.story_id
-        fp = stories.from_signed64(record.fingerprint)
-        near = sorted(
-            (d, i)
-            for i, other in enumerate(self._unsigned)
-            if (d := (fp ^ other).bit_count()) <= PREFILTER_BITS
-        )
-        if not near:
-            return None, None
-        items = self.items
-        missing = [items[i].article_id for _, i in near if items[i].article_id not in self._vectors]
-        if missing:
-            for article_id, text in article_db.texts_of(session, missing).items():
-                self._vectors[article_id] = self._vector(text)
-        mine = self._vector(record.text, counts)
-        empty: tuple[Counter[str], int] = (Counter(), 0)
-        for _, i in near:
-            other = self._vectors.get(items[i].article_id, empty)
-            if self._similarity(mine, other) >= stories.MIN_SIMILARITY:
-                return None, items[i].story_id
-        return None, None
-
-    def add(
-        self,
-        article_id: int,
-        story_id: int,
-        record: article_db.ArticleRecord,
-        counts: Counter[str] | None = None,
-    ) -> None:
-        if record.fingerprint is not None:
-            self._vectors[article_id] = self._vector(record.text, counts)
-            item = article_db.Fingerprinted(
-                article_id,
-                story_id,
-                record.source_id,
-                record.fingerprint,
-                record.content_hash,
-                record.url_key.split("/", 1)[0],
-            )
-            self.items.append(item)
-            self._remember(item)
 
 
 @dataclass

@@ -50,16 +50,16 @@ def lookup_keys(session: Session, keys: Iterable[str]) -> dict[str, KnownLink]:
     and the sources it was seen through."""
     wanted = list(set(keys))
     found: dict[str, tuple[int, set[int]]] = {}
+    # Core columns: the collector runs this for every listing and every batch of pages.
+    links, articles = ArticleLinkRow.core().c, ArticleRow.core().c
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         for key, article_id, source_id in session.execute(
-            select(
-                ArticleLinkRow.url_key, ArticleLinkRow.article_id, ArticleLinkRow.source_id
-            ).where(ArticleLinkRow.url_key.in_(chunk))
+            select(links.url_key, links.article_id, links.source_id).where(links.url_key.in_(chunk))
         ):
             found.setdefault(key, (article_id, set()))[1].add(source_id)
         for key, article_id in session.execute(
-            select(ArticleRow.url_key, ArticleRow.id).where(ArticleRow.url_key.in_(chunk))
+            select(articles.url_key, articles.id).where(articles.url_key.in_(chunk))
         ):
             found.setdefault(key, (article_id, set()))
     return {k: KnownLink(a, frozenset(s)) for k, (a, s) in found.items()}
