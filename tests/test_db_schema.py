@@ -39,3 +39,18 @@ def test_bad_database_url_is_one_sentence() -> None:
     engine = make_engine("sqlite:////nonexistent-dir/sub/x.db")
     with pytest.raises(DatabaseError, match="Cannot open database"):
         upgrade(engine)
+
+
+def test_head_revision_constant_is_alembics_head() -> None:
+    """`upgrade` skips Alembic when the database is at HEAD_REVISION: it must be the head."""
+    from alembic.script import ScriptDirectory
+
+    from veille.db.engine import HEAD_REVISION, _alembic_config, make_engine
+
+    engine = make_engine("sqlite://")
+    try:
+        assert ScriptDirectory.from_config(_alembic_config(engine)).get_current_head() == (
+            HEAD_REVISION
+        )
+    finally:
+        engine.dispose()
