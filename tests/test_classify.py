@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,48 @@ def test_eval_file_errors_name_the_line(tmp_path: Path) -> None:
         parse_jsonl(['{"title": "a", "labels": ["sport"]}'], name="f.jsonl")
     missing = CliRunner().invoke(app, ["classify", "eval", str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 1 and "file not found" in missing.output
+
+
+def test_models_of_earlier_formats_load_and_predict_the_same(classifier: Classifier) -> None:
+    """A delegate's stored model (format 2: a FeatureUnion and one LogisticRegression per
+    theme) keeps working after the upgrade to array weights."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion
+
+    new = classifier.model
+    old = theme_model.ThemeModel.__new__(theme_model.ThemeModel)
+    old.__dict__.update(vars(new))
+    del old.__dict__["weights"], old.__dict__["intercepts"]
+    old.__dict__["vectorizer"] = FeatureUnion(list(new.vectorizer.transformer_list))
+    classifiers = {}
+    for j, theme in enumerate(new.themes):
+        lr = LogisticRegression()
+        lr.classes_ = np.array([0, 1])
+        lr.coef_ = new.weights[:, j][None, :].copy()
+        lr.intercept_ = np.array([new.intercepts[j]])
+        classifiers[theme] = lr
+    old.__dict__["classifiers"] = classifiers
+    old.__dict__["format"] = 2
+    loaded = theme_model.loads(theme_model.dumps(old))
+    assert loaded.format == theme_model.FORMAT
+    docs = ["Open data : la métropole ouvre ses données de transport", "Recette de crêpes"]
+    assert (theme_model.probabilities(loaded, docs) == theme_model.probabilities(new, docs)).all()
+    x = old.vectorizer.transform(docs)
+    for j, theme in enumerate(new.themes):
+        a, b = new.platt[theme]
+        expected = theme_model._sigmoid(a * classifiers[theme].decision_function(x) + b)
+        assert np.array_equal(theme_model.probabilities(loaded, docs)[:, j], expected)
+
+
+def test_applying_a_model_does_not_import_scikit_learn(classifier: Classifier) -> None:
+    """What a collection cycle does with a stored model needs numpy and scipy only."""
+    blob = theme_model.dumps(classifier.model)
+    code = (
+        "import sys; from veille.classify import model as m;"
+        "model = m.loads(sys.stdin.buffer.read());"
+        "m.probabilities(model, ['Les données ouvertes de la ville']);"
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=blob, capture_output=True, check=True)
+    assert out.stdout.decode().strip() == "False"

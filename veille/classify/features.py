@@ -16,9 +16,6 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from scipy.sparse import spmatrix
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.pipeline import FeatureUnion
-from sklearn.preprocessing import normalize
 
 from veille.textnorm import clean_text, fold, words
 
@@ -116,9 +113,25 @@ def renumber_columns(
     )
 
 
-class _Tfidf(TransformerMixin, BaseEstimator):
+def l2_normalize(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Each row divided by its Euclidean norm, in place (sklearn's `normalize(norm="l2")`;
+    kept here so that predicting never imports scikit-learn)."""
+    data = matrix.data.astype(np.float64)
+    lengths = np.diff(matrix.indptr)
+    nonempty = lengths > 0
+    norms = np.ones(matrix.shape[0], dtype=np.float64)
+    norms[nonempty] = np.sqrt(np.add.reduceat(data * data, matrix.indptr[:-1][nonempty]))
+    norms[norms == 0.0] = 1.0  # an empty row stays empty
+    matrix.data[:] = data / np.repeat(norms, lengths)  # in double, as sklearn's
+    return matrix
+
+
+class _Tfidf:
     """sklearn's TF-IDF (smooth idf, optional sublinear tf, l2 norm, `min_df`,
     `max_features`) over counts that subclasses compute faster than `CountVectorizer`.
+
+    Plain classes, not scikit-learn estimators: a fitted model pickles without any
+    scikit-learn object, so the collector loads and applies it without importing it.
 
     Same features and weights as `TfidfVectorizer`; at the `max_features` cut, ties are
     broken by term order with stable sorts, so a vocabulary is the same on any machine.
@@ -152,7 +165,7 @@ class _Tfidf(TransformerMixin, BaseEstimator):
             data += 1.0
         data *= self.idf_[counts.indices]
         matrix = sparse.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
-        return normalize(matrix, norm="l2", copy=False)
+        return l2_normalize(matrix)
 
     def fit_transform(self, raw_documents: Iterable[str], y: Any = None) -> sparse.csr_matrix:
         vocabulary: dict[str, int] = {}
@@ -281,8 +294,24 @@ class CharNgramVectorizer(_Tfidf):
         return (per_doc @ renumber_columns(per_word, renumber, width)).tocsr()
 
 
-def build_vectorizer() -> FeatureUnion:
-    return FeatureUnion(
+class FeatureSet:
+    """Named vectorisers side by side: sklearn's `FeatureUnion` (same columns, same
+    `transformer_list`), without scikit-learn."""
+
+    def __init__(self, transformer_list: list[tuple[str, Any]]) -> None:
+        self.transformer_list = transformer_list
+
+    def fit_transform(self, raw_documents: Iterable[str], y: Any = None) -> sparse.csr_matrix:
+        docs = list(raw_documents)
+        return sparse.hstack([vec.fit_transform(docs) for _, vec in self.transformer_list]).tocsr()
+
+    def transform(self, raw_documents: Iterable[str]) -> sparse.csr_matrix:
+        docs = list(raw_documents)
+        return sparse.hstack([vec.transform(docs) for _, vec in self.transformer_list]).tocsr()
+
+
+def build_vectorizer() -> FeatureSet:
+    return FeatureSet(
         [
             (
                 "words",
@@ -302,12 +331,12 @@ def build_vectorizer() -> FeatureUnion:
     )
 
 
-def feature_names(vectorizer: FeatureUnion) -> list[str]:
+def feature_names(vectorizer: Any) -> list[str]:
     names: list[str] = []
     for name, vec in vectorizer.transformer_list:
         names.extend(f"{name}:{term}" for term in vec.get_feature_names_out())
     return names
 
 
-def transform(vectorizer: FeatureUnion, docs: list[str]) -> spmatrix:
+def transform(vectorizer: Any, docs: list[str]) -> spmatrix:
     return vectorizer.transform(docs)

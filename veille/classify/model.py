@@ -1,8 +1,13 @@
 """The theme model: train, save, load, predict, explain.
 
 One logistic regression per theme over shared TF-IDF features (words and character
-n-grams). Probabilities are calibrated with Platt scaling fitted on out-of-fold scores, and
-each theme's threshold is the one that maximises F1 on those out-of-fold probabilities: the
+n-grams). scikit-learn fits it; the fitted model keeps only plain arrays (the vectorisers'
+vocabularies and idf, each theme's weights and intercept), so loading and applying it —
+what every collection cycle does — needs numpy and scipy but not scikit-learn (~0.8 s of
+imports and ~75 MB).
+
+Probabilities are calibrated with Platt scaling fitted on out-of-fold scores, and each
+theme's threshold is the one that maximises F1 on those out-of-fold probabilities: the
 cross-validation that reports the figures also chooses the thresholds, honestly (the
 vectoriser is refitted inside each fold). A linear model keeps every decision explainable:
 the terms that pushed a theme up are the largest `tf-idf × weight` products.
@@ -18,21 +23,22 @@ import pickle
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import FeatureUnion
 
 from veille.classify.evaluate import metrics
-from veille.classify.features import build_vectorizer, document, feature_names
+from veille.classify.features import FeatureSet, build_vectorizer, document, feature_names
 from veille.sources import THEME_IDS
 
-# 2: character n-grams by `features.CharNgramVectorizer`. Format 1 blobs (sklearn's
-# char_wb vectoriser) still load and predict the same; only the cache key changes.
-FORMAT = 2
-_READABLE_FORMATS = frozenset({1, 2})
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+
+# 3: weights as arrays and vectorisers free of scikit-learn classes. 2: character n-grams
+# by `features.CharNgramVectorizer`; 1: sklearn's char_wb vectoriser. Blobs of formats 1
+# and 2 (scikit-learn objects) still load, converted by `loads`, and predict the same.
+FORMAT = 3
+_READABLE_FORMATS = frozenset({1, 2, 3})
 C = 8.0
 SEED = 20261125
 # Large enough that each distinct word is cut into n-grams few times, small enough that a
@@ -54,8 +60,9 @@ class ThemeModel:
 
     version: str
     themes: tuple[str, ...]
-    vectorizer: FeatureUnion
-    classifiers: dict[str, LogisticRegression]
+    vectorizer: FeatureSet
+    weights: np.ndarray  # features × themes: each theme's logistic-regression coefficients
+    intercepts: np.ndarray  # one per theme
     platt: dict[str, tuple[float, float]]
     thresholds: dict[str, float]
     training_size: int
@@ -84,6 +91,8 @@ def limit_heap_growth() -> None:
 
 
 def _fit_lr(x: Any, y: np.ndarray) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     # The dual formulation: far fewer documents than features, so it converges ~40× faster
     # than liblinear's primal solver to the same optimum (coefficients equal to 1e-3). Its
     # coordinate descent visits samples in random order: seeded, for reproducible models.
@@ -100,6 +109,8 @@ def _fit_lr(x: Any, y: np.ndarray) -> LogisticRegression:
 
 
 def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
     lr = LogisticRegression(C=1e4, solver="lbfgs")
     lr.fit(scores.reshape(-1, 1), y)
     return float(lr.coef_[0][0]), float(lr.intercept_[0])
@@ -141,6 +152,8 @@ def train(
     editor_labels: int = 0,
 ) -> ThemeModel:
     """Cross-validate (figures, calibration, thresholds), then fit on everything."""
+    from sklearn.model_selection import StratifiedKFold
+
     if len(items) < folds * 2:
         raise ValueError(f"need at least {folds * 2} labelled items, got {len(items)}")
     limit_heap_growth()
@@ -174,12 +187,13 @@ def train(
     cv = metrics([frozenset(t) for t in truth], predicted, themes)
     vec = build_vectorizer()
     x_all = vec.fit_transform(docs)
-    classifiers = {theme: _fit_lr(x_all, y[:, j]) for j, theme in enumerate(themes)}
+    fitted = [_fit_lr(x_all, y[:, j]) for j in range(len(themes))]
     return ThemeModel(
         version=f"{corpus_version(items)}-n{len(items)}",
         themes=tuple(themes),
         vectorizer=vec,
-        classifiers=classifiers,
+        weights=np.column_stack([clf.coef_[0] for clf in fitted]),
+        intercepts=np.array([clf.intercept_[0] for clf in fitted]),
         platt=platt,
         thresholds=thresholds,
         training_size=len(items),
@@ -194,10 +208,10 @@ def probabilities(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
     # In chunks: a chunk's feature matrix is what costs memory, the output is 3 floats each.
     for start in range(0, len(docs), PREDICT_CHUNK):
         x = model.vectorizer.transform(list(docs[start : start + PREDICT_CHUNK]))
+        scores = x @ model.weights + model.intercepts  # LogisticRegression.decision_function
         for j, theme in enumerate(model.themes):
             a, b = model.platt[theme]
-            scores = model.classifiers[theme].decision_function(x)
-            out[start : start + PREDICT_CHUNK, j] = _sigmoid(a * scores + b)
+            out[start : start + PREDICT_CHUNK, j] = _sigmoid(a * scores[:, j] + b)
     return out
 
 
@@ -208,8 +222,8 @@ def explain(
     x = model.vectorizer.transform([document(title, text)]).tocsr()
     names = feature_names(model.vectorizer)
     result: dict[str, list[tuple[str, float]]] = {}
-    for theme in model.themes:
-        coef = model.classifiers[theme].coef_[0]
+    for j, theme in enumerate(model.themes):
+        coef = model.weights[:, j]
         contrib = [(names[i], float(v * coef[i])) for i, v in zip(x.indices, x.data, strict=True)]
         contrib = [c for c in contrib if c[1] > 0]
         contrib.sort(key=lambda c: -c[1])
@@ -234,4 +248,22 @@ def loads(blob: bytes) -> ThemeModel:
     model = pickle.loads(blob)
     if not isinstance(model, ThemeModel) or model.format not in _READABLE_FORMATS:
         raise ValueError("stored model has an unknown format; retrain with `veille classify train`")
-    return model
+    return _upgraded(model) if model.format < 3 else model
+
+
+def _upgraded(old: ThemeModel) -> ThemeModel:
+    """A format 1 or 2 model (a FeatureUnion, one LogisticRegression per theme) in format 3:
+    the same columns and coefficients, hence the same probabilities."""
+    state = vars(old)
+    classifiers = state.pop("classifiers")
+    union = state.pop("vectorizer")
+    fitted = [classifiers[theme] for theme in old.themes]
+    return ThemeModel(
+        **{
+            **state,
+            "vectorizer": FeatureSet(list(union.transformer_list)),
+            "weights": np.column_stack([clf.coef_[0] for clf in fitted]),
+            "intercepts": np.array([clf.intercept_[0] for clf in fitted]),
+            "format": FORMAT,
+        }
+    )
