@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import (
     Executor,
     Future,
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from veille.classify.classifier import Classifier
 from veille.classify.service import load_classifier
 from veille.collect import clean
-from veille.collect.decide import Decision, NewArticle, decide
+from veille.collect.decide import Decision, Known, NewArticle, decide
 from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.collect.store import (
     STORY_WINDOW,
@@ -363,15 +363,40 @@ def refresh_due(
             if progress:
                 progress("done", key)
 
-        def on_listing(listing: Listing) -> None:
+        def on_listings(batch: list[Listing]) -> None:
+            """Decide what is new in the listings that came in together: one lookup of
+            their URL keys (feeds relist each other's entries), then one decision each."""
+            readable = [it for it in batch if it.feed is not None and it.error is None]
+            known: list[dict[str, Known]] | Exception = []
+            if readable:
+                try:
+                    with ctx.sessions() as session:
+                        known = known_for(
+                            session,
+                            [(it.source.id, it.feed) for it in readable if it.feed is not None],
+                        )
+                except Exception as exc:  # the store is unreadable: these listings fail
+                    log.exception("looking up %d listings failed", len(readable))
+                    known = exc
+            found = iter(known) if isinstance(known, list) else None
+            for listing in batch:
+                if listing.feed is None or listing.error is not None:
+                    on_listing(listing, {})
+                elif found is not None:
+                    on_listing(listing, next(found))
+                else:
+                    assert isinstance(known, Exception)
+                    on_listing(listing, known)
+
+        def on_listing(listing: Listing, known: Mapping[str, Known] | Exception) -> None:
             nonlocal pool
             src = listing.source
             decision = None
             wanted: set[str] = set()
             if listing.feed is not None and listing.error is None:
                 try:
-                    with ctx.sessions() as session:
-                        known = known_for(session, src.id, listing.feed)
+                    if isinstance(known, Exception):
+                        raise known
                     decision = decide(
                         listing.feed.entries,
                         known=known,
@@ -416,6 +441,8 @@ def refresh_due(
                 for k in blockers:
                     waiters.setdefault(k, set()).add(src.key)
 
+        listings_in: list[Listing] = []  # fetched, not yet decided
+
         def handle(fut: Future[Any]) -> None:
             nonlocal listings_left, arrived_since
             if fut in listing_futures:
@@ -423,7 +450,7 @@ def refresh_due(
                 del listing_futures[fut]
                 listing = fut.result()
                 assert isinstance(listing, Listing)
-                on_listing(listing)
+                listings_in.append(listing)
             else:
                 if not arrived:
                     arrived_since = time.monotonic()
@@ -448,6 +475,9 @@ def refresh_due(
                     handle(events.get_nowait())
                 except queue.Empty:
                     break
+            if listings_in:
+                on_listings(listings_in)
+                listings_in.clear()
             if pages_due():
                 take = min(len(arrived), MAX_PAGES_PER_TRANSACTION)
                 store_page_batch([arrived.popleft() for _ in range(take)])

@@ -6,7 +6,7 @@ schedule, all in the caller's transaction.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -148,18 +148,30 @@ class PendingClassification:
 # --- storage, in the main thread ----------------------------------------------------------
 
 
-def known_for(session: Session, source_id: int, feed: ParsedFeed) -> dict[str, Known]:
-    keys = []
-    for entry in feed.entries:
-        if entry.link:
-            try:
-                keys.append(clean.url_key(entry.link))
-            except ValueError:
-                continue
-    return {
-        key: Known(hit.article_id, source_id in hit.source_ids)
-        for key, hit in article_db.lookup_keys(session, keys).items()
-    }
+def known_for(
+    session: Session, listings: Sequence[tuple[int, ParsedFeed]]
+) -> list[dict[str, Known]]:
+    """What the store knows of each listing's entries, for `(source id, feed)` pairs: one
+    lookup for all of them (feeds that arrive together often list the same articles)."""
+    keys_of: list[list[str]] = []
+    for _, feed in listings:
+        keys = []
+        for entry in feed.entries:
+            if entry.link:
+                try:
+                    keys.append(clean.url_key(entry.link))
+                except ValueError:
+                    continue
+        keys_of.append(keys)
+    hits = article_db.lookup_keys(session, {k for keys in keys_of for k in keys})
+    return [
+        {
+            k: Known(hit.article_id, source_id in hit.source_ids)
+            for k in keys
+            if (hit := hits.get(k))
+        }
+        for (source_id, _), keys in zip(listings, keys_of, strict=True)
+    ]
 
 
 def _schedule(row: SourceRow, listing: Listing, now: datetime) -> None:
