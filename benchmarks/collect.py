@@ -390,9 +390,26 @@ def machine() -> str:
     )
 
 
-def report(project: list[tuple[float, Run, Run]], baseline: Run | None) -> None:
+def cpu_check() -> float:
+    """CPU seconds of a fixed pure-Python loop: how fast this (virtual) machine runs now.
+
+    Shared 2-core machines drift by a third from one hour to the next; a run's figures are
+    only comparable with another's at a similar check (printed before and after the run).
+    """
+    started = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i * i % 7
+    return time.process_time() - started
+
+
+def report(
+    project: list[tuple[float, Run, Run]], baseline: Run | None, checks: tuple[float, float]
+) -> None:
     print()
     print(f"machine: {machine()}")
+    before, after = checks
+    print(f"CPU check (fixed loop, lower is faster): {before:.2f} s before, {after:.2f} s after")
     print(f"date: {time.strftime('%Y-%m-%d %H:%M %Z')}")
     header = (
         f"{'contender':44} {'1st cycle':>10} {'peak RSS':>10} {'peak PSS':>10} {'2nd cycle':>10}"
@@ -475,6 +492,7 @@ def main() -> None:
             server_only(p, server.pid)
             return
         prepare_seed_model()
+        check_before = cpu_check()
         results = []
         for delay in (float(x) for x in args.delays.split(",")):
             first, second = run_project(p, delay, args.concurrency, args.profile)
@@ -485,7 +503,7 @@ def main() -> None:
             )
             results.append((delay, first, second))
         baseline = None if args.no_baseline else run_baseline(p, args.baseline_sample)
-        report(results, baseline)
+        report(results, baseline, (check_before, cpu_check()))
     finally:
         server.terminate()
         server.wait()
