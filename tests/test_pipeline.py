@@ -69,6 +69,22 @@ def test_first_cycle_stores_each_article_once(
             .where(ArticleLinkRow.article_id == first.id)
         ).all()
         assert set(sources) == {"flux-a", "flux-b"}
+        # Sources that widened a story rescored its articles: coverage counts the story's
+        # distinct sources, and the score is the sum of its components.
+        for row in rows:
+            n = len(
+                set(
+                    session.scalars(
+                        select(ArticleLinkRow.source_id)
+                        .join(ArticleRow, ArticleRow.id == ArticleLinkRow.article_id)
+                        .where(ArticleRow.story_id == row.story_id)
+                    )
+                )
+            )
+            why = "une seule source" if n <= 1 else f"couvert par {n} sources"
+            assert row.score_components["coverage"]["why"] == why
+            assert row.score == round(sum(c["points"] for c in row.score_components.values()), 1)
+        assert "couvert par" in first.score_components["coverage"]["why"]
         src_a = session.scalar(select(SourceRow).where(SourceRow.key == "flux-a"))
         assert src_a is not None
         assert src_a.last_status == "ok" and src_a.consecutive_failures == 0

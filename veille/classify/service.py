@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify import score as scoring
@@ -254,24 +254,59 @@ def reclassify_all(sessions: sessionmaker[Session], classifier: Classifier) -> t
 
 
 def rescore_coverage(session: Session, story_ids: Sequence[int]) -> None:
-    """A story gained a source: its articles' coverage component (and score) change."""
+    """A story gained a source: its articles' coverage component (and score) change.
+
+    Column reads and one executemany UPDATE of the rows that change: in a first cycle every
+    relisting widens a story, thousands per batch, and loading whole article rows (text and
+    HTML) through the ORM made this the collector's slowest step. Objects of these articles
+    already in the session are expired, so nothing reads a stale score afterwards.
+    """
     if not story_ids:
         return
     counts = article_db.story_source_counts(session, story_ids)
-    for row in session.scalars(select(ArticleRow).where(ArticleRow.story_id.in_(list(story_ids)))):
-        components: dict[str, Any] = dict(row.score_components or {})
-        if "coverage" not in components:
-            continue
-        n = counts.get(row.story_id or -1, 1)
-        value, why = scoring.coverage_component(n)
-        components["coverage"] = {
-            "value": value,
-            "points": round(value * scoring.WEIGHTS["coverage"], 1),
-            "max": scoring.WEIGHTS["coverage"],
-            "why": why,
-        }
-        row.score_components = components
-        row.score = round(sum(c["points"] for c in components.values()), 1)
+    articles = ArticleRow.core().c
+    changes: list[dict[str, Any]] = []
+    for start in range(0, len(story_ids), 500):
+        chunk = list(story_ids[start : start + 500])
+        rows = session.execute(
+            select(articles.id, articles.story_id, articles.score_components).where(
+                articles.story_id.in_(chunk)
+            )
+        )
+        for article_id, story_id, stored in rows:
+            components: dict[str, Any] = dict(stored or {})
+            if "coverage" not in components:
+                continue
+            value, why = scoring.coverage_component(counts.get(story_id or -1, 1))
+            coverage = {
+                "value": value,
+                "points": round(value * scoring.WEIGHTS["coverage"], 1),
+                "max": scoring.WEIGHTS["coverage"],
+                "why": why,
+            }
+            if components["coverage"] == coverage:
+                continue
+            components["coverage"] = coverage
+            changes.append(
+                {
+                    "b_id": article_id,
+                    "b_components": components,
+                    "b_score": round(sum(c["points"] for c in components.values()), 1),
+                }
+            )
+    if not changes:
+        return
+    session.flush()  # pending ORM changes first: this UPDATE must not be overwritten
+    session.execute(
+        update(ArticleRow.core())
+        .where(articles.id == bindparam("b_id"))
+        .values(score=bindparam("b_score"), score_components=bindparam("b_components")),
+        changes,
+    )
+    changed = {c["b_id"] for c in changes}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, ArticleRow) and obj.id in changed:
+            session.expire(obj)
 
 
 @dataclass(frozen=True)

@@ -139,33 +139,40 @@ def _snapshot(row: SourceRow) -> SourceState:
     )
 
 
+_Tasks = deque[tuple[Future[Any], Callable[[], Any]]]
+
+
 class HostQueue:
-    """Hands the I/O pool at most `limit` tasks per host at a time, in FIFO order per host.
+    """Hands the I/O pool at most `limit` tasks per host at a time, in FIFO order per host,
+    urgent tasks first.
 
     The fetcher makes a thread wait for a busy host's slot; fed straight from a feed that
     lists 20 pages of one site, the pool's threads would all wait on that host while the
     99 others sit idle. Queuing here keeps every thread on a host that can be fetched.
+    Article pages are urgent: they feed the extraction workers, which otherwise idle while
+    a host's remaining feeds are fetched first.
     """
 
     def __init__(self, pool: Executor, limit: int) -> None:
         self._pool = pool
         self._limit = limit
-        self._queues: dict[str, deque[tuple[Future[Any], Callable[[], Any]]]] = {}
+        self._queues: dict[str, tuple[_Tasks, _Tasks]] = {}  # (urgent, normal) per host
         self._running: Counter[str] = Counter()
         self._lock = threading.RLock()  # a done callback may run in the submitting thread
 
-    def submit(self, url: str, fn: Callable[[], Any]) -> Future[Any]:
+    def submit(self, url: str, fn: Callable[[], Any], *, urgent: bool = False) -> Future[Any]:
         host = (urlsplit(url).hostname or "").lower()
         outer: Future[Any] = Future()
         with self._lock:
-            self._queues.setdefault(host, deque()).append((outer, fn))
+            queues = self._queues.setdefault(host, (deque(), deque()))
+            queues[0 if urgent else 1].append((outer, fn))
             self._pump(host)
         return outer
 
     def _pump(self, host: str) -> None:
-        queue = self._queues[host]
-        while queue and self._running[host] < self._limit:
-            outer, fn = queue.popleft()
+        urgent, normal = self._queues[host]
+        while (urgent or normal) and self._running[host] < self._limit:
+            outer, fn = (urgent or normal).popleft()
             if not outer.set_running_or_notify_cancel():
                 continue
             self._running[host] += 1
@@ -190,10 +197,11 @@ class HostQueue:
 
     def cancel_all(self) -> None:
         with self._lock:
-            for queue in self._queues.values():
-                for outer, _ in queue:
-                    outer.cancel()
-                queue.clear()
+            for queues in self._queues.values():
+                for queue in queues:
+                    for outer, _ in queue:
+                        outer.cancel()
+                    queue.clear()
 
 
 def _process_pool(settings: Settings) -> ProcessPoolExecutor:
@@ -429,6 +437,7 @@ def refresh_due(
                                 has_author=bool(item.entry.author),
                                 title=item.entry.title,
                             ),
+                            urgent=True,
                         )
                         page_keys[page] = item.url_key
                         page.add_done_callback(events.put)
