@@ -14,6 +14,7 @@ from veille.classify import model as theme_model
 from veille.classify.classifier import Classifier, ClassItem, default_model
 from veille.classify.corpus import load_seed, parse_jsonl
 from veille.classify.evaluate import metrics
+from veille.classify.features import document
 from veille.cli import app
 from veille.errors import ConfigError
 from veille.sources import THEME_IDS
@@ -181,3 +182,21 @@ def test_applying_a_model_does_not_import_scikit_learn(classifier: Classifier) -
     )
     out = subprocess.run([sys.executable, "-c", code], input=blob, capture_output=True, check=True)
     assert out.stdout.decode().strip() == "False"
+
+
+def test_batched_predictions_equal_one_call(classifier: Classifier) -> None:
+    """The character vectoriser remembers words between calls (the collector classifies a
+    few dozen articles at a time): small batches must give what one call gives."""
+    import pickle
+
+    import numpy as np
+
+    items = load_seed(heldout=True)
+    docs = [document(it.title, it.text) for it in items]
+    fresh = pickle.loads(pickle.dumps(classifier.model))  # no remembered words
+    whole = theme_model.probabilities(fresh, docs)
+    parts = np.vstack([theme_model.probabilities(fresh, docs[i : i + 7]) for i in range(0, 90, 7)])
+    assert np.allclose(parts, whole[: len(parts)], rtol=0, atol=1e-12)
+    chars = fresh.vectorizer.transformer_list[1][1]
+    assert "_word_columns" in vars(chars)
+    assert "_word_columns" not in vars(pickle.loads(pickle.dumps(chars)))  # never stored

@@ -28,6 +28,8 @@ MAX_TEXT_CHARS = 1000
 # decision.
 DTYPE = np.float32
 COUNT_CHUNK = 256
+# Words whose n-gram columns a fitted character vectoriser remembers (~100 bytes each).
+WORD_CACHE_MAX = 200_000
 
 
 def document(title: str, text: str) -> str:
@@ -273,8 +275,35 @@ class CharNgramVectorizer(_Tfidf):
         return per_doc, count_matrix(grams, vocabulary, grow=grow)
 
     def _counts(self, docs: Iterable[str], vocabulary: dict[str, int]) -> sparse.csr_matrix:
-        per_doc, per_word = self._factors(docs, vocabulary, grow=False)
+        """Counts over the fitted vocabulary. Each word's known n-gram columns are kept
+        between calls: the collector classifies a few dozen articles at a time, and their
+        words mostly recur, so cutting every word into n-grams again was most of the cost."""
+        words: dict[str, int] = {}
+        per_doc = count_matrix((doc.lower().split() for doc in docs), words, grow=True)
+        cache = self.__dict__.setdefault("_word_columns", {})
+        if len(cache) > WORD_CACHE_MAX:
+            cache.clear()
+        low, high = self.ngram_range
+        columns = []
+        for word in words:
+            known = cache.get(word)
+            if known is None:
+                known = cache[word] = _columns(
+                    _char_ngrams(word, low, high), vocabulary, grow=False
+                )
+                known = cache[word] = known[known >= 0]
+            columns.append(known)
+        lengths = [len(c) for c in columns]
+        rows = np.repeat(np.arange(len(columns), dtype=np.int32), lengths)
+        flat = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
+        ones = np.ones(len(flat), dtype=np.int32)
+        per_word = sparse.coo_matrix(
+            (ones, (rows, flat)), shape=(len(columns), len(vocabulary))
+        ).tocsr()
         return (per_doc @ per_word).tocsr()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_word_columns"}
 
     def _fit_counts(
         self, docs: Iterable[str], vocabulary: dict[str, int]
