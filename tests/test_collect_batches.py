@@ -1,12 +1,12 @@
-"""Several sources stored in one transaction: a source whose storing fails is failed alone,
-the others are stored, and the cycle's story index forgets what the failed transaction added.
+"""Pages and sources stored in shared transactions: an article that cannot be stored fails
+the sources that wanted it, alone; the others are stored (the story index's rollback is
+tested in test_storyindex.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -17,9 +17,7 @@ from tests.site_builder import feeds_yaml, mount_site
 from veille.classify.classifier import Classifier, ClassItem, Prediction
 from veille.classify.service import load_classifier
 from veille.collect.pipeline import CollectContext, refresh_due
-from veille.collect.storyindex import StoryIndex
 from veille.config import Settings
-from veille.db import articles as article_db
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
 from veille.sources import load_feeds_config
 
@@ -75,42 +73,3 @@ def test_failed_store_fails_its_source_alone(
     assert again["sources_failed"] == 0 and again["new_articles"] == 1
     with sessions() as session:
         assert len(set(session.scalars(select(ArticleRow.url)))) == len(pages)
-
-
-def _record(article_id: int, text_seed: int) -> article_db.ArticleRecord:
-    text = " ".join(f"mot{(text_seed * 7 + i) % 97} donnees{i % 13}" for i in range(60))
-    return article_db.ArticleRecord(
-        url=f"https://exemple.fr/{article_id}",
-        url_key=f"exemple.fr/{article_id}",
-        original_url=f"https://exemple.fr/{article_id}",
-        source_id=1,
-        guid=None,
-        title="t",
-        summary="",
-        text=text,
-        html="",
-        author=None,
-        language="fr",
-        image=None,
-        published_at=None,
-        fetched_at=datetime.now(UTC),
-        partial=False,
-        extract_note=None,
-        content_hash=f"hash-{text_seed}",
-        fingerprint=article_id * 1_000_003,
-    )
-
-
-def test_story_index_rollback_forgets_what_was_added() -> None:
-    index = StoryIndex([])
-    index.add(1, 10, _record(1, 1))
-    mark = index.mark()
-    index.add(2, 20, _record(2, 2))
-    index.add(3, 30, _record(3, 3))
-    index.rollback(mark)
-    assert [i.article_id for i in index.items] == [1]
-    # Exact copies are found by content hash and site: the rolled-back ones are gone.
-    assert index.match(None, _record(9, 1))[0] == 1  # type: ignore[arg-type]
-    assert index.match(None, _record(9, 2))[0] is None  # type: ignore[arg-type]
-    index.add(2, 21, _record(2, 2))
-    assert index.match(None, _record(9, 2)) == (2, 21)  # type: ignore[arg-type]

@@ -27,13 +27,16 @@ def test_cosines_equal_text_similarity_to_the_last_bit() -> None:
         assert got == want
 
 
-def _record(n: int, text: str) -> ArticleRecord:
+def _record(
+    n: int, text: str, *, site: int | None = None, copy_of: int | None = None
+) -> ArticleRecord:
     fp = stories.simhash(text)
+    site = n % 3 if site is None else site
     return ArticleRecord(
-        url=f"https://site{n % 3}.example/{n}",
-        url_key=f"site{n % 3}.example/{n}",
-        original_url=f"https://site{n % 3}.example/{n}",
-        source_id=n % 3 + 1,
+        url=f"https://site{site}.example/{n}",
+        url_key=f"site{site}.example/{n}",
+        original_url=f"https://site{site}.example/{n}",
+        source_id=site + 1,
         guid=None,
         title="",
         summary="",
@@ -46,7 +49,7 @@ def _record(n: int, text: str) -> ArticleRecord:
         fetched_at=datetime.now(UTC),
         partial=False,
         extract_note=None,
-        content_hash=f"h{n}",
+        content_hash=f"h{n if copy_of is None else copy_of}",
         fingerprint=stories.to_signed64(fp),
     )
 
@@ -96,3 +99,24 @@ def test_index_grows_past_its_initial_capacity() -> None:
         index.add(n, story if story is not None else n, record)
     assert len(index.items) == 1500
     assert len({item.story_id for item in index.items}) < 1500  # near copies joined
+
+
+def test_rollback_forgets_what_was_added() -> None:
+    """A failed transaction rolls the index back: what it added is no candidate any more."""
+
+    def text(k: int) -> str:
+        return " ".join(f"mot{(k * 7 + i) % 97} donnees{i % 13}" for i in range(60))
+
+    index = StoryIndex([])
+    index.add(1, 10, _record(1, text(1), site=0))
+    mark = index.mark()
+    index.add(2, 20, _record(2, text(2), site=0))
+    index.add(3, 30, _record(3, text(3), site=0))
+    index.rollback(mark)
+    assert [i.article_id for i in index.items] == [1]
+    # Exact copies are found by content hash and site: the rolled-back ones are gone.
+    copy_of_1, copy_of_2 = (_record(9, text(k), site=0, copy_of=k) for k in (1, 2))
+    assert index.match(None, copy_of_1)[0] == 1  # type: ignore[arg-type]
+    assert index.match(None, copy_of_2)[0] is None  # type: ignore[arg-type]
+    index.add(2, 21, _record(2, text(2), site=0))
+    assert index.match(None, copy_of_2) == (2, 21)  # type: ignore[arg-type]
