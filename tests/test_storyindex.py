@@ -120,3 +120,15 @@ def test_rollback_forgets_what_was_added() -> None:
     assert index.match(None, copy_of_2)[0] is None  # type: ignore[arg-type]
     index.add(2, 21, _record(2, text(2), site=0))
     assert index.match(None, copy_of_2) == (2, 21)  # type: ignore[arg-type]
+
+
+def test_worker_vectors_equal_vectors_built_from_the_text() -> None:
+    """The extraction workers send hashed counts; the index builds the same vector."""
+    for text in TEXTS:
+        from_text = StoryIndex([]).vector(text)
+        hashed = stories.hashed_counts(stories.shingles(text))
+        from_worker = StoryIndex([]).vector(text, hashed)
+        assert from_text.ids.tolist() == from_worker.ids.tolist()
+        assert from_text.counts.tolist() == from_worker.counts.tolist()
+        assert from_text.norm2 == from_worker.norm2 == sum(n * n for n in hashed[1])
+        assert from_text.ids.tolist() == sorted(from_text.ids.tolist())

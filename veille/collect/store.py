@@ -5,7 +5,6 @@ schedule, all in the caller's transaction.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -115,7 +114,7 @@ def build_record(
     )
 
 
-def page_vector(page: PageOutcome, record: article_db.ArticleRecord) -> Counter[str] | None:
+def page_vector(page: PageOutcome, record: article_db.ArticleRecord) -> stories.HashedCounts | None:
     """The worker's shingle counts of the page's text, when the record kept that text."""
     if record.partial or page.facts is None:
         return None

@@ -13,6 +13,7 @@ import hashlib
 import math
 import re
 import unicodedata
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 
@@ -64,9 +65,24 @@ def _shingles(toks: list[str], size: int = SHINGLE_SIZE) -> Counter[str]:
     return Counter(" ".join(toks[i : i + size]) for i in range(len(toks) - size + 1))
 
 
+@functools.lru_cache(maxsize=65536)
 def _hash64(token: str) -> int:
     # Stable across processes and runs, unlike hash().
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+# A text's shingle counts keyed by the shingles' 64-bit hashes, in increasing hash order:
+# (hashes, counts) as unsigned / signed 64-bit arrays, which pickle compactly and become
+# numpy arrays without a copy (collect/storyindex.py).
+HashedCounts = tuple["array[int]", "array[int]"]
+
+
+def hashed_counts(counts: Counter[str]) -> HashedCounts:
+    """`counts` with each shingle replaced by its 64-bit hash. Two shingles share a hash
+    with a probability of ~1e-10 for a 100,000-word vocabulary; the cosines computed from
+    these are then those of the words themselves."""
+    pairs = sorted((_hash64(shingle), n) for shingle, n in counts.items())
+    return array("Q", [h for h, _ in pairs]), array("q", [n for _, n in pairs])
 
 
 # SimHash sums, for each of the 64 bits, +count or -count of every shingle. The sums are
@@ -96,7 +112,8 @@ def simhash(text: str, size: int = SHINGLE_SIZE) -> int:
 
 def fingerprint(title: str, text: str) -> tuple[int, Counter[str]] | None:
     """`simhash(f"{title}\n{text}")` and the text's shingle counts (the story index's
-    vector), from one pass over the words; None when `has_enough_text(text)` is false.
+    vector, see `hashed_counts`), from one pass over the words; None when
+    `has_enough_text(text)` is false.
 
     The extraction workers call it, so the main thread neither re-reads the words nor
     recomputes the vector of a new article.

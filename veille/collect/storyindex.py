@@ -6,8 +6,10 @@ the match. Both run once per new article against every recent one, in the collec
 thread, so both are array operations: fingerprints in one `uint64` array (XOR and popcount
 over all of them at once), word counts as sorted integer ids with their counts (a
 candidate's dot product is a `searchsorted` away, and all candidates are summed in one
-call). Counts are integers, so the dot products are exact: the cosines are the ones
-`stories.text_similarity` computes, to the last bit.
+call). Word ids are the words' 64-bit hashes (`stories.hashed_counts`), so the extraction
+workers build a new article's vector. Counts are integers, so the dot products are exact:
+the cosines are the ones `stories.text_similarity` computes, to the last bit (barring a
+64-bit hash collision between two words, ~1e-10).
 
 numpy is imported on first use: a cycle in which no feed changed never matches anything.
 """
@@ -15,7 +17,6 @@ numpy is imported on first use: a cycle in which no feed changed never matches a
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,7 @@ PREFILTER_BITS = 20
 
 @dataclass(frozen=True)
 class WordVector:
-    """A text's word counts: word ids in increasing order, their counts, the squared norm."""
+    """A text's word counts: word hashes in increasing order, their counts, squared norm."""
 
     ids: np.ndarray
     counts: np.ndarray
@@ -88,7 +89,6 @@ class StoryIndex:
 
     items: list[article_db.Fingerprinted]
     _vectors: dict[int, WordVector] = field(default_factory=dict)
-    _word_ids: dict[str, int] = field(default_factory=dict)
     _copies: dict[tuple[str, str], article_db.Fingerprinted] = field(default_factory=dict)
     _fingerprints: Any = None  # np.ndarray of uint64, capacity ≥ len(items)
     _last: tuple[str, WordVector] | None = None
@@ -135,23 +135,18 @@ class StoryIndex:
             self._fingerprints = grown
         self._fingerprints[n - 1] = stories.from_signed64(fingerprint)
 
-    def vector(self, text: str, counts: Counter[str] | None = None) -> WordVector:
+    def vector(self, text: str, counts: stories.HashedCounts | None = None) -> WordVector:
         """The text's word vector; from `counts` when the caller has them (an extraction
         worker computed them with the fingerprint)."""
         if self._last is not None and self._last[0] is text:  # `match` then `add`
             return self._last[1]
         np = _numpy()
         if counts is None:
-            counts = stories.shingles(text)
-        word_ids = self._word_ids
-        ids = np.fromiter(
-            (word_ids.setdefault(w, len(word_ids)) for w in counts),
-            dtype=np.int64,
-            count=len(counts),
-        )
-        values = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
-        order = np.argsort(ids)
-        vector = WordVector(ids[order], values[order], int(values @ values))
+            counts = stories.hashed_counts(stories.shingles(text))
+        hashes, values = counts
+        ids = np.frombuffer(hashes, dtype=np.uint64)
+        ns = np.frombuffer(values, dtype=np.int64)
+        vector = WordVector(ids, ns, int(ns @ ns))
         self._last = (text, vector)
         return vector
 
@@ -159,7 +154,7 @@ class StoryIndex:
         self,
         session: Session,
         record: article_db.ArticleRecord,
-        counts: Counter[str] | None = None,
+        counts: stories.HashedCounts | None = None,
     ) -> tuple[int | None, int | None]:
         """Return (article_id of an exact copy on the same site, story_id of a near copy).
 
@@ -186,7 +181,7 @@ class StoryIndex:
         if missing:
             for article_id, text in article_db.texts_of(session, missing).items():
                 self._vectors[article_id] = self.vector(text)
-        empty = WordVector(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), 0)
+        empty = WordVector(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64), 0)
         others = [self._vectors.get(items[i].article_id, empty) for i in near]
         similarities = cosines(self.vector(record.text, counts), others)
         for i, similarity in zip(near, similarities, strict=True):
@@ -199,7 +194,7 @@ class StoryIndex:
         article_id: int,
         story_id: int,
         record: article_db.ArticleRecord,
-        counts: Counter[str] | None = None,
+        counts: stories.HashedCounts | None = None,
     ) -> None:
         if record.fingerprint is None:
             return

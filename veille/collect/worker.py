@@ -6,7 +6,6 @@ that the orchestrator (`pipeline.py`) hands to the store step (`store.py`).
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -65,7 +64,7 @@ class TextFacts:
     content_hash: str  # clean.content_fingerprint of the text
     index_words: str  # the text's part of the full-text document (fts.document)
     fingerprint: int | None = None  # SimHash of title + text; None: too short for stories
-    vector: Counter[str] | None = None  # the text's shingle counts (the story index's)
+    vector: stories.HashedCounts | None = None  # the text's shingle counts, hashed
 
 
 @dataclass(frozen=True)
@@ -185,7 +184,7 @@ def extract_with_facts(
         content_hash=clean.content_fingerprint(extracted.text),
         index_words=vocabulary.index_words(extracted.text),
         fingerprint=story[0] if story else None,
-        vector=story[1] if story else None,
+        vector=stories.hashed_counts(story[1]) if story else None,
     )
 
 
