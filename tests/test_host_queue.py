@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from veille.collect.pipeline import HostQueue
+from veille.collect.hostqueue import HostQueue
 
 
 def test_urgent_tasks_overtake_queued_ones_and_the_limit_holds() -> None:
