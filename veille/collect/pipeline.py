@@ -11,6 +11,7 @@ full and the store ends as a clean cycle would leave it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -308,27 +309,23 @@ def refresh_due(
         def on_listings(batch: list[Listing]) -> None:
             """Decide what is new in the listings that came in together: one lookup of
             their URL keys (feeds relist each other's entries), then one decision each."""
-            readable = [it for it in batch if it.feed is not None and it.error is None]
-            known: list[dict[str, Known]] | Exception = []
+            readable = [
+                (it.source, it.feed) for it in batch if it.feed is not None and it.error is None
+            ]
+            known: dict[str, dict[str, Known]] | Exception = {}
             if readable:
                 try:
                     with ctx.sessions() as session:
-                        known = known_for(
-                            session,
-                            [(it.source.id, it.feed) for it in readable if it.feed is not None],
-                        )
+                        found = known_for(session, [(src.id, feed) for src, feed in readable])
+                    known = {src.key: hits for (src, _), hits in zip(readable, found, strict=True)}
                 except Exception as exc:  # the store is unreadable: these listings fail
                     log.exception("looking up %d listings failed", len(readable))
                     known = exc
-            found = iter(known) if isinstance(known, list) else None
             for listing in batch:
-                if listing.feed is None or listing.error is not None:
-                    on_listing(listing, {})
-                elif found is not None:
-                    on_listing(listing, next(found))
-                else:
-                    assert isinstance(known, Exception)
-                    on_listing(listing, known)
+                on_listing(
+                    listing,
+                    known if isinstance(known, Exception) else known.get(listing.source.key, {}),
+                )
 
         def on_listing(listing: Listing, known: Mapping[str, Known] | Exception) -> None:
             nonlocal pool
@@ -408,11 +405,10 @@ def refresh_due(
 
         while listings_left or waiting:
             if not ready and not pages_due():
-                try:
-                    timeout = PAGE_WAIT - (time.monotonic() - arrived_since) if arrived else None
-                    handle(events.get(timeout=max(timeout, 0.0) if timeout is not None else None))
-                except queue.Empty:
-                    pass
+                # The next completion, or nothing once the waiting pages are due.
+                waited = time.monotonic() - arrived_since
+                with contextlib.suppress(queue.Empty):
+                    handle(events.get(timeout=max(0.0, PAGE_WAIT - waited) if arrived else None))
             while True:  # take everything that completed meanwhile, without blocking
                 try:
                     handle(events.get_nowait())

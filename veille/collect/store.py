@@ -84,12 +84,9 @@ def build_record(
         published = None
     facts = page.facts if not partial else None  # the worker's, of the text kept here
     if facts is not None:
-        fp = facts.fingerprint
+        fp, content_hash = facts.fingerprint, facts.content_hash
     else:
         fp = stories.simhash(f"{title}\n{text}") if stories.has_enough_text(text) else None
-    if facts is not None:
-        content_hash = facts.content_hash
-    else:
         content_hash = clean.content_fingerprint(text) if text else ""
     return article_db.ArticleRecord(
         url=url,
@@ -139,8 +136,8 @@ class PendingClassification:
             classify_articles(
                 session, classifier, self.article_ids, recent=index.items, visible=self.visible
             )
-        # Articles are scored when classified: without a classifier there is nothing to
-        # rescore, and a story's new articles were scored with its coverage just above.
+        # Then the stories that gained a source: only articles already scored (those with
+        # a coverage component) are rewritten, so without a classifier nothing changes.
         rescore_coverage(session, article_db.story_ids_of(session, sorted(self.widened)))
 
 

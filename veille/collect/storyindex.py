@@ -94,6 +94,11 @@ class StoryIndex:
     _last: tuple[str, WordVector] | None = None
 
     def __post_init__(self) -> None:
+        self._index_copies()
+
+    def _index_copies(self) -> None:
+        """Exact copies are looked up by (content hash, site); the first stored wins."""
+        self._copies = {}
         for item in self.items:
             if item.content_hash:
                 self._copies.setdefault((item.content_hash, item.host_key), item)
@@ -106,10 +111,7 @@ class StoryIndex:
         dropped, self.items = self.items[mark:], self.items[:mark]
         for item in dropped:
             self._vectors.pop(item.article_id, None)
-        self._copies = {}
-        for item in self.items:
-            if item.content_hash:
-                self._copies.setdefault((item.content_hash, item.host_key), item)
+        self._index_copies()
         # `_fingerprints` beyond len(items) is spare capacity: nothing to undo there.
 
     def _unsigned(self) -> np.ndarray:
