@@ -15,9 +15,9 @@ from veille.collect.pages import (
     is_article_url,
     listing_entries,
     parse_sitemap,
-    validate_selector,
 )
 from veille.errors import ConfigError, ParseError
+from veille.sources import validate_selector
 
 DATA = Path(__file__).parent / "data" / "pages"
 PAGE_URL = "https://territoires.exemple.fr/actualites/"

@@ -16,10 +16,23 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from veille.collect.pages import validate_selector
 from veille.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+
+def validate_selector(selector: str) -> None:
+    """Raise ConfigError for a CSS selector cssselect cannot compile: feeds.yaml is checked
+    when it is loaded, so a typo is reported with its line before any cycle runs. lxml is
+    imported here, not at the top: most commands load feeds.yaml and few have selectors."""
+    import lxml.html
+    from cssselect import SelectorError
+    from lxml import etree
+
+    try:
+        lxml.html.fromstring("<p></p>").cssselect(selector)
+    except (SelectorError, etree.XPathError, ValueError) as exc:
+        raise ConfigError(f"Invalid CSS selector {selector!r}: {exc}.") from exc
 
 THEME_IDS = ("open_data", "ia", "donnees_interet_general")
 # Display names when feeds.yaml gives none (or cannot be read).

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
 import lxml.html
-from cssselect import SelectorError
 from lxml import etree
 
 from veille.collect.types import ParsedEntry, ParsedFeed
-from veille.errors import ConfigError, ParseError
+from veille.errors import ParseError
+from veille.sources import validate_selector
 
 MAX_SITEMAP_BYTES = 50 * 2**20  # the sitemap protocol's own limit, uncompressed
 
@@ -147,14 +147,6 @@ _COMMON_FEED_PATHS = (
 
 
 # --- listing pages ---------------------------------------------------------------------
-
-
-def validate_selector(selector: str) -> None:
-    """Raise ConfigError for a CSS selector cssselect cannot compile (for feeds.yaml checks)."""
-    try:
-        lxml.html.fromstring("<p></p>").cssselect(selector)
-    except (SelectorError, etree.XPathError, ValueError) as exc:
-        raise ConfigError(f"Invalid CSS selector {selector!r}: {exc}.") from exc
 
 
 def find_article_links(
