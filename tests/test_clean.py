@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from veille.collect.clean import (
+from veille.collect.clean import html_to_text, sanitize_html
+from veille.text.fingerprint import content_fingerprint
+from veille.text.urls import (
     _fallback_registrable,
     canonical_url,
-    content_fingerprint,
-    html_to_text,
     registrable_domain,
     same_site,
-    sanitize_html,
     url_key,
 )
 

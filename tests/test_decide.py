@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from veille.collect.clean import url_key
 from veille.collect.decide import Known, decide
 from veille.collect.types import ParsedEntry
+from veille.text.urls import url_key
 
 T0 = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

@@ -20,10 +20,10 @@ import httpx
 import pytest
 import yaml
 
-from veille.collect.stories import text_similarity
 from veille.demo import demo_feeds_yaml, demo_manifest, demo_sources, start_demo_site
 from veille.demo.catalog import THEME_IDS, DemoArticle
 from veille.demo.site import DemoSite
+from veille.text.fingerprint import text_similarity
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 REPO = Path(__file__).resolve().parents[1]

@@ -10,11 +10,11 @@ import pytest
 
 from veille.collect.extract import (
     decode_html,
-    detect_language,
     extract_article,
     parse_date,
     summary_from_text,
 )
+from veille.text.language import detect_language
 
 PARAGRAPHS = [
     "La métropole de Valcourt a ouvert lundi son portail de données ouvertes, avec près de "

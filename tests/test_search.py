@@ -572,6 +572,6 @@ def test_document_from_precomputed_text_words_is_the_same(
 ) -> None:
     """The extraction workers tokenise the text; the stored document must not change."""
     from veille.archive.fts import document
-    from veille.archive.vocabulary import index_words
+    from veille.text.french import index_words
 
     assert document(title, summary, text_, index_words(text_)) == document(title, summary, text_)

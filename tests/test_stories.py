@@ -16,15 +16,17 @@ from veille.collect.stories import (
     assign_story,
     assign_story_confirmed,
     fingerprint,
-    fold,
+    has_enough_text,
+)
+from veille.text.fingerprint import (
     from_signed64,
     hamming,
-    has_enough_text,
     shingles,
     simhash,
     text_similarity,
     to_signed64,
 )
+from veille.text.french import story_fold
 
 DATA = Path(__file__).parent / "data" / "stories"
 
@@ -108,11 +110,11 @@ def test_signed64_round_trip() -> None:
 def test_simhash_is_stable_and_folds_case_and_accents() -> None:
     text = "La Métropole publie ses DONNÉES ouvertes sur les arbres et les vélos."
     assert simhash(text) == simhash(text.lower().replace("é", "e").replace("É", "E"))
-    assert fold("Été, Œuvre") == "ete, œuvre"
+    assert story_fold("Été, Œuvre") == "ete, œuvre"
     assert 0 <= simhash(text) < 1 << 64
     assert simhash("") == 0
     # stable across processes (no PYTHONHASHSEED dependence): the value is stored
-    code = "from veille.collect.stories import simhash; print(simhash('arbres et vélos'))"
+    code = "from veille.text.fingerprint import simhash; print(simhash('arbres et vélos'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(out.stdout) == simhash("arbres et vélos")
 

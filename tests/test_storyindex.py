@@ -7,8 +7,18 @@ from datetime import UTC, datetime
 
 from tests.test_stories import STORIES
 from veille.collect import stories
-from veille.collect.storyindex import PREFILTER_BITS, StoryIndex, cosines
+from veille.collect.storyindex import PREFILTER_BITS, StoryIndex
 from veille.db.articles import ArticleRecord
+from veille.text.fingerprint import (
+    cosines,
+    from_signed64,
+    hamming,
+    hashed_counts,
+    shingles,
+    simhash,
+    text_similarity,
+    to_signed64,
+)
 
 TEXTS = [text for _, _, a, b in STORIES for text in (a, b)] + [
     "",
@@ -23,14 +33,14 @@ def test_cosines_equal_text_similarity_to_the_last_bit() -> None:
     vectors = [index.vector(text) for text in TEXTS]
     for i, mine in enumerate(vectors):
         got = cosines(mine, vectors)
-        want = [stories.text_similarity(TEXTS[i], other) for other in TEXTS]
+        want = [text_similarity(TEXTS[i], other) for other in TEXTS]
         assert got == want
 
 
 def _record(
     n: int, text: str, *, site: int | None = None, copy_of: int | None = None
 ) -> ArticleRecord:
-    fp = stories.simhash(text)
+    fp = simhash(text)
     site = n % 3 if site is None else site
     return ArticleRecord(
         url=f"https://site{site}.example/{n}",
@@ -50,7 +60,7 @@ def _record(
         partial=False,
         extract_note=None,
         content_hash=f"h{n if copy_of is None else copy_of}",
-        fingerprint=stories.to_signed64(fp),
+        fingerprint=to_signed64(fp),
     )
 
 
@@ -59,10 +69,10 @@ def _reference_story(fingerprint: int, text: str, stored: list[tuple[int, int, s
     near = sorted(
         (d, i)
         for i, (fp, _, _) in enumerate(stored)
-        if (d := stories.hamming(fingerprint, fp)) <= PREFILTER_BITS
+        if (d := hamming(fingerprint, fp)) <= PREFILTER_BITS
     )
     for _, i in near:
-        if stories.text_similarity(text, stored[i][2]) >= stories.MIN_SIMILARITY:
+        if text_similarity(text, stored[i][2]) >= stories.MIN_SIMILARITY:
             return stored[i][1]
     return None
 
@@ -78,7 +88,7 @@ def test_match_equals_the_plain_algorithm() -> None:
         copy, story = index.match(None, record)  # type: ignore[arg-type]
         assert copy is None  # content hashes all differ
         expected = (
-            _reference_story(stories.from_signed64(record.fingerprint), text, stored)
+            _reference_story(from_signed64(record.fingerprint), text, stored)
             if record.fingerprint is not None
             else None
         )
@@ -86,7 +96,7 @@ def test_match_equals_the_plain_algorithm() -> None:
         joined += story is not None
         story_id = story if story is not None else 1000 + n
         index.add(n, story_id, record)
-        stored.append((stories.from_signed64(record.fingerprint or 0), story_id, text))
+        stored.append((from_signed64(record.fingerprint or 0), story_id, text))
     assert joined >= len(STORIES)  # the second text of each pair joins the first
 
 
@@ -126,7 +136,7 @@ def test_worker_vectors_equal_vectors_built_from_the_text() -> None:
     """The extraction workers send hashed counts; the index builds the same vector."""
     for text in TEXTS:
         from_text = StoryIndex([]).vector(text)
-        hashed = stories.hashed_counts(stories.shingles(text))
+        hashed = hashed_counts(shingles(text))
         from_worker = StoryIndex([]).vector(text, hashed)
         assert from_text.ids.tolist() == from_worker.ids.tolist()
         assert from_text.counts.tolist() == from_worker.counts.tolist()

@@ -44,8 +44,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from veille.archive.vocabulary import fold, index_words, tokens
 from veille.db.tables import UTCDateTime
+from veille.text.french import index_words
+from veille.text.french import search_fold as fold
+from veille.text.french import search_tokens as tokens
 
 # Theme bits of `articles.theme_mask` (maintained by triggers on article_themes). Frozen:
 # a new theme takes the next free bit in a migration that also updates the triggers.

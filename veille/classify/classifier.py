@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from veille.classify.rules import RuleHits, apply_rules
-from veille.collect.extract import detect_language
+from veille.text.language import detect_language
 
 if TYPE_CHECKING:
     from veille.classify import model as theme_model

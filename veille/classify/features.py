@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import spmatrix
 
-from veille.textnorm import clean_text, fold, words
+from veille.text.french import clean_text, fold, words
 
 # Long texts add little beyond their first paragraphs and cost time: the lede carries the topic.
 # 1000 rather than 2000: same seed, held-out and demo figures, and training on seed + 5,000

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from veille.textnorm import clean_text, fold
+from veille.text.french import clean_text, fold
 
 TITLE_WEIGHT = 0.30
 TEXT_WEIGHT = 0.12  # for two or more distinct keywords in the text

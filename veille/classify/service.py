@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify import score as scoring
 from veille.classify.classifier import Classifier, ClassItem, Prediction, default_model
-from veille.collect import stories
 from veille.db import articles as article_db
 from veille.db import themes as theme_db
 from veille.db.tables import ArticleRow, SourceRow
 from veille.sources import FeedsConfig
+from veille.text.fingerprint import from_signed64, hamming
 
 if TYPE_CHECKING:
     from veille.classify import model as theme_model
@@ -104,10 +104,10 @@ def novelty(
 ) -> float:
     if fp is None:
         return 1.0
-    value = stories.from_signed64(fp)
+    value = from_signed64(fp)
     nearest = min(
         (
-            stories.hamming(value, stories.from_signed64(item.fingerprint))
+            hamming(value, from_signed64(item.fingerprint))
             for item in recent
             if item.story_id != story_id
         ),
@@ -122,15 +122,14 @@ class _Nearest:
 
     def __init__(self, recent: Sequence[article_db.Fingerprinted]) -> None:
         self._items = [
-            (stories.from_signed64(item.fingerprint), item.story_id, item.article_id)
-            for item in recent
+            (from_signed64(item.fingerprint), item.story_id, item.article_id) for item in recent
         ]
 
     def novelty(self, fp: int | None, story_id: int | None, article_id: int, upto: int) -> float:
         """`novelty(fp, story_id, recent[:upto] without article_id)`."""
         if fp is None:
             return 1.0
-        value = stories.from_signed64(fp)
+        value = from_signed64(fp)
         nearest = min(
             (
                 (value ^ other).bit_count()
@@ -331,7 +330,7 @@ def explain_article(session: Session, classifier: Classifier, key: str) -> Expla
     if key.isdigit():
         row = session.get(ArticleRow, int(key))
     else:
-        from veille.collect.clean import url_key
+        from veille.text.urls import url_key
 
         try:
             k = url_key(key)

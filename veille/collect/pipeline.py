@@ -35,7 +35,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify.classifier import Classifier
 from veille.classify.service import load_classifier
-from veille.collect import clean
 from veille.collect.decide import Decision, Known, NewArticle, decide
 from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.collect.hostqueue import HostQueue
@@ -64,6 +63,7 @@ from veille.db import sources as source_db
 from veille.db.engine import transaction
 from veille.db.tables import SourceRow
 from veille.sources import FeedsConfig
+from veille.text import urls
 
 __all__ = ["FEED_ACCEPT", "CollectContext", "CycleSummary", "fetch_policy", "refresh_due"]
 
@@ -339,7 +339,7 @@ def refresh_due(
                     decision = decide(
                         listing.feed.entries,
                         known=known,
-                        key_of=clean.url_key,
+                        key_of=urls.url_key,
                         max_new=ctx.settings.max_articles_per_source,
                     )
                 except Exception as exc:

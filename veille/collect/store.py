@@ -22,6 +22,8 @@ from veille.collect.types import ParsedEntry, ParsedFeed
 from veille.collect.worker import Listing, PageOutcome
 from veille.db import articles as article_db
 from veille.db.tables import SourceRow
+from veille.text import urls
+from veille.text.fingerprint import HashedCounts, content_fingerprint, simhash, to_signed64
 
 STORY_WINDOW = timedelta(days=14)
 
@@ -47,10 +49,10 @@ def page_url(link: str, page: PageOutcome) -> tuple[str, str]:
     ex = page.extracted
     source = (ex.canonical_url if ex and ex.canonical_url else None) or page.final_url or link
     try:
-        url = clean.canonical_url(source)
-        return url, clean.url_key(url)
+        url = urls.canonical_url(source)
+        return url, urls.url_key(url)
     except ValueError:
-        return clean.canonical_url(link), clean.url_key(link)
+        return urls.canonical_url(link), urls.url_key(link)
 
 
 def build_record(
@@ -86,8 +88,8 @@ def build_record(
     if facts is not None:
         fp, content_hash = facts.fingerprint, facts.content_hash
     else:
-        fp = stories.simhash(f"{title}\n{text}") if stories.has_enough_text(text) else None
-        content_hash = clean.content_fingerprint(text) if text else ""
+        fp = simhash(f"{title}\n{text}") if stories.has_enough_text(text) else None
+        content_hash = content_fingerprint(text) if text else ""
     return article_db.ArticleRecord(
         url=url,
         url_key=key,
@@ -106,12 +108,12 @@ def build_record(
         partial=partial,
         extract_note=page.note,
         content_hash=content_hash,
-        fingerprint=stories.to_signed64(fp) if fp is not None else None,
+        fingerprint=to_signed64(fp) if fp is not None else None,
         index_words=facts.index_words if facts is not None else None,
     )
 
 
-def page_vector(page: PageOutcome, record: article_db.ArticleRecord) -> stories.HashedCounts | None:
+def page_vector(page: PageOutcome, record: article_db.ArticleRecord) -> HashedCounts | None:
     """The worker's shingle counts of the page's text, when the record kept that text."""
     if record.partial or page.facts is None:
         return None
@@ -155,7 +157,7 @@ def known_for(
         for entry in feed.entries:
             if entry.link:
                 try:
-                    keys.append(clean.url_key(entry.link))
+                    keys.append(urls.url_key(entry.link))
                 except ValueError:
                     continue
         keys_of.append(keys)

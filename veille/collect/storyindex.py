@@ -6,17 +6,15 @@ the match. Both run once per new article against every recent one, in the collec
 thread, so both are array operations: fingerprints in one `uint64` array (XOR and popcount
 over all of them at once), word counts as sorted integer ids with their counts (a
 candidate's dot product is a `searchsorted` away, and all candidates are summed in one
-call). Word ids are the words' 64-bit hashes (`stories.hashed_counts`), so the extraction
-workers build a new article's vector. Counts are integers, so the dot products are exact:
-the cosines are the ones `stories.text_similarity` computes, to the last bit (barring a
-64-bit hash collision between two words, ~1e-10).
+call). Word ids are the words' 64-bit hashes (`veille.text.fingerprint.hashed_counts`), so
+the extraction workers build a new article's vector; the vector maths (`cosines`, exact to
+the last bit) is `veille.text.fingerprint`, the index over recent articles is here.
 
 numpy is imported on first use: a cycle in which no feed changed never matches anything.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +22,17 @@ from sqlalchemy.orm import Session
 
 from veille.collect import stories
 from veille.db import articles as article_db
+from veille.text.fingerprint import (
+    HashedCounts,
+    WordVector,
+    cosines,
+    empty_vector,
+    from_signed64,
+    hashed_counts,
+    popcount,
+    shingles,
+    word_vector,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,48 +43,10 @@ if TYPE_CHECKING:
 PREFILTER_BITS = 20
 
 
-@dataclass(frozen=True)
-class WordVector:
-    """A text's word counts: word hashes in increasing order, their counts, squared norm."""
-
-    ids: np.ndarray
-    counts: np.ndarray
-    norm2: int
-
-
 def _numpy() -> Any:
     import numpy
 
     return numpy
-
-
-def _popcount(values: np.ndarray) -> np.ndarray:
-    np = _numpy()
-    if hasattr(np, "bitwise_count"):  # numpy >= 2.0
-        return np.bitwise_count(values)
-    as_bytes = values.view(np.uint8).reshape(-1, 8)  # pragma: no cover - numpy 1.x
-    return np.unpackbits(as_bytes, axis=1).sum(axis=1)  # pragma: no cover
-
-
-def cosines(mine: WordVector, others: list[WordVector]) -> list[float]:
-    """`stories.text_similarity` of one text against several, from their word vectors."""
-    if not others:
-        return []
-    np = _numpy()
-    lengths = [len(o.ids) for o in others]
-    if not len(mine.ids) or not sum(lengths):
-        return [0.0] * len(others)
-    ids = np.concatenate([o.ids for o in others])
-    counts = np.concatenate([o.counts for o in others])
-    at = np.searchsorted(mine.ids, ids)
-    at[at == len(mine.ids)] = 0
-    products = np.where(mine.ids[at] == ids, mine.counts[at] * counts, 0)
-    owner = np.repeat(np.arange(len(others)), lengths)
-    dots = np.bincount(owner, weights=products, minlength=len(others))  # exact: < 2**53
-    return [
-        float(dot) / math.sqrt(mine.norm2 * other.norm2) if other.norm2 else 0.0
-        for dot, other in zip(dots.tolist(), others, strict=True)
-    ]
 
 
 @dataclass
@@ -120,7 +91,7 @@ class StoryIndex:
         n = len(self.items)
         if self._fingerprints is None:
             self._fingerprints = np.fromiter(
-                (stories.from_signed64(i.fingerprint) for i in self.items),
+                (from_signed64(i.fingerprint) for i in self.items),
                 dtype=np.uint64,
                 count=n,
             )
@@ -135,20 +106,16 @@ class StoryIndex:
             grown = np.zeros(max(1024, 2 * n), dtype=np.uint64)
             grown[: n - 1] = self._fingerprints[: n - 1]
             self._fingerprints = grown
-        self._fingerprints[n - 1] = stories.from_signed64(fingerprint)
+        self._fingerprints[n - 1] = from_signed64(fingerprint)
 
-    def vector(self, text: str, counts: stories.HashedCounts | None = None) -> WordVector:
+    def vector(self, text: str, counts: HashedCounts | None = None) -> WordVector:
         """The text's word vector; from `counts` when the caller has them (an extraction
         worker computed them with the fingerprint)."""
         if self._last is not None and self._last[0] is text:  # `match` then `add`
             return self._last[1]
-        np = _numpy()
         if counts is None:
-            counts = stories.hashed_counts(stories.shingles(text))
-        hashes, values = counts
-        ids = np.frombuffer(hashes, dtype=np.uint64)
-        ns = np.frombuffer(values, dtype=np.int64)
-        vector = WordVector(ids, ns, int(ns @ ns))
+            counts = hashed_counts(shingles(text))
+        vector = word_vector(counts)
         self._last = (text, vector)
         return vector
 
@@ -156,7 +123,7 @@ class StoryIndex:
         self,
         session: Session,
         record: article_db.ArticleRecord,
-        counts: stories.HashedCounts | None = None,
+        counts: HashedCounts | None = None,
     ) -> tuple[int | None, int | None]:
         """Return (article_id of an exact copy on the same site, story_id of a near copy).
 
@@ -171,9 +138,7 @@ class StoryIndex:
         if not self.items:
             return None, None
         np = _numpy()
-        distances = _popcount(
-            self._unsigned() ^ np.uint64(stories.from_signed64(record.fingerprint))
-        )
+        distances = popcount(self._unsigned() ^ np.uint64(from_signed64(record.fingerprint)))
         close = np.flatnonzero(distances <= PREFILTER_BITS)
         if not len(close):
             return None, None
@@ -183,7 +148,7 @@ class StoryIndex:
         if missing:
             for article_id, text in article_db.texts_of(session, missing).items():
                 self._vectors[article_id] = self.vector(text)
-        empty = WordVector(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64), 0)
+        empty = empty_vector()
         others = [self._vectors.get(items[i].article_id, empty) for i in near]
         similarities = cosines(self.vector(record.text, counts), others)
         for i, similarity in zip(near, similarities, strict=True):
@@ -196,7 +161,7 @@ class StoryIndex:
         article_id: int,
         story_id: int,
         record: article_db.ArticleRecord,
-        counts: stories.HashedCounts | None = None,
+        counts: HashedCounts | None = None,
     ) -> None:
         if record.fingerprint is None:
             return

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
-from veille.archive import vocabulary
 from veille.collect import clean, stories
 from veille.collect.extract import extract_article
 from veille.collect.feeds import parse_feed
@@ -19,6 +18,8 @@ from veille.collect.fetcher import Fetcher
 from veille.collect.pages import listing_entries, parse_sitemap
 from veille.collect.types import Extracted, FetchResult, ParsedEntry, ParsedFeed
 from veille.errors import FetchError, ParseError
+from veille.text import french
+from veille.text.fingerprint import HashedCounts, content_fingerprint, hashed_counts
 
 log = logging.getLogger("veille.collect.pipeline")
 
@@ -61,10 +62,10 @@ class TextFacts:
     """What the store derives from an extracted text, computed in the extraction worker:
     CPU work that would otherwise queue in the main thread, the cycle's bottleneck."""
 
-    content_hash: str  # clean.content_fingerprint of the text
+    content_hash: str  # content_fingerprint of the text
     index_words: str  # the text's part of the full-text document (fts.document)
     fingerprint: int | None = None  # SimHash of title + text; None: too short for stories
-    vector: stories.HashedCounts | None = None  # the text's shingle counts, hashed
+    vector: HashedCounts | None = None  # the text's shingle counts, hashed
 
 
 @dataclass(frozen=True)
@@ -181,10 +182,10 @@ def extract_with_facts(
     heading = clean.html_to_text(title).strip() or (extracted.title or "")
     story = stories.fingerprint(heading, extracted.text)
     return extracted, TextFacts(
-        content_hash=clean.content_fingerprint(extracted.text),
-        index_words=vocabulary.index_words(extracted.text),
+        content_hash=content_fingerprint(extracted.text),
+        index_words=french.index_words(extracted.text),
         fingerprint=story[0] if story else None,
-        vector=stories.hashed_counts(story[1]) if story else None,
+        vector=hashed_counts(story[1]) if story else None,
     )
 
 

@@ -36,7 +36,7 @@ class ArticleRecord:
     extract_note: str | None
     content_hash: str
     fingerprint: int | None
-    index_words: str | None = None  # vocabulary.index_words(text), when already computed
+    index_words: str | None = None  # french.index_words(text), when already computed
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from veille.textnorm import fold, words
+from veille.text.french import fold, words
 
 SENTENCE_END = re.compile(r"(?<=[.!?…»])\s+(?=[A-ZÀ-ÖØ-Ý«\"“0-9])")
 MAX_SENTENCE_CHARS = 400

@@ -1,0 +1,239 @@
+"""The three variants of `veille.text.french` pinned on a few sentences.
+
+The expected values were computed with the code before the variants shared one module
+(veille/textnorm.py, veille/archive/vocabulary.py, veille/collect/stories.py): the
+classifier's models, the stored full-text tokens and the stored story fingerprints depend
+on them, so any change here is a change of stored data, not a refactor.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from veille.text import fingerprint, french
+
+S = [
+    "L'État publie les données ouvertes des collectivités territoriales.",
+    "Qu'est-ce que l'œuvre d'Œdipe nous apprend sur les cœurs brisés ?",
+    "Jusqu'à présent, lorsqu'il pleut, les vélos électriques restent au garage.",
+    "Open data and machine learning: the French government is releasing new datasets.",
+    "Les porte-parole — notamment Mme Dupont – ont annoncé « 3 000 € » d’aides.",
+    "Les journaux régionaux ont publié leurs éditions spéciales; lecteurs nombreux.",
+    "Straße, Æsir, naïveté, Ångström et façade : ÉCOLE PUBLIQUE n°12 (2026)",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (S[0], "l'etat publie les donnees ouvertes des collectivites territoriales."),
+        (S[1], "qu'est-ce que l'œuvre d'œdipe nous apprend sur les cœurs brises ?"),
+        (S[2], "jusqu'a present, lorsqu'il pleut, les velos electriques restent au garage."),
+        (S[3], "open data and machine learning: the french government is releasing new datasets."),
+        (S[4], "les porte-parole - notamment mme dupont - ont annonce « 3 000 € » d'aides."),
+        (S[5], "les journaux regionaux ont publie leurs editions speciales; lecteurs nombreux."),
+        (S[6], "straße, æsir, naivete, angstrom et facade : ecole publique n°12 (2026)"),
+    ],
+)
+def test_classify_fold(text: str, expected: str) -> None:
+    assert french.fold(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (S[0], ["etat", "publi", "donne", "ouvert", "collectivit", "territorial"]),
+        (S[1], ["est-c", "uvre", "dipe", "apprend", "urs", "bris"]),
+        (S[2], ["present", "pleut", "velo", "electriqu", "restent", "garag"]),
+        (
+            S[3],
+            [
+                "open",
+                "data",
+                "machin",
+                "learning",
+                "french",
+                "government",
+                "releasing",
+                "new",
+                "dataset",
+            ],
+        ),
+        (S[4], ["porte-parol", "notamment", "mme", "dupont", "annonc", "000", "aide"]),
+        (S[5], ["journau", "regionau", "publi", "edition", "special", "lecteur", "nombreu"]),
+        (S[6], ["stra", "sir", "naivet", "angstrom", "facad", "ecol", "publiqu", "12", "2026"]),
+    ],
+)
+def test_classify_words(text: str, expected: list[str]) -> None:
+    assert french.words(french.fold(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (S[0], "L'État publie les données ouvertes des collectivités territoriales. & x"),
+        (S[1], "Qu'est-ce que l'œuvre d'Œdipe nous apprend sur les cœurs brisés ? & x"),
+        (S[2], "Jusqu'à présent, lorsqu'il pleut, les vélos électriques restent au garage. & x"),
+        (
+            S[3],
+            "Open data and machine learning: the French government is releasing new datasets. & x",
+        ),
+        (S[4], "Les porte-parole — notamment Mme Dupont – ont annoncé « 3 000 € » d’aides. & x"),
+        (
+            S[5],
+            "Les journaux régionaux ont publié leurs éditions spéciales; lecteurs nombreux. & x",
+        ),
+        (S[6], "Straße, Æsir, naïveté, Ångström et façade : ÉCOLE PUBLIQUE n°12 (2026) & x"),
+    ],
+)
+def test_clean_text(text: str, expected: str) -> None:
+    assert french.clean_text("<p>" + text + "</p> &amp; x") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (S[0], "l'etat publie les donnees ouvertes des collectivites territoriales."),
+        (S[1], "qu'est-ce que l'oeuvre d'oedipe nous apprend sur les coeurs brises ?"),
+        (S[2], "jusqu'a present, lorsqu'il pleut, les velos electriques restent au garage."),
+        (S[3], "open data and machine learning: the french government is releasing new datasets."),
+        (S[4], "les porte-parole ? notamment mme dupont ? ont annonce ? 3 000 ? ? d?aides."),
+        (S[5], "les journaux regionaux ont publie leurs editions speciales; lecteurs nombreux."),
+        (S[6], "strasse, aesir, naivete, angstrom et facade : ecole publique n?12 (2026)"),
+    ],
+)
+def test_search_fold(text: str, expected: str) -> None:
+    assert french.search_fold(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (S[0], ["etat", "publi", "donne", "ouvert", "collectivit", "territorial"]),
+        (S[1], ["oeuvr", "oedip", "apprend", "coeur", "bris"]),
+        (S[2], ["present", "pleut", "velo", "electriqu", "restent", "garag"]),
+        (
+            S[3],
+            [
+                "open",
+                "data",
+                "machin",
+                "learning",
+                "french",
+                "government",
+                "releasing",
+                "new",
+                "dataset",
+            ],
+        ),
+        (
+            S[4],
+            ["port", "parol", "notamment", "mme", "dupont", "ont", "annonc", "3", "000", "aide"],
+        ),
+        (S[5], ["journau", "regionau", "ont", "publi", "edition", "special", "lecteur", "nombreu"]),
+        (S[6], ["strass", "aesir", "naivet", "angstrom", "facad", "ecol", "publiqu", "12", "2026"]),
+    ],
+)
+def test_search_tokens(text: str, expected: list[str]) -> None:
+    assert french.search_tokens(text) == expected
+    assert french.search_tokens(text) == expected  # again, from the cache
+    assert french.index_words(text) == " ".join(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (S[0], "l'etat publie les donnees ouvertes des collectivites territoriales."),
+        (S[1], "qu'est-ce que l'œuvre d'œdipe nous apprend sur les cœurs brises ?"),
+        (S[2], "jusqu'a present, lorsqu'il pleut, les velos electriques restent au garage."),
+        (S[3], "open data and machine learning: the french government is releasing new datasets."),
+        (S[4], "les porte-parole — notamment mme dupont – ont annonce « 3 000 € » d’aides."),
+        (S[5], "les journaux regionaux ont publie leurs editions speciales; lecteurs nombreux."),
+        (S[6], "strasse, æsir, naivete, angstrom et facade : ecole publique n°12 (2026)"),
+    ],
+)
+def test_story_fold(text: str, expected: str) -> None:
+    assert french.story_fold(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (S[0], ["etat", "publie", "donnees", "ouvertes", "collectivites", "territoriales"]),
+        (S[1], ["uvre", "dipe", "apprend", "c", "urs", "brises"]),
+        (
+            S[2],
+            ["jusqu", "present", "lorsqu", "pleut", "velos", "electriques", "restent", "garage"],
+        ),
+        (
+            S[3],
+            [
+                "open",
+                "data",
+                "machine",
+                "learning",
+                "french",
+                "government",
+                "releasing",
+                "new",
+                "datasets",
+            ],
+        ),
+        (S[4], ["porte", "parole", "notamment", "mme", "dupont", "annonce", "3", "000", "aides"]),
+        (
+            S[5],
+            ["journaux", "regionaux", "publie", "editions", "speciales", "lecteurs", "nombreux"],
+        ),
+        (
+            S[6],
+            ["strasse", "sir", "naivete", "angstrom", "facade", "ecole", "publique", "12", "2026"],
+        ),
+    ],
+)
+def test_story_words(text: str, expected: list[str]) -> None:
+    assert french.story_words(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (S[0], 645665693807254),
+        (S[1], 3627935107979091984),
+        (S[2], 15134938394475774432),
+        (S[3], 4567050195751765874),
+        (S[4], 15962337243172293410),
+        (S[5], 3596617554965662202),
+        (S[6], 7019461903269775328),
+    ],
+)
+def test_simhash(text: str, expected: int) -> None:
+    assert fingerprint.simhash(text) == expected
+
+
+# The stop-word sets as they were in each of the three modules.
+_CLASSIFY = """
+a au aux avec ce ces cet cette d dans de des du elle elles en est et eux il ils je la le les
+leur leurs lui ma mais me meme mes moi mon ne nos notre nous on ont ou par pas plus pour qu
+que qui sa se ses son sont sur ta te tes toi ton tu un une vos votre vous y ete etait sera
+ainsi aussi entre apres avant depuis sans sous chez tout tous toute toutes fait faire peut
+doit deux trois selon the of and to in is for on with by as at an be are was it this that
+from or its which has have will
+"""
+_SEARCH = """
+a au aux avec ce ces cet cette d dans de des du elle elles en est et eux il ils je la le les
+leur leurs lui ma mais me meme mes moi mon ne nos notre nous on ou par pas plus pour qu que
+qui sa se ses son sont sur ta te tes toi ton tu un une vos votre vous y the of and to in is
+for on with by as at an be are was it this that from or its
+l d n s c j m t jusqu lorsqu puisqu
+"""
+_STORY = """
+a au aux avec ce ces cet cette d dans de des du elle en est et il ils l la le les leur leurs
+lui n ne nous on ont ou par pas plus pour qu que qui s sa se ses son sont sur un une y
+the of and to in is for on with
+"""
+
+
+def test_stop_words_are_those_each_variant_had() -> None:
+    assert frozenset(_CLASSIFY.split()) == french.CLASSIFY_STOPWORDS
+    assert frozenset(_SEARCH.split()) == french.SEARCH_STOPWORDS
+    assert frozenset(_STORY.split()) == french.STORY_STOPWORDS
