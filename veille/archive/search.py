@@ -5,7 +5,7 @@ Semantics:
   different filters combine with AND;
 - period: on the publication date, or the fetch date when the source gave none
   (`articles.published_or_fetched`); `from`/`to` are whole days in Europe/Paris;
-- full text: see `veille.archive.fts` (all words, "phrases", -exclusions);
+- full text: see `veille.archive.fulltext_query` (all words, "phrases", -exclusions);
 - facet counts: each computed with its own filter left out, the others applied.
 
 Speed: the total and both facets come from ONE grouped query, `(source_id, theme_mask) →
@@ -47,9 +47,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import fts
-from veille.archive.fts import SEARCH, THEME_BITS
+from veille.archive import fulltext_query
 from veille.archive.query import ArchiveQuery
+from veille.db import fulltext
+from veille.db.fulltext import SEARCH, THEME_BITS
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -119,7 +120,7 @@ class _Plan:
     theme and source filters added for the listed page."""
 
     period: tuple[ColumnElement[bool], ...]
-    text: fts.TextQuery
+    text: fulltext_query.TextQuery
     dialect: str
     theme_bits: int  # 0: no theme filter
     source_ids: frozenset[int] | None  # None: no source filter
@@ -142,10 +143,10 @@ class _Plan:
             conds.append(SEARCH.c.source_id.in_(sorted(self.source_ids)))
         return conds
 
-    def where(self, *, narrow: bool, driver: str = fts.BY_INDEX) -> ColumnElement[bool]:
+    def where(self, *, narrow: bool, driver: str = fulltext_query.BY_INDEX) -> ColumnElement[bool]:
         conds = self.filters(narrow=narrow)
         if self.has_text:
-            conds.append(fts.text_condition(self.dialect, self.text, driver=driver))
+            conds.append(fulltext_query.text_condition(self.dialect, self.text, driver=driver))
         return and_(true(), *conds)
 
 
@@ -161,7 +162,7 @@ def _plan(session: Session, query: ArchiveQuery) -> _Plan:
         period.append(when >= _day_start(query.date_from))
     if query.date_to:
         period.append(when < _day_start(query.date_to + timedelta(days=1)))
-    tq = fts.parse_text(query.q)
+    tq = fulltext_query.parse_text(query.q)
     impossible = bool(query.q.strip()) and tq.empty  # only stop words or punctuation
     source_ids: frozenset[int] | None = None
     if query.sources:
@@ -169,7 +170,7 @@ def _plan(session: Session, query: ArchiveQuery) -> _Plan:
             session.scalars(select(SourceRow.id).where(SourceRow.key.in_(query.sources)))
         )
         impossible = impossible or not source_ids
-    theme_bits = fts.theme_mask(query.themes)
+    theme_bits = fulltext.theme_mask(query.themes)
     if query.themes and not theme_bits:
         impossible = True
     return _Plan(tuple(period), tq, dialect, theme_bits, source_ids, impossible)
@@ -179,16 +180,16 @@ def _matching(plan: _Plan, columns: Sequence[ColumnElement[Any]], *, narrow: boo
     """`columns` of the rows matching the plan, in whatever order is cheapest to produce,
     for counts with a LIMIT: on SQLite, FTS5 drives a join (its matches stream out, each
     looked up in the id-led covering index); elsewhere, the database's own choice."""
-    match = fts.fts5_match(plan.text) if plan.dialect == "sqlite" else None
+    match = fulltext_query.fts5_match(plan.text) if plan.dialect == "sqlite" else None
     if match is None:
         return (
             select(*columns)
             .select_from(SEARCH)
-            .where(plan.where(narrow=narrow, driver=fts.BY_PLANNER))
+            .where(plan.where(narrow=narrow, driver=fulltext_query.BY_PLANNER))
         )
     return (
         select(*columns)
-        .select_from(fts.FTS.join(SEARCH, SEARCH.c.id == fts.FTS.c.rowid))
+        .select_from(fulltext.FTS.join(SEARCH, SEARCH.c.id == fulltext.FTS.c.rowid))
         .where(match, *plan.filters(narrow=narrow))
     )
 
@@ -240,9 +241,9 @@ def _access(session: Session, plan: _Plan, driver: str) -> Iterator[None]:
     of the date or score index. `SET LOCAL` for the statement, then `RESET`."""
     settings: tuple[str, ...] = ()
     if plan.dialect == "postgresql" and plan.has_text:
-        if driver == fts.BY_SCAN:
+        if driver == fulltext_query.BY_SCAN:
             settings = ("enable_seqscan", "enable_bitmapscan", "max_parallel_workers_per_gather")
-        elif driver == fts.BY_INDEX and plan.text.include:
+        elif driver == fulltext_query.BY_INDEX and plan.text.include:
             settings = ("enable_seqscan", "enable_indexscan")
     if not settings:
         yield
@@ -323,22 +324,22 @@ def _driver(session: Session, plan: _Plan, *, base_capped: bool) -> str:
     PostgreSQL counts only PG_TEXT_CAP matches, so between that and a dense word its own
     estimate (a planning, no execution) decides."""
     if not base_capped:
-        return fts.BY_INDEX
+        return fulltext_query.BY_INDEX
     if plan.source_ids is not None:
-        return fts.BY_PLANNER
+        return fulltext_query.BY_PLANNER
     dense = (
         plan.dialect != "postgresql"
         or not plan.text.include
         or _pg_estimate(session, plan) >= PG_SCAN_ROWS
     )
-    return fts.BY_SCAN if dense else fts.BY_INDEX
+    return fulltext_query.BY_SCAN if dense else fulltext_query.BY_INDEX
 
 
 def _pg_estimate(session: Session, plan: _Plan) -> float:
     """PostgreSQL's estimate of the rows matching period + the least frequent required word
     (its tsvector statistics know the frequent words, the ones that matter here)."""
     estimates = []
-    for word in fts.pg_word_conditions(plan.text):
+    for word in fulltext_query.pg_word_conditions(plan.text):
         where = and_(true(), *plan.filters(narrow=False), word)
         stmt: Select[Any] = select(literal_column("1")).select_from(SEARCH).where(where)
         compiled = stmt.compile(bind=session.get_bind())
@@ -354,7 +355,7 @@ def _pg_estimate(session: Session, plan: _Plan) -> float:
 def _probe_driver(session: Session, plan: _Plan, cap: int) -> str:
     """`_driver` for callers that do not count (feeds, exports): one capped count."""
     if not plan.has_text:
-        return fts.BY_INDEX
+        return fulltext_query.BY_INDEX
     base = replace(plan, theme_bits=0, source_ids=None)
     cap = _cap(plan, cap)
     return _driver(session, plan, base_capped=_count_upto(session, base, cap) > cap)
@@ -365,7 +366,7 @@ def _order(plan: _Plan, sort: str, driver: str) -> list[Any]:
     score: ColumnElement[Any] = SEARCH.c.score
     ident = SEARCH.c.id
     postgres = plan.dialect == "postgresql"
-    if postgres and plan.has_text and driver == fts.BY_INDEX:
+    if postgres and plan.has_text and driver == fulltext_query.BY_INDEX:
         # Few matches, but PostgreSQL may underestimate them and walk the date index testing
         # every row's tsvector (280 ms for a 256-match word at 1M articles). Ordering on an
         # expression sends it through the GIN index, then a top-N sort of the matches.
@@ -410,12 +411,17 @@ def _sqlite_walk(session: Session, plan: _Plan, batch: int) -> Iterator[int]:
     )
     for rows in _keyset_batches(session, stmt, [when, ident], batch):
         ids = [int(r[0]) for r in rows]
-        found, keep = fts.fts5_rowids_between(session, plan.text, min(ids), max(ids))
+        found, keep = fulltext_query.fts5_rowids_between(session, plan.text, min(ids), max(ids))
         yield from (i for i in ids if (i in found) == keep)
 
 
 def _walks_fts5(plan: _Plan, sort: str, driver: str) -> bool:
-    return plan.dialect == "sqlite" and plan.has_text and driver == fts.BY_SCAN and sort == "date"
+    return (
+        plan.dialect == "sqlite"
+        and plan.has_text
+        and driver == fulltext_query.BY_SCAN
+        and sort == "date"
+    )
 
 
 def _page_ids(

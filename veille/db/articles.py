@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from veille.archive import fts
+from veille.db import fulltext
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow, StoryRow
 
 
@@ -166,7 +166,7 @@ def insert_article(
         "score_components": {},
     }
     article_id = int(session.execute(_INSERT_ARTICLE, values).scalar_one())
-    fts.index_article(
+    fulltext.index_article(
         session,
         article_id,
         record.title,
