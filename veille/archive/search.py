@@ -28,11 +28,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from itertools import islice
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -52,8 +51,8 @@ from veille.archive.query import ArchiveQuery
 from veille.db import fulltext
 from veille.db.fulltext import SEARCH, THEME_BITS
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow
+from veille.frenchformat import day_start
 
-PARIS = ZoneInfo("Europe/Paris")
 # Counts stop here: beyond, pages say « plus de 10 000 » and facets are lower bounds.
 COUNT_CAP = 10_000
 # SQLite walks the date index this many rows at a time for a common word (`_sqlite_walk`).
@@ -150,18 +149,14 @@ class _Plan:
         return and_(true(), *conds)
 
 
-def _day_start(day: Any) -> datetime:
-    return datetime.combine(day, time(), PARIS)
-
-
 def _plan(session: Session, query: ArchiveQuery) -> _Plan:
     dialect = session.get_bind().dialect.name
     period: list[ColumnElement[bool]] = []
     when = SEARCH.c.published_or_fetched
     if query.date_from:
-        period.append(when >= _day_start(query.date_from))
+        period.append(when >= day_start(query.date_from))
     if query.date_to:
-        period.append(when < _day_start(query.date_to + timedelta(days=1)))
+        period.append(when < day_start(query.date_to + timedelta(days=1)))
     tq = fulltext_query.parse_text(query.q)
     impossible = bool(query.q.strip()) and tq.empty  # only stop words or punctuation
     source_ids: frozenset[int] | None = None

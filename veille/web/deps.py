@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
@@ -22,10 +21,10 @@ from veille.classify.classifier import Classifier
 from veille.config import Settings
 from veille.db import themes as theme_db
 from veille.errors import VeilleError
+from veille.frenchformat import PARIS
 from veille.sources import FeedsConfig
 
 log = logging.getLogger(__name__)
-PARIS = ZoneInfo("Europe/Paris")
 
 # Who is asking: a member id, or None. The app's default is
 # veille.web.member_login.member_from_cookie (the signed session cookie of a member).
