@@ -127,7 +127,7 @@ def text_condition(dialect: str, tq: TextQuery, *, driver: str = BY_INDEX) -> Co
     database walks another index (the date order, a source) and tests each row, which stops
     after a page when matches are dense: SQLite builds the match list once and hides
     `id` from the planner (`id + 0`); PostgreSQL gets the same clause, and the caller
-    switches bitmap scans off (`search._walking_order`) so GIN cannot serve it. BY_PLANNER:
+    switches bitmap scans off (`search_plan.access`) so GIN cannot serve it. BY_PLANNER:
     SQLite as BY_SCAN, PostgreSQL with the planner's own choice."""
     if tq.empty:
         return true()
