@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import engine_from_config, pool
 
 from alembic import context
-from veille.archive.fts import include_name
+from veille.db.fulltext import include_name
 from veille.db.tables import Base
 
 config = context.config

@@ -12,8 +12,9 @@ from tests.archive_site import NOW, populate
 from veille.config import Settings
 from veille.db import editions as edition_db
 from veille.db.engine import make_engine, session_factory, upgrade
+from veille.db.records import Candidate
 from veille.db.tables import ArticleRow
-from veille.newsletter.compose import Candidate, Limits, compose
+from veille.newsletter.compose import Limits, compose
 from veille.newsletter.editions import EditionError, create_draft, set_status
 from veille.newsletter.summary import extractive_summary
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from veille.archive import fts
+from veille.db import fulltext
 from veille.db.engine import current_revision, make_engine, table_names, upgrade
 from veille.db.tables import Base
 
@@ -20,7 +20,7 @@ def test_upgrade_twice_and_no_drift(db_url: str) -> None:
     )
     with engine.connect() as conn:
         # The full-text machinery of migration 0003 is hand-made and not in the ORM.
-        context = MigrationContext.configure(conn, opts={"include_name": fts.include_name})
+        context = MigrationContext.configure(conn, opts={"include_name": fulltext.include_name})
         diff = compare_metadata(context, Base.metadata)
     assert diff == [], diff
     if engine.dialect.name == "sqlite":

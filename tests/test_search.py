@@ -373,11 +373,11 @@ def test_migration_indexes_existing_rows(db_url: str) -> None:
 
 
 def test_schema_matches_the_orm_apart_from_search_objects(db_url: str) -> None:
-    """What tests/test_db_schema.py needs to pass: `fts.include_name` hides the FTS objects."""
+    """What tests/test_db_schema.py needs to pass: `fulltext.include_name` hides the FTS objects."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from veille.archive.fts import include_name
+    from veille.db.fulltext import include_name
     from veille.db.tables import Base
 
     engine = make_engine(db_url)
@@ -571,7 +571,7 @@ def test_document_from_precomputed_text_words_is_the_same(
     title: str, summary: str, text_: str
 ) -> None:
     """The extraction workers tokenise the text; the stored document must not change."""
-    from veille.archive.fts import document
+    from veille.db.fulltext import document
     from veille.text.french import index_words
 
     assert document(title, summary, text_, index_words(text_)) == document(title, summary, text_)

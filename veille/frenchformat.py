@@ -7,13 +7,18 @@ must not import the web layer.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
 PARIS = ZoneInfo("Europe/Paris")
 LOCALE = "fr_FR"
+
+
+def day_start(day: date) -> datetime:
+    """Midnight in Paris: a day our readers pick is a Paris day, whatever the server's zone."""
+    return datetime.combine(day, time(), PARIS)
 
 
 def _local(value: datetime | None, pattern: str, *, with_time: bool = False) -> str:

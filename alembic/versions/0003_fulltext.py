@@ -11,7 +11,7 @@ Written by hand: autogenerate knows nothing of FTS5, tsvector or triggers.
 - Covering indexes for the archive page (date order, score order) and, on
   SQLite, an id-led covering index so FTS hits are filtered without reading the wide rows.
 - SQLite: FTS5 table `articles_fts(doc)`, filled here from existing rows with the
-  normalised copy (veille.archive.fts.document); a trigger removes entries with articles.
+  normalised copy (veille.db.fulltext.document); a trigger removes entries with articles.
 - PostgreSQL: `unaccent`, an IMMUTABLE wrapper `veille_unaccent` (unaccent() itself is
   only STABLE), and a stored generated `search_vector` with a GIN index.
 
@@ -32,7 +32,7 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# Frozen copy of veille.archive.fts.THEME_BITS at this revision.
+# Frozen copy of veille.db.fulltext.THEME_BITS at this revision.
 THEME_BITS = {"open_data": 1, "ia": 2, "donnees_interet_general": 4}
 
 
@@ -97,7 +97,7 @@ def _create_indexes(dialect: str) -> None:
 
 
 def _backfill_sqlite() -> None:
-    from veille.archive.fts import document
+    from veille.db.fulltext import document
 
     conn = op.get_bind()
     last = 0

@@ -17,13 +17,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from veille.archive.query import ArchiveQuery
 from veille.archive.search import ArticleHit, iter_matching
+from veille.db import articles as article_db
 from veille.db.articles import export_record
-from veille.db.tables import ArticleRow
 
 EXPORT_FIELDS = [
     "url",
@@ -52,12 +51,7 @@ def records_for_hits(session: Session, hits: Sequence[ArticleHit]) -> list[dict[
     the story's coverage the archive computed."""
     if not hits:
         return []
-    rows = {
-        row.id: row
-        for row in session.scalars(
-            select(ArticleRow).where(ArticleRow.id.in_([h.id for h in hits]))
-        )
-    }
+    rows = {row.id: row for row in article_db.articles_by_id(session, [h.id for h in hits])}
     out: list[dict[str, Any]] = []
     for hit in hits:
         row = rows.get(hit.id)

@@ -13,12 +13,11 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from lxml import etree
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from veille.archive.search import ArticleHit
 from veille.collect.clean import sanitize_html
-from veille.db.tables import ArticleRow
+from veille.db import articles as article_db
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MAX_ENTRIES = 50
@@ -54,12 +53,7 @@ def entry_id(base_url: str, article_id: int) -> str:
 def feed_entries(session: Session, hits: Sequence[ArticleHit]) -> list[FeedEntry]:
     """Add each hit's stored extract (sanitised) and last update time: one query."""
     rows = (
-        {
-            row.id: row
-            for row in session.scalars(
-                select(ArticleRow).where(ArticleRow.id.in_([h.id for h in hits]))
-            )
-        }
+        {row.id: row for row in article_db.articles_by_id(session, [h.id for h in hits])}
         if hits
         else {}
     )

@@ -5,7 +5,7 @@ Semantics:
   different filters combine with AND;
 - period: on the publication date, or the fetch date when the source gave none
   (`articles.published_or_fetched`); `from`/`to` are whole days in Europe/Paris;
-- full text: see `veille.archive.fts` (all words, "phrases", -exclusions);
+- full text: see `veille.archive.fulltext_query` (all words, "phrases", -exclusions);
 - facet counts: each computed with its own filter left out, the others applied.
 
 Speed: the total and both facets come from ONE grouped query, `(source_id, theme_mask) →
@@ -19,48 +19,35 @@ them cost 0.3-2.5 s, counting the first 10,000 a few milliseconds. Beyond the ca
 « plus de 10 000 » (no theme or source filter) or « au moins N » (the sample's share with
 the filters), facet counts are minimums, and the listing still goes on page after page. The
 page query then walks the date (or score) index, testing each row, instead of sorting every
-match: dense matches fill a page after a few dozen rows (`_driver`, `_access`,
-`_sqlite_walk`).
+match: dense matches fill a page after a few dozen rows (`veille.archive.search_plan`:
+`driver_for`, `access`, `sqlite_walk`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from functools import partial
 from itertools import islice
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    ColumnElement,
-    Select,
     and_,
     func,
-    literal_column,
     select,
-    text,
-    true,
-    tuple_,
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import fts
-from veille.archive.fts import SEARCH, THEME_BITS
+from veille.archive import search_plan
 from veille.archive.query import ArchiveQuery
+from veille.db.fulltext import SEARCH, THEME_BITS
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow
 
-PARIS = ZoneInfo("Europe/Paris")
 # Counts stop here: beyond, pages say « plus de 10 000 » and facets are lower bounds.
 COUNT_CAP = 10_000
-# SQLite walks the date index this many rows at a time for a common word (`_sqlite_walk`).
+# SQLite walks the date index this many rows at a time for a common word (`sqlite_walk`).
 WALK_BATCH = 500
-# PostgreSQL counts at most this many matches of a text search (see `_cap`), and goes
-# through GIN for the page when it estimates fewer than PG_SCAN_ROWS (see `_driver`).
-PG_TEXT_CAP = 1_000
-PG_SCAN_ROWS = 20_000
 # Feeds and exports, which show no count, only probe this far to choose their query plan.
 PROBE_CAP = 1_000
 
@@ -113,166 +100,8 @@ class SearchResult:
         return self.page < self.pages if self.total_exact else bool(self.items)
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """A query turned into SQL pieces: the period and text shared by the counts, the
-    theme and source filters added for the listed page."""
-
-    period: tuple[ColumnElement[bool], ...]
-    text: fts.TextQuery
-    dialect: str
-    theme_bits: int  # 0: no theme filter
-    source_ids: frozenset[int] | None  # None: no source filter
-    impossible: bool  # nothing can match (unknown sources, only stop words)
-
-    @property
-    def has_text(self) -> bool:
-        return not self.text.empty
-
-    @property
-    def filtered(self) -> bool:
-        """Whether theme or source filters narrow the base (period + text)."""
-        return bool(self.theme_bits) or self.source_ids is not None
-
-    def filters(self, *, narrow: bool) -> list[ColumnElement[bool]]:
-        conds = list(self.period)
-        if narrow and self.theme_bits:
-            conds.append(SEARCH.c.theme_mask.op("&")(self.theme_bits) != 0)
-        if narrow and self.source_ids is not None:
-            conds.append(SEARCH.c.source_id.in_(sorted(self.source_ids)))
-        return conds
-
-    def where(self, *, narrow: bool, driver: str = fts.BY_INDEX) -> ColumnElement[bool]:
-        conds = self.filters(narrow=narrow)
-        if self.has_text:
-            conds.append(fts.text_condition(self.dialect, self.text, driver=driver))
-        return and_(true(), *conds)
-
-
-def _day_start(day: Any) -> datetime:
-    return datetime.combine(day, time(), PARIS)
-
-
-def _plan(session: Session, query: ArchiveQuery) -> _Plan:
-    dialect = session.get_bind().dialect.name
-    period: list[ColumnElement[bool]] = []
-    when = SEARCH.c.published_or_fetched
-    if query.date_from:
-        period.append(when >= _day_start(query.date_from))
-    if query.date_to:
-        period.append(when < _day_start(query.date_to + timedelta(days=1)))
-    tq = fts.parse_text(query.q)
-    impossible = bool(query.q.strip()) and tq.empty  # only stop words or punctuation
-    source_ids: frozenset[int] | None = None
-    if query.sources:
-        source_ids = frozenset(
-            session.scalars(select(SourceRow.id).where(SourceRow.key.in_(query.sources)))
-        )
-        impossible = impossible or not source_ids
-    theme_bits = fts.theme_mask(query.themes)
-    if query.themes and not theme_bits:
-        impossible = True
-    return _Plan(tuple(period), tq, dialect, theme_bits, source_ids, impossible)
-
-
-def _matching(plan: _Plan, columns: Sequence[ColumnElement[Any]], *, narrow: bool) -> Select[Any]:
-    """`columns` of the rows matching the plan, in whatever order is cheapest to produce,
-    for counts with a LIMIT: on SQLite, FTS5 drives a join (its matches stream out, each
-    looked up in the id-led covering index); elsewhere, the database's own choice."""
-    match = fts.fts5_match(plan.text) if plan.dialect == "sqlite" else None
-    if match is None:
-        return (
-            select(*columns)
-            .select_from(SEARCH)
-            .where(plan.where(narrow=narrow, driver=fts.BY_PLANNER))
-        )
-    return (
-        select(*columns)
-        .select_from(fts.FTS.join(SEARCH, SEARCH.c.id == fts.FTS.c.rowid))
-        .where(match, *plan.filters(narrow=narrow))
-    )
-
-
-def _counts(session: Session, plan: _Plan, cap: int) -> tuple[list[tuple[int, int, int]], bool]:
-    """(source_id, theme_mask, count) over the first `cap` rows matching period + full text,
-    and whether more rows match (the counts are then lower bounds).
-
-    Counting every match of a word found in half the archive costs a second at 1M articles;
-    counting the first `cap` costs a few milliseconds, and nobody reads past « plus de
-    10 000 »."""
-    if plan.impossible:
-        return [], False
-    source: ColumnElement[Any] = SEARCH.c.source_id
-    if plan.dialect == "sqlite":
-        # A bare source_id lets SQLite pick ix_articles_source_id and read the wide rows;
-        # `+ 0` leaves it a covering index (_date, _score or _facts).
-        source = SEARCH.c.source_id + 0
-    sample = (
-        _matching(plan, [source.label("s"), SEARCH.c.theme_mask.label("m")], narrow=False)
-        .limit(cap + 1)
-        .subquery()
-    )
-    stmt = select(sample.c.s, sample.c.m, func.count()).group_by(sample.c.s, sample.c.m)
-    groups = [(int(s), int(m), int(n)) for s, m, n in session.execute(stmt)]
-    return groups, sum(n for _, _, n in groups) > cap
-
-
-@contextmanager
-def _planner_settings(session: Session, settings: Sequence[str]) -> Iterator[None]:
-    """Turn planner options off for the statements run inside (`SET LOCAL`, then `RESET`)."""
-    session.execute(text("; ".join(f"SET LOCAL {name} = 0" for name in settings)))
-    try:
-        yield
-    finally:
-        session.execute(text("; ".join(f"RESET {name}" for name in settings)))
-
-
-@contextmanager
-def _access(session: Session, plan: _Plan, driver: str) -> Iterator[None]:
-    """PostgreSQL: hold the planner to the access path `driver` chose for a page query.
-
-    Its estimates are right but its costs are not: it does not price reading and
-    decompressing each row's TOASTed tsvector. Left alone it sorted a parallel sequential
-    scan of the whole table for a place name found 1,154 times (2.5 s at 1M articles,
-    63 ms through GIN) and for a phrase found in 17 % of the articles (3.3 s; a plain walk
-    of the date index: 56 ms, a parallel walk reads 40 times more rows). BY_INDEX: GIN
-    bitmap only. BY_SCAN: no bitmap (so no GIN) and no parallel workers, leaving the walk
-    of the date or score index. `SET LOCAL` for the statement, then `RESET`."""
-    settings: tuple[str, ...] = ()
-    if plan.dialect == "postgresql" and plan.has_text:
-        if driver == fts.BY_SCAN:
-            settings = ("enable_seqscan", "enable_bitmapscan", "max_parallel_workers_per_gather")
-        elif driver == fts.BY_INDEX and plan.text.include:
-            settings = ("enable_seqscan", "enable_indexscan")
-    if not settings:
-        yield
-        return
-    with _planner_settings(session, settings):
-        yield
-
-
-def _cap(plan: _Plan, cap: int) -> int:
-    """How many rows matching period + text the counts read; see `search`."""
-    if plan.dialect == "postgresql" and plan.has_text:
-        # Each row read costs PostgreSQL 2-15 µs at 1M articles (its tsvector de-TOASTed
-        # for a sequential scan, or a heap page for a GIN bitmap, whose own build costs
-        # 0.4 µs per match: 90 ms for a word in a fifth of the archive): count less.
-        return min(cap, PG_TEXT_CAP)
-    return cap
-
-
-def _count_upto(session: Session, plan: _Plan, cap: int) -> int:
-    """Rows matching every filter, counted up to `cap + 1`."""
-    if plan.impossible:
-        return 0
-    sample = _matching(plan, [literal_column("1").label("one")], narrow=True)
-    return int(
-        session.scalar(select(func.count()).select_from(sample.limit(cap + 1).subquery())) or 0
-    )
-
-
 def _tally(
-    session: Session, plan: _Plan, groups: Sequence[tuple[int, int, int]]
+    session: Session, plan: search_plan.Plan, groups: Sequence[tuple[int, int, int]]
 ) -> tuple[int, Facets]:
     """Total for all filters, and each facet with its own filter left out."""
 
@@ -313,71 +142,6 @@ def _tally(
     return total, Facets(themes={t: n for t, n in themes.items() if n}, sources=sources)
 
 
-def _driver(session: Session, plan: _Plan, *, base_capped: bool) -> str:
-    """How the page query meets the full-text condition, from what the counts found.
-
-    Few text matches (period included): from the full-text index, then sorted. More than
-    the cap: dense enough that walking the date (or score) index and testing each row
-    fills a page after a few dozen rows, since a theme keeps at least a sixth of them. A
-    source filter may keep far fewer: the database's planner weighs its index then.
-    PostgreSQL counts only PG_TEXT_CAP matches, so between that and a dense word its own
-    estimate (a planning, no execution) decides."""
-    if not base_capped:
-        return fts.BY_INDEX
-    if plan.source_ids is not None:
-        return fts.BY_PLANNER
-    dense = (
-        plan.dialect != "postgresql"
-        or not plan.text.include
-        or _pg_estimate(session, plan) >= PG_SCAN_ROWS
-    )
-    return fts.BY_SCAN if dense else fts.BY_INDEX
-
-
-def _pg_estimate(session: Session, plan: _Plan) -> float:
-    """PostgreSQL's estimate of the rows matching period + the least frequent required word
-    (its tsvector statistics know the frequent words, the ones that matter here)."""
-    estimates = []
-    for word in fts.pg_word_conditions(plan.text):
-        where = and_(true(), *plan.filters(narrow=False), word)
-        stmt: Select[Any] = select(literal_column("1")).select_from(SEARCH).where(where)
-        compiled = stmt.compile(bind=session.get_bind())
-        found = (
-            session.connection()
-            .exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
-            .scalar_one()
-        )
-        estimates.append(float(found[0]["Plan"]["Plan Rows"]))
-    return min(estimates, default=0.0)
-
-
-def _probe_driver(session: Session, plan: _Plan, cap: int) -> str:
-    """`_driver` for callers that do not count (feeds, exports): one capped count."""
-    if not plan.has_text:
-        return fts.BY_INDEX
-    base = replace(plan, theme_bits=0, source_ids=None)
-    cap = _cap(plan, cap)
-    return _driver(session, plan, base_capped=_count_upto(session, base, cap) > cap)
-
-
-def _order(plan: _Plan, sort: str, driver: str) -> list[Any]:
-    when: ColumnElement[Any] = SEARCH.c.published_or_fetched
-    score: ColumnElement[Any] = SEARCH.c.score
-    ident = SEARCH.c.id
-    postgres = plan.dialect == "postgresql"
-    if postgres and plan.has_text and driver == fts.BY_INDEX:
-        # Few matches, but PostgreSQL may underestimate them and walk the date index testing
-        # every row's tsvector (280 ms for a 256-match word at 1M articles). Ordering on an
-        # expression sends it through the GIN index, then a top-N sort of the matches.
-        when = when + literal_column("interval '0 s'")
-        score = score + 0
-    if sort == "score":
-        # SQLite: DESC already puts NULL last; PostgreSQL needs it said.
-        by_score = score.desc().nulls_last() if postgres else score.desc()
-        return [by_score, when.desc(), ident.desc()]
-    return [when.desc(), ident.desc()]
-
-
 def _rows(session: Session, ids: Sequence[int]) -> list[Any]:
     """Full rows for `ids`, in that order."""
     if not ids:
@@ -393,46 +157,21 @@ def _rows(session: Session, ids: Sequence[int]) -> list[Any]:
     return [found[i] for i in ids if i in found]
 
 
-def _sqlite_walk(session: Session, plan: _Plan, batch: int) -> Iterator[int]:
-    """SQLite, BY_SCAN, newest first: matching ids, from the date index in batches, each
-    batch checked against FTS5 over its id range only.
-
-    The alternatives cost more for a word in half the archive: `IN (list)` builds the
-    whole match list first (250-300 ms at 1M articles), a correlated FTS5 probe per row
-    costs 20-700 µs (0.6 s and 3 s for page 20). Ids follow collection order, so a batch
-    of recent rows spans a narrow id range; were they scattered, each batch would read
-    the doclists whole, no worse than `IN`."""
-    when, ident = SEARCH.c.published_or_fetched, SEARCH.c.id
-    stmt = (
-        select(ident, when, ident)  # id, then the keyset keys
-        .where(and_(true(), *plan.filters(narrow=True)))
-        .order_by(when.desc(), ident.desc())
-    )
-    for rows in _keyset_batches(session, stmt, [when, ident], batch):
-        ids = [int(r[0]) for r in rows]
-        found, keep = fts.fts5_rowids_between(session, plan.text, min(ids), max(ids))
-        yield from (i for i in ids if (i in found) == keep)
-
-
-def _walks_fts5(plan: _Plan, sort: str, driver: str) -> bool:
-    return plan.dialect == "sqlite" and plan.has_text and driver == fts.BY_SCAN and sort == "date"
-
-
 def _page_ids(
-    session: Session, plan: _Plan, query: ArchiveQuery, driver: str, *, extra: int = 0
+    session: Session, plan: search_plan.Plan, query: ArchiveQuery, driver: str, *, extra: int = 0
 ) -> list[int]:
-    if _walks_fts5(plan, query.sort, driver):
+    if search_plan.walks_fts5(plan, query.sort, driver):
         need = query.offset + query.per_page + extra
-        walk = _sqlite_walk(session, plan, max(WALK_BATCH, 2 * need))
+        walk = search_plan.sqlite_walk(session, plan, max(WALK_BATCH, 2 * need))
         return list(islice(walk, query.offset, need))
     stmt = (
         select(SEARCH.c.id)
         .where(plan.where(narrow=True, driver=driver))
-        .order_by(*_order(plan, query.sort, driver))
+        .order_by(*search_plan.order(plan, query.sort, driver))
         .offset(query.offset)
         .limit(query.per_page + extra)
     )
-    with _access(session, plan, driver):
+    with search_plan.access(session, plan, driver):
         return list(session.scalars(stmt))
 
 
@@ -441,17 +180,17 @@ def search(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> 
     default; see `SearchResult.total_exact` and `Facets.exact`).
 
     All counts come from one sample: the first `cap + 1` rows matching period + full text
-    (fewer on PostgreSQL for a text search, see `_cap`), in whatever order is cheapest.
-    Whatever the size of the match set, a request reads at most that many rows for its
+    (fewer on PostgreSQL for a text search, see `search_plan.count_cap`), in whatever order
+    is cheapest. Whatever the size of the match set, a request reads at most that many rows for its
     counts. Beyond, the facets are lower bounds, and so is the total with a theme or source
     filter (the sample's share of it: « au moins »); without one, « plus de » the cap.
     Measured at 1M articles: reading 30,000 rows instead of 10,000 to push filtered totals
     past the cap cost 70-300 ms more on SQLite.
     """
     cap = COUNT_CAP if cap is None else cap
-    plan = _plan(session, query)
-    cap = _cap(plan, cap)
-    groups, base_capped = _counts(session, plan, cap)
+    plan = search_plan.plan_of(session, query)
+    cap = search_plan.count_cap(plan, cap)
+    groups, base_capped = search_plan.counts(session, plan, cap)
     total, facet_counts = _tally(session, plan, groups)
     exact, over_cap = not base_capped, False
     if base_capped:
@@ -460,7 +199,7 @@ def search(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> 
         total = min(total, cap)
     ids: list[int] = []
     if not exact or query.offset < total:
-        driver = _driver(session, plan, base_capped=base_capped)
+        driver = search_plan.driver_for(session, plan, base_capped=base_capped)
         # Without an exact total, one more row says whether a next page exists.
         ids = _page_ids(session, plan, query, driver, extra=0 if exact else 1)
     if not exact and ids:
@@ -529,34 +268,12 @@ def hits(session: Session, rows: Any) -> list[ArticleHit]:
 
 
 def facets(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> Facets:
-    plan = _plan(session, query)
-    groups, capped = _counts(session, plan, _cap(plan, COUNT_CAP if cap is None else cap))
+    plan = search_plan.plan_of(session, query)
+    groups, capped = search_plan.counts(
+        session, plan, search_plan.count_cap(plan, COUNT_CAP if cap is None else cap)
+    )
     found = _tally(session, plan, groups)[1]
     return replace(found, exact=False) if capped else found
-
-
-def _keyset_batches(
-    session: Session,
-    stmt: Select[Any],
-    keys: Sequence[Any],
-    batch: int,
-    settings: Callable[[], AbstractContextManager[None]] = nullcontext,
-) -> Iterator[Sequence[Any]]:
-    """Rows of `stmt` (which selects id + `keys`, ordered by `keys` descending) in batches,
-    each starting strictly after the previous one's last key: constant cost per batch."""
-    last: tuple[Any, ...] | None = None
-    while True:
-        page = stmt
-        if last is not None:
-            page = page.where(tuple_(*keys) < tuple_(*last))
-        with settings():
-            rows = session.execute(page.limit(batch)).all()
-        if not rows:
-            return
-        yield rows
-        if len(rows) < batch:
-            return
-        last = tuple(rows[-1][1:])
 
 
 def iter_matching(
@@ -565,10 +282,10 @@ def iter_matching(
     """Every match in the query's order (newest first, or best score first), streamed with
     keyset pagination: a 1M-row export holds one batch in memory and each batch is one
     index range, never an OFFSET."""
-    plan = _plan(session, query)
+    plan = search_plan.plan_of(session, query)
     if plan.impossible or (limit is not None and limit <= 0):
         return
-    driver = _probe_driver(session, plan, PROBE_CAP)
+    driver = search_plan.probe_driver(session, plan, PROBE_CAP)
     where = plan.where(narrow=True, driver=driver)
     when, ident, score = SEARCH.c.published_or_fetched, SEARCH.c.id, SEARCH.c.score
     if query.sort == "score":
@@ -579,8 +296,10 @@ def iter_matching(
     else:
         phases = [(where, [when, ident])]
     done = 0
-    if _walks_fts5(plan, query.sort, driver):
-        walk = _sqlite_walk(session, plan, batch if limit is None else max(WALK_BATCH, limit))
+    if search_plan.walks_fts5(plan, query.sort, driver):
+        walk = search_plan.sqlite_walk(
+            session, plan, batch if limit is None else max(WALK_BATCH, limit)
+        )
         while chunk := list(islice(walk, batch if limit is None else limit - done)):
             for hit in hits(session, _rows(session, chunk)):
                 yield hit
@@ -591,8 +310,8 @@ def iter_matching(
     for cond, keys in phases:
         stmt = select(ident, *keys).where(cond).order_by(*(k.desc() for k in keys))
         size = batch if limit is None else max(1, min(batch, limit - done))
-        settings = partial(_access, session, plan, driver)
-        for rows in _keyset_batches(session, stmt, keys, size, settings):
+        settings = partial(search_plan.access, session, plan, driver)
+        for rows in search_plan.keyset_batches(session, stmt, keys, size, settings):
             ids = [r[0] for r in rows]
             if limit is not None:
                 ids = ids[: limit - done]
@@ -607,11 +326,13 @@ def search_page(
     session: Session, query: ArchiveQuery, *, page: int, per_page: int
 ) -> list[ArticleHit]:
     """One page of items without counting (for callers that do not show totals)."""
-    plan = _plan(session, query)
+    plan = search_plan.plan_of(session, query)
     if plan.impossible:
         return []
     q = replace(query, page=page, per_page=per_page)
     return hits(
         session,
-        _rows(session, _page_ids(session, plan, q, _probe_driver(session, plan, PROBE_CAP))),
+        _rows(
+            session, _page_ids(session, plan, q, search_plan.probe_driver(session, plan, PROBE_CAP))
+        ),
     )

@@ -13,16 +13,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify import score as scoring
 from veille.classify.classifier import Classifier, ClassItem, Prediction, default_model
 from veille.db import articles as article_db
+from veille.db import curation as curation_db
+from veille.db import scores as score_db
+from veille.db import sources as source_db
 from veille.db import themes as theme_db
-from veille.db.tables import ArticleRow, SourceRow
+from veille.db.tables import ArticleRow
 from veille.sources import FeedsConfig
-from veille.text.fingerprint import from_signed64, hamming
+from veille.text.fingerprint import from_signed64
 
 if TYPE_CHECKING:
     from veille.classify import model as theme_model
@@ -99,25 +101,9 @@ def needs_retraining(session: Session) -> bool:
     return theme_db.editor_labels_since(session, row.created_at if row else None) > 0
 
 
-def novelty(
-    fp: int | None, story_id: int | None, recent: Sequence[article_db.Fingerprinted]
-) -> float:
-    if fp is None:
-        return 1.0
-    value = from_signed64(fp)
-    nearest = min(
-        (
-            hamming(value, from_signed64(item.fingerprint))
-            for item in recent
-            if item.story_id != story_id
-        ),
-        default=64,
-    )
-    return max(0.0, min(1.0, (nearest - NEAR_BITS) / (FAR_BITS - NEAR_BITS)))
-
-
 class _Nearest:
-    """`novelty` for many articles against one `recent` list, its fingerprints unpacked
+    """An article's novelty (how far its fingerprint is from the nearest recent article of
+    another story) for many articles against one `recent` list, its fingerprints unpacked
     once (a cycle classifies thousands of articles against thousands of recent ones)."""
 
     def __init__(self, recent: Sequence[article_db.Fingerprinted]) -> None:
@@ -126,7 +112,7 @@ class _Nearest:
         ]
 
     def novelty(self, fp: int | None, story_id: int | None, article_id: int, upto: int) -> float:
-        """`novelty(fp, story_id, recent[:upto] without article_id)`."""
+        """Novelty of `fp` against `recent[:upto]`, leaving out `article_id` and its story."""
         if fp is None:
             return 1.0
         value = from_signed64(fp)
@@ -139,20 +125,6 @@ class _Nearest:
             default=64,
         )
         return max(0.0, min(1.0, (nearest - NEAR_BITS) / (FAR_BITS - NEAR_BITS)))
-
-
-def _decisions(session: Session, source_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    rows = session.execute(
-        select(ArticleRow.source_id, ArticleRow.curation, func.count())
-        .where(ArticleRow.source_id.in_(list(source_ids)))
-        .where(ArticleRow.curation.in_(("kept", "discarded")))
-        .group_by(ArticleRow.source_id, ArticleRow.curation)
-    )
-    out: dict[int, tuple[int, int]] = {}
-    for source_id, state, n in rows:
-        kept, discarded = out.get(source_id, (0, 0))
-        out[source_id] = (kept + n, discarded) if state == "kept" else (kept, discarded + n)
-    return out
 
 
 def effective_themes(
@@ -181,7 +153,7 @@ def classify_articles(
     `recent` (what the index held when it was stored, for callers classifying a batch)."""
     if not article_ids:
         return {}
-    rows = list(session.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(article_ids)))))
+    rows = article_db.articles_by_id(session, article_ids)
     predictions = classifier.predict(
         [ClassItem(r.title, r.text or r.summary, r.language) for r in rows]
     )
@@ -192,14 +164,8 @@ def classify_articles(
     coverage = article_db.story_source_counts(
         session, sorted({r.story_id for r in rows if r.story_id is not None})
     )
-    weights = dict(
-        session.execute(
-            select(SourceRow.id, SourceRow.weight).where(
-                SourceRow.id.in_({r.source_id for r in rows})
-            )
-        ).all()
-    )
-    decisions = _decisions(session, sorted({r.source_id for r in rows}))
+    weights = source_db.weights_of(session, {r.source_id for r in rows})
+    decisions = curation_db.decision_counts(session, sorted({r.source_id for r in rows}))
     nearest = _Nearest(recent)
     out: dict[int, Prediction] = {}
     themes_of: dict[int, dict[str, tuple[float, str]]] = {}
@@ -254,58 +220,33 @@ def reclassify_all(sessions: sessionmaker[Session], classifier: Classifier) -> t
 
 def rescore_coverage(session: Session, story_ids: Sequence[int]) -> None:
     """A story gained a source: its articles' coverage component (and score) change.
-
-    Column reads and one executemany UPDATE of the rows that change: in a first cycle every
-    relisting widens a story, thousands per batch, and loading whole article rows (text and
-    HTML) through the ORM made this the collector's slowest step. Objects of these articles
-    already in the session are expired, so nothing reads a stale score afterwards.
-    """
+    Only the rows that change are written (`veille.db.scores` says how, and why cheaply)."""
     if not story_ids:
         return
     counts = article_db.story_source_counts(session, story_ids)
-    articles = ArticleRow.core().c
-    changes: list[dict[str, Any]] = []
-    for start in range(0, len(story_ids), 500):
-        chunk = list(story_ids[start : start + 500])
-        rows = session.execute(
-            select(articles.id, articles.story_id, articles.score_components).where(
-                articles.story_id.in_(chunk)
+    changes: list[tuple[int, float, dict[str, Any]]] = []
+    for article_id, story_id, stored in score_db.story_components(session, story_ids):
+        components: dict[str, Any] = dict(stored or {})
+        if "coverage" not in components:
+            continue
+        value, why = scoring.coverage_component(counts.get(story_id or -1, 1))
+        coverage = {
+            "value": value,
+            "points": round(value * scoring.WEIGHTS["coverage"], 1),
+            "max": scoring.WEIGHTS["coverage"],
+            "why": why,
+        }
+        if components["coverage"] == coverage:
+            continue
+        components["coverage"] = coverage
+        changes.append(
+            (
+                article_id,
+                round(sum(c["points"] for c in components.values()), 1),
+                components,
             )
         )
-        for article_id, story_id, stored in rows:
-            components: dict[str, Any] = dict(stored or {})
-            if "coverage" not in components:
-                continue
-            value, why = scoring.coverage_component(counts.get(story_id or -1, 1))
-            coverage = {
-                "value": value,
-                "points": round(value * scoring.WEIGHTS["coverage"], 1),
-                "max": scoring.WEIGHTS["coverage"],
-                "why": why,
-            }
-            if components["coverage"] == coverage:
-                continue
-            components["coverage"] = coverage
-            changes.append(
-                {
-                    "b_id": article_id,
-                    "b_components": components,
-                    "b_score": round(sum(c["points"] for c in components.values()), 1),
-                }
-            )
-    if not changes:
-        return
-    session.flush()  # pending ORM changes first: this UPDATE must not be overwritten
-    session.execute(
-        update(ArticleRow.core())
-        .where(articles.id == bindparam("b_id"))
-        .values(score=bindparam("b_score"), score_components=bindparam("b_components")),
-        changes,
-    )
-    changed = {c["b_id"] for c in changes}
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, ArticleRow) and obj.id in changed:
-            session.expire(obj)
+    score_db.update_scores(session, changes)
 
 
 @dataclass(frozen=True)
@@ -328,7 +269,7 @@ def explain_article(session: Session, classifier: Classifier, key: str) -> Expla
 
     row: ArticleRow | None
     if key.isdigit():
-        row = session.get(ArticleRow, int(key))
+        row = article_db.article(session, int(key))
     else:
         from veille.text.urls import url_key
 
@@ -337,7 +278,7 @@ def explain_article(session: Session, classifier: Classifier, key: str) -> Expla
         except ValueError:
             return None
         hit = article_db.lookup_keys(session, [k]).get(k)
-        row = session.get(ArticleRow, hit.article_id) if hit else None
+        row = article_db.article(session, hit.article_id) if hit else None
     if row is None:
         return None
     prediction = classifier.predict([ClassItem(row.title, row.text or row.summary, row.language)])[

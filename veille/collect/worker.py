@@ -63,7 +63,7 @@ class TextFacts:
     CPU work that would otherwise queue in the main thread, the cycle's bottleneck."""
 
     content_hash: str  # content_fingerprint of the text
-    index_words: str  # the text's part of the full-text document (fts.document)
+    index_words: str  # the text's part of the full-text document (fulltext.document)
     fingerprint: int | None = None  # SimHash of title + text; None: too short for stories
     vector: HashedCounts | None = None  # the text's shingle counts, hashed
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
-from veille.archive import fts
+from veille.db import fulltext
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow, StoryRow
 
 
@@ -166,7 +166,7 @@ def insert_article(
         "score_components": {},
     }
     article_id = int(session.execute(_INSERT_ARTICLE, values).scalar_one())
-    fts.index_article(
+    fulltext.index_article(
         session,
         article_id,
         record.title,
@@ -318,3 +318,12 @@ def iter_export(
             yield export_record(row, source_key, themes.get(row.id, []))
         last_id = rows[-1][0].id
         session.expunge_all()
+
+
+def article(session: Session, article_id: int) -> ArticleRow | None:
+    return session.get(ArticleRow, article_id)
+
+
+def articles_by_id(session: Session, article_ids: Sequence[int]) -> list[ArticleRow]:
+    """The rows of these articles, in no particular order."""
+    return list(session.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(article_ids)))))

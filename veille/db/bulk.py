@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from veille.archive import fts
+from veille.db import fulltext
 
 _COLUMNS = (
     "id",
@@ -108,7 +108,7 @@ def _values(a: BulkArticle, ident: int, stamp: Any) -> tuple[Any, ...]:
         a.score,
         "{}",
         "new",
-        fts.theme_mask(a.themes),
+        fulltext.theme_mask(a.themes),
     )
 
 
@@ -152,7 +152,7 @@ def _sqlite(engine: Engine, rows: Iterable[BulkArticle], chunk: int) -> int:
                 "VALUES (?, ?, ?, 'model')",
                 ((i, t, p) for a, i in zip(part, ids, strict=True) for t, p in a.themes.items()),
             )
-            fts.index_rows(
+            fulltext.index_rows(
                 cur, ((i, a.title, a.summary, a.text) for a, i in zip(part, ids, strict=True))
             )
             cur.execute("COMMIT")

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, select, true, update
+from sqlalchemy import ColumnElement, and_, func, select, true, update
 from sqlalchemy.orm import Session
 
-from veille.archive import fts
-from veille.archive.fts import SEARCH
 from veille.db.tables import (
     ArticleLinkRow,
     ArticleRow,
@@ -63,16 +61,6 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[start : start + CHUNK])
 
 
-def _text_filter(session: Session, q: str) -> ColumnElement[bool]:
-    """The archive's full-text semantics (`veille.archive.fts`) on the inbox's articles."""
-    tq = fts.parse_text(q)
-    if tq.empty:
-        return false() if q.strip() else true()
-    dialect = session.get_bind().dialect.name
-    matching = select(SEARCH.c.id).where(fts.text_condition(dialect, tq))
-    return ArticleRow.id.in_(matching)
-
-
 def inbox_rows(
     session: Session,
     *,
@@ -81,12 +69,13 @@ def inbox_rows(
     article_ids: Sequence[int] | None = None,
     themes: Sequence[str] = (),
     sources: Sequence[str] = (),
-    q: str = "",
+    text_match: ColumnElement[bool] | None = None,
     state: str | None = None,
 ) -> list[InboxRow]:
     """Articles published (or fetched, when undated) in [since, until), filtered like the
     archive (themes OR, sources OR, full text) and by desk state (new, kept, discarded,
-    starred)."""
+    starred). `text_match`: the full text as a condition on `articles.id`
+    (`veille.archive.fulltext_query.article_filter`), which the store cannot build."""
     when = func.coalesce(ArticleRow.published_at, ArticleRow.fetched_at)
     conds: list[ColumnElement[bool]] = []
     if since is not None:
@@ -103,8 +92,8 @@ def inbox_rows(
         )
     if sources:
         conds.append(SourceRow.key.in_(list(sources)))
-    if q:
-        conds.append(_text_filter(session, q))
+    if text_match is not None:
+        conds.append(text_match)
     if state in ("new", "kept", "discarded"):
         conds.append(ArticleRow.curation == state)
     elif state == "starred":

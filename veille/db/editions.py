@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from veille.db.records import Candidate
 from veille.db.tables import (
     ArticleRow,
     ArticleThemeRow,
@@ -21,7 +22,6 @@ from veille.db.tables import (
     MemberRow,
     SourceRow,
 )
-from veille.newsletter.compose import Candidate
 
 
 def audit(

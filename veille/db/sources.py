@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -114,4 +114,15 @@ def source_article_count(session: Session, source_id: int) -> int:
             select(func.count()).select_from(ArticleRow).where(ArticleRow.source_id == source_id)
         )
         or 0
+    )
+
+
+def weights_of(session: Session, source_ids: Iterable[int]) -> dict[int, float]:
+    """{source id: weight} of the given sources, as stored."""
+    return dict(
+        session.execute(
+            select(SourceRow.id, SourceRow.weight).where(SourceRow.id.in_(set(source_ids)))
+        )
+        .tuples()
+        .all()
     )

@@ -170,3 +170,19 @@ def article_batches(session: Session, batch: int = 500) -> Iterator[list[Article
             return
         yield rows
         last = rows[-1].id
+
+
+def active_model_id(session: Session) -> int | None:
+    """The active model's id alone: the web app checks it on every page that classifies,
+    and loads the blob only when it changed."""
+    found = session.scalar(
+        select(ModelVersionRow.id)
+        .where(ModelVersionRow.active.is_(True))
+        .order_by(ModelVersionRow.id.desc())
+        .limit(1)
+    )
+    return None if found is None else int(found)
+
+
+def model_version(session: Session, version_id: int) -> ModelVersionRow | None:
+    return session.get(ModelVersionRow, version_id)

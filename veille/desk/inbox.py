@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from veille.archive import fulltext_query
 from veille.archive.views import ThemeTag
 from veille.classify.score import WEIGHTS
 from veille.db import curation as curation_db
@@ -181,7 +182,7 @@ def inbox_page(
         until=until,
         themes=filters.themes,
         sources=filters.sources,
-        q=filters.q,
+        text_match=fulltext_query.article_filter(session, filters.q) if filters.q else None,
         state=filters.state,
     )
     themes = curation_db.themes_of(session, [r.id for r in rows])

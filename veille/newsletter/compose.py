@@ -12,25 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-
-@dataclass(frozen=True)
-class Candidate:
-    article_id: int
-    title: str
-    url: str
-    source_key: str
-    source_name: str
-    story_id: int | None
-    themes: tuple[str, ...]  # most likely first; empty = off-topic
-    score: float
-    kept: bool = False
-    discarded: bool = False
-    starred: bool = False
-    summary: str = ""
-    comment: str = ""
-    published_at: datetime | None = None
+from veille.db.records import Candidate
 
 
 @dataclass(frozen=True)

@@ -10,23 +10,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille import sources
 from veille.archive.query import ArchiveQuery, parse_query
 from veille.classify.classifier import Classifier
 from veille.config import Settings
-from veille.db.tables import ModelVersionRow
+from veille.db import themes as theme_db
 from veille.errors import VeilleError
+from veille.frenchformat import PARIS
 from veille.sources import FeedsConfig
 
 log = logging.getLogger(__name__)
-PARIS = ZoneInfo("Europe/Paris")
 
 # Who is asking: a member id, or None. The app's default is
 # veille.web.member_login.member_from_cookie (the signed session cookie of a member).
@@ -54,12 +52,7 @@ class ClassifierCache:
         self._classifier: Classifier | None = None
 
     def get(self, session: Session) -> Classifier | None:
-        active_id = session.scalar(
-            select(ModelVersionRow.id)
-            .where(ModelVersionRow.active.is_(True))
-            .order_by(ModelVersionRow.id.desc())
-            .limit(1)
-        )
+        active_id = theme_db.active_model_id(session)
         if active_id is None:
             return None
         with self._lock:
@@ -72,7 +65,7 @@ class ClassifierCache:
         from veille.classify import model as theme_model
         from veille.classify.service import keywords_of
 
-        row = session.get(ModelVersionRow, version_id)
+        row = theme_db.model_version(session, version_id)
         if row is None:
             return None
         try:

@@ -13,7 +13,7 @@ Errors of the JSON endpoints are JSON: 400 (refused action), 404 (unknown articl
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +27,7 @@ from veille.db.engine import transaction
 from veille.desk import curation
 from veille.desk import inbox as inbox_model
 from veille.desk.inbox import InboxFilters, InboxItem
-from veille.frenchformat import PARIS
+from veille.frenchformat import day_start
 from veille.sources import THEME_IDS
 from veille.web.archive import COMPONENT_LABELS, ORIGIN_LABELS
 from veille.web.auth import NO_STORE, CsrfDeskUserDep, DeskUser, DeskUserDep
@@ -83,10 +83,6 @@ class BulkBody(BaseModel):
 
 
 # --- the page ---------------------------------------------------------------------------
-
-
-def _day_start(day: Any) -> datetime:
-    return datetime.combine(day, time(), PARIS)
 
 
 def inbox_href(query: ArchiveQuery, etat: str, **changes: Any) -> str:
@@ -154,11 +150,11 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
     now = ctx.clock()
     with ctx.sessions() as session:
         since = (
-            _day_start(query.date_from)
+            day_start(query.date_from)
             if query.date_from
             else inbox_model.default_since(session, now)
         )
-        until = _day_start(query.date_to + timedelta(days=1)) if query.date_to else None
+        until = day_start(query.date_to + timedelta(days=1)) if query.date_to else None
         filters = InboxFilters(
             themes=query.themes,
             sources=query.sources,
@@ -190,7 +186,7 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
         "inbox.html",
         title="Tri de la semaine",
         since=since,
-        last_day=_day_start(query.date_to) if query.date_to else None,
+        last_day=day_start(query.date_to) if query.date_to else None,
         query=query,
         etat=etat,
         page=page,

@@ -1,81 +1,45 @@
-"""Full-text index and query translation, per backend.
+"""Query translation for the full-text index (`veille.db.fulltext`): a French search →
+FTS5 MATCH expressions (SQLite) or tsqueries (PostgreSQL).
 
-SQLite: an FTS5 table `articles_fts(doc)` (rowid = article id) holding a *normalised copy*
-of title + summary + text: folded (no accents), elisions split, stop words dropped, each word
-lightly stemmed (plural/feminine), so "donnée", "données" and "donnees" are one token. The
-copy is written from Python (`index_article`, the bulk path); a trigger deletes it with the
-article. A normalised copy beats prefix queries: "données*" cannot find "donnée", and a
-stemmed query is one term lookup instead of a prefix range.
-
-PostgreSQL: a stored generated column `articles.search_vector` =
-to_tsvector('french', veille_unaccent(title || summary || text)) under a GIN index; queries
-go through the same `veille_unaccent` then the French Snowball stemmer, so the database
-maintains the index itself.
+SQLite matches our tokens against the normalised copy; PostgreSQL's queries go through the
+same `veille_unaccent` as its stored column, then the French Snowball stemmer.
 
 User syntax (both backends): words (all required), "quoted phrases", -exclusions. Every
 token is reduced to [a-z0-9] before it reaches FTS5 and is then double-quoted; PostgreSQL
 gets plain text through `phraseto_tsquery`, which has no operators. Whatever the user types
 (FTS syntax, SQL, junk) becomes words or nothing, never a syntax error.
-
-The search columns added by migration 0003 are described by `SEARCH` (its own MetaData, so
-the ORM mapping of `articles` stays as it is).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
-    Float,
     Integer,
-    MetaData,
-    Table,
     bindparam,
+    false,
     func,
     literal_column,
     not_,
+    select,
     text,
     true,
 )
 from sqlalchemy.orm import Session
 
-from veille.db.tables import UTCDateTime
-from veille.text.french import index_words
+from veille.db.fulltext import FTS_TABLE, SEARCH
+from veille.db.tables import ArticleRow
 from veille.text.french import search_fold as fold
 from veille.text.french import search_tokens as tokens
 
-# Theme bits of `articles.theme_mask` (maintained by triggers on article_themes). Frozen:
-# a new theme takes the next free bit in a migration that also updates the triggers.
-THEME_BITS: dict[str, int] = {"open_data": 1, "ia": 2, "donnees_interet_general": 4}
-
-FTS_TABLE = "articles_fts"
 MAX_TERMS = 16  # more words than this adds nothing but cost
-
-SEARCH = Table(
-    "articles",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("source_id", Integer),
-    Column("published_or_fetched", UTCDateTime),
-    Column("theme_mask", Integer),
-    Column("score", Float),
-)
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 _QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
-
-
-def document(title: str, summary: str, text_: str, text_words: str | None = None) -> str:
-    """The normalised copy indexed for one article. `text_words`: `index_words(text_)`,
-    when already computed (the extraction workers do it for new articles)."""
-    if text_words is None:
-        return " ".join(tokens(f"{title}\n{summary}\n{text_}"))
-    return " ".join(filter(None, (index_words(f"{title}\n{summary}"), text_words)))
 
 
 @dataclass(frozen=True)
@@ -164,7 +128,7 @@ def text_condition(dialect: str, tq: TextQuery, *, driver: str = BY_INDEX) -> Co
     database walks another index (the date order, a source) and tests each row, which stops
     after a page when matches are dense: SQLite builds the match list once and hides
     `id` from the planner (`id + 0`); PostgreSQL gets the same clause, and the caller
-    switches bitmap scans off (`search._walking_order`) so GIN cannot serve it. BY_PLANNER:
+    switches bitmap scans off (`search_plan.access`) so GIN cannot serve it. BY_PLANNER:
     SQLite as BY_SCAN, PostgreSQL with the planner's own choice."""
     if tq.empty:
         return true()
@@ -223,9 +187,6 @@ def pg_word_conditions(tq: TextQuery, limit: int = 4) -> list[ColumnElement[bool
     return conditions[:limit]
 
 
-FTS = Table(FTS_TABLE, MetaData(), Column("rowid", Integer, primary_key=True))
-
-
 def fts5_match(tq: TextQuery) -> ColumnElement[bool] | None:
     """`articles_fts MATCH …` for a query that joins `FTS` to `articles` on rowid = id, FTS5
     driving: rows come out as FTS5 finds them, so a LIMIT stops the walk early (an `IN`
@@ -239,64 +200,12 @@ def fts5_match(tq: TextQuery) -> ColumnElement[bool] | None:
     return match
 
 
-def index_article(
-    session: Session,
-    article_id: int,
-    title: str,
-    summary: str,
-    text_: str,
-    *,
-    new: bool = False,
-    text_words: str | None = None,
-) -> None:
-    """Write (or rewrite) one article's entry in the SQLite index; PostgreSQL needs nothing.
-    `new`: the article was just inserted, so there is no entry to delete first."""
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    if not new:
-        session.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :id"), {"id": article_id})
-    session.execute(
-        text(f"INSERT INTO {FTS_TABLE}(rowid, doc) VALUES (:id, :doc)"),
-        {"id": article_id, "doc": document(title, summary, text_, text_words)},
-    )
-
-
-def index_rows(dbapi_cursor: Any, rows: Iterable[tuple[int, str, str, str]]) -> None:
-    """Bulk variant on a raw sqlite3 cursor: rows of (id, title, summary, text)."""
-    dbapi_cursor.executemany(
-        f"INSERT INTO {FTS_TABLE}(rowid, doc) VALUES (?, ?)",
-        ((i, document(t, s, x)) for i, t, s, x in rows),
-    )
-
-
-def theme_mask(themes: Iterable[str]) -> int:
-    mask = 0
-    for theme in themes:
-        mask |= THEME_BITS.get(theme, 0)
-    return mask
-
-
-# Names the schema comparison must ignore: FTS5 tables and their shadow tables, the search
-# columns and indexes of migration 0003 (described here, not in the ORM mapping).
-SEARCH_COLUMNS = frozenset({"published_or_fetched", "theme_mask", "search_vector"})
-SEARCH_INDEXES = frozenset(
-    {
-        "ix_articles_search_date",
-        "ix_articles_search_score",
-        "ix_articles_search_facts",
-        "ix_articles_search_vector",
-    }
-)
-
-
-def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """For Alembic's `include_name`: hide the full-text objects from schema comparisons."""
-    if name is None:
-        return True
-    if type_ == "table":
-        return not name.startswith(FTS_TABLE)
-    if type_ == "column" and parent_names.get("table_name") == "articles":
-        return name not in SEARCH_COLUMNS
-    if type_ == "index":
-        return name not in SEARCH_INDEXES
-    return True
+def article_filter(session: Session, q: str) -> ColumnElement[bool]:
+    """The archive's full-text semantics as a condition on the ORM's `articles.id`, for
+    queries that do not go through `SEARCH` (the desk's inbox)."""
+    tq = parse_text(q)
+    if tq.empty:
+        return false() if q.strip() else true()
+    dialect = session.get_bind().dialect.name
+    matching = select(SEARCH.c.id).where(text_condition(dialect, tq))
+    return ArticleRow.id.in_(matching)

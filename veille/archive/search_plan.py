@@ -1,0 +1,314 @@
+"""How an archive search becomes SQL: the filters as clauses on `SEARCH`, the capped
+counting sample, and the access path a page query takes (`driver_for`, `access`,
+`sqlite_walk`, keyset batches), per backend.
+
+Kept apart from `veille.archive.search` (which turns these into pages, facets and
+streams) because this is where the measured planner workarounds live: each is explained
+where it is made, with the figures that justified it (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    select,
+    text,
+    true,
+    tuple_,
+)
+from sqlalchemy.orm import Session
+
+from veille.archive import fulltext_query
+from veille.archive.query import ArchiveQuery
+from veille.db import fulltext
+from veille.db.fulltext import SEARCH
+from veille.db.tables import SourceRow
+from veille.frenchformat import day_start
+
+# PostgreSQL counts at most this many matches of a text search (see `count_cap`), and goes
+# through GIN for the page when it estimates fewer than PG_SCAN_ROWS (see `driver_for`).
+PG_TEXT_CAP = 1_000
+PG_SCAN_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A query turned into SQL pieces: the period and text shared by the counts, the
+    theme and source filters added for the listed page."""
+
+    period: tuple[ColumnElement[bool], ...]
+    text: fulltext_query.TextQuery
+    dialect: str
+    theme_bits: int  # 0: no theme filter
+    source_ids: frozenset[int] | None  # None: no source filter
+    impossible: bool  # nothing can match (unknown sources, only stop words)
+
+    @property
+    def has_text(self) -> bool:
+        return not self.text.empty
+
+    @property
+    def filtered(self) -> bool:
+        """Whether theme or source filters narrow the base (period + text)."""
+        return bool(self.theme_bits) or self.source_ids is not None
+
+    def filters(self, *, narrow: bool) -> list[ColumnElement[bool]]:
+        conds = list(self.period)
+        if narrow and self.theme_bits:
+            conds.append(SEARCH.c.theme_mask.op("&")(self.theme_bits) != 0)
+        if narrow and self.source_ids is not None:
+            conds.append(SEARCH.c.source_id.in_(sorted(self.source_ids)))
+        return conds
+
+    def where(self, *, narrow: bool, driver: str = fulltext_query.BY_INDEX) -> ColumnElement[bool]:
+        conds = self.filters(narrow=narrow)
+        if self.has_text:
+            conds.append(fulltext_query.text_condition(self.dialect, self.text, driver=driver))
+        return and_(true(), *conds)
+
+
+def plan_of(session: Session, query: ArchiveQuery) -> Plan:
+    dialect = session.get_bind().dialect.name
+    period: list[ColumnElement[bool]] = []
+    when = SEARCH.c.published_or_fetched
+    if query.date_from:
+        period.append(when >= day_start(query.date_from))
+    if query.date_to:
+        period.append(when < day_start(query.date_to + timedelta(days=1)))
+    tq = fulltext_query.parse_text(query.q)
+    impossible = bool(query.q.strip()) and tq.empty  # only stop words or punctuation
+    source_ids: frozenset[int] | None = None
+    if query.sources:
+        source_ids = frozenset(
+            session.scalars(select(SourceRow.id).where(SourceRow.key.in_(query.sources)))
+        )
+        impossible = impossible or not source_ids
+    theme_bits = fulltext.theme_mask(query.themes)
+    if query.themes and not theme_bits:
+        impossible = True
+    return Plan(tuple(period), tq, dialect, theme_bits, source_ids, impossible)
+
+
+def matching(plan: Plan, columns: Sequence[ColumnElement[Any]], *, narrow: bool) -> Select[Any]:
+    """`columns` of the rows matching the plan, in whatever order is cheapest to produce,
+    for counts with a LIMIT: on SQLite, FTS5 drives a join (its matches stream out, each
+    looked up in the id-led covering index); elsewhere, the database's own choice."""
+    match = fulltext_query.fts5_match(plan.text) if plan.dialect == "sqlite" else None
+    if match is None:
+        return (
+            select(*columns)
+            .select_from(SEARCH)
+            .where(plan.where(narrow=narrow, driver=fulltext_query.BY_PLANNER))
+        )
+    return (
+        select(*columns)
+        .select_from(fulltext.FTS.join(SEARCH, SEARCH.c.id == fulltext.FTS.c.rowid))
+        .where(match, *plan.filters(narrow=narrow))
+    )
+
+
+def counts(session: Session, plan: Plan, cap: int) -> tuple[list[tuple[int, int, int]], bool]:
+    """(source_id, theme_mask, count) over the first `cap` rows matching period + full text,
+    and whether more rows match (the counts are then lower bounds).
+
+    Counting every match of a word found in half the archive costs a second at 1M articles;
+    counting the first `cap` costs a few milliseconds, and nobody reads past « plus de
+    10 000 »."""
+    if plan.impossible:
+        return [], False
+    source: ColumnElement[Any] = SEARCH.c.source_id
+    if plan.dialect == "sqlite":
+        # A bare source_id lets SQLite pick ix_articles_source_id and read the wide rows;
+        # `+ 0` leaves it a covering index (_date, _score or _facts).
+        source = SEARCH.c.source_id + 0
+    sample = (
+        matching(plan, [source.label("s"), SEARCH.c.theme_mask.label("m")], narrow=False)
+        .limit(cap + 1)
+        .subquery()
+    )
+    stmt = select(sample.c.s, sample.c.m, func.count()).group_by(sample.c.s, sample.c.m)
+    groups = [(int(s), int(m), int(n)) for s, m, n in session.execute(stmt)]
+    return groups, sum(n for _, _, n in groups) > cap
+
+
+@contextmanager
+def planner_settings(session: Session, settings: Sequence[str]) -> Iterator[None]:
+    """Turn planner options off for the statements run inside (`SET LOCAL`, then `RESET`)."""
+    session.execute(text("; ".join(f"SET LOCAL {name} = 0" for name in settings)))
+    try:
+        yield
+    finally:
+        session.execute(text("; ".join(f"RESET {name}" for name in settings)))
+
+
+@contextmanager
+def access(session: Session, plan: Plan, driver: str) -> Iterator[None]:
+    """PostgreSQL: hold the planner to the access path `driver` chose for a page query.
+
+    Its estimates are right but its costs are not: it does not price reading and
+    decompressing each row's TOASTed tsvector. Left alone it sorted a parallel sequential
+    scan of the whole table for a place name found 1,154 times (2.5 s at 1M articles,
+    63 ms through GIN) and for a phrase found in 17 % of the articles (3.3 s; a plain walk
+    of the date index: 56 ms, a parallel walk reads 40 times more rows). BY_INDEX: GIN
+    bitmap only. BY_SCAN: no bitmap (so no GIN) and no parallel workers, leaving the walk
+    of the date or score index. `SET LOCAL` for the statement, then `RESET`."""
+    settings: tuple[str, ...] = ()
+    if plan.dialect == "postgresql" and plan.has_text:
+        if driver == fulltext_query.BY_SCAN:
+            settings = ("enable_seqscan", "enable_bitmapscan", "max_parallel_workers_per_gather")
+        elif driver == fulltext_query.BY_INDEX and plan.text.include:
+            settings = ("enable_seqscan", "enable_indexscan")
+    if not settings:
+        yield
+        return
+    with planner_settings(session, settings):
+        yield
+
+
+def count_cap(plan: Plan, cap: int) -> int:
+    """How many rows matching period + text the counts read; see `search`."""
+    if plan.dialect == "postgresql" and plan.has_text:
+        # Each row read costs PostgreSQL 2-15 µs at 1M articles (its tsvector de-TOASTed
+        # for a sequential scan, or a heap page for a GIN bitmap, whose own build costs
+        # 0.4 µs per match: 90 ms for a word in a fifth of the archive): count less.
+        return min(cap, PG_TEXT_CAP)
+    return cap
+
+
+def count_upto(session: Session, plan: Plan, cap: int) -> int:
+    """Rows matching every filter, counted up to `cap + 1`."""
+    if plan.impossible:
+        return 0
+    sample = matching(plan, [literal_column("1").label("one")], narrow=True)
+    return int(
+        session.scalar(select(func.count()).select_from(sample.limit(cap + 1).subquery())) or 0
+    )
+
+
+def driver_for(session: Session, plan: Plan, *, base_capped: bool) -> str:
+    """How the page query meets the full-text condition, from what the counts found.
+
+    Few text matches (period included): from the full-text index, then sorted. More than
+    the cap: dense enough that walking the date (or score) index and testing each row
+    fills a page after a few dozen rows, since a theme keeps at least a sixth of them. A
+    source filter may keep far fewer: the database's planner weighs its index then.
+    PostgreSQL counts only PG_TEXT_CAP matches, so between that and a dense word its own
+    estimate (a planning, no execution) decides."""
+    if not base_capped:
+        return fulltext_query.BY_INDEX
+    if plan.source_ids is not None:
+        return fulltext_query.BY_PLANNER
+    dense = (
+        plan.dialect != "postgresql"
+        or not plan.text.include
+        or pg_estimate(session, plan) >= PG_SCAN_ROWS
+    )
+    return fulltext_query.BY_SCAN if dense else fulltext_query.BY_INDEX
+
+
+def pg_estimate(session: Session, plan: Plan) -> float:
+    """PostgreSQL's estimate of the rows matching period + the least frequent required word
+    (its tsvector statistics know the frequent words, the ones that matter here)."""
+    estimates = []
+    for word in fulltext_query.pg_word_conditions(plan.text):
+        where = and_(true(), *plan.filters(narrow=False), word)
+        stmt: Select[Any] = select(literal_column("1")).select_from(SEARCH).where(where)
+        compiled = stmt.compile(bind=session.get_bind())
+        found = (
+            session.connection()
+            .exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
+            .scalar_one()
+        )
+        estimates.append(float(found[0]["Plan"]["Plan Rows"]))
+    return min(estimates, default=0.0)
+
+
+def probe_driver(session: Session, plan: Plan, cap: int) -> str:
+    """`driver_for` for callers that do not count (feeds, exports): one capped count."""
+    if not plan.has_text:
+        return fulltext_query.BY_INDEX
+    base = replace(plan, theme_bits=0, source_ids=None)
+    cap = count_cap(plan, cap)
+    return driver_for(session, plan, base_capped=count_upto(session, base, cap) > cap)
+
+
+def order(plan: Plan, sort: str, driver: str) -> list[Any]:
+    when: ColumnElement[Any] = SEARCH.c.published_or_fetched
+    score: ColumnElement[Any] = SEARCH.c.score
+    ident = SEARCH.c.id
+    postgres = plan.dialect == "postgresql"
+    if postgres and plan.has_text and driver == fulltext_query.BY_INDEX:
+        # Few matches, but PostgreSQL may underestimate them and walk the date index testing
+        # every row's tsvector (280 ms for a 256-match word at 1M articles). Ordering on an
+        # expression sends it through the GIN index, then a top-N sort of the matches.
+        when = when + literal_column("interval '0 s'")
+        score = score + 0
+    if sort == "score":
+        # SQLite: DESC already puts NULL last; PostgreSQL needs it said.
+        by_score = score.desc().nulls_last() if postgres else score.desc()
+        return [by_score, when.desc(), ident.desc()]
+    return [when.desc(), ident.desc()]
+
+
+def sqlite_walk(session: Session, plan: Plan, batch: int) -> Iterator[int]:
+    """SQLite, BY_SCAN, newest first: matching ids, from the date index in batches, each
+    batch checked against FTS5 over its id range only.
+
+    The alternatives cost more for a word in half the archive: `IN (list)` builds the
+    whole match list first (250-300 ms at 1M articles), a correlated FTS5 probe per row
+    costs 20-700 µs (0.6 s and 3 s for page 20). Ids follow collection order, so a batch
+    of recent rows spans a narrow id range; were they scattered, each batch would read
+    the doclists whole, no worse than `IN`."""
+    when, ident = SEARCH.c.published_or_fetched, SEARCH.c.id
+    stmt = (
+        select(ident, when, ident)  # id, then the keyset keys
+        .where(and_(true(), *plan.filters(narrow=True)))
+        .order_by(when.desc(), ident.desc())
+    )
+    for rows in keyset_batches(session, stmt, [when, ident], batch):
+        ids = [int(r[0]) for r in rows]
+        found, keep = fulltext_query.fts5_rowids_between(session, plan.text, min(ids), max(ids))
+        yield from (i for i in ids if (i in found) == keep)
+
+
+def walks_fts5(plan: Plan, sort: str, driver: str) -> bool:
+    return (
+        plan.dialect == "sqlite"
+        and plan.has_text
+        and driver == fulltext_query.BY_SCAN
+        and sort == "date"
+    )
+
+
+def keyset_batches(
+    session: Session,
+    stmt: Select[Any],
+    keys: Sequence[Any],
+    batch: int,
+    settings: Callable[[], AbstractContextManager[None]] = nullcontext,
+) -> Iterator[Sequence[Any]]:
+    """Rows of `stmt` (which selects id + `keys`, ordered by `keys` descending) in batches,
+    each starting strictly after the previous one's last key: constant cost per batch."""
+    last: tuple[Any, ...] | None = None
+    while True:
+        page = stmt
+        if last is not None:
+            page = page.where(tuple_(*keys) < tuple_(*last))
+        with settings():
+            rows = session.execute(page.limit(batch)).all()
+        if not rows:
+            return
+        yield rows
+        if len(rows) < batch:
+            return
+        last = tuple(rows[-1][1:])
