@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from tests.archive_site import NOW, Stored, populate
 from tests.members_site import MemberSite, html_part, running_members_site, text_part
 from tests.smtp_server import SmtpTestServer
-from veille import users
 from veille.config import Settings, get_settings
 from veille.db import editions as edition_db
 from veille.db.engine import make_engine, session_factory, transaction, upgrade
 from veille.db.tables import ArticleRow, DeliveryRow, EditionItemRow, EditionRow
+from veille.desk import accounts
 from veille.members.subscriptions import add_by_hand
 from veille.newsletter import editions
 from veille.scheduler import draft_weekly_edition, send_scheduled_editions
@@ -106,7 +106,7 @@ def desk(settings: Settings) -> Iterator[Desk]:
     with running_members_site(site_settings, clock=clock) as site:
         stored = populate(site.sessions)
         with transaction(site.sessions) as session:
-            users.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
+            accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
         add_members(site)
         login = site.client.get("/desk/connexion")
         doc = lxml_html.fromstring(login.content)

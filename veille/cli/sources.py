@@ -74,8 +74,8 @@ def sources_add(
     ] = None,
 ) -> None:
     """Find the feed of a site (autodiscovery) and add it to feeds.yaml."""
+    from veille.collect.discovery import find_source
     from veille.feedsfile import add_sources
-    from veille.sourcefinder import find_source
 
     settings = settings_from_env(config)
     found = find_source(url, settings, kind=kind)

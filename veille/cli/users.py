@@ -25,7 +25,7 @@ def users_add(
 ) -> None:
     """Create a desk account: a password typed twice on a terminal, or a one-time setup link
     (48 h) to send to the person."""
-    from veille.users import add_user, setup_link
+    from veille.desk.accounts import add_user, setup_link
 
     settings = settings_from_env()
     sessions = open_db(settings)
