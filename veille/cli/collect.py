@@ -1,4 +1,8 @@
-"""`veille collect` and `veille export`: one collection cycle, and the archive out."""
+"""`veille collect` and `veille export`: one collection cycle, and the archive out.
+
+`run_cycle` and `print_summary` are shared with `veille demo` (cli/run.py). The commands are
+plain functions that `veille/cli/__init__.py` registers on the app, in `--help` order.
+"""
 
 from __future__ import annotations
 

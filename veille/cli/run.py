@@ -1,4 +1,7 @@
-"""`veille serve`, `veille run`, `veille demo`: the long-running processes."""
+"""`veille serve`, `veille run`, `veille demo`: the long-running processes.
+
+Plain functions: `veille/cli/__init__.py` registers them on the app, in `--help` order.
+"""
 
 from __future__ import annotations
 
