@@ -431,7 +431,7 @@ def _children(pid: int) -> list[int]:
 def measure_http(url: str, requests: int, port: int) -> dict[str, object]:
     env = dict(os.environ, VEILLE_DATABASE_URL=url, VEILLE_BASE_URL=f"http://127.0.0.1:{port}")
     veille = Path(sys.executable).with_name("veille")
-    cmd = [str(veille)] if veille.exists() else [sys.executable, "-m", "veille.cli"]
+    cmd = [str(veille)] if veille.exists() else [sys.executable, "-m", "veille"]
     proc = subprocess.Popen(
         [*cmd, "serve", "--port", str(port)],
         env=env,

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.archive_site import serve
-from veille import users
 from veille.config import Settings
 from veille.db.tables import DeskSessionRow, UserRow
+from veille.desk import accounts
 from veille.errors import UserError
 from veille.web import auth
 from veille.web.app import create_app
@@ -56,7 +56,7 @@ class Desk:
 
 def add(desk: Desk, email: str, password: str | None, role: str = "delegate") -> UserRow:
     with desk.sessions() as session, session.begin():
-        return users.add_user(session, email, role, password, now=desk.clock())
+        return accounts.add_user(session, email, role, password, now=desk.clock())
 
 
 def form_of(response: httpx.Response) -> dict[str, str]:
@@ -293,7 +293,7 @@ def test_desk_forms_need_the_session_csrf_token(desk: Desk) -> None:
 
 def test_setup_link_sets_a_password_once(desk: Desk) -> None:
     user = add(desk, "nouvelle@exemple.fr", None, role="admin")
-    link = users.setup_link(desk.settings, user, desk.clock())
+    link = accounts.setup_link(desk.settings, user, desk.clock())
     path = link.removeprefix(desk.settings.base_url)
     assert path.startswith("/desk/mot-de-passe/")
     with desk.client() as client:
@@ -333,7 +333,7 @@ def test_setup_link_sets_a_password_once(desk: Desk) -> None:
         with desk.sessions() as session:
             fresh = session.get(UserRow, user.id)
             assert fresh is not None
-            reset = users.setup_link(desk.settings, fresh, desk.clock())
+            reset = accounts.setup_link(desk.settings, fresh, desk.clock())
         reset_path = reset.removeprefix(desk.settings.base_url)
         fields = form_of(client.get(reset_path))
         new_password = "un autre mot de passe encore"
@@ -346,19 +346,21 @@ def test_setup_link_sets_a_password_once(desk: Desk) -> None:
 
 def test_setup_links_expire_and_cannot_be_forged(desk: Desk) -> None:
     user = add(desk, "tardive@exemple.fr", None)
-    token = users.setup_token(desk.settings, user, desk.clock())
+    token = accounts.setup_token(desk.settings, user, desk.clock())
     with desk.client() as client:
         assert client.get(f"/desk/mot-de-passe/{token}").status_code == 200
         tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
         assert client.get(f"/desk/mot-de-passe/{tampered}").status_code == 400
         other_key = desk.settings.model_copy(update={"secret_key": "une autre clé assez longue"})
-        forged = users.setup_token(other_key, user, desk.clock())
+        forged = accounts.setup_token(other_key, user, desk.clock())
         assert client.get(f"/desk/mot-de-passe/{forged}").status_code == 400
         desk.clock.advance(hours=48, seconds=1)
         assert client.get(f"/desk/mot-de-passe/{token}").status_code == 400
     # The shipped default key would let anyone forge a link: refused outright.
     with pytest.raises(UserError, match="VEILLE_SECRET_KEY"):
-        users.setup_token(desk.settings.model_copy(update={"secret_key": "change-me"}), user, START)
+        accounts.setup_token(
+            desk.settings.model_copy(update={"secret_key": "change-me"}), user, START
+        )
 
 
 def test_suite_never_leaves_the_desk(desk: Desk) -> None:
@@ -390,7 +392,7 @@ def test_suite_never_leaves_the_desk(desk: Desk) -> None:
 
 def test_add_user_checks_its_input(sessions: sessionmaker[Session]) -> None:
     with sessions() as session, session.begin():
-        user = users.add_user(session, "  Delegue@Exemple.FR ", "delegate", PASSWORD, now=START)
+        user = accounts.add_user(session, "  Delegue@Exemple.FR ", "delegate", PASSWORD, now=START)
         assert (user.email, user.email_key) == ("Delegue@exemple.fr", "delegue@exemple.fr")
         assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
         assert user.active and user.role == "delegate"
@@ -402,7 +404,7 @@ def test_add_user_checks_its_input(sessions: sessionmaker[Session]) -> None:
     ]
     for email, role, password, message in cases:
         with sessions() as session, session.begin(), pytest.raises(UserError, match=message):
-            users.add_user(session, email, role, password, now=START)
+            accounts.add_user(session, email, role, password, now=START)
     with sessions() as session:
         assert session.scalar(select(UserRow.email_key).where(UserRow.id != user.id)) is None
 
@@ -410,12 +412,12 @@ def test_add_user_checks_its_input(sessions: sessionmaker[Session]) -> None:
 def test_verify_password_upgrades_weak_hashes(sessions: sessionmaker[Session]) -> None:
     weak = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
     with sessions() as session, session.begin():
-        user = users.add_user(session, EMAIL, "delegate", None, now=START)
+        user = accounts.add_user(session, EMAIL, "delegate", None, now=START)
         user.password_hash = weak
     with sessions() as session, session.begin():
         user = session.scalars(select(UserRow)).one()
-        assert not users.verify_password(session, user, "mauvais mot de passe")
-        assert users.verify_password(session, user, PASSWORD)
+        assert not accounts.verify_password(session, user, "mauvais mot de passe")
+        assert accounts.verify_password(session, user, PASSWORD)
     with sessions() as session:
         stored = session.scalars(select(UserRow)).one().password_hash
         assert stored is not None and stored != weak

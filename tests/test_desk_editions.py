@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from tests.archive_site import NOW, Stored, populate
 from tests.members_site import MemberSite, html_part, running_members_site, text_part
 from tests.smtp_server import SmtpTestServer
-from veille import users
 from veille.config import Settings, get_settings
 from veille.db import editions as edition_db
 from veille.db.engine import make_engine, session_factory, transaction, upgrade
 from veille.db.tables import ArticleRow, DeliveryRow, EditionItemRow, EditionRow
+from veille.desk import accounts
 from veille.members.subscriptions import add_by_hand
 from veille.newsletter import editions
 from veille.scheduler import draft_weekly_edition, send_scheduled_editions
@@ -106,7 +106,7 @@ def desk(settings: Settings) -> Iterator[Desk]:
     with running_members_site(site_settings, clock=clock) as site:
         stored = populate(site.sessions)
         with transaction(site.sessions) as session:
-            users.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
+            accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
         add_members(site)
         login = site.client.get("/desk/connexion")
         doc = lxml_html.fromstring(login.content)
@@ -462,16 +462,15 @@ def test_the_weekly_draft_is_created_once_per_week(settings: Settings) -> None:
     upgrade(engine)
     sessions = session_factory(engine)
     populate(sessions)
-    data = settings.model_dump(mode="json")
     monday = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 08:00 in Paris, the default slot
-    draft_weekly_edition(data, now=monday)
-    draft_weekly_edition(data, now=monday + timedelta(hours=3))
-    draft_weekly_edition(data, now=monday + timedelta(days=6))
+    draft_weekly_edition(settings, now=monday)
+    draft_weekly_edition(settings, now=monday + timedelta(hours=3))
+    draft_weekly_edition(settings, now=monday + timedelta(days=6))
     with sessions() as session:
         found = edition_db.list_editions(session)
         assert [(e.number, e.status, e.created_by) for e in found] == [(1, "draft", "scheduler")]
         assert edition_db.items_of(session, found[0].id)  # pre-filled
-    draft_weekly_edition(data, now=monday + timedelta(days=7))
+    draft_weekly_edition(settings, now=monday + timedelta(days=7))
     with sessions() as session:
         second = edition_db.by_number(session, 2)
         assert second is not None
@@ -479,7 +478,7 @@ def test_the_weekly_draft_is_created_once_per_week(settings: Settings) -> None:
     # A draft made by hand on Tuesday counts for that week.
     with transaction(sessions) as session:
         editions.create_draft(session, now=monday + timedelta(days=8), actor=EMAIL)
-    draft_weekly_edition(data, now=monday + timedelta(days=13))
+    draft_weekly_edition(settings, now=monday + timedelta(days=13))
     with sessions() as session:
         assert edition_db.next_number(session) == 4
     engine.dispose()
@@ -508,7 +507,6 @@ def test_a_scheduled_edition_is_sent_by_the_job(settings: Settings) -> None:
     populate(sessions)
     with SmtpTestServer() as smtp:
         job_settings = settings.model_copy(update={"smtp_url": smtp.url, "send_rate": 1000.0})
-        data = job_settings.model_dump(mode="json")
         with transaction(sessions) as session:
             for email, themes in ((IA_ONLY, ["ia"]), (EVERYTHING, None)):
                 add_by_hand(
@@ -523,11 +521,11 @@ def test_a_scheduled_edition_is_sent_by_the_job(settings: Settings) -> None:
                 )
             edition = editions.create_draft(session, now=NOW, actor=EMAIL)
             editions.schedule(session, edition, NOW + timedelta(hours=2), actor=EMAIL, now=NOW)
-        send_scheduled_editions(data, now=NOW + timedelta(hours=1))  # not yet
+        send_scheduled_editions(job_settings, now=NOW + timedelta(hours=1))  # not yet
         assert smtp.messages == []
-        send_scheduled_editions(data, now=NOW + timedelta(hours=2))
+        send_scheduled_editions(job_settings, now=NOW + timedelta(hours=2))
         assert sorted(m.rcpt_tos[0] for m in smtp.messages) == [IA_ONLY, EVERYTHING]
-        send_scheduled_editions(data, now=NOW + timedelta(hours=3))  # nothing twice
+        send_scheduled_editions(job_settings, now=NOW + timedelta(hours=3))  # nothing twice
         assert len(smtp.messages) == 2
     with sessions() as session:
         sent = edition_db.by_number(session, 1)
@@ -543,7 +541,7 @@ def test_a_send_left_sending_is_resumed_by_the_job(settings: Settings) -> None:
     sessions = session_factory(engine)
     populate(sessions)
     with SmtpTestServer() as smtp:
-        data = settings.model_copy(update={"smtp_url": smtp.url}).model_dump(mode="json")
+        job_settings = settings.model_copy(update={"smtp_url": smtp.url})
         with transaction(sessions) as session:
             add_by_hand(
                 session,
@@ -558,7 +556,7 @@ def test_a_send_left_sending_is_resumed_by_the_job(settings: Settings) -> None:
             edition = editions.create_draft(session, now=NOW, actor=EMAIL)
             # What a process killed right after starting leaves behind.
             editions.set_status(session, edition, "sending", actor=EMAIL, now=NOW)
-        send_scheduled_editions(data)
+        send_scheduled_editions(job_settings)
         assert [m.rcpt_tos for m in smtp.messages] == [(EVERYTHING,)]
     with sessions() as session:
         resumed = edition_db.by_number(session, 1)
@@ -567,9 +565,7 @@ def test_a_send_left_sending_is_resumed_by_the_job(settings: Settings) -> None:
 
 
 def test_the_jobs_never_raise() -> None:
-    broken = get_settings(database_url="postgresql://nobody@127.0.0.1:1/none").model_dump(
-        mode="json"
-    )
+    broken = get_settings(database_url="postgresql://nobody@127.0.0.1:1/none")
     draft_weekly_edition(broken)
     send_scheduled_editions(broken)
 

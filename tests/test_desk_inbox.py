@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.archive_site import HOSTILE_TITLE, NOW, SEEDS, Seed, populate, serve
 from tests.test_auth import login
-from veille import users
 from veille.config import Settings
 from veille.db.editions import audit_of
 from veille.db.tables import (
@@ -30,6 +29,7 @@ from veille.db.tables import (
     EditionRow,
     EditorLabelRow,
 )
+from veille.desk import accounts
 from veille.web.app import create_app
 
 SECRET = "clé de test assez longue pour signer"
@@ -63,7 +63,7 @@ def site(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[DeskSi
     stored = populate(sessions, SEEDS + EXTRA)
     with sessions() as session, session.begin():
         for email in (ANNE, BRUNO):
-            users.add_user(session, email, "delegate", PASSWORD, now=NOW)
+            accounts.add_user(session, email, "delegate", PASSWORD, now=NOW)
     with serve(create_app(settings, clock=lambda: NOW)) as base_url:
         yield DeskSite(base_url, stored.ids, sessions)
 

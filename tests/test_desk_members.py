@@ -16,10 +16,10 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from tests.members_site import MemberSite, link_in, running_members_site
-from veille import users
 from veille.config import Settings
 from veille.db import members as member_db
 from veille.db.tables import MemberEventRow, MemberRow
+from veille.desk import accounts
 
 EMAIL = "delegue@exemple.fr"
 PASSWORD = "une phrase de passe solide"
@@ -60,7 +60,7 @@ def log_in(client: httpx.Client) -> None:
 def open_desk(settings: Settings) -> Iterator[Desk]:
     with running_members_site(settings) as site:
         with site.sessions() as session, session.begin():
-            users.add_user(session, EMAIL, "delegate", PASSWORD, now=datetime.now(UTC))
+            accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=datetime.now(UTC))
         log_in(site.client)
         yield Desk(site, site.client)
 

@@ -106,7 +106,7 @@ def test_editor_labels_override_then_teach_the_model(
         assert needs_retraining(session)
 
     # The scheduler's nightly job: retrain, then reclassify the archive with the new model.
-    retrain_if_needed(settings.model_dump(mode="json"))
+    retrain_if_needed(settings)
     with sessions() as session:
         model = load_classifier(session, None).model
     assert model.editor_labels == len(TWINS)

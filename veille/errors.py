@@ -1,6 +1,6 @@
 """Domain exceptions.
 
-Every error a user can cause is one of these, carrying one clear sentence; `cli.py` turns
+Every error a user can cause is one of these, carrying one clear sentence; `cli/` turns
 them into messages and exit codes, `web/` into HTTP answers. Nothing below the CLI prints.
 """
 

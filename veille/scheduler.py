@@ -1,6 +1,15 @@
 """APScheduler wiring only: ticks that call the pipeline. All scheduling *state* (when each
-source is due, its failures and validators) lives on the source rows, so a tick is cheap
-and a restart loses nothing; the job store is persistent in the same database."""
+source is due, its failures and validators, which edition is due or left `sending`) lives on
+rows, so a tick is cheap and a restart loses nothing.
+
+The jobs therefore live in a memory job store. They used to be kept in an APScheduler table
+of the application database, with `settings.model_dump()` as their arguments: the secret
+key and an SMTP URL that may carry a password, pickled into a table nothing else reads.
+That store bought nothing, since every start replaced each job (`replace_existing`) and
+recomputed its next run from its trigger; migration 0006 drops the table. Keeping the jobs
+in memory lets each one receive the very `Settings` object the process runs with, including
+what is not in the environment (`veille run --config`, the demo's overrides, tests), and
+nothing about a job is written anywhere."""
 
 from __future__ import annotations
 
@@ -11,12 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.config import Settings
-from veille.db.engine import normalise_url
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +42,11 @@ def _job_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
-def collect_due(settings_data: dict[str, Any]) -> None:
+def collect_due(settings: Settings) -> None:
     """Job: one collection cycle over the due sources (never raises into APScheduler)."""
     from veille.collect.pipeline import CollectContext, refresh_due
     from veille.sources import load_feeds_config
 
-    settings = Settings(**settings_data)
     try:
         with _job_sessions(settings) as sessions:
             ctx = CollectContext(
@@ -54,13 +61,12 @@ def collect_due(settings_data: dict[str, Any]) -> None:
         log.exception("collection cycle failed")
 
 
-def retrain_if_needed(settings_data: dict[str, Any]) -> None:
+def retrain_if_needed(settings: Settings) -> None:
     """Job: retrain the theme model when the delegate labelled articles since the last one,
     then reclassify the archive with it (editor labels keep precedence)."""
     from veille.classify.service import needs_retraining, reclassify_all, retrain
     from veille.db.engine import transaction
 
-    settings = Settings(**settings_data)
     try:
         with _job_sessions(settings) as sessions:
             with transaction(sessions) as session:
@@ -81,12 +87,11 @@ def retrain_if_needed(settings_data: dict[str, Any]) -> None:
         log.exception("nightly retraining failed")
 
 
-def members_housekeeping(settings_data: dict[str, Any]) -> None:
+def members_housekeeping(settings: Settings) -> None:
     """Job: delete subscriptions left unconfirmed for 30 days (data minimisation)."""
     from veille.db.engine import transaction
     from veille.members.subscriptions import purge_unconfirmed
 
-    settings = Settings(**settings_data)
     try:
         with _job_sessions(settings) as sessions, transaction(sessions) as session:
             purged = purge_unconfirmed(session, datetime.now(UTC))
@@ -96,13 +101,12 @@ def members_housekeeping(settings_data: dict[str, Any]) -> None:
         log.exception("members housekeeping failed")
 
 
-def draft_weekly_edition(settings_data: dict[str, Any], now: datetime | None = None) -> None:
+def draft_weekly_edition(settings: Settings, now: datetime | None = None) -> None:
     """Job: the week's draft edition, pre-filled, unless one was already created this week
     (a second run, a restart that replays the cron, a draft the delegate made by hand)."""
     from veille.db.engine import transaction
     from veille.newsletter.editions import draft_for_week
 
-    settings = Settings(**settings_data)
     try:
         with _job_sessions(settings) as sessions, transaction(sessions) as session:
             edition = draft_for_week(
@@ -118,7 +122,7 @@ def draft_weekly_edition(settings_data: dict[str, Any], now: datetime | None = N
         log.exception("weekly draft edition failed")
 
 
-def send_scheduled_editions(settings_data: dict[str, Any], now: datetime | None = None) -> None:
+def send_scheduled_editions(settings: Settings, now: datetime | None = None) -> None:
     """Job (every minute): send the approved editions whose time has come, and resume the
     sends left `sending` by a crash or an SMTP outage. `send_edition` skips every final
     delivery and holds the edition's send lock, so a resumed send reaches only the members
@@ -126,7 +130,6 @@ def send_scheduled_editions(settings_data: dict[str, Any], now: datetime | None 
     from veille.db import editions as edition_db
     from veille.newsletter.send import send_edition
 
-    settings = Settings(**settings_data)
     moment = now or datetime.now(UTC)
     try:
         with _job_sessions(settings) as sessions:
@@ -144,18 +147,15 @@ def send_scheduled_editions(settings_data: dict[str, Any], now: datetime | None 
 
 
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
-    # Every job gets the settings as plain data (the job store persists its arguments).
-    common: dict[str, Any] = {
-        "replace_existing": True,
-        "kwargs": {"settings_data": settings.model_dump(mode="json")},
-    }
+    # The settings object stays in this process: the job store is in memory (see above).
+    common: dict[str, Any] = {"replace_existing": True, "args": (settings,)}
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=normalise_url(settings.database_url))},
+        jobstores={"default": MemoryJobStore()},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         timezone="Europe/Paris",
     )
     scheduler.add_job(
-        "veille.scheduler:collect_due",
+        collect_due,
         trigger="interval",
         seconds=settings.collect_tick_seconds,
         id="collect-due",
@@ -164,7 +164,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         next_run_time=_now(),  # first tick right away, not after one interval
     )
     scheduler.add_job(
-        "veille.scheduler:retrain_if_needed",
+        retrain_if_needed,
         trigger="cron",
         hour=settings.retrain_hour,
         minute=0,
@@ -173,7 +173,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         **common,
     )
     scheduler.add_job(
-        "veille.scheduler:members_housekeeping",
+        members_housekeeping,
         trigger="cron",
         hour=(settings.retrain_hour + 1) % 24,
         minute=30,
@@ -182,7 +182,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         **common,
     )
     scheduler.add_job(
-        "veille.scheduler:draft_weekly_edition",
+        draft_weekly_edition,
         trigger="cron",
         day_of_week=settings.edition_day,
         hour=int(settings.edition_time.split(":")[0]),
@@ -192,7 +192,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         **common,
     )
     scheduler.add_job(
-        "veille.scheduler:send_scheduled_editions",
+        send_scheduled_editions,
         trigger="interval",
         minutes=1,
         id="send-scheduled-editions",

@@ -31,11 +31,11 @@ from tests.browser.conftest import _context
 from tests.browser.test_desk_browser import EMAIL, PASSWORD, log_in
 from tests.members_site import MemberSite, html_part, link_in, running_members_site, text_part
 from tests.smtp_server import Received
-from veille import users
 from veille.config import Settings
 from veille.db import editions as edition_db
 from veille.db import members as member_db
 from veille.db.tables import ArticleRow, MemberRow
+from veille.desk import accounts
 from veille.members import subscriptions
 
 pytestmark = pytest.mark.browser
@@ -121,7 +121,7 @@ EXPECTED = {
 def seed(site: MemberSite) -> dict[str, int]:
     ids = populate(site.sessions, [*SEEDS, *WEEK]).ids
     with site.sessions() as session, session.begin():
-        users.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
+        accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
         for address, themes, status in MEMBERS:
             outcome = subscriptions.add_by_hand(
                 session,

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.archive_site import NOW, populate, serve
 from tests.browser.conftest import _context
 from tests.browser.test_archive_browser import _serious_violations
-from veille import users
 from veille.config import Settings
 from veille.db.tables import ArticleRow, CurationRow
+from veille.desk import accounts
 from veille.web.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -38,7 +38,7 @@ def desk_site(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[t
     settings = settings.model_copy(update={"secret_key": "clé de test assez longue pour signer"})
     ids = populate(sessions).ids
     with sessions() as session, session.begin():
-        users.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
+        accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
     with serve(create_app(settings, clock=lambda: NOW)) as base_url:
         yield base_url, ids
 

@@ -10,9 +10,9 @@ from typing import Any
 from tests.browser.conftest import _context
 from tests.browser.test_archive_browser import _serious_violations
 from tests.members_site import MemberSite, running_members_site
-from veille import users
 from veille.config import Settings
 from veille.db import members as member_db
+from veille.desk import accounts
 from veille.members import subscriptions
 
 EMAIL = "delegue@exemple.fr"
@@ -22,7 +22,7 @@ PASSWORD = "une phrase de passe solide"
 def seed(site: MemberSite) -> int:
     now = datetime.now(UTC)
     with site.sessions() as session, session.begin():
-        users.add_user(session, EMAIL, "delegate", PASSWORD, now=now)
+        accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=now)
         for i in range(3):
             subscriptions.add_by_hand(
                 session,

@@ -26,9 +26,9 @@ from urllib.parse import unquote, urlencode, urlsplit
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from veille import users
 from veille.db import users as user_db
 from veille.db.engine import transaction
+from veille.desk import accounts
 from veille.errors import UserError
 from veille.web import csrf as form_csrf
 from veille.web.deps import Ctx, WebContext
@@ -297,7 +297,7 @@ def login(
     request: Request,
     ctx: Ctx,
     email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=users.MAX_PASSWORD_LENGTH)] = "",
+    password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD_LENGTH)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
     suite: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -305,7 +305,7 @@ def login(
     if not _form_token_ok(request, ctx, csrf):
         return _login_page(request, ctx, suite=target, email=email, error=CSRF_REFUSED, status=403)
     throttle = throttle_of(request)
-    keys = (f"email:{users.email_key_of(email)}", f"ip:{_client_ip(request)}")
+    keys = (f"email:{accounts.email_key_of(email)}", f"ip:{_client_ip(request)}")
     wait = throttle.retry_after(*keys)
     if wait is not None:
         minutes = max(1, -(-wait // 60))
@@ -325,7 +325,7 @@ def login(
     now = ctx.clock()
     raw = secrets.token_urlsafe(32)
     with transaction(ctx.sessions) as session:
-        user = users.authenticate(session, email, password, now)
+        user = accounts.authenticate(session, email, password, now)
         if user is not None:
             old = request.cookies.get(COOKIE)
             if old:  # whatever session this browser had ends here (no fixation)
@@ -383,7 +383,7 @@ def _password_page(
             "token": token,
             "email": email,
             "error": error,
-            "min_length": users.MIN_PASSWORD_LENGTH,
+            "min_length": accounts.MIN_PASSWORD_LENGTH,
         },
         status,
         form=True,
@@ -398,7 +398,7 @@ def _link_refused(request: Request, exc: UserError) -> Response:
 def password_form(request: Request, ctx: Ctx, token: str) -> Response:
     with ctx.sessions() as session:
         try:
-            user = users.user_from_setup_token(session, ctx.settings, token, ctx.clock())
+            user = accounts.user_from_setup_token(session, ctx.settings, token, ctx.clock())
         except UserError as exc:
             return _link_refused(request, exc)
         return _password_page(request, ctx, token, user.email)
@@ -409,15 +409,15 @@ def set_password(
     request: Request,
     ctx: Ctx,
     token: str,
-    password: Annotated[str, Form(max_length=users.MAX_PASSWORD_LENGTH)] = "",
-    confirmation: Annotated[str, Form(max_length=users.MAX_PASSWORD_LENGTH)] = "",
+    password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD_LENGTH)] = "",
+    confirmation: Annotated[str, Form(max_length=accounts.MAX_PASSWORD_LENGTH)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     if not _form_token_ok(request, ctx, csrf):
         return _error_page(request, 403, "Accès refusé", CSRF_REFUSED)
     with transaction(ctx.sessions) as session:
         try:
-            user = users.user_from_setup_token(session, ctx.settings, token, ctx.clock())
+            user = accounts.user_from_setup_token(session, ctx.settings, token, ctx.clock())
         except UserError as exc:
             return _link_refused(request, exc)
         email = user.email
@@ -425,7 +425,7 @@ def set_password(
             problem: str | None = "Les deux mots de passe ne sont pas identiques."
         else:
             try:
-                users.set_password(session, user, password)
+                accounts.set_password(session, user, password)
                 problem = None
             except UserError as exc:  # raised before anything is written
                 problem = str(exc)

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from veille.clitools import err, fmt_utc, handles_errors, open_db, out, settings_from_env
+from veille.cli.common import err, fmt_utc, handles_errors, open_db, out, settings_from_env
 
 edition_app = typer.Typer(
     help="Newsletter editions: draft, preview, send, status.", no_args_is_help=True

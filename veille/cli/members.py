@@ -1,4 +1,4 @@
-"""`veille members …` and `veille users …`: the membership list from the terminal."""
+"""`veille members …`: the membership list from the terminal."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from veille.clitools import err, handles_errors, open_db, out, settings_from_env
+from veille.cli.common import err, handles_errors, open_db, out, settings_from_env
 
 members_app = typer.Typer(help="Newsletter members: import, export, list.", no_args_is_help=True)
 
@@ -176,39 +176,3 @@ def members_list(
         )
     out.print(table)
     out.print(" · ".join(f"{k}: {v}" for k, v in counts.items()), highlight=False)
-
-
-users_app = typer.Typer(help="Desk accounts (delegates, admins).", no_args_is_help=True)
-
-
-@users_app.command("add")
-@handles_errors
-def users_add(
-    email: Annotated[str, typer.Argument(help="The delegate's e-mail address.")],
-    role: Annotated[str, typer.Option(help="delegate or admin.")] = "delegate",
-    link: Annotated[
-        bool,
-        typer.Option("--link", help="Print a one-time setup link instead of asking a password."),
-    ] = False,
-) -> None:
-    """Create a desk account: a password typed twice on a terminal, or a one-time setup link
-    (48 h) to send to the person."""
-    from veille.users import add_user, setup_link
-
-    settings = settings_from_env()
-    sessions = open_db(settings)
-    password: str | None = None
-    if not link:
-        if not sys.stdin.isatty():
-            password = sys.stdin.readline().rstrip("\n") or None
-        else:
-            password = typer.prompt(
-                "Password (12 characters or more)", hide_input=True, confirmation_prompt=True
-            )
-    now = datetime.now(UTC)
-    with sessions.begin() as session:
-        user = add_user(session, email, role, password, now=now)
-        url = setup_link(settings, user, now) if password is None else None
-    out.print(f"Desk account {user.email} ({user.role}) created.", highlight=False)
-    if url:
-        out.print(f"One-time setup link (valid 48 h): {url}", highlight=False)

@@ -1,0 +1,145 @@
+"""`veille classify …`: train, evaluate and explain the theme classifier."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from veille.cli.common import ConfigOpt, handles_errors, open_db, out, settings_from_env
+from veille.config import Settings
+
+classify_app = typer.Typer(help="Theme classifier: train, evaluate, explain.", no_args_is_help=True)
+
+
+def _print_metrics(title: str, figures: dict[str, Any]) -> None:
+    table = Table(title=title, show_header=True)
+    for col in ("theme", "precision", "recall", "F1", "support"):
+        table.add_column(col, justify="right" if col != "theme" else "left")
+    for theme, m in figures["themes"].items():
+        table.add_row(
+            theme,
+            f"{m['precision']:.3f}",
+            f"{m['recall']:.3f}",
+            f"{m['f1']:.3f}",
+            str(m["support"]),
+        )
+    rel = figures["relevance"]
+    table.add_row(
+        "on-topic", f"{rel['precision']:.3f}", f"{rel['recall']:.3f}", f"{rel['f1']:.3f}", ""
+    )
+    out.print(table)
+    out.print(f"macro-F1 over the three themes: {figures['macro_f1']:.3f}")
+
+
+@classify_app.command("eval")
+@handles_errors
+def classify_eval(
+    file: Path,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Evaluate the classifier on a JSON Lines file of {title, text, labels}.
+
+    Uses the model trained on the packaged seed corpus (no database, no network) and the
+    theme keywords of feeds.yaml when the file is there.
+    """
+    from veille.classify.classifier import Classifier, ClassItem, default_model
+    from veille.classify.corpus import read_jsonl
+    from veille.classify.evaluate import metrics
+    from veille.classify.service import keywords_of
+    from veille.sources import load_feeds_config
+
+    items = read_jsonl(file)
+    if not items:
+        from veille.errors import ConfigError
+
+        raise ConfigError(f"{file}: no labelled item in the file.")
+    settings = settings_from_env(config)
+    feeds = load_feeds_config(settings.config_file) if settings.config_file.exists() else None
+    classifier = Classifier(default_model(), keywords_of(feeds))
+    predictions = classifier.predict([ClassItem(it.title, it.text, it.lang) for it in items])
+    figures = metrics([it.labels for it in items], [frozenset(p.themes) for p in predictions])
+    if json_out:
+        sys.stdout.write(json.dumps(figures) + "\n")
+    else:
+        _print_metrics(f"{file} ({len(items)} items)", figures)
+
+
+def _classifier_and_sessions(settings: Settings) -> tuple[Any, Any]:
+    from veille.classify.service import load_classifier
+    from veille.db.engine import transaction
+    from veille.sources import load_feeds_config
+
+    sessions = open_db(settings)
+    feeds = load_feeds_config(settings.config_file) if settings.config_file.exists() else None
+    with transaction(sessions) as session:
+        classifier = load_classifier(session, feeds)
+    return classifier, sessions
+
+
+@classify_app.command("train")
+@handles_errors
+def classify_train(config: ConfigOpt = None) -> None:
+    """Retrain on the seed corpus plus the delegate's labels; make it the active model."""
+    from veille.classify.service import retrain
+    from veille.db.engine import transaction
+
+    sessions = open_db(settings_from_env(config))
+    with transaction(sessions) as session:
+        model = retrain(session)
+    out.print(
+        f"Trained model {model.version}: {model.training_size} items "
+        f"({model.editor_labels} from the delegate)."
+    )
+    _print_metrics("5-fold cross-validation", model.cv_metrics)
+
+
+@classify_app.command("reclassify")
+@handles_errors
+def classify_reclassify(config: ConfigOpt = None) -> None:
+    """Re-run classification and scoring over the whole archive with the active model."""
+    from veille.classify.service import reclassify_all
+
+    classifier, sessions = _classifier_and_sessions(settings_from_env(config))
+    done, on_topic = reclassify_all(sessions, classifier)
+    out.print(f"Reclassified {done} article(s): {on_topic} on-topic.")
+
+
+@classify_app.command("explain")
+@handles_errors
+def classify_explain(
+    article: Annotated[str, typer.Argument(help="Article id or URL.")],
+    config: ConfigOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Why an article has its themes (top terms, keyword rules) and its score."""
+    from veille.classify.service import explain_article
+    from veille.errors import ConfigError
+
+    classifier, sessions = _classifier_and_sessions(settings_from_env(config))
+    with sessions() as session:
+        found = explain_article(session, classifier, article)
+    if found is None:
+        raise ConfigError(f"No stored article matches '{article}'.")
+    if json_out:
+        sys.stdout.write(json.dumps(found.__dict__, ensure_ascii=False, default=list) + "\n")
+        return
+    out.print(f"[bold]{found.title}[/] (#{found.article_id}, model {found.model_version})")
+    themes = ", ".join(f"{t} ({o}, {p:.2f})" for t, (p, o) in found.themes.items()) or "hors thème"
+    out.print(f"Themes: {themes}")
+    for theme, prob in found.probabilities.items():
+        terms = ", ".join(term for term, _ in found.terms.get(theme, [])) or "—"
+        rules = ", ".join(found.rules.get(theme, ())) or "—"
+        out.print(
+            f"  {theme}: p={prob:.2f} (threshold {found.thresholds[theme]:.2f}); "
+            f"terms: {terms}; keywords: {rules}"
+        )
+    if found.score is not None:
+        out.print(f"Score {found.score:.1f}/100")
+        for name, comp in found.components.items():
+            out.print(f"  {name}: {comp['points']}/{comp['max']} — {comp['why']}")

@@ -1,0 +1,185 @@
+"""`veille collect` and `veille export`: one collection cycle, and the archive out.
+
+`run_cycle` and `print_summary` are shared with `veille demo` (cli/run.py). The commands are
+plain functions that `veille/cli/__init__.py` registers on the app, in `--help` order.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from veille.cli.common import ConfigOpt, err, handles_errors, open_db, out, settings_from_env
+from veille.config import Settings
+
+
+def run_cycle(
+    settings: Settings, *, keys: list[str] | None, force: bool, show_progress: bool
+) -> Any:
+    from veille.collect.pipeline import CollectContext, refresh_due
+    from veille.sources import load_feeds_config
+
+    config = load_feeds_config(settings.config_file)
+    if keys:
+        for key in keys:
+            config.source(key)  # unknown key → ConfigError naming it
+    sessions = open_db(settings)
+    ctx = CollectContext(settings=settings, sessions=sessions, config=config)
+    if show_progress and _first_run(sessions):  # training the seed model: say so first
+        ctx.classifier = _load_classifier(sessions, config, show_progress)
+    else:  # loaded when a source has new articles: unchanged feeds need no model
+        ctx.classifier_loader = lambda: _load_classifier(sessions, config, False)
+    if not show_progress:
+        return refresh_due(ctx, keys=keys, force=force)
+    with Progress(
+        TextColumn("[bold]Collecte"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(event: str, value: str) -> None:
+            if event == "start":
+                bar.update(task, total=int(value))
+            else:
+                bar.update(task, advance=1, description=value)
+
+        return refresh_due(ctx, keys=keys, force=force, progress=progress)
+
+
+def _first_run(sessions: Any) -> bool:
+    from veille.db.engine import transaction
+    from veille.db.themes import active_model
+
+    with transaction(sessions) as session:
+        return active_model(session) is None
+
+
+def _load_classifier(sessions: Any, config: Any, show_progress: bool) -> Any:
+    """Load the active theme model; on a first run this trains the seed model (~20 s),
+    which deserves a word on the terminal rather than a silent pause."""
+    from veille.classify.service import load_classifier
+    from veille.db.engine import transaction
+    from veille.db.themes import active_model
+
+    with transaction(sessions) as session:
+        if active_model(session) is None and show_progress:
+            with err.status("Training the default theme model on the seed corpus (first run)…"):
+                return load_classifier(session, config)
+        return load_classifier(session, config)
+
+
+def print_summary(summary: Any) -> None:
+    table = Table(title="Collection cycle", show_header=True)
+    for col in (
+        "sources ok",
+        "not modified",
+        "failed",
+        "new articles",
+        "duplicates merged",
+        "partial",
+        "time",
+    ):
+        table.add_column(col, justify="right")
+    data = summary.as_dict()
+    table.add_row(
+        str(data["sources_ok"]),
+        str(data["sources_not_modified"]),
+        str(data["sources_failed"]),
+        str(data["new_articles"]),
+        str(data["duplicates_merged"]),
+        str(data["partial_articles"]),
+        f"{data['seconds']:.1f} s",
+    )
+    out.print(table)
+    failed = [s for s in summary.sources if s.status == "failed"]
+    if failed:
+        ftable = Table(title="Failed sources", show_header=True)
+        ftable.add_column("source")
+        ftable.add_column("error")
+        for s in sorted(failed, key=lambda s: s.key):
+            ftable.add_row(s.key, s.error or "")
+        out.print(ftable)
+
+
+@handles_errors
+def collect(
+    config: ConfigOpt = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only this source key (repeatable).")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Ignore due times: fetch every source.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run one collection cycle over the due sources."""
+    settings = settings_from_env(config)
+    summary = run_cycle(
+        settings,
+        keys=source,
+        force=all_ or bool(source),
+        show_progress=sys.stderr.isatty() and not json_out,
+    )
+    if json_out:
+        out.print_json(json.dumps(summary.as_dict()))
+    else:
+        print_summary(summary)
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(value), time())
+        except ValueError:
+            raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD).") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@handles_errors
+def export(
+    format_: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv.")] = "jsonl",
+    theme: Annotated[str | None, typer.Option(help="Only articles with this theme id.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles published since DATE.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
+) -> None:
+    """Export stored articles (streamed) as JSON Lines or CSV."""
+    from veille.archive.export import csv_chunks, jsonl_chunks
+    from veille.db.articles import iter_export
+    from veille.sources import THEME_IDS
+
+    if format_ not in ("jsonl", "csv"):
+        raise typer.BadParameter("--format must be jsonl or csv.")
+    if theme and theme not in THEME_IDS:
+        raise typer.BadParameter(f"--theme must be one of {', '.join(THEME_IDS)}.")
+    since_dt = _parse_since(since)
+    sessions = open_db(settings_from_env())
+    stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        with sessions() as session:
+            rows: Iterator[dict[str, Any]] = iter_export(session, theme=theme, since=since_dt)
+            # The same columns and encoding as the web exports (/export.csv, /export.jsonl).
+            chunks = jsonl_chunks(rows) if format_ == "jsonl" else csv_chunks(rows)
+            for chunk in chunks:
+                stream.write(chunk)
+    finally:
+        if output:
+            stream.close()

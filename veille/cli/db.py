@@ -1,0 +1,20 @@
+"""`veille db …`: schema maintenance from the terminal."""
+
+from __future__ import annotations
+
+import typer
+
+from veille.cli.common import handles_errors, out, settings_from_env
+
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+@handles_errors
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    from veille.db.engine import current_revision, make_engine, upgrade
+
+    engine = make_engine(settings_from_env().database_url)
+    upgrade(engine)
+    out.print(f"Database at revision {current_revision(engine)}.")

@@ -1,0 +1,84 @@
+"""`veille serve`, `veille run`, `veille demo`: the long-running processes.
+
+Plain functions: `veille/cli/__init__.py` registers them on the app, in `--help` order.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from veille.cli.collect import print_summary, run_cycle
+from veille.cli.common import ConfigOpt, err, handles_errors, open_db, out, settings_from_env
+
+
+@handles_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the web app only (no scheduler)."""
+    from veille.server import serve_app
+
+    settings = settings_from_env()
+    open_db(settings)
+    serve_app(settings, host=host, port=port, with_scheduler=False)
+
+
+@handles_errors
+def run(
+    config: ConfigOpt = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Run the scheduler (collection of due sources) and the web app."""
+    from veille.server import serve_app
+    from veille.sources import load_feeds_config
+
+    settings = settings_from_env(config)
+    load_feeds_config(settings.config_file)  # fail early on a bad file
+    open_db(settings)
+    serve_app(settings, host=host, port=port, with_scheduler=True)
+
+
+@handles_errors
+def demo(
+    host: Annotated[str, typer.Option(help="Interface of the web app.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
+    workdir: Annotated[Path, typer.Option(help="Where the demo keeps feeds.yaml.")] = Path(
+        "veille-demo"
+    ),
+    once: Annotated[
+        bool, typer.Option("--once", help="Collect once, print the summary, exit.")
+    ] = False,
+) -> None:
+    """Serve a bundled sample site on localhost and run veille on it, offline."""
+    import os
+
+    from veille.demo.feeds import demo_feeds_yaml
+    from veille.demo.site import start_demo_site
+    from veille.server import serve_app
+
+    with start_demo_site() as site:
+        workdir.mkdir(parents=True, exist_ok=True)
+        config_path = workdir / "feeds.yaml"
+        config_path.write_text(demo_feeds_yaml(site.base_url), encoding="utf-8")
+        overrides: dict[str, Any] = {
+            "config_file": config_path,
+            "allow_private_networks": True,
+            "per_host_delay": 0.0,
+            "per_host_concurrency": 4,
+        }
+        if "VEILLE_DATABASE_URL" not in os.environ:
+            overrides["database_url"] = f"sqlite:///{(workdir / 'veille.db').resolve()}"
+        settings = settings_from_env().model_copy(update=overrides)
+        err.print(f"Demo site: {site.base_url}  ·  database: {settings.database_url}")
+        summary = run_cycle(settings, keys=None, force=True, show_progress=sys.stderr.isatty())
+        print_summary(summary)
+        if once:
+            return
+        out.print(f"Web app: http://{host}:{port}/  (Ctrl+C to stop)")
+        serve_app(settings, host=host, port=port, with_scheduler=True)

@@ -1,0 +1,128 @@
+"""`veille sources …`: the sources of feeds.yaml, their health, OPML in and out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from veille.cli.common import ConfigOpt, fmt_utc, handles_errors, open_db, out, settings_from_env
+
+sources_app = typer.Typer(help="Manage sources and see their health.", no_args_is_help=True)
+
+
+@sources_app.command("list")
+@handles_errors
+def sources_list(
+    config: ConfigOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Each source's health: last status and error, failures, last new article, next fetch."""
+    from veille.db import sources as source_db
+    from veille.db.engine import transaction
+    from veille.sources import load_feeds_config
+
+    settings = settings_from_env(config)
+    sessions = open_db(settings)
+    with transaction(sessions) as session:
+        if settings.config_file.exists():
+            source_db.sync_sources(
+                session, load_feeds_config(settings.config_file).sources, datetime.now(UTC)
+            )
+        health = source_db.list_health(session)
+    if json_out:
+        rows = []
+        for h in health:
+            item = dict(h.__dict__)
+            for k, v in item.items():
+                if isinstance(v, datetime):
+                    item[k] = v.isoformat()
+            rows.append(item)
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(show_header=True)
+    for col in ("key", "kind", "status", "failures", "articles", "last new", "next fetch", "error"):
+        table.add_column(col)
+    for h in health:
+        table.add_row(
+            h.key,
+            h.kind,
+            h.last_status or "never",
+            str(h.consecutive_failures),
+            str(h.articles),
+            fmt_utc(h.last_new_article_at),
+            fmt_utc(h.next_fetch_at),
+            (h.last_error or "")[:80],
+        )
+    out.print(table)
+
+
+@sources_app.command("add")
+@handles_errors
+def sources_add(
+    url: str,
+    config: ConfigOpt = None,
+    key: Annotated[str | None, typer.Option(help="Source key (default: from the host).")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="feed | page | sitemap (default: detect).")
+    ] = None,
+) -> None:
+    """Find the feed of a site (autodiscovery) and add it to feeds.yaml."""
+    from veille.collect.discovery import find_source
+    from veille.feedsfile import add_sources
+
+    settings = settings_from_env(config)
+    found = find_source(url, settings, kind=kind)
+    entry = {
+        "key": key or found.key,
+        "name": name or found.name,
+        "url": found.url,
+        "kind": found.kind,
+    }
+    add_sources(settings.config_file, [entry])
+    out.print(f"Added source '{entry['key']}' ({entry['kind']}): {entry['url']}")
+
+
+@sources_app.command("import-opml")
+@handles_errors
+def sources_import_opml(file: Path, config: ConfigOpt = None) -> None:
+    """Add every feed of an OPML subscription list to feeds.yaml."""
+    from veille.feedsfile import add_sources, entries_from_opml
+
+    settings = settings_from_env(config)
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        from veille.errors import ConfigError
+
+        raise ConfigError(f"{file}: cannot be read ({exc.strerror}).") from None
+    added, skipped = add_sources(
+        settings.config_file, entries_from_opml(content, settings.config_file)
+    )
+    out.print(f"Imported {added} source(s) from {file}; {skipped} already present.")
+
+
+@sources_app.command("export-opml")
+@handles_errors
+def sources_export_opml(
+    config: ConfigOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
+) -> None:
+    """Write the sources of feeds.yaml as an OPML subscription list."""
+    from veille.feedsfile import opml_from_config
+    from veille.sources import load_feeds_config
+
+    settings = settings_from_env(config)
+    data = opml_from_config(load_feeds_config(settings.config_file))
+    if output:
+        output.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
