@@ -24,7 +24,7 @@ from veille.db import editions as edition_db
 from veille.db.engine import make_engine, session_factory, transaction, upgrade
 from veille.db.tables import ArticleRow, DeliveryRow, EditionItemRow, EditionRow
 from veille.members.subscriptions import add_by_hand
-from veille.newsletter import editions
+from veille.newsletter import editions, edits
 from veille.scheduler import draft_weekly_edition, send_scheduled_editions
 
 EMAIL = "delegue@exemple.fr"
@@ -582,8 +582,8 @@ def test_domain_refuses_what_the_statuses_forbid(settings: Settings) -> None:
     with transaction(sessions) as session:
         edition = editions.create_draft(session, now=NOW, actor=EMAIL)
         item = edition_db.items_of(session, edition.id)[0]
-        with pytest.raises(editions.ConflictError):
-            editions.update_edition(
+        with pytest.raises(edits.ConflictError):
+            edits.update_edition(
                 session,
                 edition,
                 title="x",
@@ -593,17 +593,17 @@ def test_domain_refuses_what_the_statuses_forbid(settings: Settings) -> None:
                 now=NOW,
             )
         with pytest.raises(editions.EditionError, match="vide"):
-            editions.set_item_texts(
+            edits.set_item_texts(
                 session, edition, item.id, title=" ", summary="", comment="", actor=EMAIL, now=NOW
             )
         with pytest.raises(editions.EditionError, match="Thème inconnu"):
-            editions.move_item(
+            edits.move_item(
                 session, edition, item.id, position=0, theme="cuisine", actor=EMAIL, now=NOW
             )
-        assert not editions.move_section(
+        assert not edits.move_section(
             session, edition, edition.section_order[0], "up", actor=EMAIL, now=NOW
         )
         editions.set_status(session, edition, "sending", actor=EMAIL, now=NOW)
         with pytest.raises(editions.EditionError, match="en cours d’envoi"):
-            editions.remove_item(session, edition, item.id, actor=EMAIL, now=NOW)
+            edits.remove_item(session, edition, item.id, actor=EMAIL, now=NOW)
     engine.dispose()
