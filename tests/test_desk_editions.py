@@ -108,13 +108,17 @@ def desk(settings: Settings) -> Iterator[Desk]:
         with transaction(site.sessions) as session:
             users.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
         add_members(site)
-        login = site.client.get("/desk/connexion")
-        doc = lxml_html.fromstring(login.content)
-        fields = {i.get("name"): i.get("value") or "" for i in doc.cssselect("form input[name]")}
-        fields.update(email=EMAIL, password=PASSWORD, suite="/desk/editions")
-        response = site.client.post("/desk/connexion", data=fields)
-        assert response.status_code == 303, response.text
+        log_in(site)
         yield Desk(site, stored, clock)
+
+
+def log_in(site: MemberSite) -> None:
+    login = site.client.get("/desk/connexion")
+    doc = lxml_html.fromstring(login.content)
+    fields = {i.get("name"): i.get("value") or "" for i in doc.cssselect("form input[name]")}
+    fields.update(email=EMAIL, password=PASSWORD, suite="/desk/editions")
+    response = site.client.post("/desk/connexion", data=fields)
+    assert response.status_code == 303, response.text
 
 
 def new_draft(desk: Desk) -> int:
@@ -444,6 +448,44 @@ def test_send_now_asks_first_then_sends_to_every_member(desk: Desk) -> None:
     refused = desk.post(f"/desk/editions/1/articles/{desk.items()['ia'][0].id}/retirer")
     assert refused.status_code == 400
     assert "déjà envoyée" in refused.text
+
+
+def test_send_now_runs_in_a_worker_process_under_the_desk_users_name(
+    settings: Settings,
+) -> None:
+    """Without an injected clock the app starts the real worker (`veille edition send`), a
+    process of its own that gets the site's database, SMTP server and secret through its
+    environment; the request only records the send."""
+    site_settings = settings.model_copy(
+        update={"secret_key": "clé de test assez longue pour signer", "send_rate": 1000.0}
+    )
+    with running_members_site(site_settings) as site:
+        stored = populate(site.sessions)
+        with transaction(site.sessions) as session:
+            users.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
+            editions.create_draft(session, now=NOW, actor=EMAIL)  # the week of the articles
+        add_members(site)
+        log_in(site)
+        desk = Desk(site, stored, Clock())  # for its helpers; the app has the real clock
+        response = desk.post("/desk/editions/1/envoyer")
+        assert response.status_code == 303
+        assert response.headers["location"] == "/desk/editions/1?fait=envoi#suivi"
+        deadline = time.monotonic() + 90  # a fresh interpreter on a busy machine
+        while time.monotonic() < deadline:
+            with site.sessions() as session:
+                edition = edition_db.by_number(session, 1)
+                assert edition is not None
+                if edition.status == "sent":
+                    break
+            time.sleep(0.1)  # another process sends: nothing to wait on but the database
+        site.wait_for_mail(2)
+        with site.sessions() as session:
+            edition = edition_db.by_number(session, 1)
+            assert edition is not None and edition.status == "sent"
+            log = {r.action: r.actor for r in edition_db.audit_of(session, "edition", 1)}
+        assert log["edition.sending"] == EMAIL
+        assert log["edition.sent"] == EMAIL
+        assert {m.rcpt_tos for m in site.smtp.messages} == {(IA_ONLY,), (EVERYTHING,)}
 
 
 def test_pages_need_a_desk_session(desk: Desk) -> None:
