@@ -73,6 +73,8 @@ class KeptView:
 def sections_of(
     edition: EditionRow, items: list[EditionItemRow], labels: Mapping[str, str]
 ) -> list[SectionView]:
+    """The sections in the edition's order, then any theme its items still carry that the
+    order lacks (so no item is ever hidden), each with `first`/`last` for the move buttons."""
     order = [t for t in edition.section_order if t in THEME_IDS]
     order += sorted({i.theme for i in items} - set(order))
     out = []
@@ -100,6 +102,7 @@ def sections_of(
 
 
 def log_line(row: AuditRow, labels: Mapping[str, str]) -> LogLine:
+    """One audit row in the delegate's words: the log answers « who did what, when »."""
     detail: Mapping[str, Any] = row.detail or {}
     if row.action == "edition.draft":
         what = (
