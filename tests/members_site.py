@@ -4,6 +4,7 @@ mail: what the members' tests drive."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from tests.archive_site import free_socket, serve
 from tests.smtp_server import SmtpTestServer
 from veille.config import Settings
 from veille.db.engine import make_engine, session_factory, upgrade
+from veille.newsletter.send import send_edition
 
 
 @dataclass
@@ -72,10 +74,37 @@ def link_in(message: EmailMessage, path_prefix: str) -> str:
     return found.group(0)
 
 
+class ThreadSends:
+    """The desk's « send now » for a site with an injected clock: the app's own worker is a
+    process, which cannot share the test's clock (its links would be stamped at the real
+    time, which that clock may call the future), so the same `send_edition` runs in a
+    thread with that clock instead. `join` waits for every send started."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: Settings, clock: Callable[[], datetime]
+    ) -> None:
+        self.sessions, self.settings, self.clock = sessions, settings, clock
+        self.threads: list[threading.Thread] = []
+
+    def __call__(self, number: int, actor: str) -> None:
+        def send() -> None:
+            send_edition(self.sessions, self.settings, number, actor=actor, clock=self.clock)
+
+        thread = threading.Thread(target=send, name=f"test-send-{number}", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def join(self, timeout: float = 30.0) -> None:
+        for thread in self.threads:
+            thread.join(timeout)
+
+
 @contextmanager
 def running_members_site(
     settings: Settings, clock: Callable[[], datetime] | None = None
 ) -> Iterator[MemberSite]:
+    """The app with `settings` (and `clock`, when given) on a free port; without a clock,
+    a desk's « send now » runs in a real worker process, as in production."""
     from veille.web.app import create_app
 
     sock = free_socket()
@@ -85,7 +114,11 @@ def running_members_site(
         site_settings = settings.model_copy(update={"base_url": base_url, "smtp_url": smtp.url})
         engine = make_engine(site_settings.database_url)
         upgrade(engine)
-        app = create_app(site_settings, clock=clock)
+        sessions = session_factory(engine)
+        sends = ThreadSends(sessions, site_settings, clock) if clock is not None else None
+        app = create_app(site_settings, clock=clock, send_starter=sends)
         with serve(app, sock), httpx.Client(base_url=base_url, timeout=10) as client:
-            yield MemberSite(base_url, site_settings, smtp, session_factory(engine), client)
+            yield MemberSite(base_url, site_settings, smtp, sessions, client)
+            if sends is not None:
+                sends.join()
         engine.dispose()

@@ -24,7 +24,7 @@ from veille.db.engine import make_engine, session_factory, transaction, upgrade
 from veille.db.tables import ArticleRow, DeliveryRow, EditionItemRow, EditionRow
 from veille.desk import accounts
 from veille.members.subscriptions import add_by_hand
-from veille.newsletter import editions
+from veille.newsletter import editions, edits
 from veille.scheduler import draft_weekly_edition, send_scheduled_editions
 
 EMAIL = "delegue@exemple.fr"
@@ -108,13 +108,17 @@ def desk(settings: Settings) -> Iterator[Desk]:
         with transaction(site.sessions) as session:
             accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
         add_members(site)
-        login = site.client.get("/desk/connexion")
-        doc = lxml_html.fromstring(login.content)
-        fields = {i.get("name"): i.get("value") or "" for i in doc.cssselect("form input[name]")}
-        fields.update(email=EMAIL, password=PASSWORD, suite="/desk/editions")
-        response = site.client.post("/desk/connexion", data=fields)
-        assert response.status_code == 303, response.text
+        log_in(site)
         yield Desk(site, stored, clock)
+
+
+def log_in(site: MemberSite) -> None:
+    login = site.client.get("/desk/connexion")
+    doc = lxml_html.fromstring(login.content)
+    fields = {i.get("name"): i.get("value") or "" for i in doc.cssselect("form input[name]")}
+    fields.update(email=EMAIL, password=PASSWORD, suite="/desk/editions")
+    response = site.client.post("/desk/connexion", data=fields)
+    assert response.status_code == 303, response.text
 
 
 def new_draft(desk: Desk) -> int:
@@ -446,6 +450,44 @@ def test_send_now_asks_first_then_sends_to_every_member(desk: Desk) -> None:
     assert "déjà envoyée" in refused.text
 
 
+def test_send_now_runs_in_a_worker_process_under_the_desk_users_name(
+    settings: Settings,
+) -> None:
+    """Without an injected clock the app starts the real worker (`veille edition send`), a
+    process of its own that gets the site's database, SMTP server and secret through its
+    environment; the request only records the send."""
+    site_settings = settings.model_copy(
+        update={"secret_key": "clé de test assez longue pour signer", "send_rate": 1000.0}
+    )
+    with running_members_site(site_settings) as site:
+        stored = populate(site.sessions)
+        with transaction(site.sessions) as session:
+            accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
+            editions.create_draft(session, now=NOW, actor=EMAIL)  # the week of the articles
+        add_members(site)
+        log_in(site)
+        desk = Desk(site, stored, Clock())  # for its helpers; the app has the real clock
+        response = desk.post("/desk/editions/1/envoyer")
+        assert response.status_code == 303
+        assert response.headers["location"] == "/desk/editions/1?fait=envoi#suivi"
+        deadline = time.monotonic() + 90  # a fresh interpreter on a busy machine
+        while time.monotonic() < deadline:
+            with site.sessions() as session:
+                edition = edition_db.by_number(session, 1)
+                assert edition is not None
+                if edition.status == "sent":
+                    break
+            time.sleep(0.1)  # another process sends: nothing to wait on but the database
+        site.wait_for_mail(2)
+        with site.sessions() as session:
+            edition = edition_db.by_number(session, 1)
+            assert edition is not None and edition.status == "sent"
+            log = {r.action: r.actor for r in edition_db.audit_of(session, "edition", 1)}
+        assert log["edition.sending"] == EMAIL
+        assert log["edition.sent"] == EMAIL
+        assert {m.rcpt_tos for m in site.smtp.messages} == {(IA_ONLY,), (EVERYTHING,)}
+
+
 def test_pages_need_a_desk_session(desk: Desk) -> None:
     with httpx.Client(base_url=desk.site.base_url) as anonymous:
         response = anonymous.get("/desk/editions")
@@ -578,8 +620,8 @@ def test_domain_refuses_what_the_statuses_forbid(settings: Settings) -> None:
     with transaction(sessions) as session:
         edition = editions.create_draft(session, now=NOW, actor=EMAIL)
         item = edition_db.items_of(session, edition.id)[0]
-        with pytest.raises(editions.ConflictError):
-            editions.update_edition(
+        with pytest.raises(edits.ConflictError):
+            edits.update_edition(
                 session,
                 edition,
                 title="x",
@@ -589,17 +631,17 @@ def test_domain_refuses_what_the_statuses_forbid(settings: Settings) -> None:
                 now=NOW,
             )
         with pytest.raises(editions.EditionError, match="vide"):
-            editions.set_item_texts(
+            edits.set_item_texts(
                 session, edition, item.id, title=" ", summary="", comment="", actor=EMAIL, now=NOW
             )
         with pytest.raises(editions.EditionError, match="Thème inconnu"):
-            editions.move_item(
+            edits.move_item(
                 session, edition, item.id, position=0, theme="cuisine", actor=EMAIL, now=NOW
             )
-        assert not editions.move_section(
+        assert not edits.move_section(
             session, edition, edition.section_order[0], "up", actor=EMAIL, now=NOW
         )
         editions.set_status(session, edition, "sending", actor=EMAIL, now=NOW)
         with pytest.raises(editions.EditionError, match="en cours d’envoi"):
-            editions.remove_item(session, edition, item.id, actor=EMAIL, now=NOW)
+            edits.remove_item(session, edition, item.id, actor=EMAIL, now=NOW)
     engine.dispose()

@@ -39,13 +39,9 @@ from veille.db.tables import (
 )
 from veille.mail.sender import SmtpSender
 from veille.mail.transport import parse_transport
+from veille.newsletter.deliveries import edition_status, prepare_deliveries
 from veille.newsletter.editions import EditionError, get
-from veille.newsletter.send import (
-    PauseRule,
-    edition_status,
-    prepare_deliveries,
-    send_edition,
-)
+from veille.newsletter.send import PauseRule, send_edition
 from veille.sources import THEME_IDS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -104,9 +104,15 @@ def edition_send(
         Path | None,
         typer.Option("--dry-run", help="Write one .eml per member into DIR; send nothing."),
     ] = None,
+    actor: Annotated[
+        str | None,
+        # The desk's send worker (veille.newsletter.worker) names the desk user here.
+        typer.Option("--actor", hidden=True, help="Who the audit log says sent it."),
+    ] = None,
 ) -> None:
     """Send the edition (approving a draft), or resume a send that stopped."""
-    from veille.newsletter.send import edition_status, send_edition
+    from veille.newsletter.deliveries import edition_status
+    from veille.newsletter.send import send_edition
 
     settings = settings_from_env()
     sessions = open_db(settings)
@@ -125,7 +131,7 @@ def edition_send(
         ):
             err.print("Nothing sent.")
             raise typer.Exit(1)
-    report = send_edition(sessions, settings, number, actor=_actor(), dry_run_dir=dry_run)
+    report = send_edition(sessions, settings, number, actor=actor or _actor(), dry_run_dir=dry_run)
     counts = report.counts
     if report.outcome == "dry_run":
         out.print(
@@ -165,7 +171,7 @@ def edition_status_command(
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
 ) -> None:
     """Sent / pending / failed / skipped counts of an edition, with its status and times."""
-    from veille.newsletter.send import edition_status
+    from veille.newsletter.deliveries import edition_status
 
     sessions = open_db(settings_from_env())
     with sessions() as session:

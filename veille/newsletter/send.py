@@ -1,8 +1,8 @@
 """Send an edition to every active member exactly once, resumable after any interruption.
 
-The database is the ledger. Before any SMTP call, `prepare_deliveries` writes one delivery
-row per active member (unique per edition and member: preparing again adds only the members
-who became active since). Sending then loops over small claims:
+The database is the ledger. Before any SMTP call, `deliveries.prepare_deliveries` writes
+one delivery row per active member (unique per edition and member: preparing again adds
+only the members who became active since). Sending then loops over small claims:
 
 1. claim a batch of `pending` rows: they become `sending`, attempts + 1, in one commit;
 2. for each row: render (the `Renderer` caches per theme set), hand the message to the SMTP
@@ -17,12 +17,12 @@ gets the edition twice, with the same deterministic Message-ID, so the copy is r
 (and most mail systems drop a second message with a Message-ID they already hold). SMTP
 offers no way to close that window; shortening it is all a client can do.
 
-Who may touch `sending` rows: a run holds the edition's send lock for its whole life (a
-PostgreSQL session advisory lock, or an flock on a file beside the SQLite database; both
-vanish with the process, even on `kill -9`). Holding it, a new run knows every `sending`
-row belongs to a dead run, puts them back to `pending` (noting it) and sends them again. A
-second run started meanwhile (a double click, the scheduler) finds the lock taken and
-reports `busy` without touching anything.
+Who may touch `sending` rows: a run holds the edition's send lock (`send_lock`) for its
+whole life (a PostgreSQL session advisory lock, or an flock on a file beside the SQLite
+database; both vanish with the process, even on `kill -9`). Holding it, a new run knows
+every `sending` row belongs to a dead run, puts them back to `pending` (noting it) and
+sends them again. A second run started meanwhile (a double click, the scheduler) finds the
+lock taken and reports `busy` without touching anything.
 
 Speed: `connections` worker threads, each with its own `Sender` (one reused SMTP
 connection) and its own database session; claims never overlap (the UPDATE of a claim is
@@ -39,29 +39,26 @@ A member paused or unsubscribed after preparation is `skipped` at send time.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.config import Settings
 from veille.db import editions as edition_db
 from veille.db.engine import transaction
-from veille.db.tables import DeliveryRow, EditionRow, MemberRow
+from veille.db.tables import DeliveryRow, MemberRow
 from veille.errors import PermanentMailError, TemporaryMailError
 from veille.mail.sender import FileSender, Sender, make_sender
 from veille.members.mails import links_for
 from veille.members.subscriptions import themes_of
+from veille.newsletter.deliveries import item_themes, prepare_deliveries
 from veille.newsletter.editions import EditionError, get, set_status
 from veille.newsletter.render import (
     Renderer,
@@ -70,11 +67,11 @@ from veille.newsletter.render import (
     message_bytes,
     sign_message,
 )
+from veille.newsletter.send_lock import edition_send_lock
 from veille.sources import theme_labels_from
 
 BATCH = 50
 RESUMED_NOTE = "interrupted while sending: sent again with the same Message-ID"
-LOCK_CLASS = 0x76656D6C  # "veml": the advisory-lock namespace of edition sends
 
 SenderFactory = Callable[..., Sender]
 Clock = Callable[[], datetime]
@@ -128,69 +125,6 @@ class SendReport:
         data["files"] = [str(p) for p in self.files]
         data["seconds"] = round(self.seconds, 3)
         return data
-
-
-@dataclass(frozen=True)
-class Prepared:
-    pending: int  # new rows to send
-    skipped: int  # new rows for members with no item in their themes
-
-
-def item_themes(session: Session, edition: EditionRow) -> set[str]:
-    return {item.theme for item in edition_db.items_of(session, edition.id)}
-
-
-def prepare_deliveries(session: Session, edition: EditionRow, now: datetime) -> Prepared:
-    """One delivery per active member not yet listed: `pending`, or `skipped` when none of
-    the edition's sections is in their themes. Idempotent (unique edition × member)."""
-    themes = item_themes(session, edition)
-    known = edition_db.delivery_member_ids(session, edition.id)
-    rows = []
-    skipped = 0
-    for member_id, email, member_themes in edition_db.active_members(session):
-        if member_id in known:
-            continue
-        chosen = set(member_themes) if member_themes else None
-        matches = bool(themes) and (chosen is None or bool(chosen & themes))
-        skipped += not matches
-        rows.append(
-            {
-                "edition_id": edition.id,
-                "member_id": member_id,
-                "email": email,
-                "status": "pending" if matches else "skipped",
-                "attempts": 0,
-                "error": None if matches else "no item in the member's themes",
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    edition_db.insert_deliveries(session, rows)
-    return Prepared(pending=len(rows) - skipped, skipped=skipped)
-
-
-def edition_status(session: Session, number: int) -> dict[str, Any]:
-    """The edition's status, delivery counts and times, as JSON-ready data."""
-    edition = get(session, number)
-    counts = edition_db.delivery_counts(session, edition.id)
-
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    return {
-        "number": edition.number,
-        "title": edition.title,
-        "status": edition.status,
-        **counts,
-        "remaining": counts["pending"] + counts["sending"],
-        "total": sum(counts.values()),
-        "created_at": iso(edition.created_at),
-        "approved_at": iso(edition.approved_at),
-        "approved_by": edition.approved_by,
-        "scheduled_at": iso(edition.scheduled_at),
-        "sending_started_at": iso(edition.sending_started_at),
-        "sent_at": iso(edition.sent_at),
-    }
 
 
 # --- the run ----------------------------------------------------------------------------
@@ -462,67 +396,3 @@ def _dry_run(
         seconds=time.monotonic() - started,
         files=list(sender.written),
     )
-
-
-# --- the send lock ----------------------------------------------------------------------
-
-
-_local_locks: dict[tuple[str, int], threading.Lock] = {}
-_local_guard = threading.Lock()
-
-
-@contextmanager
-def edition_send_lock(sessions: sessionmaker[Session], edition_id: int) -> Iterator[bool]:
-    """Try to take the right to send an edition; yields False when another run has it.
-    Released when the block ends or the process dies (whatever the way)."""
-    with sessions() as session:
-        engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    if engine.dialect.name == "postgresql":
-        with _advisory_lock(engine, edition_id) as acquired:
-            yield acquired
-        return
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        with _file_lock(Path(f"{database}-send.lock")) as acquired:
-            yield acquired
-        return
-    with _local_guard:
-        lock = _local_locks.setdefault((str(engine.url), edition_id), threading.Lock())
-    acquired = lock.acquire(blocking=False)
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            lock.release()
-
-
-@contextmanager
-def _advisory_lock(engine: Engine, edition_id: int) -> Iterator[bool]:
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        key = {"a": LOCK_CLASS, "b": edition_id}
-        acquired = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:a, :b)"), key))
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), key)
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[bool]:
-    """One send at a time per SQLite database: flock belongs to this open file, so a second
-    run — another process or another thread of this one — is refused."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)

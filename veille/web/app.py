@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +27,7 @@ from veille.config import Settings
 from veille.db import articles as article_db
 from veille.db.engine import make_engine, session_factory
 from veille.errors import TokenError
+from veille.newsletter.worker import SendStarter, start_send_worker
 from veille.paths import resource_dir
 from veille.sources import theme_labels_of
 from veille.web import (
@@ -33,8 +35,10 @@ from veille.web import (
     archive,
     auth,
     desk,
+    desk_composer,
     desk_editions,
     desk_members,
+    desk_sending,
     editions,
     exports,
     feeds,
@@ -107,7 +111,10 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
     member_resolver: MemberResolver = member_login.member_from_cookie,
+    send_starter: SendStarter | None = None,
 ) -> FastAPI:
+    """`send_starter` gets a desk's « send now » going once recorded; by default a worker
+    process with these settings (a test with its own `clock` passes one that shares it)."""
     engine = make_engine(settings.database_url)
     config = load_config_quietly(settings)
     ctx = WebContext(
@@ -129,6 +136,7 @@ def create_app(
     )
     app.state.web = ctx
     app.state.subscribe_limits = members.SubscribeLimits()
+    app.state.send_starter = send_starter or partial(start_send_worker, settings)
 
     @app.exception_handler(QueryError)
     def bad_query(request: Request, exc: QueryError) -> Response:
@@ -207,5 +215,7 @@ def create_app(
     auth.install(app)
     app.include_router(desk_members.router)
     app.include_router(desk_editions.router)
+    app.include_router(desk_composer.router)
+    app.include_router(desk_sending.router)
     app.include_router(desk.router)
     return app
