@@ -51,7 +51,6 @@ from veille.collect.store import (
 )
 from veille.collect.storyindex import StoryIndex
 from veille.collect.worker import (
-    FEED_ACCEPT,
     Listing,
     PageOutcome,
     SourceState,
@@ -65,7 +64,7 @@ from veille.db.engine import transaction
 from veille.db.tables import SourceRow
 from veille.sources import FeedsConfig
 
-__all__ = ["FEED_ACCEPT", "CollectContext", "CycleSummary", "fetch_policy", "refresh_due"]
+__all__ = ["CollectContext", "CycleSummary", "refresh_due"]
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +115,6 @@ class CollectContext:
     # …or, when given, by this on first need (the CLI: a cycle of unchanged feeds then
     # never imports scikit-learn nor unpickles a model).
     classifier_loader: Callable[[], Classifier] | None = None
-
-
-def fetch_policy(settings: Settings) -> FetchPolicy:
-    return FetchPolicy.from_settings(settings)
 
 
 # --- the cycle ----------------------------------------------------------------------------
@@ -194,7 +189,7 @@ def refresh_due(
         return classifier
 
     own_fetcher = ctx.fetcher is None
-    fetcher = ctx.fetcher or Fetcher(fetch_policy(ctx.settings))
+    fetcher = ctx.fetcher or Fetcher(FetchPolicy.from_settings(ctx.settings))
     own_pool = extractor is None
     pool: Executor | None = extractor
     io = ThreadPoolExecutor(max_workers=ctx.settings.concurrency, thread_name_prefix="veille-io")
