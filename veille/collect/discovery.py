@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from veille.collect.feeds import parse_feed
-from veille.collect.fetcher import Fetcher
+from veille.collect.fetcher import FEED_ACCEPT, Fetcher, FetchPolicy
 from veille.collect.pages import candidate_feed_paths, discover_feeds
-from veille.collect.pipeline import FEED_ACCEPT, fetch_policy
 from veille.config import Settings
 from veille.errors import ConfigError, FetchError, ParseError
 from veille.feedsfile import key_from_url
@@ -42,7 +41,7 @@ def _as_feed(fetcher: Fetcher, url: str) -> FoundSource | None:
 def find_source(url: str, settings: Settings, *, kind: str | None = None) -> FoundSource:
     if kind not in (None, "feed", "page", "sitemap"):
         raise ConfigError(f"Unknown kind '{kind}': use feed, page or sitemap.")
-    with Fetcher(fetch_policy(settings)) as fetcher:
+    with Fetcher(FetchPolicy.from_settings(settings)) as fetcher:
         if kind in ("page", "sitemap"):
             return FoundSource(key_from_url(url), url, url, kind)
         try:

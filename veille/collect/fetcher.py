@@ -52,6 +52,12 @@ if TYPE_CHECKING:
     from veille.config import Settings
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# The Accept header of feed requests (the worker's and discovery's): feed formats first,
+# then any XML or JSON, then anything, so a server that cannot negotiate still answers.
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+)
 
 
 @dataclass(frozen=True)

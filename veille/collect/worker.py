@@ -14,7 +14,7 @@ from functools import partial
 from veille.collect import clean, stories
 from veille.collect.extract import extract_article
 from veille.collect.feeds import parse_feed
-from veille.collect.fetcher import Fetcher
+from veille.collect.fetcher import FEED_ACCEPT, Fetcher
 from veille.collect.pages import listing_entries, parse_sitemap
 from veille.collect.types import Extracted, FetchResult, ParsedEntry, ParsedFeed
 from veille.errors import FetchError, ParseError
@@ -22,11 +22,6 @@ from veille.text import french
 from veille.text.fingerprint import HashedCounts, content_fingerprint, hashed_counts
 
 log = logging.getLogger("veille.collect.pipeline")
-
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
-    "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
-)
 
 
 @dataclass(frozen=True)
