@@ -6,24 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import yaml
 
 from veille.errors import ConfigError, ParseError
-from veille.sources import FeedsConfig, load_feeds_config, parse_feeds_config
-
-
-def key_from_url(url: str, taken: Iterable[str] = ()) -> str:
-    """A readable, unique source key from a URL's host (and path when needed)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "source").removeprefix("www.")
-    base = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")[:50] or "source"
-    taken = set(taken)
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}-{n}", n + 1
-    return key
+from veille.sources import FeedsConfig, key_from_url, load_feeds_config, parse_feeds_config
 
 
 def _block(entry: Mapping[str, object]) -> str:

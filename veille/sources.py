@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -19,6 +20,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from veille.errors import ConfigError
 
 log = logging.getLogger(__name__)
+
+
+def key_from_url(url: str, taken: Iterable[str] = ()) -> str:
+    """A readable source key from a URL's host, unique among `taken`: it follows the key rule
+    of the schema below, so it lives beside it (`sources add`, OPML import, discovery)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "source").removeprefix("www.")
+    base = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")[:50] or "source"
+    taken = set(taken)
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
 
 
 def validate_selector(selector: str) -> None:

@@ -14,7 +14,7 @@ from veille.collect.fetcher import FEED_ACCEPT, Fetcher, FetchPolicy
 from veille.collect.pages import candidate_feed_paths, discover_feeds
 from veille.config import Settings
 from veille.errors import ConfigError, FetchError, ParseError
-from veille.feedsfile import key_from_url
+from veille.sources import key_from_url
 
 
 @dataclass(frozen=True)
