@@ -23,6 +23,7 @@ from veille.db import editions as edition_db
 from veille.db.engine import make_engine, session_factory, transaction, upgrade
 from veille.db.tables import ArticleRow, DeliveryRow, EditionItemRow, EditionRow
 from veille.desk import accounts
+from veille.errors import ConflictError
 from veille.members.subscriptions import add_by_hand
 from veille.newsletter import editions, edits
 from veille.scheduler import draft_weekly_edition, send_scheduled_editions
@@ -620,7 +621,7 @@ def test_domain_refuses_what_the_statuses_forbid(settings: Settings) -> None:
     with transaction(sessions) as session:
         edition = editions.create_draft(session, now=NOW, actor=EMAIL)
         item = edition_db.items_of(session, edition.id)[0]
-        with pytest.raises(edits.ConflictError):
+        with pytest.raises(ConflictError):
             edits.update_edition(
                 session,
                 edition,

@@ -6,9 +6,26 @@ them into messages and exit codes, `web/` into HTTP answers. Nothing below the C
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class VeilleError(Exception):
     """Base of every error the project raises on purpose."""
+
+
+class ConflictError(VeilleError):
+    """Someone changed the same thing since this edit began (another delegate, another
+    tab): the web answers 409 and shows what is stored now instead of overwriting it.
+    `version` is the stored version and `current` maps each clashing field to its stored
+    text, when the caller tracks fields (the desk's article edits); the client sends
+    `version` back to overwrite knowingly."""
+
+    def __init__(
+        self, message: str, *, version: int | None = None, current: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.version = version
+        self.current = dict(current or {})
 
 
 class ConfigError(VeilleError):

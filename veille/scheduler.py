@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.config import Settings
+from veille.frenchformat import PARIS
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
-        timezone="Europe/Paris",
+        timezone=PARIS,
     )
     scheduler.add_job(
         collect_due,
@@ -209,4 +209,4 @@ def start(settings: Settings) -> BackgroundScheduler:
 
 
 def _now() -> datetime:
-    return datetime.now(ZoneInfo("Europe/Paris"))
+    return datetime.now(PARIS)

@@ -10,9 +10,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from veille.demo.catalog import TRACKING_QUERY, DemoArticle, DemoSource
+from veille.frenchformat import PARIS
 
 _MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -20,18 +20,12 @@ _MONTHS = (
 )  # fmt: skip
 _DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
-try:
-    _PARIS: ZoneInfo | None = ZoneInfo("Europe/Paris")
-except ZoneInfoNotFoundError:  # no tz database: show UTC rather than fail
-    _PARIS = None
-
-
 def published_at(article: DemoArticle, now: datetime) -> datetime:
     return now - timedelta(hours=article.age_hours)
 
 
 def french_date(dt: datetime) -> str:
-    local = dt.astimezone(_PARIS) if _PARIS else dt
+    local = dt.astimezone(PARIS)
     return (
         f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
         f" à {local.hour} h {local.minute:02d}"

@@ -16,7 +16,6 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,7 +23,8 @@ from sqlalchemy.orm import Session
 from veille.config import Settings
 from veille.db import users as user_db
 from veille.db.tables import UserRow
-from veille.errors import UserError
+from veille.errors import MemberError, UserError
+from veille.members.subscriptions import normalise_email
 
 ROLES = ("delegate", "admin")
 MIN_PASSWORD_LENGTH = 12
@@ -35,15 +35,6 @@ DEFAULT_SECRET = "change-me"
 MIN_SECRET_LENGTH = 16
 
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
-
-
-def normalise_email(email: str) -> tuple[str, str]:
-    """(address as written, with the domain normalised; lower-cased key for uniqueness)."""
-    try:
-        valid = validate_email(email.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise UserError(f"Adresse e-mail invalide « {email.strip()} » : {exc}") from None
-    return valid.normalized, valid.normalized.lower()
 
 
 def email_key_of(email: str) -> str:
@@ -79,7 +70,11 @@ def add_user(
     setup link (see `setup_token`) has been used. Flushes, does not commit."""
     if role not in ROLES:
         raise UserError(f"Rôle inconnu « {role} » : choisir parmi {', '.join(ROLES)}.")
-    address, key = normalise_email(email)
+    try:  # one rule for every address the project stores: the members' one
+        address = normalise_email(email)
+    except MemberError as exc:
+        raise UserError(str(exc)) from None
+    key = address.lower()
     password_hash = hash_password(password) if password is not None else None
     if user_db.user_by_email(session, key) is not None:
         raise UserError(f"Un compte existe déjà pour l'adresse {address}.")

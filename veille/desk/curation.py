@@ -30,7 +30,7 @@ from veille.db import curation as curation_db
 from veille.db import themes as theme_db
 from veille.db.editions import audit
 from veille.db.tables import ArticleRow, CurationRow
-from veille.errors import VeilleError
+from veille.errors import ConflictError, VeilleError
 from veille.newsletter.summary import extractive_summary
 from veille.sources import THEME_IDS
 
@@ -50,23 +50,6 @@ class CurationError(VeilleError):
 
 class UnknownArticle(CurationError):
     """No stored article has this id."""
-
-
-class ConflictError(VeilleError):
-    """Another delegate changed the same field since this edit began.
-
-    `current` maps each conflicting field to the text now shown for it; `version` is the
-    stored version, which the client sends back to overwrite knowingly."""
-
-    def __init__(self, article_id: int, version: int, current: Mapping[str, str]) -> None:
-        names = ", ".join(FIELD_LABELS.get(n, n) for n in current)
-        super().__init__(
-            f"L'article {article_id} a été modifié entre-temps ({names}) : "
-            "relisez la version enregistrée avant de remplacer."
-        )
-        self.article_id = article_id
-        self.version = version
-        self.current = dict(current)
 
 
 @dataclass(frozen=True)
@@ -230,10 +213,12 @@ def edit(
             touched.update((earlier.detail or {}).get("fields", {}))
         clashes = sorted(name for name in changed if name in touched)
         if clashes:
+            names = ", ".join(FIELD_LABELS.get(n, n) for n in clashes)
             raise ConflictError(
-                article_id,
-                row.version,
-                {name: shown_value(article, row, name) for name in clashes},
+                f"L'article {article_id} a été modifié entre-temps ({names}) : "
+                "relisez la version enregistrée avant de remplacer.",
+                version=row.version,
+                current={name: shown_value(article, row, name) for name in clashes},
             )
     before = {name: getattr(row, name) for name in changed}
     for name, value in changed.items():

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from veille.db import editions as edition_db
 from veille.db.tables import ArticleRow, EditionItemRow, EditionRow
+from veille.errors import ConflictError
 from veille.newsletter.editions import EditionError, audit, set_status
 from veille.newsletter.summary import extractive_summary
 from veille.sources import THEME_IDS
@@ -29,10 +30,6 @@ EDITO_MAX = 20_000
 ITEM_TITLE_MAX = 500
 ITEM_TEXT_MAX = 5_000
 DIRECTIONS = ("up", "down")
-
-
-class ConflictError(EditionError):
-    """The edition changed since the form was loaded (another desk, another tab)."""
 
 
 def _check_editable(edition: EditionRow) -> None:

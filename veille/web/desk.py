@@ -27,6 +27,7 @@ from veille.db.engine import transaction
 from veille.desk import curation
 from veille.desk import inbox as inbox_model
 from veille.desk.inbox import InboxFilters, InboxItem
+from veille.errors import ConflictError
 from veille.frenchformat import day_start
 from veille.sources import THEME_IDS
 from veille.web.archive import COMPONENT_LABELS, ORIGIN_LABELS
@@ -266,7 +267,7 @@ def article_action(ctx: Ctx, user: CsrfDeskUserDep, article_id: int, body: Actio
         return _error(404, str(exc))
     except curation.CurationError as exc:
         return _error(400, str(exc))
-    except curation.ConflictError as exc:
+    except ConflictError as exc:
         return _error(
             409,
             str(exc),

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
 from veille.db.engine import transaction
+from veille.errors import ConflictError
 from veille.newsletter import editions, edits
 from veille.web.auth import NO_STORE, CsrfDeskUserDep
 from veille.web.deps import Ctx
@@ -114,7 +115,7 @@ def move_item(
                 now=ctx.clock(),
             )
             version = edition.version
-    except editions.EditionError as exc:
+    except (editions.EditionError, ConflictError) as exc:
         return refused(request, ctx, user, number, exc)
     if wants_json(request):
         return JSONResponse({"version": version}, headers=NO_STORE)
@@ -162,7 +163,7 @@ def add_item(
                 session, edition, article_id, theme or None, actor=user.email, now=ctx.clock()
             )
             item_id = item.id
-    except editions.EditionError as exc:
+    except (editions.EditionError, ConflictError) as exc:
         return refused(request, ctx, user, number, exc)
     return back_to(number, "ajoute", f"article-{item_id}")
 

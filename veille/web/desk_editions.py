@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from veille.db import editions as edition_db
 from veille.db.engine import transaction
 from veille.db.tables import EditionRow
-from veille.errors import VeilleError
+from veille.errors import ConflictError, VeilleError
 from veille.frenchformat import PARIS, date_time
 from veille.newsletter import editions, edits
 from veille.newsletter.views import kept_to_add, log_line, sections_of
@@ -213,7 +213,7 @@ def refused(
     unsaved: dict[str, str] | None = None,
 ) -> Response:
     """The composer again, as stored now, with the reason the change was refused."""
-    status = 409 if isinstance(exc, edits.ConflictError) else 400
+    status = 409 if isinstance(exc, ConflictError) else 400
     if wants_json(request):
         return JSONResponse({"detail": str(exc)}, status_code=status, headers=NO_STORE)
     with ctx.sessions() as session:
@@ -239,6 +239,6 @@ def change(
     try:
         with transaction(ctx.sessions) as session:
             result = apply(session, edition_or_404(session, number))
-    except editions.EditionError as exc:
+    except (editions.EditionError, ConflictError) as exc:
         return refused(request, ctx, user, number, exc, unsaved)
     return back_to(number, note if isinstance(note, str) else note(result), anchor)
