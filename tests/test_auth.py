@@ -230,8 +230,9 @@ def test_login_is_throttled_after_five_failures(desk: Desk) -> None:
         assert blocked.status_code == 429
         assert "Trop de tentatives de connexion : réessayez dans 15 minutes." in error_text(blocked)
         assert 1 <= int(blocked.headers["retry-after"]) <= 15 * 60
-        # The same address from elsewhere, and another address from here, wait too.
-        assert login(client, "autre@exemple.fr", PASSWORD).status_code == 429
+        # Another address from here is not held back by these five (test_login_throttle).
+        with desk.client() as other:
+            assert login(other, "autre@exemple.fr", PASSWORD).status_code == 303
         desk.clock.advance(minutes=15, seconds=1)
         assert login(client, EMAIL, PASSWORD).status_code == 303
         assert me(client).status_code == 200

@@ -32,7 +32,7 @@ from veille.db.engine import transaction
 from veille.errors import UserError
 from veille.web import csrf as form_csrf
 from veille.web.deps import Ctx, WebContext
-from veille.web.ratelimit import RateLimiter
+from veille.web.login_throttle import LoginThrottle
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,8 +43,6 @@ SESSION_LIFETIME = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)
 LOGIN_PATH = "/desk/connexion"
 DEFAULT_NEXT = "/desk"
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
 CSRF_REFUSED = form_csrf.REFUSED
 NO_STORE = {"Cache-Control": "no-store"}
@@ -70,26 +68,18 @@ class CsrfRefused(Exception):
 # --- throttling ------------------------------------------------------------------------
 
 
-def new_throttle(ctx: WebContext) -> RateLimiter:
-    """At most `MAX_FAILURES` failed logins per key (an address, an IP) in a sliding
-    `FAILURE_WINDOW`, on the app's clock. In memory, per process: enough for one desk
-    server, and forgotten on restart (then an attacker gets one more window's worth of
-    guesses, which argon2 makes slow anyway)."""
-    return RateLimiter(
-        MAX_FAILURES,
-        FAILURE_WINDOW.total_seconds(),
-        lambda: ctx.clock().timestamp(),
-        max_keys=10_000,
-    )
+def new_throttle(ctx: WebContext) -> LoginThrottle:
+    """Failed logins per (address, IP), per IP and per address: see `login_throttle`."""
+    return LoginThrottle(lambda: ctx.clock().timestamp())
 
 
 _install_lock = threading.Lock()
 
 
-def throttle_of(request: Request) -> RateLimiter:
+def throttle_of(request: Request) -> LoginThrottle:
     state = request.app.state
     with _install_lock:
-        throttle: RateLimiter | None = getattr(state, "desk_throttle", None)
+        throttle: LoginThrottle | None = getattr(state, "desk_throttle", None)
         if throttle is None:
             throttle = new_throttle(state.web)
             state.desk_throttle = throttle
@@ -305,7 +295,7 @@ def login(
     if not _form_token_ok(request, ctx, csrf):
         return _login_page(request, ctx, suite=target, email=email, error=CSRF_REFUSED, status=403)
     throttle = throttle_of(request)
-    keys = (f"email:{users.email_key_of(email)}", f"ip:{_client_ip(request)}")
+    keys = (users.email_key_of(email), _client_ip(request))
     wait = throttle.retry_after(*keys)
     if wait is not None:
         minutes = max(1, -(-wait // 60))
@@ -340,11 +330,11 @@ def login(
                 expires_at=now + SESSION_LIFETIME,
             )
     if user is None:
-        throttle.record(*keys)
+        throttle.failed(*keys)
         return _login_page(
             request, ctx, suite=target, email=email, error=BAD_CREDENTIALS, status=401
         )
-    throttle.reset(keys[0])
+    throttle.succeeded(*keys)
     response = RedirectResponse(target, status_code=303, headers=NO_STORE)
     response.set_cookie(COOKIE, raw, path="/", httponly=True, samesite="lax", secure=_secure(ctx))
     return response
