@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from veille import csvcells
 from veille.archive.query import ArchiveQuery
 from veille.archive.search import ArticleHit, iter_matching
 from veille.db.articles import export_record
@@ -97,8 +98,8 @@ def csv_chunks(records: Iterable[dict[str, Any]], *, every: int = 200) -> Iterat
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_FIELDS)
     pending = 0
-    for record in records:
-        writer.writerow([csv_value(record, f) for f in EXPORT_FIELDS])
+    for record in records:  # feed text is hostile: no cell may run as a spreadsheet formula
+        writer.writerow([csvcells.neutralise(csv_value(record, f)) for f in EXPORT_FIELDS])
         pending += 1
         if pending >= every:
             yield buffer.getvalue()
