@@ -172,13 +172,13 @@ def test_cookie_is_secure_behind_https(
             page = client.get("/desk/connexion")
             fields = form_of(page)
             # httpx does not send Secure cookies over http: echo the form cookie by hand.
-            form_cookie = page.cookies["veille_desk_form"]
+            form_cookie = page.cookies["__Host-veille_desk_form"]
             fields.update(email=EMAIL, password=PASSWORD)
-            client.cookies.set("veille_desk_form", form_cookie)
+            client.cookies.set("__Host-veille_desk_form", form_cookie)
             response = client.post("/desk/connexion", data=fields)
     assert response.status_code == 303
     cookie = next(
-        c for c in response.headers.get_list("set-cookie") if c.startswith("veille_desk=")
+        c for c in response.headers.get_list("set-cookie") if c.startswith("__Host-veille_desk=")
     )
     assert "secure" in {part.strip().lower() for part in cookie.split(";")}
 

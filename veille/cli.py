@@ -17,6 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from veille import exposure
 from veille.cli_editions import edition_app
 from veille.cli_members import members_app, users_app
 from veille.clitools import ConfigOpt, err, fmt_utc, handles_errors, open_db, out, settings_from_env
@@ -479,6 +480,7 @@ def serve(
     from veille.server import serve_app
 
     settings = settings_from_env()
+    exposure.check_secret(settings, host)
     open_db(settings)
     serve_app(settings, host=host, port=port, with_scheduler=False)
 
@@ -495,6 +497,7 @@ def run(
     from veille.sources import load_feeds_config
 
     settings = settings_from_env(config)
+    exposure.check_secret(settings, host)
     load_feeds_config(settings.config_file)  # fail early on a bad file
     open_db(settings)
     serve_app(settings, host=host, port=port, with_scheduler=True)
@@ -528,6 +531,7 @@ def demo(
             "allow_private_networks": True,
             "per_host_delay": 0.0,
             "per_host_concurrency": 4,
+            "secret_key": exposure.demo_secret(settings_from_env()),
         }
         if "VEILLE_DATABASE_URL" not in os.environ:
             overrides["database_url"] = f"sqlite:///{(workdir / 'veille.db').resolve()}"

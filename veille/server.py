@@ -10,6 +10,7 @@ from types import FrameType
 
 import uvicorn
 
+from veille import exposure
 from veille.config import Settings
 
 
@@ -21,6 +22,8 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
 def serve_app(settings: Settings, *, host: str, port: int, with_scheduler: bool) -> None:
     from veille.web.app import create_app
 
+    exposure.check_secret(settings, host)
+    proxy_options = exposure.uvicorn_options(settings)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -33,7 +36,9 @@ def serve_app(settings: Settings, *, host: str, port: int, with_scheduler: bool)
     previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host=host, port=port, log_level="info")
+            uvicorn.Config(
+                create_app(settings), host=host, port=port, log_level="info", **proxy_options
+            )
         )
         server.run()
     finally:

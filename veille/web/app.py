@@ -50,6 +50,7 @@ from veille.web.deps import (
     load_config_quietly,
 )
 from veille.web.middleware import WebGuard
+from veille.web.transport import is_https
 
 log = logging.getLogger("veille.web")
 
@@ -180,7 +181,7 @@ def create_app(
             body = "<!doctype html><html lang='fr'><title>Erreur</title><p>Erreur du serveur.</p>"
         return 500, body.encode("utf-8"), "text/html; charset=utf-8"
 
-    app.add_middleware(WebGuard, error_page=crash_page)
+    app.add_middleware(WebGuard, error_page=crash_page, hsts=is_https(settings))
     app.mount(
         "/static", StaticFiles(directory=str(resource_dir("templates") / "static")), name="static"
     )

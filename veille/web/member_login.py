@@ -18,6 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from veille.config import Settings
 from veille.db import member_sessions as session_db
 from veille.db import members as member_db
 from veille.db.engine import transaction
@@ -26,6 +27,7 @@ from veille.members import mails, subscriptions
 from veille.web import csrf
 from veille.web.deps import Ctx
 from veille.web.members import button_page, mail_later, member_from, page, within_limits
+from veille.web.transport import cookie_name, is_https
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "veille_member"
@@ -34,16 +36,21 @@ LIFETIME = timedelta(days=30)
 _VALUE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
+def _cookie(settings: Settings) -> str:
+    """`veille_member`, or `__Host-veille_member` over HTTPS (see `veille.web.transport`)."""
+    return cookie_name(COOKIE, is_https(settings))
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def member_from_cookie(request: Request) -> str | None:
     """The `member_resolver` of the web app: the signed-in member's id, or None."""
-    value = request.cookies.get(COOKIE)
+    ctx = request.app.state.web
+    value = request.cookies.get(_cookie(ctx.settings))
     if not value or not _VALUE.fullmatch(value):
         return None
-    ctx = request.app.state.web
     with ctx.sessions() as session:
         member = session_db.member_of(session, _digest(value), ctx.clock())
         if member is None or member.status not in ALLOWED:
@@ -103,7 +110,7 @@ def login(
         if member.status not in ALLOWED:
             raise TokenError("Votre abonnement n’est pas actif.", reason="invalid")
         subscriptions.touch(member, now)
-        old = request.cookies.get(COOKIE)
+        old = request.cookies.get(_cookie(ctx.settings))
         if old:  # whatever session this browser had ends here (no fixation)
             session_db.delete_session(session, _digest(old))
         session_db.purge_expired(session, now)
@@ -116,12 +123,12 @@ def login(
         )
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
-        COOKIE,
+        _cookie(ctx.settings),
         cookie,
         max_age=int(LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=ctx.settings.base_url.startswith("https://"),
+        secure=is_https(ctx.settings),
         path="/",
     )
     return response
@@ -134,10 +141,12 @@ def logout(
     csrf_field: Annotated[str, Form(alias="csrf", max_length=200)] = "",
 ) -> Response:
     csrf.check(request, ctx.settings.secret_key, csrf_field)
-    value = request.cookies.get(COOKIE)
+    value = request.cookies.get(_cookie(ctx.settings))
     if value:
         with transaction(ctx.sessions) as session:
             session_db.delete_session(session, _digest(value))
     response = RedirectResponse("/connexion", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(
+        _cookie(ctx.settings), path="/", secure=is_https(ctx.settings), httponly=True
+    )
     return response
