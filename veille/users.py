@@ -21,6 +21,8 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from veille.common_passwords import TOP as COMMON_TOP
+from veille.common_passwords import is_common
 from veille.config import Settings
 from veille.db import users as user_db
 from veille.db.tables import UserRow
@@ -53,6 +55,12 @@ def email_key_of(email: str) -> str:
 
 
 def check_password_policy(password: str) -> None:
+    if is_common(password):
+        top = f"{COMMON_TOP:,}".replace(",", "\u202f")
+        raise UserError(
+            f"Mot de passe trop courant : il figure parmi les {top} plus utilisés, les "
+            "premiers qu'essaie un attaquant. Choisissez une phrase de plusieurs mots."
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.")
     if len(password) > MAX_PASSWORD_LENGTH:
