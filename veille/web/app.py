@@ -13,8 +13,7 @@ from datetime import datetime
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -30,6 +29,7 @@ from veille.paths import resource_dir
 from veille.sources import theme_labels_of
 from veille.web import (
     api,
+    api_docs,
     archive,
     auth,
     desk,
@@ -63,11 +63,6 @@ STATUS_TITLES = {
     429: "Trop de demandes",
     500: "Erreur du serveur",
 }
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' https: data:; "
-    "frame-ancestors 'none'"
-)
 
 
 def make_templates() -> Jinja2Templates:
@@ -186,11 +181,7 @@ def create_app(
         "/static", StaticFiles(directory=str(resource_dir("templates") / "static")), name="static"
     )
 
-    @app.get("/api/docs", include_in_schema=False)
-    def api_docs() -> HTMLResponse:
-        page = get_swagger_ui_html(openapi_url="/api/openapi.json", title="veille — API")
-        page.headers["Content-Security-Policy"] = DOCS_CSP
-        return page
+    api_docs.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
