@@ -4,7 +4,9 @@ The cookie `veille_desk` holds a random value; the database keeps only its SHA-2
 session is revoked by deleting its row and a leaked table yields no usable cookie. Each
 session carries its own CSRF token, checked on every desk form. Forms shown before a
 session exists (login, setting a password) use the double-submit token of `veille.web.csrf`
-instead, with its own cookie (`/desk` only, `SameSite=Strict`).
+instead, with its own cookie (`SameSite=Strict`). Over HTTPS the cookies are `Secure` and
+`__Host-`-prefixed (`veille.web.transport`); failed logins are throttled per (address, IP)
+and per IP (`veille.web.login_throttle`).
 
 Wiring (in `create_app`): `auth.install(app)` — the router, the two exception handlers and
 the login throttle. Desk routes then take `user: DeskUserDep` (pages) or
