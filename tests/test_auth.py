@@ -172,13 +172,13 @@ def test_cookie_is_secure_behind_https(
             page = client.get("/desk/connexion")
             fields = form_of(page)
             # httpx does not send Secure cookies over http: echo the form cookie by hand.
-            form_cookie = page.cookies["veille_desk_form"]
+            form_cookie = page.cookies["__Host-veille_desk_form"]
             fields.update(email=EMAIL, password=PASSWORD)
-            client.cookies.set("veille_desk_form", form_cookie)
+            client.cookies.set("__Host-veille_desk_form", form_cookie)
             response = client.post("/desk/connexion", data=fields)
     assert response.status_code == 303
     cookie = next(
-        c for c in response.headers.get_list("set-cookie") if c.startswith("veille_desk=")
+        c for c in response.headers.get_list("set-cookie") if c.startswith("__Host-veille_desk=")
     )
     assert "secure" in {part.strip().lower() for part in cookie.split(";")}
 
@@ -230,8 +230,9 @@ def test_login_is_throttled_after_five_failures(desk: Desk) -> None:
         assert blocked.status_code == 429
         assert "Trop de tentatives de connexion : réessayez dans 15 minutes." in error_text(blocked)
         assert 1 <= int(blocked.headers["retry-after"]) <= 15 * 60
-        # The same address from elsewhere, and another address from here, wait too.
-        assert login(client, "autre@exemple.fr", PASSWORD).status_code == 429
+        # Another address from here is not held back by these five (test_login_throttle).
+        with desk.client() as other:
+            assert login(other, "autre@exemple.fr", PASSWORD).status_code == 303
         desk.clock.advance(minutes=15, seconds=1)
         assert login(client, EMAIL, PASSWORD).status_code == 303
         assert me(client).status_code == 200

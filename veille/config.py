@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         "", description="DKIM signing domain; empty = the domain of mail_from."
     )
     archive_access: str = Field("public", description="public | members")
+    trusted_proxies: str = Field(
+        "",
+        description="Reverse proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For is "
+        "believed; empty = none.",
+    )
     concurrency: int = Field(16, ge=1, le=256, description="Fetches in flight at once.")
     per_host_concurrency: int = Field(2, ge=1, le=8, description="Fetches per host at once.")
     per_host_delay: float = Field(1.0, ge=0, description="Seconds between requests to a host.")

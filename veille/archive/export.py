@@ -23,6 +23,7 @@ from veille.archive.query import ArchiveQuery
 from veille.archive.search import ArticleHit, iter_matching
 from veille.db import articles as article_db
 from veille.db.articles import export_record
+from veille.text import csvcells
 
 EXPORT_FIELDS = [
     "url",
@@ -91,8 +92,8 @@ def csv_chunks(records: Iterable[dict[str, Any]], *, every: int = 200) -> Iterat
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_FIELDS)
     pending = 0
-    for record in records:
-        writer.writerow([csv_value(record, f) for f in EXPORT_FIELDS])
+    for record in records:  # feed text is hostile: no cell may run as a spreadsheet formula
+        writer.writerow([csvcells.neutralise(csv_value(record, f)) for f in EXPORT_FIELDS])
         pending += 1
         if pending >= every:
             yield buffer.getvalue()

@@ -21,9 +21,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
     """Serve the web app only (no scheduler)."""
-    from veille.server import serve_app
+    from veille.server import check_secret, serve_app
 
     settings = settings_from_env()
+    check_secret(settings, host)
     open_db(settings)
     serve_app(settings, host=host, port=port, with_scheduler=False)
 
@@ -35,10 +36,11 @@ def run(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
     """Run the scheduler (collection of due sources) and the web app."""
-    from veille.server import serve_app
+    from veille.server import check_secret, serve_app
     from veille.sources import load_feeds_config
 
     settings = settings_from_env(config)
+    check_secret(settings, host)
     load_feeds_config(settings.config_file)  # fail early on a bad file
     open_db(settings)
     serve_app(settings, host=host, port=port, with_scheduler=True)
@@ -60,7 +62,7 @@ def demo(
 
     from veille.demo.feeds import demo_feeds_yaml
     from veille.demo.site import start_demo_site
-    from veille.server import serve_app
+    from veille.server import demo_secret, serve_app
 
     with start_demo_site() as site:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -71,6 +73,7 @@ def demo(
             "allow_private_networks": True,
             "per_host_delay": 0.0,
             "per_host_concurrency": 4,
+            "secret_key": demo_secret(settings_from_env(), workdir),
         }
         if "VEILLE_DATABASE_URL" not in os.environ:
             overrides["database_url"] = f"sqlite:///{(workdir / 'veille.db').resolve()}"

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from veille.db.tables import MemberEventRow, MemberRow
+from veille.db.tables import MemberEventRow, MemberRow, MemberSessionRow
 
 STATUSES = ("pending", "active", "paused", "unsubscribed")
 
@@ -162,6 +162,7 @@ def iter_all(session: Session, batch: int = 1000) -> Iterator[MemberRow]:
 
 def delete_member(session: Session, member: MemberRow) -> None:
     session.execute(delete(MemberEventRow).where(MemberEventRow.member_id == member.id))
+    session.execute(delete(MemberSessionRow).where(MemberSessionRow.member_id == member.id))
     session.delete(member)
 
 

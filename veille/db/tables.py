@@ -293,6 +293,21 @@ class MemberEventRow(Base):
     __table_args__ = (Index("ix_member_events_member_id", "member_id"),)
 
 
+class MemberSessionRow(Base):
+    """A member's archive session; the cookie carries a random value whose SHA-256 is `id`,
+    so logging out (deleting the row) kills every copy of the cookie. Erased with the
+    member."""
+
+    __tablename__ = "member_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_member_sessions_member_id", "member_id"),)
+
+
 class UserRow(Base):
     """A desk account (delegate or admin); the password is an argon2id hash."""
 

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from veille.config import Settings
 from veille.db import users as user_db
 from veille.db.tables import UserRow
+from veille.desk.passwords import TOP as COMMON_TOP
+from veille.desk.passwords import is_common
 from veille.errors import MemberError, UserError
 from veille.members.subscriptions import normalise_email
 
@@ -44,6 +46,12 @@ def email_key_of(email: str) -> str:
 
 
 def check_password_policy(password: str) -> None:
+    if is_common(password):
+        top = f"{COMMON_TOP:,}".replace(",", "\u202f")
+        raise UserError(
+            f"Mot de passe trop courant : il figure parmi les {top} plus utilisés, les "
+            "premiers qu'essaie un attaquant. Choisissez une phrase de plusieurs mots."
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.")
     if len(password) > MAX_PASSWORD_LENGTH:

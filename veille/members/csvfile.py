@@ -38,6 +38,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from veille.errors import ImportFileError
 from veille.sources import THEME_IDS
+from veille.text import csvcells
 
 MAX_FIELD_CHARS = 200
 """Longest name or organisation accepted (longer is a pasted paragraph, not a name)."""
@@ -48,7 +49,6 @@ MAX_RECORD_LINES = 20
 _CHUNK = 1 << 16
 _MAX_LINE_BYTES = 1 << 20  # a longer "line" is cut, so a file with no newline stays bounded
 _DELIMITERS = (";", ",", "\t")  # preference order on ties: French spreadsheets first
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _QUOTED = re.compile(r'"[^"]*"')
 
 _ALIASES = {
@@ -419,16 +419,10 @@ def _shown(value: str, limit: int = 80) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-# --- formula injection ----------------------------------------------------------------------
+# --- formula injection: one rule for every CSV of the project (veille.text.csvcells) ---------
 
-
-def _protect(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _unprotect(text: str) -> str:
-    """Undo `_protect`, so that an export re-imports to the same values."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+_protect = csvcells.neutralise_text
+_unprotect = csvcells.restore
 
 
 def _export_cell(value: object) -> str:

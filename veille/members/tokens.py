@@ -22,9 +22,8 @@ MAX_AGE = {
     # Links in mails stay usable for a long time: an unsubscribe link must work in an old
     # newsletter too.
     "prefs": timedelta(days=730),
-    # A login link for the members-only archive, then the session cookie it grants.
+    # A login link for the members-only archive (its session: veille.web.member_login).
     "login": timedelta(hours=24),
-    "session": timedelta(days=30),
 }
 SALT = "veille.members"
 

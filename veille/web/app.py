@@ -14,8 +14,7 @@ from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -32,6 +31,7 @@ from veille.paths import resource_dir
 from veille.sources import theme_labels_of
 from veille.web import (
     api,
+    api_docs,
     archive,
     auth,
     desk,
@@ -54,6 +54,7 @@ from veille.web.deps import (
     load_config_quietly,
 )
 from veille.web.middleware import WebGuard
+from veille.web.transport import is_https
 
 log = logging.getLogger("veille.web")
 
@@ -66,11 +67,6 @@ STATUS_TITLES = {
     429: "Trop de demandes",
     500: "Erreur du serveur",
 }
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' https: data:; "
-    "frame-ancestors 'none'"
-)
 
 
 def make_templates() -> Jinja2Templates:
@@ -188,16 +184,12 @@ def create_app(
             body = "<!doctype html><html lang='fr'><title>Erreur</title><p>Erreur du serveur.</p>"
         return 500, body.encode("utf-8"), "text/html; charset=utf-8"
 
-    app.add_middleware(WebGuard, error_page=crash_page)
+    app.add_middleware(WebGuard, error_page=crash_page, hsts=is_https(settings))
     app.mount(
         "/static", StaticFiles(directory=str(resource_dir("templates") / "static")), name="static"
     )
 
-    @app.get("/api/docs", include_in_schema=False)
-    def api_docs() -> HTMLResponse:
-        page = get_swagger_ui_html(openapi_url="/api/openapi.json", title="veille — API")
-        page.headers["Content-Security-Policy"] = DOCS_CSP
-        return page
+    api_docs.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -4,7 +4,9 @@ The cookie `veille_desk` holds a random value; the database keeps only its SHA-2
 session is revoked by deleting its row and a leaked table yields no usable cookie. Each
 session carries its own CSRF token, checked on every desk form. Forms shown before a
 session exists (login, setting a password) use the double-submit token of `veille.web.csrf`
-instead, with its own cookie (`/desk` only, `SameSite=Strict`).
+instead, with its own cookie (`SameSite=Strict`). Over HTTPS the cookies are `Secure` and
+`__Host-`-prefixed (`veille.web.transport`); failed logins are throttled per (address, IP)
+and per IP (`veille.web.login_throttle`).
 
 Wiring (in `create_app`): `auth.install(app)` — the router, the two exception handlers and
 the login throttle. Desk routes then take `user: DeskUserDep` (pages) or
@@ -32,19 +34,20 @@ from veille.desk import accounts
 from veille.errors import UserError
 from veille.web import csrf as form_csrf
 from veille.web.deps import Ctx, WebContext
-from veille.web.ratelimit import RateLimiter
+from veille.web.login_throttle import LoginThrottle
+from veille.web.transport import client_ip, cookie_name, is_https
 
 router = APIRouter(include_in_schema=False)
 
 COOKIE = "veille_desk"
 FORM_COOKIE = "veille_desk_form"
-FORM_CSRF = form_csrf.FormCookie(FORM_COOKIE, "/desk", "strict", "desk-form")
+# Path=/ (it was /desk): a `__Host-` cookie must be Path=/; SameSite=Strict still keeps it
+# out of every cross-site request.
+FORM_CSRF = form_csrf.FormCookie(FORM_COOKIE, "/", "strict", "desk-form")
 SESSION_LIFETIME = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)
 LOGIN_PATH = "/desk/connexion"
 DEFAULT_NEXT = "/desk"
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
 CSRF_REFUSED = form_csrf.REFUSED
 NO_STORE = {"Cache-Control": "no-store"}
@@ -70,26 +73,18 @@ class CsrfRefused(Exception):
 # --- throttling ------------------------------------------------------------------------
 
 
-def new_throttle(ctx: WebContext) -> RateLimiter:
-    """At most `MAX_FAILURES` failed logins per key (an address, an IP) in a sliding
-    `FAILURE_WINDOW`, on the app's clock. In memory, per process: enough for one desk
-    server, and forgotten on restart (then an attacker gets one more window's worth of
-    guesses, which argon2 makes slow anyway)."""
-    return RateLimiter(
-        MAX_FAILURES,
-        FAILURE_WINDOW.total_seconds(),
-        lambda: ctx.clock().timestamp(),
-        max_keys=10_000,
-    )
+def new_throttle(ctx: WebContext) -> LoginThrottle:
+    """Failed logins per (address, IP), per IP and per address: see `login_throttle`."""
+    return LoginThrottle(lambda: ctx.clock().timestamp())
 
 
 _install_lock = threading.Lock()
 
 
-def throttle_of(request: Request) -> RateLimiter:
+def throttle_of(request: Request) -> LoginThrottle:
     state = request.app.state
     with _install_lock:
-        throttle: RateLimiter | None = getattr(state, "desk_throttle", None)
+        throttle: LoginThrottle | None = getattr(state, "desk_throttle", None)
         if throttle is None:
             throttle = new_throttle(state.web)
             state.desk_throttle = throttle
@@ -104,17 +99,22 @@ def session_digest(cookie_value: str) -> str:
 
 
 def _secure(ctx: WebContext) -> bool:
-    return ctx.settings.base_url.strip().lower().startswith("https://")
+    return is_https(ctx.settings)
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "inconnue"
+def _cookie(ctx: WebContext) -> str:
+    """`veille_desk`, or `__Host-veille_desk` over HTTPS (see `veille.web.transport`)."""
+    return cookie_name(COOKIE, _secure(ctx))
+
+
+def _drop_cookie(response: Response, ctx: WebContext) -> None:
+    response.delete_cookie(_cookie(ctx), path="/", secure=_secure(ctx), httponly=True)
 
 
 def current_user(request: Request, ctx: WebContext) -> DeskUser | None:
     """The desk user of a valid session cookie (sliding expiry, written at most once a
     minute), else None."""
-    raw = request.cookies.get(COOKIE)
+    raw = request.cookies.get(_cookie(ctx))
     if not raw or not _TOKEN.fullmatch(raw):
         return None
     digest = session_digest(raw)
@@ -222,8 +222,9 @@ def login_required(request: Request, exc: Exception) -> Response:
         response = _error_page(
             request, 401, "Connexion requise", "Votre session a expiré : reconnectez-vous."
         )
-    if COOKIE in request.cookies:  # expired or revoked: stop sending it
-        response.delete_cookie(COOKIE, path="/")
+    ctx: WebContext = request.app.state.web
+    if _cookie(ctx) in request.cookies:  # expired or revoked: stop sending it
+        _drop_cookie(response, ctx)
     return response
 
 
@@ -305,7 +306,7 @@ def login(
     if not _form_token_ok(request, ctx, csrf):
         return _login_page(request, ctx, suite=target, email=email, error=CSRF_REFUSED, status=403)
     throttle = throttle_of(request)
-    keys = (f"email:{accounts.email_key_of(email)}", f"ip:{_client_ip(request)}")
+    keys = (accounts.email_key_of(email), client_ip(request))
     wait = throttle.retry_after(*keys)
     if wait is not None:
         minutes = max(1, -(-wait // 60))
@@ -327,7 +328,7 @@ def login(
     with transaction(ctx.sessions) as session:
         user = accounts.authenticate(session, email, password, now)
         if user is not None:
-            old = request.cookies.get(COOKIE)
+            old = request.cookies.get(_cookie(ctx))
             if old:  # whatever session this browser had ends here (no fixation)
                 user_db.delete_session(session, session_digest(old))
             user_db.purge_expired_sessions(session, now)
@@ -340,13 +341,15 @@ def login(
                 expires_at=now + SESSION_LIFETIME,
             )
     if user is None:
-        throttle.record(*keys)
+        throttle.failed(*keys)
         return _login_page(
             request, ctx, suite=target, email=email, error=BAD_CREDENTIALS, status=401
         )
-    throttle.reset(keys[0])
+    throttle.succeeded(*keys)
     response = RedirectResponse(target, status_code=303, headers=NO_STORE)
-    response.set_cookie(COOKIE, raw, path="/", httponly=True, samesite="lax", secure=_secure(ctx))
+    response.set_cookie(
+        _cookie(ctx), raw, path="/", httponly=True, samesite="lax", secure=_secure(ctx)
+    )
     return response
 
 
@@ -354,7 +357,7 @@ def login(
 def logout(request: Request, ctx: Ctx, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     """Ends the session (its row is deleted, so the cookie is dead everywhere). Without a
     valid session there is nothing to protect: straight back to the login page."""
-    raw = request.cookies.get(COOKIE)
+    raw = request.cookies.get(_cookie(ctx))
     user = current_user(request, ctx)
     if user is not None and raw:
         if not csrf_matches(user.csrf, request.headers.get("x-csrf-token") or csrf):
@@ -362,7 +365,7 @@ def logout(request: Request, ctx: Ctx, csrf: Annotated[str, Form(max_length=100)
         with transaction(ctx.sessions) as session:
             user_db.delete_session(session, session_digest(raw))
     response = RedirectResponse(f"{LOGIN_PATH}?deconnexion", status_code=303, headers=NO_STORE)
-    response.delete_cookie(COOKIE, path="/")
+    _drop_cookie(response, ctx)
     return response
 
 

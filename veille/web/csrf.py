@@ -4,8 +4,9 @@ key. Another site can make a browser send the cookie but cannot read it, so it c
 the field.
 
 Two cookies use it: `veille_csrf` for the members' public forms (whole site, SameSite=Lax),
-and `veille_desk_form` for the desk's login and password forms (`/desk` only,
-SameSite=Strict: nothing outside the desk ever needs it)."""
+and `veille_desk_form` for the desk's login and password forms (SameSite=Strict: no other
+site ever gets it sent). Over HTTPS both are `Secure` and `__Host-`-prefixed
+(`veille.web.transport`), hence Path=/ for both."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Literal
 from fastapi import Request, Response
 
 from veille.errors import VeilleError
+from veille.web.transport import cookie_name, request_is_https
 
 COOKIE = "veille_csrf"
 REFUSED = "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
@@ -49,7 +51,7 @@ def form_token(
     request: Request, secret: str, cookie: FormCookie = PUBLIC
 ) -> tuple[str, str | None]:
     """The field value for a form, and a cookie value to set when the browser has none."""
-    value = request.cookies.get(cookie.name)
+    value = request.cookies.get(cookie_name(cookie.name, request_is_https(request)))
     if value and 16 <= len(value) <= 128:
         return _sign(secret, value, cookie), None
     fresh = secrets.token_urlsafe(24)
@@ -61,7 +63,7 @@ def set_cookie(
 ) -> None:
     if value is not None:
         response.set_cookie(
-            cookie.name,
+            cookie_name(cookie.name, secure),
             value,
             httponly=True,
             samesite=cookie.samesite,
@@ -74,7 +76,7 @@ def valid(
     request: Request, secret: str, submitted: str | None, cookie: FormCookie = PUBLIC
 ) -> bool:
     """Bytes compared, so a field with non-ASCII characters is refused rather than raising."""
-    value = request.cookies.get(cookie.name)
+    value = request.cookies.get(cookie_name(cookie.name, request_is_https(request)))
     if not value or not submitted:
         return False
     expected = _sign(secret, value, cookie).encode()

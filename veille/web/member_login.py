@@ -1,44 +1,59 @@
 """Member sign-in for a members-only archive (`VEILLE_ARCHIVE_ACCESS=members`).
 
 Members have no password: they ask for a link at `/connexion`, the mail proves they own the
-address, and the link's button sets a signed `veille_member` cookie (30 days). The cookie
-holds the member id and token salt, so erasing the member or renewing the salt signs them
-out everywhere; only `active` or `paused` members get in.
+address, and the link's button sets a `veille_member` cookie (30 days, fixed). The cookie is
+a random value whose SHA-256 is a `member_sessions` row (as the desk does), so logging out
+deletes the row and every copy of the cookie dies with it; erasing the member deletes their
+sessions; only `active` or `paused` members get in.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from veille.config import Settings
+from veille.db import member_sessions as session_db
 from veille.db import members as member_db
+from veille.db.engine import transaction
 from veille.errors import MemberError, TokenError
 from veille.members import mails, subscriptions
-from veille.members.tokens import make_token, read_token
 from veille.web import csrf
 from veille.web.deps import Ctx
 from veille.web.members import button_page, mail_later, member_from, page, within_limits
+from veille.web.transport import cookie_name, is_https
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "veille_member"
 ALLOWED = ("active", "paused")
+LIFETIME = timedelta(days=30)
+_VALUE = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+
+def _cookie(settings: Settings) -> str:
+    """`veille_member`, or `__Host-veille_member` over HTTPS (see `veille.web.transport`)."""
+    return cookie_name(COOKIE, is_https(settings))
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def member_from_cookie(request: Request) -> str | None:
     """The `member_resolver` of the web app: the signed-in member's id, or None."""
-    value = request.cookies.get(COOKIE)
-    if not value:
-        return None
     ctx = request.app.state.web
-    try:
-        claim = read_token(ctx.settings.secret_key, value, "session", ctx.clock)
-    except TokenError:
+    value = request.cookies.get(_cookie(ctx.settings))
+    if not value or not _VALUE.fullmatch(value):
         return None
     with ctx.sessions() as session:
-        member = member_db.by_id(session, claim.member_id)
-        if member is None or member.token_salt != claim.member_salt or member.status not in ALLOWED:
+        member = session_db.member_of(session, _digest(value), ctx.clock())
+        if member is None or member.status not in ALLOWED:
             return None
         return str(member.id)
 
@@ -88,22 +103,32 @@ def login(
     csrf_field: Annotated[str, Form(alias="csrf", max_length=200)] = "",
 ) -> Response:
     csrf.check(request, ctx.settings.secret_key, csrf_field)
+    cookie = secrets.token_urlsafe(32)
+    now = ctx.clock()
     with ctx.sessions.begin() as session:
         member = member_from(ctx, session, token, "login")
         if member.status not in ALLOWED:
             raise TokenError("Votre abonnement n’est pas actif.", reason="invalid")
-        subscriptions.touch(member, ctx.clock())
-        cookie = make_token(
-            ctx.settings.secret_key, member.id, member.token_salt, "session", ctx.clock
+        subscriptions.touch(member, now)
+        old = request.cookies.get(_cookie(ctx.settings))
+        if old:  # whatever session this browser had ends here (no fixation)
+            session_db.delete_session(session, _digest(old))
+        session_db.purge_expired(session, now)
+        session_db.create(
+            session,
+            session_id=_digest(cookie),
+            member_id=member.id,
+            now=now,
+            expires_at=now + LIFETIME,
         )
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
-        COOKIE,
+        _cookie(ctx.settings),
         cookie,
-        max_age=30 * 24 * 3600,
+        max_age=int(LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=ctx.settings.base_url.startswith("https://"),
+        secure=is_https(ctx.settings),
         path="/",
     )
     return response
@@ -116,6 +141,12 @@ def logout(
     csrf_field: Annotated[str, Form(alias="csrf", max_length=200)] = "",
 ) -> Response:
     csrf.check(request, ctx.settings.secret_key, csrf_field)
+    value = request.cookies.get(_cookie(ctx.settings))
+    if value:
+        with transaction(ctx.sessions) as session:
+            session_db.delete_session(session, _digest(value))
     response = RedirectResponse("/connexion", status_code=303)
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(
+        _cookie(ctx.settings), path="/", secure=is_https(ctx.settings), httponly=True
+    )
     return response

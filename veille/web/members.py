@@ -31,6 +31,7 @@ from veille.sources import THEME_IDS
 from veille.web import csrf
 from veille.web.deps import Ctx, WebContext
 from veille.web.ratelimit import RateLimiter
+from veille.web.transport import client_ip, is_https
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -96,12 +97,8 @@ def page(
         },
         status_code=status,
     )
-    csrf.set_cookie(response, fresh, ctx.settings.base_url.startswith("https://"))
+    csrf.set_cookie(response, fresh, is_https(ctx.settings))
     return response
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def member_from(ctx: WebContext, session: Session, token: str, purpose: str) -> MemberRow:

@@ -27,13 +27,18 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
 }
 
+# Sent only when VEILLE_BASE_URL is https: a browser that saw it once refuses plain HTTP to
+# this host for a year, so a man in the middle cannot strip TLS on a later visit.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+
 ErrorPage = Callable[[Scope], tuple[int, bytes, str]]
 
 
 class WebGuard:
-    def __init__(self, app: ASGIApp, error_page: ErrorPage) -> None:
+    def __init__(self, app: ASGIApp, error_page: ErrorPage, *, hsts: bool = False) -> None:
         self.app = app
         self.error_page = error_page
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,6 +56,8 @@ class WebGuard:
                 for name, value in SECURITY_HEADERS.items():
                     if name.encode() not in present:
                         headers.append((name.encode(), value.encode()))
+                if self.hsts:
+                    headers.append(HSTS)
                 ms = (time.perf_counter() - start) * 1000
                 headers.append((b"server-timing", f"app;dur={ms:.1f}".encode()))
                 message = {**message, "headers": headers}

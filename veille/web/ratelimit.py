@@ -78,6 +78,11 @@ class RateLimiter:
                     wait = max(wait, hits[-self.limit] + self.window - now)
         return max(1, math.ceil(wait)) if wait > 0 else None
 
+    def count(self, key: str) -> int:
+        """Attempts counted against the key within the window."""
+        with self._lock:
+            return len(self._recent(key, self._clock()))
+
     def blocked(self, key: str) -> bool:
         with self._lock:
             return len(self._recent(key, self._clock())) >= self.limit
