@@ -97,7 +97,11 @@ def test_sanitize_keeps_allowed_markup_and_absolutises_links() -> None:
     out = sanitize_html(html, base_url="https://site.fr/actu/article")
     assert "<h2>Titre</h2>" in out
     assert '<a href="https://site.fr/d/1" title="Jeu" rel="noopener noreferrer nofollow">' in out
-    assert '<img src="https://site.fr/actu/img/a.png" alt="Carte">' in out
+    # remote images are links (collect/images.py): no reader's browser fetches them
+    assert (
+        '<figure><a href="https://site.fr/actu/img/a.png" rel="noopener noreferrer nofollow">'
+        "Image : Carte</a><figcaption>" in out
+    )
     for kept in (
         "<strong>",
         "<em>",
@@ -135,7 +139,9 @@ def test_sanitize_removes_dangerous_content() -> None:
         "<img>",
     ):
         assert gone not in out.lower(), gone
-    assert '<img src="https://ok.fr/i.png">' in out
+    assert (
+        '<a href="https://ok.fr/i.png" rel="noopener noreferrer nofollow">Image : i.png</a>' in out
+    )
     assert ">js</a>" in out  # the text stays, the link target does not
 
 

@@ -16,7 +16,7 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from veille.archive.search import ArticleHit
-from veille.collect.clean import sanitize_html
+from veille.collect.servehtml import served_html
 from veille.db import articles as article_db
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -61,7 +61,7 @@ def feed_entries(session: Session, hits: Sequence[ArticleHit]) -> list[FeedEntry
     for hit in hits[:MAX_ENTRIES]:
         row = rows.get(hit.id)
         html = row.html if row is not None else ""
-        content = sanitize_html(html, base_url=hit.url) if html else ""
+        content = served_html(html, base_url=hit.url)  # checked, not re-parsed
         updated = (row.updated_at if row is not None else None) or hit.published_at
         entries.append(
             FeedEntry(

@@ -13,6 +13,9 @@ import nh3
 from lxml import etree
 from lxml import html as lxml_html
 
+from veille.collect.htmlbounds import bound_html
+from veille.collect.images import replace_images
+
 # --------------------------------------------------------------------------- HTML
 
 # fmt: off
@@ -27,7 +30,7 @@ ALLOWED_TAGS = frozenset(
 # fmt: on
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt"},
+    "img": {"src", "alt", "width", "height", "style"},  # size: for `images` only
     "th": {"colspan", "rowspan", "scope"},
     "td": {"colspan", "rowspan"},
     "col": {"span"},
@@ -51,9 +54,13 @@ def sanitize_html(html: str, *, base_url: str | None) -> str:
 
     `h1` becomes `h2` (the page shows the title itself) and unknown block tags keep their
     text; links and images are made absolute against `base_url` so they work in the archive.
+    Nesting is bounded first (`htmlbounds`: nh3's cost grows with the square of the depth);
+    then trackers are removed and remote images become links (`images`), so a reader's
+    browser contacts no third party.
     """
     if not html or not html.strip():
         return ""
+    html = bound_html(html)
 
     def attribute_filter(tag: str, attr: str, value: str) -> str | None:
         if attr not in ("href", "src"):
@@ -82,7 +89,7 @@ def sanitize_html(html: str, *, base_url: str | None) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
-    return _IMG_WITHOUT_SRC.sub("", cleaned).strip()
+    return replace_images(_IMG_WITHOUT_SRC.sub("", cleaned)).strip()
 
 
 # fmt: off
@@ -106,6 +113,7 @@ def html_to_text(html: str) -> str:
     """Readable plain text: one line per block, spaces collapsed, entities decoded."""
     if not html or not html.strip():
         return ""
+    html = bound_html(html)  # libxml2 drops text deeper than ~255 levels
     try:
         root = lxml_html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):

@@ -25,6 +25,7 @@ from lxml.etree import tostring
 # the worker processes, and the main process (a cycle of unchanged feeds) should not pay
 # ~0.1 s of imports for them.
 from veille.collect.clean import sanitize_html
+from veille.collect.htmlbounds import bound_html
 from veille.collect.types import Extracted
 from veille.text.language import detect_language
 from veille.text.urls import canonical_url, same_site
@@ -270,7 +271,7 @@ def _extract(
     text_in = decode_html(html, encoding) if isinstance(html, bytes) else html
     if not text_in.strip():
         return None
-    tree = load_html(text_in)
+    tree = load_html(bound_html(text_in))  # deep nesting: linear cost, text kept
     if tree is None:
         return None
     canonical = _canonical(tree, url)

@@ -433,6 +433,9 @@ def _image(item: etree._Element) -> str | None:
     return None
 
 
+_PADDED_YEAR = re.compile(r"[A-Za-z]{3}\s+0\d{3}\b")
+
+
 def _date(node: etree._Element | None) -> datetime | None:
     """RFC 822 or ISO 8601, as aware UTC; a date read differently from feedparser is a Doubt."""
     value = _text(node)
@@ -443,6 +446,8 @@ def _date(node: etree._Element | None) -> datetime | None:
             parsed = datetime.fromisoformat(value)
         except ValueError as exc:
             raise Doubt from exc
+    elif _PADDED_YEAR.search(value):
+        return None  # "0001": email.utils reads 2001; no article dates from then anyway
     else:
         parsed = _rfc822(value)
     if parsed.tzinfo is None:

@@ -19,16 +19,16 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from veille.collect import fastfeed
+from veille.collect.dates import plausible_date
 from veille.collect.types import ParsedEntry, ParsedFeed
 from veille.errors import ParseError
 
 # Dates further ahead than this are publisher clock or typing errors, not news.
-FUTURE_TOLERANCE = timedelta(days=2)
 # Internal-subset entities may expand to at most this many characters in total: above it,
 # the declarations are removed (see `defuse_entities`).
 MAX_ENTITY_EXPANSION = 1_000_000
@@ -52,8 +52,8 @@ def parse_feed(
 ) -> ParsedFeed:
     """Read a feed; raise `ParseError` only when the bytes hold no feed at all.
 
-    `now` (default: the current time) bounds publication dates: later than two days ahead
-    becomes None.
+    `now` (default: the current time) bounds publication dates: an implausible one
+    (`dates.plausible_date`) becomes None.
     """
     now = now or datetime.now(UTC)
     try:
@@ -286,9 +286,9 @@ def _iso_date(value: object) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # year 1 with an offset overflows: no date
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 # --- one normaliser for every reader ---------------------------------------------------
@@ -358,9 +358,7 @@ def _is_web_url(value: str) -> bool:
 
 
 def _bounded(value: datetime | None, now: datetime) -> datetime | None:
-    if value is None or value > now + FUTURE_TOLERANCE:
-        return None
-    return value
+    return plausible_date(value, now)
 
 
 def _ttl(value: object) -> int | None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from veille.classify.classifier import Classifier
 from veille.classify.service import classify_articles, rescore_coverage
 from veille.collect import clean, stories
+from veille.collect.dates import publication_date
 from veille.collect.decide import Decision, Known, NewArticle
 from veille.collect.extract import summary_from_text
 from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps
@@ -81,9 +82,8 @@ def build_record(
     if not summary_src and ex and ex.description:
         summary_src = ex.description
     summary = summary_from_text(summary_src or text)
-    published = entry.published_at or (ex.published_at if ex else None) or entry.updated_at
-    if published is not None and published > now + timedelta(days=2):
-        published = None
+    page_date = ex.published_at if ex else None
+    published = publication_date((entry.published_at, page_date, entry.updated_at), now)
     facts = page.facts if not partial else None  # the worker's, of the text kept here
     if facts is not None:
         fp, content_hash = facts.fingerprint, facts.content_hash

@@ -95,7 +95,10 @@ def fetch_listing(fetcher: Fetcher, src: SourceState, now: datetime) -> Listing:
             feed = read_sitemap(fetcher, result, now)
         else:
             feed = parse_feed(
-                result.content, url=result.url, content_type=result.headers.get("content-type")
+                result.content,
+                url=result.url,
+                content_type=result.headers.get("content-type"),
+                now=now,  # the cycle's clock judges publication dates
             )
         # The body is parsed: the listing waits for its pages with its headers only (500
         # feeds of ~100 KB would otherwise stay in memory until their sources are stored).

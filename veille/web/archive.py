@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from veille.archive import views
 from veille.archive.query import ArchiveQuery, to_params, toggled
 from veille.archive.search import SearchResult, search
-from veille.collect.clean import sanitize_html
+from veille.collect.servehtml import served_html
 from veille.db.sources import list_health
 from veille.sources import THEME_IDS
 from veille.web.deps import DB, Ctx, Filters, WebContext, archive_access
@@ -177,9 +177,8 @@ def article(
     detail = views.article_detail(session, number) if number is not None else None
     if detail is None:
         raise HTTPException(status_code=404)
-    # Stored HTML was sanitised at collection; sanitising again here means a bug or an old
-    # row there can never reach a reader's browser.
-    extract = Markup(sanitize_html(detail.html, base_url=detail.url))
+    # Sanitised once, at collection; a view only checks it in one linear pass (servehtml).
+    extract = Markup(served_html(detail.html or "", base_url=detail.url))
     components = [
         (COMPONENT_LABELS.get(name, name), comp)
         for name, comp in detail.components.items()

@@ -45,7 +45,7 @@ router = APIRouter(include_in_schema=False)
 # The mail preview is untrusted HTML shown inside the desk: its own page, no script at all,
 # framed only by the desk (and the iframe adds `sandbox`).
 PREVIEW_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'; sandbox"
 )
 

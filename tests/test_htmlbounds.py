@@ -1,0 +1,53 @@
+"""bound_html: unchanged markup within the limits, flattened text beyond, linear cost."""
+
+from __future__ import annotations
+
+import time
+
+from veille.collect.clean import html_to_text
+from veille.collect.htmlbounds import bound_html
+from veille.collect.images import is_tiny, is_tracker
+
+
+def nested(depth: int, tag: str = "div") -> str:
+    return f"<{tag}>" * depth + "fond" + f"</{tag}>" * depth
+
+
+def test_markup_within_the_limits_is_returned_unchanged() -> None:
+    page = "<p>un</p>" * 500 + nested(90) + "<script>if (a<b) {'<div>'}</script>"
+    assert bound_html(page) is page
+
+
+def test_deeper_tags_are_dropped_and_their_text_kept() -> None:
+    out = bound_html("<p>avant</p>" + nested(5000) + "<p>après</p>", max_depth=50)
+    assert out.count("<div>") == 50 and out.count("</div>") == 50
+    assert "fond" in html_to_text(out) and "après" in html_to_text(out)
+    # what libxml2 used to drop past ~255 levels is read now
+    assert "fond" in html_to_text(nested(1000))
+
+
+def test_raw_text_comments_and_foreign_self_closing_are_not_counted() -> None:
+    page = "<svg>" + "<path/>" * 300 + "</svg>" + "<!--<div>-->" * 300 + "<p>texte</p>"
+    assert bound_html(page, max_depth=10) is page
+
+
+def test_cost_is_linear_in_the_depth() -> None:
+    def cpu(depth: int) -> float:
+        html = nested(depth)
+        started = time.process_time()
+        bound_html.__wrapped__(html)  # bypass the cache
+        return time.process_time() - started
+
+    small, large = cpu(10_000), cpu(100_000)
+    assert large < 2.0
+    assert large < 40 * max(small, 0.002), (small, large)  # quadratic would be ~100x
+
+
+def test_tracker_rules() -> None:
+    assert is_tracker("http://feeds.feedburner.com/~r/site/~4/abc")
+    assert is_tracker("https://stats.wordpress.com/b.gif?host=x")
+    assert is_tracker("https://ad.doubleclick.net/x.png")
+    assert is_tracker("https://news.example.org/__utm.gif?x=1")
+    assert not is_tracker("https://photos.example.org/open/mairie.jpg")
+    assert is_tiny({"width": "1", "height": "1"}) and is_tiny({"style": "width: 2px"})
+    assert not is_tiny({"width": "640", "style": "max-width:100%"})
