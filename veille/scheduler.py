@@ -143,6 +143,20 @@ def send_scheduled_editions(settings_data: dict[str, Any], now: datetime | None 
         log.exception("scheduled editions failed")
 
 
+def check_bounces(settings_data: dict[str, Any]) -> None:
+    """Job: read the bounce mailbox; bounced and complaining members stop being mailed."""
+    from veille.members.bounce_mailbox import check_bounce_mailbox
+
+    settings = Settings(**settings_data)
+    try:
+        with _job_sessions(settings) as sessions:
+            run = check_bounce_mailbox(settings, sessions)
+        if run.read:
+            log.info("bounce mailbox: %s", run.as_dict())
+    except Exception:
+        log.exception("reading the bounce mailbox failed")
+
+
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
     # Every job gets the settings as plain data (the job store persists its arguments).
     common: dict[str, Any] = {
@@ -199,6 +213,15 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         name="Send scheduled editions, resume crashed sends",
         **common,
     )
+    if settings.bounce_imap_url:
+        scheduler.add_job(
+            "veille.scheduler:check_bounces",
+            trigger="interval",
+            minutes=settings.bounce_check_minutes,
+            id="check-bounces",
+            name="Read the bounce mailbox",
+            **common,
+        )
     return scheduler
 
 

@@ -55,11 +55,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.config import Settings
+from veille.db import bounces as bounce_db
 from veille.db import editions as edition_db
 from veille.db.engine import transaction
 from veille.db.tables import DeliveryRow, EditionRow, MemberRow
 from veille.errors import PermanentMailError, TemporaryMailError
 from veille.mail.sender import FileSender, Sender, make_sender
+from veille.mail.verp import bounce_address
+from veille.members.bounces import refused_at_send
 from veille.members.mails import links_for
 from veille.members.subscriptions import themes_of
 from veille.newsletter.editions import EditionError, get, set_status
@@ -184,6 +187,7 @@ def edition_status(session: Session, number: int) -> dict[str, Any]:
         **counts,
         "remaining": counts["pending"] + counts["sending"],
         "total": sum(counts.values()),
+        **bounce_db.edition_counts(session, edition.id),
         "created_at": iso(edition.created_at),
         "approved_at": iso(edition.approved_at),
         "approved_by": edition.approved_by,
@@ -315,10 +319,13 @@ def _deliver(
         _finish(job, run, session, delivery.id, "failed", error=f"cannot build the mail: {exc}")
         return
     message_id = str(message["Message-ID"])
+    return_path = bounce_address(job.settings, job.number, member.id)  # VERP: bounces name us
     try:
-        sender.send(message, message_bytes(message))
+        sender.send(message, message_bytes(message), mail_from=return_path)
     except PermanentMailError as exc:
         _finish(job, run, session, delivery.id, "failed", message_id=message_id, error=str(exc))
+        with session.begin():  # a 5xx for this address: never mail it again (veille.bounces)
+            refused_at_send(session, delivery, member.email, exc, job.clock())
         return
     except TemporaryMailError as exc:
         with session.begin():
