@@ -5,8 +5,8 @@ MIME, inlined CSS, hostile content made inert, French dates, DKIM; and the web v
 from __future__ import annotations
 
 import quopri
-import re
 import random
+import re
 import shutil
 import subprocess
 import time
