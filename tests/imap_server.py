@@ -224,9 +224,10 @@ class ImapTestServer:
                 name = line.rsplit(b' "." ', 1)[-1].strip().strip(b'"').decode()
                 if name != "INBOX":
                     conn.delete(name)
-            conn.select("INBOX")
-            conn.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
-            conn.expunge()
+            _, count = conn.select("INBOX")
+            if count and count[0] not in (b"0", None):
+                conn.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
+                conn.expunge()
         finally:
             conn.logout()
 
