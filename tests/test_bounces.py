@@ -9,12 +9,14 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from tests.members_site import running_members_site
 from tests.smtp_server import SmtpTestServer
 from tests.test_desk_members import doc, open_desk
 from tests.test_newsletter_send import NOW, add_edition, add_member, cli_env, send
@@ -28,6 +30,7 @@ from veille.mail.reports import MAX_BYTES, Bounce, NotAReport, read_report
 from veille.mail.verp import Token, bounce_address, find_tokens, unsubscribe_address
 from veille.members import subscriptions
 from veille.members.bounces import record
+from veille.members.mails import links_for
 
 DATA = Path(__file__).parent / "data" / "bounces"
 runner = CliRunner()
@@ -334,3 +337,23 @@ def test_a_5xx_at_send_time_bounces_that_address_and_every_mail_has_its_return_p
         assert cells == ["adresse en échec (refus définitif du serveur)"]
         composer = desk.client.get("/desk/editions/1").text
         assert "adresses en échec : <strong>1</strong>" in composer
+
+
+def test_a_bounced_member_sees_why_and_cannot_resume_from_the_preferences_page(
+    settings: Settings,
+) -> None:
+    with running_members_site(settings) as site:
+        (member_id,) = sent_edition(site.sessions, 1, ["lea@exemple.fr"])
+        with site.sessions.begin() as session:
+            record(session, 1, member_id, Bounce("hard", "dsn", "5.1.1", "550 5.1.1"), NOW)
+            member = session.get(MemberRow, member_id)
+            assert member is not None
+            path = urlsplit(links_for(site.settings, member).preferences).path
+        page = site.client.get(path)
+        assert page.status_code == 200
+        assert "votre adresse a refusé nos envois" in page.text
+        csrf = site.form_token(path)
+        site.client.post(path, data={"csrf": csrf, "action": "resume"})
+        assert status_of(site.sessions, member_id) == "bounced"
+        data = json.loads(site.client.get(f"{path}/donnees.json").text)
+        assert [b["kind"] for b in data["bounces"]] == ["hard"]
