@@ -357,3 +357,33 @@ def test_a_bounced_member_sees_why_and_cannot_resume_from_the_preferences_page(
         assert status_of(site.sessions, member_id) == "bounced"
         data = json.loads(site.client.get(f"{path}/donnees.json").text)
         assert [b["kind"] for b in data["bounces"]] == ["hard"]
+
+
+def test_a_policy_refusal_is_about_us_so_it_only_counts_as_soft(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    smtp: SmtpTestServer,
+    verp_settings: Settings,
+) -> None:
+    """5.7.x (a blocklist, DMARC, our DKIM) must not silence members at once: if our own
+    configuration broke, every Gmail reader would be lost in one send."""
+    dmarc = eml("gmail-550.eml", verp_settings).replace(b"5.1.1", b"5.7.26")
+    report = read_report(dmarc, verp_settings)
+    assert report.bounce is not None and report.bounce.kind == "soft"
+    assert report.bounce.status_code == "5.7.26"
+
+    mail_settings = settings.model_copy(update={"smtp_url": smtp.url, "send_rate": 0.0})
+    with sessions.begin() as session:
+        blocked = add_member(session, "bloque@exemple.fr")
+        unknown = add_member(session, "inconnu@exemple.fr")
+        add_edition(session, {"ia": 1})
+    smtp.reject("bloque@exemple.fr", reply="550 5.7.1 Service unavailable; client host blocked")
+    smtp.reject("inconnu@exemple.fr")  # 550 5.1.1 No such user here
+    assert send(sessions, mail_settings).failed == 2
+    assert status_of(sessions, blocked.id) == "active"
+    assert status_of(sessions, unknown.id) == "bounced"
+    with sessions() as session:
+        kinds = dict(session.execute(select(BounceRow.member_id, BounceRow.kind)).all())
+        codes = set(session.scalars(select(BounceRow.status_code)))
+    assert kinds == {blocked.id: "soft", unknown.id: "hard"}
+    assert codes == {"5.7.1", "5.1.1"}

@@ -46,6 +46,26 @@ _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _RETURNED = ("message/rfc822", "text/rfc822-headers", "message/global", "message/global-headers")
 
 
+# RFC 3463 permanent codes that say the address itself is dead: bad mailbox or domain
+# (5.1.x), mailbox disabled (5.2.x but 5.2.2 "full"), Microsoft's 5.4.1 "recipient
+# rejected" and 5.4.4 "unroutable", the common 5.5.0 "mailbox unavailable". Other 5.x.x —
+# 5.7.x policy (a blocklist, DMARC, our DKIM), 5.6.x content, 5.3.x the remote system —
+# are usually about the sender or the message, so they count as soft: one must not
+# silence a member because our own configuration broke, while a lasting one still ends
+# the mailing after `SOFT_LIMIT` reports.
+_DEAD_ADDRESS = re.compile(r"5\.(1\.\d+|2\.[013-9]\d*|4\.[14]|5\.0)")
+
+
+def severity(status_code: str | None) -> str:
+    """hard or soft for an enhanced status code; None (a permanent failure without one,
+    as Exim reports them) is hard."""
+    if status_code is None:
+        return "hard"
+    if status_code.startswith("5") and _DEAD_ADDRESS.fullmatch(status_code):
+        return "hard"
+    return "soft"
+
+
 class NotAReport(Exception):
     """The mail is not something we act on; `str()` says why (for the job's counts)."""
 
@@ -115,10 +135,10 @@ def _from_dsn(parts: list[Message]) -> Bounce:
     worst: Bounce | None = None
     for block in fields:
         action = str(block.get("Action", "")).strip().lower()
-        code = _code(str(block.get("Status", "")))
+        code = enhanced_code(str(block.get("Status", "")))
         diagnostic = _clean(str(block.get("Diagnostic-Code", "")))
         if action == "failed":
-            kind = "soft" if code and code.startswith("4") else "hard"
+            kind = severity(code)
         elif action == "delayed":
             kind = "soft"
         else:
@@ -151,12 +171,11 @@ def _from_text(msg: Message, parts: list[Message]) -> Bounce:
         if part.get_content_type() == "text/plain":
             body = _text(part)
             break
-    code = _code(body)
+    code = enhanced_code(body)
     failed = _clean(str(msg.get("X-Failed-Recipients", "")))
     lines = [line.strip() for line in body.splitlines() if line.strip()]
     detail = next((line for line in lines if _STATUS.search(line) or "550" in line), "")
-    kind = "soft" if code and code.startswith("4") else "hard"
-    return Bounce(kind, "text", code, _clean(f"{failed}: {detail}" if detail else failed))
+    return Bounce(severity(code), "text", code, _clean(f"{failed}: {detail}" if detail else failed))
 
 
 # --- finding the delivery -----------------------------------------------------------------
@@ -225,7 +244,8 @@ def _headers_text(msg: Message, names: tuple[str, ...] | None) -> str:
     return "\n".join(f"{name}: {value}" for name, value in items[:200])
 
 
-def _code(text: str) -> str | None:
+def enhanced_code(text: str) -> str | None:
+    """The first RFC 3463 status code (5.1.1) in a reply or a report field."""
     found = _STATUS.search(text)
     return found.group(0) if found else None
 

@@ -27,7 +27,7 @@ from veille.db import bounces as bounce_db
 from veille.db import members as member_db
 from veille.db.tables import DeliveryRow, MemberRow
 from veille.errors import MailError
-from veille.mail.reports import Bounce
+from veille.mail.reports import Bounce, enhanced_code, severity
 from veille.members.subscriptions import unsubscribe
 
 SOFT_LIMIT = 3
@@ -53,16 +53,18 @@ def record(
 def refused_at_send(
     session: Session, delivery: DeliveryRow, email: str, error: MailError, now: datetime
 ) -> bool:
-    """A 5xx reply naming this recipient during the send is a hard bounce. A refusal of the
-    whole message (a content filter, our own login or sender) is not about the address and
-    changes nobody. True when recorded."""
+    """A 5xx reply refusing this recipient during the send is a bounce: hard when its
+    enhanced code says the address is dead (5.1.1...), soft otherwise (5.7.1, a blocklist:
+    about us, not them). A refusal of the whole message (a content filter, our own login
+    or sender) is not about the address and changes nobody. True when recorded."""
     named = {address.lower() for address in error.recipients}
     if error.code is None or not 500 <= error.code < 600 or email.lower() not in named:
         return False
     member = member_db.by_id(session, delivery.member_id)
     if member is None:
         return False
-    bounce = Bounce("hard", "smtp", str(error.code), str(error)[:2000])
+    code = enhanced_code(str(error))
+    bounce = Bounce(severity(code), "smtp", code or str(error.code), str(error)[:2000])
     _apply(session, member, delivery.id, None, bounce, now)
     return True
 
