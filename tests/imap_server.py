@@ -63,7 +63,7 @@ state_dir = {tmp}/state
 instance_name = veille-test-{port}
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 log_path = {tmp}/dovecot.log
@@ -78,7 +78,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -112,6 +113,10 @@ class ImapTestServer:
         self.tmp = Path(tempfile.mkdtemp(prefix="veille-imap-"))
         self.port = _free_port()
         self.config = self.tmp / "dovecot.conf"
+        # TLS (STARTTLS on `port`, implicit on `tls_port`) when openssl can make a
+        # self-signed certificate; `tls_port` stays None otherwise.
+        self.tls_port: int | None = None
+        self.certificate: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -123,10 +128,16 @@ class ImapTestServer:
         for sub in ("run", "state", "mail", "home"):
             (self.tmp / sub).mkdir()
         (self.tmp / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
+        ssl_lines = "ssl = no"
+        if self._make_certificate():
+            self.tls_port = _free_port()
+            ssl_lines = f"ssl = yes\nssl_cert = <{self.tmp}/cert.pem\nssl_key = <{self.tmp}/key.pem"
         self.config.write_text(
             CONFIG.format(
                 tmp=self.tmp,
                 port=self.port,
+                tls_port=self.tls_port or 0,
+                ssl=ssl_lines,
                 # imap-login refuses to run as root: Debian's unprivileged users when present.
                 internal_user=_user_or_root("dovecot"),
                 login_user=_user_or_root("dovenull"),
@@ -157,6 +168,24 @@ class ImapTestServer:
             self.stop()
             raise RuntimeError(f"dovecot is not listening on {self.port}: {self._log()}")
         return self
+
+    def _make_certificate(self) -> bool:
+        openssl = shutil.which("openssl")
+        if openssl is None:
+            return False
+        cert, key = self.tmp / "cert.pem", self.tmp / "key.pem"
+        subprocess.run(
+            [
+                *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+                *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+                *("-addext", "subjectAltName=IP:127.0.0.1"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        self.certificate = cert
+        return True
 
     def stop(self) -> None:
         process, self._process = self._process, None

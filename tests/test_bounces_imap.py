@@ -4,6 +4,7 @@ real aiosmtpd server: a send, the reports appended over IMAP, the job, and the r
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -178,3 +179,26 @@ def test_the_scheduler_job_survives_a_mailbox_it_cannot_open(
     assert "check-bounces" in jobs
     quiet = settings.model_copy(update={"bounce_imap_url": ""})
     assert "check-bounces" not in {job.id for job in scheduler.build_scheduler(quiet).get_jobs()}
+
+
+def test_starttls_and_imaps_reach_the_mailbox_with_a_trusted_certificate(
+    sessions: sessionmaker[Session],
+    box_settings: Settings,
+    imap: ImapTestServer,  # noqa: F811
+) -> None:
+    if imap.tls_port is None or imap.certificate is None:
+        pytest.skip("the openssl command is needed to give Dovecot a certificate")
+    trusted = ssl.create_default_context(cafile=str(imap.certificate))
+    plain = box_settings.bounce_imap_url
+    urls = {
+        "starttls": plain.replace("/INBOX", "/INBOX?starttls=1"),
+        "imaps": plain.replace("imap://", "imaps://").replace(
+            f":{imap.port}/", f":{imap.tls_port}/"
+        ),
+    }
+    for url in urls.values():
+        settings = box_settings.model_copy(update={"bounce_imap_url": url})
+        assert check_bounce_mailbox(settings, sessions, ssl_context=trusted).read == 0
+        # The system's trust store does not know the test certificate: refused.
+        with pytest.raises(ssl.SSLError):
+            check_bounce_mailbox(settings, sessions)
