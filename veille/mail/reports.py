@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from email import message_from_bytes
+from email.errors import MessageError
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
@@ -99,7 +100,14 @@ def read_report(raw: bytes, settings: Settings) -> Report:
         return _classify(msg, parts, settings)
     except NotAReport:
         raise
-    except (RecursionError, LookupError, ValueError, TypeError, AttributeError) as exc:
+    except (
+        MessageError,
+        RecursionError,
+        LookupError,
+        ValueError,
+        TypeError,
+        AttributeError,
+    ) as exc:
         raise NotAReport(f"unreadable ({type(exc).__name__})") from None
 
 

@@ -72,6 +72,11 @@ def check_bounce_mailbox(
                 run.left[str(exc)] += 1
                 imapbox.mark_ignored(conn, fetched.uid)
                 continue
+            except Exception:  # a parser bug on a hostile mail: leave it, go on
+                log.exception("bounce message %s could not be read", fetched.uid)
+                run.left["unreadable"] += 1
+                imapbox.mark_ignored(conn, fetched.uid)
+                continue
             try:
                 outcome = _apply(sessions, report, clock())
             except Exception:  # the database, not the message: try again next run
