@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import quopri
 import random
+import re
 import shutil
 import subprocess
 import time
@@ -29,6 +30,7 @@ from tests.smtp_server import SmtpTestServer
 from veille.config import Settings, get_settings
 from veille.db.tables import EditionItemRow, EditionRow
 from veille.mail import SmtpSender, build_message, parse_transport
+from veille.mail.verp import Token, find_tokens
 from veille.newsletter import editions as newsletter_editions
 from veille.newsletter.message import message_bytes, qp_piece
 from veille.newsletter.render import (
@@ -285,9 +287,14 @@ def test_list_headers_and_deterministic_message_id() -> None:
     settings = mail_settings()
     msg, _ = member_message(settings)
     back = parse(msg)
-    assert back["List-Unsubscribe"] == (
-        f"<{LINKS.unsubscribe}>, <mailto:veille@opendatafrance.example?subject=unsubscribe>"
+    # The mailto is the VERP unsubscribe address of this edition and member (veille.bounces).
+    web, mailto = back["List-Unsubscribe"].split(", ")
+    assert web == f"<{LINKS.unsubscribe}>"
+    assert re.fullmatch(
+        r"<mailto:bounces\+u7m42-[0-9a-f]{16}@opendatafrance\.example\?subject=unsubscribe>",
+        mailto,
     )
+    assert find_tokens(settings, mailto.replace("?", " ")) == [Token("u", 7, 42)]
     assert back["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert back["List-Id"] == (
         "Veille données publiques <veille-donnees-publiques.veille.opendatafrance.example>"

@@ -270,12 +270,14 @@ class StopsAfter:
         hook = self
 
         class Hooked:
-            def send(self, msg: EmailMessage, data: bytes | None = None) -> None:
+            def send(
+                self, msg: EmailMessage, data: bytes | None = None, **kw: str | None
+            ) -> None:
                 with hook.lock:
                     hook.count += 1
                     if hook.count == hook.k + 1:
                         hook.fail()
-                inner.send(msg, data)
+                inner.send(msg, data, **kw)
 
             def close(self) -> None:
                 inner.close()

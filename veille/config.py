@@ -42,6 +42,22 @@ class Settings(BaseSettings):
     dkim_domain: str = Field(
         "", description="DKIM signing domain; empty = the domain of mail_from."
     )
+    bounce_address: str = Field(
+        "",
+        description="Return path of newsletters (+TOKEN goes before the @); "
+        "empty = bounces@<domain of mail_from>.",
+    )
+    bounce_imap_url: str = Field(
+        "",
+        description="Mailbox the bounces arrive in (imap://user:pass@host:143/INBOX, "
+        "imaps://…:993/INBOX, ?starttls=1); empty = not read.",
+    )
+    bounce_processed_mailbox: str = Field(
+        "", description="IMAP folder processed bounces move to; empty = deleted."
+    )
+    bounce_check_minutes: int = Field(
+        5, ge=1, le=1440, description="Minutes between two readings of the bounce mailbox."
+    )
     archive_access: str = Field("public", description="public | members")
     trusted_proxies: str = Field(
         "",

@@ -146,6 +146,19 @@ def send_scheduled_editions(settings: Settings, now: datetime | None = None) -> 
         log.exception("scheduled editions failed")
 
 
+def check_bounces(settings: Settings) -> None:
+    """Job: read the bounce mailbox; bounced and complaining members stop being mailed."""
+    from veille.members.bounce_mailbox import check_bounce_mailbox
+
+    try:
+        with _job_sessions(settings) as sessions:
+            run = check_bounce_mailbox(settings, sessions)
+        if run.read:
+            log.info("bounce mailbox: %s", run.as_dict())
+    except Exception:
+        log.exception("reading the bounce mailbox failed")
+
+
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
     # The settings object stays in this process: the job store is in memory (see above).
     common: dict[str, Any] = {"replace_existing": True, "args": (settings,)}
@@ -199,6 +212,15 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         name="Send scheduled editions, resume crashed sends",
         **common,
     )
+    if settings.bounce_imap_url:
+        scheduler.add_job(
+            check_bounces,
+            trigger="interval",
+            minutes=settings.bounce_check_minutes,
+            id="check-bounces",
+            name="Read the bounce mailbox",
+            **common,
+        )
     return scheduler
 
 

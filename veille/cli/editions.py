@@ -186,6 +186,11 @@ def edition_status_command(
         + f" (total {status['total']})",
         highlight=False,
     )
+    out.print(
+        "Came back: "
+        + ", ".join(f"{status[k]} {k}" for k in ("bounced", "soft_bounces", "complaints")),
+        highlight=False,
+    )
     for label, key in (
         ("Created", "created_at"),
         ("Approved", "approved_at"),

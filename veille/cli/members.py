@@ -131,7 +131,8 @@ def members_export(
 @handles_errors
 def members_list(
     status: Annotated[
-        str | None, typer.Option(help="pending, active, paused or unsubscribed.")
+        str | None,
+        typer.Option(help="pending, active, paused, unsubscribed, bounced or complained."),
     ] = None,
     search: Annotated[str, typer.Option(help="Part of an email, name or organisation.")] = "",
     reconsent: Annotated[

@@ -448,3 +448,27 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+
+class BounceRow(Base):
+    """A mail that came back: a refusal (`hard`, `soft`) or a spam complaint, tied to the
+    delivery its VERP address named. Personal data: in the GDPR download, erased with the
+    member (the delivery link goes if the delivery does)."""
+
+    __tablename__ = "bounces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # hard | soft | complaint
+    source: Mapped[str] = mapped_column(String(16))  # dsn | arf | text | smtp
+    status_code: Mapped[str | None] = mapped_column(String(16), nullable=True)  # 5.1.1
+    diagnostic: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_bounces_member_received", "member_id", "received_at"),
+        Index("ix_bounces_delivery_id", "delivery_id"),
+    )

@@ -43,7 +43,9 @@ if TYPE_CHECKING:
 class Sender(Protocol):
     """Delivers messages one at a time; `close()` (or leaving the `with`) frees resources."""
 
-    def send(self, msg: EmailMessage, data: bytes | None = None) -> None: ...
+    def send(
+        self, msg: EmailMessage, data: bytes | None = None, *, mail_from: str | None = None
+    ) -> None: ...
 
     def close(self) -> None: ...
 
@@ -144,13 +146,17 @@ class SmtpSender(_Closing):
         self._lock = threading.Lock()
         self.connections_opened = 0  # for tests and send reports
 
-    def send(self, msg: EmailMessage, data: bytes | None = None) -> None:
+    def send(
+        self, msg: EmailMessage, data: bytes | None = None, *, mail_from: str | None = None
+    ) -> None:
         """Deliver `msg` to its To/Cc/Bcc recipients, or raise a `MailError` subclass.
 
         `data`, when given, is `msg` already serialised (the newsletter's fast path:
         `veille.newsletter.message.message_bytes`, ~20x faster than the email package);
-        it is sent as is, so it must not carry a Bcc header."""
-        envelope = _envelope(msg) if data is not None else None
+        it is sent as is, so it must not carry a Bcc header. `mail_from` is the envelope
+        sender (SMTP MAIL FROM, where bounces go: the newsletter's VERP address); by default
+        the From address."""
+        envelope = _envelope(msg, mail_from) if data is not None else None
         with self._lock:
             if self._throttle is not None:
                 self._throttle.wait()
@@ -163,7 +169,7 @@ class SmtpSender(_Closing):
                     if envelope is not None and data is not None:
                         refused = self._connection().sendmail(envelope[0], envelope[1], data)
                     else:
-                        refused = self._connection().send_message(msg)
+                        refused = self._connection().send_message(msg, from_addr=mail_from)
                 except (smtplib.SMTPException, OSError) as exc:
                     failure = _classify(exc)
                     if failure.dropped or (self._conn is not None and self._conn.sock is None):
@@ -329,8 +335,9 @@ def _msgid(msg: Message) -> str:
     return str(msg.get("Message-ID", "")).strip() or "a message without Message-ID"
 
 
-def _envelope(msg: Message) -> tuple[str, list[str]]:
-    """MAIL FROM and RCPT TO as `smtplib.send_message` would compute them."""
+def _envelope(msg: Message, mail_from: str | None = None) -> tuple[str, list[str]]:
+    """MAIL FROM (`mail_from` when given) and RCPT TO as `smtplib.send_message` would
+    compute them."""
     sender = getaddresses([str(msg.get("Sender") or msg.get("From") or "")])
     recipients = [
         address
@@ -339,7 +346,7 @@ def _envelope(msg: Message) -> tuple[str, list[str]]:
         )
         if address
     ]
-    return (sender[0][1] if sender else ""), recipients
+    return mail_from or (sender[0][1] if sender else ""), recipients
 
 
 def _recipients(msg: Message) -> list[str]:
@@ -354,7 +361,10 @@ class FileSender(_Closing):
         self.directory = directory
         self.written: list[Path] = []
 
-    def send(self, msg: EmailMessage, data: bytes | None = None) -> None:
+    def send(
+        self, msg: EmailMessage, data: bytes | None = None, *, mail_from: str | None = None
+    ) -> None:
+        """Write the message; `mail_from` (an envelope detail) has no place in a file."""
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.directory / f"{_file_stem(msg)}.eml"
         data = data if data is not None else msg.as_bytes(policy=SMTP)

@@ -16,6 +16,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
+from veille.db import bounces as bounce_db
 from veille.db import members as member_db
 from veille.db.tables import MemberRow
 from veille.errors import MemberError
@@ -244,6 +245,11 @@ def add_by_hand(
     member = member_db.by_email(session, address)
     if member is not None and member.status in ("active", "paused"):
         raise MemberError(f"L’adresse {address} est déjà inscrite.")
+    if member is not None and member.status == "complained" and not require_confirmation:
+        raise MemberError(
+            f"L’adresse {address} a signalé la lettre comme indésirable : cochez « demander "
+            "une confirmation » pour lui proposer de se réabonner."
+        )
     if member is not None and member.status == "unsubscribed" and not require_confirmation:
         raise MemberError(
             f"L’adresse {address} s’est désabonnée : cochez « demander une confirmation » "
@@ -319,5 +325,15 @@ def personal_data(session: Session, member: MemberRow, now: datetime) -> dict[st
     record["events"] = [
         {"at": e.at.isoformat(), "kind": e.kind, "detail": e.detail}
         for e in member_db.events_of(session, member.id)
+    ]
+    record["bounces"] = [  # mails of ours that came back, and complaints (veille.bounces)
+        {
+            "received_at": b.received_at.isoformat(),
+            "kind": b.kind,
+            "source": b.source,
+            "status_code": b.status_code,
+            "diagnostic": b.diagnostic,
+        }
+        for b in bounce_db.of_member(session, member.id)
     ]
     return record

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from veille.db import bounces as bounce_db
 from veille.db import editions as edition_db
 from veille.db.tables import EditionRow
 from veille.newsletter.editions import get
@@ -70,6 +71,7 @@ def edition_status(session: Session, number: int) -> dict[str, Any]:
         **counts,
         "remaining": counts["pending"] + counts["sending"],
         "total": sum(counts.values()),
+        **bounce_db.edition_counts(session, edition.id),
         "created_at": iso(edition.created_at),
         "approved_at": iso(edition.approved_at),
         "approved_by": edition.approved_by,

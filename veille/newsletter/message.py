@@ -35,6 +35,7 @@ from veille.config import Settings
 from veille.errors import VeilleError
 from veille.mail.message import as_address
 from veille.mail.render import RenderedMail
+from veille.mail.verp import unsubscribe_address
 
 POLICY = default.clone(refold_source="none")
 SIGNED_HEADERS = (
@@ -129,11 +130,6 @@ def _mail_domain(mail_from: str) -> str:
     return as_address(mail_from).domain or "localhost"
 
 
-@lru_cache(maxsize=8)
-def _mailto(mail_from: str) -> str:
-    return f"mailto:{as_address(mail_from).addr_spec}?subject=unsubscribe"
-
-
 def message_id_for(settings: Settings, edition_number: int, member_id: int) -> str:
     """The same id every time for one edition and one member (a resend after a crash is
     recognisable), unguessable without the secret key."""
@@ -226,7 +222,8 @@ def edition_message(
     msg.set_raw("Date", format_datetime(now or datetime.now(UTC)))
     msg.set_raw("Message-ID", message_id_for(settings, edition_number, member_id))
     msg.set_raw(*constant[2])  # List-Id
-    msg.set_raw("List-Unsubscribe", f"<{unsubscribe}>,\n <{_mailto(settings.mail_from)}>")
+    mailto = f"mailto:{unsubscribe_address(settings, edition_number, member_id)}"
+    msg.set_raw("List-Unsubscribe", f"<{unsubscribe}>,\n <{mailto}?subject=unsubscribe>")
     msg.set_raw(*constant[3])  # List-Unsubscribe-Post
     msg.set_raw("MIME-Version", "1.0")
     boundary = f"==veille-{secrets.token_hex(12)}=="  # "==" never occurs in QP output

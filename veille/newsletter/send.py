@@ -56,6 +56,8 @@ from veille.db.engine import transaction
 from veille.db.tables import DeliveryRow, MemberRow
 from veille.errors import PermanentMailError, TemporaryMailError
 from veille.mail.sender import FileSender, Sender, make_sender
+from veille.mail.verp import bounce_address
+from veille.members.bounces import refused_at_send
 from veille.members.mails import links_for
 from veille.members.subscriptions import themes_of
 from veille.newsletter.deliveries import item_themes, prepare_deliveries
@@ -249,10 +251,13 @@ def _deliver(
         _finish(job, run, session, delivery.id, "failed", error=f"cannot build the mail: {exc}")
         return
     message_id = str(message["Message-ID"])
+    return_path = bounce_address(job.settings, job.number, member.id)  # VERP: bounces name us
     try:
-        sender.send(message, message_bytes(message))
+        sender.send(message, message_bytes(message), mail_from=return_path)
     except PermanentMailError as exc:
         _finish(job, run, session, delivery.id, "failed", message_id=message_id, error=str(exc))
+        with session.begin():  # a 5xx for this address: never mail it again (veille.bounces)
+            refused_at_send(session, delivery, member.email, exc, job.clock())
         return
     except TemporaryMailError as exc:
         with session.begin():

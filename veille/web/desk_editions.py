@@ -21,6 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from veille.db import bounces as bounce_db
 from veille.db import editions as edition_db
 from veille.db.engine import transaction
 from veille.db.tables import EditionRow
@@ -50,6 +51,11 @@ DELIVERY_LABELS = {
     "failed": "en échec",
     "skipped": "sans article pour eux",
 }
+RETURNED_LABELS = {  # what came back after the send (veille.members.bounces)
+    "bounced": "adresses en échec",
+    "soft_bounces": "refus temporaires",
+    "complaints": "plaintes pour indésirable",
+}
 NOTES = {
     "cree": "Brouillon créé.",
     "enregistre": "Modifications enregistrées.",
@@ -69,6 +75,7 @@ PAGE: dict[str, Any] = {
     "base": BASE,
     "status_labels": STATUS_LABELS,
     "delivery_labels": DELIVERY_LABELS,
+    "returned_labels": RETURNED_LABELS,
 }
 
 
@@ -157,6 +164,7 @@ def composer_page(
 ) -> Response:
     items = edition_db.items_of(session, edition.id)
     counts = edition_db.delivery_counts(session, edition.id)
+    returned = bounce_db.edition_counts(session, edition.id)
     log_lines = [
         log_line(r, ctx.theme_labels)
         for r in edition_db.audit_of(session, "edition", edition.number)
@@ -176,6 +184,7 @@ def composer_page(
         item_count=len(items),
         kept=kept_to_add(session, edition, {i.article_id for i in items if i.article_id}),
         counts=counts,
+        returned=returned,
         has_deliveries=any(counts.values()),
         log=list(reversed(log_lines)),
         period=f"du {date_time(edition.period_start)} au {date_time(edition.period_end)}",

@@ -32,7 +32,7 @@ from veille.db.engine import transaction
 from veille.db.tables import MemberRow
 from veille.errors import MemberError
 from veille.frenchformat import date_time
-from veille.members import mails, subscriptions
+from veille.members import bounces, mails, subscriptions
 from veille.web import desk_import
 from veille.web.auth import CsrfDeskUserDep, DeskUser, DeskUserDep
 from veille.web.deps import Ctx, WebContext
@@ -116,7 +116,8 @@ def member_list(
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
-        rows = [member_view(m, ctx.theme_labels, now) for m in found.items]
+        reasons = bounces.reasons(session, found.items)
+        rows = [member_view(m, ctx.theme_labels, now, reasons.get(m.id)) for m in found.items]
     pages = max(1, math.ceil(found.total / PAGE_SIZE))
     return render(
         request,

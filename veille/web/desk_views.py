@@ -27,12 +27,22 @@ STATUS_LABELS = {
     "active": "actif",
     "paused": "suspendu",
     "unsubscribed": "désabonné",
+    "bounced": "adresse en échec",
+    "complained": "a signalé la lettre comme indésirable",
 }
 STATUS_GROUPS = {
     "active": "Actifs",
     "pending": "En attente",
     "paused": "Suspendus",
     "unsubscribed": "Désabonnés",
+    "bounced": "Adresses en échec",
+    "complained": "Plaintes pour indésirable",
+}
+# Why a member is `bounced` or `complained` (the kind of their latest bounce event).
+BOUNCE_REASONS = {
+    "hard": "refus définitif du serveur",
+    "soft": "refus temporaires répétés",
+    "complaint": "plainte pour courrier indésirable",
 }
 CONSENT_METHODS = {"form": "formulaire", "import": "import", "desk": "ajout au bureau"}
 EVENT_LABELS = {
@@ -45,6 +55,8 @@ EVENT_LABELS = {
     "resume": "reprise",
     "unsubscribe": "désabonnement",
     "mail_failed": "échec d’envoi d’un e-mail",
+    "bounce": "e-mail revenu en erreur",
+    "complaint": "plainte pour courrier indésirable",
     "login": "connexion à l’archive",
 }
 NOTES = {
@@ -79,7 +91,10 @@ class MemberView:
     reconsent: bool
 
 
-def member_view(member: MemberRow, labels: Mapping[str, str], now: datetime) -> MemberView:
+def member_view(
+    member: MemberRow, labels: Mapping[str, str], now: datetime, reason: str | None = None
+) -> MemberView:
+    """`reason`: the kind of the latest bounce of a bounced or complaining member."""
     method = CONSENT_METHODS.get(member.consent_method or "", member.consent_method or "")
     consent = f"{method}, {short_date(member.consent_at)}" if member.consent_at else ""
     return MemberView(
@@ -88,7 +103,8 @@ def member_view(member: MemberRow, labels: Mapping[str, str], now: datetime) -> 
         name=member.name,
         organisation=member.organisation,
         status=member.status,
-        status_label=STATUS_LABELS.get(member.status, member.status),
+        status_label=STATUS_LABELS.get(member.status, member.status)
+        + (f" ({BOUNCE_REASONS.get(reason, reason)})" if reason else ""),
         themes=themes_label(member.themes, labels),
         consent=consent or "aucun",
         last_activity=short_date(member.last_activity_at) or "jamais",
@@ -106,7 +122,7 @@ class EventView:
 def event_view(kind: str, at: datetime, detail: Mapping[str, Any]) -> EventView:
     by = detail.get("by")
     how = detail.get("how") or detail.get("method")
-    if kind == "mail_failed":
+    if kind in ("mail_failed", "bounce", "complaint"):
         who = "serveur de messagerie"
     elif isinstance(by, str) and by not in ("member", ""):
         who = f"bureau : {by}"
