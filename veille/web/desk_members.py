@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from veille.db import members as member_db
 from veille.db.engine import transaction
+from veille.db.scrub import checkpoint_sessions
 from veille.db.tables import MemberRow
 from veille.errors import MemberError
 from veille.frenchformat import date_time
@@ -267,9 +268,12 @@ def change_status(ctx: Ctx, user: CsrfDeskUserDep, member_id: int, action: str) 
         elif action == "supprimer":
             subscriptions.erase(session, member)
             log.info("member #%s erased from the desk by user #%s", member_id, user.id)
-            return back_to("/desk/membres", "supprime")
+            note = "supprime"
         else:
             raise HTTPException(404)
+    if note == "supprime":
+        checkpoint_sessions(ctx.sessions)  # no copy left in the WAL file
+        return back_to("/desk/membres", note)
     return back_to(f"/desk/membres/{member_id}", note)
 
 
