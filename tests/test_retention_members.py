@@ -226,8 +226,8 @@ def test_reconsent_one_mail_kept_by_the_button_erased_after_30_days(
             left = sorted(m.email for m in session.scalars(select(MemberRow)))
             assert left == ["garde@exemple.fr", "parti@exemple.fr", "recent@exemple.fr"]
             gone = [ids["muet"], ids["scanne"]]
-            trail = session.scalars(select(MemberEventRow).where(MemberEventRow.member_id.in_(gone)))
-            assert list(trail) == []
+            trail = select(MemberEventRow).where(MemberEventRow.member_id.in_(gone))
+            assert list(session.scalars(trail)) == []
             audit = retention_db.erasures_audited(session)
             assert [a.detail["count"] for a in audit] == [2]
             assert "@" not in str(audit[0].detail) + audit[0].object_id
@@ -249,3 +249,43 @@ def test_every_sqlite_connection_overwrites_deleted_content() -> None:
     assert raw.execute("PRAGMA secure_delete").fetchone()[0] == 1
     assert raw.execute("PRAGMA synchronous").fetchone()[0] == 2
     raw.close()
+
+
+def test_desk_and_cli_show_who_is_due_who_was_asked_and_when_they_go(
+    settings: Settings, smtp: SmtpTestServer
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from tests.test_desk_members import doc, open_desk
+    from veille.cli import app
+    from veille.frenchformat import short_date
+
+    now = datetime.now(UTC)
+    with open_desk(settings.model_copy(update={"smtp_url": smtp.url})) as desk:
+        sessions = desk.site.sessions
+        silent_member(sessions, "relance@exemple.fr")
+        data = desk.site.settings.model_copy(update={"send_rate": 0.0}).model_dump(mode="json")
+        members_reconsent(data, now=now)
+        silent_member(sessions, "due@exemple.fr")  # silent too, the mail not sent yet
+        page = desk.client.get("/desk/membres?relance=1")
+        rows = {
+            tr.cssselect("th")[0].text_content().strip(): tr.text_content()
+            for tr in doc(page).cssselect("tbody tr")
+        }
+        erase_on = short_date(now + timedelta(days=30))
+        assert f"relancé le {short_date(now)}, effacé le {erase_on}" in rows["relance@exemple.fr"]
+        assert "à relancer" in rows["due@exemple.fr"]
+
+        env = {"VEILLE_DATABASE_URL": desk.site.settings.database_url}
+        result = CliRunner().invoke(app, ["members", "list", "--reconsent", "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        items = {i["email"]: i for i in json.loads(result.output)["items"]}
+        assert items["due@exemple.fr"]["reconsent"] == "à relancer"
+        assert items["due@exemple.fr"]["erase_at"] is None
+        asked = items["relance@exemple.fr"]
+        assert asked["reconsent_asked_at"] == now.isoformat()
+        assert asked["erase_at"] == (now + timedelta(days=30)).isoformat()
+        table = CliRunner().invoke(app, ["members", "list", "--reconsent"], env=env)
+        assert "à relancer" in table.output and "relancé le" in table.output

@@ -28,7 +28,7 @@ from veille.db.engine import transaction
 from veille.db.scrub import checkpoint_sessions
 from veille.db.tables import MemberRow
 from veille.errors import MailError
-from veille.frenchformat import full_date
+from veille.frenchformat import full_date, short_date
 from veille.mail.sender import Sender, make_sender
 from veille.members import mails, subscriptions
 
@@ -52,6 +52,26 @@ def state_of(member: MemberRow, now: datetime) -> ReconsentState:
         return ReconsentState(due=False, asked_at=asked, erase_at=asked + ANSWER_WITHIN)
     due = subscriptions.needs_reconsent(member, now)
     return ReconsentState(due=due, asked_at=None, erase_at=None)
+
+
+def describe(state: ReconsentState) -> str:
+    """The state in the delegate's words (desk and CLI), empty when nothing is pending."""
+    if state.asked_at is not None and state.erase_at is not None:
+        return (
+            f"relancé le {short_date(state.asked_at)}, "
+            f"effacé le {short_date(state.erase_at)} sans réponse"
+        )
+    return "à relancer" if state.due else ""
+
+
+def reconsent_fields(member: MemberRow, now: datetime) -> dict[str, str | None]:
+    """What `veille members list` adds to each member: the state, in French, and its dates."""
+    state = state_of(member, now)
+    return {
+        "reconsent": describe(state),
+        "reconsent_asked_at": state.asked_at.isoformat() if state.asked_at else None,
+        "erase_at": state.erase_at.isoformat() if state.erase_at else None,
+    }
 
 
 def keep(session: Session, member: MemberRow, now: datetime) -> bool:
