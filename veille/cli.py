@@ -19,6 +19,7 @@ from rich.table import Table
 
 from veille.cli_editions import edition_app
 from veille.cli_members import members_app, users_app
+from veille.cli_sources_pause import sources_resume
 from veille.clitools import ConfigOpt, err, fmt_utc, handles_errors, open_db, out, settings_from_env
 from veille.config import Settings
 
@@ -27,6 +28,7 @@ sources_app = typer.Typer(help="Manage sources and see their health.", no_args_i
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 classify_app = typer.Typer(help="Theme classifier: train, evaluate, explain.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
+sources_app.command("resume")(sources_resume)
 app.add_typer(db_app, name="db")
 app.add_typer(classify_app, name="classify")
 app.add_typer(members_app, name="members")
@@ -208,7 +210,7 @@ def sources_list(
         table.add_row(
             h.key,
             h.kind,
-            h.last_status or "never",
+            "en pause" if h.paused_at else (h.last_status or "never"),
             str(h.consecutive_failures),
             str(h.articles),
             fmt_utc(h.last_new_article_at),

@@ -28,6 +28,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from veille.db import members as member_db
+from veille.db import source_pause
 from veille.db.engine import transaction
 from veille.db.scrub import checkpoint_sessions
 from veille.db.tables import MemberRow
@@ -65,6 +66,7 @@ PAGE_SIZE = 50
 def desk_home(request: Request, ctx: Ctx, user: DeskUserDep) -> Response:
     with ctx.sessions() as session:
         counts = member_db.counts_by_status(session)
+        paused_sources = source_pause.paused(session)
     return render(
         request,
         ctx,
@@ -72,6 +74,7 @@ def desk_home(request: Request, ctx: Ctx, user: DeskUserDep) -> Response:
         "home.html",
         title="Bureau de la veille",
         counts=counts,
+        paused_sources=paused_sources,
         groups=STATUS_GROUPS,
     )
 
