@@ -70,6 +70,7 @@ def test_scheduler_keeps_its_jobs_and_writes_no_secret(settings: Settings) -> No
             "collect-due",
             "draft-weekly-edition",
             "members-housekeeping",
+            "members-reconsent",
             "retrain",
             "send-scheduled-editions",
         ]

@@ -101,6 +101,20 @@ def members_housekeeping(settings: Settings) -> None:
         log.exception("members housekeeping failed")
 
 
+def members_reconsent(settings: Settings, now: datetime | None = None) -> None:
+    """Job: the 3-year rule (veille.members.reconsent): one re-consent mail to members
+    silent for 3 years, erasure of those who did not answer it within 30 days."""
+    from veille.members import reconsent
+
+    try:
+        with _job_sessions(settings) as sessions:
+            outcome = reconsent.run(sessions, settings, now or datetime.now(UTC))
+        if outcome.asked or outcome.erased or outcome.failures:
+            log.info("re-consent: %s", outcome.as_dict())
+    except Exception:
+        log.exception("re-consent job failed")
+
+
 def draft_weekly_edition(settings: Settings, now: datetime | None = None) -> None:
     """Job: the week's draft edition, pre-filled, unless one was already created this week
     (a second run, a restart that replays the cron, a draft the delegate made by hand)."""
@@ -192,6 +206,15 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         minute=30,
         id="members-housekeeping",
         name="Delete subscriptions never confirmed",
+        **common,
+    )
+    scheduler.add_job(
+        members_reconsent,
+        trigger="cron",
+        hour=(settings.retrain_hour + 1) % 24,
+        minute=45,
+        id="members-reconsent",
+        name="Ask members silent for 3 years, erase those who did not answer",
         **common,
     )
     scheduler.add_job(

@@ -143,6 +143,7 @@ def members_list(
 ) -> None:
     """Members, newest first, with their status counts."""
     from veille.db import members as member_db
+    from veille.members.reconsent import reconsent_fields
     from veille.members.subscriptions import RECONSENT_AFTER, export_record
 
     if status is not None and status not in member_db.STATUSES:
@@ -158,12 +159,12 @@ def members_list(
             inactive_before=now - RECONSENT_AFTER if reconsent else None,
             limit=limit,
         )
-        records = [export_record(m, now) for m in found.items]
+        records = [export_record(m, now) | reconsent_fields(m, now) for m in found.items]
     if as_json:
         out.print_json(json.dumps({"counts": counts, "total": found.total, "items": records}))
         return
     table = Table(title=f"{found.total} members", title_justify="left")
-    for column in ("email", "name", "organisation", "status", "themes", "consent", "flag"):
+    for column in ("email", "name", "organisation", "status", "themes", "consent", "relance"):
         table.add_column(column)
     for r in records:
         table.add_row(
@@ -173,7 +174,7 @@ def members_list(
             r["status"],
             "all" if r["all_themes"] else ", ".join(r["themes"]),
             f"{r['consent_method'] or '—'} {(r['consent_at'] or '')[:10]}",
-            "re-consent" if r["needs_reconsent"] else "",
+            r["reconsent"],
         )
     out.print(table)
     out.print(" · ".join(f"{k}: {v}" for k, v in counts.items()), highlight=False)

@@ -11,7 +11,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from veille.cli.common import ConfigOpt, fmt_utc, handles_errors, open_db, out, settings_from_env
+from veille.cli.common import (
+    ConfigOpt,
+    err,
+    fmt_utc,
+    handles_errors,
+    open_db,
+    out,
+    settings_from_env,
+)
 
 sources_app = typer.Typer(help="Manage sources and see their health.", no_args_is_help=True)
 
@@ -52,7 +60,7 @@ def sources_list(
         table.add_row(
             h.key,
             h.kind,
-            h.last_status or "never",
+            "en pause" if h.paused_at else (h.last_status or "never"),
             str(h.consecutive_failures),
             str(h.articles),
             fmt_utc(h.last_new_article_at),
@@ -126,3 +134,27 @@ def sources_export_opml(
         output.write_bytes(data)
     else:
         sys.stdout.buffer.write(data)
+
+
+@sources_app.command("resume")
+@handles_errors
+def sources_resume(
+    key: Annotated[str, typer.Argument(help="Key of the paused source (feeds.yaml).")],
+) -> None:
+    """Resume a paused source: due at once, its failure count reset (the collector pauses a
+    source after failing again and again: `collect.httpcache.should_pause`)."""
+    from veille.db.engine import transaction
+    from veille.db.source_pause import resume
+
+    sessions = open_db(settings_from_env())
+    with transaction(sessions) as session:
+        outcome = resume(session, key, datetime.now(UTC))
+    if outcome is None:
+        err.print(f"[bold red]Erreur :[/] aucune source « {key} ».", highlight=False)
+        raise typer.Exit(1)
+    if outcome:
+        out.print(f"Source « {key} » reprise : elle sera relevée au prochain passage.")
+    else:
+        out.print(
+            f"La source « {key} » n’était pas en pause ; elle sera relevée au prochain passage."
+        )

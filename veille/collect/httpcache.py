@@ -15,7 +15,9 @@ The polite rule, in order:
 4. after consecutive failures, back off exponentially: base × 2^failures;
 5. a Retry-After the server sent is a floor;
 6. finally clamp to [5 min, 24 h]: nothing is polled more often than every 5 minutes, and
-   every source, however quiet or failing, is retried at least daily.
+   every source, however quiet or failing, is retried at least daily;
+7. after PAUSE_AFTER_FAILURES failures in a row the source is paused (`should_pause`): not
+   fetched again until the delegate resumes it, rather than polled forever.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from email.utils import parsedate_to_datetime
 MIN_INTERVAL = timedelta(minutes=5)
 MAX_INTERVAL = timedelta(hours=24)
 MIN_GAPS_FOR_ADAPTATION = 3  # fewer gaps than this say nothing about a rhythm
+# Ten failures in a row is at least ~4 days of daily retries once the backoff saturates: the
+# feed moved or died, a person must look (the desk and `veille sources list` say so).
+PAUSE_AFTER_FAILURES = 10
 
 _MAX_AGE = re.compile(r'(?:^|[,\s])max-age\s*=\s*"?(\d+)"?', re.IGNORECASE)
 _NO_CACHE = re.compile(r"(?:^|[,\s])no-(?:cache|store)\b", re.IGNORECASE)
@@ -120,3 +125,9 @@ def next_interval(
         interval = max(interval, timedelta(seconds=min(retry_after, MAX_INTERVAL.total_seconds())))
 
     return _clamp(interval, MIN_INTERVAL, MAX_INTERVAL)
+
+
+def should_pause(consecutive_failures: int) -> bool:
+    """Whether a source that just failed for the `consecutive_failures`-th time in a row
+    stops being polled until the delegate resumes it."""
+    return consecutive_failures >= PAUSE_AFTER_FAILURES

@@ -17,7 +17,7 @@ from veille.collect import clean, stories
 from veille.collect.dates import publication_date
 from veille.collect.decide import Decision, Known, NewArticle
 from veille.collect.extract import summary_from_text
-from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps
+from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps, should_pause
 from veille.collect.storyindex import StoryIndex
 from veille.collect.types import ParsedEntry, ParsedFeed
 from veille.collect.worker import Listing, PageOutcome
@@ -286,6 +286,8 @@ def store_listing(
         row.last_error = listing.error
         row.last_http_status = listing.http_status
         row.consecutive_failures += 1
+        if should_pause(row.consecutive_failures) and row.paused_at is None:
+            row.paused_at = now  # not due any more: the delegate resumes it
         _schedule(row, listing, now)
         return report
     assert listing.result is not None

@@ -28,6 +28,7 @@ def sync_sources(session: Session, sources: Sequence[Source], now: datetime) -> 
             # A new URL is a new feed: forget validators so the first fetch is complete.
             row.etag = row.last_modified = None
             row.next_fetch_at = now
+            row.paused_at, row.consecutive_failures = None, 0  # a fixed URL resumes it
         row.name = src.name
         row.url = src.url
         row.kind = src.kind
@@ -47,8 +48,11 @@ def sync_sources(session: Session, sources: Sequence[Source], now: datetime) -> 
 def due_sources(
     session: Session, now: datetime, *, keys: Sequence[str] | None = None, force: bool = False
 ) -> list[SourceRow]:
-    """Enabled sources of the config whose next fetch time has come (or all with force)."""
-    query = select(SourceRow).where(SourceRow.enabled.is_(True), SourceRow.in_config.is_(True))
+    """Enabled sources of the config whose next fetch time has come (or all with force);
+    a paused source is never due, whatever asks (see `db.source_pause`)."""
+    query = select(SourceRow).where(
+        SourceRow.enabled.is_(True), SourceRow.in_config.is_(True), SourceRow.paused_at.is_(None)
+    )
     if keys:
         query = query.where(SourceRow.key.in_(keys))
     elif not force:
@@ -73,6 +77,7 @@ class SourceHealth:
     last_new_article_at: datetime | None
     next_fetch_at: datetime | None
     articles: int
+    paused_at: datetime | None = None
 
 
 def list_health(session: Session) -> list[SourceHealth]:
@@ -103,6 +108,7 @@ def list_health(session: Session) -> list[SourceHealth]:
             last_new_article_at=r.last_new_article_at,
             next_fetch_at=r.next_fetch_at,
             articles=int(counts.get(r.id, 0)),
+            paused_at=r.paused_at,
         )
         for r in rows
     ]

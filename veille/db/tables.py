@@ -99,6 +99,8 @@ class SourceRow(Base):
     last_new_article_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     next_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set after too many failures in a row: not fetched until the delegate resumes it.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (Index("ix_sources_next_fetch_at", "next_fetch_at"),)
 
@@ -271,6 +273,8 @@ class MemberRow(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the one re-consent mail of the 3-year rule went out; any action clears it.
+    reconsent_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (
         Index("ix_members_status", "status"),

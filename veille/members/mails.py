@@ -99,6 +99,24 @@ def already_subscribed_message(
     )
 
 
+def reconsent_message(
+    settings: Settings,
+    member: MemberRow,
+    erase_on: str,
+    clock: Callable[[], datetime] = _now,
+) -> EmailMessage:
+    """The one mail of the 3-year rule: its link opens the preferences page, whose
+    « Garder mon abonnement » button (a POST) keeps the member; opening it does not."""
+    links = links_for(settings, member, clock)
+    return _message(
+        settings,
+        member,
+        "members/reconsent",
+        f"Souhaitez-vous continuer à recevoir « {settings.newsletter_name} » ?",
+        {"name": member.name, "keep_url": links.preferences, "erase_on": erase_on},
+    )
+
+
 def login_message(
     settings: Settings, member: MemberRow, clock: Callable[[], datetime] = _now
 ) -> EmailMessage:

@@ -148,9 +148,11 @@ def confirm(session: Session, member: MemberRow, now: datetime, ip: str | None =
 
 
 def touch(member: MemberRow, now: datetime) -> None:
-    """A sign of life from the member (a click on one of our links)."""
+    """A sign of life from the member: an action (a POST, a confirmation), never the mere
+    opening of a link (mail scanners open links). It answers a re-consent request too."""
     member.last_activity_at = now
     member.updated_at = now
+    member.reconsent_asked_at = None
 
 
 def set_themes(

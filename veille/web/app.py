@@ -39,6 +39,7 @@ from veille.web import (
     desk_editions,
     desk_members,
     desk_sending,
+    desk_sources,
     editions,
     exports,
     feeds,
@@ -206,6 +207,7 @@ def create_app(
     app.include_router(member_login.router)
     auth.install(app)
     app.include_router(desk_members.router)
+    app.include_router(desk_sources.router)
     app.include_router(desk_editions.router)
     app.include_router(desk_composer.router)
     app.include_router(desk_sending.router)

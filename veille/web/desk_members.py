@@ -28,7 +28,9 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from veille.db import members as member_db
+from veille.db import source_pause
 from veille.db.engine import transaction
+from veille.db.scrub import checkpoint_sessions
 from veille.db.tables import MemberRow
 from veille.errors import MemberError
 from veille.frenchformat import date_time
@@ -64,6 +66,7 @@ PAGE_SIZE = 50
 def desk_home(request: Request, ctx: Ctx, user: DeskUserDep) -> Response:
     with ctx.sessions() as session:
         counts = member_db.counts_by_status(session)
+        paused_sources = source_pause.paused(session)
     return render(
         request,
         ctx,
@@ -71,6 +74,7 @@ def desk_home(request: Request, ctx: Ctx, user: DeskUserDep) -> Response:
         "home.html",
         title="Bureau de la veille",
         counts=counts,
+        paused_sources=paused_sources,
         groups=STATUS_GROUPS,
     )
 
@@ -268,9 +272,12 @@ def change_status(ctx: Ctx, user: CsrfDeskUserDep, member_id: int, action: str) 
         elif action == "supprimer":
             subscriptions.erase(session, member)
             log.info("member #%s erased from the desk by user #%s", member_id, user.id)
-            return back_to("/desk/membres", "supprime")
+            note = "supprime"
         else:
             raise HTTPException(404)
+    if note == "supprime":
+        checkpoint_sessions(ctx.sessions)  # no copy left in the WAL file
+        return back_to("/desk/membres", note)
     return back_to(f"/desk/membres/{member_id}", note)
 
 

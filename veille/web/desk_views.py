@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from veille.db.tables import MemberRow
 from veille.frenchformat import date_time, short_date
-from veille.members import subscriptions
+from veille.members import reconsent, subscriptions
 from veille.sources import THEME_IDS
 from veille.web.auth import NO_STORE, DeskUser
 from veille.web.deps import WebContext
@@ -89,6 +89,7 @@ class MemberView:
     consent: str
     last_activity: str
     reconsent: bool
+    reconsent_note: str = ""  # who is due, who was asked and when they will be erased
 
 
 def member_view(
@@ -109,6 +110,7 @@ def member_view(
         consent=consent or "aucun",
         last_activity=short_date(member.last_activity_at) or "jamais",
         reconsent=subscriptions.needs_reconsent(member, now),
+        reconsent_note=reconsent.describe(reconsent.state_of(member, now)),
     )
 
 

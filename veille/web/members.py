@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 
 from veille.db import members as member_db
 from veille.db.engine import transaction
+from veille.db.scrub import checkpoint_sessions
 from veille.db.tables import MemberRow
 from veille.errors import MemberError, TokenError, VeilleError
 from veille.mail.sender import make_sender
-from veille.members import mails, subscriptions
+from veille.members import mails, reconsent, subscriptions
 from veille.members.tokens import read_token
 from veille.sources import THEME_IDS
 from veille.web import csrf
@@ -57,6 +58,7 @@ PREFERENCE_NOTES = {
     "pause": "Votre abonnement est suspendu : vous ne recevrez plus la lettre jusqu’à sa reprise.",
     "resume": "Votre abonnement a repris.",
     "unsubscribe": "Vous êtes désabonné : vous ne recevrez plus la lettre.",
+    "keep": "Merci : votre abonnement est conservé.",
 }
 
 
@@ -236,15 +238,14 @@ def preferences_context(ctx: WebContext, member: MemberRow, token: str) -> dict[
         "token": token,
         "chosen": set(member.themes or ()),
         "all_themes": member.themes is None,
-        "reconsent": subscriptions.needs_reconsent(member, ctx.clock()),
+        "reconsent": reconsent.state_of(member, ctx.clock()),
     }
 
 
 @router.get("/preferences/{token}", response_class=HTMLResponse)
 def preferences(token: str, request: Request, ctx: Ctx, fait: str = "") -> HTMLResponse:
     with transaction(ctx.sessions) as session:
-        member = member_from(ctx, session, token, "prefs")
-        subscriptions.touch(member, ctx.clock())
+        member = member_from(ctx, session, token, "prefs")  # opening is not activity
         return page(
             ctx,
             request,
@@ -265,11 +266,13 @@ def change_preferences(
 ) -> Response:
     csrf.check(request, ctx.settings.secret_key, csrf_field)
     now = ctx.clock()
+    if action == "delete":
+        with transaction(ctx.sessions) as session:
+            subscriptions.erase(session, member_from(ctx, session, token, "prefs"))
+        checkpoint_sessions(ctx.sessions)  # no copy left in the WAL file
+        return page(ctx, request, "erased.html")
     with transaction(ctx.sessions) as session:
         member = member_from(ctx, session, token, "prefs")
-        if action == "delete":
-            subscriptions.erase(session, member)
-            return page(ctx, request, "erased.html")
         try:
             if action == "themes":
                 subscriptions.set_themes(session, member, themes, now)
@@ -279,8 +282,11 @@ def change_preferences(
                 subscriptions.resume(session, member, now)
             elif action == "unsubscribe":
                 subscriptions.unsubscribe(session, member, now, "preferences")
+            elif action == "keep":
+                reconsent.keep(session, member, now)
             else:
                 raise MemberError("Action inconnue.")
+            subscriptions.touch(member, now)  # a POST that changes something: a sign of life
         except MemberError as exc:
             session.rollback()
             return page(
@@ -298,8 +304,7 @@ def change_preferences(
 def my_data(token: str, ctx: Ctx) -> Response:
     """GDPR access and portability: everything held on the member, as a JSON download."""
     with transaction(ctx.sessions) as session:
-        member = member_from(ctx, session, token, "prefs")
-        subscriptions.touch(member, ctx.clock())
+        member = member_from(ctx, session, token, "prefs")  # a GET: not activity either
         data = subscriptions.personal_data(session, member, ctx.clock())
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
