@@ -40,8 +40,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from veille.archive import search_plan
-from veille.archive.query import ArchiveQuery
-from veille.db.fulltext import SEARCH, THEME_BITS
+from veille.archive.query import NO_THEME, ArchiveQuery
+from veille.db import stories as story_db
+from veille.db.fulltext import ALL_THEMES, SEARCH, THEME_BITS
+from veille.db.stories import Other
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow
 
 # Counts stop here: beyond, pages say « plus de 10 000 » and facets are lower bounds.
@@ -65,6 +67,14 @@ class ArticleHit:
     score: float | None
     coverage: int  # distinct sources carrying the story
     partial: bool
+    story_id: int | None = None
+    # The story's other articles (« aussi couvert par »), oldest first.
+    also: tuple[Other, ...] = ()
+
+    @property
+    def also_sources(self) -> int:
+        """How many other sources carry the story (« aussi couvert par N sources »)."""
+        return len({o.source_key for o in self.also if o.source_key != self.source_key})
 
 
 @dataclass(frozen=True)
@@ -108,11 +118,9 @@ def _tally(
     def source_ok(source_id: int) -> bool:
         return plan.source_ids is None or source_id in plan.source_ids
 
-    def theme_ok(mask: int) -> bool:
-        return not plan.theme_bits or bool(mask & plan.theme_bits)
-
+    theme_ok = plan.theme_ok
     total = 0
-    themes = dict.fromkeys(THEME_BITS, 0)
+    themes = dict.fromkeys((*THEME_BITS, NO_THEME), 0)
     by_source: dict[int, int] = {}
     for source_id, mask, n in groups:
         if source_ok(source_id):
@@ -121,6 +129,8 @@ def _tally(
             for theme, bit in THEME_BITS.items():
                 if mask & bit:
                     themes[theme] += n
+            if not mask & ALL_THEMES:
+                themes[NO_THEME] += n
         if theme_ok(mask):
             by_source[source_id] = by_source.get(source_id, 0) + n
     names = (
@@ -249,6 +259,7 @@ def hits(session: Session, rows: Any) -> list[ArticleHit]:
             )
             if s is not None
         }
+    members = story_db.others(session, stories)
     return [
         ArticleHit(
             id=row.id,
@@ -262,6 +273,8 @@ def hits(session: Session, rows: Any) -> list[ArticleHit]:
             score=row.score,
             coverage=max(1, coverage.get(row.story_id or -1, 1)),
             partial=row.partial,
+            story_id=row.story_id,
+            also=tuple(o for o in members.get(row.story_id or -1, ()) if o.id != row.id),
         )
         for row, key, name in rows
     ]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -110,6 +111,8 @@ class StoryRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The member the delegate chose to represent the story (veille.db.stories).
+    lead_article_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ArticleRow(Base):
@@ -140,6 +143,8 @@ class ArticleRow(Base):
     story_id: Mapped[int | None] = mapped_column(
         ForeignKey("stories.id", ondelete="SET NULL"), nullable=True
     )
+    # The delegate placed it in its story: nothing automatic moves it (veille.db.stories).
+    story_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     score_components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     curation: Mapped[str] = mapped_column(String(16), default="new")
