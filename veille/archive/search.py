@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from veille.archive import search_plan
-from veille.archive.query import NO_THEME, ArchiveQuery
+from veille.archive.query import ArchiveQuery
 from veille.db import stories as story_db
 from veille.db.fulltext import ALL_THEMES, SEARCH, THEME_BITS
 from veille.db.stories import Other
@@ -84,6 +84,7 @@ class Facets:
     # False: the counts were taken over the first COUNT_CAP matches only, so each is a lower
     # bound (pages say so); True: exact.
     exact: bool = True
+    off_topic: int = 0  # articles (stories) no theme claims: « Hors thèmes (N) »
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ def _tally(
 
     theme_ok = plan.theme_ok
     total = 0
-    themes = dict.fromkeys((*THEME_BITS, NO_THEME), 0)
+    themes = dict.fromkeys(THEME_BITS, 0)
+    off_topic = 0
     by_source: dict[int, int] = {}
     for source_id, mask, n in groups:
         if source_ok(source_id):
@@ -130,7 +132,7 @@ def _tally(
                 if mask & bit:
                     themes[theme] += n
             if not mask & ALL_THEMES:
-                themes[NO_THEME] += n
+                off_topic += n
         if theme_ok(mask):
             by_source[source_id] = by_source.get(source_id, 0) + n
     names = (
@@ -149,7 +151,9 @@ def _tally(
         ((names[i][0], names[i][1], c) for i, c in by_source.items() if c and i in names),
         key=lambda item: (-item[2], item[0]),
     )
-    return total, Facets(themes={t: n for t, n in themes.items() if n}, sources=sources)
+    return total, Facets(
+        themes={t: n for t, n in themes.items() if n}, sources=sources, off_topic=off_topic
+    )
 
 
 def _rows(session: Session, ids: Sequence[int]) -> list[Any]:

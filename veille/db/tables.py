@@ -144,7 +144,8 @@ class ArticleRow(Base):
         ForeignKey("stories.id", ondelete="SET NULL"), nullable=True
     )
     # The delegate placed it in its story: nothing automatic moves it (veille.db.stories).
-    story_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Server default only, so code written before migration 0010s still inserts rows.
+    story_pinned: Mapped[bool] = mapped_column(Boolean, server_default=false())
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     score_components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     curation: Mapped[str] = mapped_column(String(16), default="new")

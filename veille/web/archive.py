@@ -69,7 +69,7 @@ def off_topic_choice(query: ArchiveQuery, result: SearchResult) -> dict[str, Any
     """The « Hors thèmes (N) » facet: a box like the themes', and a link showing only them."""
     return {
         "label": "Hors thèmes",
-        "count": result.facets.themes.get(NO_THEME, 0),
+        "count": result.facets.off_topic,
         "checked": query.off_topic,
         "href": link(query, themes=(NO_THEME,)),
     }
