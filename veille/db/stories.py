@@ -125,6 +125,10 @@ def story_of(session: Session, article_id: int) -> int | None:
     return session.scalar(select(ArticleRow.story_id).where(ArticleRow.id == article_id))
 
 
+def exists(session: Session, article_id: int) -> bool:
+    return session.scalar(select(ArticleRow.id).where(ArticleRow.id == article_id)) is not None
+
+
 def member_ids(session: Session, story_id: int) -> list[int]:
     return list(
         session.scalars(

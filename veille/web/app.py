@@ -35,6 +35,7 @@ from veille.web import (
     desk,
     desk_editions,
     desk_members,
+    desk_stories,
     editions,
     exports,
     feeds,
@@ -208,4 +209,5 @@ def create_app(
     app.include_router(desk_members.router)
     app.include_router(desk_editions.router)
     app.include_router(desk.router)
+    app.include_router(desk_stories.router)
     return app
