@@ -125,6 +125,8 @@ def _tally(
     off_topic = 0
     by_source: dict[int, int] = {}
     for source_id, mask, n in groups:
+        if not plan.row_listed(mask):
+            continue  # another article of a listed story
         if source_ok(source_id):
             if theme_ok(mask):
                 total += n

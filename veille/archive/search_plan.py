@@ -56,9 +56,14 @@ class Plan:
     # `theme=none` was asked (off-topic rows match too); with no theme at all, only
     # on-topic rows match (`theme_ok`).
     off_topic: bool = False
-    # One row per story: the representatives (`fulltext.DUPLICATE_BIT` clear). A base
-    # filter like the period, so the facets count stories too.
+    # One row per story: the representatives (`fulltext.DUPLICATE_BIT` clear). Like the
+    # theme filter, applied to the counting sample's groups in Python (`row_listed`), so
+    # the sample reads as many rows as without grouping; facets count stories too.
     grouped: bool = False
+
+    def row_listed(self, mask: int) -> bool:
+        """Whether a row of the counting sample is an entry of the listing, stories-wise."""
+        return not (self.grouped and mask & fulltext.DUPLICATE_BIT)
 
     def theme_ok(self, mask: int) -> bool:
         """The theme filter on a `theme_mask` value, as `filters` writes it in SQL."""
@@ -89,10 +94,10 @@ class Plan:
 
     def filters(self, *, narrow: bool) -> list[ColumnElement[bool]]:
         conds = list(self.period)
-        if self.grouped:
-            conds.append(SEARCH.c.theme_mask.op("&")(fulltext.DUPLICATE_BIT) == 0)
         if narrow:
             conds.append(self.theme_condition())
+            if self.grouped:
+                conds.append(SEARCH.c.theme_mask.op("&")(fulltext.DUPLICATE_BIT) == 0)
         if narrow and self.source_ids is not None:
             conds.append(SEARCH.c.source_id.in_(sorted(self.source_ids)))
         return conds
@@ -273,7 +278,9 @@ def probe_driver(session: Session, plan: Plan, cap: int) -> str:
     """`driver_for` for callers that do not count (feeds, exports): one capped count."""
     if not plan.has_text:
         return fulltext_query.BY_INDEX
-    base = replace(plan, theme_bits=fulltext.ALL_THEMES, off_topic=True, source_ids=None)
+    base = replace(
+        plan, theme_bits=fulltext.ALL_THEMES, off_topic=True, source_ids=None, grouped=False
+    )
     cap = count_cap(plan, cap)
     return driver_for(session, plan, base_capped=count_upto(session, base, cap) > cap)
 
