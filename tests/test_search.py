@@ -359,8 +359,7 @@ def test_migration_indexes_existing_rows(db_url: str) -> None:
         # Written as code before 0003 did: a plain INSERT, no index maintenance (Core, so
         # the columns of later migrations are not named).
         article_id = session.execute(
-            ArticleRow.__table__.insert()
-            .values(
+            ArticleRow.__table__.insert().values(
                 url="https://old.example/a",
                 url_key="old.example/a",
                 original_url="https://old.example/a",

@@ -34,7 +34,6 @@ def validate_selector(selector: str) -> None:
     except (SelectorError, etree.XPathError, ValueError) as exc:
         raise ConfigError(f"Invalid CSS selector {selector!r}: {exc}.") from exc
 
-
 THEME_IDS = ("open_data", "ia", "donnees_interet_general")
 # Display names when feeds.yaml gives none (or cannot be read).
 DEFAULT_THEME_LABELS = {
