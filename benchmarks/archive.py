@@ -381,7 +381,34 @@ WORDS = [
 ]
 
 
+GROUP_PARAM = ""  # "&group=none" with --group none
+
+
+def mark_duplicates(url: str, share: float) -> None:
+    """Mark `share` of the articles as story members that are not the representative, as
+    `veille.db.stories.refresh` would (bulk loads carry no stories)."""
+    from veille.db.fulltext import DUPLICATE_BIT
+
+    engine = create_engine(normalise_url(url))
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                f"UPDATE articles SET theme_mask = theme_mask | {DUPLICATE_BIT} "
+                "WHERE (id * 7919) % 1000 < :cut"
+            ),
+            {"cut": int(share * 1000)},
+        )
+    engine.dispose()
+
+
 def request_mix(rng: random.Random, kind: str, places: list[str]) -> str:
+    path = _request_mix(rng, kind, places)
+    if GROUP_PARAM:
+        path += ("&" if "?" in path else "?") + GROUP_PARAM.lstrip("&")
+    return path
+
+
+def _request_mix(rng: random.Random, kind: str, places: list[str]) -> str:
     theme = rng.choice(["open_data", "ia", "donnees_interet_general"])
     if kind == "theme_period":
         if rng.random() < 0.5:
@@ -537,6 +564,20 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--skip-load", action="store_true", help="reuse the loaded database")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file")
+    parser.add_argument(
+        "--duplicates",
+        type=float,
+        default=0.0,
+        help="share of articles marked as non-representative members of a story after "
+        "loading (the bit `veille.db.stories` keeps), so the default one-per-story listing "
+        "has rows to skip",
+    )
+    parser.add_argument(
+        "--group",
+        choices=["story", "none"],
+        default="story",
+        help="none: every request lists every article (group=none), to compare with stories",
+    )
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(f"machine: {machine()}", flush=True)
@@ -560,6 +601,10 @@ def main() -> None:
             if backend == "sqlite":
                 size = Path(url.removeprefix("sqlite:///")).stat().st_size
                 print(f"[{backend}] database file {size / 2**30:.2f} GiB", flush=True)
+        if args.duplicates and not args.skip_load:
+            mark_duplicates(url, args.duplicates)
+        global GROUP_PARAM
+        GROUP_PARAM = "&group=none" if args.group == "none" else ""
         print(f"[{backend}] search() in-process: {measure_direct(url, args.requests)}", flush=True)
         print(f"[{backend}] HTTP: {measure_http(url, args.requests, args.port)}", flush=True)
         print(f"machine: {machine()}", flush=True)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from veille.classify import score as scoring
 from veille.config import Settings
 from veille.db import articles as article_db
+from veille.db import stories as story_db
 from veille.db import themes as theme_db
 from veille.db.sources import sync_sources
 from veille.db.tables import ArticleRow
@@ -183,6 +184,8 @@ def populate(sessions: sessionmaker[Session], seeds: list[Seed] = SEEDS) -> Stor
             assert row is not None
             row.score = seed.score
             row.score_components = components
+        # As the collector does once its articles are scored: one representative per story.
+        story_db.refresh_of_articles(session, stored.ids.values())
     return stored
 
 

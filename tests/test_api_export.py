@@ -27,7 +27,8 @@ def test_api_articles_shape_and_filters(site: Site) -> None:
     response = site.get("/api/articles?theme=open_data&sort=score")
     assert response.status_code == 200
     data = response.json()
-    assert data["total"] == 24 and data["page"] == 1 and data["pages"] == 2
+    # 24 open-data articles, 23 stories: one item per story by default.
+    assert data["total"] == 23 and data["page"] == 1 and data["pages"] == 2
     assert len(data["items"]) == 20
     first = data["items"][0]
     assert {"url", "title", "source", "published_at", "themes", "score", "text"} <= set(first)
@@ -37,13 +38,24 @@ def test_api_articles_shape_and_filters(site: Site) -> None:
     assert first["published_at"] == "2026-11-22T13:00:00+00:00"
     assert first["themes"] == ["open_data"] and first["score"] == 82.5
     assert first["coverage"] == 2 and first["id"] == site.ids["lyon"]
+    assert first["also"] == [
+        {
+            "id": site.ids["lyon-bis"],
+            "source": "gazette",
+            "url": "https://gazette.example.fr/articles/lyon-bis",
+            "title": "Lyon : un portail open data pour les réutilisateurs",
+        }
+    ]
+    every = site.get("/api/articles?theme=open_data&group=none").json()
+    assert every["total"] == 24
+    assert site.ids["lyon-bis"] in {i["id"] for i in every["items"]}
     assert first["text"].startswith("La métropole de Lyon")
     scores = [item["score"] for item in data["items"]]
     assert scores == sorted(scores, reverse=True)
     second = site.get("/api/articles?theme=open_data&sort=score&page=2").json()
-    assert second["page"] == 2 and len(second["items"]) == 4
+    assert second["page"] == 2 and len(second["items"]) == 3
     ids = {i["id"] for i in data["items"]} | {i["id"] for i in second["items"]}
-    assert len(ids) == 24
+    assert len(ids) == 23  # every story once
 
 
 def test_api_errors_are_json(site: Site) -> None:

@@ -128,10 +128,22 @@ def test_login_is_required(site: DeskSite) -> None:
 def test_inbox_order_groups_scores_and_stories(site: DeskSite) -> None:
     ids = site.ids
     with site.client() as client:
-        response = client.get("/desk/tri")
+        # Every article, off-topic ones included (by default: one per story, on-topic).
+        response = client.get(
+            "/desk/tri?group=none&theme=none&theme=open_data&theme=ia&theme=donnees_interet_general"
+        )
         assert response.headers["cache-control"] == "no-store"
         assert "script-src 'self'" in response.headers["content-security-policy"]
         doc = lxml_html.fromstring(response.content)
+        default = page(client, "/desk/tri")
+    # By default: the story once (its representative « lyon »), no off-topic article.
+    assert listed(default) == [ids[key] for key in ("lyon", "ia-top", "ia", "piege")]
+    assert [
+        h.text_content().split("(")[0].strip() for h in default.cssselect(".desk-group h2")
+    ] == [
+        "Open data",
+        "Intelligence artificielle",
+    ]
     # The last 7 days (no edition sent yet): on-topic first, grouped by theme in theme
     # order, best score first inside a group; the off-topic article last despite its 90.
     headings = [h.text_content().split("(")[0].strip() for h in doc.cssselect(".desk-group h2")]
@@ -396,9 +408,10 @@ def test_bulk_actions(site: DeskSite) -> None:
             headers={"X-CSRF-Token": token},
         )
         assert answer.status_code == 200, answer.text
-        assert [i["id"] for i in answer.json()["items"]] == sorted(chosen)
+        # Keeping « lyon » keeps its story: « lyon-bis » too.
+        assert sorted(i["id"] for i in answer.json()["items"]) == sorted([*chosen, ids["lyon-bis"]])
         assert {i["state"] for i in answer.json()["items"]} == {"kept"}
-        assert answer.json()["changed"] == 3
+        assert answer.json()["changed"] == 4
         assert set(listed(page(client, "/desk/tri?etat=retenus"))) == set(chosen)
 
         starred = client.post(
@@ -460,7 +473,11 @@ def test_refused_actions(site: DeskSite) -> None:
 def test_filters_like_the_archive(site: DeskSite) -> None:
     ids = site.ids
     with site.client() as client:
-        assert listed(page(client, "/desk/tri?q=portail")) == [ids["lyon"], ids["lyon-bis"]]
+        assert listed(page(client, "/desk/tri?q=portail&group=none")) == [
+            ids["lyon"],
+            ids["lyon-bis"],
+        ]
+        assert listed(page(client, "/desk/tri?q=portail")) == [ids["lyon"]]  # one story
         assert listed(page(client, "/desk/tri?source=labo")) == [
             ids["ia-top"],
             ids["ia"],
@@ -495,4 +512,5 @@ def test_the_inbox_starts_after_the_last_sent_edition(site: DeskSite) -> None:
             )
         )
     with site.client() as client:
-        assert set(listed(page(client))) == {site.ids["lyon"], site.ids["hors"]}
+        assert set(listed(page(client))) == {site.ids["lyon"]}
+        assert set(listed(page(client, "/desk/tri?theme=none"))) == {site.ids["hors"]}

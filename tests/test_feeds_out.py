@@ -76,12 +76,15 @@ def test_feed_content_is_sanitised_html(site: Site) -> None:
 
 
 def test_search_feed_keeps_the_filters(site: Site) -> None:
-    feed = parse(site, "/feeds/search.atom?theme=open_data&q=lyon")
+    feed = parse(site, "/feeds/search.atom?theme=open_data&q=lyon&group=none")
     titles = sorted(e.title for e in feed.entries)
     assert titles == [
         "La métropole de Lyon ouvre son portail de données",
         "Lyon : un portail open data pour les réutilisateurs",
     ]
+    # By default one entry per story: its representative.
+    feed = parse(site, "/feeds/search.atom?theme=open_data&q=lyon")
+    assert [e.title for e in feed.entries] == ["La métropole de Lyon ouvre son portail de données"]
     links = {link.rel: link.href for link in feed.feed.links}
     assert links["self"] == "https://veille.example.org/feeds/search.atom?theme=open_data&q=lyon"
     assert links["alternate"] == "https://veille.example.org/?theme=open_data&q=lyon"

@@ -72,6 +72,10 @@ def test_run_collects_on_schedule_serves_french_and_stops_cleanly(
         html = page.text
         assert '<html lang="fr">' in html
         assert "Archive de la veille" in html
+        # Every collected article, whatever its themes (the default lists on-topic ones,
+        # one per story).
+        every = "theme=none&theme=open_data&theme=ia&theme=donnees_interet_general&group=none"
+        html = httpx.get(f"{base}/?{every}", timeout=5).text
         for p in make_pages():
             assert p.title.replace("'", "&#39;") in html
         assert "2026" in html and "novembre" in html  # French dates

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from veille.archive.query import ArchiveQuery, parse_query
+from veille.archive.query import NO_THEME, ArchiveQuery, parse_query
 from veille.archive.search import facets, iter_matching, search, search_page
 from veille.db import articles as article_db
 from veille.db.engine import make_engine, session_factory, upgrade
 from veille.db.tables import ArticleRow, ArticleThemeRow, SourceRow
 from veille.db.themes import replace_themes
+from veille.sources import THEME_IDS
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -121,7 +122,15 @@ def _slugs(ids: dict[str, int], found: list[int]) -> list[str]:
     return [back[i] for i in found]
 
 
+# These tests are about the search engine over every article: without a theme filter of
+# their own they ask for all themes and the off-topic ones (`theme=none`) explicitly, and
+# for every article rather than one per story.
+EVERY_THEME = (*THEME_IDS, NO_THEME)
+
+
 def _q(**kw: object) -> ArchiveQuery:
+    kw.setdefault("themes", EVERY_THEME)
+    kw.setdefault("group", False)
     return ArchiveQuery(**kw)  # type: ignore[arg-type]
 
 
@@ -350,23 +359,26 @@ def test_migration_indexes_existing_rows(db_url: str) -> None:
                 key="old", name="Ancienne", url="https://old.example/"
             )
         ).inserted_primary_key[0]
-        # Written as code before 0003 did: straight through the ORM, no index maintenance.
-        row = ArticleRow(
-            url="https://old.example/a",
-            url_key="old.example/a",
-            original_url="https://old.example/a",
-            source_id=source_id,
-            title="Réutilisations des données",
-            summary="",
-            text="Un bilan.",
-            html="",
-            fetched_at=T0,
-            content_hash="x",
-            score_components={},
+        # Written as code before 0003 did: a plain INSERT, no index maintenance (Core, so
+        # the columns of later migrations are not named).
+        article_id = session.execute(
+            ArticleRow.__table__.insert().values(
+                url="https://old.example/a",
+                url_key="old.example/a",
+                original_url="https://old.example/a",
+                source_id=source_id,
+                title="Réutilisations des données",
+                summary="",
+                text="Un bilan.",
+                html="",
+                fetched_at=T0,
+                content_hash="x",
+                score_components={},
+            )
+        ).inserted_primary_key[0]
+        session.add(
+            ArticleThemeRow(article_id=article_id, theme="ia", probability=1.0, origin="model")
         )
-        session.add(row)
-        session.flush()
-        session.add(ArticleThemeRow(article_id=row.id, theme="ia", probability=1.0, origin="model"))
     upgrade(engine)
     with factory() as session:
         result = search(session, _q(q="reutilisation donnee", themes=("ia",)))

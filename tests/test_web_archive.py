@@ -59,7 +59,9 @@ def test_index_lists_cards_with_the_page_contract(site: Site) -> None:
     assert form.cssselect('label[for="q"]')[0].text_content() == "Rechercher"
     legends = [lg.text_content() for lg in form.cssselect("fieldset legend")]
     assert {"Thèmes", "Sources"} <= set(legends)
-    assert len(form.cssselect('input[type="checkbox"][name="theme"]')) == 3
+    # Three themes, and « Hors thèmes » (off-topic articles, hidden by default).
+    assert len(form.cssselect('input[type="checkbox"][name="theme"]')) == 4
+    assert form.cssselect('input[type="checkbox"][name="theme"][value="none"]')
     assert form.cssselect('label[for="from"]')[0].text_content() == "Du"
     assert form.cssselect('label[for="to"]')[0].text_content() == "Au"
     assert form.cssselect('input[type="date"][name="from"]')
@@ -73,7 +75,7 @@ def test_index_lists_cards_with_the_page_contract(site: Site) -> None:
         "Ce mois",
     ]
 
-    # 26 articles, 20 a page, newest first.
+    # 26 articles in 25 stories (« lyon-bis » is « lyon » reworded), 20 a page, newest first.
     cards = doc.cssselect("article.card")
     assert len(cards) == 20
     first = cards[0]
@@ -86,7 +88,12 @@ def test_index_lists_cards_with_the_page_contract(site: Site) -> None:
     assert when.text_content() == "dimanche 22 novembre 2026"
     assert [c.text_content() for c in first.cssselect(".chip")] == ["Open data"]
     assert "Valeur 82/100" in first.text_content()
-    assert first.cssselect(".coverage")[0].text_content() == "Aussi couvert par 2 sources"
+    # The story's representative, with the other article of the story.
+    assert first.cssselect(".coverage")[0].text_content() == "Aussi couvert par 1 source"
+    assert [a.get("href") for a in first.cssselect(".also-links a")] == [
+        f"/articles/{site.ids['lyon-bis']}"
+    ]
+    assert "Lyon : un portail open data pour les réutilisateurs" not in titles(doc)
     assert not cards[2].cssselect(".coverage")  # a story with one source says nothing
     nav = doc.cssselect('nav[aria-label="Pagination"]')[0]
     assert "Page 1 sur 2" in nav.text_content()
@@ -100,7 +107,7 @@ def test_index_lists_cards_with_the_page_contract(site: Site) -> None:
 
 def test_second_page_and_its_links(site: Site) -> None:
     _, doc = site.page("/?page=2")
-    assert len(doc.cssselect("article.card")) == 6
+    assert len(doc.cssselect("article.card")) == 5  # 25 stories
     nav = doc.cssselect('nav[aria-label="Pagination"]')[0]
     assert "Page 2 sur 2" in nav.text_content()
     assert nav.cssselect('a[rel="prev"]')[0].get("href") == "/"
@@ -119,7 +126,8 @@ def test_theme_filter_with_facets(site: Site) -> None:
     box = doc.cssselect("input#theme-ia")[0]
     assert box.get("checked") is not None
     # A theme's count ignores the theme filter itself (so other themes can be added).
-    assert "(24)" in doc.cssselect('label[for="theme-open_data"]')[0].text_content()
+    # It counts stories, as listed: 24 open-data articles, « lyon » and « lyon-bis » one.
+    assert "(23)" in doc.cssselect('label[for="theme-open_data"]')[0].text_content()
     sources = {lbl.text_content().strip() for lbl in doc.cssselect("fieldset label[for^=source-]")}
     assert sources == {"Labo IA publique (2)"}
     assert doc.cssselect("a.feed-link")[0].get("href") == "/feeds/search.atom?theme=ia"
@@ -130,23 +138,31 @@ def test_theme_filter_with_facets(site: Site) -> None:
 
 
 def test_source_filter_several_values(site: Site) -> None:
-    _, doc = site.page("/?source=gazette&source=labo")
+    # Every article (`group=none`): « lyon-bis » of gazette is not its story's representative.
+    _, doc = site.page("/?source=gazette&source=labo&group=none")
     assert len(titles(doc)) == 4
     checked = [b.get("value") for b in doc.cssselect("input[name=source][checked]")]
     assert sorted(checked) == ["gazette", "labo"]
     text = doc.cssselect(".summary-line")[0].text_content()
     assert "4 articles pour ces critères" in " ".join(text.split())
+    _, doc = site.page("/?source=gazette&source=labo")
+    assert len(titles(doc)) == 3
+    assert "3 sujets pour ces critères" in " ".join(
+        doc.cssselect(".summary-line")[0].text_content().split()
+    )
 
 
 def test_period_presets_and_dates(site: Site) -> None:
-    _, doc = site.page("/?period=semaine")
+    _, doc = site.page("/?period=semaine&group=none")
     found = titles(doc)
     assert len(found) == 4 and "Données d'intérêt général : ce que change la loi" not in found
     preset = doc.cssselect('.presets a[aria-current="true"]')[0]
     assert preset.text_content() == "Cette semaine"
     assert doc.cssselect("input#from")[0].get("value") == "2026-11-17"
-    _, doc = site.page("/?period=mois")
+    _, doc = site.page("/?period=mois&group=none")
     assert len(titles(doc)) == 5
+    _, doc = site.page("/?period=mois")
+    assert len(titles(doc)) == 4  # stories
     _, doc = site.page("/?from=2026-11-01&to=2026-11-05")
     assert titles(doc) == ["Données d'intérêt général : ce que change la loi"]
 
@@ -391,7 +407,7 @@ def test_broad_searches_say_plus_de(site: Site, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(search_module, "COUNT_CAP", 10)
     _, doc = site.page("/")
     status = doc.cssselect("p.summary-line")[0].text_content()
-    assert "Plus de 20 articles" in status  # the page itself shows 20, and one more exists
+    assert "Plus de 20 sujets" in status  # the page itself shows 20, and one more exists
     assert "Recherche large" in doc.cssselect("#decomptes")[0].text_content()
     label = doc.cssselect('label[for="theme-open_data"]')[0].text_content()
     assert re.search(r"\(\d+\u202f\+\)", label), label
@@ -399,10 +415,10 @@ def test_broad_searches_say_plus_de(site: Site, monkeypatch: pytest.MonkeyPatch)
     assert "Page 1 sur au moins 1" in nav.text_content()
     assert nav.cssselect('a[rel="next"]')[0].get("href") == "/?page=2"
     assert len(titles(doc)) == 20
-    # The last page knows the exact total again (26 articles).
+    # The last page knows the exact total again (25 stories of 26 articles).
     _, doc = site.page("/?page=2")
-    assert len(titles(doc)) == 6
-    assert "26 articles" in doc.cssselect("p.summary-line")[0].text_content()
+    assert len(titles(doc)) == 5
+    assert "25 sujets" in doc.cssselect("p.summary-line")[0].text_content()
     assert not doc.cssselect('nav[aria-label="Pagination"] a[rel="next"]')
     body = site.get("/api/articles").json()
     assert (body["total"], body["total_exact"], body["pages"]) == (20, False, 1)

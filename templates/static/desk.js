@@ -404,7 +404,17 @@
     else if (action === "star") { toggleStar(el, true); }
     else if (action === "edit") { if (formOf(el).hidden) { openEdit(el); } else { closeEdit(el); } }
     else if (action === "cancel") { closeEdit(el); }
+    else if (action === "take-out") { takeOut(el); }
   });
+
+  // A story correction changes which cards the page lists: say so, then reload it.
+  function takeOut(el) {
+    post("/desk/api/articles/" + el.dataset.id + "/story", { action: "take_out" }).then(function (answer) {
+      if (answer.status !== 200) { say(answer.data.detail || "Action impossible."); return; }
+      say("« " + titleOf(el) + " » est sorti de son sujet.");
+      window.location.reload();
+    }, function (error) { say(error.message); });
+  }
 
   root.addEventListener("change", function (event) {
     var box = event.target;
@@ -435,6 +445,7 @@
   // The page works for reading without JavaScript; the controls appear with it.
   root.querySelectorAll("input[disabled]").forEach(function (box) { box.disabled = false; });
   root.querySelectorAll(".desk-actions").forEach(function (bar) { bar.hidden = false; });
+  root.querySelectorAll(".desk-take-out").forEach(function (button) { button.hidden = false; });
   toolbar.hidden = false;
   document.documentElement.classList.add("desk-ready");
 }());

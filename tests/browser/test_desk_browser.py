@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.archive_site import NOW, populate, serve
+from tests.archive_site import NOW, SEEDS, Seed, populate, serve
 from tests.browser.conftest import _context
 from tests.browser.test_archive_browser import _serious_violations
 from veille.config import Settings
@@ -36,7 +36,9 @@ def state_of(sessions: sessionmaker[Session], article_id: int) -> str:
 def desk_site(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[tuple[str, Any]]:
     """The small archive of tests/archive_site.py, a desk user, a real server."""
     settings = settings.model_copy(update={"secret_key": "clé de test assez longue pour signer"})
-    ids = populate(sessions).ids
+    # « ia-top »: a second story at the top of the inbox (« lyon-bis » is « lyon »'s story).
+    extra = Seed("ia-top", "labo", "Un assistant d'IA pour les marchés publics", ("ia",), 30, 70.0)
+    ids = populate(sessions, [*SEEDS, extra]).ids
     with sessions() as session, session.begin():
         accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
     with serve(create_app(settings, clock=lambda: NOW)) as base_url:
@@ -85,7 +87,9 @@ def test_keyboard_curation_without_reload(
                     "article.desk-item", "els => els.map(e => e.dataset.id)"
                 )
             ]
-            assert order[:2] == [ids["lyon"], ids["lyon-bis"]]
+            # One card per story: « lyon-bis » is « lyon »'s story, not a card of its own.
+            assert order[:2] == [ids["lyon"], ids["ia-top"]]
+            assert ids["lyon-bis"] not in order
 
             # j: first article; j: second; k: back to the first; r keeps it and moves on.
             page.keyboard.press("j")
@@ -97,28 +101,28 @@ def test_keyboard_curation_without_reload(
             page.wait_for_selector(f"#article-{ids['lyon']}[data-state=kept]")
             page.get_by_role("status").filter(has_text="retenu").wait_for()
             assert state_of(sessions, ids["lyon"]) == "kept"
-            assert int(page.evaluate("document.activeElement.dataset.id")) == ids["lyon-bis"]
+            assert int(page.evaluate("document.activeElement.dataset.id")) == ids["ia-top"]
 
             # x discards the second, u undoes it.
             page.keyboard.press("x")
-            page.wait_for_selector(f"#article-{ids['lyon-bis']}[data-state=discarded]")
+            page.wait_for_selector(f"#article-{ids['ia-top']}[data-state=discarded]")
             page.keyboard.press("u")
-            page.wait_for_selector(f"#article-{ids['lyon-bis']}[data-state=new]")
-            assert state_of(sessions, ids["lyon-bis"]) == "new"
+            page.wait_for_selector(f"#article-{ids['ia-top']}[data-state=new]")
+            assert state_of(sessions, ids["ia-top"]) == "new"
 
             # s stars it; e opens the form; a new summary is saved; Escape-free flow.
             page.keyboard.press("s")
-            page.wait_for_selector(f"#article-{ids['lyon-bis']}[data-starred=true]")
+            page.wait_for_selector(f"#article-{ids['ia-top']}[data-starred=true]")
             page.keyboard.press("e")
-            summary = page.locator(f"#champ-resume-{ids['lyon-bis']}")
+            summary = page.locator(f"#champ-resume-{ids['ia-top']}")
             summary.wait_for()
             assert summary.input_value()  # pre-filled with the automatic summary
-            summary.fill("Un portail pensé pour les associations.")
-            page.locator(f"#edition-{ids['lyon-bis']}").get_by_role(
+            summary.fill("Un assistant pensé pour les acheteurs.")
+            page.locator(f"#edition-{ids['ia-top']}").get_by_role(
                 "button", name="Enregistrer", exact=True
             ).click()
-            page.locator(f"#article-{ids['lyon-bis']} [data-role=summary]").filter(
-                has_text="Un portail pensé pour les associations."
+            page.locator(f"#article-{ids['ia-top']} [data-role=summary]").filter(
+                has_text="Un assistant pensé pour les acheteurs."
             ).wait_for()
 
             # Bulk: tick two articles with c, discard them from the toolbar.
@@ -135,13 +139,13 @@ def test_keyboard_curation_without_reload(
 
             page.reload()
             page.wait_for_selector(f"#article-{ids['lyon']}[data-state=kept]")
-            page.wait_for_selector(f"#article-{ids['lyon-bis']}[data-starred=true]")
+            page.wait_for_selector(f"#article-{ids['ia-top']}[data-starred=true]")
             assert page.evaluate("window.__sansRechargement") is None
         finally:
             context.close()
     with sessions() as session:
-        row = session.get(CurationRow, ids["lyon-bis"])
-        assert row is not None and row.summary == "Un portail pensé pour les associations."
+        row = session.get(CurationRow, ids["ia-top"])
+        assert row is not None and row.summary == "Un assistant pensé pour les acheteurs."
     assert state_of(sessions, ids["ia"]) == "discarded"
 
 

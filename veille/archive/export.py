@@ -14,6 +14,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
@@ -60,13 +61,18 @@ def records_for_hits(session: Session, hits: Sequence[ArticleHit]) -> list[dict[
             continue
         record = article_record(row, hit.source_key, hit.themes)
         record["coverage"] = hit.coverage
+        record["also"] = [
+            {"id": o.id, "source": o.source_key, "url": o.url, "title": o.title} for o in hit.also
+        ]
         out.append(record)
     return out
 
 
 def iter_records(session: Session, query: ArchiveQuery) -> Iterator[dict[str, Any]]:
-    """Every record matching `query`, a batch at a time, never the whole set in memory."""
-    hits = iter_matching(session, query)
+    """Every record matching `query`, a batch at a time, never the whole set in memory.
+    Per article, whatever the query's grouping: an export is data, one row per article,
+    with `story_id` to regroup them."""
+    hits = iter_matching(session, replace(query, group=False))
     while True:
         batch = list(islice(hits, BATCH))
         if not batch:

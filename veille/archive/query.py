@@ -19,6 +19,9 @@ MAX_VALUES = 50
 MAX_PAGE = 10_000
 PER_PAGE = 20
 PERIODS = ("semaine", "mois", "annee")
+# `theme=none`: the articles no theme claims (off-topic), OR-combined with other themes.
+# Without any `theme`, lists show on-topic articles only (docs/dedup.md).
+NO_THEME = "none"
 Sort = Literal["date", "score"]
 
 
@@ -37,6 +40,13 @@ class ArchiveQuery:
     sort: Sort = "date"
     page: int = 1
     per_page: int = PER_PAGE
+    # One entry per story (its representative); `group=none` lists every article.
+    group: bool = True
+
+    @property
+    def off_topic(self) -> bool:
+        """`theme=none` is among the themes: off-topic articles are listed too."""
+        return NO_THEME in self.themes
 
     @property
     def offset(self) -> int:
@@ -78,7 +88,7 @@ def _date(value: str | None, name: str) -> date | None:
 def parse_query(params: Mapping[str, Sequence[str]], *, today: date) -> ArchiveQuery:
     """Validate query-string values (lists, as a multi-dict gives them)."""
     themes = _many(params, "theme")
-    unknown = [t for t in themes if t not in THEME_IDS]
+    unknown = [t for t in themes if t not in THEME_IDS and t != NO_THEME]
     if unknown:
         raise QueryError(f"Thème inconnu : {unknown[0][:40]}.")
     sources = _many(params, "source")
@@ -93,6 +103,9 @@ def parse_query(params: Mapping[str, Sequence[str]], *, today: date) -> ArchiveQ
     page_raw = _one(params, "page") or "1"
     if not page_raw.isdigit() or not 1 <= int(page_raw) <= MAX_PAGE:
         raise QueryError("Numéro de page invalide.")
+    group = _one(params, "group") or "story"
+    if group not in ("story", "none"):
+        raise QueryError("Le regroupement doit être « story » ou « none ».")
     period = _one(params, "period")
     date_from = _date(_one(params, "from"), "from")
     date_to = _date(_one(params, "to"), "to")
@@ -112,6 +125,7 @@ def parse_query(params: Mapping[str, Sequence[str]], *, today: date) -> ArchiveQ
         q=q,
         sort=sort,  # type: ignore[arg-type]
         page=int(page_raw),
+        group=group == "story",
     )
 
 
@@ -133,6 +147,8 @@ def to_params(query: ArchiveQuery, **changes: object) -> list[tuple[str, str]]:
         out.append(("q", q.q))
     if q.sort != "date":
         out.append(("sort", q.sort))
+    if not q.group:
+        out.append(("group", "none"))
     if q.page != 1:
         out.append(("page", str(q.page)))
     return out

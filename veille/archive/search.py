@@ -41,7 +41,9 @@ from sqlalchemy.orm import Session
 
 from veille.archive import search_plan
 from veille.archive.query import ArchiveQuery
-from veille.db.fulltext import SEARCH, THEME_BITS
+from veille.db import stories as story_db
+from veille.db.fulltext import ALL_THEMES, SEARCH, THEME_BITS
+from veille.db.stories import Other
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow
 
 # Counts stop here: beyond, pages say « plus de 10 000 » and facets are lower bounds.
@@ -65,6 +67,14 @@ class ArticleHit:
     score: float | None
     coverage: int  # distinct sources carrying the story
     partial: bool
+    story_id: int | None = None
+    # The story's other articles (« aussi couvert par »), oldest first.
+    also: tuple[Other, ...] = ()
+
+    @property
+    def also_sources(self) -> int:
+        """How many other sources carry the story (« aussi couvert par N sources »)."""
+        return len({o.source_key for o in self.also if o.source_key != self.source_key})
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class Facets:
     # False: the counts were taken over the first COUNT_CAP matches only, so each is a lower
     # bound (pages say so); True: exact.
     exact: bool = True
+    off_topic: int = 0  # articles (stories) no theme claims: « Hors thèmes (N) »
 
 
 @dataclass(frozen=True)
@@ -108,19 +119,22 @@ def _tally(
     def source_ok(source_id: int) -> bool:
         return plan.source_ids is None or source_id in plan.source_ids
 
-    def theme_ok(mask: int) -> bool:
-        return not plan.theme_bits or bool(mask & plan.theme_bits)
-
+    theme_ok = plan.theme_ok
     total = 0
     themes = dict.fromkeys(THEME_BITS, 0)
+    off_topic = 0
     by_source: dict[int, int] = {}
     for source_id, mask, n in groups:
+        if not plan.row_listed(mask):
+            continue  # another article of a listed story
         if source_ok(source_id):
             if theme_ok(mask):
                 total += n
             for theme, bit in THEME_BITS.items():
                 if mask & bit:
                     themes[theme] += n
+            if not mask & ALL_THEMES:
+                off_topic += n
         if theme_ok(mask):
             by_source[source_id] = by_source.get(source_id, 0) + n
     names = (
@@ -139,7 +153,9 @@ def _tally(
         ((names[i][0], names[i][1], c) for i, c in by_source.items() if c and i in names),
         key=lambda item: (-item[2], item[0]),
     )
-    return total, Facets(themes={t: n for t, n in themes.items() if n}, sources=sources)
+    return total, Facets(
+        themes={t: n for t, n in themes.items() if n}, sources=sources, off_topic=off_topic
+    )
 
 
 def _rows(session: Session, ids: Sequence[int]) -> list[Any]:
@@ -249,6 +265,7 @@ def hits(session: Session, rows: Any) -> list[ArticleHit]:
             )
             if s is not None
         }
+    members = story_db.others(session, stories)
     return [
         ArticleHit(
             id=row.id,
@@ -262,6 +279,8 @@ def hits(session: Session, rows: Any) -> list[ArticleHit]:
             score=row.score,
             coverage=max(1, coverage.get(row.story_id or -1, 1)),
             partial=row.partial,
+            story_id=row.story_id,
+            also=tuple(o for o in members.get(row.story_id or -1, ()) if o.id != row.id),
         )
         for row, key, name in rows
     ]

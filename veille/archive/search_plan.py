@@ -21,6 +21,7 @@ from sqlalchemy import (
     and_,
     func,
     literal_column,
+    or_,
     select,
     text,
     true,
@@ -52,6 +53,35 @@ class Plan:
     theme_bits: int  # 0: no theme filter
     source_ids: frozenset[int] | None  # None: no source filter
     impossible: bool  # nothing can match (unknown sources, only stop words)
+    # `theme=none` was asked (off-topic rows match too); with no theme at all, only
+    # on-topic rows match (`theme_ok`).
+    off_topic: bool = False
+    # One row per story: the representatives (`fulltext.DUPLICATE_BIT` clear). Like the
+    # theme filter, applied to the counting sample's groups in Python (`row_listed`), so
+    # the sample reads as many rows as without grouping; facets count stories too.
+    grouped: bool = False
+
+    def row_listed(self, mask: int) -> bool:
+        """Whether a row of the counting sample is an entry of the listing, stories-wise."""
+        return not (self.grouped and mask & fulltext.DUPLICATE_BIT)
+
+    def theme_ok(self, mask: int) -> bool:
+        """The theme filter on a `theme_mask` value, as `filters` writes it in SQL."""
+        on_topic = bool(mask & fulltext.ALL_THEMES)
+        if not self.theme_bits and not self.off_topic:
+            return on_topic
+        return bool(mask & self.theme_bits) or (self.off_topic and not on_topic)
+
+    def theme_condition(self) -> ColumnElement[bool]:
+        mask = SEARCH.c.theme_mask
+        if not self.theme_bits and not self.off_topic:
+            return mask.op("&")(fulltext.ALL_THEMES) != 0
+        conds = []
+        if self.theme_bits:
+            conds.append(mask.op("&")(self.theme_bits) != 0)
+        if self.off_topic:
+            conds.append(mask.op("&")(fulltext.ALL_THEMES) == 0)
+        return or_(*conds)
 
     @property
     def has_text(self) -> bool:
@@ -60,12 +90,14 @@ class Plan:
     @property
     def filtered(self) -> bool:
         """Whether theme or source filters narrow the base (period + text)."""
-        return bool(self.theme_bits) or self.source_ids is not None
+        return True  # the theme filter always narrows: on-topic by default
 
     def filters(self, *, narrow: bool) -> list[ColumnElement[bool]]:
         conds = list(self.period)
-        if narrow and self.theme_bits:
-            conds.append(SEARCH.c.theme_mask.op("&")(self.theme_bits) != 0)
+        if narrow:
+            conds.append(self.theme_condition())
+            if self.grouped:
+                conds.append(SEARCH.c.theme_mask.op("&")(fulltext.DUPLICATE_BIT) == 0)
         if narrow and self.source_ids is not None:
             conds.append(SEARCH.c.source_id.in_(sorted(self.source_ids)))
         return conds
@@ -94,9 +126,18 @@ def plan_of(session: Session, query: ArchiveQuery) -> Plan:
         )
         impossible = impossible or not source_ids
     theme_bits = fulltext.theme_mask(query.themes)
-    if query.themes and not theme_bits:
+    if query.themes and not theme_bits and not query.off_topic:
         impossible = True
-    return Plan(tuple(period), tq, dialect, theme_bits, source_ids, impossible)
+    return Plan(
+        tuple(period),
+        tq,
+        dialect,
+        theme_bits,
+        source_ids,
+        impossible,
+        off_topic=query.off_topic,
+        grouped=query.group,
+    )
 
 
 def matching(plan: Plan, columns: Sequence[ColumnElement[Any]], *, narrow: bool) -> Select[Any]:
@@ -237,7 +278,9 @@ def probe_driver(session: Session, plan: Plan, cap: int) -> str:
     """`driver_for` for callers that do not count (feeds, exports): one capped count."""
     if not plan.has_text:
         return fulltext_query.BY_INDEX
-    base = replace(plan, theme_bits=0, source_ids=None)
+    base = replace(
+        plan, theme_bits=fulltext.ALL_THEMES, off_topic=True, source_ids=None, grouped=False
+    )
     cap = count_cap(plan, cap)
     return driver_for(session, plan, base_capped=count_upto(session, base, cap) > cap)
 

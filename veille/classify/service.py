@@ -21,6 +21,7 @@ from veille.db import articles as article_db
 from veille.db import curation as curation_db
 from veille.db import scores as score_db
 from veille.db import sources as source_db
+from veille.db import stories as story_db
 from veille.db import themes as theme_db
 from veille.db.tables import ArticleRow
 from veille.sources import FeedsConfig
@@ -198,6 +199,7 @@ def classify_articles(
         out[row.id] = prediction
     theme_db.replace_themes_of(session, themes_of)
     session.flush()
+    story_db.refresh_of_articles(session, [r.id for r in rows])  # scores pick representatives
     return out
 
 

@@ -22,6 +22,7 @@ from veille.collect.storyindex import StoryIndex
 from veille.collect.types import ParsedEntry, ParsedFeed
 from veille.collect.worker import Listing, PageOutcome
 from veille.db import articles as article_db
+from veille.db import stories as story_db
 from veille.db.tables import SourceRow
 from veille.text import urls
 from veille.text.fingerprint import HashedCounts, content_fingerprint, simhash, to_signed64
@@ -141,6 +142,7 @@ class PendingClassification:
         # Then the stories that gained a source: only articles already scored (those with
         # a coverage component) are rewritten, so without a classifier nothing changes.
         rescore_coverage(session, article_db.story_ids_of(session, sorted(self.widened)))
+        story_db.refresh_of_articles(session, self.article_ids)  # one entry per story
 
 
 # --- storage, in the main thread ----------------------------------------------------------

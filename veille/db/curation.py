@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, true, update
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from veille.db.fulltext import ALL_THEMES, DUPLICATE_BIT
 from veille.db.tables import (
     ArticleLinkRow,
     ArticleRow,
@@ -61,6 +62,33 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
         yield list(ids[start : start + CHUNK])
 
 
+def listing_conditions(
+    themes: Sequence[str], off_topic: bool, on_topic_only: bool, grouped: bool
+) -> list[ColumnElement[bool]]:
+    """The archive's listing rules on the desk: themes OR `off_topic` (no theme); with
+    neither, on-topic only when asked; one article per story when `grouped` (the
+    representative: `fulltext.DUPLICATE_BIT` clear). `theme_mask` is not mapped on
+    `ArticleRow` (migration 0003), hence the literal column."""
+    mask: ColumnElement[int] = literal_column("articles.theme_mask")
+    conds: list[ColumnElement[bool]] = []
+    either: list[ColumnElement[bool]] = []
+    if themes:
+        either.append(
+            ArticleRow.id.in_(
+                select(ArticleThemeRow.article_id).where(ArticleThemeRow.theme.in_(list(themes)))
+            )
+        )
+    if off_topic:
+        either.append(mask.op("&")(ALL_THEMES) == 0)
+    if either:
+        conds.append(or_(*either))
+    elif on_topic_only:
+        conds.append(mask.op("&")(ALL_THEMES) != 0)
+    if grouped:
+        conds.append(mask.op("&")(DUPLICATE_BIT) == 0)
+    return conds
+
+
 def inbox_rows(
     session: Session,
     *,
@@ -71,6 +99,9 @@ def inbox_rows(
     sources: Sequence[str] = (),
     text_match: ColumnElement[bool] | None = None,
     state: str | None = None,
+    off_topic: bool = False,
+    on_topic_only: bool = False,
+    grouped: bool = False,
 ) -> list[InboxRow]:
     """Articles published (or fetched, when undated) in [since, until), filtered like the
     archive (themes OR, sources OR, full text) and by desk state (new, kept, discarded,
@@ -84,12 +115,7 @@ def inbox_rows(
         conds.append(ArticleRow.id.in_(list(article_ids)))
     if until is not None:
         conds.append(when < until)
-    if themes:
-        conds.append(
-            ArticleRow.id.in_(
-                select(ArticleThemeRow.article_id).where(ArticleThemeRow.theme.in_(list(themes)))
-            )
-        )
+    conds.extend(listing_conditions(themes, off_topic, on_topic_only, grouped))
     if sources:
         conds.append(SourceRow.key.in_(list(sources)))
     if text_match is not None:

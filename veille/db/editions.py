@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.orm import Session
 
+from veille.db.fulltext import DUPLICATE_BIT
 from veille.db.records import Candidate
 from veille.db.tables import (
     ArticleRow,
@@ -89,11 +90,15 @@ def curation_of(session: Session, article_id: int) -> CurationRow | None:
     return session.get(CurationRow, article_id)
 
 
+# `theme_mask` is not mapped on ArticleRow (migration 0003): the story bit, read as is.
+_duplicate = literal_column("articles.theme_mask").op("&")(DUPLICATE_BIT)
+
+
 def candidates(session: Session, start: datetime, end: datetime) -> list[Candidate]:
     """On-topic and off-topic articles of the period with the desk's decisions and edits."""
     when = func.coalesce(ArticleRow.published_at, ArticleRow.fetched_at)
     rows = session.execute(
-        select(ArticleRow, SourceRow.key, SourceRow.name, CurationRow)
+        select(ArticleRow, SourceRow.key, SourceRow.name, CurationRow, _duplicate)
         .join(SourceRow, SourceRow.id == ArticleRow.source_id)
         .outerjoin(CurationRow, CurationRow.article_id == ArticleRow.id)
         .where(when >= start, when < end)
@@ -109,7 +114,7 @@ def candidates(session: Session, start: datetime, end: datetime) -> list[Candida
                 (theme_row.probability, theme_row.theme)
             )
     out = []
-    for article, source_key, source_name, curation in rows:
+    for article, source_key, source_name, curation, duplicate in rows:
         ranked = tuple(t for _, t in sorted(themes.get(article.id, []), reverse=True))
         out.append(
             Candidate(
@@ -127,6 +132,7 @@ def candidates(session: Session, start: datetime, end: datetime) -> list[Candida
                 summary=(curation.summary if curation and curation.summary else ""),
                 comment=(curation.comment if curation and curation.comment else ""),
                 published_at=article.published_at or article.fetched_at,
+                representative=not duplicate,
             )
         )
     return out

@@ -33,6 +33,11 @@ from veille.text.french import search_tokens as tokens
 # Theme bits of `articles.theme_mask` (maintained by triggers on article_themes). Frozen:
 # a new theme takes the next free bit in a migration that also updates the triggers.
 THEME_BITS: dict[str, int] = {"open_data": 1, "ia": 2, "donnees_interet_general": 4}
+ALL_THEMES = sum(THEME_BITS.values())
+# Not a theme: set on every member of a story but its representative (migration 0010s,
+# kept by `veille.db.stories`). In `theme_mask` because every covering index of 0003
+# holds that column, so "one entry per story" is a bit test on rows already read.
+DUPLICATE_BIT = 256
 
 FTS_TABLE = "articles_fts"
 
@@ -41,6 +46,7 @@ SEARCH = Table(
     MetaData(),
     Column("id", Integer, primary_key=True),
     Column("source_id", Integer),
+    Column("story_id", Integer),
     Column("published_or_fetched", UTCDateTime),
     Column("theme_mask", Integer),
     Column("score", Float),

@@ -23,3 +23,5 @@ class Candidate:
     summary: str = ""
     comment: str = ""
     published_at: datetime | None = None
+    # Its story's representative (veille.db.stories): the one kept item of a story.
+    representative: bool = True

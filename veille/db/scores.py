@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from veille.db import stories
 from veille.db.tables import ArticleRow
 
 CHUNK = 500  # story ids per IN list
@@ -53,3 +54,4 @@ def update_scores(session: Session, changes: Sequence[tuple[int, float, dict[str
     for obj in list(session.identity_map.values()):
         if isinstance(obj, ArticleRow) and obj.id in changed:
             session.expire(obj)
+    stories.refresh_of_articles(session, changed)  # a new score may change a representative

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -112,6 +113,8 @@ class StoryRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The member the delegate chose to represent the story (veille.db.stories).
+    lead_article_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ArticleRow(Base):
@@ -142,6 +145,9 @@ class ArticleRow(Base):
     story_id: Mapped[int | None] = mapped_column(
         ForeignKey("stories.id", ondelete="SET NULL"), nullable=True
     )
+    # The delegate placed it in its story: nothing automatic moves it (veille.db.stories).
+    # Server default only, so code written before migration 0010s still inserts rows.
+    story_pinned: Mapped[bool] = mapped_column(Boolean, server_default=false())
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     score_components: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     curation: Mapped[str] = mapped_column(String(16), default="new")

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from veille.archive import fulltext_query
+from veille.archive.query import NO_THEME
 from veille.archive.views import ThemeTag
 from veille.classify.score import WEIGHTS
 from veille.db import curation as curation_db
@@ -33,6 +34,10 @@ class InboxFilters:
     sources: tuple[str, ...] = ()  # source keys
     q: str = ""
     state: str | None = None  # new | kept | discarded | starred
+    # The archive's defaults, which the desk's page asks for (`veille.web.desk`): one
+    # article per story, on-topic unless `theme=none` is among the themes.
+    group: bool = False
+    on_topic_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,10 +185,13 @@ def inbox_page(
         session,
         since=since,
         until=until,
-        themes=filters.themes,
+        themes=[t for t in filters.themes if t != NO_THEME],
         sources=filters.sources,
         text_match=fulltext_query.article_filter(session, filters.q) if filters.q else None,
         state=filters.state,
+        off_topic=NO_THEME in filters.themes,
+        on_topic_only=filters.on_topic_only,
+        grouped=filters.group,
     )
     themes = curation_db.themes_of(session, [r.id for r in rows])
     groups = {r.id: group_of(themes.get(r.id, {}), filters.themes) for r in rows}

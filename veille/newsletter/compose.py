@@ -1,11 +1,11 @@
 """Pure composition: the week's candidates → the items of an edition, by theme section.
 
-When the delegate kept items, the edition is exactly those (their choice wins over every
-limit). When nothing is kept yet, the draft takes the best on-topic items by value score:
-at most `per_theme` per section, one article per story (the same news covered by several
-sources appears once), at most `per_source` per source across the edition — so a prolific
-source cannot fill the letter. Each article appears once, under its most likely theme that
-still has room.
+When the delegate kept items, the edition is exactly those, one per story (their choice
+wins over every limit). When nothing is kept yet, the draft takes the best on-topic items
+by value score: at most `per_theme` per section, one article per story (the same news
+covered by several sources appears once), at most `per_source` per source across the
+edition — so a prolific source cannot fill the letter. Each article appears once, under
+its most likely theme that still has room.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def compose(
 ) -> list[PlannedItem]:
     """Items in section order, positions counted within each section."""
     pool = [c for c in candidates if not c.discarded and c.themes]
-    kept = [c for c in pool if c.kept]
+    # A kept story gives one item: its representative (the delegate's pick when they kept it).
+    kept = [c for c in pool if c.kept and c.representative]
     chosen = _kept_plan(kept, theme_order) if kept else _automatic_plan(pool, theme_order, limits)
     return _positions(chosen, theme_order)
 

@@ -15,6 +15,13 @@ from veille.web.deps import DB, Filters, archive_access
 router = APIRouter(prefix="/api", dependencies=[Depends(archive_access)], tags=["articles"])
 
 
+class OtherArticle(BaseModel):
+    id: int
+    source: str = Field(description="Clé de la source.")
+    url: str
+    title: str
+
+
 class ArticleItem(BaseModel):
     id: int
     url: str
@@ -31,6 +38,9 @@ class ArticleItem(BaseModel):
     story_id: int | None
     partial: bool
     coverage: int = Field(description="Nombre de sources couvrant le même sujet.")
+    also: list[OtherArticle] = Field(
+        description="Les autres articles du même sujet (« aussi couvert par »)."
+    )
 
 
 class ArticlePage(BaseModel):
@@ -53,7 +63,13 @@ class ArticlePage(BaseModel):
 def articles(
     query: Filters,
     session: DB,
-    theme: Annotated[list[str] | None, Query(description="Thèmes (plusieurs).")] = None,
+    theme: Annotated[
+        list[str] | None,
+        Query(
+            description="Thèmes (plusieurs, OU) ; « none » : hors thèmes. Défaut : "
+            "les articles d'au moins un thème."
+        ),
+    ] = None,
     source: Annotated[list[str] | None, Query(description="Clés de sources (plusieurs).")] = None,
     q: Annotated[str, Query(description="Texte recherché (« phrase », -exclusion).")] = "",
     period: Annotated[str | None, Query(description="semaine | mois | annee")] = None,
@@ -61,6 +77,10 @@ def articles(
     date_to: Annotated[str | None, Query(alias="to", description="AAAA-MM-JJ")] = None,
     sort: Annotated[str, Query(description="date | score")] = "date",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    group: Annotated[
+        str,
+        Query(description="story (défaut) : un article par sujet ; none : tous les articles."),
+    ] = "story",
 ) -> ArticlePage:
     """The documented parameters are read by `archive_query` (shared with the pages); they
     are declared here too so the OpenAPI schema lists them."""

@@ -40,6 +40,7 @@ from veille.web import (
     desk_members,
     desk_sending,
     desk_sources,
+    desk_stories,
     editions,
     exports,
     feeds,
@@ -212,4 +213,5 @@ def create_app(
     app.include_router(desk_composer.router)
     app.include_router(desk_sending.router)
     app.include_router(desk.router)
+    app.include_router(desk_stories.router)
     return app

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from veille.archive import views
-from veille.archive.query import ArchiveQuery, to_params, toggled
+from veille.archive.query import NO_THEME, ArchiveQuery, to_params, toggled
 from veille.archive.search import SearchResult, search
 from veille.collect.servehtml import served_html
 from veille.db.sources import list_health
@@ -65,6 +65,16 @@ def theme_choices(
     ]
 
 
+def off_topic_choice(query: ArchiveQuery, result: SearchResult) -> dict[str, Any]:
+    """The « Hors thèmes (N) » facet: a box like the themes', and a link showing only them."""
+    return {
+        "label": "Hors thèmes",
+        "count": result.facets.off_topic,
+        "checked": query.off_topic,
+        "href": link(query, themes=(NO_THEME,)),
+    }
+
+
 def source_choices(query: ArchiveQuery, result: SearchResult) -> list[Choice]:
     """Selected sources always, then the largest others (a form of 300 boxes helps nobody)."""
     by_key = {key: (name, count) for key, name, count in result.facets.sources}
@@ -100,7 +110,9 @@ def page_title(query: ArchiveQuery, labels: dict[str, str]) -> str:
     if query.q:
         parts.append(f"« {query.q[:60]} »")
     if query.themes:
-        parts.append(", ".join(labels.get(t, t) for t in query.themes))
+        parts.append(
+            ", ".join(labels.get(t, "Hors thèmes" if t == NO_THEME else t) for t in query.themes)
+        )
     if query.page > 1:
         parts.append(f"page {query.page}")
     return "Archive" + (" — " + " · ".join(parts) if parts else "")
@@ -126,6 +138,8 @@ def index(
             "labels": labels,
             "title": page_title(query, labels),
             "themes": theme_choices(query, result, labels),
+            "off_topic": off_topic_choice(query, result),
+            "group_href": link(query, group=not query.group),
             "sources": source_choices(query, result),
             "periods": [
                 ("semaine", "Cette semaine", link(query, period="semaine")),

@@ -26,6 +26,7 @@ from veille.db import curation as curation_db
 from veille.db.engine import transaction
 from veille.desk import curation
 from veille.desk import inbox as inbox_model
+from veille.desk import stories as desk_stories
 from veille.desk.inbox import InboxFilters, InboxItem
 from veille.errors import ConflictError
 from veille.frenchformat import day_start
@@ -161,6 +162,8 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
             sources=query.sources,
             q=query.q,
             state=STATE_PARAMS.get(etat),
+            group=query.group,
+            on_topic_only=True,
         )
         page = inbox_model.inbox_page(session, since, until, filters, page=query.page)
         sources = curation_db.source_names(session)
@@ -231,29 +234,35 @@ def _refresh_scores(ctx: WebContext, source_ids: set[int], now: datetime) -> Non
 
 def _apply(
     ctx: WebContext, user: DeskUser, article_id: int, body: ActionBody, now: datetime
-) -> curation.Outcome:
+) -> list[curation.Outcome]:
+    """Decisions and stars apply to the article's whole story (`veille.desk.stories`); the
+    article acted on comes first."""
     with transaction(ctx.sessions) as session:
         if body.action in DECISIONS:
-            return curation.decide(
+            return desk_stories.decide(
                 session, article_id, DECISIONS[body.action], actor=user.email, now=now
             )
         if body.action in ("star", "unstar"):
-            return curation.star(
+            return desk_stories.star(
                 session, article_id, body.action == "star", actor=user.email, now=now
             )
         if body.action == "edit":
-            return curation.edit(
-                session, article_id, body.fields, body.version, actor=user.email, now=now
+            return [
+                curation.edit(
+                    session, article_id, body.fields, body.version, actor=user.email, now=now
+                )
+            ]
+        return [
+            curation.set_themes(
+                session,
+                article_id,
+                add=body.add,
+                remove=body.remove,
+                clear=body.clear,
+                actor=user.email,
+                now=now,
             )
-        return curation.set_themes(
-            session,
-            article_id,
-            add=body.add,
-            remove=body.remove,
-            clear=body.clear,
-            actor=user.email,
-            now=now,
-        )
+        ]
 
 
 @router.post("/desk/api/articles/{article_id}")
@@ -262,7 +271,8 @@ def article_action(ctx: Ctx, user: CsrfDeskUserDep, article_id: int, body: Actio
         return _error(400, f"Action inconnue : {body.action}.")
     now = ctx.clock()
     try:
-        outcome = _apply(ctx, user, article_id, body, now)
+        outcomes = _apply(ctx, user, article_id, body, now)
+        outcome = outcomes[0]
     except curation.UnknownArticle as exc:
         return _error(404, str(exc))
     except curation.CurationError as exc:
@@ -275,8 +285,8 @@ def article_action(ctx: Ctx, user: CsrfDeskUserDep, article_id: int, body: Actio
             version=exc.version,
             item=next(iter(_items_json(ctx, [article_id])), None),
         )
-    if outcome.changed and body.action in DECISIONS:
-        _refresh_scores(ctx, {outcome.source_id}, now)
+    if body.action in DECISIONS:
+        _refresh_scores(ctx, {o.source_id for o in outcomes if o.changed}, now)
     found = _items_json(ctx, [article_id])
     return JSONResponse(
         {"item": found[0] if found else None, "changed": outcome.changed}, headers=NO_STORE
@@ -288,7 +298,7 @@ def bulk_action(ctx: Ctx, user: CsrfDeskUserDep, body: BulkBody) -> Response:
     now = ctx.clock()
     try:
         with transaction(ctx.sessions) as session:
-            outcomes = curation.bulk(session, body.ids, body.action, actor=user.email, now=now)
+            outcomes = desk_stories.bulk(session, body.ids, body.action, actor=user.email, now=now)
     except curation.UnknownArticle as exc:
         return _error(404, str(exc))
     except curation.CurationError as exc:
