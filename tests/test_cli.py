@@ -58,7 +58,10 @@ def test_collect_summary_list_and_export(
 
     table = runner.invoke(app, ["collect", "--config", str(config), "--all"], env=env)
     assert table.exit_code == 0
-    assert "Collection cycle" in table.stdout and "casse" in table.stdout
+    assert "Collecte" in table.stdout and "Sources en échec" in table.stdout
+    assert "nouveaux" in table.stdout and "casse" in table.stdout  # headers may wrap
+    for english in ("Collection", "modified", "merged", "Failed"):
+        assert english not in table.stdout
 
     listed = runner.invoke(app, ["sources", "list", "--json", "--config", str(config)], env=env)
     assert listed.exit_code == 0, listed.output

@@ -76,39 +76,27 @@ def _load_classifier(sessions: Any, config: Any, show_progress: bool) -> Any:
 
     with transaction(sessions) as session:
         if active_model(session) is None and show_progress:
-            with err.status("Training the default theme model on the seed corpus (first run)…"):
+            with err.status("Premier lancement : entraînement du modèle de thèmes (~20 s)…"):
                 return load_classifier(session, config)
         return load_classifier(session, config)
 
 
 def print_summary(summary: Any) -> None:
-    table = Table(title="Collection cycle", show_header=True)
-    for col in (
-        "sources ok",
-        "not modified",
-        "failed",
-        "new articles",
-        "duplicates merged",
-        "partial",
-        "time",
-    ):
-        table.add_column(col, justify="right")
-    data = summary.as_dict()
-    table.add_row(
-        str(data["sources_ok"]),
-        str(data["sources_not_modified"]),
-        str(data["sources_failed"]),
-        str(data["new_articles"]),
-        str(data["duplicates_merged"]),
-        str(data["partial_articles"]),
-        f"{data['seconds']:.1f} s",
-    )
+    """The cycle as a French table (labels in `collect/cycle_report.py`), then the sources
+    that failed with their error."""
+    from veille.collect import cycle_report
+
+    table = Table(title=cycle_report.TITLE, show_header=True)
+    for _, label in cycle_report.COLUMNS:
+        table.add_column(label, justify="right")
+    table.add_column(cycle_report.DURATION, justify="right")
+    table.add_row(*cycle_report.table_row(summary.as_dict()))
     out.print(table)
     failed = [s for s in summary.sources if s.status == "failed"]
     if failed:
-        ftable = Table(title="Failed sources", show_header=True)
+        ftable = Table(title=cycle_report.FAILED_TITLE, show_header=True)
         ftable.add_column("source")
-        ftable.add_column("error")
+        ftable.add_column("erreur")
         for s in sorted(failed, key=lambda s: s.key):
             ftable.add_row(s.key, s.error or "")
         out.print(ftable)
