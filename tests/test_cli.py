@@ -99,10 +99,10 @@ def test_collect_summary_list_and_export(
     assert "open_data" in why["themes"] and why["terms"]["open_data"]
     assert set(why["components"]) >= {"confidence", "source", "coverage", "substance"}
     missing = runner.invoke(app, ["classify", "explain", "999999"], env=env)
-    assert missing.exit_code == 1 and "No stored article" in missing.output
+    assert missing.exit_code == 1 and "Aucun article enregistré" in missing.output
 
     again = runner.invoke(app, ["classify", "reclassify", "--config", str(config)], env=env)
-    assert again.exit_code == 0 and "Reclassified 6 article(s): 6 on-topic" in again.stdout
+    assert again.exit_code == 0 and "6 article(s) reclassé(s) : 6 dans le sujet" in again.stdout
 
 
 def test_errors_are_one_sentence_and_non_zero(env: dict[str, str], tmp_path: Path) -> None:
@@ -163,11 +163,11 @@ def test_opml_round_trip(env: dict[str, str], tmp_path: Path) -> None:
         app, ["sources", "import-opml", str(opml), "--config", str(config)], env=env
     )
     assert result.exit_code == 0, result.output
-    assert "Imported 2" in result.stdout
+    assert "2 source(s) importée(s)" in result.stdout
     again = runner.invoke(
         app, ["sources", "import-opml", str(opml), "--config", str(config)], env=env
     )
-    assert "Imported 0" in again.stdout and "2 already present" in again.stdout
+    assert "0 source(s) importée(s)" in again.stdout and "2 déjà présente(s)" in again.stdout
     exported = runner.invoke(app, ["sources", "export-opml", "--config", str(config)], env=env)
     assert exported.exit_code == 0
     assert "https://portail.example/feed.xml" in exported.stdout

@@ -136,7 +136,7 @@ def _parse_since(value: str | None) -> datetime | None:
         try:
             parsed = datetime.combine(date.fromisoformat(value), time())
         except ValueError:
-            raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD).") from None
+            raise typer.BadParameter(f"« {value} » n'est pas une date (AAAA-MM-JJ).") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -155,9 +155,9 @@ def export(
     from veille.sources import THEME_IDS
 
     if format_ not in ("jsonl", "csv"):
-        raise typer.BadParameter("--format must be jsonl or csv.")
+        raise typer.BadParameter("--format : jsonl ou csv.")
     if theme and theme not in THEME_IDS:
-        raise typer.BadParameter(f"--theme must be one of {', '.join(THEME_IDS)}.")
+        raise typer.BadParameter(f"--theme : l'un de {', '.join(THEME_IDS)}.")
     since_dt = _parse_since(since)
     sessions = open_db(settings_from_env())
     stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
