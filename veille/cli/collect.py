@@ -86,11 +86,13 @@ def print_summary(summary: Any) -> None:
     that failed with their error."""
     from veille.collect import cycle_report
 
-    table = Table(title=cycle_report.TITLE, show_header=True)
-    for _, label in cycle_report.COLUMNS:
-        table.add_column(label, justify="right")
-    table.add_column(cycle_report.DURATION, justify="right")
-    table.add_row(*cycle_report.table_row(summary.as_dict()))
+    # One row per figure: French labels are long, and seven columns did not fit 80 columns.
+    table = Table(title=cycle_report.TITLE, show_header=False, title_justify="left")
+    table.add_column("", justify="left")
+    table.add_column("", justify="right")
+    labels = [label for _, label in cycle_report.COLUMNS] + [cycle_report.DURATION]
+    for label, cell in zip(labels, cycle_report.table_row(summary.as_dict()), strict=True):
+        table.add_row(label, cell)
     out.print(table)
     failed = [s for s in summary.sources if s.status == "failed"]
     if failed:
