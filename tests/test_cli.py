@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,7 +59,11 @@ def test_collect_summary_list_and_export(
 
     table = runner.invoke(app, ["collect", "--config", str(config), "--all"], env=env)
     assert table.exit_code == 0
-    assert "Collection cycle" in table.stdout and "casse" in table.stdout
+    assert "Collecte" in table.stdout and "Sources en échec" in table.stdout
+    assert re.search(r"nouveaux articles\s*│\s*0 │", table.stdout), table.stdout
+    assert "casse" in table.stdout
+    for english in ("Collection", "modified", "merged", "Failed"):
+        assert english not in table.stdout
 
     listed = runner.invoke(app, ["sources", "list", "--json", "--config", str(config)], env=env)
     assert listed.exit_code == 0, listed.output
@@ -96,10 +101,10 @@ def test_collect_summary_list_and_export(
     assert "open_data" in why["themes"] and why["terms"]["open_data"]
     assert set(why["components"]) >= {"confidence", "source", "coverage", "substance"}
     missing = runner.invoke(app, ["classify", "explain", "999999"], env=env)
-    assert missing.exit_code == 1 and "No stored article" in missing.output
+    assert missing.exit_code == 1 and "Aucun article enregistré" in missing.output
 
     again = runner.invoke(app, ["classify", "reclassify", "--config", str(config)], env=env)
-    assert again.exit_code == 0 and "Reclassified 6 article(s): 6 on-topic" in again.stdout
+    assert again.exit_code == 0 and "6 article(s) reclassé(s) : 6 dans le sujet" in again.stdout
 
 
 def test_errors_are_one_sentence_and_non_zero(env: dict[str, str], tmp_path: Path) -> None:
@@ -160,11 +165,11 @@ def test_opml_round_trip(env: dict[str, str], tmp_path: Path) -> None:
         app, ["sources", "import-opml", str(opml), "--config", str(config)], env=env
     )
     assert result.exit_code == 0, result.output
-    assert "Imported 2" in result.stdout
+    assert "2 source(s) importée(s)" in result.stdout
     again = runner.invoke(
         app, ["sources", "import-opml", str(opml), "--config", str(config)], env=env
     )
-    assert "Imported 0" in again.stdout and "2 already present" in again.stdout
+    assert "0 source(s) importée(s)" in again.stdout and "2 déjà présente(s)" in again.stdout
     exported = runner.invoke(app, ["sources", "export-opml", "--config", str(config)], env=env)
     assert exported.exit_code == 0
     assert "https://portail.example/feed.xml" in exported.stdout

@@ -63,11 +63,12 @@ def test_import_reports_bad_lines_and_imports_the_rest(
     file.write_text(MESSY, encoding="utf-8")
     result = runner.invoke(app, ["members", "import", str(file)], env=env)
     assert result.exit_code == 0, result.output
-    assert "line 3: adresse e-mail invalide" in result.output
-    assert "line 6: adresse en double : ANNE@exemple.fr (déjà ligne 2)" in result.output
-    assert "line 7: thème inconnu" in result.output
-    assert "3 created, 0 updated, 0 unchanged, 0 kept unsubscribed, 3 invalid lines" in (
-        result.output
+    assert "ligne 3 : adresse e-mail invalide" in result.output
+    assert "ligne 6 : adresse en double : ANNE@exemple.fr (déjà ligne 2)" in result.output
+    assert "ligne 7 : thème inconnu" in result.output
+    assert (
+        "3 créé(s), 0 mis à jour, 0 inchangé(s), 0 restés désinscrits, 3 ligne(s) invalide(s)"
+        in (result.output)
     )
     members = all_members(sessions)
     assert set(members) == {"anne@exemple.fr", "carl@exemple.fr", "eve@exemple.fr"}
@@ -79,7 +80,7 @@ def test_import_reports_bad_lines_and_imports_the_rest(
 
     # Again: nothing new, nothing duplicated.
     again = runner.invoke(app, ["members", "import", str(file)], env=env)
-    assert "0 created, 0 updated, 3 unchanged" in again.output
+    assert "0 créé(s), 0 mis à jour, 3 inchangé(s)" in again.output
     assert len(all_members(sessions)) == 3
 
 
@@ -107,7 +108,7 @@ def test_reimport_updates_but_respects_unsubscribed_and_own_choices(
         encoding="utf-8",
     )
     result = runner.invoke(app, ["members", "import", str(second)], env=env)
-    assert "0 created, 1 updated, 0 unchanged, 1 kept unsubscribed" in result.output
+    assert "0 créé(s), 1 mis à jour, 0 inchangé(s), 1 restés désinscrits" in result.output
     members = all_members(sessions)
     assert members["fred@exemple.fr"].name == "Fred Dupont"
     assert members["fred@exemple.fr"].themes == ["ia"]  # no themes column: own choice kept
@@ -123,7 +124,7 @@ def test_latin1_and_dry_run(
         "ivan@exemple.fr;Ivan;Saint-Étienne\n".encode("cp1252")
     )
     dry = runner.invoke(app, ["members", "import", "--dry-run", str(file)], env=env)
-    assert dry.exit_code == 0 and "Dry run, nothing written: 2 created" in dry.output
+    assert dry.exit_code == 0 and "Essai à blanc, rien d'enregistré : 2 créé(s)" in dry.output
     assert all_members(sessions) == {}
     runner.invoke(app, ["members", "import", str(file)], env=env)
     members = all_members(sessions)
@@ -135,12 +136,12 @@ def test_hopeless_files_fail_with_one_sentence(tmp_path: Path, env: dict[str, st
     empty = tmp_path / "vide.csv"
     empty.write_bytes(b"")
     result = runner.invoke(app, ["members", "import", str(empty)], env=env)
-    assert result.exit_code == 1 and "Error:" in result.output
+    assert result.exit_code == 1 and "Erreur :" in result.output
     assert "Traceback" not in result.output
     only_bad = tmp_path / "bad.csv"
     only_bad.write_text("email\nnope\n", encoding="utf-8")
     bad = runner.invoke(app, ["members", "import", str(only_bad)], env=env)
-    assert bad.exit_code == 1 and "line 2" in bad.output
+    assert bad.exit_code == 1 and "ligne 2" in bad.output
 
 
 def test_require_confirmation_mails_the_double_opt_in(
@@ -155,7 +156,7 @@ def test_require_confirmation_mails_the_double_opt_in(
             env={**env, "VEILLE_SMTP_URL": smtp.url, "VEILLE_SEND_RATE": "0"},
         )
         assert result.exit_code == 0, result.output
-        assert "Confirmation mails: 2 sent, 0 failed" in result.output
+        assert "Mails de confirmation : 2 envoyé(s), 0 en échec" in result.output
         assert sorted(m.rcpt_tos[0] for m in smtp.messages) == ["jo@exemple.fr", "kim@exemple.fr"]
         assert smtp.connections == 1
     assert {m.status for m in all_members(sessions).values()} == {"pending"}
@@ -179,7 +180,7 @@ def test_export_then_import_round_trips(
     assert "'=HYPERLINK" in text  # a spreadsheet will not run it
     assert text.splitlines()[0].startswith("email,name,organisation,status,themes,consent_at")
     back = runner.invoke(app, ["members", "import", str(exported)], env=env)
-    assert "0 created, 0 updated, 2 unchanged" in back.output, back.output
+    assert "0 créé(s), 0 mis à jour, 2 inchangé(s)" in back.output, back.output
     assert all_members(sessions)["lou@exemple.fr"].name == '=HYPERLINK("x")'
 
     jsonl = runner.invoke(app, ["members", "export", "--format", "jsonl"], env=env)

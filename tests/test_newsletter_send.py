@@ -461,7 +461,7 @@ def test_kill_9_mid_send_then_resume_delivers_exactly_once(
     again = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
 
     assert again.returncode == 0, again.stderr
-    assert f"{len(interrupted)} resumed" in again.stdout
+    assert f"{len(interrupted)} repris après une interruption" in again.stdout
     assert by_recipient(smtp) == {email: 1 for email in emails}
     rows = deliveries(sessions)
     assert {d.status for d in rows.values()} == {"sent"}
@@ -539,7 +539,7 @@ def test_cli_send_needs_yes_off_a_terminal_then_reports_and_status_counts(
 
     sent = runner.invoke(app, ["edition", "send", "1", "--yes"], env=env)
     assert sent.exit_code == 0, sent.output
-    assert "1 sent, 1 failed, 1 skipped" in sent.output
+    assert "1 envoyé(s), 1 en échec, 1 sans objet" in sent.output
     assert by_recipient(smtp) == {"a@exemple.fr": 1}
 
     status = runner.invoke(app, ["edition", "status", "1", "--json"], env=env)
@@ -550,7 +550,7 @@ def test_cli_send_needs_yes_off_a_terminal_then_reports_and_status_counts(
     assert data["total"] == 3 and data["sent_at"]
 
     human = runner.invoke(app, ["edition", "status", "1"], env=env)
-    assert "1 sent" in human.output and "Status: sent" in human.output
+    assert "1 envoyé(s)" in human.output and "Statut : envoyée" in human.output
     missing = runner.invoke(app, ["edition", "status", "9"], env=env)
     assert missing.exit_code == 1 and "9" in missing.output
 
@@ -568,7 +568,7 @@ def test_cli_send_exits_1_when_interrupted(
     )
 
     assert result.exit_code == 1
-    assert "Interrupted, 1 pending" in result.output
+    assert "Interrompu, 1 en attente" in result.output
 
 
 def test_cli_draft_and_preview(

@@ -89,6 +89,9 @@ def test_run_collects_on_schedule_serves_french_and_stops_cleanly(
             pytest.fail(f"veille run did not stop on SIGTERM:\n{out}")
     assert proc.returncode == 0, out
     assert "Traceback" not in out, out
+    # The cycle's summary is logged in French; APScheduler's per-tick INFO lines are not.
+    assert "Collecte : " in out and "nouveaux articles" in out, out
+    assert " INFO apscheduler" not in out and "Running job" not in out, out
 
 
 def test_french_dates_in_paris_time() -> None:

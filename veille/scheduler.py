@@ -56,7 +56,9 @@ def collect_due(settings: Settings) -> None:
             )
             summary = refresh_due(ctx)
         if summary.sources:
-            log.info("collection cycle: %s", summary.as_dict())
+            from veille.collect.cycle_report import summary_line
+
+            log.info("%s", summary_line(summary.as_dict()))
     except Exception:
         log.exception("collection cycle failed")
 

@@ -111,6 +111,9 @@ def serve_app(settings: Settings, *, host: str, port: int, with_scheduler: bool)
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler says "Running job … executed successfully" at INFO on every tick: a line a
+    # minute that buries ours. Its warnings (a missed run) and errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = None
     if with_scheduler:
         from veille import scheduler as sched

@@ -18,8 +18,8 @@ classify_app = typer.Typer(help="Theme classifier: train, evaluate, explain.", n
 
 def _print_metrics(title: str, figures: dict[str, Any]) -> None:
     table = Table(title=title, show_header=True)
-    for col in ("theme", "precision", "recall", "F1", "support"):
-        table.add_column(col, justify="right" if col != "theme" else "left")
+    for col in ("thème", "précision", "rappel", "F1", "effectif"):
+        table.add_column(col, justify="right" if col != "thème" else "left")
     for theme, m in figures["themes"].items():
         table.add_row(
             theme,
@@ -30,10 +30,10 @@ def _print_metrics(title: str, figures: dict[str, Any]) -> None:
         )
     rel = figures["relevance"]
     table.add_row(
-        "on-topic", f"{rel['precision']:.3f}", f"{rel['recall']:.3f}", f"{rel['f1']:.3f}", ""
+        "dans le sujet", f"{rel['precision']:.3f}", f"{rel['recall']:.3f}", f"{rel['f1']:.3f}", ""
     )
     out.print(table)
-    out.print(f"macro-F1 over the three themes: {figures['macro_f1']:.3f}")
+    out.print(f"macro-F1 sur les trois thèmes : {figures['macro_f1']:.3f}")
 
 
 @classify_app.command("eval")
@@ -58,7 +58,7 @@ def classify_eval(
     if not items:
         from veille.errors import ConfigError
 
-        raise ConfigError(f"{file}: no labelled item in the file.")
+        raise ConfigError(f"{file} : aucun élément étiqueté dans le fichier.")
     settings = settings_from_env(config)
     feeds = load_feeds_config(settings.config_file) if settings.config_file.exists() else None
     classifier = Classifier(default_model(), keywords_of(feeds))
@@ -67,7 +67,7 @@ def classify_eval(
     if json_out:
         sys.stdout.write(json.dumps(figures) + "\n")
     else:
-        _print_metrics(f"{file} ({len(items)} items)", figures)
+        _print_metrics(f"{file} ({len(items)} éléments)", figures)
 
 
 def _classifier_and_sessions(settings: Settings) -> tuple[Any, Any]:
@@ -93,10 +93,10 @@ def classify_train(config: ConfigOpt = None) -> None:
     with transaction(sessions) as session:
         model = retrain(session)
     out.print(
-        f"Trained model {model.version}: {model.training_size} items "
-        f"({model.editor_labels} from the delegate)."
+        f"Modèle {model.version} entraîné : {model.training_size} éléments "
+        f"(dont {model.editor_labels} étiquetés par le délégué)."
     )
-    _print_metrics("5-fold cross-validation", model.cv_metrics)
+    _print_metrics("Validation croisée (5 plis)", model.cv_metrics)
 
 
 @classify_app.command("reclassify")
@@ -107,7 +107,7 @@ def classify_reclassify(config: ConfigOpt = None) -> None:
 
     classifier, sessions = _classifier_and_sessions(settings_from_env(config))
     done, on_topic = reclassify_all(sessions, classifier)
-    out.print(f"Reclassified {done} article(s): {on_topic} on-topic.")
+    out.print(f"{done} article(s) reclassé(s) : {on_topic} dans le sujet.")
 
 
 @classify_app.command("explain")
@@ -125,19 +125,19 @@ def classify_explain(
     with sessions() as session:
         found = explain_article(session, classifier, article)
     if found is None:
-        raise ConfigError(f"No stored article matches '{article}'.")
+        raise ConfigError(f"Aucun article enregistré ne correspond à « {article} ».")
     if json_out:
         sys.stdout.write(json.dumps(found.__dict__, ensure_ascii=False, default=list) + "\n")
         return
-    out.print(f"[bold]{found.title}[/] (#{found.article_id}, model {found.model_version})")
+    out.print(f"[bold]{found.title}[/] (n° {found.article_id}, modèle {found.model_version})")
     themes = ", ".join(f"{t} ({o}, {p:.2f})" for t, (p, o) in found.themes.items()) or "hors thème"
-    out.print(f"Themes: {themes}")
+    out.print(f"Thèmes : {themes}")
     for theme, prob in found.probabilities.items():
         terms = ", ".join(term for term, _ in found.terms.get(theme, [])) or "—"
         rules = ", ".join(found.rules.get(theme, ())) or "—"
         out.print(
-            f"  {theme}: p={prob:.2f} (threshold {found.thresholds[theme]:.2f}); "
-            f"terms: {terms}; keywords: {rules}"
+            f"  {theme}: p={prob:.2f} (seuil {found.thresholds[theme]:.2f}) ; "
+            f"termes : {terms} ; mots-clés : {rules}"
         )
     if found.score is not None:
         out.print(f"Score {found.score:.1f}/100")

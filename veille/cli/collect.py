@@ -76,39 +76,29 @@ def _load_classifier(sessions: Any, config: Any, show_progress: bool) -> Any:
 
     with transaction(sessions) as session:
         if active_model(session) is None and show_progress:
-            with err.status("Training the default theme model on the seed corpus (first run)…"):
+            with err.status("Premier lancement : entraînement du modèle de thèmes (~20 s)…"):
                 return load_classifier(session, config)
         return load_classifier(session, config)
 
 
 def print_summary(summary: Any) -> None:
-    table = Table(title="Collection cycle", show_header=True)
-    for col in (
-        "sources ok",
-        "not modified",
-        "failed",
-        "new articles",
-        "duplicates merged",
-        "partial",
-        "time",
-    ):
-        table.add_column(col, justify="right")
-    data = summary.as_dict()
-    table.add_row(
-        str(data["sources_ok"]),
-        str(data["sources_not_modified"]),
-        str(data["sources_failed"]),
-        str(data["new_articles"]),
-        str(data["duplicates_merged"]),
-        str(data["partial_articles"]),
-        f"{data['seconds']:.1f} s",
-    )
+    """The cycle as a French table (labels in `collect/cycle_report.py`), then the sources
+    that failed with their error."""
+    from veille.collect import cycle_report
+
+    # One row per figure: French labels are long, and seven columns did not fit 80 columns.
+    table = Table(title=cycle_report.TITLE, show_header=False, title_justify="left")
+    table.add_column("", justify="left")
+    table.add_column("", justify="right")
+    labels = [label for _, label in cycle_report.COLUMNS] + [cycle_report.DURATION]
+    for label, cell in zip(labels, cycle_report.table_row(summary.as_dict()), strict=True):
+        table.add_row(label, cell)
     out.print(table)
     failed = [s for s in summary.sources if s.status == "failed"]
     if failed:
-        ftable = Table(title="Failed sources", show_header=True)
+        ftable = Table(title=cycle_report.FAILED_TITLE, show_header=True)
         ftable.add_column("source")
-        ftable.add_column("error")
+        ftable.add_column("erreur")
         for s in sorted(failed, key=lambda s: s.key):
             ftable.add_row(s.key, s.error or "")
         out.print(ftable)
@@ -148,7 +138,7 @@ def _parse_since(value: str | None) -> datetime | None:
         try:
             parsed = datetime.combine(date.fromisoformat(value), time())
         except ValueError:
-            raise typer.BadParameter(f"'{value}' is not a date (YYYY-MM-DD).") from None
+            raise typer.BadParameter(f"« {value} » n'est pas une date (AAAA-MM-JJ).") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -167,9 +157,9 @@ def export(
     from veille.sources import THEME_IDS
 
     if format_ not in ("jsonl", "csv"):
-        raise typer.BadParameter("--format must be jsonl or csv.")
+        raise typer.BadParameter("--format : jsonl ou csv.")
     if theme and theme not in THEME_IDS:
-        raise typer.BadParameter(f"--theme must be one of {', '.join(THEME_IDS)}.")
+        raise typer.BadParameter(f"--theme : l'un de {', '.join(THEME_IDS)}.")
     since_dt = _parse_since(since)
     sessions = open_db(settings_from_env())
     stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout

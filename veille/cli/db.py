@@ -17,4 +17,4 @@ def db_upgrade() -> None:
 
     engine = make_engine(settings_from_env().database_url)
     upgrade(engine)
-    out.print(f"Database at revision {current_revision(engine)}.")
+    out.print(f"Base de données à jour (révision {current_revision(engine)}).")

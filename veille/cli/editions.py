@@ -22,6 +22,15 @@ edition_app = typer.Typer(
     help="Newsletter editions: draft, preview, send, status.", no_args_is_help=True
 )
 
+# The delivery states as the delegate reads them (the --json keys stay English).
+DELIVERY_WORDS = {
+    "sent": "envoyé(s)",
+    "pending": "en attente",
+    "sending": "en cours",
+    "failed": "en échec",
+    "skipped": "sans objet",
+}
+
 NumberArg = Annotated[int, typer.Argument(help="Edition number.", min=1)]
 
 
@@ -48,7 +57,7 @@ def edition_draft(
     if as_json:
         out.print_json(json.dumps({"number": number, "items": items}))
     else:
-        out.print(f"Draft edition {number} created with {items} items.", highlight=False)
+        out.print(f"Brouillon de l'édition {number} créé avec {items} article(s).", highlight=False)
 
 
 @edition_app.command("preview")
@@ -77,7 +86,7 @@ def edition_preview(
         if member is not None:
             row = member_db.by_email(session, member)
             if row is None:
-                raise MemberError(f"No member with the address {member}.")
+                raise MemberError(f"Aucun membre à l'adresse {member}.")
             themes, links, name = themes_of(row), links_for(settings, row), row.name
         else:
             base = settings.base_url.rstrip("/")
@@ -89,7 +98,9 @@ def edition_preview(
             )
     rendered = Renderer(view, settings).render(themes, links, name)
     if rendered is None:
-        err.print(f"Edition {number} has no item in these themes: no mail would be sent.")
+        err.print(
+            f"L'édition {number} n'a aucun article dans ces thèmes : aucun mail ne partirait."
+        )
         raise typer.Exit(1)
     sys.stdout.write(rendered.text if as_text else rendered.html)
     sys.stdout.flush()
@@ -112,6 +123,7 @@ def edition_send(
 ) -> None:
     """Send the edition (approving a draft), or resume a send that stopped."""
     from veille.newsletter.deliveries import edition_status
+    from veille.newsletter.editions import STATUS_LABELS
     from veille.newsletter.send import send_edition
 
     settings = settings_from_env()
@@ -121,43 +133,47 @@ def edition_send(
             status = edition_status(session, number)
         if not sys.stdin.isatty():
             err.print(
-                "[bold red]Error:[/] not on a terminal: add --yes to send without confirmation.",
+                "[bold red]Erreur :[/] pas de terminal pour confirmer : ajoutez --yes.",
                 highlight=False,
             )
             raise typer.Exit(1)
         if not typer.confirm(
-            f"Send edition {number} « {status['title']} » ({status['status']}) "
-            f"to the active members now?"
+            f"Envoyer maintenant l'édition {number} « {status['title']} » "
+            f"({STATUS_LABELS.get(status['status'], status['status'])}) "
+            f"aux membres actifs ?"
         ):
-            err.print("Nothing sent.")
+            err.print("Rien n'a été envoyé.")
             raise typer.Exit(1)
     report = send_edition(sessions, settings, number, actor=actor or _actor(), dry_run_dir=dry_run)
     counts = report.counts
     if report.outcome == "dry_run":
         out.print(
-            f"Dry run: {report.sent} messages written to {dry_run}, "
-            f"{report.skipped} members with no item in their themes. Nothing was sent.",
+            f"Essai à blanc : {report.sent} message(s) écrit(s) dans {dry_run}, "
+            f"{report.skipped} membre(s) sans article dans leurs thèmes. Rien n'a été envoyé.",
             highlight=False,
         )
         return
     out.print(
-        f"Edition {number}: {report.sent} sent, {report.failed} failed, "
-        f"{report.skipped} skipped in this run ({report.seconds:.1f} s, "
-        f"{report.connections} connections"
-        + (f", {report.resumed} resumed after an interruption" if report.resumed else "")
+        f"Édition {number} : {report.sent} envoyé(s), {report.failed} en échec, "
+        f"{report.skipped} sans objet dans ce passage ({report.seconds:.1f} s, "
+        f"{report.connections} connexion(s)"
+        + (f", {report.resumed} repris après une interruption" if report.resumed else "")
         + "). "
-        + "Overall: "
-        + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("sent", "failed", "skipped", "pending")),
+        + "En tout : "
+        + ", ".join(
+            f"{counts.get(k, 0)} {DELIVERY_WORDS[k]}"
+            for k in ("sent", "failed", "skipped", "pending")
+        ),
         highlight=False,
     )
     if report.outcome == "sent":
-        out.print(f"Edition {number} is sent.", highlight=False)
+        out.print(f"L'édition {number} est envoyée.", highlight=False)
         return
     messages = {
-        "interrupted": f"Interrupted, {report.pending} pending: {report.reason} "
-        f"Run `veille edition send {number}` again to resume.",
-        "paused": f"Paused: {report.reason}. Check the failed addresses "
-        f"(`veille edition status {number}`), then resume with `veille edition send {number}`.",
+        "interrupted": f"Interrompu, {report.pending} en attente : {report.reason} "
+        f"Relancez `veille edition send {number}` pour reprendre.",
+        "paused": f"En pause : {report.reason}. Vérifiez les adresses en échec "
+        f"(`veille edition status {number}`), puis reprenez avec `veille edition send {number}`.",
         "busy": report.reason,
     }
     err.print(messages.get(report.outcome, report.reason), highlight=False)
@@ -172,6 +188,7 @@ def edition_status_command(
 ) -> None:
     """Sent / pending / failed / skipped counts of an edition, with its status and times."""
     from veille.newsletter.deliveries import edition_status
+    from veille.newsletter.editions import STATUS_LABELS
 
     sessions = open_db(settings_from_env())
     with sessions() as session:
@@ -179,10 +196,14 @@ def edition_status_command(
     if as_json:
         out.print_json(json.dumps(status))
         return
-    out.print(f"Edition {status['number']} — {status['title']}", highlight=False)
-    out.print(f"Status: {status['status']}", highlight=False)
+    out.print(f"Édition {status['number']} — {status['title']}", highlight=False)
+    label = STATUS_LABELS.get(status["status"], status["status"])
+    out.print(f"Statut : {label}", highlight=False)
     out.print(
-        ", ".join(f"{status[k]} {k}" for k in ("sent", "pending", "sending", "failed", "skipped"))
+        ", ".join(
+            f"{status[k]} {DELIVERY_WORDS[k]}"
+            for k in ("sent", "pending", "sending", "failed", "skipped")
+        )
         + f" (total {status['total']})",
         highlight=False,
     )
@@ -192,13 +213,13 @@ def edition_status_command(
         highlight=False,
     )
     for label, key in (
-        ("Created", "created_at"),
-        ("Approved", "approved_at"),
-        ("Sending started", "sending_started_at"),
-        ("Sent", "sent_at"),
+        ("Créée", "created_at"),
+        ("Approuvée", "approved_at"),
+        ("Envoi commencé", "sending_started_at"),
+        ("Envoyée", "sent_at"),
     ):
         value = status[key]
         out.print(
-            f"{label}: {fmt_utc(datetime.fromisoformat(value)) if value else '—'}",
+            f"{label} : {fmt_utc(datetime.fromisoformat(value)) if value else '—'}",
             highlight=False,
         )

@@ -59,29 +59,54 @@ def demo(
 ) -> None:
     """Serve a bundled sample site on localhost and run veille on it, offline."""
     import os
+    from datetime import UTC, datetime
 
     from veille.demo.feeds import demo_feeds_yaml
-    from veille.demo.site import start_demo_site
-    from veille.server import demo_secret, serve_app
+    from veille.demo.folder import start_site_in
+    from veille.demo.signin import command_prefix, desk_sign_in
+    from veille.server import DEFAULT_SECRET, demo_secret, serve_app
 
-    with start_demo_site() as site:
-        workdir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = start_site_in(workdir)
+    if started.notice:
+        err.print(started.notice, highlight=False)
+    with started.site as site:
         config_path = workdir / "feeds.yaml"
         config_path.write_text(demo_feeds_yaml(site.base_url), encoding="utf-8")
+        env_settings = settings_from_env()
         overrides: dict[str, Any] = {
             "config_file": config_path,
             "allow_private_networks": True,
             "per_host_delay": 0.0,
             "per_host_concurrency": 4,
-            "secret_key": demo_secret(settings_from_env(), workdir),
+            "secret_key": demo_secret(env_settings, workdir),
         }
         if "VEILLE_DATABASE_URL" not in os.environ:
             overrides["database_url"] = f"sqlite:///{(workdir / 'veille.db').resolve()}"
-        settings = settings_from_env().model_copy(update=overrides)
-        err.print(f"Demo site: {site.base_url}  ·  database: {settings.database_url}")
+        if "VEILLE_BASE_URL" not in os.environ:
+            overrides["base_url"] = f"http://{host}:{port}"
+        settings = env_settings.model_copy(update=overrides)
+        err.print(
+            f"Site de démo : {site.base_url}  ·  base : {settings.database_url}", highlight=False
+        )
         summary = run_cycle(settings, keys=None, force=True, show_progress=sys.stderr.isatty())
         print_summary(summary)
+        out.print(
+            desk_sign_in(settings, open_db(settings), datetime.now(UTC)),
+            highlight=False,
+            markup=False,
+        )
+        from_folder = env_settings.secret_key.strip() in ("", DEFAULT_SECRET)
+        prefix = command_prefix(
+            settings, secret_file=workdir / "secret.txt" if from_folder else None, env=os.environ
+        )
+        out.print(
+            f"Autres commandes sur cette démo (sa base, ses sources, son secret) :\n"
+            f"  {prefix} users add ADRESSE --link",
+            highlight=False,
+            markup=False,
+        )
         if once:
             return
-        out.print(f"Web app: http://{host}:{port}/  (Ctrl+C to stop)")
+        out.print(f"Application web : http://{host}:{port}/  (Ctrl+C pour arrêter)")
         serve_app(settings, host=host, port=port, with_scheduler=True)

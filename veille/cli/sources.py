@@ -94,7 +94,9 @@ def sources_add(
         "kind": found.kind,
     }
     add_sources(settings.config_file, [entry])
-    out.print(f"Added source '{entry['key']}' ({entry['kind']}): {entry['url']}")
+    out.print(
+        f"Source ajoutée : {entry['key']} ({entry['kind']}) : {entry['url']}", highlight=False
+    )
 
 
 @sources_app.command("import-opml")
@@ -109,11 +111,13 @@ def sources_import_opml(file: Path, config: ConfigOpt = None) -> None:
     except OSError as exc:
         from veille.errors import ConfigError
 
-        raise ConfigError(f"{file}: cannot be read ({exc.strerror}).") from None
+        raise ConfigError(f"{file} : lecture impossible ({exc.strerror}).") from None
     added, skipped = add_sources(
         settings.config_file, entries_from_opml(content, settings.config_file)
     )
-    out.print(f"Imported {added} source(s) from {file}; {skipped} already present.")
+    out.print(
+        f"{added} source(s) importée(s) de {file} ; {skipped} déjà présente(s).", highlight=False
+    )
 
 
 @sources_app.command("export-opml")

@@ -35,12 +35,16 @@ def users_add(
             password = sys.stdin.readline().rstrip("\n") or None
         else:
             password = typer.prompt(
-                "Password (12 characters or more)", hide_input=True, confirmation_prompt=True
+                "Mot de passe (12 caractères ou plus)", hide_input=True, confirmation_prompt=True
             )
     now = datetime.now(UTC)
     with sessions.begin() as session:
         user = add_user(session, email, role, password, now=now)
         url = setup_link(settings, user, now) if password is None else None
-    out.print(f"Desk account {user.email} ({user.role}) created.", highlight=False)
+    role = "délégué" if user.role == "delegate" else "administrateur"
+    out.print(f"Compte du desk créé : {user.email} ({role}).", highlight=False)
     if url:
-        out.print(f"One-time setup link (valid 48 h): {url}", highlight=False)
+        out.print(
+            f"Lien à usage unique pour choisir le mot de passe (valable 48 h) : {url}",
+            highlight=False,
+        )
