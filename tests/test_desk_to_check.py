@@ -4,6 +4,7 @@ re-theming one there is an editor label. Real uvicorn server, real stored model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from veille.classify.service import load_classifier
 from veille.config import Settings
 from veille.db.tables import ArticleRow, EditorLabelRow
 from veille.desk import accounts
+from veille.text.french import fold
 from veille.web.app import create_app
 
 SECRET = "clé de test assez longue pour signer"
@@ -139,11 +141,15 @@ def test_band_lists_the_uncertain_first_never_the_sure_nor_the_decided(
         # Each article appears once on the page: in the band, not again in its group.
         everywhere = [int(el.get("data-id")) for el in doc.cssselect("article.desk-item")]
         assert sorted(everywhere) == sorted(ids.values())
-        assert (
-            doc.cssselect(f'[data-doubt="{ids[uncertain[0]]}"]')[0]
-            .text_content()
-            .startswith("Le modèle hésite")
-        )
+        # Each says which theme is in doubt, and why, in the article's own words.
+        with sessions() as session:
+            texts = {r.id: f"{r.title} {r.text}" for r in session.scalars(select(ArticleRow))}
+        for key in uncertain:
+            line = doc.cssselect(f'[data-doubt="{ids[key]}"]')[0]
+            assert line.text_content().startswith("Le modèle hésite : « ")
+            quoted = re.findall(r"« ([^«»]+) »", line.cssselect(".why")[0].text_content())
+            article = set(re.findall(r"\w+", fold(texts[ids[key]])))
+            assert quoted and all(set(re.findall(r"\w+", fold(q))) <= article for q in quoted)
 
         # The delegate re-themes the most uncertain one there: an editor label, and it
         # leaves the band (she decided); the next one moves up.

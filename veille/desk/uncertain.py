@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from veille.classify.classifier import Classifier, ClassItem, Prediction
-from veille.classify.reasons import SURE_MARGIN, margin
+from veille.classify.reasons import SURE_MARGIN, margin, reasons, sentence
 from veille.db import articles as article_db
 from veille.db import curation as curation_db
 from veille.desk import inbox as inbox_model
@@ -117,12 +117,23 @@ def band(
     since: datetime,
     until: datetime | None,
     limit: int = MAX_ITEMS,
-) -> list[tuple[inbox_model.InboxItem, Doubt]]:
-    """The band's articles as the inbox shows them, each with its doubt; empty without a
-    model."""
+) -> list[tuple[inbox_model.InboxItem, Doubt, str]]:
+    """The band's articles as the inbox shows them, each with its doubt and why the model
+    leans that way in the article's words (`classify.reasons`); empty without a model."""
     if classifier is None:
         return []
     found = doubts(session, classifier, since, until, limit)
     by_id = {d.article_id: d for d in found}
+    texts = {a.id: a for a in article_db.articles_by_id(session, list(by_id))}
     shown: Sequence[inbox_model.InboxItem] = inbox_model.items(session, list(by_id))
-    return [(item, by_id[item.id]) for item in shown]
+    out = []
+    for item in shown:
+        doubt, article = by_id[item.id], texts[item.id]
+        said = reasons(
+            classifier,
+            article.title,
+            article.text or article.summary,
+            {doubt.theme: (doubt.probability, "model")},
+        )
+        out.append((item, doubt, sentence(said[doubt.theme])))
+    return out

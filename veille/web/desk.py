@@ -171,7 +171,7 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
             if page.page == 1 and not (query.is_filtered or etat)
             else []
         )
-    in_band = {item.id for item, _ in to_check}
+    in_band = {item.id for item, *_ in to_check}
     by_group: dict[str | None, list[InboxItem]] = {}
     for item in page.items:
         if item.id not in in_band:  # shown once, in the band
