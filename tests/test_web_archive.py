@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.archive_site import HOSTILE_TITLE, NOW, Site, running_archive, serve
+from veille.classify.reasons import CHECK, LIKELY, SURE
 from veille.config import Settings
+from veille.text.french import fold
 
 SECURITY = {
     "x-content-type-options": "nosniff",
@@ -231,7 +233,18 @@ def test_article_page_explains_themes_with_the_stored_model(
         _, doc = site.page(f"/articles/{site.ids['lyon']}")
     why = doc.cssselect(".themes details")
     assert why and why[0].cssselect("summary")[0].text_content() == "Pourquoi ce thème"
-    assert "Termes du texte qui ont le plus pesé" in why[0].text_content()
+    # The article's own words, as written, and a certainty in words: no stems, no percent.
+    said = why[0].cssselect(".why")[0].text_content()
+    quoted = re.findall(r"« ([^«»]+) »", said)
+    assert said.startswith("Le texte parle de « ") and quoted, said
+    title = doc.cssselect("h1")[0].text_content()
+    text = doc.cssselect(".lead")[0].text_content()
+    words = set(re.findall(r"\w+", fold(f"{title} {text}")))
+    for quote in quoted:
+        assert set(re.findall(r"\w+", fold(quote))) <= words, quote
+    theme = doc.cssselect(".themes li")[0].text_content()
+    assert doc.cssselect(".themes .certainty")[0].text_content() in (SURE, LIKELY, CHECK)
+    assert "%" not in theme and "probabilité" not in theme
 
 
 def test_sources_page(site: Site) -> None:

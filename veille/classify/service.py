@@ -263,6 +263,10 @@ class Explanation:
     score: float | None
     components: dict[str, Any]
     model_version: str
+    # In words (`classify.reasons`): the article's words that weighed for each theme and
+    # the keywords as it writes them; « sûr », « probable », « à vérifier »…
+    quotes: dict[str, dict[str, list[str]]]
+    certainty: dict[str, str]
 
 
 def explain_article(session: Session, classifier: Classifier, key: str) -> Explanation | None:
@@ -286,8 +290,20 @@ def explain_article(session: Session, classifier: Classifier, key: str) -> Expla
     prediction = classifier.predict([ClassItem(row.title, row.text or row.summary, row.language)])[
         0
     ]
-    terms = theme_model.explain(classifier.model, row.title, row.text or row.summary)
+    from veille.classify.reasons import reasons
+
+    text = row.text or row.summary
+    terms = theme_model.explain(classifier.model, row.title, text)
     stored = {t.theme: (t.probability, t.origin) for t in row.themes}
+    said = reasons(
+        classifier,
+        row.title,
+        text,
+        {
+            t: stored.get(t, (p, prediction.origins.get(t, "model")))
+            for t, p in prediction.probabilities.items()
+        },
+    )
     return Explanation(
         article_id=row.id,
         title=row.title,
@@ -299,4 +315,6 @@ def explain_article(session: Session, classifier: Classifier, key: str) -> Expla
         score=row.score,
         components=dict(row.score_components or {}),
         model_version=classifier.model.version,
+        quotes={t: {"text": list(r.quotes), "keywords": list(r.keywords)} for t, r in said.items()},
+        certainty={t: r.certainty for t, r in said.items()},
     )

@@ -117,7 +117,8 @@ def classify_explain(
     config: ConfigOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Why an article has its themes (top terms, keyword rules) and its score."""
+    """Why an article has its themes (its words that weighed, keywords found, certainty in
+    words) and its score."""
     from veille.classify.service import explain_article
     from veille.errors import ConfigError
 
@@ -129,17 +130,20 @@ def classify_explain(
     if json_out:
         sys.stdout.write(json.dumps(found.__dict__, ensure_ascii=False, default=list) + "\n")
         return
+    from veille.classify.reasons import OUT, describe
+
     out.print(f"[bold]{found.title}[/] (n° {found.article_id}, modèle {found.model_version})")
-    themes = ", ".join(f"{t} ({o}, {p:.2f})" for t, (p, o) in found.themes.items()) or "hors thème"
-    out.print(f"Thèmes : {themes}")
-    for theme, prob in found.probabilities.items():
-        terms = ", ".join(term for term, _ in found.terms.get(theme, [])) or "—"
-        rules = ", ".join(found.rules.get(theme, ())) or "—"
-        out.print(
-            f"  {theme}: p={prob:.2f} (seuil {found.thresholds[theme]:.2f}) ; "
-            f"termes : {terms} ; mots-clés : {rules}"
-        )
+    for theme in found.probabilities:
+        said = found.certainty.get(theme, OUT)
+        if said == OUT:
+            out.print(f"  {theme} : hors thème")
+            continue
+        quoted = found.quotes.get(theme, {})
+        origin = found.themes.get(theme, (0.0, "model"))[1]
+        why = describe(origin, quoted.get("text", []), quoted.get("keywords", []))
+        kept = "" if theme in found.themes else " (non retenu)"
+        out.print(f"  {theme} : {said}{kept} — {why}", markup=False, highlight=False)
     if found.score is not None:
-        out.print(f"Score {found.score:.1f}/100")
+        out.print(f"Valeur : {found.score:.1f}/100")
         for name, comp in found.components.items():
             out.print(f"  {name}: {comp['points']}/{comp['max']} — {comp['why']}")

@@ -35,7 +35,7 @@ COMPONENT_LABELS = {
     "substance": "Substance",
     "editor": "Décisions du délégué",
 }
-ORIGIN_LABELS = {"model": "modèle", "rule": "mot-clé", "editor": "choix du délégué"}
+ORIGIN_LABELS = {"model": "modèle", "rule": "mot-clé", "editor": "choisi par la déléguée"}
 KIND_LABELS = {"feed": "Flux", "page": "Page", "sitemap": "Plan du site"}
 STATUS_LABELS = {"ok": "OK", "not_modified": "OK (inchangé)", "error": "En erreur"}
 
@@ -161,23 +161,29 @@ def index(
     )
 
 
-def theme_reasons(
-    ctx: WebContext, session: Session, detail: views.ArticleDetail
-) -> dict[str, list[str]]:
-    """Top terms behind each of the article's themes, when a model is stored."""
+def theme_reasons(ctx: WebContext, session: Session, detail: views.ArticleDetail) -> dict[str, Any]:
+    """Each of the article's themes in words (`classify.reasons`): certainty and the words
+    of the article that weighed, when a model is stored."""
     if not detail.themes:
         return {}
     try:
         classifier = ctx.classifiers.get(session)
         if classifier is None:
             return {}
-        from veille.classify.model import explain
+        from veille.classify.reasons import reasons, sentence
 
-        terms = explain(classifier.model, detail.title, detail.text or detail.summary)
+        found = reasons(
+            classifier,
+            detail.title,
+            detail.text or detail.summary,
+            {t.theme: (t.probability, t.origin) for t in detail.themes},
+        )
     except Exception:  # the explanation is a bonus; the article page must still show
         log.exception("cannot explain article %s", detail.id)
         return {}
-    return {t.theme: [term for term, _ in terms.get(t.theme, [])] for t in detail.themes}
+    return {
+        theme: {"certainty": r.certainty, "sentence": sentence(r)} for theme, r in found.items()
+    }
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from veille.archive.query import ArchiveQuery, QueryError, to_params
 from veille.db import curation as curation_db
 from veille.db.engine import transaction
-from veille.desk import curation
+from veille.desk import curation, uncertain
 from veille.desk import inbox as inbox_model
 from veille.desk import stories as desk_stories
 from veille.desk.inbox import InboxFilters, InboxItem
@@ -167,9 +167,18 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
         )
         page = inbox_model.inbox_page(session, since, until, filters, page=query.page)
         sources = curation_db.source_names(session)
+        # « À vérifier » on the first page of the whole week only: a filtered view is a
+        # search, not the place to teach the model.
+        to_check = (
+            uncertain.band(session, ctx.classifiers.get(session), since, until)
+            if page.page == 1 and not (query.is_filtered or etat)
+            else []
+        )
+    in_band = {item.id for item, *_ in to_check}
     by_group: dict[str | None, list[InboxItem]] = {}
     for item in page.items:
-        by_group.setdefault(item.group, []).append(item)
+        if item.id not in in_band:  # shown once, in the band
+            by_group.setdefault(item.group, []).append(item)
     counts = dict(page.groups)
     sections = [
         {
@@ -195,6 +204,7 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
         etat=etat,
         page=page,
         sections=sections,
+        to_check=to_check,
         labels=ctx.theme_labels,
         state_choices=STATE_CHOICES,
         state_labels=STATE_LABELS,

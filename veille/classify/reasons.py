@@ -1,0 +1,154 @@
+"""Why an article has a theme, in words a delegate or a member can read.
+
+Three kinds of reason, as the decision was made: the model (quoted through the words of
+the article that weighed most, `quotes`), a keyword of feeds.yaml (quoted as found in the
+article), or the delegate's own choice. Certainty is said in words, by bands of the
+calibrated probability relative to the theme's threshold (docs/themes.md, « Certainty »):
+a percentage reads as more precise than a model is, and 55 % means « sure » for a theme
+whose threshold is 0.30 but « to check » for one whose threshold is 0.52.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from veille.classify.features import document
+from veille.classify.quotes import keyword_quotes, quotes
+from veille.classify.rules import all_hits
+
+if TYPE_CHECKING:
+    from veille.classify.classifier import Classifier
+    from veille.classify.model import ThemeModel
+
+SURE, LIKELY, CHECK, OUT = "sûr", "probable", "à vérifier", "hors thème"
+EDITOR = "choisi par la déléguée"
+# Bands of `margin` (how far past the threshold, as a share of the way to 0 or to 1).
+SURE_MARGIN = 0.5
+LIKELY_MARGIN = 0.2
+# How many of the model's strongest features are looked up in the text.
+TOP_FEATURES = 40
+
+
+def margin(probability: float, threshold: float) -> float:
+    """Where a probability sits between the threshold (0) and certainty (1 above, -1
+    below): 0.75 against a threshold of 0.5 is 0.5, halfway to certain."""
+    if probability >= threshold:
+        return (probability - threshold) / max(1.0 - threshold, 1e-9)
+    return (probability - threshold) / max(threshold, 1e-9)
+
+
+def certainty(probability: float, threshold: float, origin: str = "model") -> str:
+    """« sûr », « probable », « à vérifier » or « hors thème »; the delegate's label is
+    her choice, whatever the model says."""
+    if origin == "editor":
+        return EDITOR
+    m = margin(probability, threshold)
+    if m >= SURE_MARGIN:
+        return SURE
+    if m >= LIKELY_MARGIN:
+        return LIKELY
+    if m > -LIKELY_MARGIN:
+        return CHECK
+    return OUT
+
+
+_NAMES: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
+
+
+def _names(vectorizer: Any) -> list[str]:
+    """Column → feature name (`words:…`, `chars:…`), built once per loaded model."""
+    names = _NAMES.get(vectorizer)
+    if names is None:
+        names = []
+        for kind, vec in vectorizer.transformer_list:
+            by_column = sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])
+            names.extend(f"{kind}:{term}" for term, _ in by_column)
+        _NAMES[vectorizer] = names
+    return names
+
+
+def contributions(
+    model: ThemeModel, title: str, text: str, top: int = TOP_FEATURES
+) -> dict[str, list[tuple[str, float]]]:
+    """Each theme's features that pushed it up (tf-idf × weight > 0), strongest first,
+    words and character n-grams alike."""
+    x = model.vectorizer.transform([document(title, text)]).tocsr()
+    names = _names(model.vectorizer)
+    out: dict[str, list[tuple[str, float]]] = {}
+    for j, theme in enumerate(model.themes):
+        values = x.data * model.weights[x.indices, j]
+        ranked = sorted(
+            ((names[i], float(v)) for i, v in zip(x.indices, values, strict=True) if v > 0),
+            key=lambda nv: -nv[1],
+        )
+        out[theme] = ranked[:top]
+    return out
+
+
+@dataclass(frozen=True)
+class Reason:
+    theme: str
+    probability: float
+    threshold: float
+    origin: str  # model | rule | editor
+    certainty: str
+    quotes: tuple[str, ...]  # the article's words that weighed for the model
+    keywords: tuple[str, ...]  # the feeds.yaml keywords, as the article writes them
+
+
+def reasons(
+    classifier: Classifier,
+    title: str,
+    text: str,
+    themes: Mapping[str, tuple[float, str]],
+) -> dict[str, Reason]:
+    """A reason for each given theme ({theme: (probability, origin)}, as stored or just
+    predicted)."""
+    model = classifier.model
+    weighted = contributions(model, title, text)
+    hits = all_hits(classifier.keywords, title, text) if classifier.keywords else {}
+    out: dict[str, Reason] = {}
+    for theme, (probability, origin) in themes.items():
+        threshold = float(model.thresholds.get(theme, 0.5))
+        found = hits.get(theme)
+        out[theme] = Reason(
+            theme=theme,
+            probability=probability,
+            threshold=threshold,
+            origin=origin,
+            certainty=certainty(probability, threshold, origin),
+            quotes=tuple(quotes(title, text, weighted.get(theme, []))),
+            keywords=tuple(keyword_quotes(title, text, found.title + found.text)) if found else (),
+        )
+    return out
+
+
+def _listed(items: Sequence[str]) -> str:
+    return ", ".join(f"« {item} »" for item in items)
+
+
+def sentence(reason: Reason) -> str:
+    """The reason as one French sentence (page and CLI)."""
+    return describe(reason.origin, reason.quotes, reason.keywords)
+
+
+def describe(origin: str, quoted: Sequence[str], keywords: Sequence[str]) -> str:
+    """« Le texte parle de « … », « … » ; mot-clé de la veille trouvé : « … ». »"""
+    parts = []
+    if origin == "editor":
+        parts.append(EDITOR)
+    if quoted:
+        parts.append(f"le texte parle de {_listed(quoted)}")
+    if keywords:
+        many = len(keywords) > 1
+        parts.append(
+            f"{'mots-clés' if many else 'mot-clé'} de la veille trouvé{'s' if many else ''} : "
+            f"{_listed(keywords)}"
+        )
+    if not parts:
+        parts.append("aucun passage du texte ne se détache")
+    text = " ; ".join(parts)
+    return text[0].upper() + text[1:] + "."
