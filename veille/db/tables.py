@@ -448,3 +448,14 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+
+
+class DataVersionRow(Base):
+    """One row counting the writes the public archive shows (`veille.db.data_version`):
+    the web's ETags and response cache are keyed on it."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

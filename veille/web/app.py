@@ -24,6 +24,7 @@ from veille import frenchformat
 from veille.archive.query import QueryError
 from veille.config import Settings
 from veille.db import articles as article_db
+from veille.db import data_version
 from veille.db.engine import make_engine, session_factory
 from veille.errors import TokenError
 from veille.newsletter.worker import SendStarter, start_send_worker
@@ -54,6 +55,7 @@ from veille.web.deps import (
     load_config_quietly,
 )
 from veille.web.middleware import WebGuard
+from veille.web.response_cache import ResponseCache
 from veille.web.transport import is_https
 
 log = logging.getLogger("veille.web")
@@ -184,6 +186,16 @@ def create_app(
             body = "<!doctype html><html lang='fr'><title>Erreur</title><p>Erreur du serveur.</p>"
         return 500, body.encode("utf-8"), "text/html; charset=utf-8"
 
+    def read_version() -> data_version.DataVersion | None:
+        with ctx.sessions() as session:
+            return data_version.current(session)
+
+    app.add_middleware(
+        ResponseCache,
+        version=read_version,
+        today=ctx.today,
+        archive_public=lambda: ctx.settings.archive_access.strip().lower() == "public",
+    )
     app.add_middleware(WebGuard, error_page=crash_page, hsts=is_https(settings))
     app.mount(
         "/static", StaticFiles(directory=str(resource_dir("templates") / "static")), name="static"
