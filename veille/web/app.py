@@ -22,7 +22,7 @@ from starlette.types import Scope
 
 from veille import frenchformat
 from veille.archive.query import QueryError
-from veille.config import Settings
+from veille.config import Settings, get_settings
 from veille.db import articles as article_db
 from veille.db import data_version
 from veille.db.engine import make_engine, session_factory
@@ -223,3 +223,13 @@ def create_app(
     app.include_router(desk_sending.router)
     app.include_router(desk.router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one `veille serve --workers N` worker process: its settings come from
+    the environment the parent exported (`veille.server.export_settings`)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return create_app(get_settings())
