@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import Engine, event, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
@@ -50,14 +50,26 @@ class DataVersion:
     changed_at: datetime
 
 
+_CURRENT = select(DataVersionRow.version, DataVersionRow.changed_at).where(DataVersionRow.id == 1)
+
+
 def current(session: Session) -> DataVersion | None:
     """The version now, or None when the table or its row is missing."""
     try:
-        row = session.execute(
-            select(DataVersionRow.version, DataVersionRow.changed_at).where(DataVersionRow.id == 1)
-        ).first()
+        row = session.execute(_CURRENT).first()
     except SQLAlchemyError:
         session.rollback()
+        return None
+    return DataVersion(int(row[0]), row[1]) if row is not None else None
+
+
+def read(engine: Engine) -> DataVersion | None:
+    """`current` on a bare pooled connection: no Session to build, as the web asks it on
+    every request of the public archive."""
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(_CURRENT).first()
+    except SQLAlchemyError:
         return None
     return DataVersion(int(row[0]), row[1]) if row is not None else None
 

@@ -186,13 +186,10 @@ def create_app(
             body = "<!doctype html><html lang='fr'><title>Erreur</title><p>Erreur du serveur.</p>"
         return 500, body.encode("utf-8"), "text/html; charset=utf-8"
 
-    def read_version() -> data_version.DataVersion | None:
-        with ctx.sessions() as session:
-            return data_version.current(session)
-
     app.add_middleware(
         ResponseCache,
-        version=read_version,
+        version=partial(data_version.read, engine),
+        local_database=engine.dialect.name == "sqlite",
         today=ctx.today,
         archive_public=lambda: ctx.settings.archive_access.strip().lower() == "public",
     )

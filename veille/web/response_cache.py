@@ -4,7 +4,9 @@ A letter to thousands of members brings a crowd to the same few pages within min
 while the archive only changes when a cycle stores, the delegate decides or an edition is
 sent. This pure ASGI layer, inside `WebGuard` (so hits still get the security headers):
 
-- reads the data version (one primary-key SELECT, in a thread: never on the event loop);
+- reads the data version (one primary-key SELECT: on the event loop for SQLite, a local
+  file read of tens of microseconds that a thread hop would cost more than; in a thread
+  for a database across the network);
 - answers a conditional request whose ETag / date still holds with a 304, unrendered;
 - replays a kept answer for the same key (`veille.web.conditional.validators`: method,
   path, normalised query, variant headers, data version, day), else renders, adds the
@@ -113,9 +115,11 @@ class ResponseCache:
         version: Callable[[], DataVersion | None],
         today: Callable[[], date],
         archive_public: Callable[[], bool],
+        local_database: bool = False,
         lru: LRU | None = None,
     ) -> None:
         self.app = app
+        self.local_database = local_database
         self.version = version
         self.today = today
         self.archive_public = archive_public
@@ -126,7 +130,10 @@ class ResponseCache:
         if scope["type"] != "http" or not is_public(scope, self.archive_public()):
             await self.app(scope, receive, send)
             return
-        version = await anyio.to_thread.run_sync(self.version)
+        if self.local_database:
+            version = self.version()
+        else:
+            version = await anyio.to_thread.run_sync(self.version)
         if version is None:
             await self.app(scope, receive, send)
             return
