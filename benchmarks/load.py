@@ -178,8 +178,13 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         )
         cpu = cpu_seconds(server.pid) - cpu_before
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=60)
+        server.send_signal(signal.SIGTERM)  # the parent stops its workers
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            print("veille serve did not stop in 60 s: killed", file=sys.stderr)
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
     line = next(x for x in wrk.stdout.splitlines() if x.startswith("WRKJSON "))
     figures = json.loads(line.removeprefix("WRKJSON "))
     seconds = figures["seconds"]
