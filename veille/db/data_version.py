@@ -17,11 +17,12 @@ migrated) gives None, and the web then simply serves without caching.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, event, select, update
+from sqlalchemy import Engine, event, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
@@ -42,6 +43,7 @@ WATCHED = frozenset(
     }
 )
 _FLAG = "veille_data_changed"
+_MIGRATED: weakref.WeakSet[Any] = weakref.WeakSet()  # engines whose database has the table
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,21 @@ def _on_flush(session: Session, _context: Any) -> None:
             return
 
 
+def _has_table(session: Session) -> bool:
+    """Whether the database is migrated this far (a database at an older revision, being
+    upgraded step by step, has no counter yet). Asked until the answer is yes, then known."""
+    engine = session.get_bind()
+    if engine in _MIGRATED:
+        return True
+    if inspect(session.connection()).has_table(DataVersionRow.__tablename__):
+        _MIGRATED.add(engine)
+        return True
+    return False
+
+
 def _before_commit(session: Session) -> None:
     session.flush()  # the commit's own flush comes after this event: see its writes now
-    if session.info.pop(_FLAG, False):
+    if session.info.pop(_FLAG, False) and _has_table(session):
         bump(session)
 
 
