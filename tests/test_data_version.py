@@ -35,6 +35,11 @@ def test_watched_writes_bump_once_per_commit(sessions: sessionmaker[Session]) ->
     with sessions.begin() as session:  # reads only
         session.get(ArticleRow, stored.ids["lyon"])
     assert version(sessions) == start + 3
+    with sessions.begin() as session:  # a value set to what it was: no net change
+        row = session.get(ArticleRow, stored.ids["lyon"])
+        assert row is not None
+        row.title = "Nouveau titre"
+    assert version(sessions) == start + 3
 
 
 def test_rolled_back_and_unwatched_writes_do_not_bump(sessions: sessionmaker[Session]) -> None:

@@ -98,11 +98,15 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 
 def _on_flush(session: Session, _context: Any) -> None:
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(obj, "__tablename__", None)
-        if table in WATCHED:
-            session.info[_FLAG] = True
-            return
+    # `dirty` holds every object an attribute was set on, even to its old value (the
+    # collection's source sync rewrites each row every tick): only net changes count.
+    changed = [
+        *session.new,
+        *session.deleted,
+        *(obj for obj in session.dirty if session.is_modified(obj)),
+    ]
+    if any(getattr(obj, "__tablename__", None) in WATCHED for obj in changed):
+        session.info[_FLAG] = True
 
 
 def _has_table(session: Session) -> bool:
