@@ -186,9 +186,12 @@ def create_app(
             body = "<!doctype html><html lang='fr'><title>Erreur</title><p>Erreur du serveur.</p>"
         return 500, body.encode("utf-8"), "text/html; charset=utf-8"
 
+    # The version is read on an engine of its own: with SQLite it is read on the event loop,
+    # which must never wait for a pooled connection that a route's thread holds (that
+    # thread's teardown needs the loop: a deadlock until the pool's timeout).
     app.add_middleware(
         ResponseCache,
-        version=partial(data_version.read, engine),
+        version=partial(data_version.read, make_engine(settings.database_url)),
         local_database=engine.dialect.name == "sqlite",
         today=ctx.today,
         archive_public=lambda: ctx.settings.archive_access.strip().lower() == "public",
