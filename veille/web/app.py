@@ -187,8 +187,8 @@ def create_app(
         return 500, body.encode("utf-8"), "text/html; charset=utf-8"
 
     # The version is read on an engine of its own: with SQLite it is read on the event loop,
-    # which must never wait for a pooled connection that a route's thread holds (that
-    # thread's teardown needs the loop: a deadlock until the pool's timeout).
+    # which must never wait for a pooled connection that a route's thread holds (under wrk
+    # the shared pool stalled one worker: benchmarks/README.md, « Load »).
     app.add_middleware(
         ResponseCache,
         version=partial(data_version.read, make_engine(settings.database_url)),
