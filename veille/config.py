@@ -64,6 +64,7 @@ class Settings(BaseSettings):
         description="Reverse proxies (IPs/CIDRs, comma-separated) whose X-Forwarded-For is "
         "believed; empty = none.",
     )
+    web_workers: int = Field(0, ge=0, le=64, description="Web server processes; 0 = one per core.")
     concurrency: int = Field(16, ge=1, le=256, description="Fetches in flight at once.")
     per_host_concurrency: int = Field(2, ge=1, le=8, description="Fetches per host at once.")
     per_host_delay: float = Field(1.0, ge=0, description="Seconds between requests to a host.")

@@ -14,6 +14,7 @@ nothing about a job is written anywhere."""
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -252,6 +253,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
 def start(settings: Settings) -> BackgroundScheduler:
     scheduler = build_scheduler(settings)
     scheduler.start()
+    log.info("scheduler started (pid %d)", os.getpid())
     return scheduler
 
 

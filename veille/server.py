@@ -11,6 +11,16 @@ machine's own users reach the app, so a laptop trial still starts; anything else
 refused. `veille demo` gets a random secret of its own instead (`demo_secret`), kept in
 its folder.
 
+`veille serve` and `veille run` serve with `VEILLE_WEB_WORKERS` processes (0, the default:
+one per core; `--workers N` wins): a crowd arriving from a letter is otherwise queued
+behind one Python process. uvicorn's multi-process mode starts each worker afresh from an
+import string, so the settings reach the workers through their environment
+(`newsletter.worker.worker_env`, as for the send worker) and each builds its app with
+`veille.web.app:app_from_env`. The scheduler runs once, in the parent. What each worker
+keeps in memory stays per worker: the response cache (keyed on the shared data version,
+so never stale) and the rate limiters and login throttle (`veille.web.ratelimit`: with N
+workers a client may get up to N times the limit, when its requests spread over all).
+
 `VEILLE_TRUSTED_PROXIES` lists the reverse proxies whose `X-Forwarded-For` /
 `X-Forwarded-Proto` uvicorn believes; empty (the default) means no proxy headers at all —
 uvicorn would otherwise trust them from 127.0.0.1, i.e. from anyone on the machine and from
@@ -21,6 +31,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import secrets
 import signal
 from pathlib import Path
@@ -31,6 +42,7 @@ import uvicorn
 
 from veille.config import Settings
 from veille.errors import ConfigError
+from veille.newsletter.worker import ENV_PREFIX, worker_env
 
 DEFAULT_SECRET = "change-me"
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
@@ -97,12 +109,41 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies}
 
 
+def cores() -> int:
+    """CPUs this process may run on (a container's quota of cores, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def web_workers(settings: Settings, requested: int | None = None) -> int:
+    """`--workers` when given, else `VEILLE_WEB_WORKERS`; 0 means one per core."""
+    wanted = settings.web_workers if requested is None else requested
+    if wanted < 0:
+        raise ConfigError(f"Invalid number of web workers: {wanted} (0 = one per core).")
+    return wanted or cores()
+
+
+def export_settings(settings: Settings) -> None:
+    """Put `settings` in this process's environment as `VEILLE_*` variables, for the
+    worker processes uvicorn spawns (they inherit it, and read nothing else)."""
+    fresh = worker_env(settings)
+    for name in [n for n in os.environ if n.startswith(ENV_PREFIX)]:
+        del os.environ[name]
+    os.environ.update({k: v for k, v in fresh.items() if k.startswith(ENV_PREFIX)})
+
+
 def _stopped(signum: int, frame: FrameType | None) -> None:
     """uvicorn re-raises the signal that stopped it once it has shut down; by then the stop
     is already under way, so the signal is acknowledged instead of killing the process."""
 
 
-def serve_app(settings: Settings, *, host: str, port: int, with_scheduler: bool) -> None:
+def serve_app(
+    settings: Settings, *, host: str, port: int, with_scheduler: bool, workers: int = 1
+) -> None:
+    """Serve until stopped: in this process when `workers` is 1, else in `workers`
+    uvicorn worker processes; the scheduler (if any) runs here, once, either way."""
     from veille.web.app import create_app
 
     check_secret(settings, host)
@@ -121,12 +162,24 @@ def serve_app(settings: Settings, *, host: str, port: int, with_scheduler: bool)
         scheduler = sched.start(settings)
     previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings), host=host, port=port, log_level="info", **proxy_options
+        if workers > 1:
+            export_settings(settings)
+            uvicorn.run(
+                "veille.web.app:app_from_env",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+                **proxy_options,
             )
-        )
-        server.run()
+        else:
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    create_app(settings), host=host, port=port, log_level="info", **proxy_options
+                )
+            )
+            server.run()
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)

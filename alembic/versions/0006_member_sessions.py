@@ -1,7 +1,7 @@
 """member archive sessions, revocable server-side
 
 Revision ID: 0006a
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-06
 """
 

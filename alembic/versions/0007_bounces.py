@@ -1,7 +1,7 @@
 """bounces: refusals and complaints that came back for a delivery
 
 Revision ID: 0007b
-Revises: 0005
+Revises: 0006a
 Create Date: 2026-12-06
 """
 

@@ -1,7 +1,7 @@
 """retention: re-consent asked, and sources paused after failing again and again
 
 Revision ID: 0008r
-Revises: 0005
+Revises: 0007b
 Create Date: 2026-12-06
 
 `members.reconsent_asked_at`: when the one re-consent mail of the 3-year rule went out

@@ -14,7 +14,7 @@ Written by hand (a bit in the hand-made `theme_mask`, see migration 0003).
   another, or joined two stories); nothing automatic moves it again.
 
 Revision ID: 0010s
-Revises: 0006
+Revises: 0008r
 Create Date: 2026-12-06
 """
 

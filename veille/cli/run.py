@@ -14,19 +14,29 @@ import typer
 from veille.cli.collect import print_summary, run_cycle
 from veille.cli.common import ConfigOpt, err, handles_errors, open_db, out, settings_from_env
 
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Web server processes (default VEILLE_WEB_WORKERS; 0 = one per core).",
+    ),
+]
+
 
 @handles_errors
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: WorkersOpt = None,
 ) -> None:
     """Serve the web app only (no scheduler)."""
-    from veille.server import check_secret, serve_app
+    from veille.server import check_secret, serve_app, web_workers
 
     settings = settings_from_env()
     check_secret(settings, host)
+    count = web_workers(settings, workers)
     open_db(settings)
-    serve_app(settings, host=host, port=port, with_scheduler=False)
+    serve_app(settings, host=host, port=port, with_scheduler=False, workers=count)
 
 
 @handles_errors
@@ -34,16 +44,18 @@ def run(
     config: ConfigOpt = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: WorkersOpt = None,
 ) -> None:
     """Run the scheduler (collection of due sources) and the web app."""
-    from veille.server import check_secret, serve_app
+    from veille.server import check_secret, serve_app, web_workers
     from veille.sources import load_feeds_config
 
     settings = settings_from_env(config)
     check_secret(settings, host)
+    count = web_workers(settings, workers)
     load_feeds_config(settings.config_file)  # fail early on a bad file
     open_db(settings)
-    serve_app(settings, host=host, port=port, with_scheduler=True)
+    serve_app(settings, host=host, port=port, with_scheduler=True, workers=count)
 
 
 @handles_errors

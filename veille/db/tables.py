@@ -482,3 +482,14 @@ class BounceRow(Base):
         Index("ix_bounces_member_received", "member_id", "received_at"),
         Index("ix_bounces_delivery_id", "delivery_id"),
     )
+
+
+class DataVersionRow(Base):
+    """One row counting the writes the public archive shows (`veille.db.data_version`):
+    the web's ETags and response cache are keyed on it."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from veille.db import curation as curation_db
 from veille.db import stories as story_db
 from veille.desk import curation
 from veille.desk.curation import CurationError, Outcome, UnknownArticle
@@ -25,10 +26,16 @@ DECISION_STATES = {"keep": "kept", "discard": "discarded", "reset": "new"}
 
 
 def _members_after(session: Session, article_id: int) -> tuple[int | None, list[int]]:
+    """The article's story and its other articles, every one of them locked first in id
+    order: two delegates acting at once on two articles of one story then wait for each
+    other instead of each locking its own article and deadlocking on the other's."""
     story = story_db.story_of(session, article_id)
     if story is None:
         return None, []
-    return story, [i for i in story_db.member_ids(session, story) if i != article_id]
+    members = sorted(set(story_db.member_ids(session, story)) | {article_id})
+    for member in members:
+        curation_db.lock_article(session, member)
+    return story, [i for i in members if i != article_id]
 
 
 def decide(
@@ -37,8 +44,8 @@ def decide(
     """`curation.decide` on the article, then on the other articles of its story; the
     article acted on comes first. Keep: it becomes the story's lead; back to new: the
     representative rule applies again."""
-    outcomes = [curation.decide(session, article_id, state, actor=actor, now=now)]
     story, others = _members_after(session, article_id)
+    outcomes = [curation.decide(session, article_id, state, actor=actor, now=now)]
     for other in others:
         outcomes.append(curation.decide(session, other, state, actor=actor, now=now))
     if story is not None:
@@ -52,8 +59,9 @@ def decide(
 def star(
     session: Session, article_id: int, starred: bool, *, actor: str, now: datetime
 ) -> list[Outcome]:
+    others = _members_after(session, article_id)[1]
     outcomes = [curation.star(session, article_id, starred, actor=actor, now=now)]
-    for other in _members_after(session, article_id)[1]:
+    for other in others:
         outcomes.append(curation.star(session, other, starred, actor=actor, now=now))
     return outcomes
 

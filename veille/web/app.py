@@ -22,8 +22,9 @@ from starlette.types import Scope
 
 from veille import frenchformat
 from veille.archive.query import QueryError
-from veille.config import Settings
+from veille.config import Settings, get_settings
 from veille.db import articles as article_db
+from veille.db import data_version
 from veille.db.engine import make_engine, session_factory
 from veille.errors import TokenError
 from veille.newsletter.worker import SendStarter, start_send_worker
@@ -56,6 +57,7 @@ from veille.web.deps import (
     load_config_quietly,
 )
 from veille.web.middleware import WebGuard
+from veille.web.response_cache import ResponseCache
 from veille.web.transport import is_https
 
 log = logging.getLogger("veille.web")
@@ -186,6 +188,16 @@ def create_app(
             body = "<!doctype html><html lang='fr'><title>Erreur</title><p>Erreur du serveur.</p>"
         return 500, body.encode("utf-8"), "text/html; charset=utf-8"
 
+    # The version is read on an engine of its own: with SQLite it is read on the event loop,
+    # which must never wait for a pooled connection that a route's thread holds (under wrk
+    # the shared pool stalled one worker: benchmarks/README.md, « Load »).
+    app.add_middleware(
+        ResponseCache,
+        version=partial(data_version.read, make_engine(settings.database_url)),
+        local_database=engine.dialect.name == "sqlite",
+        today=ctx.today,
+        archive_public=lambda: ctx.settings.archive_access.strip().lower() == "public",
+    )
     app.add_middleware(WebGuard, error_page=crash_page, hsts=is_https(settings))
     app.mount(
         "/static", StaticFiles(directory=str(resource_dir("templates") / "static")), name="static"
@@ -215,3 +227,13 @@ def create_app(
     app.include_router(desk.router)
     app.include_router(desk_stories.router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one `veille serve --workers N` worker process: its settings come from
+    the environment the parent exported (`veille.server.export_settings`)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return create_app(get_settings())

@@ -4,8 +4,10 @@ Two uses: `hit` counts every attempt and refuses the one over the limit (the mem
 forms); `retry_after` before and `record` after count only what went wrong (failed desk
 logins), so a right password never uses up a try.
 
-In memory on purpose: one web process serves this tool; a restart forgetting the counters
-only gives an abuser a fresh window. The clock is injected so tests need no sleeping."""
+In memory on purpose: a restart forgetting the counters only gives an abuser a fresh
+window. Per process: with `VEILLE_WEB_WORKERS` = N, each worker counts alone, so a client
+spreading its requests over all of them gets up to N times the limit (docs/operations.md).
+The clock is injected so tests need no sleeping."""
 
 from __future__ import annotations
 

@@ -1,0 +1,81 @@
+"""The response cache's own rules on a small ASGI app: a kept answer is replayed without
+rendering until the version moves; an answer that sets a cookie, says no-store or is not a
+200 is never kept; identity cookies bypass it; the LRU stays within its bounds."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from veille.db.data_version import DataVersion
+from veille.web.response_cache import LRU, Entry, ResponseCache
+
+
+class Counted:
+    def __init__(self) -> None:
+        self.renders = 0
+        self.version = DataVersion(1, datetime(2026, 11, 23, tzinfo=UTC))
+
+    def page(self, request: Request) -> PlainTextResponse:
+        self.renders += 1
+        response = PlainTextResponse(f"rendu {self.renders} v{self.version.number}")
+        if "cookie" in request.query_params:
+            response.set_cookie("veille_csrf", "x")
+        if "nostore" in request.query_params:
+            response.headers["cache-control"] = "no-store"
+        if "missing" in request.query_params:
+            response.status_code = 404
+        return response
+
+
+def run(state: Counted, *requests: tuple[str, dict[str, str]]) -> list[httpx.Response]:
+    app = ResponseCache(
+        Starlette(routes=[Route("/sources", state.page)]),
+        version=lambda: state.version,
+        today=lambda: date(2026, 11, 23),
+        archive_public=lambda: True,
+    )
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return [await client.get(path, headers=headers) for path, headers in requests]
+
+    return asyncio.run(go())
+
+
+def test_a_kept_answer_is_replayed_until_the_version_moves() -> None:
+    state = Counted()
+    first, second = run(state, ("/sources", {}), ("/sources", {}))
+    assert first.text == second.text == "rendu 1 v1" and state.renders == 1
+    assert second.headers["etag"] == first.headers["etag"]
+    state.version = DataVersion(2, datetime(2026, 11, 23, 12, tzinfo=UTC))
+    (third,) = run(state, ("/sources", {"If-None-Match": first.headers["etag"]}))
+    assert (third.status_code, third.text) == (200, "rendu 2 v2")
+
+
+def test_cookies_no_store_errors_and_identities_are_never_kept() -> None:
+    for query in ("?cookie=1", "?nostore=1", "?missing=1"):
+        state = Counted()
+        one, two = run(state, ("/sources" + query, {}), ("/sources" + query, {}))
+        assert state.renders == 2, query
+        assert "etag" not in one.headers and one.text != two.text, query
+    state = Counted()
+    desk = {"Cookie": "veille_desk=abc"}
+    one, two = run(state, ("/sources", desk), ("/sources", {**desk, "If-None-Match": "*"}))
+    assert state.renders == 2 and two.status_code == 200 and "etag" not in one.headers
+
+
+def test_the_lru_stays_within_its_bounds() -> None:
+    lru = LRU(max_entries=3, max_bytes=10)
+    for i in range(5):
+        lru.put((str(i),), Entry(200, [], b"abc"))
+    assert len(lru) == 3 and lru.get(("0",)) is None and lru.get(("4",)) is not None
+    lru.put(("big",), Entry(200, [], b"x" * 8))
+    assert lru.size <= 10 and lru.get(("big",)) is not None and lru.get(("2",)) is None
