@@ -11,6 +11,14 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The shipped secret: everyone knows it, so what it signs is forgeable. Refused off loopback
+# (server.check_secret), for setup links (desk.accounts) and replaced by the demo.
+DEFAULT_SECRET = "change-me"
+
+
+def is_default_secret(key: str) -> bool:
+    return key.strip() in ("", DEFAULT_SECRET)
+
 
 class Settings(BaseSettings):
     """Every knob of the project, with its default and one line of help."""
@@ -22,7 +30,7 @@ class Settings(BaseSettings):
     )
     config_file: Path = Field(Path("feeds.yaml"), description="Themes and sources file.")
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL of the web app.")
-    secret_key: str = Field("change-me", description="Key signing links and sessions.")
+    secret_key: str = Field(DEFAULT_SECRET, description="Key signing links and sessions.")
     smtp_url: str = Field("smtp://localhost:25", description="Mail server (smtp://, smtps://).")
     mail_from: str = Field("veille@localhost", description="Sender address of mails.")
     newsletter_name: str = Field("Veille open data", description="Name of the newsletter.")

@@ -40,11 +40,10 @@ from typing import Any
 
 import uvicorn
 
-from veille.config import Settings
+from veille.config import Settings, is_default_secret
 from veille.errors import ConfigError
 from veille.newsletter.worker import ENV_PREFIX, worker_env
 
-DEFAULT_SECRET = "change-me"
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
 
@@ -61,7 +60,7 @@ def is_loopback(host: str) -> bool:
 def check_secret(settings: Settings, host: str) -> None:
     """ConfigError (one line, exit code 1 in the CLI) when the default secret would be
     served beyond this machine."""
-    if settings.secret_key.strip() in ("", DEFAULT_SECRET) and not is_loopback(host):
+    if is_default_secret(settings.secret_key) and not is_loopback(host):
         raise ConfigError(
             f"Refusing to listen on {host} with the default VEILLE_SECRET_KEY 'change-me': "
             "set it to a long random value (python -c 'import secrets; "
@@ -73,7 +72,7 @@ def demo_secret(settings: Settings, workdir: Path) -> str:
     """The demo's secret: the configured one, or when it is the default a random one kept in
     the demo's folder, so links and sessions survive a restart of the demo and commands run
     against the demo's database (with the same folder) sign what the demo accepts."""
-    if settings.secret_key.strip() not in ("", DEFAULT_SECRET):
+    if not is_default_secret(settings.secret_key):
         return settings.secret_key
     path = workdir / "secret.txt"
     if path.exists() and (kept := path.read_text(encoding="utf-8").strip()):

@@ -73,10 +73,11 @@ def demo(
     import os
     from datetime import UTC, datetime
 
+    from veille.config import is_default_secret
     from veille.demo.feeds import demo_feeds_yaml
     from veille.demo.folder import start_site_in
     from veille.demo.signin import command_prefix, desk_sign_in
-    from veille.server import DEFAULT_SECRET, demo_secret, serve_app
+    from veille.server import demo_secret, serve_app
 
     workdir.mkdir(parents=True, exist_ok=True)
     started = start_site_in(workdir)
@@ -108,7 +109,7 @@ def demo(
             highlight=False,
             markup=False,
         )
-        from_folder = env_settings.secret_key.strip() in ("", DEFAULT_SECRET)
+        from_folder = is_default_secret(env_settings.secret_key)
         prefix = command_prefix(
             settings, secret_file=workdir / "secret.txt" if from_folder else None, env=os.environ
         )

@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from veille.config import Settings
+from veille.config import DEFAULT_SECRET, Settings
 from veille.db import users as user_db
 from veille.db.tables import UserRow
 from veille.desk.passwords import TOP as COMMON_TOP
@@ -33,7 +33,6 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # hashing cost must not be chosen by a stranger
 SETUP_LINK_MAX_AGE = timedelta(hours=48)
 SETUP_SALT = "veille.desk.setup-password"
-DEFAULT_SECRET = "change-me"
 MIN_SECRET_LENGTH = 16
 
 _hasher = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
