@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import feedparser
+import lxml.html
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -213,3 +214,27 @@ def test_representative_rule_ties() -> None:
     assert story_db.representative([m(3, 50.0, 5), m(2, 50.0, 5)]) == 2
     assert story_db.representative([m(1, 90.0, 1), m(2, 10.0, 1)], lead=2) == 2
     assert story_db.representative([m(1, 90.0, 1), m(2, 10.0, 1)], lead=7) == 1
+
+
+def test_coverage_without_other_articles_counts_the_other_sources() -> None:
+    """An article relisted by other sources (one article, several links) says how many
+    *other* sources carry it, as the story line above it does: coverage counts its own."""
+    from datetime import UTC, datetime
+
+    from veille.archive.search import ArticleHit
+    from veille.web.app import make_templates
+
+    card = make_templates().get_template("_partials/card.html")
+
+    def line(coverage: int) -> str:
+        hit = ArticleHit(
+            id=1, url="https://exemple.fr/a", title="Un titre", summary="", source_key="a",
+            source_name="A", published_at=datetime(2026, 11, 22, tzinfo=UTC), themes=(),
+            score=None, coverage=coverage, partial=False,
+        )
+        found = lxml.html.fromstring(card.render(a=hit)).cssselect(".coverage")
+        return found[0].text_content() if found else ""
+
+    assert line(1) == ""
+    assert line(2) == "Aussi couvert par 1 source"
+    assert line(4) == "Aussi couvert par 3 sources"
