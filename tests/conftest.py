@@ -34,7 +34,9 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that use a database are marked `db`, so CI can rerun them on PostgreSQL."""
+    """Tests that use a database are marked `db`; CI reruns on PostgreSQL those also marked
+    `postgres` (their behaviour depends on the database), so the budget goes where a
+    difference between the two backends can show."""
     for item in items:
         if "db_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)

@@ -16,6 +16,8 @@ from tests.archive_site import SEEDS, Site, running_archive
 from veille.archive.export import EXPORT_FIELDS
 from veille.config import Settings
 
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
+
 
 @pytest.fixture
 def site(settings: Settings, sessions: sessionmaker[Session]) -> Iterator[Site]:

@@ -21,6 +21,8 @@ from tests.site_builder import PARAGRAPHS, Page, article_html, rss
 from veille.db.engine import normalise_url
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
 
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
+
 FEEDS = 8
 PER_FEED = 6
 

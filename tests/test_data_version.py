@@ -12,6 +12,8 @@ from tests.archive_site import NOW, populate
 from veille.db import data_version
 from veille.db.tables import ArticleRow, MemberRow, SourceRow
 
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
+
 
 def version(sessions: sessionmaker[Session]) -> int:
     with sessions() as session:

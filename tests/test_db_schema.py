@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from veille.db import fulltext
 from veille.db.engine import current_revision, make_engine, table_names, upgrade
 from veille.db.tables import Base
+
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
 
 
 def test_upgrade_twice_and_no_drift(db_url: str) -> None:

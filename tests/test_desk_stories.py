@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +31,8 @@ from veille.db.tables import ArticleRow, StoryRow
 from veille.desk import stories as desk_stories
 from veille.newsletter.compose import compose
 from veille.sources import THEME_IDS
+
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
 
 
 def row(sessions: sessionmaker[Session], article_id: int) -> ArticleRow:

@@ -19,9 +19,11 @@ from veille.config import Settings
 from veille.db import members as member_db
 from veille.db.engine import make_engine, session_factory, upgrade
 from veille.db.tables import MemberRow
-from veille.members import subscriptions
+from veille.members import importer, subscriptions
 from veille.members.csvfile import read_members_csv
 from veille.members.importer import import_lines
+
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
 
 runner = CliRunner()
 
@@ -193,23 +195,28 @@ def test_export_then_import_round_trips(
     assert data["counts"]["active"] == 2 and data["total"] == 2
 
 
+# Twenty batches: enough to prove the file streams batch after batch; the 100,000-line
+# figure is benchmarks/members_import.py's, not a test's.
+LARGE = 20 * importer.BATCH
+
+
 def test_large_file_streams_in_batches(tmp_path: Path, sessions: sessionmaker[Session]) -> None:
     file = tmp_path / "big.csv"
     with file.open("w", encoding="utf-8") as out:
         out.write("email;nom;organisation;thèmes\n")
-        for i in range(100_000):
+        for i in range(LARGE):
             themes = ("open_data", "ia|donnees_interet_general", "")[i % 3]
             out.write(f"membre{i}@commune{i % 900}.fr;Membre {i};Commune {i % 900};{themes}\n")
         out.write("cassé\n")
     now = datetime.now(UTC)
     with sessions.begin() as session:
         report = import_lines(session, read_members_csv(file), now=now)
-    assert report.created == 100_000 and [e.line for e in report.errors] == [100_002]
+    assert report.created == LARGE and [e.line for e in report.errors] == [LARGE + 2]
     with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(MemberRow)) == 100_000
+        assert session.scalar(select(func.count()).select_from(MemberRow)) == LARGE
     with sessions.begin() as session:
         again = import_lines(session, read_members_csv(file), now=now)
-    assert again.unchanged == 100_000 and again.created == 0
+    assert again.unchanged == LARGE and again.created == 0
 
 
 def test_pending_purge_and_reconsent_flag(sessions: sessionmaker[Session]) -> None:

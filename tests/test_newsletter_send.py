@@ -44,6 +44,8 @@ from veille.newsletter.editions import EditionError, get
 from veille.newsletter.send import PauseRule, send_edition
 from veille.sources import THEME_IDS
 
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
+
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 LABELS = {
@@ -270,9 +272,7 @@ class StopsAfter:
         hook = self
 
         class Hooked:
-            def send(
-                self, msg: EmailMessage, data: bytes | None = None, **kw: str | None
-            ) -> None:
+            def send(self, msg: EmailMessage, data: bytes | None = None, **kw: str | None) -> None:
                 with hook.lock:
                     hook.count += 1
                     if hook.count == hook.k + 1:

@@ -18,6 +18,8 @@ from veille.config import Settings
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
 from veille.sources import load_feeds_config
 
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
+
 
 @pytest.fixture
 def server() -> Iterator[HostileServer]:

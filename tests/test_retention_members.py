@@ -28,6 +28,8 @@ from veille.members.tokens import make_token
 from veille.newsletter.send import send_edition
 from veille.scheduler import members_reconsent
 
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
+
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 FOUR_YEARS_AGO = T0 - timedelta(days=4 * 365)
 

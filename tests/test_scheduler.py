@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, MetaData, select
@@ -13,6 +14,8 @@ from sqlalchemy import Engine, MetaData, select
 from veille import scheduler
 from veille.config import Settings
 from veille.db.engine import make_engine, normalise_url, table_names, upgrade
+
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
 
 SECRET_KEY = "cle-secrete-que-personne-ne-doit-lire-7f3a"
 SMTP_PASSWORD = "mot-de-passe-smtp-9c1e"

@@ -1,4 +1,4 @@
-"""Archive search on a real database (SQLite here, PostgreSQL when CI reruns `-m db`):
+"""Archive search on a real database (SQLite here, PostgreSQL when CI reruns the `postgres` tests):
 French full text, filters, facets, pagination and streaming, through the pipeline's own
 insert and theme functions."""
 
@@ -18,6 +18,8 @@ from veille.db.engine import make_engine, session_factory, upgrade
 from veille.db.tables import ArticleRow, ArticleThemeRow, SourceRow
 from veille.db.themes import replace_themes
 from veille.sources import THEME_IDS
+
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

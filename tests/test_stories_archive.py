@@ -23,6 +23,8 @@ from veille.db import stories as story_db
 from veille.db.fulltext import DUPLICATE_BIT
 from veille.desk import curation
 
+pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
+
 SEEDS = [
     Seed("story-a", "courrier", "Nantes publie ses budgets en open data", ("open_data",), 10, 50.0),
     Seed(
@@ -228,9 +230,17 @@ def test_coverage_without_other_articles_counts_the_other_sources() -> None:
 
     def line(coverage: int) -> str:
         hit = ArticleHit(
-            id=1, url="https://exemple.fr/a", title="Un titre", summary="", source_key="a",
-            source_name="A", published_at=datetime(2026, 11, 22, tzinfo=UTC), themes=(),
-            score=None, coverage=coverage, partial=False,
+            id=1,
+            url="https://exemple.fr/a",
+            title="Un titre",
+            summary="",
+            source_key="a",
+            source_name="A",
+            published_at=datetime(2026, 11, 22, tzinfo=UTC),
+            themes=(),
+            score=None,
+            coverage=coverage,
+            partial=False,
         )
         found = lxml.html.fromstring(card.render(a=hit)).cssselect(".coverage")
         return found[0].text_content() if found else ""
