@@ -5,23 +5,42 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from veille.archive import feeds_out
 from veille.archive.query import ArchiveQuery, to_params
 from veille.archive.search import iter_matching
+from veille.db.sources import names_of
 from veille.sources import THEME_IDS
 from veille.web.archive import href
 from veille.web.deps import DB, Ctx, Filters, WebContext, archive_access
 
 router = APIRouter(dependencies=[Depends(archive_access)], tags=["flux"])
 ATOM = "application/atom+xml; charset=utf-8"
+# What a browser gets instead: Chromium shows `application/atom+xml` as source text and
+# applies the feed's XSL stylesheet only to a generic XML type (measured with Chromium 156).
+XML_FOR_BROWSERS = "application/xml; charset=utf-8"
+
+
+def feed_response(request: Request, body: bytes) -> Response:
+    """The feed as Atom for readers, as generic XML for a browser navigating to it (its
+    Accept names text/html first; readers ask for feeds or anything), so the stylesheet
+    shows it as a French page. Same bytes either way; `Vary: Accept` for caches."""
+    accept = request.headers.get("accept", "")
+    wants_page = accept.startswith("text/html") or accept.startswith("application/xhtml")
+    return Response(
+        body, media_type=XML_FOR_BROWSERS if wants_page else ATOM, headers={"Vary": "Accept"}
+    )
 
 
 def atom_response(
-    ctx: WebContext, session: Session, query: ArchiveQuery, meta: feeds_out.FeedMeta
+    request: Request,
+    ctx: WebContext,
+    session: Session,
+    query: ArchiveQuery,
+    meta: feeds_out.FeedMeta,
 ) -> Response:
     hits = list(iter_matching(session, replace(query, page=1), limit=feeds_out.MAX_ENTRIES))
     body = feeds_out.render_atom(
@@ -31,7 +50,7 @@ def atom_response(
         now=ctx.clock(),
         theme_labels=ctx.theme_labels,
     )
-    return Response(body, media_type=ATOM)
+    return feed_response(request, body)
 
 
 ATOM_DOC: dict[int | str, dict[str, Any]] = {
@@ -46,6 +65,7 @@ ATOM_DOC: dict[int | str, dict[str, Any]] = {
     responses=ATOM_DOC,
 )
 def search_feed(
+    request: Request,
     query: Filters,
     session: DB,
     ctx: Ctx,
@@ -53,14 +73,14 @@ def search_feed(
     params = to_params(query, page=1)
     base = ctx.settings.base_url.rstrip("/")
     meta = feeds_out.FeedMeta(
-        title="veille — recherche" + (f" « {query.q} »" if query.q else ""),
+        title=feeds_out.feed_title(query, ctx.theme_labels, names_of(session, query.sources)),
         feed_id=f"{feeds_out.tag_authority(ctx.settings.base_url)}:search:"
         + href("", sorted(params)).lstrip("?"),
         self_url=base + href("/feeds/search.atom", params),
         html_url=base + href("/", params),
         subtitle="Les derniers articles de l'archive pour ces filtres.",
     )
-    return atom_response(ctx, session, query, meta)
+    return atom_response(request, ctx, session, query, meta)
 
 
 @router.get(
@@ -70,6 +90,7 @@ def search_feed(
     responses=ATOM_DOC,
 )
 def theme_feed(
+    request: Request,
     theme: str,
     session: DB,
     ctx: Ctx,
@@ -85,4 +106,4 @@ def theme_feed(
         html_url=base + href("/", [("theme", theme)]),
         subtitle=f"Les derniers articles du thème « {label} ».",
     )
-    return atom_response(ctx, session, ArchiveQuery(themes=(theme,)), meta)
+    return atom_response(request, ctx, session, ArchiveQuery(themes=(theme,)), meta)
