@@ -23,6 +23,7 @@ from starlette.types import Scope
 from veille import frenchformat
 from veille.archive.highlight import highlight
 from veille.archive.query import QueryError
+from veille.collect import error_text
 from veille.config import Settings, get_settings
 from veille.db import articles as article_db
 from veille.db import data_version
@@ -80,6 +81,8 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["datetime_fr"] = frenchformat.date_time
     templates.env.filters["number_fr"] = frenchformat.number
     templates.env.filters["highlight"] = highlight
+    # A source's stored error → SourceError (French sentence + the collector's detail).
+    templates.env.filters["source_error"] = error_text.describe
     return templates
 
 
