@@ -10,6 +10,7 @@ from datetime import timedelta
 import feedparser
 import pytest
 from lxml import etree
+from lxml import html as lxml_html
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.archive_site import NOW, SEEDS, Site, populate, running_archive, serve
@@ -175,12 +176,19 @@ def test_every_feed_declares_its_stylesheet_and_is_named_after_its_filter(
     assert head.splitlines()[1] == '<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>'
     if title is not None:
         assert feedparser.parse(response.content).feed.title == title
-    # A browser navigating to the feed gets generic XML (so the stylesheet applies); the
-    # same bytes, and caches told the answer varies with Accept.
+    # A browser navigating to the feed gets the stylesheet's French page, made on the
+    # server; caches are told the answer varies with Accept.
     page = site.get(path, headers={"Accept": BROWSER_ACCEPT})
-    assert page.headers["content-type"].startswith("application/xml")
-    assert page.content == response.content
+    assert page.headers["content-type"].startswith("text/html")
     assert "accept" in page.headers["vary"].lower()
+    assert "accept" in response.headers["vary"].lower()
+    doc = lxml_html.fromstring(page.content)
+    assert doc.get("lang") == "fr"
+    assert doc.cssselect("h2")[0].text_content() == "Suivre ce flux"
+    self_url = feedparser.parse(response.content).feed.links[0].href
+    assert doc.cssselect("code.feed-url")[0].text_content() == self_url
+    if title is not None:
+        assert doc.cssselect("h1")[0].text_content() == title
 
 
 def test_the_feed_stylesheet_is_served_as_xslt(site: Site) -> None:

@@ -3,36 +3,46 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
+from lxml import etree
 from sqlalchemy.orm import Session
 
 from veille.archive import feeds_out
 from veille.archive.query import ArchiveQuery, to_params
 from veille.archive.search import iter_matching
 from veille.db.sources import names_of
+from veille.paths import resource_dir
 from veille.sources import THEME_IDS
 from veille.web.archive import href
 from veille.web.deps import DB, Ctx, Filters, WebContext, archive_access
 
 router = APIRouter(dependencies=[Depends(archive_access)], tags=["flux"])
 ATOM = "application/atom+xml; charset=utf-8"
-# What a browser gets instead: Chromium shows `application/atom+xml` as source text and
-# applies the feed's XSL stylesheet only to a generic XML type (measured with Chromium 156).
-XML_FOR_BROWSERS = "application/xml; charset=utf-8"
+
+
+@lru_cache(maxsize=1)
+def feed_page_transform() -> etree.XSLT:
+    """templates/static/feed.xsl, compiled once, with no file or network access."""
+    xsl = etree.parse(str(resource_dir("templates") / "static" / "feed.xsl"))
+    return etree.XSLT(xsl, access_control=etree.XSLTAccessControl.DENY_ALL)
 
 
 def feed_response(request: Request, body: bytes) -> Response:
-    """The feed as Atom for readers, as generic XML for a browser navigating to it (its
-    Accept names text/html first; readers ask for feeds or anything), so the stylesheet
-    shows it as a French page. Same bytes either way; `Vary: Accept` for caches."""
+    """The feed as Atom for readers; for a browser navigating to it (its Accept names
+    text/html first), the same feed turned into the French page by its own stylesheet,
+    here on the server. Chromium 156 shows `application/atom+xml` as source text and
+    applies an XSL stylesheet only to generic XML, under a banner announcing the end of
+    XSLT in the browser (measured): served as HTML the page works in any browser, and
+    readers still get the `xml-stylesheet` instruction. `Vary: Accept` for caches."""
     accept = request.headers.get("accept", "")
-    wants_page = accept.startswith("text/html") or accept.startswith("application/xhtml")
-    return Response(
-        body, media_type=XML_FOR_BROWSERS if wants_page else ATOM, headers={"Vary": "Accept"}
-    )
+    if accept.startswith(("text/html", "application/xhtml")):
+        page = feed_page_transform()(etree.fromstring(body))
+        return HTMLResponse(str(page), headers={"Vary": "Accept"})
+    return Response(body, media_type=ATOM, headers={"Vary": "Accept"})
 
 
 def atom_response(
