@@ -7,6 +7,7 @@ must not import the web layer.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -81,3 +82,12 @@ def number(value: float | int | str | None, decimals: int = 1) -> str:
         value = parsed
     pattern = "#,##0." + "#" * decimals if decimals > 0 else "#,##0"
     return str(format_decimal(value, format=pattern, locale=LOCALE))
+
+
+_POINT_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def decimal_commas(text: str) -> str:
+    """`1.5` → `1,5` inside a sentence we wrote earlier with a decimal point (score
+    explanations stored before `number` wrote them; never a collected text)."""
+    return _POINT_DECIMAL.sub(",", text)

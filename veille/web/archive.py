@@ -18,6 +18,7 @@ from veille.archive.query import NO_THEME, ArchiveQuery, to_params, toggled
 from veille.archive.search import SearchResult, search
 from veille.collect.servehtml import served_html
 from veille.db.sources import list_health
+from veille.frenchformat import decimal_commas
 from veille.sources import THEME_IDS
 from veille.web.deps import DB, Ctx, Filters, WebContext, archive_access
 
@@ -227,7 +228,10 @@ def article(
     # Sanitised once, at collection; a view only checks it in one linear pass (servehtml).
     extract = Markup(served_html(detail.html or "", base_url=detail.url))
     components = [
-        (COMPONENT_LABELS.get(name, name), comp)
+        (
+            COMPONENT_LABELS.get(name, name),
+            {**comp, "why": decimal_commas(str(comp.get("why", "")))},
+        )
         for name, comp in detail.components.items()
         if isinstance(comp, dict)
     ]
