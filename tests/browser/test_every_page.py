@@ -222,7 +222,9 @@ def test_no_page_scrolls_sideways_at_390_px(browser: Any, site: Site) -> None:
         pytest.xfail(f"known wide pages: {sorted(known)} ({'; '.join(KNOWN_WIDE.values())})")
 
 
-def test_archive_results_come_before_the_filters_on_a_phone(browser: Any, site: Site) -> None:
+def test_archive_results_come_before_the_filters_on_a_phone(
+    browser: Any, site: Site, artifacts: Path
+) -> None:
     context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=PHONE)
     page = context.new_page()
     try:
@@ -232,6 +234,7 @@ def test_archive_results_come_before_the_filters_on_a_phone(browser: Any, site: 
         first = page.locator("article.card").first
         assert first.bounding_box()["y"] < PHONE["height"]  # seen without scrolling
         assert first.locator("mark").count() >= 1
+        page.screenshot(path=str(artifacts / "archive-390.png"))
         page.get_by_text("Filtres", exact=False).first.click()
         assert panel.get_attribute("open") is not None
         # The form sends only what was filled: no « from= », « to= » or default sort.
