@@ -111,3 +111,45 @@ def test_jsonl_export_follows_the_filters(site: Site) -> None:
     assert nothing.status_code == 200 and nothing.text == ""
     header_only = site.get("/export.csv?q=zzzinexistant").text
     assert header_only.strip() == ",".join(EXPORT_FIELDS)
+
+
+def test_spreadsheet_export_opens_in_columns_in_french(site: Site) -> None:
+    """`/export.csv?tableur=1`: what Excel or LibreOffice set to French split into columns
+    and read as dates and numbers; the default CSV above stays as programs expect it."""
+    response = site.get("/export.csv?source=courrier&tableur=1")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == (
+        'attachment; filename="veille-articles-2026-11-23-tableur.csv"'
+    )
+    raw = response.content
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel guesses the encoding from it
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert list(rows[0]) == [
+        "Adresse",
+        "Titre",
+        "Source",
+        "Date de publication",
+        "Thèmes",
+        "Valeur (sur 100)",
+        "Résumé",
+        "Texte",
+        "Auteur",
+        "Langue",
+        "Sujet",
+        "Extrait partiel",
+        "Numéro",
+        "Date de collecte",
+    ]
+    assert len(rows) == sum(1 for s in SEEDS if s.source == "courrier")
+    lyon = next(r for r in rows if r["Numéro"] == str(site.ids["lyon"]))
+    assert lyon["Titre"] == "La métropole de Lyon ouvre son portail de données"
+    assert lyon["Valeur (sur 100)"] == "82,5"
+    # Published 2026-11-22 13:00 UTC: 22/11/2026 in Paris.
+    assert lyon["Date de publication"] == "22/11/2026"
+    assert lyon["Thèmes"] == "Open data" and lyon["Extrait partiel"] == "non"
+    assert lyon["Auteur"] == "Claire Martin"
+    # Same articles as the program CSV, in the same order.
+    plain = list(csv.DictReader(io.StringIO(site.get("/export.csv?source=courrier").text)))
+    assert [r["Numéro"] for r in rows] == [r["id"] for r in plain]
+    assert plain[0]["published_at"].startswith("20")  # the default CSV did not change

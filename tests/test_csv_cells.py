@@ -56,3 +56,25 @@ def test_one_rule_for_members_and_archive() -> None:
     for text in HOSTILE.values():
         assert csvcells.restore(str(csvcells.neutralise(text))) == text
     assert csvcells.neutralise("Bonjour") == "Bonjour"
+
+
+def test_spreadsheet_export_keeps_the_formula_rule(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    from veille.web.app import create_app
+
+    seeds = [
+        Seed(key, "courrier", title, ("open_data",), 5, 40.5, author="@auteur")
+        for key, title in HOSTILE.items()
+    ]
+    stored = populate(sessions, seeds)
+    with serve(create_app(settings, clock=lambda: NOW)) as base_url:
+        body = httpx.get(base_url + "/export.csv?tableur=1", timeout=10).content
+    reader = csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";")
+    rows = {int(row["Numéro"]): row for row in reader}
+    assert len(rows) == len(HOSTILE)
+    for key, title in HOSTILE.items():
+        row = rows[stored.ids[key]]
+        assert row["Titre"] == "'" + title, key
+        assert row["Auteur"] == "'@auteur"
+        assert row["Valeur (sur 100)"] == "40,5"

@@ -10,6 +10,7 @@ from datetime import timedelta
 import feedparser
 import pytest
 from lxml import etree
+from lxml import html as lxml_html
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.archive_site import NOW, SEEDS, Site, populate, running_archive, serve
@@ -145,3 +146,60 @@ def test_render_atom_drops_characters_xml_cannot_carry() -> None:
     assert feed.entries[0].title == "Titre avec contrôle"
     assert feed.entries[0].id == "tag:x,2026:article:7"
     assert feed.entries[0].tags[0].label == "IA"
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/feeds/ia.atom", "veille — Intelligence artificielle"),
+        (
+            "/feeds/search.atom?theme=open_data&q=portail",
+            "veille — Open data · recherche « portail »",
+        ),
+        (
+            "/feeds/search.atom?theme=open_data&theme=ia&source=gazette&period=semaine",
+            "veille — Open data, Intelligence artificielle · La Gazette numérique · cette semaine",
+        ),
+        ("/feeds/search.atom", "veille — toute l'archive"),
+        ("/feeds/editions.atom", None),
+    ],
+)
+def test_every_feed_declares_its_stylesheet_and_is_named_after_its_filter(
+    site: Site, path: str, title: str | None
+) -> None:
+    response = site.get(path)
+    assert response.status_code == 200
+    head = response.content[:200].decode()
+    assert head.splitlines()[1] == '<?xml-stylesheet type="text/xsl" href="/static/feed.xsl"?>'
+    if title is not None:
+        assert feedparser.parse(response.content).feed.title == title
+    # A browser navigating to the feed gets the stylesheet's French page, made on the
+    # server; caches are told the answer varies with Accept.
+    page = site.get(path, headers={"Accept": BROWSER_ACCEPT})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "accept" in page.headers["vary"].lower()
+    assert "accept" in response.headers["vary"].lower()
+    doc = lxml_html.fromstring(page.content)
+    assert doc.get("lang") == "fr"
+    assert doc.cssselect("h2")[0].text_content() == "Suivre ce flux"
+    self_url = feedparser.parse(response.content).feed.links[0].href
+    assert doc.cssselect("code.feed-url")[0].text_content() == self_url
+    if title is not None:
+        assert doc.cssselect("h1")[0].text_content() == title
+
+
+def test_the_feed_stylesheet_is_served_as_xslt(site: Site) -> None:
+    response = site.get("/static/feed.xsl")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/xslt+xml")
+    root = etree.fromstring(response.content)
+    assert root.tag == "{http://www.w3.org/1999/XSL/Transform}stylesheet"
+    # The stylesheet really turns a feed into the French page: run it here with libxslt.
+    feed = etree.fromstring(site.get("/feeds/ia.atom").content)
+    page = str(etree.XSLT(root)(feed))
+    assert "Suivre ce flux" in page and "veille — Intelligence artificielle" in page
+    assert "https://veille.example.org/feeds/ia.atom" in page
+    assert "L'intelligence artificielle au service des collectivités" in page

@@ -237,3 +237,17 @@ def test_stop_words_are_those_each_variant_had() -> None:
     assert frozenset(_CLASSIFY.split()) == french.CLASSIFY_STOPWORDS
     assert frozenset(_SEARCH.split()) == french.SEARCH_STOPWORDS
     assert frozenset(_STORY.split()) == french.STORY_STOPWORDS
+
+
+def test_numbers_the_french_way() -> None:
+    from veille.frenchformat import decimal_commas, number
+
+    assert number(1234) == "1\u202f234"  # narrow no-break space
+    assert number(1.5) == "1,5" and number(2.0) == "2" and number(1234.56) == "1\u202f234,6"
+    assert number(0.126, 2) == "0,13"
+    assert number(None) == "" and number("12") == "12" and number("3.5") == "3,5"
+    assert number("n/a") == "n/a"
+    assert (
+        decimal_commas("poids de la source : 1.5, version 2")
+        == "poids de la source : 1,5, version 2"
+    )

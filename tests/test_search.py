@@ -592,3 +592,90 @@ def test_document_from_precomputed_text_words_is_the_same(
     from veille.text.french import index_words
 
     assert document(title, summary, text_, index_words(text_)) == document(title, summary, text_)
+
+
+def _add(session: Session, slug: str, title: str, body: str, days: int) -> int:
+    source = session.scalar(select(SourceRow.id).where(SourceRow.key == "etalab"))
+    assert source is not None
+    record = article_db.ArticleRecord(
+        url=f"https://etalab.example/{slug}",
+        url_key=f"etalab.example/{slug}",
+        original_url=f"https://etalab.example/{slug}",
+        source_id=source,
+        guid=None,
+        title=title,
+        summary=body[:60],
+        text=body,
+        html=f"<p>{body}</p>",
+        author=None,
+        language="fr",
+        image=None,
+        published_at=T0 - timedelta(days=days),
+        fetched_at=T0 - timedelta(days=days),
+        partial=False,
+        extract_note=None,
+        content_hash=slug,
+        fingerprint=None,
+    )
+    article_id = article_db.insert_article(session, record, None)[0]
+    replace_themes(session, article_id, {"open_data": (0.9, "model")})
+    return article_id
+
+
+@pytest.mark.postgres
+def test_a_search_ranks_by_relevance_by_default(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """The article about tramways (older, the word in its title and text again and again)
+    comes before the newer one that names a tramway once in passing; `sort=date` puts the
+    newer first again, and a query without words stays newest first."""
+    sessions, _ = seeded
+    filler = " ".join(["Le conseil municipal a voté le budget des écoles et des crèches."] * 8)
+    with sessions() as session, session.begin():
+        about = _add(
+            session,
+            "tram",
+            "Les tramways de Lyon publient leurs données",
+            "Horaires des tramways, fréquentation des tramways, retards des tramways.",
+            days=30,
+        )
+        passing = _add(session, "budget", "Budget municipal", filler + " Un tramway passe.", 1)
+    params = {"q": ["tramway"], "theme": [",".join(EVERY_THEME)], "group": ["none"]}
+    query = parse_query(params, today=T0.date())
+    assert query.sort == "pertinence"
+    with sessions() as session:
+        ranked = search(session, query)
+        by_date = search(session, parse_query({**params, "sort": ["date"]}, today=T0.date()))
+        no_words = search(session, parse_query({"sort": ["pertinence"]}, today=T0.date()))
+    assert [h.id for h in ranked.items] == [about, passing]
+    assert ranked.sort == "pertinence"
+    assert [h.id for h in by_date.items] == [passing, about]
+    assert by_date.sort == "date"
+    assert no_words.sort == "date"
+
+
+@pytest.mark.postgres
+def test_relevance_falls_back_to_date_past_the_count_cap(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """Too many matches to rank them all: the page is newest first and says so."""
+    sessions, ids = seeded
+    query = _q(q="données", sort="pertinence")
+    with sessions() as session:
+        capped = search(session, query, cap=2)
+        ranked = search(session, query)
+    assert capped.sort == "date"
+    assert [h.id for h in capped.items][:2] == [ids["portail"], ids["donnee"]]
+    assert ranked.sort == "pertinence"
+    assert {h.id for h in ranked.items} == {ids["portail"], ids["donnee"], ids["cyber"]}
+
+
+def test_links_leave_the_default_sort_out() -> None:
+    from veille.archive.query import to_params
+
+    search_query = parse_query({"q": ["portail"]}, today=T0.date())
+    assert search_query.sort == "pertinence"
+    assert to_params(search_query) == [("q", "portail")]
+    assert ("sort", "date") in to_params(search_query, sort="date")
+    assert to_params(parse_query({}, today=T0.date())) == []
+    assert parse_query({"q": [""], "sort": [""], "from": [""]}, today=T0.date()) == ArchiveQuery()

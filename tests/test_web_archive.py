@@ -342,7 +342,10 @@ def test_odd_parameters_never_break_a_route(site: Site) -> None:
 def test_collected_html_is_rendered_inert(site: Site) -> None:
     for path in ("/", "/?theme=ia", f"/articles/{site.ids['piege']}", "/sources"):
         _, doc = site.page(path)
-        assert not doc.cssselect("script"), path
+        # Only the app's own static scripts, never an inline or collected one.
+        for script in doc.cssselect("script"):
+            assert (script.get("src") or "").startswith("/static/"), path
+            assert not (script.text or "").strip(), path
         for element in doc.iter():
             if not isinstance(element.tag, str):
                 continue
@@ -443,3 +446,77 @@ def test_broad_searches_say_plus_de(site: Site, monkeypatch: pytest.MonkeyPatch)
     assert (body["total"], body["total_exact"]) == (2, True)
     schema = site.get("/api/openapi.json").json()["components"]["schemas"]["ArticlePage"]
     assert "total_exact" in schema["required"]
+
+
+@pytest.mark.postgres
+def test_search_marks_the_words_repeats_the_query_and_says_its_order(site: Site) -> None:
+    _, doc = site.page("/?q=portail%20de%20donnee")
+    line = " ".join(doc.cssselect(".summary-line")[0].text_content().split())
+    assert line.startswith("1 sujet pour « portail de donnee »"), line
+    card = doc.cssselect("article.card")[0]
+    # « données » marked for « donnee » (accents and plural folded as the index does),
+    # « portail » too; « de » is a stop word, searched for nothing, marked nowhere.
+    assert [m.text_content() for m in card.cssselect("h2 mark")] == ["portail", "données"]
+    assert [m.text_content() for m in card.cssselect(".summary mark")] == ["données"]
+    active = doc.cssselect(".sort-links [aria-current]")
+    assert [a.text_content() for a in active] == ["Pertinence"]
+    assert {a.text_content(): a.get("href") for a in doc.cssselect(".sort-links a")} == {
+        "Pertinence": "/?q=portail+de+donnee",
+        "Date": "/?q=portail+de+donnee&sort=date",
+        "Valeur": "/?q=portail+de+donnee&sort=score",
+    }
+    options = doc.cssselect("select[name=sort] option")
+    assert [(o.get("value"), o.get("selected") is not None) for o in options] == [
+        ("pertinence", True),
+        ("date", False),
+        ("score", False),
+    ]
+    _, by_date = site.page("/?q=portail&sort=date")
+    assert [a.text_content() for a in by_date.cssselect(".sort-links [aria-current]")] == ["Date"]
+    # No words: no relevance to offer, newest first.
+    _, plain = site.page("/")
+    assert [a.text_content() for a in plain.cssselect(".sort-links a")] == ["Date", "Valeur"]
+
+
+@pytest.mark.postgres
+def test_highlighting_never_lets_collected_markup_through(site: Site) -> None:
+    _, doc = site.page("/?q=piege&theme=ia")
+    cards = doc.cssselect("article.card")
+    assert cards, "the hostile article should match"
+    for card in cards:
+        assert not card.cssselect("img, script")
+        for mark in card.cssselect("mark"):
+            assert not list(mark), "a <mark> holds text only"
+    summary = doc.cssselect("article.card .summary")[0]
+    assert '<img src=x onerror="alert(1)">' in summary.text_content()  # shown as text
+    assert [m.text_content() for m in summary.cssselect("mark")] == ["piégé"]
+
+
+def test_server_links_never_carry_empty_parameters(site: Site) -> None:
+    _, doc = site.page("/?q=&from=&to=&sort=&theme=open_data")
+    hrefs = [
+        a.get("href") or ""
+        for a in doc.cssselect("a[href^='/?'], a[href^='/export'], a[href^='/feeds']")
+    ]
+    assert hrefs
+    for href in hrefs:
+        assert not re.search(r"[?&][a-z]+=(&|$)", href), href
+
+
+def test_navigation_favicon_and_spreadsheet_link(site: Site) -> None:
+    _, doc = site.page("/")
+    nav = {a.text_content(): a.get("href") for a in doc.cssselect("header nav a")}
+    assert nav["Lettres"] == "/editions"
+    icon = doc.cssselect('link[rel="icon"]')[0]
+    assert (icon.get("href"), icon.get("type")) == ("/static/favicon.svg", "image/svg+xml")
+    for path in ("/static/favicon.svg", "/favicon.ico"):
+        response = site.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("image/svg+xml"), path
+        assert response.content.lstrip().startswith(b"<svg")
+    _, editions = site.page("/editions")
+    assert editions.cssselect('link[rel="icon"]')
+    sheet = [
+        a for a in doc.cssselect(".actions a") if a.text_content() == "Exporter pour un tableur"
+    ]
+    assert sheet[0].get("href") == "/export.csv?tableur=1"

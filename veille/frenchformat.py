@@ -7,10 +7,12 @@ must not import the web layer.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 
 PARIS = ZoneInfo("Europe/Paris")
 LOCALE = "fr_FR"
@@ -64,13 +66,28 @@ def period(start: datetime, end: datetime) -> str:
     return f"du {day_date(start)} au {day_date(end)}"
 
 
-def number(value: float | int | None) -> str:
-    """`12 345` (narrow no-break space), `3,5`: one decimal when the value has one."""
-    if value is None:
+def number(value: float | int | str | None, decimals: int = 1) -> str:
+    """`1 234` (narrow no-break space between thousands), `1,5` (decimal comma): how every
+    count, weight and score reads in a page, a desk table or a mail. Up to `decimals`
+    decimals, trailing zeros dropped (`2.0` → `2`). babel's CLDR data for fr_FR, so the
+    separators are the ones French typography uses; a numeric string is accepted (a
+    template may hold one), anything else is returned as it is."""
+    if value is None or value == "":
         return ""
-    text = (
-        f"{value:,.1f}"
-        if isinstance(value, float) and not value.is_integer()
-        else f"{int(value):,}"
-    )
-    return text.replace(",", "\u202f").replace(".", ",")
+    if isinstance(value, str):
+        try:
+            parsed: float | int = float(value) if "." in value else int(value)
+        except ValueError:
+            return value
+        value = parsed
+    pattern = "#,##0." + "#" * decimals if decimals > 0 else "#,##0"
+    return str(format_decimal(value, format=pattern, locale=LOCALE))
+
+
+_POINT_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def decimal_commas(text: str) -> str:
+    """`1.5` → `1,5` inside a sentence we wrote earlier with a decimal point (score
+    explanations stored before `number` wrote them; never a collected text)."""
+    return _POINT_DECIMAL.sub(",", text)

@@ -15,6 +15,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -24,6 +25,7 @@ from veille.archive.query import ArchiveQuery
 from veille.archive.search import ArticleHit, iter_matching
 from veille.db import articles as article_db
 from veille.db.articles import export_record
+from veille.frenchformat import PARIS
 from veille.text import csvcells
 
 EXPORT_FIELDS = [
@@ -118,3 +120,64 @@ def jsonl_chunks(records: Iterable[dict[str, Any]], *, every: int = 200) -> Iter
             lines = []
     if lines:
         yield "\n".join(lines) + "\n"
+
+
+# « Exporter pour un tableur »: the same rows for Excel and LibreOffice set to French, which
+# split a CSV on `;` (the comma is the decimal separator), guess UTF-8 only from a BOM,
+# and read 12/11/2026 and 82,5 as a date and a number. The default CSV stays for programs.
+SPREADSHEET_COLUMNS = {
+    "url": "Adresse",
+    "title": "Titre",
+    "source": "Source",
+    "published_at": "Date de publication",
+    "themes": "Thèmes",
+    "score": "Valeur (sur 100)",
+    "summary": "Résumé",
+    "text": "Texte",
+    "author": "Auteur",
+    "language": "Langue",
+    "story_id": "Sujet",
+    "partial": "Extrait partiel",
+    "id": "Numéro",
+    "fetched_at": "Date de collecte",
+}
+BOM = "\ufeff"
+
+
+def spreadsheet_value(record: dict[str, Any], field: str, theme_labels: dict[str, str]) -> str:
+    """One cell as a French spreadsheet reads it; text cells that a spreadsheet would run
+    as a formula are neutralised (`csvcells`), numbers and dates are written by us."""
+    value = record.get(field)
+    if value is None or value == "":
+        return ""
+    if field in ("published_at", "fetched_at"):
+        return datetime.fromisoformat(str(value)).astimezone(PARIS).strftime("%d/%m/%Y")
+    if field == "themes":
+        return csvcells.neutralise_text(", ".join(theme_labels.get(t, t) for t in value))
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    if isinstance(value, int):
+        return str(value)
+    return csvcells.neutralise_text(str(value))
+
+
+def spreadsheet_chunks(
+    records: Iterable[dict[str, Any]], theme_labels: dict[str, str], *, every: int = 200
+) -> Iterator[str]:
+    """`;`-separated CSV with a BOM and French headers, dates and decimals, in chunks."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    buffer.write(BOM)
+    writer.writerow(SPREADSHEET_COLUMNS[f] for f in EXPORT_FIELDS)
+    pending = 0
+    for record in records:
+        writer.writerow(spreadsheet_value(record, f, theme_labels) for f in EXPORT_FIELDS)
+        pending += 1
+        if pending >= every:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue()

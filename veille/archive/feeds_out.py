@@ -15,12 +15,16 @@ from urllib.parse import urlsplit
 from lxml import etree
 from sqlalchemy.orm import Session
 
+from veille.archive.query import NO_THEME, ArchiveQuery
 from veille.archive.search import ArticleHit
 from veille.collect.servehtml import served_html
 from veille.db import articles as article_db
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 MAX_ENTRIES = 50
+# A browser opening a feed gets it as a French page (templates/static/feed.xsl): what the
+# feed is, how to add it to a reader, its entries. Feed readers ignore the instruction.
+STYLESHEET = "/static/feed.xsl"
 TAG_YEAR = 2026  # tag URIs name a date the authority owned the host: fixed once, forever
 
 
@@ -39,6 +43,33 @@ class FeedEntry:
     content_html: str  # already sanitised
     updated: datetime
     author: str | None
+
+
+def feed_title(
+    query: ArchiveQuery, theme_labels: dict[str, str], source_names: dict[str, str]
+) -> str:
+    """« veille — Open data · recherche « portail » »: the feed named after its filter, so a
+    reader's list of subscriptions says what each one follows."""
+    parts = []
+    if query.themes:
+        parts.append(
+            ", ".join(
+                theme_labels.get(t, "Hors thèmes" if t == NO_THEME else t) for t in query.themes
+            )
+        )
+    if query.sources:
+        parts.append(", ".join(source_names.get(k, k) for k in query.sources))
+    if query.q:
+        parts.append(f"recherche « {query.q[:80]} »")
+    if query.period:
+        parts.append(
+            {"semaine": "cette semaine", "mois": "ce mois", "annee": "cette année"}[query.period]
+        )
+    elif query.date_from or query.date_to:
+        start = f"du {query.date_from.strftime('%d/%m/%Y')}" if query.date_from else ""
+        end = f"au {query.date_to.strftime('%d/%m/%Y')}" if query.date_to else ""
+        parts.append(" ".join(p for p in (start, end) if p))
+    return "veille — " + (" · ".join(parts) if parts else "toute l'archive")
 
 
 def tag_authority(base_url: str) -> str:
@@ -136,4 +167,13 @@ def render_atom(
             _el(node, "content", entry.content_html, type="html")
         source = _el(node, "source")
         _el(source, "title", hit.source_name)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+    return atom_bytes(root)
+
+
+def atom_bytes(root: etree._Element) -> bytes:
+    """A feed document, declaring the stylesheet that shows it to a browser as a page."""
+    return (
+        b'<?xml version="1.0" encoding="utf-8"?>\n'
+        + f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET}"?>\n'.encode()
+        + bytes(etree.tostring(root, encoding="utf-8"))
+    )

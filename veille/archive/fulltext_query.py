@@ -171,6 +171,15 @@ def fts5_rowids_between(
     return {int(r) for (r,) in found}, keep
 
 
+def pg_rank_query(tq: TextQuery) -> ColumnElement[Any]:
+    """PostgreSQL: the required phrases as one tsquery (`&&`), for `ts_rank`."""
+    queries = [_pg_tsquery(plain) for plain, _ in tq.include]
+    out = queries[0]
+    for query in queries[1:]:
+        out = out.op("&&")(query)
+    return out
+
+
 def pg_word_conditions(tq: TextQuery, limit: int = 4) -> list[ColumnElement[bool]]:
     """PostgreSQL: one condition per required word (at most `limit`), for the planner's
     estimates. A phrase or several words are priced as independent (« intérêt général »:

@@ -22,7 +22,10 @@ PERIODS = ("semaine", "mois", "annee")
 # `theme=none`: the articles no theme claims (off-topic), OR-combined with other themes.
 # Without any `theme`, lists show on-topic articles only (docs/dedup.md).
 NO_THEME = "none"
-Sort = Literal["date", "score"]
+# `pertinence`: best match first (a search's default); without words to match it reads
+# as `date`.
+Sort = Literal["date", "score", "pertinence"]
+SORTS = ("pertinence", "date", "score")
 
 
 class QueryError(VeilleError):
@@ -47,6 +50,11 @@ class ArchiveQuery:
     def off_topic(self) -> bool:
         """`theme=none` is among the themes: off-topic articles are listed too."""
         return NO_THEME in self.themes
+
+    @property
+    def default_sort(self) -> Sort:
+        """Relevance for a search, newest first otherwise: what no `sort` parameter means."""
+        return "pertinence" if self.q else "date"
 
     @property
     def offset(self) -> int:
@@ -97,9 +105,11 @@ def parse_query(params: Mapping[str, Sequence[str]], *, today: date) -> ArchiveQ
     q = (_one(params, "q") or "").strip()
     if len(q) > MAX_Q_CHARS:
         raise QueryError(f"La recherche est limitée à {MAX_Q_CHARS} caractères.")
-    sort = _one(params, "sort") or "date"
-    if sort not in ("date", "score"):
-        raise QueryError("Le tri doit être « date » ou « score ».")
+    sort = _one(params, "sort") or ("pertinence" if q else "date")
+    if sort not in SORTS:
+        raise QueryError("Le tri doit être « pertinence », « date » ou « score ».")
+    if sort == "pertinence" and not q:
+        sort = "date"  # nothing to be relevant to
     page_raw = _one(params, "page") or "1"
     if not page_raw.isdigit() or not 1 <= int(page_raw) <= MAX_PAGE:
         raise QueryError("Numéro de page invalide.")
@@ -134,6 +144,10 @@ def to_params(query: ArchiveQuery, **changes: object) -> list[tuple[str, str]]:
     if "page" not in changes:
         changes["page"] = 1
     q = replace(query, **changes)  # type: ignore[arg-type]
+    if ("sort" not in changes and query.sort == query.default_sort) or (
+        q.sort == "pertinence" and not q.q
+    ):
+        q = replace(q, sort=q.default_sort)  # the default follows the search words
     out: list[tuple[str, str]] = [("theme", t) for t in q.themes]
     out += [("source", s) for s in q.sources]
     if q.period:
@@ -145,7 +159,7 @@ def to_params(query: ArchiveQuery, **changes: object) -> list[tuple[str, str]]:
             out.append(("to", q.date_to.isoformat()))
     if q.q:
         out.append(("q", q.q))
-    if q.sort != "date":
+    if q.sort != q.default_sort:
         out.append(("sort", q.sort))
     if not q.group:
         out.append(("group", "none"))

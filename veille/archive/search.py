@@ -98,6 +98,9 @@ class SearchResult:
     facets: Facets
     total_exact: bool = True
     over_cap: bool = False
+    # The order the page is really in: `pertinence` falls back to `date` when there are
+    # too many matches to rank (`search_plan.relevance_ids`).
+    sort: str = "date"
 
     @property
     def pages(self) -> int:
@@ -174,8 +177,16 @@ def _rows(session: Session, ids: Sequence[int]) -> list[Any]:
 
 
 def _page_ids(
-    session: Session, plan: search_plan.Plan, query: ArchiveQuery, driver: str, *, extra: int = 0
+    session: Session,
+    plan: search_plan.Plan,
+    query: ArchiveQuery,
+    driver: str,
+    *,
+    extra: int = 0,
+    ranked: bool = False,
 ) -> list[int]:
+    if ranked:
+        return search_plan.relevance_ids(session, plan, query.offset, query.per_page + extra)
     if search_plan.walks_fts5(plan, query.sort, driver):
         need = query.offset + query.per_page + extra
         walk = search_plan.sqlite_walk(session, plan, max(WALK_BATCH, 2 * need))
@@ -214,10 +225,14 @@ def search(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> 
         over_cap = total > cap
         total = min(total, cap)
     ids: list[int] = []
+    ranked = query.sort == "pertinence" and search_plan.ranks(plan) and not base_capped
+    sort = query.sort if query.sort != "pertinence" or ranked else "date"
     if not exact or query.offset < total:
         driver = search_plan.driver_for(session, plan, base_capped=base_capped)
         # Without an exact total, one more row says whether a next page exists.
-        ids = _page_ids(session, plan, query, driver, extra=0 if exact else 1)
+        ids = _page_ids(
+            session, plan, replace(query, sort=sort), driver, extra=0 if exact else 1, ranked=ranked
+        )
     if not exact and ids:
         # The page itself may tell more than the sample: more than this far when the
         # extra row came, exactly this far when it did not.
@@ -237,6 +252,7 @@ def search(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> 
         facets=facet_counts,
         total_exact=exact,
         over_cap=over_cap,
+        sort=sort,
     )
 
 
@@ -300,7 +316,10 @@ def iter_matching(
 ) -> Iterator[ArticleHit]:
     """Every match in the query's order (newest first, or best score first), streamed with
     keyset pagination: a 1M-row export holds one batch in memory and each batch is one
-    index range, never an OFFSET."""
+    index range, never an OFFSET. Relevance has no keyset: a stream (feed, export) is
+    newest first."""
+    if query.sort == "pertinence":
+        query = replace(query, sort="date")
     plan = search_plan.plan_of(session, query)
     if plan.impossible or (limit is not None and limit <= 0):
         return
@@ -349,6 +368,8 @@ def search_page(
     if plan.impossible:
         return []
     q = replace(query, page=page, per_page=per_page)
+    if q.sort == "pertinence":
+        q = replace(q, sort="date")
     return hits(
         session,
         _rows(

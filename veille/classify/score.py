@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from veille.frenchformat import number
+
 WEIGHTS: dict[str, float] = {
     "confidence": 30.0,  # how surely the article is on one of the themes
     "source": 15.0,  # the source's weight in feeds.yaml
@@ -52,12 +54,12 @@ def _freshness(published: datetime | None, fetched: datetime) -> tuple[float, st
 
 def _substance(chars: int) -> tuple[float, str]:
     if chars <= SUBSTANCE_MIN_CHARS:
-        return 0.1, f"texte très court ({chars} caractères)"
+        return 0.1, f"texte très court ({number(chars)} caractères)"
     value = min(
         1.0,
         0.1 + 0.9 * (chars - SUBSTANCE_MIN_CHARS) / (SUBSTANCE_FULL_CHARS - SUBSTANCE_MIN_CHARS),
     )
-    return value, f"texte de {chars} caractères"
+    return value, f"texte de {number(chars)} caractères"
 
 
 def coverage_component(n: int) -> tuple[float, str]:
@@ -108,7 +110,7 @@ def compute(inputs: ScoreInputs) -> tuple[float, dict[str, dict[str, Any]]]:
         "confidence": confidence_component(inputs.confidence),
         "source": (
             max(0.0, min(1.0, inputs.source_weight / MAX_SOURCE_WEIGHT)),
-            f"poids de la source : {inputs.source_weight:g}",
+            f"poids de la source : {number(inputs.source_weight, 2)}",
         ),
         "freshness": _freshness(inputs.published_at, inputs.fetched_at),
         "coverage": coverage_component(inputs.coverage),

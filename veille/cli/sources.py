@@ -31,6 +31,7 @@ def sources_list(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Each source's health: last status and error, failures, last new article, next fetch."""
+    from veille.collect import error_text
     from veille.db import sources as source_db
     from veille.db.engine import transaction
     from veille.sources import load_feeds_config
@@ -50,6 +51,8 @@ def sources_list(
             for k, v in item.items():
                 if isinstance(v, datetime):
                     item[k] = v.isoformat()
+            # The French sentence the delegate reads beside the collector's raw message.
+            item["error_fr"] = error_text.sentence(h.last_error, h.last_http_status) or None
             rows.append(item)
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
@@ -65,7 +68,7 @@ def sources_list(
             str(h.articles),
             fmt_utc(h.last_new_article_at),
             fmt_utc(h.next_fetch_at),
-            (h.last_error or "")[:80],
+            error_text.sentence(h.last_error, h.last_http_status),
         )
     out.print(table)
 

@@ -132,3 +132,12 @@ def weights_of(session: Session, source_ids: Iterable[int]) -> dict[int, float]:
         .tuples()
         .all()
     )
+
+
+def names_of(session: Session, keys: Iterable[str]) -> dict[str, str]:
+    """Display names of the sources with these keys (unknown keys are left out)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = session.execute(select(SourceRow.key, SourceRow.name).where(SourceRow.key.in_(wanted)))
+    return {key: name for key, name in rows}

@@ -75,7 +75,10 @@ def articles(
     period: Annotated[str | None, Query(description="semaine | mois | annee")] = None,
     date_from: Annotated[str | None, Query(alias="from", description="AAAA-MM-JJ")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="AAAA-MM-JJ")] = None,
-    sort: Annotated[str, Query(description="date | score")] = "date",
+    sort: Annotated[
+        str | None,
+        Query(description="pertinence (défaut d'une recherche q) | date (défaut) | score"),
+    ] = None,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     group: Annotated[
         str,

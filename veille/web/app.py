@@ -21,7 +21,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from veille import frenchformat
+from veille.archive.highlight import highlight
 from veille.archive.query import QueryError
+from veille.collect import error_text
 from veille.config import Settings, get_settings
 from veille.db import articles as article_db
 from veille.db import data_version
@@ -78,6 +80,9 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["date_fr"] = frenchformat.full_date
     templates.env.filters["datetime_fr"] = frenchformat.date_time
     templates.env.filters["number_fr"] = frenchformat.number
+    templates.env.filters["highlight"] = highlight
+    # A source's stored error → SourceError (French sentence + the collector's detail).
+    templates.env.filters["source_error"] = error_text.describe
     return templates
 
 
@@ -204,6 +209,18 @@ def create_app(
     )
 
     api_docs.install(app)
+
+    favicon = (resource_dir("templates") / "static" / "favicon.svg").read_bytes()
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon_ico() -> Response:
+        """Browsers and feed readers ask for /favicon.ico whatever the page links: the same
+        SVG as `<link rel=icon>` (Chromium and Firefox show an SVG served here)."""
+        return Response(
+            favicon,
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

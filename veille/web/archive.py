@@ -18,6 +18,7 @@ from veille.archive.query import NO_THEME, ArchiveQuery, to_params, toggled
 from veille.archive.search import SearchResult, search
 from veille.collect.servehtml import served_html
 from veille.db.sources import list_health
+from veille.frenchformat import decimal_commas
 from veille.sources import THEME_IDS
 from veille.web.deps import DB, Ctx, Filters, WebContext, archive_access
 
@@ -105,6 +106,27 @@ def suggestions(query: ArchiveQuery) -> list[tuple[str, str]]:
     return out
 
 
+SORT_LABELS = {"pertinence": "Pertinence", "date": "Date", "score": "Valeur"}
+
+
+def sort_choices(query: ArchiveQuery) -> list[tuple[str, str, str]]:
+    """(value, label, link) of each order the results can take: relevance only for a
+    search."""
+    values = ("pertinence", "date", "score") if query.q else ("date", "score")
+    return [(v, SORT_LABELS[v], link(query, sort=v)) for v in values]
+
+
+def filter_count(query: ArchiveQuery) -> int:
+    """How many filters narrow the list, for the « Filtres (2 actifs) » button."""
+    return (
+        len(query.themes)
+        + len(query.sources)
+        + bool(query.date_from or query.date_to)
+        + bool(query.q)
+        + (query.sort != query.default_sort)
+    )
+
+
 def page_title(query: ArchiveQuery, labels: dict[str, str]) -> str:
     parts = []
     if query.q:
@@ -153,6 +175,12 @@ def index(
             "pages": pages,
             "feed_href": href("/feeds/search.atom", feed_params),
             "csv_href": href("/export.csv", feed_params),
+            "sheet_href": href("/export.csv", [*feed_params, ("tableur", "1")]),
+            "sorts": sort_choices(query),
+            "other_filters": bool(
+                query.themes or query.sources or query.date_from or query.date_to
+            ),
+            "filter_count": filter_count(query),
             "jsonl_href": href("/export.jsonl", feed_params),
             "api_href": href("/api/articles", feed_params),
             "theme_href": lambda t: link(ArchiveQuery(), themes=(t,)),
@@ -200,7 +228,10 @@ def article(
     # Sanitised once, at collection; a view only checks it in one linear pass (servehtml).
     extract = Markup(served_html(detail.html or "", base_url=detail.url))
     components = [
-        (COMPONENT_LABELS.get(name, name), comp)
+        (
+            COMPONENT_LABELS.get(name, name),
+            {**comp, "why": decimal_commas(str(comp.get("why", "")))},
+        )
         for name, comp in detail.components.items()
         if isinstance(comp, dict)
     ]

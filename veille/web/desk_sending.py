@@ -115,6 +115,7 @@ def preview_mail(
         shown.rendered.html
         if shown.rendered is not None
         else "<!doctype html><html lang='fr'><meta charset='utf-8'>"
+        "<title>Aperçu du courriel</title>"
         "<p>Aucun article dans les thèmes de ce membre : il ne recevrait pas cette édition.</p>"
     )
     return HTMLResponse(

@@ -14,14 +14,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from lxml import etree
 
-from veille.archive.feeds_out import ATOM_NS, tag_authority
+from veille.archive.feeds_out import ATOM_NS, atom_bytes, tag_authority
 from veille.collect.clean import sanitize_html
 from veille.db import editions as edition_db
 from veille.newsletter.render import EditionView, edition_view
 from veille.web.deps import DB, Ctx, WebContext, archive_access
+from veille.web.feeds import feed_response
 
 router = APIRouter(dependencies=[Depends(archive_access)], include_in_schema=False)
-ATOM = "application/atom+xml; charset=utf-8"
 PAGE_STATUSES = ("sending", "sent", "paused")
 MAX_ENTRIES = 50
 
@@ -49,12 +49,12 @@ def edition_page(number: int, request: Request, session: DB, ctx: Ctx) -> HTMLRe
 
 
 @router.get("/feeds/editions.atom", response_class=Response)
-def editions_feed(session: DB, ctx: Ctx) -> Response:
+def editions_feed(request: Request, session: DB, ctx: Ctx) -> Response:
     views = [
         edition_view(session, edition, ctx.theme_labels)
         for edition in edition_db.list_editions(session, ["sent"])[:MAX_ENTRIES]
     ]
-    return Response(render_editions_atom(ctx, views), media_type=ATOM)
+    return feed_response(request, render_editions_atom(ctx, views))
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
@@ -94,4 +94,4 @@ def render_editions_atom(ctx: WebContext, views: list[EditionView]) -> bytes:
         _el(entry, "summary", f"Lettre n° {view.number}, {view.period}.")
         content = sanitize_html(body.render(view=view), base_url=f"{base}/editions/{view.number}")
         _el(entry, "content", content, type="html")
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+    return atom_bytes(root)

@@ -4,9 +4,10 @@ memory stays flat whatever the number of rows."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from functools import partial
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from veille.archive import export
@@ -25,8 +26,8 @@ def stream(ctx: WebContext, query: ArchiveQuery, writer: Writer) -> Iterator[byt
             yield chunk.encode("utf-8")
 
 
-def attachment(ctx: WebContext, extension: str) -> dict[str, str]:
-    name = f"veille-articles-{ctx.today().isoformat()}.{extension}"
+def attachment(ctx: WebContext, extension: str, *, suffix: str = "") -> dict[str, str]:
+    name = f"veille-articles-{ctx.today().isoformat()}{suffix}.{extension}"
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
@@ -43,7 +44,23 @@ EXPORT_DOC = (
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}, "description": "CSV, en-tête en 1re ligne"}},
 )
-def export_csv(query: Filters, ctx: Ctx) -> StreamingResponse:
+def export_csv(
+    query: Filters,
+    ctx: Ctx,
+    tableur: Annotated[
+        str | None,
+        Query(
+            description="1 : pour un tableur en français (Excel, LibreOffice) : séparateur "
+            "« ; », UTF-8 avec BOM, virgule décimale, dates JJ/MM/AAAA, colonnes en français."
+        ),
+    ] = None,
+) -> StreamingResponse:
+    if tableur:
+        return StreamingResponse(
+            stream(ctx, query, partial(export.spreadsheet_chunks, theme_labels=ctx.theme_labels)),
+            media_type="text/csv; charset=utf-8",
+            headers=attachment(ctx, "csv", suffix="-tableur"),
+        )
     return StreamingResponse(
         stream(ctx, query, export.csv_chunks),
         media_type="text/csv; charset=utf-8",
