@@ -209,10 +209,11 @@ def test_items_and_sections_are_reordered_with_the_buttons(desk: Desk) -> None:
     new_draft(desk)
     _, doc = desk.page("/desk/editions/1")
     first, second = item_ids(doc, "ia")
-    # The first item has no « monter » button, the last no « descendre ».
+    # The first item shows no « monter » button, the last no « descendre » (they are there,
+    # hidden, for the script to show when the order changes without a reload).
     first_li = doc.cssselect(f"#article-{first}")[0]
-    assert not first_li.xpath('.//input[@name="sens"][@value="monter"]')
-    assert first_li.xpath('.//input[@name="sens"][@value="descendre"]')
+    assert first_li.xpath('.//form[@hidden][input[@name="sens"][@value="monter"]]')
+    assert first_li.xpath('.//form[not(@hidden)][input[@name="sens"][@value="descendre"]]')
 
     response = desk.post(f"/desk/editions/1/articles/{second}/deplacer", sens="monter")
     assert response.status_code == 303

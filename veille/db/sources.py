@@ -132,3 +132,8 @@ def weights_of(session: Session, source_ids: Iterable[int]) -> dict[int, float]:
         .tuples()
         .all()
     )
+
+
+def names(session: Session) -> list[tuple[str, str]]:
+    """Every source's key and name (the composer's search matches source names)."""
+    return [(k, n) for k, n in session.execute(select(SourceRow.key, SourceRow.name))]

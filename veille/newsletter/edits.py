@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from veille.db import editions as edition_db
 from veille.db.tables import ArticleRow, EditionItemRow, EditionRow
 from veille.errors import ConflictError
+from veille.newsletter import greeting
 from veille.newsletter.editions import EditionError, audit, set_status
 from veille.newsletter.summary import extractive_summary
 from veille.sources import THEME_IDS
@@ -104,6 +105,28 @@ def update_edition(
         return False
     edition.title, edition.edito = title, edito
     _changed(session, edition, action="edit", actor=actor, now=now, fields=fields)
+    return True
+
+
+def update_greeting(
+    session: Session,
+    edition: EditionRow,
+    *,
+    enabled: bool,
+    wording: str,
+    actor: str,
+    now: datetime,
+) -> bool:
+    """The letter's greeting (on/off, wording with `{prénom}` / `{nom}`); later drafts copy
+    it. False when nothing changed. No version check: one small field, last write wins."""
+    _check_editable(edition)
+    wording = greeting.clean(wording, enabled) or edition.greeting
+    if (edition.greeting_on, edition.greeting) == (enabled, wording):
+        return False
+    edition.greeting_on, edition.greeting = enabled, wording
+    _changed(
+        session, edition, action="greeting", actor=actor, now=now, enabled=enabled, wording=wording
+    )
     return True
 
 
