@@ -168,7 +168,7 @@ def test_a_draft_from_the_desk_then_title_and_edito(desk: Desk) -> None:
         "/desk/editions/1",
         title="  La lettre  de la semaine ",
         edito=(
-            "Bonjour **à toutes et tous**.\n\n<script>alert('édito')</script>\n\n"
+            "Cette semaine, **trois sujets**.\n\n<script>alert('édito')</script>\n\n"
             "[lien](javascript:alert(2))"
         ),
         version=version,
@@ -186,7 +186,7 @@ def test_a_draft_from_the_desk_then_title_and_edito(desk: Desk) -> None:
     # The mail's HTML keeps the edito's Markdown, not its script nor the javascript: link.
     mail = desk.client.get("/desk/editions/1/apercu/courriel")
     assert mail.status_code == 200
-    assert "<strong>à toutes et tous</strong>" in mail.text
+    assert "<strong>trois sujets</strong>" in mail.text
     assert "<script" not in mail.text
     assert 'href="javascript:' not in mail.text  # left as text, never a link
     assert "sandbox" in mail.headers["content-security-policy"]

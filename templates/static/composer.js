@@ -115,6 +115,12 @@
     line.hidden = !text;
   }
 
+  // An item's « Enregistrer l'article » is for pages without this script: here its texts
+  // save themselves, and twenty such buttons would only be noise.
+  document.querySelectorAll("form.item-form[data-autosave] button[type=submit]").forEach(
+    function (button) { button.closest("p").hidden = true; }
+  );
+
   document.querySelectorAll("form[data-autosave]").forEach(function (form) {
     function changed(now) {
       generation.set(form, (generation.get(form) || 0) + 1);

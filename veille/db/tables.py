@@ -379,9 +379,7 @@ class EditionRow(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     edito: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised at render
     # The one greeting (veille.newsletter.greeting), copied from the previous edition.
-    greeting: Mapped[str] = mapped_column(
-        Text, default="Bonjour {prénom},", server_default="Bonjour {prénom},"
-    )
+    greeting: Mapped[str] = mapped_column(Text, server_default="Bonjour {prénom},")
     greeting_on: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     status: Mapped[str] = mapped_column(String(16), default="draft")
     period_start: Mapped[datetime] = mapped_column(UTCDateTime)
