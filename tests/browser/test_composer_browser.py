@@ -40,9 +40,9 @@ SEARCHED = "Données d'intérêt général : ce que change la loi"  # 20 days ol
 
 @contextmanager
 def composer_site(settings: Settings) -> Iterator[MemberSite]:
-    # 4 messages a second: the send of 6 lasts long enough to be seen moving
+    # 2 messages a second: the send of 6 lasts ~3 s, long enough to be seen moving
     settings = settings.model_copy(
-        update={"secret_key": "clé de test assez longue pour signer", "send_rate": 4.0}
+        update={"secret_key": "clé de test assez longue pour signer", "send_rate": 2.0}
     )
     with running_members_site(settings, clock=lambda: NOW) as site:
         populate(site.sessions, [*SEEDS, *WEEK])
@@ -147,19 +147,13 @@ def test_the_composer_keeps_the_work_and_shows_the_send(
 
             # --- an item's comment, typed: leaving now asks first, and it is saved --------
             item_id = shown[0]
-            dialogs: list[str] = []
-
-            def on_dialog(dialog: Any) -> None:
-                dialogs.append(dialog.type)
-                dialog.dismiss()  # stay on the page
-
-            page.on("dialog", on_dialog)
+            page.on("dialog", lambda dialog: dialog.dismiss())  # stay on the page
             comment = page.locator(f"#commentaire-{item_id}")
             comment.click()
             comment.press_sequentially("À lire avant le conseil.")
-            page.close(run_before_unload=True)
-            page.wait_for_timeout(300)  # the dialog is the browser's: nothing to await
-            assert dialogs == ["beforeunload"]
+            with page.expect_event("dialog") as asked:
+                page.close(run_before_unload=True)
+            assert asked.value.type == "beforeunload"
             wait_saved(page)
             assert next(i for i in items(site, number) if i.id == item_id).comment == (
                 "À lire avant le conseil."
@@ -208,16 +202,25 @@ def test_the_composer_keeps_the_work_and_shows_the_send(
                 page.locator("form.edition-form, form[data-move], form[data-remove]").count() == 0
             )
             page.evaluate(
-                """() => { window.__seen = [];
+                """() => { window.__seen = []; window.__states = [];
                 const bar = document.querySelector('[data-role=send-bar]');
+                const line = document.querySelector('[data-role=send-state]');
                 new MutationObserver(() => window.__seen.push([bar.value, bar.max]))
-                  .observe(bar, {childList: true}); }"""
+                  .observe(bar, {childList: true});
+                new MutationObserver(() => window.__states.push(line.textContent))
+                  .observe(line, {childList: true}); }"""
             )
             page.locator("[data-role=send-state]").filter(has_text="Envoi terminé").wait_for(
                 timeout=30_000
             )
             seen = page.evaluate("window.__seen")
             assert seen and seen[-1] == [len(MEMBERS), len(MEMBERS)], seen
+            # while it ran: the count so far and the time left (the configured pace)
+            states = page.evaluate("window.__states")
+            assert any(
+                re.fullmatch(rf"Envoi en cours : \d sur {len(MEMBERS)} — reste .+\.", s)
+                for s in states
+            ), states
             assert badge.inner_text() == "envoyée"
             state = page.locator("[data-role=send-state]").inner_text()
             assert f"{len(MEMBERS)} envoyés, 0 en échec" in state, state
