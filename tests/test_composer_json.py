@@ -57,6 +57,54 @@ def test_autosave_answers_the_version_and_the_preview(desk: Desk) -> None:
     assert status == 400 and body["detail"] == "Le titre de l’édition ne peut pas être vide."
 
 
+def test_another_delegates_change_elsewhere_is_no_conflict(desk: Desk) -> None:
+    """The script sends the texts it last stored: a version moved by a change of an item
+    does not stop the edito; a change of the edito itself does."""
+    new_draft(desk)
+    edition = desk.edition()
+    started = (edition.version, edition.title, edition.edito)
+    item = desk.items()["ia"][0]
+    status, _ = post_json(desk, f"/desk/editions/1/articles/{item.id}/retirer")  # elsewhere
+    assert status == 200 and desk.edition().version > started[0]
+    status, body = post_json(
+        desk,
+        "/desk/editions/1",
+        title=started[1],
+        edito="Mon édito.",
+        version=started[0],
+        base="1",
+        base_title=started[1],
+        base_edito=started[2],
+    )
+    assert status == 200, body
+    assert (body["title"], body["edito"]) == (started[1], "Mon édito.")
+    # the other delegate now changes the edito: the first one's next save is refused
+    other = desk.edition().version
+    status, _ = post_json(
+        desk,
+        "/desk/editions/1",
+        title=started[1],
+        edito="L'édito de l'autre.",
+        version=other,
+        base="1",
+        base_title=started[1],
+        base_edito="Mon édito.",
+    )
+    assert status == 200
+    status, body = post_json(
+        desk,
+        "/desk/editions/1",
+        title=started[1],
+        edito="Mon édito, suite.",
+        version=other,
+        base="1",
+        base_title=started[1],
+        base_edito="Mon édito.",
+    )
+    assert status == 409 and "modifiée entre-temps" in str(body["detail"])
+    assert desk.edition().edito == "L'édito de l'autre."
+
+
 def test_items_save_move_and_go_without_a_reload(desk: Desk) -> None:
     new_draft(desk)
     first, second = desk.items()["ia"][:2]

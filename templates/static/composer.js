@@ -24,6 +24,11 @@
   var timers = new Map();
   var generation = new Map();  // form → edits counter, to tell a save from newer typing
   var busy = 0;
+  // The title and edito as last stored: sent with each save of them, so that another
+  // delegate's change elsewhere in the edition (which moves its version) is no conflict.
+  var titleField = document.getElementById("title");
+  var editoField = document.getElementById("edito");
+  var base = titleField && editoField ? { title: titleField.defaultValue, edito: editoField.defaultValue } : null;
 
   // --- the status line ---------------------------------------------------------------
 
@@ -44,6 +49,11 @@
     var body = new URLSearchParams();
     new FormData(form).forEach(function (value, key) { body.append(key, String(value)); });
     if (body.has("version") && version !== null) { body.set("version", version); }
+    if (body.has("edito") && base) {
+      body.set("base", "1");
+      body.set("base_title", base.title);
+      body.set("base_edito", base.edito);
+    }
     Object.keys(extra || {}).forEach(function (key) { body.set(key, extra[key]); });
     return fetch(form.getAttribute("action"), {
       method: "POST",
@@ -90,6 +100,7 @@
     return enqueue(function () { return post(form); }).then(function (data) {
       if ((generation.get(form) || 0) === started) { markClean(form); }
       if (data.edito_html !== undefined) { drawPreview(data.edito_html); }
+      if (data.edito !== undefined && base) { base = { title: data.title, edito: data.edito }; }
       if (data.greeting !== undefined) { drawGreeting(data.greeting); }
       if (!dirty.length) { show("saved", "Enregistré"); }
       return data;

@@ -80,10 +80,20 @@ def update_edition(
     expected_version: int,
     actor: str,
     now: datetime,
+    base: tuple[str, str] | None = None,
 ) -> bool:
-    """Title and edito from the composer's form; False when nothing changed."""
+    """Title and edito from the composer's form; False when nothing changed.
+
+    `base`: the title and edito the writer started from (the composer's autosave sends
+    them). The edition's version moves with every change, an item's or a move too; with
+    `base`, a moved version is a conflict only when the title or edito themselves changed
+    since, so a delegate writing the edito is not stopped by another reordering items."""
     _check_editable(edition)
-    if expected_version != edition.version:
+    unchanged_texts = base is not None and (
+        " ".join(base[0].split()),
+        base[1].replace("\r\n", "\n").strip(),
+    ) == (edition.title, edition.edito)
+    if expected_version != edition.version and not unchanged_texts:
         raise ConflictError(
             f"L’édition n° {edition.number} a été modifiée entre-temps (par un autre onglet ou "
             "une autre personne) : rechargez la page, vos changements n’ont pas été enregistrés."

@@ -50,7 +50,12 @@ def save_edition(
     title: Annotated[str, Form(max_length=FIELD_MAX)] = "",
     edito: Annotated[str, Form(max_length=FIELD_MAX)] = "",
     version: Annotated[int, Form()] = 0,
+    base: Annotated[str, Form(max_length=1)] = "",
+    base_title: Annotated[str, Form(max_length=FIELD_MAX)] = "",
+    base_edito: Annotated[str, Form(max_length=FIELD_MAX)] = "",
 ) -> Response:
+    """`base` = 1: `base_title` and `base_edito` are the texts the script's last save
+    stored (see `edits.update_edition`); the form without JavaScript has only the version."""
     return change(
         request,
         ctx,
@@ -64,10 +69,11 @@ def save_edition(
             expected_version=version,
             actor=user.email,
             now=ctx.clock(),
+            base=(base_title, base_edito) if base else None,
         ),
         _saved,
         unsaved={"title": title, "edito": edito},
-        answer=lambda s, e: {"edito_html": edito_html(e.edito)},
+        answer=lambda s, e: {"edito_html": edito_html(e.edito), "title": e.title, "edito": e.edito},
     )
 
 
