@@ -144,7 +144,7 @@ def populate(database_url: str, members: int, seed: int) -> None:
         edition = EditionRow(
             number=1,
             title="Lettre de veille n° 1 — semaine du 23 novembre 2026",
-            edito="Bonjour à toutes et à tous,\n\nCette semaine, **trois sujets** :\n\n"
+            edito="Cette semaine, **trois sujets** :\n\n"
             "- les portails de données ;\n- l'IA dans les collectivités ;\n- la qualité.\n",
             status="approved",
             period_start=NOW - timedelta(days=7),

@@ -168,7 +168,7 @@ def test_a_draft_from_the_desk_then_title_and_edito(desk: Desk) -> None:
         "/desk/editions/1",
         title="  La lettre  de la semaine ",
         edito=(
-            "Bonjour **à toutes et tous**.\n\n<script>alert('édito')</script>\n\n"
+            "Cette semaine, **trois sujets**.\n\n<script>alert('édito')</script>\n\n"
             "[lien](javascript:alert(2))"
         ),
         version=version,
@@ -186,7 +186,7 @@ def test_a_draft_from_the_desk_then_title_and_edito(desk: Desk) -> None:
     # The mail's HTML keeps the edito's Markdown, not its script nor the javascript: link.
     mail = desk.client.get("/desk/editions/1/apercu/courriel")
     assert mail.status_code == 200
-    assert "<strong>à toutes et tous</strong>" in mail.text
+    assert "<strong>trois sujets</strong>" in mail.text
     assert "<script" not in mail.text
     assert 'href="javascript:' not in mail.text  # left as text, never a link
     assert "sandbox" in mail.headers["content-security-policy"]
@@ -209,10 +209,11 @@ def test_items_and_sections_are_reordered_with_the_buttons(desk: Desk) -> None:
     new_draft(desk)
     _, doc = desk.page("/desk/editions/1")
     first, second = item_ids(doc, "ia")
-    # The first item has no « monter » button, the last no « descendre ».
+    # The first item shows no « monter » button, the last no « descendre » (they are there,
+    # hidden, for the script to show when the order changes without a reload).
     first_li = doc.cssselect(f"#article-{first}")[0]
-    assert not first_li.xpath('.//input[@name="sens"][@value="monter"]')
-    assert first_li.xpath('.//input[@name="sens"][@value="descendre"]')
+    assert first_li.xpath('.//form[@hidden][input[@name="sens"][@value="monter"]]')
+    assert first_li.xpath('.//form[not(@hidden)][input[@name="sens"][@value="descendre"]]')
 
     response = desk.post(f"/desk/editions/1/articles/{second}/deplacer", sens="monter")
     assert response.status_code == 303

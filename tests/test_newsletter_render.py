@@ -48,7 +48,7 @@ from veille.sources import DEFAULT_THEME_LABELS
 BASE = "https://veille.opendatafrance.example"
 EVIL_TITLE = '<script>alert("titre")</script>Open data <img src=x onerror="alert(2)"> à Lyon'
 EVIL_EDITO = (
-    "Bonjour à **toutes et tous** !\n\n"
+    "Cette semaine, **trois sujets** !\n\n"
     "Lisez <script>alert(1)</script> <img src=x onerror=alert(2)> "
     "[piège](javascript:alert(3)) et [le site](https://opendatafrance.example/)\n\n"
     "- premier point\n- second point"
@@ -101,7 +101,7 @@ def edition_row(**fields: Any) -> EditionRow:
         "id": 1,
         "number": 7,
         "title": "Lettre de veille n° 7 — semaine du 17 novembre 2026",
-        "edito": "Bonjour à **toutes et tous** ! Lisez [le programme](https://example.org/p).",
+        "edito": "Cette semaine, **trois sujets** ! Lisez [le programme](https://example.org/p).",
         "status": "sent",
         "period_start": datetime(2026, 11, 16, 9, 0, tzinfo=UTC),
         "period_end": datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
@@ -185,7 +185,7 @@ def test_member_values_are_substituted_and_escaped() -> None:
     assert "Bonjour," in other.text and "Zoé" not in other.text + other.html
     assert f"{BASE}/unsubscribe/autre" in other.html and LINKS.unsubscribe not in other.html
     for mail in (zoe, other):
-        assert "veillegreeting" not in mail.html + mail.text
+        assert "veillename" not in mail.html + mail.text
         assert "veillepreferences" not in mail.html + mail.text
         assert "veilleunsubscribe" not in mail.html + mail.text
 

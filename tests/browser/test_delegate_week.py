@@ -321,7 +321,9 @@ def test_the_delegates_week(browser: Any, settings: Settings, artifacts: Path) -
             edition_form.get_by_label("Titre", exact=True).fill(EDITION_TITLE)
             edition_form.get_by_label("Édito").fill(EDITO)
             page.get_by_role("button", name="Enregistrer le titre et l’édito").click()
-            page.get_by_text("Modifications enregistrées.").wait_for()
+            # saved by the composer's script, without a reload (its status line says so)
+            page.wait_for_selector("[data-role=save-state][data-state=saved]")
+            page.reload()
             assert page.get_by_label("Édito").input_value() == EDITO
             page.screenshot(path=str(artifacts / "desk-composer.png"), full_page=True)
 

@@ -141,3 +141,8 @@ def names_of(session: Session, keys: Iterable[str]) -> dict[str, str]:
         return {}
     rows = session.execute(select(SourceRow.key, SourceRow.name).where(SourceRow.key.in_(wanted)))
     return {key: name for key, name in rows}
+
+
+def names(session: Session) -> list[tuple[str, str]]:
+    """Every source's key and name (the composer's search matches source names)."""
+    return [(k, n) for k, n in session.execute(select(SourceRow.key, SourceRow.name))]

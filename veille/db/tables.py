@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -377,6 +378,9 @@ class EditionRow(Base):
     number: Mapped[int] = mapped_column(Integer, unique=True)
     title: Mapped[str] = mapped_column(Text, default="")
     edito: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised at render
+    # The one greeting (veille.newsletter.greeting), copied from the previous edition.
+    greeting: Mapped[str] = mapped_column(Text, server_default="Bonjour {prénom},")
+    greeting_on: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     status: Mapped[str] = mapped_column(String(16), default="draft")
     period_start: Mapped[datetime] = mapped_column(UTCDateTime)
     period_end: Mapped[datetime] = mapped_column(UTCDateTime)

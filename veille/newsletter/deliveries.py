@@ -79,3 +79,21 @@ def edition_status(session: Session, number: int) -> dict[str, Any]:
         "sending_started_at": iso(edition.sending_started_at),
         "sent_at": iso(edition.sent_at),
     }
+
+
+def seconds_left(status: dict[str, Any], now: datetime, rate: float) -> int | None:
+    """How long the rest of a send should take: the pace measured since it started when
+    some messages went, else the configured `rate` (messages per second); None when
+    nothing is left or there is no way to tell."""
+    remaining = int(status["remaining"])
+    if remaining <= 0 or status["status"] not in ("sending", "approved"):
+        return None
+    started = status.get("sending_started_at")
+    done = int(status["sent"]) + int(status["failed"])
+    if started and done:
+        elapsed = (now - datetime.fromisoformat(started)).total_seconds()
+        if elapsed > 0:
+            return max(1, round(elapsed / done * remaining))
+    if rate > 0:
+        return max(1, round(remaining / rate))
+    return None

@@ -118,6 +118,9 @@ def create_draft(
         number=number,
         title=default_title(number, now),
         edito="",
+        # the greeting is the newsletter's: set once, each draft copies the last one's
+        greeting=previous.greeting if previous is not None else "Bonjour {prénom},",
+        greeting_on=previous.greeting_on if previous is not None else True,
         status="draft",
         period_start=start,
         period_end=now,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from veille.db import editions as edition_db
 from veille.db.tables import ArticleRow, EditionItemRow, EditionRow
 from veille.errors import ConflictError
+from veille.newsletter import greeting
 from veille.newsletter.editions import EditionError, audit, set_status
 from veille.newsletter.summary import extractive_summary
 from veille.sources import THEME_IDS
@@ -79,10 +80,20 @@ def update_edition(
     expected_version: int,
     actor: str,
     now: datetime,
+    base: tuple[str, str] | None = None,
 ) -> bool:
-    """Title and edito from the composer's form; False when nothing changed."""
+    """Title and edito from the composer's form; False when nothing changed.
+
+    `base`: the title and edito the writer started from (the composer's autosave sends
+    them). The edition's version moves with every change, an item's or a move too; with
+    `base`, a moved version is a conflict only when the title or edito themselves changed
+    since, so a delegate writing the edito is not stopped by another reordering items."""
     _check_editable(edition)
-    if expected_version != edition.version:
+    unchanged_texts = base is not None and (
+        " ".join(base[0].split()),
+        base[1].replace("\r\n", "\n").strip(),
+    ) == (edition.title, edition.edito)
+    if expected_version != edition.version and not unchanged_texts:
         raise ConflictError(
             f"L’édition n° {edition.number} a été modifiée entre-temps (par un autre onglet ou "
             "une autre personne) : rechargez la page, vos changements n’ont pas été enregistrés."
@@ -104,6 +115,28 @@ def update_edition(
         return False
     edition.title, edition.edito = title, edito
     _changed(session, edition, action="edit", actor=actor, now=now, fields=fields)
+    return True
+
+
+def update_greeting(
+    session: Session,
+    edition: EditionRow,
+    *,
+    enabled: bool,
+    wording: str,
+    actor: str,
+    now: datetime,
+) -> bool:
+    """The letter's greeting (on/off, wording with `{prénom}` / `{nom}`); later drafts copy
+    it. False when nothing changed. No version check: one small field, last write wins."""
+    _check_editable(edition)
+    wording = greeting.clean(wording, enabled) or edition.greeting
+    if (edition.greeting_on, edition.greeting) == (enabled, wording):
+        return False
+    edition.greeting_on, edition.greeting = enabled, wording
+    _changed(
+        session, edition, action="greeting", actor=actor, now=now, enabled=enabled, wording=wording
+    )
     return True
 
 

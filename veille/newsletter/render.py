@@ -32,6 +32,7 @@ from veille.config import Settings
 from veille.db import editions as edition_db
 from veille.db.tables import EditionItemRow, EditionRow
 from veille.mail.render import email_env, inline_css
+from veille.newsletter import greeting
 from veille.newsletter.message import (
     EditionMail,
     edition_message,
@@ -61,6 +62,9 @@ __all__ = [
 TEMPLATE = "edition"
 _TAG_LIKE = re.compile(r"<[a-zA-Z/!?]")
 _WEB_SCHEMES = ("http", "https")
+_BLOCKS = frozenset(
+    {"p", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "table", "div"}
+)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ class EditionView:
     sent_at: datetime | None
     sent_date: str  # "lundi 23 novembre 2026", "" when not sent
     theme_labels: Mapping[str, str]
+    greeting: str = ""  # the wording with its placeholders; "" when the greeting is off
 
     def sections_for(self, themes: Iterable[str]) -> tuple[SectionView, ...]:
         wanted = set(themes)
@@ -171,8 +176,19 @@ def edito_text(html: str) -> str:
             link.tail = f" ({href})" + (link.tail or "")
     for item in root.iter("li"):
         item.text = "– " + (item.text or "")
+    # One chunk per top-level block (paragraph, list, heading, quote), a blank line between
+    # them as the delegate typed them; inline runs between blocks make a chunk of their own.
+    chunks: list[str] = [html_lib.escape(root.text or "")]
+    for child in root:
+        piece = lxml_html.tostring(child, encoding="unicode", with_tail=False)
+        if isinstance(child.tag, str) and child.tag in _BLOCKS:
+            chunks += [piece, ""]
+        else:
+            chunks[-1] += piece
+        chunks[-1] += html_lib.escape(child.tail or "")
     # what the delegate typed as `<tag>` was text in the HTML; in text it is junk
-    return plain(html_to_text(lxml_html.tostring(root, encoding="unicode")), keep_lines=True)
+    texts = (plain(html_to_text(chunk), keep_lines=True) for chunk in chunks)
+    return "\n\n".join(t for t in texts if t)
 
 
 def _item(row: EditionItemRow) -> ItemView:
@@ -223,7 +239,14 @@ def view_of(
         sent_at=edition.sent_at,
         sent_date=frenchformat.full_date(edition.sent_at),
         theme_labels=dict(theme_labels),
+        greeting=_greeting_of(edition),
     )
+
+
+def _greeting_of(edition: EditionRow) -> str:
+    if edition.greeting_on is False:
+        return ""
+    return greeting.DEFAULT if edition.greeting is None else edition.greeting
 
 
 def edition_view(
@@ -276,10 +299,16 @@ class Renderer:
         self.brand = settings.newsletter_name
         self.web_url = f"{settings.base_url.rstrip('/')}/editions/{view.number}"
         nonce = secrets.token_hex(8)
-        self._greeting = f"veillegreeting{nonce}"
+        # one slot per greeting placeholder and « was there a space before it »
+        self._names = {
+            (placeholder, spaced): f"veillename{n}{int(spaced)}{nonce}"
+            for n, placeholder in enumerate((greeting.FIRST_NAME, greeting.FULL_NAME))
+            for spaced in (False, True)
+        }
         self._preferences = f"veillepreferences{nonce}"
         self._unsubscribe = f"veilleunsubscribe{nonce}"
-        self._tokens = re.compile(f"({self._greeting}|{self._preferences}|{self._unsubscribe})")
+        slots = [*self._names.values(), self._preferences, self._unsubscribe]
+        self._tokens = re.compile(f"({'|'.join(slots)})")
         self._cache: dict[frozenset[str], _Prepared | None] = {}
 
     def render(
@@ -292,9 +321,11 @@ class Renderer:
         prepared = self._cache[key]
         if prepared is None:
             return None
-        who = " ".join((name or "").split())
         text_values = {
-            self._greeting: f" {who}" if who else "",
+            **{
+                token: greeting.slot_value(placeholder, spaced, name)
+                for (placeholder, spaced), token in self._names.items()
+            },
             self._preferences: links.preferences,
             self._unsubscribe: links.unsubscribe,
         }
@@ -319,7 +350,7 @@ class Renderer:
             "edito_html": Markup(view.edito_html),  # sanitised by edito_html()
             "theme_names": [view.theme_labels.get(t, t) for t in ordered],
             "web_url": self.web_url,
-            "greeting": self._greeting,
+            "greeting": greeting.fill(view.greeting, None, lambda p, s: self._names[(p, s)]),
             "preferences_url": self._preferences,
             "unsubscribe_url": self._unsubscribe,
         }

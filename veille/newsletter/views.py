@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "edition.sent": "envoyée",
     "edition.paused": "envoi suspendu",
     "edition.edit": "titre ou édito modifié",
+    "edition.greeting": "formule d’appel modifiée",
     "edition.item.move": "article déplacé",
     "edition.item.edit": "textes d’un article modifiés",
     "edition.item.remove": "article retiré",

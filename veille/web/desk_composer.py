@@ -1,7 +1,11 @@
-"""The composer's edit actions: the edition's title and edito, an item's texts, moving an
-item (buttons, or drag and drop asking for JSON), removing and adding items, moving a
+"""The composer's edit actions: the edition's title and edito, its greeting, an item's
+texts, moving an item (buttons, or drag and drop), removing and adding items, moving a
 section. Each is one POST with the session's CSRF token, then a redirect back to the
 composer (`desk_editions`); the rules are `veille.newsletter.edits`.
+
+The same routes answer JSON when asked (`Accept: application/json`, the composer's script):
+the autosave of the edito and of every item's texts, and moves and removals without a
+reload, go through them, so the forms without JavaScript and the script share one rule.
 """
 
 from __future__ import annotations
@@ -9,14 +13,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from veille.db.engine import transaction
 from veille.errors import ConflictError
-from veille.newsletter import editions, edits
-from veille.web.auth import NO_STORE, CsrfDeskUserDep
+from veille.newsletter import editions, edits, greeting
+from veille.newsletter.render import edito_html
+from veille.web.auth import CsrfDeskUserDep
 from veille.web.deps import Ctx
-from veille.web.desk_editions import BASE, back_to, change, edition_or_404, refused, wants_json
+from veille.web.desk_editions import (
+    BASE,
+    back_to,
+    change,
+    edition_or_404,
+    refused,
+    saved,
+    wants_json,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,7 +50,12 @@ def save_edition(
     title: Annotated[str, Form(max_length=FIELD_MAX)] = "",
     edito: Annotated[str, Form(max_length=FIELD_MAX)] = "",
     version: Annotated[int, Form()] = 0,
+    base: Annotated[str, Form(max_length=1)] = "",
+    base_title: Annotated[str, Form(max_length=FIELD_MAX)] = "",
+    base_edito: Annotated[str, Form(max_length=FIELD_MAX)] = "",
 ) -> Response:
+    """`base` = 1: `base_title` and `base_edito` are the texts the script's last save
+    stored (see `edits.update_edition`); the form without JavaScript has only the version."""
     return change(
         request,
         ctx,
@@ -51,9 +69,35 @@ def save_edition(
             expected_version=version,
             actor=user.email,
             now=ctx.clock(),
+            base=(base_title, base_edito) if base else None,
         ),
         _saved,
         unsaved={"title": title, "edito": edito},
+        answer=lambda s, e: {"edito_html": edito_html(e.edito), "title": e.title, "edito": e.edito},
+    )
+
+
+@router.post(BASE + "/{number:int}/salutation")
+def save_greeting(
+    request: Request,
+    ctx: Ctx,
+    user: CsrfDeskUserDep,
+    number: int,
+    greeting_on: Annotated[str, Form(max_length=10)] = "",
+    wording: Annotated[str, Form(max_length=FIELD_MAX)] = "",
+) -> Response:
+    """The letter's greeting: the checkbox (sent only when ticked) and the wording."""
+    return change(
+        request,
+        ctx,
+        user,
+        number,
+        lambda s, e: edits.update_greeting(
+            s, e, enabled=bool(greeting_on), wording=wording, actor=user.email, now=ctx.clock()
+        ),
+        _saved,
+        "salutation",
+        answer=lambda s, e: {"greeting": greeting.shown(e.greeting_on, e.greeting)},
     )
 
 
@@ -118,7 +162,7 @@ def move_item(
     except (editions.EditionError, ConflictError) as exc:
         return refused(request, ctx, user, number, exc)
     if wants_json(request):
-        return JSONResponse({"version": version}, headers=NO_STORE)
+        return saved(version, "deplace")
     return back_to(number, "deplace", f"article-{item_id}")
 
 
@@ -145,7 +189,10 @@ def add_item(
     number: int,
     article: Annotated[str, Form(max_length=20)] = "",
     theme: Annotated[str, Form(max_length=64)] = "",
+    chercher: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
+    """An article by id: from the search results (`chercher`, the search to come back to)
+    or the period's kept articles."""
     try:
         article_id = int(article.strip().lstrip("#"))
     except ValueError:
@@ -165,6 +212,8 @@ def add_item(
             item_id = item.id
     except (editions.EditionError, ConflictError) as exc:
         return refused(request, ctx, user, number, exc)
+    if chercher.strip():
+        return back_to(number, "ajoute", "ajouter", chercher=chercher)
     return back_to(number, "ajoute", f"article-{item_id}")
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from veille.db import bounces as bounce_db
@@ -27,7 +28,9 @@ from veille.db.engine import transaction
 from veille.db.tables import EditionRow
 from veille.errors import ConflictError, VeilleError
 from veille.frenchformat import PARIS, date_time
-from veille.newsletter import editions, edits
+from veille.newsletter import editions, edits, greeting
+from veille.newsletter.article_search import Found, find_to_add
+from veille.newsletter.render import edito_html
 from veille.newsletter.views import kept_to_add, log_line, sections_of
 from veille.web.auth import NO_STORE, CsrfDeskUserDep, DeskUser, DeskUserDep
 from veille.web.deps import Ctx, WebContext
@@ -67,7 +70,7 @@ NOTES = {
     "programme": "Envoi programmé.",
     "deprogramme": "Programmation annulée.",
     "test": "Envoi de test parti : vérifiez votre boîte.",
-    "envoi": "Envoi lancé : les compteurs ci-dessous avancent à chaque rechargement.",
+    "envoi": "Envoi lancé : son avancement s’affiche ci-dessous.",
 }
 
 # What every page of the composer shows besides its own context.
@@ -79,8 +82,8 @@ PAGE: dict[str, Any] = {
 }
 
 
-def back_to(number: int, note: str, anchor: str = "") -> RedirectResponse:
-    target = f"{BASE}/{number}?{urlencode({'fait': note})}"
+def back_to(number: int, note: str, anchor: str = "", **query: str) -> RedirectResponse:
+    target = f"{BASE}/{number}?{urlencode({'fait': note, **query})}"
     return RedirectResponse(target + (f"#{anchor}" if anchor else ""), status_code=303)
 
 
@@ -161,8 +164,17 @@ def composer_page(
     error: str | None = None,
     note: str | None = None,
     unsaved: dict[str, str] | None = None,
+    search: str = "",
 ) -> Response:
     items = edition_db.items_of(session, edition.id)
+    present = {i.article_id for i in items if i.article_id}
+    found: list[Found] = []
+    search_error = None
+    if search.strip() and edition.status in edits.EDITABLE:
+        try:
+            found = find_to_add(session, search, present)
+        except editions.EditionError as exc:
+            search_error = str(exc)
     counts = edition_db.delivery_counts(session, edition.id)
     returned = bounce_db.edition_counts(session, edition.id)
     log_lines = [
@@ -182,7 +194,14 @@ def composer_page(
         status_label=STATUS_LABELS.get(edition.status, edition.status),
         sections=sections_of(edition, items, ctx.theme_labels),
         item_count=len(items),
-        kept=kept_to_add(session, edition, {i.article_id for i in items if i.article_id}),
+        kept=kept_to_add(session, edition, present),
+        search=search,
+        found=found,
+        search_error=search_error,
+        edito_preview=Markup(edito_html(edition.edito)),  # sanitised as in the mail
+        greeting_shown=greeting.shown(edition.greeting_on, edition.greeting),
+        greeting_example=greeting.EXAMPLE_NAME,
+        sending_live=edition.status in ("sending", "approved", "sent", "paused"),
         counts=counts,
         returned=returned,
         has_deliveries=any(counts.values()),
@@ -207,10 +226,15 @@ def composer(
     user: DeskUserDep,
     number: int,
     fait: Annotated[str, Query(max_length=20)] = "",
+    chercher: Annotated[str, Query(max_length=300)] = "",
 ) -> Response:
+    """The composer; `chercher` lists the archive's articles to add (« Ajouter un
+    article »)."""
     with ctx.sessions() as session:
         edition = edition_or_404(session, number)
-        return composer_page(request, ctx, user, session, edition, note=NOTES.get(fait))
+        return composer_page(
+            request, ctx, user, session, edition, note=NOTES.get(fait), search=chercher
+        )
 
 
 def refused(
@@ -241,13 +265,31 @@ def change(
     note: str | Callable[[object], str],
     anchor: str = "",
     unsaved: dict[str, str] | None = None,
+    answer: Callable[[Session, EditionRow], dict[str, Any]] | None = None,
 ) -> Response:
     """One change to edition `number` in a transaction of its own, then back to the
     composer with `note` (or the note made from what `apply` returned); or the composer
-    again with the reason it was refused (and the texts it did not save)."""
+    again with the reason it was refused (and the texts it did not save).
+
+    Asked for JSON (the composer's script), the answer is `saved` instead: the edition's
+    new `version` (the next save of the edito sends it) and what `answer` adds; a refusal
+    is `{"detail": …}` with 400 or 409."""
     try:
         with transaction(ctx.sessions) as session:
-            result = apply(session, edition_or_404(session, number))
+            edition = edition_or_404(session, number)
+            result = apply(session, edition)
+            extra = answer(session, edition) if answer is not None else {}
+            version = edition.version
     except (editions.EditionError, ConflictError) as exc:
         return refused(request, ctx, user, number, exc, unsaved)
-    return back_to(number, note if isinstance(note, str) else note(result), anchor)
+    text = note if isinstance(note, str) else note(result)
+    if wants_json(request):
+        return saved(version, text, **extra)
+    return back_to(number, text, anchor)
+
+
+def saved(version: int, note: str, **extra: Any) -> JSONResponse:
+    """What the composer's script gets after a change (see `change`)."""
+    return JSONResponse(
+        {"version": version, "note": NOTES.get(note, note), **extra}, headers=NO_STORE
+    )

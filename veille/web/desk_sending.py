@@ -16,7 +16,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from veille.db import editions as edition_db
 from veille.db import members as member_db
@@ -24,6 +24,7 @@ from veille.db.engine import transaction
 from veille.errors import MailError
 from veille.frenchformat import PARIS
 from veille.newsletter import editions
+from veille.newsletter.deliveries import edition_status, seconds_left
 from veille.newsletter.preview import Preview, preview_of, send_test_message
 from veille.newsletter.worker import SendStarter
 from veille.web.auth import NO_STORE, CsrfDeskUserDep, DeskUserDep
@@ -251,3 +252,15 @@ def send_now(request: Request, ctx: Ctx, user: CsrfDeskUserDep, number: int) -> 
     except Exception:  # the edition is `sending`: the scheduler's next tick sends it
         log.exception("edition %d: the send worker did not start", number)
     return back_to(number, "envoi", "suivi")
+
+
+@router.get(BASE + "/{number:int}/envoi.json")
+def send_progress(ctx: Ctx, user: DeskUserDep, number: int) -> Response:
+    """Where the send stands, for the composer's live « Suivi »: the figures of `veille
+    edition status N --json`, plus the state in French and the estimated seconds left."""
+    with ctx.sessions() as session:
+        edition_or_404(session, number)
+        status = edition_status(session, number)
+    status["status_label"] = STATUS_LABELS.get(status["status"], status["status"])
+    status["seconds_left"] = seconds_left(status, ctx.clock(), ctx.settings.send_rate)
+    return JSONResponse(status, headers=NO_STORE)
