@@ -281,7 +281,9 @@ def update_source(path: Path, key: str, changes: Mapping[str, object]) -> dict[s
         if not any(s.key == key for s in config.sources):
             raise ConfigError(f"Aucune source « {key} » dans {path.name}.")
         clean = check_source(changes, config, key=key)
-        block = next(b for b in _sources_of(data) if isinstance(b, CommentedMap) and b.get("key") == key)
+        block = next(
+            b for b in _sources_of(data) if isinstance(b, CommentedMap) and b.get("key") == key
+        )
         done: dict[str, object] = {}
         for field, value in clean.items():
             current: Any = block.get(field)

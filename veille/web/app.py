@@ -38,6 +38,7 @@ from veille.web import (
     desk,
     desk_composer,
     desk_editions,
+    desk_home,
     desk_members,
     desk_sending,
     desk_sources,
@@ -220,6 +221,7 @@ def create_app(
     app.include_router(member_login.router)
     auth.install(app)
     app.include_router(desk_members.router)
+    app.include_router(desk_home.router)
     app.include_router(desk_sources.router)
     app.include_router(desk_editions.router)
     app.include_router(desk_composer.router)
