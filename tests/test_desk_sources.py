@@ -103,7 +103,7 @@ def test_add_edit_pause_from_the_desk_keep_the_file_the_delegates(
     page = desk.client.get("/desk/sources")
     assert page.status_code == 200
     cards = doc(page).cssselect(".source-card")
-    assert [c.get("id") for c in cards] == ["source-blog", "source-portail"]  # by key
+    assert [c.get("id") for c in cards] == ["source-portail", "source-blog"]  # file order
     assert "pas encore relevée" in cards[0].text_content()
 
     # Step 1: any URL of the site → its feed found, first articles shown, nothing saved.

@@ -6,6 +6,7 @@ the home page's « Sources à surveiller »."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -92,9 +93,9 @@ def health_of(h: SourceHealth, now: datetime) -> tuple[str, str]:
 LEVEL_ORDER = {"error": 0, "paused": 1, "warn": 2, "new": 3, "off": 4, "ok": 5}
 
 
-def source_views(session: Session, now: datetime) -> list[SourceView]:
-    """Every source of feeds.yaml with its health and weekly counts, in the file's key
-    order (the table is sorted by the page, not here)."""
+def source_views(session: Session, now: datetime, order: Sequence[str] = ()) -> list[SourceView]:
+    """Every source of feeds.yaml with its health and weekly counts, in `order` (the keys
+    in the file's order: the delegate's own), else by key."""
     ids = source_db.source_ids(session)
     weekly = source_db.weekly_new_articles(session, now, WEEKS)
     views = []
@@ -118,6 +119,9 @@ def source_views(session: Session, now: datetime) -> list[SourceView]:
                 auto_paused=h.paused_at is not None,
             )
         )
+    if order:
+        rank = {key: i for i, key in enumerate(order)}
+        views.sort(key=lambda v: (rank.get(v.key, len(rank)), v.key))
     return views
 
 

@@ -48,11 +48,13 @@ UrlField = Annotated[str, Form(max_length=URL_MAX)]
 ShortField = Annotated[str, Form(max_length=400)]
 
 
-def _sync(ctx: WebContext) -> None:
-    """The table follows the file at once (the collector would at its next tick)."""
+def _sync(ctx: WebContext) -> list[str]:
+    """The table follows the file at once (the collector would at its next tick); the
+    keys in the file's order."""
     config = load_feeds_config(ctx.settings.config_file)
     with transaction(ctx.sessions) as session:
         source_db.sync_sources(session, config.sources, ctx.clock())
+    return [s.key for s in config.sources]
 
 
 def _list_page(
@@ -65,13 +67,14 @@ def _list_page(
     form: dict[str, str] | None = None,
     status: int = 200,
 ) -> Response:
+    order: list[str] = []
     if ctx.settings.config_file.exists():
         try:
-            _sync(ctx)
+            order = _sync(ctx)
         except ConfigError as exc:
             error = error or f"feeds.yaml ne peut pas être lu : {exc}"
     with ctx.sessions() as session:
-        views = source_views(session, ctx.clock())
+        views = source_views(session, ctx.clock(), order)
     note = NOTES.get(request.query_params.get("fait", ""), "")
     return render(
         request,
