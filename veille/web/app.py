@@ -35,6 +35,7 @@ from veille.web import (
     api_docs,
     archive,
     auth,
+    clicks,
     desk,
     desk_composer,
     desk_editions,
@@ -214,6 +215,7 @@ def create_app(
     app.include_router(archive.router)
     # before feeds: its /feeds/{theme}.atom would answer /feeds/editions.atom with a 404
     app.include_router(editions.router)
+    app.include_router(clicks.router)
     app.include_router(feeds.router)
     app.include_router(exports.router)
     app.include_router(api.router)
