@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.archive_site import NOW, populate, serve
@@ -17,8 +18,10 @@ from tests.browser.conftest import _context
 from tests.browser.screenshots import doc_screenshot
 from tests.browser.test_archive_browser import _serious_violations
 from veille.config import Settings
+from veille.db.tables import SourceRow
 from veille.demo import start_demo_site
 from veille.desk import accounts
+from veille.newsletter.editions import create_draft
 from veille.sources import load_feeds_config
 from veille.web.app import create_app
 
@@ -127,7 +130,6 @@ def test_home_and_adding_a_source_at_two_widths(
                     "Aucune lettre en préparation" in page.locator("#semaine-lettre").inner_text()
                 )
                 no_horizontal_scroll(page)
-                doc_screenshot(page, "bureau")
                 add_source(page, base_url, demo.base_url + path, name, weight)
                 page.goto(base_url + "/desk/sources")
                 doc_screenshot(page, "sources")
@@ -141,6 +143,32 @@ def test_home_and_adding_a_source_at_two_widths(
         assert added["Territoires (démo)"].weight == 2.5
         assert added["Territoires (démo)"].url == demo.base_url + "/territoires/rss.xml"
         assert added["Le Fil (démo)"].weight == 0.5
+
+        # The other desk pages, for docs/desk.md (written only with VEILLE_DOC_SCREENSHOTS).
+        with sessions() as session, session.begin():
+            draft = create_draft(session, now=NOW, actor=EMAIL)
+            draft.edito = "Cette semaine, **l’IA** au service des collectivités."
+            number = draft.number
+            gazette = session.scalar(select(SourceRow).where(SourceRow.key == "gazette"))
+            assert gazette is not None
+            gazette.last_status, gazette.last_http_status = "error", 404
+            gazette.consecutive_failures = 3
+        context = _context(browser)
+        page = context.new_page()
+        try:
+            log_in(page, base_url)
+            for path, name in (
+                ("/desk", "bureau"),
+                ("/desk/tri", "tri"),
+                ("/desk/editions", "lettres"),
+                (f"/desk/editions/{number}", "composition"),
+                ("/desk/membres", "membres"),
+            ):
+                page.goto(base_url + path)
+                page.locator("h1").first.wait_for()
+                doc_screenshot(page, name)
+        finally:
+            context.close()
 
         axe_context = _context(browser, bypass_csp=True)
         axe_page = axe_context.new_page()
