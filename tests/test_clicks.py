@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import timedelta
 from email.message import EmailMessage
 
 import httpx
+import pytest
 from lxml import html as lxml_html
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,8 +25,10 @@ from tests.members_site import html_part, running_members_site, text_part
 from tests.test_desk_members import EMAIL, PASSWORD, doc, log_in
 from veille.cli import app
 from veille.config import Settings
+from veille.db import clicks as click_db
 from veille.db import members as member_db
 from veille.db.click_table import EditionClickRow
+from veille.db.engine import transaction
 from veille.db.tables import ArticleRow, EditionItemRow, EditionRow, MemberRow
 from veille.desk import accounts
 from veille.newsletter.clicks import parse_token, token_for
@@ -204,3 +208,35 @@ def test_what_members_read_is_worth_more_within_bounds() -> None:
     # The delegate's discards still weigh: 10 discarded, 10 read → back to the middle.
     assert editor_component(0, 10, 10)[0] == 0.5
     assert WEIGHTS["editor"] == 5.0  # the whole component moves a score by 5 points at most
+
+
+@pytest.mark.postgres
+def test_concurrent_first_clicks_are_all_counted(sessions: sessionmaker[Session]) -> None:
+    """Many readers opening the same new item at once: the first-click INSERT races, the
+    losers fall back to the UPDATE, and no click is lost or doubled (row locks on
+    PostgreSQL, the write lock on SQLite)."""
+    prepare(sessions)
+    with sessions() as session:
+        item = session.scalars(select(EditionItemRow)).first()
+        assert item is not None
+        edition_id, item_id = item.edition_id, item.id
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            barrier.wait()
+            for _ in range(10):
+                with transaction(sessions) as session:
+                    click_db.count_click(session, edition_id, item_id)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with sessions() as session:
+        assert click_db.clicks_of(session, edition_id) == {item_id: 60}
