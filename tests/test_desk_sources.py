@@ -278,3 +278,30 @@ def test_an_untouched_file_round_trips_byte_for_byte(tmp_path: Path) -> None:
         first = feedsfile.parse_feeds_config(text).sources[0]
         assert feedsfile.update_source(path, first.key, {"name": first.name}) == {}
         assert path.read_text(encoding="utf-8") == text
+
+
+def test_a_hostile_feed_previews_as_text_with_web_links_only(
+    desk: Desk, site: HostileServer, settings: Settings
+) -> None:
+    settings.config_file.write_text(ORIGINAL, encoding="utf-8")
+    base = site.base_url
+    site.route(
+        "/piege.xml",
+        static(
+            (
+                '<?xml version="1.0"?><rss version="2.0"><channel><title>Piège</title>'
+                "<item><title>&lt;script&gt;alert(1)&lt;/script&gt;Titre piégé</title>"
+                "<link>javascript:alert(2)</link></item>"
+                f"<item><title>&lt;img src=x onerror=alert(3)&gt;Vrai article</title>"
+                f"<link>{base}/vrai.html</link></item>"
+                "</channel></rss>"
+            ).encode(),
+            content_type="application/rss+xml",
+        ),
+    )
+    preview = desk.post("/desk/sources/apercu", "/desk/sources/ajouter", url=site.url("/piege.xml"))
+    assert preview.status_code == 200, preview.text
+    links = doc(preview).cssselect(".preview-list a")
+    assert [a.get("href") for a in links] == [f"{base}/vrai.html"]
+    assert "javascript:" not in preview.text
+    assert "<img" not in preview.text and "<script>alert" not in preview.text

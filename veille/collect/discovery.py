@@ -92,6 +92,9 @@ def fetch_problem(exc: FetchError) -> str:
     return FETCH_PROBLEMS.get(exc.kind, "erreur de lecture")
 
 
+WEB = ("http://", "https://")
+
+
 @dataclass(frozen=True)
 class PreviewEntry:
     title: str
@@ -129,7 +132,8 @@ def preview(found: FoundSource, settings: Settings, limit: int = 8) -> list[Prev
             else "le contenu n’a pas pu être lu"
         )
         raise ConfigError(f"Impossible de lire {found.url} : {reason}.")
-    entries = [e for e in listing.feed.entries if e.link][:limit]
+    # Only web links: a feed is untrusted and the preview makes them clickable.
+    entries = [e for e in listing.feed.entries if (e.link or "").startswith(WEB)][:limit]
     return [
         PreviewEntry(" ".join(e.title.split()) or e.link or "", e.link or "", e.published_at)
         for e in entries

@@ -215,16 +215,14 @@ def resume_source(
     """One click for both kinds of pause: the delegate's (`enabled: false` in feeds.yaml,
     set back to true) and the collector's after repeated failures (due at once with a clean
     failure count). From the home page's banner, back to the home page."""
-    config = (
-        load_feeds_config(ctx.settings.config_file) if ctx.settings.config_file.exists() else None
-    )
-    listed = config is not None and any(s.key == key for s in config.sources)
-    if listed:
-        try:
+    try:
+        if ctx.settings.config_file.exists() and any(
+            s.key == key for s in load_feeds_config(ctx.settings.config_file).sources
+        ):
             update_source(ctx.settings.config_file, key, {"enabled": True})
-        except (ConfigError, ConflictError) as exc:
-            return _list_page(request, ctx, user, error=str(exc), error_key=key, status=400)
-        _sync(ctx)
+            _sync(ctx)
+    except (ConfigError, ConflictError) as exc:
+        return _list_page(request, ctx, user, error=str(exc), error_key=key, status=400)
     with transaction(ctx.sessions) as session:
         outcome = resume(session, key, ctx.clock())
     if outcome is None:
