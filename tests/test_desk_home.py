@@ -12,10 +12,12 @@ from tests.archive_site import NOW, populate
 from tests.members_site import running_members_site
 from tests.test_desk_members import EMAIL, PASSWORD, doc, log_in
 from veille.config import Settings
+from veille.db.click_table import EditionClickRow
 from veille.db.tables import (
     ArticleRow,
     BounceRow,
     DeliveryRow,
+    EditionItemRow,
     EditionRow,
     MemberEventRow,
     MemberRow,
@@ -65,9 +67,13 @@ def seed_week(site_sessions: object) -> dict[str, int]:
             deliveries.append((member, delivery))
         session.flush()
         member, delivery = deliveries[0]
+        item = EditionItemRow(edition_id=sent.id, theme="ia", title="Lu", url="https://a.fr/")
+        session.add(item)
+        session.flush()
         session.add(
             BounceRow(member_id=member.id, delivery_id=delivery.id, kind="hard", source="dsn")
         )
+        session.add(EditionClickRow(edition_id=sent.id, item_id=item.id, clicks=7))
         session.add(
             MemberEventRow(
                 member_id=deliveries[1][0].id, kind="unsubscribe", at=NOW - timedelta(days=2)
@@ -129,7 +135,9 @@ def test_the_home_page_lists_the_weeks_work(settings: Settings) -> None:
             "Remises": "3",
             "Refusées ou revenues": "2",
             "Désabonnements depuis": "1",
+            "Clics sur les articles": "7",
         }
+        assert figures.cssselect("dd a")[0].get("href") == "/desk/editions/1#lectures"
 
         model = page.cssselect("#semaine-modele")[0].text_content()
         assert "sur 1\u202f234 articles dont 56 étiquetés au bureau" in model

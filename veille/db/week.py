@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from veille.db.click_table import EditionClickRow
 from veille.db.tables import (
     BounceRow,
     DeliveryRow,
@@ -41,6 +42,7 @@ class EditionFigures:
     bounced: int  # came back later (hard or soft refusals)
     complaints: int
     unsubscribed: int  # members who unsubscribed since it went out
+    clicks: int  # on its articles' links (`/r/`), all items together
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,14 @@ def last_sent(session: Session) -> EditionFigures | None:
         bounced=by_kind.get("hard", 0) + by_kind.get("soft", 0),
         complaints=by_kind.get("complaint", 0),
         unsubscribed=unsubscribed,
+        clicks=int(
+            session.scalar(
+                select(func.coalesce(func.sum(EditionClickRow.clicks), 0)).where(
+                    EditionClickRow.edition_id == row.id
+                )
+            )
+            or 0
+        ),
     )
 
 
