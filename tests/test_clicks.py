@@ -92,6 +92,7 @@ def editor_points(sessions: sessionmaker[Session], article_id: int) -> tuple[flo
         return points.pop("editor"), round(sum(points.values()), 1)
 
 
+@pytest.mark.postgres  # the counter's UPDATE … RETURNING and its first-click INSERT
 def test_links_count_clicks_per_item_never_per_member(settings: Settings) -> None:
     settings = settings.model_copy(update={"secret_key": "clé de test assez longue pour signer"})
     with running_members_site(settings, clock=lambda: NOW) as site:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from tests.archive_site import NOW, populate
@@ -89,6 +90,7 @@ def seed_week(site_sessions: object) -> dict[str, int]:
     return ids
 
 
+@pytest.mark.postgres  # aggregates over dates and joins: the home page's SQL
 def test_the_home_page_lists_the_weeks_work(settings: Settings) -> None:
     with running_members_site(settings, clock=lambda: NOW) as site:
         seed_week(site.sessions)
