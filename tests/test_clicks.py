@@ -165,6 +165,8 @@ def test_links_count_clicks_per_item_never_per_member(settings: Settings) -> Non
         status = runner.invoke(app, ["edition", "status", "1", "--json"], env=env)
         assert status.exit_code == 0, status.output
         assert json.loads(status.stdout)["clicks"] == {"total": 2, "items": {str(ia_item.id): 2}}
+        as_text = runner.invoke(app, ["edition", "status", "1"], env=env)
+        assert "Clics sur les articles : 2" in as_text.stdout
 
         log_in(site.client)
         suivi = doc(site.client.get("/desk/editions/1"))
