@@ -147,7 +147,7 @@ def test_sources_add_discovers_the_feed(
     assert "# mes sources" in text and f"{base}/feeds/a.xml" in text
 
     again = runner.invoke(app, ["sources", "add", base + "/", "--config", str(config)], env=env)
-    assert again.exit_code == 0
+    assert again.exit_code == 1 and "Cette adresse est déjà suivie" in again.output
     assert config.read_text(encoding="utf-8").count("/feeds/a.xml") == 1
 
 

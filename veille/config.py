@@ -96,6 +96,10 @@ class Settings(BaseSettings):
         pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
         description="Time (HH:MM, Europe/Paris) the scheduler creates the draft edition.",
     )
+    click_counts: bool = Field(
+        True,
+        description="Count clicks per edition and item through /r/ links (never per member).",
+    )
 
 
 def get_settings(**overrides: object) -> Settings:

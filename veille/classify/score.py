@@ -21,8 +21,12 @@ WEIGHTS: dict[str, float] = {
     "coverage": 15.0,  # several sources carry the story
     "novelty": 10.0,  # not a rehash of what we stored lately
     "substance": 10.0,  # a real article, not a three-line brief
-    "editor": 5.0,  # the delegate's past keep/discard decisions on this source
+    "editor": 5.0,  # the delegate's past keep/discard decisions on this source, and what
+    # members read of it in the letters
 }
+# Letter items of a source that members followed count as that many « kept », up to this
+# many: what members read moves a source, a viral week cannot carry it (docs/scoring.md).
+READ_CAP = 10
 FRESHNESS_HALF_LIFE_HOURS = 72.0
 SUBSTANCE_FULL_CHARS = 2500
 SUBSTANCE_MIN_CHARS = 300
@@ -40,6 +44,7 @@ class ScoreInputs:
     text_chars: int
     kept: int = 0  # delegate decisions on this source's articles
     discarded: int = 0
+    read: int = 0  # letter items of this source members followed (`db.clicks`)
 
 
 def _freshness(published: datetime | None, fetched: datetime) -> tuple[float, str]:
@@ -67,17 +72,21 @@ def coverage_component(n: int) -> tuple[float, str]:
     return value, ("une seule source" if n <= 1 else f"couvert par {n} sources")
 
 
-def _editor(kept: int, discarded: int) -> tuple[float, str]:
-    # Laplace prior: a source without decisions sits in the middle.
-    value = (kept + 1) / (kept + discarded + 2)
+def _editor(kept: int, discarded: int, read: int = 0) -> tuple[float, str]:
+    # Laplace prior: a source without decisions sits in the middle. An item members read
+    # counts as one more « kept », at most READ_CAP of them.
+    counted = max(0, min(read, READ_CAP))
+    value = (kept + counted + 1) / (kept + discarded + counted + 2)
+    read_why = f" ; {read} article(s) lu(s) par les membres dans les lettres" if read else ""
     if kept + discarded == 0:
-        return value, "pas encore de décision du délégué sur cette source"
-    return value, f"{kept} retenu(s), {discarded} écarté(s) sur cette source"
+        return value, "pas encore de décision du délégué sur cette source" + read_why
+    return value, f"{kept} retenu(s), {discarded} écarté(s) sur cette source" + read_why
 
 
-def editor_component(kept: int, discarded: int) -> tuple[float, str]:
-    """The `editor` component alone: the desk refreshes it when the delegate decides."""
-    return _editor(kept, discarded)
+def editor_component(kept: int, discarded: int, read: int = 0) -> tuple[float, str]:
+    """The `editor` component alone: the desk refreshes it when the delegate decides, and
+    the `/r/` redirect when an item is read for the first time."""
+    return _editor(kept, discarded, read)
 
 
 def confidence_component(confidence: float) -> tuple[float, str]:
@@ -119,7 +128,7 @@ def compute(inputs: ScoreInputs) -> tuple[float, dict[str, dict[str, Any]]]:
             "sujet nouveau" if inputs.novelty >= 0.8 else "proche d'articles récents",
         ),
         "substance": _substance(inputs.text_chars),
-        "editor": _editor(inputs.kept, inputs.discarded),
+        "editor": _editor(inputs.kept, inputs.discarded, inputs.read),
     }
     components: dict[str, dict[str, Any]] = {
         name: {

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from veille.classify import score as scoring
 from veille.classify.classifier import Classifier, ClassItem, Prediction, default_model
 from veille.db import articles as article_db
+from veille.db import clicks as click_db
 from veille.db import curation as curation_db
 from veille.db import scores as score_db
 from veille.db import sources as source_db
@@ -167,6 +168,7 @@ def classify_articles(
     )
     weights = source_db.weights_of(session, {r.source_id for r in rows})
     decisions = curation_db.decision_counts(session, sorted({r.source_id for r in rows}))
+    read = click_db.read_items_by_source(session, sorted({r.source_id for r in rows}))
     nearest = _Nearest(recent)
     out: dict[int, Prediction] = {}
     themes_of: dict[int, dict[str, tuple[float, str]]] = {}
@@ -192,6 +194,7 @@ def classify_articles(
                 text_chars=len(row.text or ""),
                 kept=kept,
                 discarded=discarded,
+                read=read.get(row.source_id, 0),
             )
         )
         row.score = total

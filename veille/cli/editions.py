@@ -212,6 +212,7 @@ def edition_status_command(
         + ", ".join(f"{status[k]} {k}" for k in ("bounced", "soft_bounces", "complaints")),
         highlight=False,
     )
+    out.print(f"Clics sur les articles : {status['clicks']['total']}", highlight=False)
     for label, key in (
         ("Créée", "created_at"),
         ("Approuvée", "approved_at"),

@@ -86,17 +86,15 @@ def sources_add(
 ) -> None:
     """Find the feed of a site (autodiscovery) and add it to feeds.yaml."""
     from veille.collect.discovery import find_source
-    from veille.feedsfile import add_sources
+    from veille.feedsfile import add_source, check_url
 
     settings = settings_from_env(config)
-    found = find_source(url, settings, kind=kind)
-    entry = {
-        "key": key or found.key,
-        "name": name or found.name,
-        "url": found.url,
-        "kind": found.kind,
-    }
-    add_sources(settings.config_file, [entry])
+    found = find_source(check_url(url), settings, kind=kind)
+    # The same checks and French messages as the desk's « Ajouter une source ».
+    entry = add_source(
+        settings.config_file,
+        {"key": key, "name": name or found.name, "url": found.url, "kind": found.kind},
+    )
     out.print(
         f"Source ajoutée : {entry['key']} ({entry['kind']}) : {entry['url']}", highlight=False
     )

@@ -1,4 +1,5 @@
-"""`veille sources add URL`: turn whatever URL the delegate pastes into a source.
+"""`veille sources add URL` and the desk's « Ajouter une source »: turn whatever URL the
+delegate pastes into a source, and show the first articles it would give before it is saved.
 
 A feed URL is taken as is; an HTML page is searched for `<link rel="alternate">` feeds,
 then for the usual feed paths; a sitemap is recognised; failing all that the page itself
@@ -8,6 +9,7 @@ becomes a `page` source whose article links are found automatically.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from veille.collect.feeds import parse_feed
 from veille.collect.fetcher import FEED_ACCEPT, Fetcher, FetchPolicy
@@ -40,14 +42,14 @@ def _as_feed(fetcher: Fetcher, url: str) -> FoundSource | None:
 
 def find_source(url: str, settings: Settings, *, kind: str | None = None) -> FoundSource:
     if kind not in (None, "feed", "page", "sitemap"):
-        raise ConfigError(f"Unknown kind '{kind}': use feed, page or sitemap.")
+        raise ConfigError(f"Type de source inconnu « {kind} » : feed, page ou sitemap.")
     with Fetcher(FetchPolicy.from_settings(settings)) as fetcher:
         if kind in ("page", "sitemap"):
             return FoundSource(key_from_url(url), url, url, kind)
         try:
             page = fetcher.fetch(url)
         except FetchError as exc:
-            raise ConfigError(f"Cannot fetch {url}: {exc}") from None
+            raise ConfigError(f"Impossible de lire {url} : {fetch_problem(exc)}.") from None
         ctype = page.headers.get("content-type", "")
         head = page.content[:2048].lower()
         if b"<urlset" in head or b"<sitemapindex" in head:
@@ -66,5 +68,73 @@ def find_source(url: str, settings: Settings, *, kind: str | None = None) -> Fou
                 if found:
                     return found
         if kind == "feed":
-            raise ConfigError(f"No feed found at or linked from {url}.")
+            raise ConfigError(f"Aucun flux à l’adresse {url} ni dans ses liens.")
         return FoundSource(key_from_url(page.url), page.url, page.url, "page")
+
+
+# What a fetch failure means, for the delegate (the collector keeps the English detail in
+# its logs and `sources list`; the desk and `sources add` say it in French).
+FETCH_PROBLEMS = {
+    "blocked": "adresse refusée (réseau privé ou adresse mal formée)",
+    "timeout": "le site n’a pas répondu à temps",
+    "too_large": "la réponse est trop volumineuse",
+    "network": "le site est injoignable (nom inconnu ou connexion refusée)",
+    "robots": "le fichier robots.txt du site interdit cette page",
+    "redirects": "trop de redirections",
+    "decode": "la réponse est illisible",
+}
+
+
+def fetch_problem(exc: FetchError) -> str:
+    """One French phrase for a failed fetch."""
+    if exc.kind == "http" and exc.status:
+        return f"le site répond par une erreur {exc.status}"
+    return FETCH_PROBLEMS.get(exc.kind, "erreur de lecture")
+
+
+WEB = ("http://", "https://")
+
+
+@dataclass(frozen=True)
+class PreviewEntry:
+    title: str
+    url: str
+    published_at: datetime | None
+
+
+def preview(found: FoundSource, settings: Settings, limit: int = 8) -> list[PreviewEntry]:
+    """The first articles the source lists, fetched and parsed as a collection cycle would
+    (same fetcher, same SSRF guard, same parsers); nothing is stored. ConfigError in French
+    when the source gives nothing, so the delegate sees it before saving."""
+    from veille.collect.worker import SourceState, fetch_listing
+
+    state = SourceState(
+        id=0,
+        key=found.key,
+        url=found.url,
+        kind=found.kind,
+        selector=None,
+        interval=60,
+        etag=None,
+        last_modified=None,
+        consecutive_failures=0,
+    )
+    with Fetcher(FetchPolicy.from_settings(settings)) as fetcher:
+        listing = fetch_listing(fetcher, state, datetime.now(UTC))
+    if listing.error or listing.feed is None:
+        reason = (
+            fetch_problem(
+                FetchError(
+                    listing.error or "", kind=listing.error_kind or "", status=listing.http_status
+                )
+            )
+            if listing.error_kind != "parse"
+            else "le contenu n’a pas pu être lu"
+        )
+        raise ConfigError(f"Impossible de lire {found.url} : {reason}.")
+    # Only web links: a feed is untrusted and the preview makes them clickable.
+    entries = [e for e in listing.feed.entries if (e.link or "").startswith(WEB)][:limit]
+    return [
+        PreviewEntry(" ".join(e.title.split()) or e.link or "", e.link or "", e.published_at)
+        for e in entries
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -78,6 +78,9 @@ class SourceHealth:
     next_fetch_at: datetime | None
     articles: int
     paused_at: datetime | None = None
+    weight: float = 1.0
+    interval: int = 60
+    created_at: datetime | None = None
 
 
 def list_health(session: Session) -> list[SourceHealth]:
@@ -109,6 +112,9 @@ def list_health(session: Session) -> list[SourceHealth]:
             next_fetch_at=r.next_fetch_at,
             articles=int(counts.get(r.id, 0)),
             paused_at=r.paused_at,
+            weight=r.weight,
+            interval=r.interval,
+            created_at=r.created_at,
         )
         for r in rows
     ]
@@ -146,3 +152,27 @@ def names_of(session: Session, keys: Iterable[str]) -> dict[str, str]:
 def names(session: Session) -> list[tuple[str, str]]:
     """Every source's key and name (the composer's search matches source names)."""
     return [(k, n) for k, n in session.execute(select(SourceRow.key, SourceRow.name))]
+
+
+def weekly_new_articles(session: Session, now: datetime, weeks: int = 4) -> dict[int, list[int]]:
+    """{source id: [new articles per week, oldest week first]}: the articles each source
+    brought first (`articles.source_id`), in the `weeks` 7-day windows ending at `now`."""
+    counts: dict[int, list[int]] = {}
+    for back in range(weeks):
+        end = now - timedelta(days=7 * back)
+        rows = session.execute(
+            select(ArticleRow.source_id, func.count())
+            .where(ArticleRow.fetched_at > end - timedelta(days=7), ArticleRow.fetched_at <= end)
+            .group_by(ArticleRow.source_id)
+        )
+        for source_id, count in rows:
+            counts.setdefault(source_id, [0] * weeks)[weeks - 1 - back] = int(count)
+    return counts
+
+
+def source_ids(session: Session) -> dict[str, int]:
+    """{key: id} of the sources in feeds.yaml."""
+    rows = session.execute(
+        select(SourceRow.key, SourceRow.id).where(SourceRow.in_config.is_(True))
+    ).all()
+    return {key: source_id for key, source_id in rows}

@@ -497,3 +497,6 @@ class DataVersionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+from veille.db.click_table import EditionClickRow  # noqa: E402, F401  (own module: size limit)

@@ -38,4 +38,8 @@ def demo_feeds_yaml(base_url: str) -> str:
     sources = yaml.safe_dump(
         {"sources": rows}, allow_unicode=True, sort_keys=False, default_flow_style=None
     )
+    # Indented as the themes block is, so the desk's round-trip edits (`feedsfile`, which
+    # follows one indentation per file) leave the demo's file as it was around them.
+    head, _, body = sources.partition("\n")
+    sources = head + "\n" + "".join(f"  {line}" if line else line for line in body.splitlines(True))
     return header + themes_yaml_text().rstrip("\n") + "\n" + sources

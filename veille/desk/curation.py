@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from veille.classify import score as scoring
+from veille.db import clicks as click_db
 from veille.db import curation as curation_db
 from veille.db import themes as theme_db
 from veille.db.editions import audit
@@ -139,18 +140,21 @@ def bulk(
 
 
 def refresh_editor_scores(session: Session, source_ids: Iterable[int], now: datetime) -> int:
-    """Recompute the `editor` score component (the delegate's decisions on the source) of
+    """Recompute the `editor` score component (the delegate's decisions on the source and
+    the letter items of it members read) of
     the sources' recent articles. Run in its own transaction after the decisions commit:
     it updates many rows in id order and holds no other lock, so it cannot deadlock with a
     desk action. Returns the number of articles rescored."""
     ids = sorted(set(source_ids))
     counts = curation_db.decision_counts(session, ids)
+    read = click_db.read_items_by_source(session, ids)
     done = 0
     for row in curation_db.recent_of_sources(session, ids, now - RESCORE_WINDOW):
         components = dict(row.score_components or {})
         if "editor" not in components:
             continue
-        value, why = scoring.editor_component(*counts.get(row.source_id, (0, 0)))
+        kept, discarded = counts.get(row.source_id, (0, 0))
+        value, why = scoring.editor_component(kept, discarded, read.get(row.source_id, 0))
         row.score, row.score_components = scoring.with_component(components, "editor", value, why)
         done += 1
     session.flush()

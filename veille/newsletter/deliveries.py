@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from veille.db import bounces as bounce_db
 from veille.db import editions as edition_db
 from veille.db.tables import EditionRow
+from veille.newsletter.clicks import clicks_summary
 from veille.newsletter.editions import get
 
 
@@ -78,6 +79,7 @@ def edition_status(session: Session, number: int) -> dict[str, Any]:
         "scheduled_at": iso(edition.scheduled_at),
         "sending_started_at": iso(edition.sending_started_at),
         "sent_at": iso(edition.sent_at),
+        "clicks": clicks_summary(session, edition.id),
     }
 
 

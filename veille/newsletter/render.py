@@ -76,6 +76,7 @@ class ItemView:
     comment: str
     date: str  # "23 novembre 2026", "" when unknown
     published_at: datetime | None
+    item_id: int = 0  # the edition item's id: what a click link (`newsletter.clicks`) names
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ def _item(row: EditionItemRow) -> ItemView:
         comment=plain(row.comment, keep_lines=True),
         date=frenchformat.day_date(row.published_at),
         published_at=row.published_at,
+        item_id=row.id or 0,
     )
 
 
@@ -294,7 +296,13 @@ class _Prepared:
 class Renderer:
     """Renders each distinct theme set once; `render` is then joins of ready pieces."""
 
-    def __init__(self, view: EditionView, settings: Settings) -> None:
+    def __init__(self, view: EditionView, settings: Settings, *, track: bool = False) -> None:
+        """`track`: the letters members get (not previews nor test sends) carry click
+        links (`newsletter.clicks`), when VEILLE_CLICK_COUNTS allows."""
+        if track:
+            from veille.newsletter.clicks import tracked_view
+
+            view = tracked_view(view, settings)
         self.view = view
         self.brand = settings.newsletter_name
         self.web_url = f"{settings.base_url.rstrip('/')}/editions/{view.number}"

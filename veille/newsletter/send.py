@@ -187,7 +187,7 @@ class _Job:
 
 
 def _worker(job: _Job, run: _Run) -> None:
-    renderer = Renderer(job.view, job.settings)
+    renderer = Renderer(job.view, job.settings, track=True)
     with job.sessions() as session, job.sender_factory(job.settings, rate=job.rate) as sender:
         while not run.stop.is_set():
             with session.begin():
@@ -378,7 +378,7 @@ def _dry_run(
         view = edition_view(session, edition, labels)
         members = list(session.query(MemberRow).filter(MemberRow.status == "active"))
         session.expunge_all()
-    renderer = Renderer(view, settings)
+    renderer = Renderer(view, settings, track=True)
     sender = FileSender(directory)
     skipped = 0
     for member in members:

@@ -37,9 +37,11 @@ from veille.web import (
     api_docs,
     archive,
     auth,
+    clicks,
     desk,
     desk_composer,
     desk_editions,
+    desk_home,
     desk_members,
     desk_sending,
     desk_sources,
@@ -230,6 +232,7 @@ def create_app(
     app.include_router(archive.router)
     # before feeds: its /feeds/{theme}.atom would answer /feeds/editions.atom with a 404
     app.include_router(editions.router)
+    app.include_router(clicks.router)
     app.include_router(feeds.router)
     app.include_router(exports.router)
     app.include_router(api.router)
@@ -237,6 +240,7 @@ def create_app(
     app.include_router(member_login.router)
     auth.install(app)
     app.include_router(desk_members.router)
+    app.include_router(desk_home.router)
     app.include_router(desk_sources.router)
     app.include_router(desk_editions.router)
     app.include_router(desk_composer.router)

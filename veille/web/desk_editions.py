@@ -30,6 +30,7 @@ from veille.errors import ConflictError, VeilleError
 from veille.frenchformat import PARIS, date_time
 from veille.newsletter import editions, edits, greeting
 from veille.newsletter.article_search import Found, find_to_add
+from veille.newsletter.clicks import read_items
 from veille.newsletter.render import edito_html
 from veille.newsletter.views import kept_to_add, log_line, sections_of
 from veille.web.auth import NO_STORE, CsrfDeskUserDep, DeskUser, DeskUserDep
@@ -205,6 +206,8 @@ def composer_page(
         counts=counts,
         returned=returned,
         has_deliveries=any(counts.values()),
+        click_counts=ctx.settings.click_counts,
+        read_items=read_items(session, edition.id, items),
         log=list(reversed(log_lines)),
         period=f"du {date_time(edition.period_start)} au {date_time(edition.period_end)}",
         scheduled=date_time(edition.scheduled_at),

@@ -28,7 +28,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from veille.db import members as member_db
-from veille.db import source_pause
 from veille.db.engine import transaction
 from veille.db.scrub import checkpoint_sessions
 from veille.db.tables import MemberRow
@@ -60,23 +59,6 @@ PAGE_SIZE = 50
 
 
 # --- landing and list -----------------------------------------------------------------
-
-
-@router.get("/desk")
-def desk_home(request: Request, ctx: Ctx, user: DeskUserDep) -> Response:
-    with ctx.sessions() as session:
-        counts = member_db.counts_by_status(session)
-        paused_sources = source_pause.paused(session)
-    return render(
-        request,
-        ctx,
-        user,
-        "home.html",
-        title="Bureau de la veille",
-        counts=counts,
-        paused_sources=paused_sources,
-        groups=STATUS_GROUPS,
-    )
 
 
 def list_href(q: str, statut: str, relance: bool, page: int = 1) -> str:

@@ -1,0 +1,25 @@
+"""The `edition_clicks` table (in its own module: `tables.py` is at its size limit)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from veille.db.tables import Base
+
+
+class EditionClickRow(Base):
+    """How many times the link of one item of one edition was followed from the letters
+    (`/r/…`): a counter per (edition, item), never a member, an address or an IP — no
+    personal data, so no consent to ask (docs/desk.md, « Ce que lisent les membres »)."""
+
+    __tablename__ = "edition_clicks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("edition_items.id", ondelete="CASCADE"))
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("edition_id", "item_id", name="uq_edition_clicks_edition_item"),
+    )
