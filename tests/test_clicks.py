@@ -27,7 +27,7 @@ from veille.cli import app
 from veille.config import Settings
 from veille.db import clicks as click_db
 from veille.db import members as member_db
-from veille.db.click_table import EditionClickRow
+from veille.db.counter_tables import EditionClickRow
 from veille.db.engine import transaction
 from veille.db.tables import ArticleRow, EditionItemRow, EditionRow, MemberRow
 from veille.desk import accounts

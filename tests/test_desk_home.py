@@ -13,7 +13,7 @@ from tests.archive_site import NOW, populate
 from tests.members_site import running_members_site
 from tests.test_desk_members import EMAIL, PASSWORD, doc, log_in
 from veille.config import Settings
-from veille.db.click_table import EditionClickRow
+from veille.db.counter_tables import EditionClickRow
 from veille.db.tables import (
     ArticleRow,
     BounceRow,
@@ -119,7 +119,8 @@ def test_the_home_page_lists_the_weeks_work(settings: Settings) -> None:
 
         watched = page.cssselect("#semaine-sources li")
         assert [li.text_content() for li in watched] == [
-            "La Gazette numérique : en échec (3 fois de suite) : le site répond par une erreur 404",
+            "La Gazette numérique : en échec (3 fois de suite). L'adresse n'existe plus sur le "
+            "site (erreur 404) : vérifiez-la.",
             "Le Courrier des territoires : silencieuse : aucun nouvel article depuis le "
             "3 nov. 2026",
         ]

@@ -220,7 +220,7 @@ def test_private_networks_are_refused_unless_allowed(
     finally:
         desk.site.settings.__dict__["allow_private_networks"] = True
     assert refused.status_code == 400
-    assert "adresse refusée (réseau privé" in refused.text
+    assert "Adresse refusée : la veille ne collecte que des sites publics" in refused.text
     assert not site.hits.get("/actus/rss.xml")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from veille.collect import error_text
 from veille.collect.feeds import parse_feed
 from veille.collect.fetcher import FEED_ACCEPT, Fetcher, FetchPolicy
 from veille.collect.pages import candidate_feed_paths, discover_feeds
@@ -49,7 +50,7 @@ def find_source(url: str, settings: Settings, *, kind: str | None = None) -> Fou
         try:
             page = fetcher.fetch(url)
         except FetchError as exc:
-            raise ConfigError(f"Impossible de lire {url} : {fetch_problem(exc)}.") from None
+            raise ConfigError(f"Impossible de lire {url}. {fetch_problem(exc)}") from None
         ctype = page.headers.get("content-type", "")
         head = page.content[:2048].lower()
         if b"<urlset" in head or b"<sitemapindex" in head:
@@ -72,24 +73,10 @@ def find_source(url: str, settings: Settings, *, kind: str | None = None) -> Fou
         return FoundSource(key_from_url(page.url), page.url, page.url, "page")
 
 
-# What a fetch failure means, for the delegate (the collector keeps the English detail in
-# its logs and `sources list`; the desk and `sources add` say it in French).
-FETCH_PROBLEMS = {
-    "blocked": "adresse refusée (réseau privé ou adresse mal formée)",
-    "timeout": "le site n’a pas répondu à temps",
-    "too_large": "la réponse est trop volumineuse",
-    "network": "le site est injoignable (nom inconnu ou connexion refusée)",
-    "robots": "le fichier robots.txt du site interdit cette page",
-    "redirects": "trop de redirections",
-    "decode": "la réponse est illisible",
-}
-
-
 def fetch_problem(exc: FetchError) -> str:
-    """One French phrase for a failed fetch."""
-    if exc.kind == "http" and exc.status:
-        return f"le site répond par une erreur {exc.status}"
-    return FETCH_PROBLEMS.get(exc.kind, "erreur de lecture")
+    """The French sentence for a failed fetch: the wording of every screen
+    (`collect.error_text`), the English detail kept in logs and `sources list`."""
+    return error_text.sentence(str(exc) or exc.kind or "erreur", exc.status)
 
 
 WEB = ("http://", "https://")
@@ -122,16 +109,14 @@ def preview(found: FoundSource, settings: Settings, limit: int = 8) -> list[Prev
     with Fetcher(FetchPolicy.from_settings(settings)) as fetcher:
         listing = fetch_listing(fetcher, state, datetime.now(UTC))
     if listing.error or listing.feed is None:
-        reason = (
-            fetch_problem(
-                FetchError(
-                    listing.error or "", kind=listing.error_kind or "", status=listing.http_status
-                )
+        reason = fetch_problem(
+            FetchError(
+                listing.error or "not a feed (parse)",
+                kind=listing.error_kind or "",
+                status=listing.http_status,
             )
-            if listing.error_kind != "parse"
-            else "le contenu n’a pas pu être lu"
         )
-        raise ConfigError(f"Impossible de lire {found.url} : {reason}.")
+        raise ConfigError(f"Impossible de lire {found.url}. {reason}")
     # Only web links: a feed is untrusted and the preview makes them clickable.
     entries = [e for e in listing.feed.entries if (e.link or "").startswith(WEB)][:limit]
     return [

@@ -121,6 +121,8 @@ def describe(message: str | None, http_status: int | None = None) -> SourceError
     if not message:
         return None
     kind = kind_of(message)
+    if kind == "other" and http_status is not None and http_status >= 400:
+        kind = "http"  # a status stored beside a message that does not name it
     if kind == "http":
         found = _STATUS.search(message)
         status = int(found.group(1)) if found else http_status

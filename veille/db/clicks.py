@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from veille.db.click_table import EditionClickRow
+from veille.db.counter_tables import EditionClickRow
 from veille.db.tables import ArticleRow, EditionItemRow, EditionRow
 
 

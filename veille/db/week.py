@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from veille.db.click_table import EditionClickRow
+from veille.db.counter_tables import EditionClickRow
 from veille.db.tables import (
     BounceRow,
     DeliveryRow,

@@ -1,17 +1,17 @@
 """The desk's view of the sources: each one's health said in French, in words a delegate
-acts on (« en échec 3 fois de suite : le site répond par une erreur 404 »), and the new
-articles it brought each of the last four weeks. Plain data for `/desk/sources` and for
-the home page's « Sources à surveiller »."""
+acts on (« en échec (3 fois de suite). L'adresse n'existe plus sur le site (erreur 404) :
+vérifiez-la. »), and the new articles it brought each of the last four weeks. Plain data
+for `/desk/sources` and for the home page's « Sources à surveiller »."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from veille.collect import error_text
 from veille.db import sources as source_db
 from veille.db.sources import SourceHealth
 from veille.frenchformat import date_time, number, short_date
@@ -19,19 +19,6 @@ from veille.frenchformat import date_time, number, short_date
 SILENT_AFTER = timedelta(days=14)
 WEEKS = 4
 KIND_LABELS = {"feed": "flux", "page": "page de liste", "sitemap": "plan du site"}
-# The collector's English error texts (fetcher, netguard, parsers) → what they mean.
-ERROR_PATTERNS = (
-    (r"robots\.txt", "le fichier robots.txt du site interdit la lecture"),
-    (r"did not .* within|took longer than", "le site n’a pas répondu à temps"),
-    (r"Could not resolve|has no address", "le nom du site est inconnu"),
-    (r"Could not talk to", "le site est injoignable"),
-    (r"Refused to fetch|private|blocked", "adresse refusée (réseau privé ou mal formée)"),
-    (r"[Rr]edirect", "trop de redirections"),
-    (r"corrupt", "la réponse est illisible"),
-    (r"too large|larger than", "la réponse est trop volumineuse"),
-)
-
-
 @dataclass(frozen=True)
 class SourceView:
     key: str
@@ -51,16 +38,10 @@ class SourceView:
 
 
 def error_in_french(error: str | None, http_status: int | None) -> str:
-    """The collector's last error as a French phrase (the English detail stays in
-    `veille sources list`)."""
-    if http_status and http_status >= 400:
-        return f"le site répond par une erreur {http_status}"
-    for pattern, phrase in ERROR_PATTERNS:
-        if error and re.search(pattern, error):
-            return phrase
-    if error and re.search(r"parse|XML|feed|JSON", error, flags=re.I):
-        return "le contenu reçu n’est pas un flux lisible"
-    return "erreur de lecture"
+    """The collector's last error as the French sentence every screen shows (one wording:
+    `collect.error_text`; the English detail stays in `veille sources list`)."""
+    message = error or (f"HTTP {http_status}" if http_status else "")
+    return error_text.sentence(message, http_status) or error_text.sentence("erreur", None)
 
 
 def health_of(h: SourceHealth, now: datetime) -> tuple[str, str]:
@@ -72,7 +53,7 @@ def health_of(h: SourceHealth, now: datetime) -> tuple[str, str]:
         return (
             "paused",
             f"en pause depuis le {short_date(h.paused_at)} après "
-            f"{h.consecutive_failures} échecs de suite ({why})",
+            f"{h.consecutive_failures} échecs de suite. {why}",
         )
     if h.last_status is None:
         return "new", "pas encore relevée"
@@ -80,7 +61,7 @@ def health_of(h: SourceHealth, now: datetime) -> tuple[str, str]:
         times = "1 fois" if h.consecutive_failures <= 1 else f"{h.consecutive_failures} fois"
         return (
             "error",
-            f"en échec ({times} de suite) : {error_in_french(h.last_error, h.last_http_status)}",
+            f"en échec ({times} de suite). {error_in_french(h.last_error, h.last_http_status)}",
         )
     since = h.last_new_article_at or h.created_at
     if since is not None and now - since >= SILENT_AFTER:

@@ -1,11 +1,14 @@
-"""The `edition_clicks` table (in its own module: `tables.py` is at its size limit)."""
+"""Rows that only count: the archive's data version and the clicks per edition item (their
+own module because `tables.py` is at its size limit)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from veille.db.tables import Base
+from veille.db.tables import Base, UTCDateTime
 
 
 class EditionClickRow(Base):
@@ -23,3 +26,14 @@ class EditionClickRow(Base):
     __table_args__ = (
         UniqueConstraint("edition_id", "item_id", name="uq_edition_clicks_edition_item"),
     )
+
+
+class DataVersionRow(Base):
+    """One row counting the writes the public archive shows (`veille.db.data_version`):
+    the web's ETags and response cache are keyed on it."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
