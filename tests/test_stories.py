@@ -17,11 +17,11 @@ from veille.collect.stories import (
     assign_story_confirmed,
     fingerprint,
     has_enough_text,
+    story_vector,
 )
 from veille.text.fingerprint import (
     from_signed64,
     hamming,
-    shingles,
     simhash,
     text_similarity,
     to_signed64,
@@ -124,7 +124,7 @@ def test_short_texts_are_not_fingerprinted(text: str) -> None:
     assert not has_enough_text(text)
 
 
-def test_fingerprint_is_simhash_of_title_and_text_with_the_text_vector() -> None:
+def test_fingerprint_is_simhash_of_title_and_text_with_the_story_vector() -> None:
     """The workers' one-pass fingerprint must equal what the store would compute."""
     for name, _, a, b in STORIES:
         for title, text in ((name.replace("-", " "), a), ("", b), ("L'Été des données", a)):
@@ -132,5 +132,5 @@ def test_fingerprint_is_simhash_of_title_and_text_with_the_text_vector() -> None
             assert result is not None
             fp, vector = result
             assert fp == simhash(f"{title}\n{text}")
-            assert vector == shingles(text)
-    assert fingerprint("Un titre assez long pour rien changer", "Trois mots seulement") is None
+            assert vector == story_vector(title, text)
+    assert fingerprint("Un titre court", "Trois mots seulement") is None
