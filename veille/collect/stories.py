@@ -97,88 +97,34 @@ def assign_story_confirmed(
 
 # --------------------------------------------------------------------------- the decision
 
-# Within this many hours two articles can be one event's coverage; later, an article on
-# the same subject is a follow-up (« le portail ouvert lundi compte déjà… »), a different
-# story, unless it is a near copy (a late syndication).
-COVERAGE_HOURS = 72
+# Coverage of one event clusters within a day or two; the further apart two articles
+# were published, the more alike they must be, from `STORY_SIMILARITY` within
+# `SAME_DAY_HOURS` up to `COPY_SIMILARITY` (a near copy: a late syndication) at
+# `COVERAGE_HOURS` and beyond. A follow-up days later (« le portail ouvert lundi compte
+# déjà… ») is another story.
+SAME_DAY_HOURS = 24
+COVERAGE_HOURS = 120
 COPY_SIMILARITY = 0.8
 # Capitalised words that name a kind of body or a common thing, not one body: they neither
 # tell two events apart nor tie them together.
-GENERIC_NAMES = frozenset(
-    [
-        "ville",
-        "villes",
-        "commune",
-        "communes",
-        "metropole",
-        "communaute",
-        "agglomeration",
-        "agglo",
-        "region",
-        "regions",
-        "departement",
-        "departements",
-        "conseil",
-        "mairie",
-        "prefecture",
-        "prefectures",
-        "ministere",
-        "ministre",
-        "etat",
-        "gouvernement",
-        "republique",
-        "france",
-        "francais",
-        "francaise",
-        "europe",
-        "europeen",
-        "europeenne",
-        "european",
-        "union",
-        "agence",
-        "ia",
-        "ai",
-        "data",
-        "open",
-        "day",
-        "licence",
-        "ouverte",
-        "le",
-        "la",
-        "les",
-        "l",
-        "un",
-        "une",
-        "des",
-        "de",
-        "du",
-        "en",
-        "au",
-        "aux",
-        "et",
-        "a",
-        "pour",
-        "sur",
-        "dans",
-        "avec",
-        "par",
-        "nos",
-        "notre",
-        "vos",
-        "votre",
-        "ce",
-        "cette",
-        "ces",
-        "apres",
-        "avant",
-        "depuis",
-        "selon",
-    ]
-)
+_GENERIC_TEXT = """
+ville villes commune communes metropole communaute agglomeration agglo region regions
+departement departements conseil commission mairie prefecture prefectures ministere ministre
+etat gouvernement republique france francais francaise europe europeen europeenne european
+union agence ia ai api data open day licence ouverte
+"""
+GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 _SENTENCE_END = re.compile(r"(?<=[.!?»])\s+|\n+")
 _TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")
+_PIECE = re.compile(r"[-'’.]")
 _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[  .]\d{3})*(?:,\d+)?")
+_HEADLINE_PLACE = re.compile(r"\s*[^\s:]+\s*:")
+_NUMBER = re.compile(
+    r"\d+(?:[  .]\d{3})*(?:,\d+)?(?!\s*(?:er\s+)?(?:janvier|fevrier|février|mars|avril|mai|juin"
+    r"|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)\b)(?!\d|,\d)"
+)
+_CAPITALISED = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-ÞŒ]\w+")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @dataclass(frozen=True)
@@ -186,45 +132,63 @@ class StoryKeys:
     """What tells one event from another of the same topic, beyond shared words: the
     names of bodies and places (capitalised words) and the figures of the title and lead."""
 
-    names: frozenset[str]  # of the whole title and text
+    mentioned: frozenset[str]  # every capitalised word of the title and text
     lead_names: frozenset[str]  # of the title and first sentence
-    lead_numbers: frozenset[str]
+    lead_years: frozenset[str]
+    lead_figures: frozenset[str]  # amounts and counts, not years nor days of a month
 
 
-def _names(sentences: list[str], headline: bool) -> set[str]:
+NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
+
+
+def _pieces(sentence: str) -> list[tuple[int, bool, str]]:
+    """(position in the sentence, elided, piece) of each word piece: « L'Île-de-France »
+    gives « Île », « de », « France »."""
+    out: list[tuple[int, bool, str]] = []
+    for i, token in enumerate(_TOKEN.findall(sentence)):
+        elided = _ELIDED.match(token)
+        word = token[elided.end() :] if elided else token
+        out.extend((i, elided is not None, piece) for piece in _PIECE.split(word) if piece)
+    return out
+
+
+def _names(sentences: list[str], text: str) -> set[str]:
     """Capitalised words, folded. A sentence's first word is capitalised anyway: it counts
-    when it is elided (« L'Assemblée »), when it heads a headline « Lieu : … », or when the
-    same word is capitalised elsewhere in the text."""
+    when it is elided (« L'Assemblée »), when it heads a « Lieu : … » headline and `text`
+    never writes it in lower case (« Vidéoprotection : … » then « la vidéoprotection »
+    is a common noun), or when the same word is capitalised elsewhere."""
     found: set[str] = set()
     initial: set[str] = set()
     for n, sentence in enumerate(sentences):
-        for i, token in enumerate(_TOKEN.findall(sentence)):
-            elided = _ELIDED.match(token)
-            word = token[elided.end() :] if elided else token
-            for piece in re.split(r"[-'’.]", word):
-                if len(piece) < 2 or not piece[0].isupper():
-                    continue
-                folded = story_fold(piece)
-                if folded in GENERIC_NAMES:
-                    continue
-                if (
-                    i > 0
-                    or elided
-                    or (headline and n == 0 and re.match(r"\s*[^\s:]+\s*:", sentence))
-                ):
-                    found.add(folded)
-                else:
-                    initial.add(folded)
+        headline = n == 0 and _HEADLINE_PLACE.match(sentence) is not None
+        for i, elided, piece in _pieces(sentence):
+            if len(piece) < 2 or not piece[0].isupper():
+                continue
+            folded = story_fold(piece)
+            if folded in GENERIC_NAMES:
+                continue
+            if i > 0 or elided or (headline and piece.lower() not in text):
+                found.add(folded)
+            else:
+                initial.add(folded)
     return found | (initial & found)
 
 
 def story_keys(title: str, text: str) -> StoryKeys:
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
-    lead = [title, *sentences[:1]]
+    """The keys of an article. Only the title and first sentence are parsed word by word;
+    the rest of the text is searched once for capitalised words (`mentioned`), so that a
+    long article costs about as much as its lead."""
+    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+    lead = [title, first]
+    numbers = _NUMBER.findall(f"{title}\n{first}")
+    years = {n for n in numbers if _YEAR.fullmatch(n)}
+    figures = {re.sub(r"[  .]", "", n) for n in numbers if n not in years}
+    mentioned = {story_fold(w) for w in _CAPITALISED.findall(f"{title}\n{text}")}
     return StoryKeys(
-        names=frozenset(_names([title, *sentences], headline=True)),
-        lead_names=frozenset(_names(lead, headline=True)),
-        lead_numbers=frozenset(re.sub(r"[  .]", "", n) for n in _NUMBER.findall(" ".join(lead))),
+        mentioned=frozenset(mentioned - GENERIC_NAMES),
+        lead_names=frozenset(_names(lead, text)),
+        lead_years=frozenset(years),
+        lead_figures=frozenset(figures),
     )
 
 
@@ -233,24 +197,35 @@ def lead_names(lead: str) -> frozenset[str]:
     cut): how the story index finds candidates whose words are too few for a SimHash to
     see (two feed leads of two sentences)."""
     title, _, text = lead.partition("\n")
-    return story_keys(title, text).lead_names
+    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+    return frozenset(_names([title, first], text))
+
+
+def required_similarity(hours_apart: float) -> float:
+    """The cosine two articles published `hours_apart` must reach to be one story."""
+    late = min(max(hours_apart - SAME_DAY_HOURS, 0.0) / (COVERAGE_HOURS - SAME_DAY_HOURS), 1.0)
+    return STORY_SIMILARITY + (COPY_SIMILARITY - STORY_SIMILARITY) * late
+
+
+def _disjoint(a: frozenset[str], b: frozenset[str]) -> bool:
+    return bool(a) and bool(b) and not a & b
 
 
 def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys) -> bool:
     """Are two articles one event's coverage? The decision the story index takes on each
     candidate: `similarity` is the cosine of their `story_vector`s.
 
-    - Published more than `COVERAGE_HOURS` apart: only a near copy (a follow-up days later
-      is another story).
+    - The cosine must reach `required_similarity(hours_apart)`: a follow-up days later is
+      another story, unless it is a near copy.
     - Each lead names a body or place the other article never names (Valmont / Brévannes,
       Assemblée / Sénat): two events.
-    - Both leads give figures and share none (2025 / 2026, 20 000 / 50 000 euros): two
-      events.
+    - Both leads give years and share none (rapport 2025 / 2026), or figures and share
+      none (20 000 / 50 000 euros, 312 / 221 voix): two events. Days of a month (« 30
+      juin ») are no figures, and years and figures are compared apart (« 14 lignes »
+      beside « depuis 2023 » is no disagreement).
     """
-    if hours_apart > COVERAGE_HOURS:
-        return similarity >= COPY_SIMILARITY
-    if similarity < STORY_SIMILARITY:
+    if similarity < required_similarity(hours_apart):
         return False
-    if a.lead_names - b.names and b.lead_names - a.names:
+    if a.lead_names - b.mentioned and b.lead_names - a.mentioned:
         return False
-    return not (a.lead_numbers and b.lead_numbers and not a.lead_numbers & b.lead_numbers)
+    return not (_disjoint(a.lead_years, b.lead_years) or _disjoint(a.lead_figures, b.lead_figures))

@@ -69,6 +69,7 @@ class StoryIndex:
     _copies: dict[tuple[str, str], article_db.Fingerprinted] = field(default_factory=dict)
     _fingerprints: Any = None  # np.ndarray of uint64, capacity ≥ len(items)
     _last: tuple[str, WordVector] | None = None
+    _last_keys: tuple[str, stories.StoryKeys] | None = None
 
     def __post_init__(self) -> None:
         self._index_copies()
@@ -134,6 +135,14 @@ class StoryIndex:
         self._last = (text, vector)
         return vector
 
+    def keys(self, title: str, text: str) -> stories.StoryKeys:
+        """The article's `stories.StoryKeys`, computed once for `match` then `add`."""
+        if self._last_keys is not None and self._last_keys[0] is text:
+            return self._last_keys[1]
+        keys = stories.story_keys(title, text)
+        self._last_keys = (text, keys)
+        return keys
+
     def match(
         self,
         session: Session,
@@ -155,14 +164,15 @@ class StoryIndex:
         np = _numpy()
         distances = popcount(self._unsigned() ^ np.uint64(from_signed64(record.fingerprint)))
         close = set(np.flatnonzero(distances <= PREFILTER_BITS).tolist())
-        keys = stories.story_keys(record.title, record.text)
+        keys = self.keys(record.title, record.text)
         for name in keys.lead_names:
             positions = self._by_name.get(name, [])
             if len(positions) <= NAME_CANDIDATES_MAX:
                 close.update(positions)
         if not close:
             return None, None
-        near = sorted(close, key=lambda i: (int(distances[i]), i))  # nearest first
+        positions = np.fromiter(close, dtype=np.int64, count=len(close))
+        near = positions[np.lexsort((positions, distances[positions]))].tolist()  # nearest first
         items = self.items
         missing = [items[i].article_id for i in near if items[i].article_id not in self._vectors]
         if missing:
@@ -172,11 +182,12 @@ class StoryIndex:
         empty = empty_vector()
         others = [self._vectors.get(items[i].article_id, empty) for i in near]
         similarities = cosines(self.vector(record.title, record.text, counts), others)
-        none = stories.StoryKeys(frozenset(), frozenset(), frozenset())
         for i, similarity in zip(near, similarities, strict=True):
             item = items[i]
             apart = _hours_apart(record.published_at, item.published_at)
-            if stories.same_story(similarity, apart, keys, self._keys.get(item.article_id, none)):
+            if stories.same_story(
+                similarity, apart, keys, self._keys.get(item.article_id, stories.NO_KEYS)
+            ):
                 return None, item.story_id
         return None, None
 
@@ -190,7 +201,7 @@ class StoryIndex:
         if record.fingerprint is None:
             return
         self._vectors[article_id] = self.vector(record.title, record.text, counts)
-        self._keys[article_id] = stories.story_keys(record.title, record.text)
+        self._keys[article_id] = self.keys(record.title, record.text)
         item = article_db.Fingerprinted(
             article_id,
             story_id,
