@@ -3,13 +3,13 @@
 SimHash alone lets unrelated articles of the same topic through (docs/dedup.md), so a
 SimHash pre-filter, widened to the articles sharing a name of the lead, picks candidates,
 and `stories.same_story` decides on the exact cosine of their word counts, their names,
-figures and dates. Both run once per new article against every recent one, in the collector's main
-thread, so both are array operations: fingerprints in one `uint64` array (XOR and popcount
-over all of them at once), word counts as sorted integer ids with their counts (a
-candidate's dot product is a `searchsorted` away, and all candidates are summed in one
-call). Word ids are the words' 64-bit hashes (`veille.text.fingerprint.hashed_counts`), so
-the extraction workers build a new article's vector; the vector maths (`cosines`, exact to
-the last bit) is `veille.text.fingerprint`, the index over recent articles is here.
+figures and dates. Both run once per new article against every recent one, in the
+collector's main thread, so both are array operations: fingerprints in one `uint64` array
+(XOR and popcount over all of them at once), word counts as sorted integer ids with their
+counts (a candidate's dot product is a `searchsorted` away, and all candidates are summed
+in one call). Word ids are the words' 64-bit hashes (`veille.text.fingerprint.hashed_counts`),
+so the extraction workers build a new article's vector; the vector maths (`cosines`, exact
+to the last bit) is `veille.text.fingerprint`, the index over recent articles is here.
 
 numpy is imported on first use: a cycle in which no feed changed never matches anything.
 """
