@@ -192,6 +192,12 @@ def story_keys(title: str, text: str) -> StoryKeys:
     )
 
 
+def title_words(lead: str) -> frozenset[str]:
+    """The stemmed words of the title of "title\ntext…": candidates for the story index
+    when the leads share no name (a city's own page rarely names the city)."""
+    return frozenset(stem(w) for w in story_words(lead.partition("\n")[0]))
+
+
 def lead_names(lead: str) -> frozenset[str]:
     """The names of a title and first sentence given as "title\ntext…" (the text may be
     cut): how the story index finds candidates whose words are too few for a SimHash to

@@ -43,8 +43,10 @@ if TYPE_CHECKING:
 # through than stories.CANDIDATE_THRESHOLD (24), which on realistic text passed ~20 %.
 PREFILTER_BITS = 20
 # A lead name shared by more recent articles than this is a topic, not an event's key
-# (« CNIL », « Albert »): it finds no candidates.
+# (« CNIL », « Albert »): it finds no candidates. Likewise a title word shared by more than
+# WORD_CANDIDATES_MAX (« données », « portail »): only the rarer title words find some.
 NAME_CANDIDATES_MAX = 200
+WORD_CANDIDATES_MAX = 50
 
 
 def _numpy() -> Any:
@@ -66,6 +68,7 @@ class StoryIndex:
     _vectors: dict[int, WordVector] = field(default_factory=dict)
     _keys: dict[int, stories.StoryKeys] = field(default_factory=dict)
     _by_name: dict[str, list[int]] = field(default_factory=dict)  # lead name → positions
+    _by_word: dict[str, list[int]] = field(default_factory=dict)  # title word → positions
     _copies: dict[tuple[str, str], article_db.Fingerprinted] = field(default_factory=dict)
     _fingerprints: Any = None  # np.ndarray of uint64, capacity ≥ len(items)
     _last: tuple[str, WordVector] | None = None
@@ -76,10 +79,15 @@ class StoryIndex:
         self._index_names()
 
     def _index_names(self) -> None:
-        self._by_name = {}
+        self._by_name, self._by_word = {}, {}
         for position, item in enumerate(self.items):
-            for name in stories.lead_names(item.lead):
-                self._by_name.setdefault(name, []).append(position)
+            self._index_lead(position, item.lead)
+
+    def _index_lead(self, position: int, lead: str) -> None:
+        for name in stories.lead_names(lead):
+            self._by_name.setdefault(name, []).append(position)
+        for word in stories.title_words(lead):
+            self._by_word.setdefault(word, []).append(position)
 
     def _index_copies(self) -> None:
         """Exact copies are looked up by (content hash, site); the first stored wins."""
@@ -169,6 +177,10 @@ class StoryIndex:
             positions = self._by_name.get(name, [])
             if len(positions) <= NAME_CANDIDATES_MAX:
                 close.update(positions)
+        for word in stories.title_words(record.title):
+            positions = self._by_word.get(word, [])
+            if len(positions) <= WORD_CANDIDATES_MAX:
+                close.update(positions)
         if not close:
             return None, None
         positions = np.fromiter(close, dtype=np.int64, count=len(close))
@@ -213,8 +225,7 @@ class StoryIndex:
             record.published_at,
         )
         self.items.append(item)
-        for name in self._keys[article_id].lead_names:
-            self._by_name.setdefault(name, []).append(len(self.items) - 1)
+        self._index_lead(len(self.items) - 1, item.lead)
         self._append_fingerprint(record.fingerprint)
         if item.content_hash:
             self._copies.setdefault((item.content_hash, item.host_key), item)
