@@ -15,6 +15,7 @@ from veille.collect.stories import (
     DEFAULT_THRESHOLD,
     MIN_SIMILARITY,
     STORY_SIMILARITY,
+    UNNAMED_SIMILARITY,
     assign_story,
     assign_story_confirmed,
     fingerprint,
@@ -174,3 +175,9 @@ def test_same_story_vetoes_other_bodies_other_figures_and_late_follow_ups() -> N
     assert required_similarity(72) < required_similarity(120) == COPY_SIMILARITY
     assert not same_story(0.6, 100, valmont, valmont_again)
     assert same_story(0.85, 300, valmont, valmont_again)  # a late syndicated copy
+    # Without a name tying the leads, words alone must be as alike as whole articles.
+    portal = story_keys("Le portail ouvre", "La métropole ouvre son portail de données.")
+    buses = story_keys("Transports scolaires", "La région publie les données des bus.")
+    assert required_similarity(0, named=False) == UNNAMED_SIMILARITY > STORY_SIMILARITY
+    assert not same_story(0.4, 2, portal, buses)
+    assert same_story(0.4, 2, valmont, valmont_again)

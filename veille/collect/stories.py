@@ -22,6 +22,10 @@ CANDIDATE_THRESHOLD = 24
 MIN_SIMILARITY = 0.5
 # The story index's confirmation (`same_story`): cosine of title-and-text stemmed words.
 STORY_SIMILARITY = 0.3
+# The same when no name ties the two leads (one names a body or place the other mentions):
+# words alone must then be as alike as whole articles of one story (`MIN_SIMILARITY`), or
+# two texts on one topic (« les données ouvertes des lycées » / « du portail ») meet.
+UNNAMED_SIMILARITY = 0.5
 # Fewer words (title and text) than this and there is too little to compare: such
 # articles never join a story. A feed's lead of one sentence and its title is enough: the
 # decision is confirmed on the words, names and figures (`same_story`), not on the SimHash.
@@ -207,10 +211,12 @@ def lead_names(lead: str) -> frozenset[str]:
     return frozenset(_names([title, first], text))
 
 
-def required_similarity(hours_apart: float) -> float:
-    """The cosine two articles published `hours_apart` must reach to be one story."""
+def required_similarity(hours_apart: float, named: bool = True) -> float:
+    """The cosine two articles published `hours_apart` must reach to be one story; `named`:
+    a name of one lead is mentioned by the other article."""
+    floor = STORY_SIMILARITY if named else UNNAMED_SIMILARITY
     late = min(max(hours_apart - SAME_DAY_HOURS, 0.0) / (COVERAGE_HOURS - SAME_DAY_HOURS), 1.0)
-    return STORY_SIMILARITY + (COPY_SIMILARITY - STORY_SIMILARITY) * late
+    return floor + (COPY_SIMILARITY - floor) * late
 
 
 def _disjoint(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -221,8 +227,9 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     """Are two articles one event's coverage? The decision the story index takes on each
     candidate: `similarity` is the cosine of their `story_vector`s.
 
-    - The cosine must reach `required_similarity(hours_apart)`: a follow-up days later is
-      another story, unless it is a near copy.
+    - The cosine must reach `required_similarity`: higher when no name ties the leads, and
+      the more so the further apart they were published (a follow-up days later is another
+      story, unless it is a near copy).
     - Each lead names a body or place the other article never names (Valmont / Brévannes,
       Assemblée / Sénat): two events.
     - Both leads give years and share none (rapport 2025 / 2026), or figures and share
@@ -230,7 +237,8 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
       juin ») are no figures, and years and figures are compared apart (« 14 lignes »
       beside « depuis 2023 » is no disagreement).
     """
-    if similarity < required_similarity(hours_apart):
+    named = bool(a.lead_names & b.mentioned or b.lead_names & a.mentioned)
+    if similarity < required_similarity(hours_apart, named):
         return False
     if a.lead_names - b.mentioned and b.lead_names - a.mentioned:
         return False
