@@ -11,17 +11,23 @@ import pytest
 
 from veille.collect.stories import (
     CANDIDATE_THRESHOLD,
+    COPY_SIMILARITY,
     DEFAULT_THRESHOLD,
     MIN_SIMILARITY,
+    STORY_SIMILARITY,
+    UNNAMED_SIMILARITY,
     assign_story,
     assign_story_confirmed,
     fingerprint,
     has_enough_text,
+    required_similarity,
+    same_story,
+    story_keys,
+    story_vector,
 )
 from veille.text.fingerprint import (
     from_signed64,
     hamming,
-    shingles,
     simhash,
     text_similarity,
     to_signed64,
@@ -124,7 +130,7 @@ def test_short_texts_are_not_fingerprinted(text: str) -> None:
     assert not has_enough_text(text)
 
 
-def test_fingerprint_is_simhash_of_title_and_text_with_the_text_vector() -> None:
+def test_fingerprint_is_simhash_of_title_and_text_with_the_story_vector() -> None:
     """The workers' one-pass fingerprint must equal what the store would compute."""
     for name, _, a, b in STORIES:
         for title, text in ((name.replace("-", " "), a), ("", b), ("L'Été des données", a)):
@@ -132,5 +138,46 @@ def test_fingerprint_is_simhash_of_title_and_text_with_the_text_vector() -> None
             assert result is not None
             fp, vector = result
             assert fp == simhash(f"{title}\n{text}")
-            assert vector == shingles(text)
-    assert fingerprint("Un titre assez long pour rien changer", "Trois mots seulement") is None
+            assert vector == story_vector(title, text)
+    assert fingerprint("Un titre court", "Trois mots seulement") is None
+
+
+def test_lead_keys_name_bodies_and_figures_not_sentence_starts() -> None:
+    keys = story_keys(
+        "Valmont : la métropole lance son portail",
+        "L'Assemblée nationale a voté. Depuis lundi, Brévannes publie 180 jeux en 2026, "
+        "jusqu'au 30 juin, soit 3 500 fichiers.",
+    )
+    assert keys.lead_names == {"valmont", "assemblee"}  # « Depuis » starts a sentence
+    assert {"brevannes", "depuis"} <= keys.mentioned and "metropole" not in keys.mentioned
+    assert keys.lead_years == frozenset() and keys.lead_figures == frozenset()
+    second = story_keys("Rapport", "Le rapport 2026 compte 61 000 jeux, le 1er janvier.")
+    assert second.lead_years == {"2026"} and second.lead_figures == {"61000"}
+    # A headline's first word is a place only if the text never writes it in lower case.
+    assert (
+        story_keys("Vidéoprotection : une amende", "La vidéoprotection filmait.").lead_names
+        == set()
+    )
+
+
+def test_same_story_vetoes_other_bodies_other_figures_and_late_follow_ups() -> None:
+    valmont = story_keys("Valmont ouvre son portail", "La ville de Valmont publie 180 jeux.")
+    brevannes = story_keys("Brévannes ouvre son portail", "La ville de Brévannes publie 60 jeux.")
+    valmont_again = story_keys("Portail de données", "Valmont met en ligne ses jeux de données.")
+    report_2025 = story_keys("Rapport 2025", "Le rapport 2025 de la DINUM.")
+    report_2026 = story_keys("Rapport 2026", "Le rapport 2026 de la DINUM.")
+    assert same_story(0.6, 2, valmont, valmont_again)
+    assert not same_story(0.9, 2, valmont, brevannes)  # each names a town the other does not
+    assert not same_story(0.9, 2, report_2025, report_2026)  # the years disagree
+    assert not same_story(STORY_SIMILARITY - 0.01, 2, valmont, valmont_again)
+    # The further apart, the more alike: a follow-up days later is another story.
+    assert required_similarity(0) == required_similarity(24) == STORY_SIMILARITY
+    assert required_similarity(72) < required_similarity(120) == COPY_SIMILARITY
+    assert not same_story(0.6, 100, valmont, valmont_again)
+    assert same_story(0.85, 300, valmont, valmont_again)  # a late syndicated copy
+    # Without a name tying the leads, words alone must be as alike as whole articles.
+    portal = story_keys("Le portail ouvre", "La métropole ouvre son portail de données.")
+    buses = story_keys("Transports scolaires", "La région publie les données des bus.")
+    assert required_similarity(0, named=False) == UNNAMED_SIMILARITY > STORY_SIMILARITY
+    assert not same_story(0.4, 2, portal, buses)
+    assert same_story(0.4, 2, valmont, valmont_again)

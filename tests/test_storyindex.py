@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import UTC, datetime
 
 from tests.test_stories import STORIES
@@ -18,6 +19,7 @@ from veille.text.fingerprint import (
     simhash,
     text_similarity,
     to_signed64,
+    word_vector,
 )
 
 TEXTS = [text for _, _, a, b in STORIES for text in (a, b)] + [
@@ -30,11 +32,14 @@ TEXTS = [text for _, _, a, b in STORIES for text in (a, b)] + [
 
 def test_cosines_equal_text_similarity_to_the_last_bit() -> None:
     index = StoryIndex([])
-    vectors = [index.vector(text) for text in TEXTS]
+    vectors = [word_vector(hashed_counts(shingles(text))) for text in TEXTS]
     for i, mine in enumerate(vectors):
         got = cosines(mine, vectors)
         want = [text_similarity(TEXTS[i], other) for other in TEXTS]
         assert got == want
+    assert index.vector("", TEXTS[0]).ids.tolist() == sorted(
+        hashed_counts(stories.story_vector("", TEXTS[0]))[0].tolist()
+    )
 
 
 def _record(
@@ -64,15 +69,26 @@ def _record(
     )
 
 
+def _cosine(a: str, b: str) -> float:
+    va, vb = stories.story_vector("", a), stories.story_vector("", b)
+    dot = sum(n * vb[k] for k, n in va.items())
+    norm = math.sqrt(sum(n * n for n in va.values()) * sum(n * n for n in vb.values()))
+    return dot / norm if norm else 0.0
+
+
 def _reference_story(fingerprint: int, text: str, stored: list[tuple[int, int, str]]) -> int | None:
-    """The plain algorithm: nearest fingerprints first, first one confirmed on the texts."""
+    """The plain algorithm: candidates within the SimHash pre-filter or sharing a lead name,
+    nearest fingerprints first, the first one `stories.same_story` confirms."""
+    keys = stories.story_keys("", text)
     near = sorted(
         (d, i)
-        for i, (fp, _, _) in enumerate(stored)
+        for i, (fp, _, other) in enumerate(stored)
         if (d := hamming(fingerprint, fp)) <= PREFILTER_BITS
+        or keys.lead_names & stories.lead_names(f"\n{other}")
     )
     for _, i in near:
-        if text_similarity(text, stored[i][2]) >= stories.MIN_SIMILARITY:
+        other_keys = stories.story_keys("", stored[i][2])
+        if stories.same_story(_cosine(text, stored[i][2]), 0.0, keys, other_keys):
             return stored[i][1]
     return None
 
@@ -104,7 +120,7 @@ def test_index_grows_past_its_initial_capacity() -> None:
     index = StoryIndex([])
     base = "Les données ouvertes des communes et des régions, publiées chaque semaine " * 3
     for n in range(1500):
-        record = _record(n, f"{base} numéro {n} {' '.join(itertools.repeat(str(n), n % 7))}")
+        record = _record(n, f"{base} {' '.join(itertools.repeat('édition', n % 7))}")
         _, story = index.match(None, record)  # type: ignore[arg-type]
         index.add(n, story if story is not None else n, record)
     assert len(index.items) == 1500
@@ -135,9 +151,10 @@ def test_rollback_forgets_what_was_added() -> None:
 def test_worker_vectors_equal_vectors_built_from_the_text() -> None:
     """The extraction workers send hashed counts; the index builds the same vector."""
     for text in TEXTS:
-        from_text = StoryIndex([]).vector(text)
-        hashed = hashed_counts(shingles(text))
-        from_worker = StoryIndex([]).vector(text, hashed)
+        from_text = StoryIndex([]).vector("Un titre", text)
+        facts = stories.fingerprint("Un titre", text)
+        hashed = hashed_counts(facts[1] if facts else stories.story_vector("Un titre", text))
+        from_worker = StoryIndex([]).vector("Un titre", text, hashed)
         assert from_text.ids.tolist() == from_worker.ids.tolist()
         assert from_text.counts.tolist() == from_worker.counts.tolist()
         assert from_text.norm2 == from_worker.norm2 == sum(n * n for n in hashed[1])

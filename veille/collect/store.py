@@ -89,7 +89,7 @@ def build_record(
     if facts is not None:
         fp, content_hash = facts.fingerprint, facts.content_hash
     else:
-        fp = simhash(f"{title}\n{text}") if stories.has_enough_text(text) else None
+        fp = simhash(f"{title}\n{text}") if stories.has_enough_text(f"{title}\n{text}") else None
         content_hash = content_fingerprint(text) if text else ""
     return article_db.ArticleRecord(
         url=url,

@@ -1,14 +1,15 @@
 """The cycle's story index: which recent article a new one copies, or whose story it joins.
 
-SimHash alone lets unrelated articles of the same topic through (docs/dedup.md), so a loose
-SimHash pre-filter picks candidates and the exact cosine of the texts' word counts confirms
-the match. Both run once per new article against every recent one, in the collector's main
-thread, so both are array operations: fingerprints in one `uint64` array (XOR and popcount
-over all of them at once), word counts as sorted integer ids with their counts (a
-candidate's dot product is a `searchsorted` away, and all candidates are summed in one
-call). Word ids are the words' 64-bit hashes (`veille.text.fingerprint.hashed_counts`), so
-the extraction workers build a new article's vector; the vector maths (`cosines`, exact to
-the last bit) is `veille.text.fingerprint`, the index over recent articles is here.
+SimHash alone lets unrelated articles of the same topic through (docs/dedup.md), so a
+SimHash pre-filter, widened to the articles sharing a name of the lead, picks candidates,
+and `stories.same_story` decides on the exact cosine of their word counts, their names,
+figures and dates. Both run once per new article against every recent one, in the
+collector's main thread, so both are array operations: fingerprints in one `uint64` array
+(XOR and popcount over all of them at once), word counts as sorted integer ids with their
+counts (a candidate's dot product is a `searchsorted` away, and all candidates are summed
+in one call). Word ids are the words' 64-bit hashes (`veille.text.fingerprint.hashed_counts`),
+so the extraction workers build a new article's vector; the vector maths (`cosines`, exact
+to the last bit) is `veille.text.fingerprint`, the index over recent articles is here.
 
 numpy is imported on first use: a cycle in which no feed changed never matches anything.
 """
@@ -16,6 +17,7 @@ numpy is imported on first use: a cycle in which no feed changed never matches a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -30,7 +32,6 @@ from veille.text.fingerprint import (
     from_signed64,
     hashed_counts,
     popcount,
-    shingles,
     word_vector,
 )
 
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
 # apart (docs/dedup.md); 20 keeps them all while letting far fewer unrelated articles
 # through than stories.CANDIDATE_THRESHOLD (24), which on realistic text passed ~20 %.
 PREFILTER_BITS = 20
+# A lead name shared by more recent articles than this is a topic, not an event's key
+# (« CNIL », « Albert »): it finds no candidates. Likewise a title word shared by more than
+# WORD_CANDIDATES_MAX (« données », « portail »): only the rarer title words find some.
+NAME_CANDIDATES_MAX = 200
+WORD_CANDIDATES_MAX = 50
 
 
 def _numpy() -> Any:
@@ -60,12 +66,28 @@ class StoryIndex:
 
     items: list[article_db.Fingerprinted]
     _vectors: dict[int, WordVector] = field(default_factory=dict)
+    _keys: dict[int, stories.StoryKeys] = field(default_factory=dict)
+    _by_name: dict[str, list[int]] = field(default_factory=dict)  # lead name → positions
+    _by_word: dict[str, list[int]] = field(default_factory=dict)  # title word → positions
     _copies: dict[tuple[str, str], article_db.Fingerprinted] = field(default_factory=dict)
     _fingerprints: Any = None  # np.ndarray of uint64, capacity ≥ len(items)
     _last: tuple[str, WordVector] | None = None
+    _last_keys: tuple[str, stories.StoryKeys] | None = None
 
     def __post_init__(self) -> None:
         self._index_copies()
+        self._index_names()
+
+    def _index_names(self) -> None:
+        self._by_name, self._by_word = {}, {}
+        for position, item in enumerate(self.items):
+            self._index_lead(position, item.lead)
+
+    def _index_lead(self, position: int, lead: str) -> None:
+        for name in stories.lead_names(lead):
+            self._by_name.setdefault(name, []).append(position)
+        for word in stories.title_words(lead):
+            self._by_word.setdefault(word, []).append(position)
 
     def _index_copies(self) -> None:
         """Exact copies are looked up by (content hash, site); the first stored wins."""
@@ -82,7 +104,9 @@ class StoryIndex:
         dropped, self.items = self.items[mark:], self.items[:mark]
         for item in dropped:
             self._vectors.pop(item.article_id, None)
+            self._keys.pop(item.article_id, None)
         self._index_copies()
+        self._index_names()
         # `_fingerprints` beyond len(items) is spare capacity: nothing to undo there.
 
     def _unsigned(self) -> np.ndarray:
@@ -108,16 +132,24 @@ class StoryIndex:
             self._fingerprints = grown
         self._fingerprints[n - 1] = from_signed64(fingerprint)
 
-    def vector(self, text: str, counts: HashedCounts | None = None) -> WordVector:
-        """The text's word vector; from `counts` when the caller has them (an extraction
-        worker computed them with the fingerprint)."""
+    def vector(self, title: str, text: str, counts: HashedCounts | None = None) -> WordVector:
+        """The article's word vector (`stories.story_vector`); from `counts` when the caller
+        has them (an extraction worker computed them with the fingerprint)."""
         if self._last is not None and self._last[0] is text:  # `match` then `add`
             return self._last[1]
         if counts is None:
-            counts = hashed_counts(shingles(text))
+            counts = hashed_counts(stories.story_vector(title, text))
         vector = word_vector(counts)
         self._last = (text, vector)
         return vector
+
+    def keys(self, title: str, text: str) -> stories.StoryKeys:
+        """The article's `stories.StoryKeys`, computed once for `match` then `add`."""
+        if self._last_keys is not None and self._last_keys[0] is text:
+            return self._last_keys[1]
+        keys = stories.story_keys(title, text)
+        self._last_keys = (text, keys)
+        return keys
 
     def match(
         self,
@@ -139,21 +171,36 @@ class StoryIndex:
             return None, None
         np = _numpy()
         distances = popcount(self._unsigned() ^ np.uint64(from_signed64(record.fingerprint)))
-        close = np.flatnonzero(distances <= PREFILTER_BITS)
-        if not len(close):
+        close = set(np.flatnonzero(distances <= PREFILTER_BITS).tolist())
+        keys = self.keys(record.title, record.text)
+        for name in keys.lead_names:
+            positions = self._by_name.get(name, [])
+            if len(positions) <= NAME_CANDIDATES_MAX:
+                close.update(positions)
+        for word in stories.title_words(record.title):
+            positions = self._by_word.get(word, [])
+            if len(positions) <= WORD_CANDIDATES_MAX:
+                close.update(positions)
+        if not close:
             return None, None
-        near = close[np.argsort(distances[close], kind="stable")].tolist()  # nearest first
+        positions = np.fromiter(close, dtype=np.int64, count=len(close))
+        near = positions[np.lexsort((positions, distances[positions]))].tolist()  # nearest first
         items = self.items
         missing = [items[i].article_id for i in near if items[i].article_id not in self._vectors]
         if missing:
-            for article_id, text in article_db.texts_of(session, missing).items():
-                self._vectors[article_id] = self.vector(text)
+            for article_id, (title, text) in article_db.titled_texts_of(session, missing).items():
+                self._vectors[article_id] = self.vector(title, text)
+                self._keys[article_id] = stories.story_keys(title, text)
         empty = empty_vector()
         others = [self._vectors.get(items[i].article_id, empty) for i in near]
-        similarities = cosines(self.vector(record.text, counts), others)
+        similarities = cosines(self.vector(record.title, record.text, counts), others)
         for i, similarity in zip(near, similarities, strict=True):
-            if similarity >= stories.MIN_SIMILARITY:
-                return None, items[i].story_id
+            item = items[i]
+            apart = _hours_apart(record.published_at, item.published_at)
+            if stories.same_story(
+                similarity, apart, keys, self._keys.get(item.article_id, stories.NO_KEYS)
+            ):
+                return None, item.story_id
         return None, None
 
     def add(
@@ -165,7 +212,8 @@ class StoryIndex:
     ) -> None:
         if record.fingerprint is None:
             return
-        self._vectors[article_id] = self.vector(record.text, counts)
+        self._vectors[article_id] = self.vector(record.title, record.text, counts)
+        self._keys[article_id] = self.keys(record.title, record.text)
         item = article_db.Fingerprinted(
             article_id,
             story_id,
@@ -173,8 +221,18 @@ class StoryIndex:
             record.fingerprint,
             record.content_hash,
             record.url_key.split("/", 1)[0],
+            f"{record.title}\n{record.text[: article_db.LEAD_CHARS]}",
+            record.published_at,
         )
         self.items.append(item)
+        self._index_lead(len(self.items) - 1, item.lead)
         self._append_fingerprint(record.fingerprint)
         if item.content_hash:
             self._copies.setdefault((item.content_hash, item.host_key), item)
+
+
+def _hours_apart(a: datetime | None, b: datetime | None) -> float:
+    """Hours between two publication dates; 0 when one is unknown (no veto on time)."""
+    if a is None or b is None:
+        return 0.0
+    return abs((a - b).total_seconds()) / 3600

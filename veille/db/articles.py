@@ -186,6 +186,12 @@ class Fingerprinted:
     fingerprint: int
     content_hash: str
     host_key: str
+    lead: str = ""  # title and start of text: the story index finds candidates by its names
+    published_at: datetime | None = None
+
+
+# The start of a text that holds its first sentence (the lead), for `recent_fingerprints`.
+LEAD_CHARS = 400
 
 
 def recent_fingerprints(session: Session, since: datetime) -> list[Fingerprinted]:
@@ -198,13 +204,28 @@ def recent_fingerprints(session: Session, since: datetime) -> list[Fingerprinted
             ArticleRow.fingerprint,
             ArticleRow.content_hash,
             ArticleRow.url_key,
+            ArticleRow.title,
+            func.substr(ArticleRow.text, 1, LEAD_CHARS),
+            ArticleRow.published_at,
         ).where(ArticleRow.fetched_at >= since, ArticleRow.fingerprint.is_not(None))
     )
     return [
-        Fingerprinted(a, s or 0, src, fp, h or "", key.split("/", 1)[0])
-        for a, s, src, fp, h, key in rows
+        Fingerprinted(a, s or 0, src, fp, h or "", key.split("/", 1)[0], f"{t}\n{x}", p)
+        for a, s, src, fp, h, key, t, x, p in rows
         if fp is not None
     ]
+
+
+def titled_texts_of(session: Session, article_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """(title, text) of each article: what story matching compares."""
+    if not article_ids:
+        return {}
+    rows = session.execute(
+        select(ArticleRow.id, ArticleRow.title, ArticleRow.text).where(
+            ArticleRow.id.in_(article_ids)
+        )
+    )
+    return {int(i): (str(t or ""), str(x or "")) for i, t, x in rows}
 
 
 def texts_of(session: Session, article_ids: Sequence[int]) -> dict[int, str]:

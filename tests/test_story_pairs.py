@@ -1,0 +1,117 @@
+"""Story grouping on the pairs written for the project (tests/data/story_pairs/).
+
+The decision measured is the collector's own (`StoryIndex.match` on records built as the
+extraction workers build them, `veille.collect.storypairs`); the floors are the figures
+measured when the pairs were written (docs/dedup.md, « Measured on pairs »): a change to the
+story rules that merges more distinct stories or splits more coverage fails here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.test_stories import STORIES
+from veille.collect.storypairs import PairArticle, StoryPair, grouped, load_pairs, score
+from veille.errors import UserError
+
+DATA = Path(__file__).parent / "data" / "story_pairs"
+PAIRS = load_pairs(sorted(DATA.glob("*.jsonl")))
+HELDOUT = load_pairs(sorted(DATA.glob("heldout/*.jsonl")))
+
+# The issue's targets. Measured: precision 0.977 (3 distinct-story pairs merged of 132
+# grouped), recall 0.872 (129 of 148).
+PRECISION_FLOOR = 0.97
+RECALL_FLOOR = 0.85
+# Pairs written after the rules were tuned, never used to tune them (same hand, so a weaker
+# guard than another writer's): measured 0.950 (1 merge of 20 grouped) and 0.864.
+HELDOUT_PRECISION_FLOOR = 0.95
+HELDOUT_RECALL_FLOOR = 0.85
+
+
+def test_the_pairs_are_many_and_varied() -> None:
+    assert len(PAIRS) >= 320
+    assert len({p.id for p in PAIRS}) == len(PAIRS)
+    same = sum(p.same for p in PAIRS)
+    assert same >= 140 and len(PAIRS) - same >= 160
+    assert len({x.source for p in PAIRS for x in (p.a, p.b)}) >= 20
+
+
+def test_precision_and_recall_floors() -> None:
+    scores = score(PAIRS)
+    assert scores.precision >= PRECISION_FLOOR, [p.id for p in scores.false_positives]
+    assert scores.recall >= RECALL_FLOOR, [p.id for p in scores.false_negatives]
+
+
+def test_heldout_floors() -> None:
+    assert len(HELDOUT) >= 50
+    assert not {p.id for p in HELDOUT} & {p.id for p in PAIRS}
+    scores = score(HELDOUT)
+    assert scores.precision >= HELDOUT_PRECISION_FLOOR, [p.id for p in scores.false_positives]
+    assert scores.recall >= HELDOUT_RECALL_FLOOR, [p.id for p in scores.false_negatives]
+
+
+def test_long_articles_still_separate() -> None:
+    """The whole articles of tests/data/stories/ (what the collector reads when a page is
+    extracted): each story's two versions group, no two stories of the 16 do."""
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+    def article(text: str, source: str, hours: int) -> PairArticle:
+        head, sep, body = text.partition("\n\n")
+        title, text = (head, body) if sep and len(head) < 200 else ("", text)
+        return PairArticle(title, text, source, start + timedelta(hours=hours))
+
+    pairs = [
+        StoryPair(n, True, article(a, "a.fr", 0), article(b, "b.fr", 5), "")
+        for n, _, a, b in STORIES
+    ]
+    for x, y in itertools.combinations(STORIES, 2):
+        pairs += [
+            StoryPair(f"{x[0]}/{y[0]}", False, article(u, "a.fr", 0), article(v, "b.fr", 5), "")
+            for u in x[2:]
+            for v in y[2:]
+        ]
+    scores = score(pairs)
+    assert scores.pairs == 16 + 480
+    assert scores.recall == 1.0
+    assert scores.false_positives == []
+
+
+def test_coverage_of_a_later_event_is_a_different_story() -> None:
+    """Follow-ups (« le portail ouvert lundi compte déjà… ») never join the event's story."""
+    follow_ups = [p for p in PAIRS + HELDOUT if p.note.startswith("follow-up")]
+    assert len(follow_ups) >= 10
+    assert not any(grouped(p) for p in follow_ups)
+
+
+def test_articles_further_apart_than_the_window_never_group() -> None:
+    pair = next(p for p in PAIRS if p.same)
+    assert grouped(pair)
+    later = type(pair.b)(
+        pair.a.title,
+        pair.a.text,
+        "autre-site.fr",
+        pair.a.published.replace(year=pair.a.published.year + 1),
+    )
+    assert not grouped(type(pair)("x", True, pair.a, later, ""))
+
+
+def test_a_bad_line_names_its_file_and_line(tmp_path: Path) -> None:
+    good = json.dumps(
+        {
+            "id": "x",
+            "same": True,
+            "a": {"title": "t", "text": "x", "source": "s", "published": "2026-01-01"},
+            "b": {"title": "t", "text": "x", "source": "s", "published": "2026-01-01"},
+        }
+    )
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        good + "\n" + good.replace('"published": "2026-01-01"}}', '"published": "hier"}}')
+    )
+    with pytest.raises(UserError, match=r"p\.jsonl, ligne 2, b"):
+        load_pairs([path])
