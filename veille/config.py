@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
         description="Time (HH:MM, Europe/Paris) the scheduler creates the draft edition.",
     )
+    alerts_hour: int = Field(
+        7,
+        ge=0,
+        le=23,
+        description="Hour (Europe/Paris) members' alerts are mailed; weekly ones on edition_day.",
+    )
 
 
 def get_settings(**overrides: object) -> Settings:

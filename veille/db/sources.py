@@ -132,3 +132,16 @@ def weights_of(session: Session, source_ids: Iterable[int]) -> dict[int, float]:
         .tuples()
         .all()
     )
+
+
+def names_by_key(session: Session, keys: Iterable[str]) -> dict[str, str]:
+    """Display names of the sources with these keys (unknown keys are left out)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    return {
+        key: name
+        for key, name in session.execute(
+            select(SourceRow.key, SourceRow.name).where(SourceRow.key.in_(wanted))
+        )
+    }

@@ -493,3 +493,7 @@ class DataVersionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Tables defined beside their queries, registered on `Base.metadata` with the others.
+from veille.db import alerts as _alerts  # noqa: E402, F401

@@ -152,6 +152,7 @@ def index(
             "first_href": link(query, page=1),
             "pages": pages,
             "feed_href": href("/feeds/search.atom", feed_params),
+            "alert_href": href("/alertes/nouvelle", feed_params),
             "csv_href": href("/export.csv", feed_params),
             "jsonl_href": href("/export.jsonl", feed_params),
             "api_href": href("/api/articles", feed_params),
