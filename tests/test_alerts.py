@@ -350,3 +350,17 @@ def test_members_export_lists_each_members_alerts(
     as_csv = CliRunner().invoke(app, ["members", "export"], env=env)
     header, row = as_csv.output.splitlines()[:2]
     assert header.endswith(",alerts") and row.endswith('theme=ia&q=portail"')
+
+
+def test_the_subscription_rate_limits_apply_to_alerts(settings: Settings) -> None:
+    with running_members_site(settings, Clock(NOW)) as site:
+        for search in ("theme=ia", "theme=open_data", "q=portail", "q=budget"):
+            answer = ask_alert(site, search, email="flood@exemple.fr")
+            assert answer.status_code == 200 and "Vérifiez votre boîte" in answer.text
+        site.wait_for_mail(3)
+        assert len(site.smtp.messages) == 3  # at most 3 mails an hour to one address
+        answers = [  # 10 requests an hour from one IP, subscriptions included
+            ask_alert(site, "theme=ia", email=f"autre{index}@exemple.fr") for index in range(7)
+        ]
+        assert [a.status_code for a in answers] == [200] * 6 + [429]
+        assert "Trop de demandes" in answers[-1].text
