@@ -23,8 +23,11 @@ from tests.members_site import MemberSite, html_part, link_in, running_members_s
 from veille.cli import app
 from veille.config import Settings
 from veille.db import members as member_db
+from veille.db import stories as story_db
 from veille.db.alerts import AlertRow
 from veille.db.engine import transaction
+from veille.db.fulltext import DUPLICATE_BIT, SEARCH
+from veille.db.tables import ArticleRow
 from veille.mail.sender import SmtpSender
 from veille.mail.transport import parse_transport
 from veille.members import alerts
@@ -176,8 +179,32 @@ def test_alert_from_search_to_mail_once_then_one_click_stop(settings: Settings) 
         (sent,) = alerts_of(site, "anne@exemple.fr")
         assert sent.last_article_id == max(stored.ids.values()) and sent.sent_count == 1
 
-        # The same period again: nothing; the next one with nothing new: nothing either.
+        # The same period again: nothing. The next one brings only a new article of a story
+        # already mailed, which becomes its representative: not new news, no mail.
         assert run(site, clock).due == 0
+        joined = populate(
+            site.sessions,
+            [
+                Seed(
+                    "rennes-ter",
+                    "labo",
+                    "Portail de Rennes : l'eau en données",
+                    ("open_data",),
+                    1,
+                    99.0,
+                )
+            ],
+        )
+        with site.sessions() as session, session.begin():
+            article = session.get(ArticleRow, joined.ids["rennes-ter"])
+            assert article is not None
+            article.story_id = story_db.story_of(session, stored.ids["rennes"])
+            story_db.refresh_of_articles(session, [article.id])
+        with site.sessions() as session:  # it now stands for the story in the archive
+            assert (
+                not session.scalar(select(SEARCH.c.theme_mask).where(SEARCH.c.id == article.id))
+                & DUPLICATE_BIT
+            )
         clock.now = NOW + timedelta(days=2)
         later = run(site, clock)
         assert (later.due, later.sent, later.empty) == (1, 0, 1)

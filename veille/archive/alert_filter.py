@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import date
 from urllib.parse import parse_qs, urlencode
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from veille.archive import fulltext_query, search_plan
@@ -59,21 +59,28 @@ def default_name(
 def new_matches(
     session: Session, query: ArchiveQuery, *, after_id: int, upto_id: int, limit: int
 ) -> list[ArticleHit]:
-    """The stories matching `query` among the articles stored after `after_id` and up to
-    `upto_id`, newest first, at most `limit`.
+    """The new stories matching `query` among the articles stored after `after_id` and up
+    to `upto_id`, newest first, at most `limit`.
 
     Article ids grow with each article stored, so the range is « collected since the last
     run », whatever publication date a source gives; it is a primary-key range, cheap on
-    both backends however large the archive."""
+    both backends however large the archive. A story that already had an article by then
+    is not new: its new article may have become its representative, and mailing it again
+    would repeat the news (the check is one lookup on `ix_articles_story_id` per row)."""
     plan = search_plan.plan_of(session, replace(alert_query(query), group=True))
     if plan.impossible or upto_id <= after_id or limit <= 0:
         return []
+    earlier = SEARCH.alias("earlier")
+    earlier_in_story = select(earlier.c.id).where(
+        earlier.c.story_id == SEARCH.c.story_id, earlier.c.id <= after_id
+    )
     stmt = (
         select(SEARCH.c.id)
         .where(
             plan.where(narrow=True, driver=fulltext_query.BY_PLANNER),
             SEARCH.c.id > after_id,
             SEARCH.c.id <= upto_id,
+            or_(SEARCH.c.story_id.is_(None), ~exists(earlier_in_story)),
         )
         .order_by(SEARCH.c.published_or_fetched.desc(), SEARCH.c.id.desc())
         .limit(limit)
