@@ -6,7 +6,7 @@ real uvicorn server."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,17 +22,22 @@ from tests.archive_site import NOW, Seed, populate
 from tests.members_site import MemberSite, html_part, link_in, running_members_site, text_part
 from veille.cli import app
 from veille.config import Settings
+from veille.db import alerts as alert_db
+from veille.db import editions as edition_db
 from veille.db import members as member_db
 from veille.db import stories as story_db
 from veille.db.alerts import AlertRow
 from veille.db.engine import transaction
 from veille.db.fulltext import DUPLICATE_BIT, SEARCH
 from veille.db.tables import ArticleRow
+from veille.mail.reports import Bounce
 from veille.mail.sender import SmtpSender
 from veille.mail.transport import parse_transport
+from veille.mail.verp import bounce_address, find_tokens
 from veille.members import alerts
+from veille.members.bounces import ALERT_MAILS, record
 from veille.members.mails import links_for
-from veille.newsletter.alerts import AlertRun, run_alerts
+from veille.newsletter.alerts import AlertRun, period_start, run_alerts
 
 BEFORE = [  # in the archive before the alert exists: never mailed
     Seed(
@@ -152,7 +157,8 @@ def test_alert_from_search_to_mail_once_then_one_click_stop(settings: Settings) 
         assert "Votre alerte est confirmée" in confirm_alert(site, mail)
         with site.sessions() as session:
             member = member_db.by_email(session, "anne@exemple.fr")
-            assert member is not None and member.status == "alerts"  # no newsletter for them
+            assert member is not None and member.status == "alerts"
+            assert member.id not in {m for m, _, _ in edition_db.active_members(session)}
 
         stored = populate(site.sessions, NEW)
         assert run(site, clock).due == 0  # Monday 10:00: its first period starts Tuesday 7:00
@@ -175,6 +181,8 @@ def test_alert_from_search_to_mail_once_then_one_click_stop(settings: Settings) 
         stop_url = alert_mail["List-Unsubscribe"].strip("<>")
         assert stop_url.startswith(site.base_url + "/alertes/arreter/")
         assert alert_mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # One Message-ID per alert and period (Tuesday 7:00 in Paris): a resend is known.
+        assert alert_mail["Message-ID"].startswith(f"<alert-{pending.id}.2026112406.")
         assert "/preferences/" in text  # « Gérer mes alertes »
         (sent,) = alerts_of(site, "anne@exemple.fr")
         assert sent.last_article_id == max(stored.ids.values()) and sent.sent_count == 1
@@ -391,3 +399,47 @@ def test_the_subscription_rate_limits_apply_to_alerts(settings: Settings) -> Non
         ]
         assert [a.status_code for a in answers] == [200] * 6 + [429]
         assert "Trop de demandes" in answers[-1].text
+
+
+def test_periods_start_at_the_alerts_hour_daily_and_on_the_edition_day_weekly(
+    settings: Settings,
+) -> None:
+    paris = settings.model_copy(update={"alerts_hour": 7, "edition_day": "mon"})
+    monday_6h = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # 06:00 in Paris
+    monday_10h = NOW
+    assert period_start(monday_6h, "daily", paris) == datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+    assert period_start(monday_10h, "daily", paris) == datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert period_start(monday_6h, "weekly", paris) == datetime(2026, 11, 16, 6, 0, tzinfo=UTC)
+    sunday = datetime(2026, 11, 29, 20, 0, tzinfo=UTC)
+    assert period_start(sunday, "weekly", paris) == datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    # Across the change to summer time, 7:00 stays 7:00 in Paris (05:00 UTC from March 29).
+    spring = datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
+    assert period_start(spring, "weekly", paris) == datetime(2026, 3, 30, 5, 0, tzinfo=UTC)
+    assert period_start(spring, "daily", paris) == datetime(2026, 3, 30, 5, 0, tzinfo=UTC)
+
+
+def test_a_bounce_naming_an_alert_mail_applies_the_bounce_rules(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    with transaction(sessions) as session:
+        outcome = alerts.request_alert(
+            session,
+            email="gone@exemple.fr",
+            name="IA",
+            filter_qs="theme=ia",
+            frequency="daily",
+            now=NOW,
+        )
+        assert outcome.alert is not None
+        alerts.confirm_alert(session, outcome.alert, outcome.member, NOW)
+        member_id = outcome.member.id
+    # The VERP return path of an alert mail names edition 0 and the member.
+    (token,) = find_tokens(settings, bounce_address(settings, ALERT_MAILS, member_id))
+    assert (token.edition_number, token.member_id) == (0, member_id)
+    with transaction(sessions) as session:
+        report = Bounce("hard", "dsn", "5.1.1", "550 5.1.1 user unknown")
+        assert record(session, token.edition_number, token.member_id, report, NOW) == "recorded"
+    with sessions() as session:
+        member = member_db.by_id(session, member_id)
+        assert member is not None and member.status == "bounced"
+        assert alert_db.sendable(session, "daily") == []

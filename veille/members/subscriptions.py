@@ -288,7 +288,7 @@ def erase(session: Session, member: MemberRow) -> None:
 
 
 def needs_reconsent(member: MemberRow, now: datetime) -> bool:
-    if member.status not in ("active", "paused"):
+    if member.status not in ("active", "paused", "alerts"):
         return False
     last = member.last_activity_at or member.consent_at or member.created_at
     return last is not None and now - last > RECONSENT_AFTER

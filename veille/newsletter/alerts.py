@@ -21,12 +21,11 @@ by the same rules. Suspended, bounced, complained and unsubscribed members get n
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,7 +49,12 @@ from veille.members.alerts import FREQUENCIES
 from veille.members.bounces import ALERT_MAILS, refused_by_address
 from veille.members.mails import alert_links, links_for
 from veille.newsletter.editions import weekly_slot
-from veille.newsletter.message import edition_message, message_bytes, sign_message
+from veille.newsletter.message import (
+    edition_message,
+    message_bytes,
+    sign_message,
+    signed_message_id,
+)
 from veille.newsletter.render import plain, web_url
 from veille.newsletter.send_lock import alerts_send_lock
 
@@ -116,7 +120,7 @@ def alert_message(
     more: bool,
     slot: datetime,
     clock: Callable[[], datetime] = _utcnow,
-) -> Any:
+) -> EmailMessage:
     """The alert's mail (text + HTML, the newsletter's look), not yet signed."""
     links = alert_links(settings, alert, clock)
     count = len(found)
@@ -138,9 +142,7 @@ def alert_message(
             "preferences_url": links_for(settings, member, clock).preferences,
         },
     )
-    ident = f"alert-{alert.id}.{slot.astimezone(UTC):%Y%m%d%H}"
-    mac = hmac.new(settings.secret_key.encode(), ident.encode(), hashlib.sha256).hexdigest()
-    domain = settings.mail_from.rpartition("@")[2].strip(">").strip() or "localhost"
+    period = f"alert-{alert.id}.{slot.astimezone(UTC):%Y%m%d%H}"
     return edition_message(
         settings,
         mail,
@@ -151,7 +153,8 @@ def alert_message(
         links,
         subject=subject,
         now=clock(),
-        message_id=f"<{ident}.{mac[:12]}@{domain}>",
+        # One id per alert and period: a resend after a crash is recognisable.
+        message_id=signed_message_id(settings, period),
         unsubscribe_mailto=False,
     )
 
@@ -205,9 +208,15 @@ def _run_one(
             run.empty += 1
             _mark_run(sessions, alert_id, upto, now, sent=False)
             return
-        message = sign_message(
-            alert_message(settings, alert, member, found, more, slot, clock), settings
-        )
+        try:
+            message = sign_message(
+                alert_message(settings, alert, member, found, more, slot, clock), settings
+            )
+        except ValueError as exc:  # an address the mail library cannot write
+            log.warning("alert %d: cannot build its mail (%s); skipped", alert_id, exc)
+            run.failed += 1
+            _mark_run(sessions, alert_id, None, now, sent=False)
+            return
         email, member_id = member.email, member.id
     try:
         sender.send(

@@ -133,7 +133,11 @@ def _mail_domain(mail_from: str) -> str:
 def message_id_for(settings: Settings, edition_number: int, member_id: int) -> str:
     """The same id every time for one edition and one member (a resend after a crash is
     recognisable), unguessable without the secret key."""
-    ident = f"edition-{edition_number}.member-{member_id}"
+    return signed_message_id(settings, f"edition-{edition_number}.member-{member_id}")
+
+
+def signed_message_id(settings: Settings, ident: str) -> str:
+    """`<ident.MAC@domain>`: deterministic for one `ident`, unguessable without the key."""
     mac = hmac.new(settings.secret_key.encode(), ident.encode(), hashlib.sha256).hexdigest()
     return f"<{ident}.{mac[:12]}@{_mail_domain(settings.mail_from)}>"
 
