@@ -20,6 +20,8 @@ from typer.testing import CliRunner
 
 from tests.archive_site import NOW, Seed, populate
 from tests.members_site import MemberSite, html_part, link_in, running_members_site, text_part
+from tests.smtp_server import SmtpTestServer
+from veille import scheduler
 from veille.cli import app
 from veille.config import Settings
 from veille.db import alerts as alert_db
@@ -443,3 +445,31 @@ def test_a_bounce_naming_an_alert_mail_applies_the_bounce_rules(
         member = member_db.by_id(session, member_id)
         assert member is not None and member.status == "bounced"
         assert alert_db.sendable(session, "daily") == []
+
+
+def test_scheduler_jobs_mail_alerts_and_purge_unconfirmed_ones(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=31)
+    with transaction(sessions) as session:
+        for email, when in (("oublie@exemple.fr", long_ago), ("lise@exemple.fr", NOW)):
+            outcome = alerts.request_alert(
+                session,
+                email=email,
+                name="Portails",
+                filter_qs="q=portail",
+                frequency="daily",
+                now=when,
+            )
+        assert outcome.alert is not None
+        alerts.confirm_alert(session, outcome.alert, outcome.member, NOW)
+    scheduler.members_housekeeping(settings)  # the unconfirmed alert and its address go
+    with sessions() as session:
+        assert member_db.by_email(session, "oublie@exemple.fr") is None
+        assert len(list(session.scalars(select(AlertRow)))) == 1
+    populate(sessions, NEW)
+    with SmtpTestServer() as smtp:
+        scheduler.mail_alerts(
+            settings.model_copy(update={"smtp_url": smtp.url}), now=NOW + timedelta(days=1)
+        )
+        assert [m.rcpt_tos for m in smtp.messages] == [("lise@exemple.fr",)]
