@@ -72,6 +72,7 @@ def test_scheduler_keeps_its_jobs_and_writes_no_secret(settings: Settings) -> No
         assert sorted(jobs) == [
             "collect-due",
             "draft-weekly-edition",
+            "mail-alerts",
             "members-housekeeping",
             "members-reconsent",
             "retrain",

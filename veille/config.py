@@ -100,6 +100,12 @@ class Settings(BaseSettings):
         True,
         description="Count clicks per edition and item through /r/ links (never per member).",
     )
+    alerts_hour: int = Field(
+        7,
+        ge=0,
+        le=23,
+        description="Hour (Europe/Paris) members' alerts are mailed; weekly ones on edition_day.",
+    )
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -91,15 +91,21 @@ def retrain_if_needed(settings: Settings) -> None:
 
 
 def members_housekeeping(settings: Settings) -> None:
-    """Job: delete subscriptions left unconfirmed for 30 days (data minimisation)."""
+    """Job: delete subscriptions and alerts left unconfirmed for 30 days (data
+    minimisation)."""
     from veille.db.engine import transaction
+    from veille.members import alerts
     from veille.members.subscriptions import purge_unconfirmed
 
     try:
         with _job_sessions(settings) as sessions, transaction(sessions) as session:
-            purged = purge_unconfirmed(session, datetime.now(UTC))
-        if purged:
-            log.info("deleted %d subscriptions never confirmed", purged)
+            now = datetime.now(UTC)
+            purged = purge_unconfirmed(session, now)
+            purged_alerts = alerts.purge_unconfirmed(session, now)
+        if purged or purged_alerts:
+            log.info(
+                "deleted %d subscriptions and %d alerts never confirmed", purged, purged_alerts
+            )
     except Exception:
         log.exception("members housekeeping failed")
 
@@ -161,6 +167,22 @@ def send_scheduled_editions(settings: Settings, now: datetime | None = None) -> 
                     log.exception("sending edition %d failed", number)
     except Exception:
         log.exception("scheduled editions failed")
+
+
+def mail_alerts(settings: Settings, now: datetime | None = None) -> None:
+    """Job (hourly): mail the members' alerts whose period has begun since their last run
+    (daily at `alerts_hour`, weekly on `edition_day`); a run marks each alert done, so the
+    other ticks of the day find nothing to do, and a tick missed (a restart, an SMTP
+    outage) is made up by the next one."""
+    from veille.newsletter.alerts import run_alerts
+
+    try:
+        with _job_sessions(settings) as sessions:
+            run = run_alerts(sessions, settings, clock=lambda: now or datetime.now(UTC))
+        if run.due:
+            log.info("alerts: %s", run.as_dict())
+    except Exception:
+        log.exception("mailing the alerts failed")
 
 
 def check_bounces(settings: Settings) -> None:
@@ -236,6 +258,14 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         minutes=1,
         id="send-scheduled-editions",
         name="Send scheduled editions, resume crashed sends",
+        **common,
+    )
+    scheduler.add_job(
+        mail_alerts,
+        trigger="cron",
+        minute=10,
+        id="mail-alerts",
+        name="Mail the members' alerts whose period has begun",
         **common,
     )
     if settings.bounce_imap_url:

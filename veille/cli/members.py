@@ -29,6 +29,7 @@ EXPORT_COLUMNS = (
     "unsubscribed_at",
     "last_activity_at",
     "needs_reconsent",
+    "alerts",
 )
 SHOWN_ERRORS = 50
 
@@ -107,7 +108,9 @@ def members_export(
     ] = None,
 ) -> None:
     """Export every member with their consent proof (streamed)."""
+    from veille.db import alerts as alert_db
     from veille.db import members as member_db
+    from veille.members.alerts import alert_summary
     from veille.members.csvfile import write_members_csv
     from veille.members.subscriptions import export_record
 
@@ -120,7 +123,11 @@ def members_export(
     stream = output.open("w", encoding=encoding, newline="") if output else sys.stdout
     try:
         with sessions() as session:
-            records = (export_record(m, now) for m in member_db.iter_all(session))
+            alerts = alert_db.by_member(session)  # few rows: one query, not one per member
+            records = (
+                export_record(m, now) | {"alerts": [alert_summary(a) for a in alerts.get(m.id, ())]}
+                for m in member_db.iter_all(session)
+            )
             if format_ == "csv":
                 write_members_csv(records, stream, EXPORT_COLUMNS)
             else:

@@ -13,12 +13,23 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from veille.db import alerts as alert_db
 from veille.db import bounces as bounce_db
 from veille.db.tables import MemberEventRow, MemberRow, MemberSessionRow
 
 # bounced / complained: the address refused our mail or its owner reported it as spam
 # (veille.members.bounces); only a new confirmation makes such a member active again.
-STATUSES = ("pending", "active", "paused", "unsubscribed", "bounced", "complained")
+# alerts: the address was confirmed through an alert (`veille.members.alerts`) and gets
+# its alerts, not the newsletter (its owner never asked for it).
+STATUSES = (
+    "pending",
+    "active",
+    "paused",
+    "unsubscribed",
+    "bounced",
+    "complained",
+    "alerts",
+)
 
 
 def email_key(email: str) -> str:
@@ -167,6 +178,7 @@ def delete_member(session: Session, member: MemberRow) -> None:
     session.execute(delete(MemberEventRow).where(MemberEventRow.member_id == member.id))
     session.execute(delete(MemberSessionRow).where(MemberSessionRow.member_id == member.id))
     bounce_db.delete_of_members(session, [member.id])
+    alert_db.delete_of_members(session, [member.id])
     session.delete(member)
 
 
@@ -182,5 +194,6 @@ def purge_pending(session: Session, created_before: datetime) -> int:
     if ids:
         session.execute(delete(MemberEventRow).where(MemberEventRow.member_id.in_(ids)))
         bounce_db.delete_of_members(session, ids)
+        alert_db.delete_of_members(session, ids)
         session.execute(delete(MemberRow).where(MemberRow.id.in_(ids)))
     return len(ids)

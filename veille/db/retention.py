@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from veille.db.tables import AuditRow, MemberRow
 
-SUBSCRIBED = ("active", "paused")
+# `alerts`: an address confirmed for alerts only is personal data kept on a consent too.
+SUBSCRIBED = ("active", "paused", "alerts")
 
 
 def _last_sign_of_life() -> Any:

@@ -491,3 +491,5 @@ class BounceRow(Base):
 # Counters live in their own module (tables.py is at the size limit); importing them here
 # keeps `Base.metadata` whole for Alembic and `create_all`.
 from veille.db.counter_tables import DataVersionRow, EditionClickRow  # noqa: E402, F401
+# Tables defined beside their queries, registered on `Base.metadata` with the others.
+from veille.db import alerts as _alerts  # noqa: E402, F401

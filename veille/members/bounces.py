@@ -32,7 +32,9 @@ from veille.members.subscriptions import unsubscribe
 
 SOFT_LIMIT = 3
 SOFT_WINDOW = timedelta(days=15)
-MAILABLE = ("active", "paused")
+MAILABLE = ("active", "paused", "alerts")
+# The VERP « edition number » of members' alert mails (`veille.newsletter.alerts`).
+ALERT_MAILS = 0
 
 
 def record(
@@ -41,6 +43,11 @@ def record(
     """Apply a bounce to the member its VERP token named. Returns `recorded`, `duplicate`
     (the same report read again) or `unknown` (the member or the delivery is gone)."""
     member = member_db.by_id(session, member_id)
+    if edition_number == ALERT_MAILS:  # an alert's mail: no delivery row to match
+        if member is None:
+            return "unknown"
+        _apply(session, member, None, None, bounce, now)
+        return "recorded"
     delivery = bounce_db.delivery_of(session, edition_number, member_id)
     if member is None or delivery is None:
         return "unknown"
@@ -57,15 +64,27 @@ def refused_at_send(
     enhanced code says the address is dead (5.1.1...), soft otherwise (5.7.1, a blocklist:
     about us, not them). A refusal of the whole message (a content filter, our own login
     or sender) is not about the address and changes nobody. True when recorded."""
+    return refused_by_address(session, delivery.member_id, delivery.id, email, error, now)
+
+
+def refused_by_address(
+    session: Session,
+    member_id: int,
+    delivery_id: int | None,
+    email: str,
+    error: MailError,
+    now: datetime,
+) -> bool:
+    """`refused_at_send` for any mail to a member (an alert has no delivery row)."""
     named = {address.lower() for address in error.recipients}
     if error.code is None or not 500 <= error.code < 600 or email.lower() not in named:
         return False
-    member = member_db.by_id(session, delivery.member_id)
+    member = member_db.by_id(session, member_id)
     if member is None:
         return False
     code = enhanced_code(str(error))
     bounce = Bounce(severity(code), "smtp", code or str(error.code), str(error)[:2000])
-    _apply(session, member, delivery.id, None, bounce, now)
+    _apply(session, member, delivery_id, None, bounce, now)
     return True
 
 

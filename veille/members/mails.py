@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from veille.config import Settings
 from veille.db import members as member_db
+from veille.db.alerts import AlertRow
 from veille.db.engine import transaction
 from veille.db.tables import MemberRow
 from veille.errors import MailError
 from veille.mail.message import as_address, build_message
 from veille.mail.render import render_mail
 from veille.mail.sender import make_sender
+from veille.members.alerts import FREQUENCIES
 from veille.members.subscriptions import themes_of
 from veille.members.tokens import make_token
 
@@ -45,6 +47,27 @@ def links_for(
         confirm=f"{base}/abonnement/confirmer/{confirm}",
         preferences=f"{base}/preferences/{prefs}",
         unsubscribe=f"{base}/unsubscribe/{prefs}",
+    )
+
+
+@dataclass(frozen=True)
+class AlertLinks:
+    confirm: str
+    unsubscribe: str  # stops that alert only (RFC 8058 one-click)
+
+
+def alert_links(
+    settings: Settings, alert: AlertRow, clock: Callable[[], datetime] = _now
+) -> AlertLinks:
+    """An alert's own signed links: they name the alert and its salt, so deleting the
+    alert (or erasing its member, which deletes it) kills them."""
+    base = settings.base_url.rstrip("/")
+    secret = settings.secret_key
+    confirm = make_token(secret, alert.id, alert.token_salt, "alert_confirm", clock)
+    stop = make_token(secret, alert.id, alert.token_salt, "alert", clock)
+    return AlertLinks(
+        confirm=f"{base}/alertes/confirmer/{confirm}",
+        unsubscribe=f"{base}/alertes/arreter/{stop}",
     )
 
 
@@ -114,6 +137,27 @@ def reconsent_message(
         "members/reconsent",
         f"Souhaitez-vous continuer à recevoir « {settings.newsletter_name} » ?",
         {"name": member.name, "keep_url": links.preferences, "erase_on": erase_on},
+    )
+
+
+def alert_confirmation_message(
+    settings: Settings,
+    member: MemberRow,
+    alert: AlertRow,
+    clock: Callable[[], datetime] = _now,
+) -> EmailMessage:
+    """The double opt-in of one alert: its link confirms that alert and nothing else."""
+    return _message(
+        settings,
+        member,
+        "members/alert_confirm",
+        f"Confirmez votre alerte « {alert.name} »",
+        {
+            "name": member.name,
+            "alert_name": alert.name,
+            "frequency": FREQUENCIES[alert.frequency],
+            "confirm_url": alert_links(settings, alert, clock).confirm,
+        },
     )
 
 

@@ -2,7 +2,9 @@
 unsubscribe, download or erase one's data, and the housekeeping the GDPR asks for.
 
 Status moves: pending → active (confirmed) ⇄ paused; any → unsubscribed; unsubscribed →
-pending again only through a new subscription (a new consent). Nothing is ever sent to a
+pending again only through a new subscription (a new consent). `alerts` (an address
+confirmed through an alert, `veille.members.alerts`) → active by confirming a subscription;
+it stays `alerts` until then, so its alerts keep coming. Nothing is ever sent to a
 member who is not `active`. Every change leaves an event with when and how.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
+from veille.db import alerts as alert_db
 from veille.db import bounces as bounce_db
 from veille.db import members as member_db
 from veille.db.tables import MemberRow
@@ -123,7 +126,8 @@ def subscribe(
         member_db.add_event(session, member, "subscribe_again", now, {"ip": ip})
         return SubscribeOutcome(member, "already")
     member = _with_identity(session, member, address, name, organisation, chosen, now)
-    member.status = "pending"
+    if member.status != "alerts":  # its alerts keep coming until it confirms
+        member.status = "pending"
     member.consent_ip = ip
     session.flush()
     member_db.add_event(
@@ -135,7 +139,7 @@ def subscribe(
 def confirm(session: Session, member: MemberRow, now: datetime, ip: str | None = None) -> bool:
     """Double opt-in: the click on the mailed link is the consent. True when it changed
     something (a second click is harmless)."""
-    if member.status != "pending":
+    if member.status not in ("pending", "alerts"):
         return False
     member.status = "active"
     member.confirmed_at = member.consent_at = now
@@ -284,7 +288,7 @@ def erase(session: Session, member: MemberRow) -> None:
 
 
 def needs_reconsent(member: MemberRow, now: datetime) -> bool:
-    if member.status not in ("active", "paused"):
+    if member.status not in ("active", "paused", "alerts"):
         return False
     last = member.last_activity_at or member.consent_at or member.created_at
     return last is not None and now - last > RECONSENT_AFTER
@@ -338,4 +342,7 @@ def personal_data(session: Session, member: MemberRow, now: datetime) -> dict[st
         }
         for b in bounce_db.of_member(session, member.id)
     ]
+    from veille.members.alerts import alert_record  # alerts builds on this module
+
+    record["alerts"] = [alert_record(a) for a in alert_db.of_member(session, member.id)]
     return record

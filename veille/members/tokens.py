@@ -24,6 +24,10 @@ MAX_AGE = {
     "prefs": timedelta(days=730),
     # A login link for the members-only archive (its session: veille.web.member_login).
     "login": timedelta(hours=24),
+    # An alert's own links (`veille.members.alerts`): the claim names the alert and its
+    # salt instead of the member's, so deleting one alert kills its links only.
+    "alert_confirm": timedelta(days=7),
+    "alert": timedelta(days=730),
 }
 SALT = "veille.members"
 

@@ -133,7 +133,11 @@ def _mail_domain(mail_from: str) -> str:
 def message_id_for(settings: Settings, edition_number: int, member_id: int) -> str:
     """The same id every time for one edition and one member (a resend after a crash is
     recognisable), unguessable without the secret key."""
-    ident = f"edition-{edition_number}.member-{member_id}"
+    return signed_message_id(settings, f"edition-{edition_number}.member-{member_id}")
+
+
+def signed_message_id(settings: Settings, ident: str) -> str:
+    """`<ident.MAC@domain>`: deterministic for one `ident`, unguessable without the key."""
     mac = hmac.new(settings.secret_key.encode(), ident.encode(), hashlib.sha256).hexdigest()
     return f"<{ident}.{mac[:12]}@{_mail_domain(settings.mail_from)}>"
 
@@ -200,10 +204,16 @@ def edition_message(
     *,
     subject: str | None = None,
     now: datetime | None = None,
+    message_id: str | None = None,
+    unsubscribe_mailto: bool = True,
 ) -> EmailMessage:
     """The member's message (multipart/alternative, text then HTML, UTF-8), with the
     one-click unsubscribe headers and the deterministic Message-ID; not signed (see
-    `sign_message`). `subject` defaults to the rendered mail's (an `EditionMail`)."""
+    `sign_message`). `subject` defaults to the rendered mail's (an `EditionMail`).
+
+    A member's alert mail (`veille.newsletter.alerts`) is built here too, with its own
+    `message_id` and without the `mailto:` unsubscribe, which would end the member's whole
+    subscription rather than that one alert."""
     title = subject or str(getattr(rendered, "subject", "") or "") or settings.newsletter_name
     unsubscribe = _no_line_breaks("List-Unsubscribe", links.unsubscribe)
     if ">" in unsubscribe or " " in unsubscribe:
@@ -220,10 +230,13 @@ def edition_message(
         msg.set_raw("To", to)
     msg.set_raw(*constant[1])  # Subject
     msg.set_raw("Date", format_datetime(now or datetime.now(UTC)))
-    msg.set_raw("Message-ID", message_id_for(settings, edition_number, member_id))
+    msg.set_raw("Message-ID", message_id or message_id_for(settings, edition_number, member_id))
     msg.set_raw(*constant[2])  # List-Id
-    mailto = f"mailto:{unsubscribe_address(settings, edition_number, member_id)}"
-    msg.set_raw("List-Unsubscribe", f"<{unsubscribe}>,\n <{mailto}?subject=unsubscribe>")
+    if unsubscribe_mailto:
+        mailto = f"mailto:{unsubscribe_address(settings, edition_number, member_id)}"
+        msg.set_raw("List-Unsubscribe", f"<{unsubscribe}>,\n <{mailto}?subject=unsubscribe>")
+    else:
+        msg.set_raw("List-Unsubscribe", f"<{unsubscribe}>")
     msg.set_raw(*constant[3])  # List-Unsubscribe-Post
     msg.set_raw("MIME-Version", "1.0")
     boundary = f"==veille-{secrets.token_hex(12)}=="  # "==" never occurs in QP output

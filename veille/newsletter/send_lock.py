@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 LOCK_CLASS = 0x76656D6C  # "veml": the advisory-lock namespace of edition sends
+ALERTS_CLASS = 0x7665616C  # "veal": the members' alerts (`veille.newsletter.alerts`)
 
 _local_locks: dict[tuple[str, int], threading.Lock] = {}
 _local_guard = threading.Lock()
@@ -25,20 +26,36 @@ _local_guard = threading.Lock()
 def edition_send_lock(sessions: sessionmaker[Session], edition_id: int) -> Iterator[bool]:
     """Try to take the right to send an edition; yields False when another run has it.
     Released when the block ends or the process dies (whatever the way)."""
+    with _send_lock(sessions, LOCK_CLASS, edition_id, "send") as acquired:
+        yield acquired
+
+
+@contextmanager
+def alerts_send_lock(sessions: sessionmaker[Session]) -> Iterator[bool]:
+    """The right to mail the members' alerts, one run at a time; its own lock (on SQLite
+    its own file), so an edition being sent never holds the alerts back, nor the reverse."""
+    with _send_lock(sessions, ALERTS_CLASS, 0, "alerts") as acquired:
+        yield acquired
+
+
+@contextmanager
+def _send_lock(
+    sessions: sessionmaker[Session], namespace: int, key: int, name: str
+) -> Iterator[bool]:
     with sessions() as session:
         engine = session.get_bind()
     assert isinstance(engine, Engine)
     if engine.dialect.name == "postgresql":
-        with _advisory_lock(engine, edition_id) as acquired:
+        with _advisory_lock(engine, namespace, key) as acquired:
             yield acquired
         return
     database = engine.url.database
     if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        with _file_lock(Path(f"{database}-send.lock")) as acquired:
+        with _file_lock(Path(f"{database}-{name}.lock")) as acquired:
             yield acquired
         return
     with _local_guard:
-        lock = _local_locks.setdefault((str(engine.url), edition_id), threading.Lock())
+        lock = _local_locks.setdefault((f"{engine.url}#{name}", key), threading.Lock())
     acquired = lock.acquire(blocking=False)
     try:
         yield acquired
@@ -48,15 +65,15 @@ def edition_send_lock(sessions: sessionmaker[Session], edition_id: int) -> Itera
 
 
 @contextmanager
-def _advisory_lock(engine: Engine, edition_id: int) -> Iterator[bool]:
+def _advisory_lock(engine: Engine, namespace: int, key: int) -> Iterator[bool]:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        key = {"a": LOCK_CLASS, "b": edition_id}
-        acquired = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:a, :b)"), key))
+        ids = {"a": namespace, "b": key}
+        acquired = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:a, :b)"), ids))
         try:
             yield acquired
         finally:
             if acquired:
-                conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), key)
+                conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), ids)
 
 
 @contextmanager

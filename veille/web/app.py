@@ -33,6 +33,7 @@ from veille.newsletter.worker import SendStarter, start_send_worker
 from veille.paths import resource_dir
 from veille.sources import theme_labels_of
 from veille.web import (
+    alerts,
     api,
     api_docs,
     archive,
@@ -237,6 +238,7 @@ def create_app(
     app.include_router(exports.router)
     app.include_router(api.router)
     app.include_router(members.router)
+    app.include_router(alerts.router)
     app.include_router(member_login.router)
     auth.install(app)
     app.include_router(desk_members.router)

@@ -174,6 +174,7 @@ def index(
             "first_href": link(query, page=1),
             "pages": pages,
             "feed_href": href("/feeds/search.atom", feed_params),
+            "alert_href": href("/alertes/nouvelle", feed_params),
             "csv_href": href("/export.csv", feed_params),
             "sheet_href": href("/export.csv", [*feed_params, ("tableur", "1")]),
             "sorts": sort_choices(query),

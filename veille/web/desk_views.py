@@ -29,6 +29,7 @@ STATUS_LABELS = {
     "unsubscribed": "désabonné",
     "bounced": "adresse en échec",
     "complained": "a signalé la lettre comme indésirable",
+    "alerts": "alertes seulement",
 }
 STATUS_GROUPS = {
     "active": "Actifs",
@@ -37,6 +38,7 @@ STATUS_GROUPS = {
     "unsubscribed": "Désabonnés",
     "bounced": "Adresses en échec",
     "complained": "Plaintes pour indésirable",
+    "alerts": "Alertes seulement",
 }
 # Why a member is `bounced` or `complained` (the kind of their latest bounce event).
 BOUNCE_REASONS = {
@@ -58,6 +60,11 @@ EVENT_LABELS = {
     "bounce": "e-mail revenu en erreur",
     "complaint": "plainte pour courrier indésirable",
     "login": "connexion à l’archive",
+    "alert_create": "alerte demandée",
+    "alert_confirm": "alerte confirmée",
+    "alert_change": "alerte modifiée",
+    "alert_delete": "alerte supprimée",
+    "alert_unsubscribe": "désabonnement d’une alerte",
 }
 NOTES = {
     "enregistre": "Modifications enregistrées.",

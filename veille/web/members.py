@@ -20,6 +20,7 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from veille.db import alerts as alert_db
 from veille.db import members as member_db
 from veille.db.engine import transaction
 from veille.db.scrub import checkpoint_sessions
@@ -27,6 +28,7 @@ from veille.db.tables import MemberRow
 from veille.errors import MemberError, TokenError, VeilleError
 from veille.mail.sender import make_sender
 from veille.members import mails, reconsent, subscriptions
+from veille.members.alerts import FREQUENCIES
 from veille.members.tokens import read_token
 from veille.sources import THEME_IDS
 from veille.web import csrf
@@ -59,6 +61,10 @@ PREFERENCE_NOTES = {
     "resume": "Votre abonnement a repris.",
     "unsubscribe": "Vous êtes désabonné : vous ne recevrez plus la lettre.",
     "keep": "Merci : votre abonnement est conservé.",
+    "alerte-pause": "Alerte suspendue.",
+    "alerte-resume": "Alerte reprise.",
+    "alerte-frequency": "Fréquence de l’alerte enregistrée.",
+    "alerte-delete": "Alerte supprimée.",
 }
 
 
@@ -232,8 +238,26 @@ def confirm(
     )
 
 
-def preferences_context(ctx: WebContext, member: MemberRow, token: str) -> dict[str, Any]:
+def alert_views(ctx: WebContext, session: Session, member: MemberRow) -> list[dict[str, Any]]:
+    """The member's alerts as the preferences page lists them, with the archive page and
+    the Atom feed of the same filter (the no-mail alternative)."""
+    base = ctx.settings.base_url.rstrip("/")
+    return [
+        {
+            "row": alert,
+            "archive_href": "/?" + alert.filter if alert.filter else "/",
+            "feed_url": f"{base}/feeds/search.atom" + ("?" + alert.filter if alert.filter else ""),
+        }
+        for alert in alert_db.of_member(session, member.id)
+    ]
+
+
+def preferences_context(
+    ctx: WebContext, session: Session, member: MemberRow, token: str
+) -> dict[str, Any]:
     return {
+        "alerts": alert_views(ctx, session, member),
+        "frequencies": FREQUENCIES,
         "member": member,
         "token": token,
         "chosen": set(member.themes or ()),
@@ -251,7 +275,7 @@ def preferences(token: str, request: Request, ctx: Ctx, fait: str = "") -> HTMLR
             request,
             "preferences.html",
             note=PREFERENCE_NOTES.get(fait),
-            **preferences_context(ctx, member, token),
+            **preferences_context(ctx, session, member, token),
         )
 
 
@@ -295,7 +319,7 @@ def change_preferences(
                 "preferences.html",
                 status=400,
                 error=str(exc),
-                **preferences_context(ctx, member, token),
+                **preferences_context(ctx, session, member, token),
             )
     return RedirectResponse(f"/preferences/{token}?fait={action}", status_code=303)
 
