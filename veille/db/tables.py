@@ -488,8 +488,7 @@ class BounceRow(Base):
     )
 
 
-# Counters live in their own module (tables.py is at the size limit); importing them here
-# keeps `Base.metadata` whole for Alembic and `create_all`.
-from veille.db.counter_tables import DataVersionRow, EditionClickRow  # noqa: E402, F401
-# Tables defined beside their queries, registered on `Base.metadata` with the others.
+# Tables kept in their own modules (this one is at the size limit: counters; alerts beside
+# their queries), imported here so `Base.metadata` is whole for Alembic and `create_all`.
 from veille.db import alerts as _alerts  # noqa: E402, F401
+from veille.db.counter_tables import DataVersionRow, EditionClickRow  # noqa: E402, F401
