@@ -27,8 +27,10 @@ MAX_FILTER_CHARS = 2000  # the column's size; a real filter is a few dozen chara
 
 
 def alert_query(query: ArchiveQuery) -> ArchiveQuery:
-    """What an alert keeps of a search, on the archive's defaults for the rest."""
-    return ArchiveQuery(themes=query.themes, sources=query.sources, q=query.q)
+    """What an alert keeps of a search, on the archive's defaults for the rest (the sort
+    too: an alert mails what is new, and its stored filter must not name an order)."""
+    kept = ArchiveQuery(themes=query.themes, sources=query.sources, q=query.q)
+    return replace(kept, sort=kept.default_sort)
 
 
 def canonical(query: ArchiveQuery) -> str:
