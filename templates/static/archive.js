@@ -2,8 +2,9 @@
 // only makes the result nicer.
 // - Submits only the filled fields (and no sort equal to the default), so a search reads
 //   "/?q=portail", not "/?q=portail&from=&to=&sort=pertinence".
-// - On a narrow screen the filters start folded behind their « Filtres » button, so the
-//   first article comes before 1,400 px of checkboxes; wide screens keep them open.
+// - On a narrow screen the facets start folded behind their « Filtres » button, so the
+//   first article comes before 1,400 px of checkboxes (the search box stays in sight);
+//   wide screens keep them open.
 (function () {
   "use strict";
   var NARROW = "(max-width: 51.99rem)"; // the one-column layout of archive.css
