@@ -41,6 +41,11 @@ FORMAT = 3
 _READABLE_FORMATS = frozenset({1, 2, 3})
 C = 8.0
 SEED = 20261125
+# How much more one of the delegate's labels (origin "editor") counts than a seed item when
+# fitting: her labels are real articles of her sources, the seed items written for the
+# project. Chosen on the demo articles used as labels (benchmarks/learning_curve.py
+# --choose-weight), never on the held-out sets.
+EDITOR_WEIGHT = 5.0
 # Large enough that each distinct word is cut into n-grams few times, small enough that a
 # chunk's feature matrix stays ~25 MB.
 PREDICT_CHUNK = 2000
@@ -52,6 +57,7 @@ class LabelledItem:
     text: str
     labels: frozenset[str]
     lang: str | None = None
+    origin: str = "seed"  # "editor": the delegate's label, weighted EDITOR_WEIGHT in training
 
 
 @dataclass
@@ -90,7 +96,7 @@ def limit_heap_growth() -> None:
         ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
 
 
-def _fit_lr(x: Any, y: np.ndarray) -> LogisticRegression:
+def _fit_lr(x: Any, y: np.ndarray, weights: np.ndarray | None = None) -> LogisticRegression:
     from sklearn.linear_model import LogisticRegression
 
     # The dual formulation: far fewer documents than features, so it converges ~40× faster
@@ -104,15 +110,17 @@ def _fit_lr(x: Any, y: np.ndarray) -> LogisticRegression:
         dual=True,
         random_state=SEED,
     )
-    clf.fit(x, y)
+    clf.fit(x, y, sample_weight=weights)
     return clf
 
 
-def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def _platt(
+    scores: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float]:
     from sklearn.linear_model import LogisticRegression
 
     lr = LogisticRegression(C=1e4, solver="lbfgs")
-    lr.fit(scores.reshape(-1, 1), y)
+    lr.fit(scores.reshape(-1, 1), y, sample_weight=weights)
     return float(lr.coef_[0][0]), float(lr.intercept_[0])
 
 
@@ -120,13 +128,15 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
 
-def _best_threshold(probs: np.ndarray, y: np.ndarray) -> float:
+def _best_threshold(probs: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The threshold with the best (weighted) F1 on out-of-fold probabilities."""
+    w = np.ones(len(y)) if weights is None else weights
     best_t, best_f1 = 0.5, -1.0
     for t in np.arange(0.2, 0.81, 0.02):
         pred = probs >= t
-        tp = int(np.sum(pred & (y == 1)))
-        fp = int(np.sum(pred & (y == 0)))
-        fn = int(np.sum(~pred & (y == 1)))
+        tp = float(np.sum(w[pred & (y == 1)]))
+        fp = float(np.sum(w[pred & (y == 0)]))
+        fn = float(np.sum(w[~pred & (y == 1)]))
         f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
         if f1 > best_f1 + 1e-9:
             best_t, best_f1 = float(t), f1
@@ -135,6 +145,11 @@ def _best_threshold(probs: np.ndarray, y: np.ndarray) -> float:
 
 def _matrix(items: Sequence[LabelledItem], themes: Sequence[str]) -> np.ndarray:
     return np.array([[1 if t in it.labels else 0 for t in themes] for it in items], dtype=int)
+
+
+def sample_weights(items: Sequence[LabelledItem], editor_weight: float) -> np.ndarray:
+    """Each item's weight in the fit: the delegate's labels count `editor_weight` times."""
+    return np.array([editor_weight if it.origin == "editor" else 1.0 for it in items])
 
 
 def corpus_version(items: Sequence[LabelledItem]) -> str:
@@ -150,8 +165,10 @@ def train(
     themes: Sequence[str] = THEME_IDS,
     folds: int = 5,
     editor_labels: int = 0,
+    editor_weight: float = EDITOR_WEIGHT,
 ) -> ThemeModel:
-    """Cross-validate (figures, calibration, thresholds), then fit on everything."""
+    """Cross-validate (figures, calibration, thresholds), then fit on everything; items of
+    origin "editor" weigh `editor_weight` times a seed item in every fit."""
     from sklearn.model_selection import StratifiedKFold
 
     if len(items) < folds * 2:
@@ -159,6 +176,7 @@ def train(
     limit_heap_growth()
     docs = [document(it.title, it.text) for it in items]
     y = _matrix(items, themes)
+    weights = sample_weights(items, editor_weight)
     oof = np.zeros(y.shape, dtype=float)
     # Stratify on the label combination so every fold sees each theme and off-topic items.
     strata = [",".join(sorted(it.labels)) or "-" for it in items]
@@ -168,17 +186,17 @@ def train(
         x_train = vec.fit_transform([docs[i] for i in train_idx])
         x_val = vec.transform([docs[i] for i in val_idx])
         for j in range(len(themes)):
-            clf = _fit_lr(x_train, y[train_idx, j])
+            clf = _fit_lr(x_train, y[train_idx, j], weights[train_idx])
             oof[val_idx, j] = clf.decision_function(x_val)
         del vec, x_train, x_val
     platt: dict[str, tuple[float, float]] = {}
     thresholds: dict[str, float] = {}
     oof_probs = np.zeros(y.shape)
     for j, theme in enumerate(themes):
-        platt[theme] = _platt(oof[:, j], y[:, j])
+        platt[theme] = _platt(oof[:, j], y[:, j], weights)
         a, b = platt[theme]
         oof_probs[:, j] = _sigmoid(a * oof[:, j] + b)
-        thresholds[theme] = _best_threshold(oof_probs[:, j], y[:, j])
+        thresholds[theme] = _best_threshold(oof_probs[:, j], y[:, j], weights)
     truth = [it.labels & set(themes) for it in items]
     predicted = [
         frozenset(t for j, t in enumerate(themes) if oof_probs[i, j] >= thresholds[t])
@@ -187,7 +205,7 @@ def train(
     cv = metrics([frozenset(t) for t in truth], predicted, themes)
     vec = build_vectorizer()
     x_all = vec.fit_transform(docs)
-    fitted = [_fit_lr(x_all, y[:, j]) for j in range(len(themes))]
+    fitted = [_fit_lr(x_all, y[:, j], weights) for j in range(len(themes))]
     return ThemeModel(
         version=f"{corpus_version(items)}-n{len(items)}",
         themes=tuple(themes),

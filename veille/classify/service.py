@@ -81,7 +81,7 @@ def training_items(session: Session) -> tuple[list[theme_model.LabelledItem], in
 
     items = load_seed()
     edited = [
-        theme_model.LabelledItem(title, text, labels)
+        theme_model.LabelledItem(title, text, labels, origin="editor")
         for title, text, labels in theme_db.editor_labelled_articles(session)
     ]
     return items + edited, len(edited)
