@@ -194,9 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [n for n in SIZES if n <= len(pool)]
     evaluations = {"heldout_long_eval": evaluation, "heldout": load_heldout("short")}
     runs: dict[str, list[list[dict[str, Any]]]] = {
-        "random": [
-            curve("random", s, seed, pool, evaluations, sizes) for s in range(args.seeds)
-        ],
+        "random": [curve("random", s, seed, pool, evaluations, sizes) for s in range(args.seeds)],
         "random_unweighted": [
             curve("random", s, seed, pool, evaluations, sizes, editor_weight=1.0)
             for s in range(args.seeds)

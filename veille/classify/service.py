@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify import score as scoring
+from veille.classify.certainty import strongest
 from veille.classify.classifier import Classifier, ClassItem, Prediction, default_model
 from veille.db import articles as article_db
 from veille.db import curation as curation_db
@@ -176,6 +177,7 @@ def classify_articles(
             row.language = prediction.language
         kept, discarded = decisions.get(row.source_id, (0, 0))
         confidence = max((p for p, _ in themes.values()), default=0.0)
+        said = strongest(themes, classifier.model.thresholds)
         total, components = scoring.compute(
             scoring.ScoreInputs(
                 confidence=confidence,
@@ -192,6 +194,7 @@ def classify_articles(
                 text_chars=len(row.text or ""),
                 kept=kept,
                 discarded=discarded,
+                certainty=said,
             )
         )
         row.score = total

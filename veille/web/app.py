@@ -22,6 +22,7 @@ from starlette.types import Scope
 
 from veille import frenchformat
 from veille.archive.query import QueryError
+from veille.classify.certainty import certainty
 from veille.config import Settings, get_settings
 from veille.db import articles as article_db
 from veille.db import data_version
@@ -78,6 +79,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["date_fr"] = frenchformat.full_date
     templates.env.filters["datetime_fr"] = frenchformat.date_time
     templates.env.filters["number_fr"] = frenchformat.number
+    templates.env.filters["certainty"] = certainty
     return templates
 
 
