@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import random
 import sys
@@ -48,7 +47,7 @@ sys.path.insert(0, str(REPO))
 
 from veille.classify import model as theme_model  # noqa: E402
 from veille.classify.classifier import Classifier, ClassItem  # noqa: E402
-from veille.classify.corpus import load_heldout, load_seed  # noqa: E402
+from veille.classify.corpus import label_split, load_heldout, load_seed  # noqa: E402
 from veille.classify.evaluate import metrics  # noqa: E402
 from veille.classify.features import document  # noqa: E402
 from veille.classify.model import LabelledItem  # noqa: E402
@@ -56,15 +55,6 @@ from veille.classify.reasons import margin  # noqa: E402
 from veille.demo.catalog import demo_manifest  # noqa: E402
 
 SIZES = (0, 25, 50, 100, 200)
-
-
-def in_pool(item: LabelledItem) -> bool:
-    """The fixed random split: half the items (by a hash of the title) are labels."""
-    return hashlib.sha256(item.title.encode()).digest()[0] % 2 == 0
-
-
-def split(items: Sequence[LabelledItem]) -> tuple[list[LabelledItem], list[LabelledItem]]:
-    return [i for i in items if in_pool(i)], [i for i in items if not in_pool(i)]
 
 
 def demo_items() -> list[LabelledItem]:
@@ -159,7 +149,7 @@ def choose_weight(seeds: int, weights: Sequence[float]) -> dict[str, Any]:
     """Demo articles as labels and evaluation (never the held-out sets): macro-F1 on the
     demo evaluation part after 0 and 100 random labels, for each weight."""
     seed = load_seed()
-    pool, evaluation = split(demo_items())
+    pool, evaluation = label_split(demo_items())
     size = min(100, len(pool))
     table: dict[str, Any] = {"pool": len(pool), "eval": len(evaluation), "labels": size}
     for weight in weights:
@@ -188,10 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(table, indent=None if args.json else 1))
         return 0
     seed = load_seed()
-    pool, evaluation = split(load_heldout("long"))
+    pool, evaluation = label_split(load_heldout("long"))
     if args.pool_demo:
         pool += demo_items()
-    sizes = [n for n in SIZES if n <= len(pool)]
+    sizes = [n for n in SIZES if n < len(pool)] + [len(pool)]  # and the whole pool
     evaluations = {"heldout_long_eval": evaluation, "heldout": load_heldout("short")}
     runs: dict[str, list[list[dict[str, Any]]]] = {
         "random": [curve("random", s, seed, pool, evaluations, sizes) for s in range(args.seeds)],

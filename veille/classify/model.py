@@ -220,17 +220,30 @@ def train(
     )
 
 
-def probabilities(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
-    """Calibrated probability of each theme (columns in `model.themes` order)."""
+def scores(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
+    """Each theme's decision score (before calibration; columns in `model.themes` order).
+    Linear in the features: the mean of several documents' scores is the score of their
+    mean feature row, which is how a story's sources are combined (`Classifier.predict`)."""
     out = np.zeros((len(docs), len(model.themes)))
     # In chunks: a chunk's feature matrix is what costs memory, the output is 3 floats each.
     for start in range(0, len(docs), PREDICT_CHUNK):
         x = model.vectorizer.transform(list(docs[start : start + PREDICT_CHUNK]))
-        scores = x @ model.weights + model.intercepts  # LogisticRegression.decision_function
-        for j, theme in enumerate(model.themes):
-            a, b = model.platt[theme]
-            out[start : start + PREDICT_CHUNK, j] = _sigmoid(a * scores[:, j] + b)
+        out[start : start + PREDICT_CHUNK] = x @ model.weights + model.intercepts
     return out
+
+
+def calibrated(model: ThemeModel, raw: np.ndarray) -> np.ndarray:
+    """Decision scores → calibrated probabilities (each theme's Platt scaling)."""
+    out = np.zeros(raw.shape)
+    for j, theme in enumerate(model.themes):
+        a, b = model.platt[theme]
+        out[:, j] = _sigmoid(a * raw[:, j] + b)
+    return out
+
+
+def probabilities(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
+    """Calibrated probability of each theme (columns in `model.themes` order)."""
+    return calibrated(model, scores(model, docs))
 
 
 def explain(

@@ -129,6 +129,24 @@ class _Nearest:
         return max(0.0, min(1.0, (nearest - NEAR_BITS) / (FAR_BITS - NEAR_BITS)))
 
 
+def predict_with_stories(
+    session: Session, classifier: Classifier, rows: Sequence[ArticleRow]
+) -> list[Prediction]:
+    """Predictions for `rows`, each story judged on the evidence of all its sources: the
+    other members of their stories are read too (as evidence only; they keep their stored
+    themes until they are classified themselves, e.g. by the nightly reclassification)."""
+    batch = {r.id for r in rows}
+    stories = sorted({r.story_id for r in rows if r.story_id is not None})
+    others = [a for a, _ in story_db.members_of(session, stories) if a not in batch]
+    siblings = article_db.articles_by_id(session, others) if others else []
+    everyone = [*rows, *siblings]
+    predictions = classifier.predict(
+        [ClassItem(r.title, r.text or r.summary, r.language) for r in everyone],
+        stories=[r.story_id for r in everyone],
+    )
+    return predictions[: len(rows)]
+
+
 def effective_themes(
     prediction: Prediction, overrides: Mapping[str, bool]
 ) -> dict[str, tuple[float, str]]:
@@ -156,9 +174,7 @@ def classify_articles(
     if not article_ids:
         return {}
     rows = article_db.articles_by_id(session, article_ids)
-    predictions = classifier.predict(
-        [ClassItem(r.title, r.text or r.summary, r.language) for r in rows]
-    )
+    predictions = predict_with_stories(session, classifier, rows)
     overrides = theme_db.editor_overrides(session, [r.id for r in rows])
     if recent is None:
         newest = max(r.fetched_at for r in rows)
@@ -290,9 +306,7 @@ def explain_article(session: Session, classifier: Classifier, key: str) -> Expla
         row = article_db.article(session, hit.article_id) if hit else None
     if row is None:
         return None
-    prediction = classifier.predict([ClassItem(row.title, row.text or row.summary, row.language)])[
-        0
-    ]
+    prediction = predict_with_stories(session, classifier, [row])[0]
     from veille.classify.reasons import reasons
 
     text = row.text or row.summary
