@@ -127,6 +127,26 @@ def test_a_story_is_judged_on_all_its_sources(classifier: Classifier) -> None:
     assert [p.probabilities for p in separate] == [p.probabilities for p in alone]
 
 
+def test_the_lead_and_the_body_are_read_apart() -> None:
+    """The lead (title twice + first words, cut between words) and the body (the rest of
+    the first MAX_TEXT_CHARS) are separate parts; joined, they are exactly what models
+    trained before the split read, so their stored vectorisers keep predicting the same."""
+    from veille.classify.features import LEAD_CHARS, MAX_TEXT_CHARS, part_of
+    from veille.text.french import clean_text, fold
+
+    title = "La métropole <b>ouvre</b> ses données"
+    text = " ".join(f"mot{i} données&nbsp;ouvertes" for i in range(200))
+    doc = document(title, text)
+    lead, body = part_of(doc, "lead"), part_of(doc, "body")
+    cleaned = clean_text(text)
+    assert lead.startswith(fold("La métropole ouvre ses données. " * 2).strip())
+    assert len(lead) <= len(fold(clean_text(title))) * 2 + 4 + LEAD_CHARS
+    assert body.startswith(" ") and not lead.endswith(" ")  # the cut falls between words
+    old = fold(f"{clean_text(title)}. {clean_text(title)}. {cleaned[:MAX_TEXT_CHARS]}")
+    assert part_of(doc, "head") == old
+    assert part_of("texte sans parties", "lead") == "texte sans parties"
+
+
 def test_cross_validated_figures_pass_the_floor(classifier: Classifier) -> None:
     cv = classifier.model.cv_metrics
     assert cv["macro_f1"] >= CV_MACRO_F1_FLOOR, cv

@@ -34,11 +34,14 @@ from veille.sources import THEME_IDS
 if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
 
+# 4: the lead and the body of the text in blocks of their own (`features.part_of`).
 # 3: weights as arrays and vectorisers free of scikit-learn classes. 2: character n-grams
 # by `features.CharNgramVectorizer`; 1: sklearn's char_wb vectoriser. Blobs of formats 1
-# and 2 (scikit-learn objects) still load, converted by `loads`, and predict the same.
-FORMAT = 3
-_READABLE_FORMATS = frozenset({1, 2, 3})
+# and 2 (scikit-learn objects) still load, converted by `loads`, and predict the same;
+# the vectorisers of formats 1–3 read the title twice and the first 1000 characters, as
+# they were trained to.
+FORMAT = 4
+_READABLE_FORMATS = frozenset({1, 2, 3, 4})
 C = 8.0
 SEED = 20261125
 # How much more one of the delegate's labels (origin "editor") counts than a seed item when
