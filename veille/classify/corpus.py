@@ -89,12 +89,12 @@ def _load(folder: str) -> list[LabelledItem]:
     return items
 
 
-def load_seed(*, heldout: bool = False) -> list[LabelledItem]:
-    """The packaged training corpus (short items and long-form articles), or with
-    `heldout` the short held-out part kept for tests."""
+def load_seed(*, heldout: bool = False, long: bool = True) -> list[LabelledItem]:
+    """The packaged training corpus (short items and, unless `long` is false, long-form
+    articles), or with `heldout` the short held-out part kept for tests."""
     if heldout:
         return _load(HELDOUT_FOLDERS["short"])
-    return [item for folder in TRAIN_FOLDERS for item in _load(folder)]
+    return [item for folder in TRAIN_FOLDERS if long or folder != "long" for item in _load(folder)]
 
 
 def load_heldout(kind: str) -> list[LabelledItem]:

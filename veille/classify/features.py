@@ -210,8 +210,9 @@ class _Tfidf:
         return matrix
 
     def fit_transform(self, raw_documents: Iterable[str], y: Any = None) -> sparse.csr_matrix:
+        docs = list(raw_documents)
         vocabulary: dict[str, int] = {}
-        df, totals, state = self._fit_counts(self._parts(raw_documents), vocabulary)
+        df, totals, state = self._fit_counts(self._parts(docs), vocabulary)
         keep = df >= self.min_df
         if self.max_features is not None and keep.sum() > self.max_features:
             terms = np.array(list(vocabulary), dtype=str)
@@ -221,7 +222,10 @@ class _Tfidf:
             keep = np.zeros_like(keep)
             keep[best[: self.max_features]] = True
         kept = [term for term, index in vocabulary.items() if keep[index]]
-        if not kept and self.part != "body":  # short items only: no body, an empty block
+        if not kept and self.part == "body":  # short items only: no body, an empty block
+            self.vocabulary_, self.idf_ = {}, np.zeros(0, dtype=self.dtype)
+            return sparse.csr_matrix((len(docs), 0), dtype=self.dtype)
+        if not kept:
             raise ValueError("no term is frequent enough; lower min_df")
         kept.sort()  # columns in term order, as sklearn's
         self.vocabulary_ = {term: i for i, term in enumerate(kept)}
