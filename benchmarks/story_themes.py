@@ -2,7 +2,7 @@
 
 A story often has one source whose feed gives a title and a line (the article's text is its
 summary) and another that gives the full article. `Classifier.predict(items, stories)`
-judges the story on the mean of its members' decision scores. Measured on labelled
+judges the story on its members' strongest decision score per theme. Measured on labelled
 long-form articles never trained on (`seed/heldout_long/`) and the demo articles:
 
 * **brief**: the title and the first sentence of the article (an RSS summary);

@@ -63,10 +63,12 @@ class Classifier:
         self, items: Sequence[ClassItem], stories: Sequence[int | None] | None = None
     ) -> list[Prediction]:
         """Each item's themes. With `stories` (one story key per item, None for an article
-        alone), the model judges a story on the combined evidence of its sources: each
-        classified member gets the mean of the members' decision scores (the score of
-        their mean feature row), so a brief or a teaser with little text inherits what the
-        full article of another source says. Keyword rules stay per article."""
+        alone), the model judges a story on the evidence of all its sources: each classified
+        member gets, for each theme, the strongest decision score of the story's members, so
+        a brief or a teaser with little text takes what the full article of another source
+        says, and a story has one set of themes. (The mean of the scores was measured too: it
+        pulled the full article down to the brief's level; docs/themes.md.) Keyword rules
+        stay per article."""
         from veille.classify import model as theme_model
         from veille.classify.features import document
 
@@ -82,7 +84,7 @@ class Classifier:
             self.model, [document(items[i].title, items[i].text) for i in wanted]
         )
         if stories is not None:
-            decision = _story_means(decision, [stories[i] for i in wanted])
+            decision = _story_strongest(decision, [stories[i] for i in wanted])
         probs = theme_model.calibrated(self.model, decision)
         results: list[Prediction | None] = [None] * len(items)
         for row, i in enumerate(wanted):
@@ -117,8 +119,9 @@ class Classifier:
         return [r for r in results if r is not None]
 
 
-def _story_means(raw: np.ndarray, stories: Sequence[int | None]) -> np.ndarray:
-    """Rows of the same story replaced by the story's mean row; others unchanged."""
+def _story_strongest(raw: np.ndarray, stories: Sequence[int | None]) -> np.ndarray:
+    """Rows of the same story replaced by the story's strongest score per theme (column);
+    rows of articles alone unchanged."""
     members: dict[int, list[int]] = {}
     for row, story in enumerate(stories):
         if story is not None:
@@ -126,7 +129,7 @@ def _story_means(raw: np.ndarray, stories: Sequence[int | None]) -> np.ndarray:
     out = raw.copy()
     for rows in members.values():
         if len(rows) > 1:
-            out[rows] = raw[rows].mean(axis=0)
+            out[rows] = raw[rows].max(axis=0)
     return out
 
 

@@ -224,9 +224,8 @@ def train(
 
 
 def scores(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
-    """Each theme's decision score (before calibration; columns in `model.themes` order).
-    Linear in the features: the mean of several documents' scores is the score of their
-    mean feature row, which is how a story's sources are combined (`Classifier.predict`)."""
+    """Each theme's decision score (before calibration; columns in `model.themes` order):
+    what `Classifier.predict` combines over a story's sources before calibrating."""
     out = np.zeros((len(docs), len(model.themes)))
     # In chunks: a chunk's feature matrix is what costs memory, the output is 3 floats each.
     for start in range(0, len(docs), PREDICT_CHUNK):

@@ -132,9 +132,10 @@ class _Nearest:
 def predict_with_stories(
     session: Session, classifier: Classifier, rows: Sequence[ArticleRow]
 ) -> list[Prediction]:
-    """Predictions for `rows`, each story judged on the evidence of all its sources: the
-    other members of their stories are read too (as evidence only; they keep their stored
-    themes until they are classified themselves, e.g. by the nightly reclassification)."""
+    """Predictions for `rows`, each story judged on the evidence of all its sources (the
+    strongest, `Classifier.predict`): the other members of their stories are read too, as
+    evidence only (they keep their stored themes until they are classified themselves, as
+    the nightly reclassification does)."""
     batch = {r.id for r in rows}
     stories = sorted({r.story_id for r in rows if r.story_id is not None})
     others = [a for a, _ in story_db.members_of(session, stories) if a not in batch]
