@@ -1,10 +1,11 @@
 """The theme model: train, save, load, predict, explain.
 
 One logistic regression per theme over shared TF-IDF features (words and character
-n-grams). scikit-learn fits it; the fitted model keeps only plain arrays (the vectorisers'
-vocabularies and idf, each theme's weights and intercept), so loading and applying it —
-what every collection cycle does — needs numpy and scipy but not scikit-learn (~0.8 s of
-imports and ~75 MB).
+n-grams of the lead, words of the body: `features.document`). The delegate's labels weigh
+`EDITOR_WEIGHT` times a seed item in every fit. scikit-learn fits it; the fitted model
+keeps only plain arrays (the vectorisers' vocabularies and idf, each theme's weights and
+intercept), so loading and applying it — what every collection cycle does — needs numpy
+and scipy but not scikit-learn (~0.8 s of imports and ~75 MB).
 
 Probabilities are calibrated with Platt scaling fitted on out-of-fold scores, and each
 theme's threshold is the one that maximises F1 on those out-of-fold probabilities: the
