@@ -43,7 +43,7 @@ sys.path.insert(0, str(REPO))
 
 from veille.classify import model as theme_model  # noqa: E402
 from veille.classify.classifier import Classifier, ClassItem  # noqa: E402
-from veille.classify.corpus import load_seed  # noqa: E402
+from veille.classify.corpus import load_heldout, load_seed  # noqa: E402
 from veille.classify.evaluate import metrics  # noqa: E402
 from veille.classify.model import LabelledItem  # noqa: E402
 from veille.demo.catalog import demo_manifest  # noqa: E402
@@ -174,11 +174,12 @@ def evaluate(classifier: Classifier, items: Sequence[LabelledItem]) -> dict[str,
 
 
 def quality(model: theme_model.ThemeModel) -> dict[str, Any]:
-    """CV (from training), held-out and demo figures, model alone and with keyword rules."""
-    heldout, demo = load_seed(heldout=True), demo_items()
+    """CV (from training), held-out (short and long) and demo figures, model alone and with
+    keyword rules."""
+    heldout, held_long, demo = load_seed(heldout=True), load_heldout("long"), demo_items()
     bare, ruled = Classifier(model), Classifier(model, keywords())
     row: dict[str, Any] = {"cv": model.cv_metrics}
-    for name, items in (("heldout", heldout), ("demo", demo)):
+    for name, items in (("heldout", heldout), ("heldout_long", held_long), ("demo", demo)):
         row[name] = evaluate(bare, items)
         row[f"{name}+rules"] = evaluate(ruled, items)
     return row
@@ -188,12 +189,13 @@ def quality_line(name: str, q: dict[str, Any]) -> str:
     def f(m: dict[str, Any]) -> str:
         return f"{m['macro_f1']:.3f}/{m['relevance']['precision']:.3f}"
 
-    cols = ["cv", "heldout", "heldout+rules", "demo", "demo+rules"]
+    cols = ["cv", "heldout", "heldout+rules", "heldout_long", "heldout_long+rules", "demo",
+            "demo+rules"]  # fmt: skip
     return f"{name:<28}" + "".join(f"{f(q[c]):>16}" for c in cols)
 
 
 def quality_header() -> str:
-    cols = ["CV", "held-out", "held-out+rules", "demo", "demo+rules"]
+    cols = ["CV", "held-out", "held-out+rules", "long", "long+rules", "demo", "demo+rules"]
     return f"{'macro-F1/on-topic prec.':<28}" + "".join(f"{c:>16}" for c in cols)
 
 
@@ -295,8 +297,9 @@ def word_vector_experiment() -> list[dict[str, Any]]:
     nlp = spacy.load("fr_core_news_md", exclude=["tok2vec", "morphologizer", "parser",
                      "senter", "ner", "attribute_ruler", "lemmatizer"])  # fmt: skip
     seed, heldout, demo = load_seed(), load_seed(heldout=True), demo_items()
-    (v_seed, t_seed), (v_held, _), (v_demo, _) = (
-        timed(doc_vectors, s, nlp) for s in (seed, heldout, demo)
+    held_long = load_heldout("long")
+    (v_seed, t_seed), (v_held, _), (v_demo, _), (v_long, _) = (
+        timed(doc_vectors, s, nlp) for s in (seed, heldout, demo, held_long)
     )
     rows = []
     configs = [("tfidf", 0.0), ("tfidf+vec", 0.5), ("tfidf+vec", 1.0), ("tfidf+vec", 2.0),
@@ -304,7 +307,11 @@ def word_vector_experiment() -> list[dict[str, Any]]:
     for mode, weight in configs:
         (predict, cv), seconds = timed(vector_model, seed, v_seed, mode, weight)
         row: dict[str, Any] = {"mode": mode, "weight": weight, "train_s": seconds, "cv": cv}
-        for name, its, vecs in (("heldout", heldout, v_held), ("demo", demo, v_demo)):
+        for name, its, vecs in (
+            ("heldout", heldout, v_held),
+            ("heldout_long", held_long, v_long),
+            ("demo", demo, v_demo),
+        ):
             row[name] = metrics([it.labels for it in its], predict(its, vecs))
         rows.append(row)
     rows.append({"vectors_seed_s": t_seed, "seed_items": len(seed)})
@@ -443,12 +450,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps({"machine": info, "rows": rows}))
             return 0
-        print(f"{'features':<22}{'CV':>14}{'held-out':>14}{'demo':>14}  (macro-F1/on-topic prec.)")
+        print(
+            f"{'features':<22}{'CV':>14}{'held-out':>14}{'held-out long':>14}{'demo':>14}"
+            "  (macro-F1/on-topic prec.)"
+        )
         for row in rows[:-1]:
             name = row["mode"] + (f" w={row['weight']}" if row["mode"] == "tfidf+vec" else "")
             cells = "".join(
                 f"{row[k]['macro_f1']:.3f}/{row[k]['relevance']['precision']:.3f}".rjust(14)
-                for k in ("cv", "heldout", "demo")
+                for k in ("cv", "heldout", "heldout_long", "demo")
             )
             print(f"{name:<22}{cells}")
         print(

@@ -1,26 +1,43 @@
-"""Does labelling what the model is least sure of teach it faster than labelling at random?
+"""Do the delegate's labels count? Held-out macro-F1 after 0, 25, 50, 100, 200 of them.
 
-The desk's « À vérifier » band (`veille/desk/uncertain.py`) asks the delegate about the
-articles nearest a theme's threshold. This measures the idea on the project's own data:
+The delegate labels real articles of her sources; the model starts from the packaged
+training corpus (`load_seed()`: short seed items and long-form articles). This plays her
+part with articles the model was never trained on:
 
-* the **pool** is the seed training corpus (`veille/classify/seed/*.jsonl`), labels hidden
-  until "asked";
-* both strategies start from the same random `--start` labelled items, then add `--batch`
-  labels per round: **random** picks them at random from the pool, **uncertain** picks the
-  pool items whose smallest `reasons.margin` (over the themes, under the model trained on
-  the labels so far) is nearest 0 — what the band shows;
-* after each round the model is retrained with `model.train` (cross-validated calibration
-  and thresholds, as in production) and scored on the **held-out** set
-  (`veille/classify/seed/heldout/`), never used for training or choosing;
-* repeated over `--seeds` random starts (and random orders), figures averaged.
+* the **label pool** and the **evaluation part** are a fixed random split of the long-form
+  held-out set (`seed/heldout_long/`): an item goes to the pool when the first byte of the
+  SHA-256 of its title is even, so the split does not move when items are added. With
+  `--pool-demo` the demo site's articles (another author, full bodies) join the pool, so
+  that 200 labels exist. No item used as a label is ever evaluated on;
+* each label is added as an editor label (`origin="editor"`, weighted
+  `model.EDITOR_WEIGHT` in every fit, as `service.training_items` does), the model is
+  retrained with `model.train` (cross-validated calibration and thresholds, as the nightly
+  retraining does) and scored on the evaluation part and on the short held-out set;
+* **random** order (mean of `--seeds` orders) against **uncertainty** order (what the
+  desk's « À vérifier » band asks, `veille/desk/uncertain.py`: the pool items whose
+  smallest `reasons.margin` under the current model is nearest 0, asked in batches up to
+  the next size) and against random order **unweighted** (`editor_weight=1`, the labels
+  counting as seed items).
 
-Run: python benchmarks/learning_curve.py                  # table
-     python benchmarks/learning_curve.py --json           # machine-readable
+`--choose-weight` is how `model.EDITOR_WEIGHT` was chosen without looking at the held-out
+sets: the demo articles split the same way into pool and evaluation, 100 random labels,
+each weight tried.
+
+With `--short-base` the model starts from the short seed items only, as the model of the
+previous rounds did: weak on long articles, as any model is on news its corpus does not
+cover, which is where the delegate's labels have the most to teach.
+
+Run: python benchmarks/learning_curve.py                   # table
+     python benchmarks/learning_curve.py --pool-demo       # pool = half of heldout_long + demo
+     python benchmarks/learning_curve.py --short-base      # from the short seed items only
+     python benchmarks/learning_curve.py --json            # machine-readable
+     python benchmarks/learning_curve.py --choose-weight   # EDITOR_WEIGHT on demo articles
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import sys
@@ -35,17 +52,31 @@ sys.path.insert(0, str(REPO))
 
 from veille.classify import model as theme_model  # noqa: E402
 from veille.classify.classifier import Classifier, ClassItem  # noqa: E402
-from veille.classify.corpus import load_seed  # noqa: E402
+from veille.classify.corpus import label_split, load_heldout, load_seed  # noqa: E402
 from veille.classify.evaluate import metrics  # noqa: E402
 from veille.classify.features import document  # noqa: E402
 from veille.classify.model import LabelledItem  # noqa: E402
 from veille.classify.reasons import margin  # noqa: E402
+from veille.demo.catalog import demo_manifest  # noqa: E402
+
+SIZES = (0, 25, 50, 100, 200)
 
 
-def heldout_macro_f1(model: theme_model.ThemeModel, heldout: Sequence[LabelledItem]) -> float:
-    predictions = Classifier(model).predict([ClassItem(i.title, i.text, i.lang) for i in heldout])
-    figures = metrics([i.labels for i in heldout], [frozenset(p.themes) for p in predictions])
-    return float(figures["macro_f1"])
+def demo_items() -> list[LabelledItem]:
+    return [
+        LabelledItem(a.title, " ".join([a.lede, *a.paragraphs]), frozenset(a.themes), "fr")
+        for a in demo_manifest()
+        if a.near_copy_of is None
+    ]
+
+
+def as_editor(items: Sequence[LabelledItem]) -> list[LabelledItem]:
+    return [dataclasses.replace(i, origin="editor") for i in items]
+
+
+def figures(model: theme_model.ThemeModel, items: Sequence[LabelledItem]) -> dict[str, Any]:
+    predictions = Classifier(model).predict([ClassItem(i.title, i.text, i.lang) for i in items])
+    return metrics([i.labels for i in items], [frozenset(p.themes) for p in predictions])
 
 
 def most_uncertain(
@@ -62,76 +93,150 @@ def most_uncertain(
 
 def curve(
     strategy: str,
-    seed: int,
-    items: Sequence[LabelledItem],
-    heldout: Sequence[LabelledItem],
-    start: int,
-    batch: int,
-    rounds: int,
-) -> list[tuple[int, float]]:
-    rng = random.Random(seed)
-    order = list(range(len(items)))
-    rng.shuffle(order)
-    labelled = [items[i] for i in order[:start]]
-    pool = [items[i] for i in order[start:]]
+    order_seed: int,
+    seed: Sequence[LabelledItem],
+    pool: Sequence[LabelledItem],
+    evaluations: dict[str, Sequence[LabelledItem]],
+    sizes: Sequence[int],
+    editor_weight: float = theme_model.EDITOR_WEIGHT,
+) -> list[dict[str, Any]]:
+    """One run: at each size, retrain on seed + that many editor labels and measure."""
+    rng = random.Random(order_seed)
+    remaining = list(pool)
+    rng.shuffle(remaining)
+    labelled: list[LabelledItem] = []
     out = []
-    for step in range(rounds + 1):
-        model = theme_model.train(labelled)
-        out.append((len(labelled), heldout_macro_f1(model, heldout)))
-        if step == rounds:
-            break
-        if strategy == "uncertain":
-            chosen = set(most_uncertain(model, pool, batch))
-        else:
-            chosen = set(rng.sample(range(len(pool)), batch))
-        labelled += [pool[i] for i in sorted(chosen)]
-        pool = [item for i, item in enumerate(pool) if i not in chosen]
+    model = None
+    for size in sizes:
+        wanted = size - len(labelled)
+        if wanted > 0 and strategy == "uncertain" and model is not None:
+            chosen = set(most_uncertain(model, remaining, wanted))
+            labelled += [remaining[i] for i in sorted(chosen)]
+            remaining = [item for i, item in enumerate(remaining) if i not in chosen]
+        elif wanted > 0:  # random order (or the first batch: nothing to be unsure with)
+            labelled += remaining[:wanted]
+            remaining = remaining[wanted:]
+        model = theme_model.train(
+            [*seed, *as_editor(labelled)],
+            editor_labels=len(labelled),
+            editor_weight=editor_weight,
+        )
+        point: dict[str, Any] = {"labels": len(labelled)}
+        for name, items in evaluations.items():
+            f = figures(model, items)
+            point[name] = {
+                "macro_f1": f["macro_f1"],
+                "precision": f["relevance"]["precision"],
+                "dig_recall": f["themes"]["donnees_interet_general"]["recall"],
+            }
+        out.append(point)
     return out
+
+
+def mean_curve(runs: list[list[dict[str, Any]]], evaluation: str) -> list[dict[str, Any]]:
+    rows = []
+    for k, first in enumerate(runs[0]):
+        values = [run[k][evaluation] for run in runs]
+        rows.append(
+            {
+                "labels": first["labels"],
+                **{
+                    key: round(sum(v[key] for v in values) / len(values), 3)
+                    for key in ("macro_f1", "precision", "dig_recall")
+                },
+                "min_macro_f1": round(min(v["macro_f1"] for v in values), 3),
+            }
+        )
+    return rows
+
+
+def choose_weight(seeds: int, weights: Sequence[float]) -> dict[str, Any]:
+    """Demo articles as labels and evaluation (never the held-out sets): macro-F1 on the
+    demo evaluation part after 0 and 100 random labels, for each weight."""
+    seed = load_seed()
+    pool, evaluation = label_split(demo_items())
+    size = min(100, len(pool))
+    table: dict[str, Any] = {"pool": len(pool), "eval": len(evaluation), "labels": size}
+    for weight in weights:
+        runs = [
+            curve("random", s, seed, pool, {"demo": evaluation}, (size,), editor_weight=weight)
+            for s in range(seeds)
+        ]
+        table[str(weight)] = mean_curve(runs, "demo")[0]
+    base = theme_model.train(seed)
+    table["0 labels"] = figures(base, evaluation)["macro_f1"]
+    return table
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--start", type=int, default=60)
-    parser.add_argument("--batch", type=int, default=30)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="random orders averaged")
+    parser.add_argument("--pool-demo", action="store_true", help="demo articles join the pool")
+    parser.add_argument("--choose-weight", action="store_true")
+    parser.add_argument(
+        "--short-base",
+        action="store_true",
+        help="start from the short seed items only: a model that never saw long articles",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # tiny folds: scikit-learn warns about rare label sets
-    items, heldout = load_seed(), load_seed(heldout=True)
     began = time.perf_counter()
-    runs: dict[str, list[list[tuple[int, float]]]] = {"random": [], "uncertain": []}
-    for seed in range(args.seeds):
-        for strategy in runs:
-            runs[strategy].append(
-                curve(strategy, seed, items, heldout, args.start, args.batch, args.rounds)
-            )
-    sizes = [n for n, _ in runs["random"][0]]
+    if args.choose_weight:
+        table = choose_weight(args.seeds, (1.0, 2.0, 3.0, 5.0, 10.0))
+        table["seconds"] = round(time.perf_counter() - began, 1)
+        print(json.dumps(table, indent=None if args.json else 1))
+        return 0
+    seed = load_seed(long=not args.short_base)
+    pool, evaluation = label_split(load_heldout("long"))
+    if args.pool_demo:
+        pool += demo_items()
+    sizes = [n for n in SIZES if n < len(pool)] + [len(pool)]  # and the whole pool
+    evaluations = {"heldout_long_eval": evaluation, "heldout": load_heldout("short")}
+    runs: dict[str, list[list[dict[str, Any]]]] = {
+        "random": [curve("random", s, seed, pool, evaluations, sizes) for s in range(args.seeds)],
+        "random_unweighted": [
+            curve("random", s, seed, pool, evaluations, sizes, editor_weight=1.0)
+            for s in range(args.seeds)
+        ],
+        "uncertain": [curve("uncertain", 0, seed, pool, evaluations, sizes)],
+    }
     table: dict[str, Any] = {
-        "pool": len(items),
-        "heldout": len(heldout),
+        "train": len(seed),
+        "pool": len(pool),
+        "pool_demo": args.pool_demo,
+        "short_base": args.short_base,
+        "heldout_long_eval": len(evaluation),
+        "heldout": len(evaluations["heldout"]),
         "seeds": args.seeds,
-        "labels": sizes,
+        "editor_weight": theme_model.EDITOR_WEIGHT,
+        "curves": {
+            strategy: {name: mean_curve(r, name) for name in evaluations}
+            for strategy, r in runs.items()
+        },
         "seconds": round(time.perf_counter() - began, 1),
     }
-    for strategy, curves in runs.items():
-        table[strategy] = [
-            round(sum(c[k][1] for c in curves) / len(curves), 3) for k in range(len(sizes))
-        ]
-        table[f"{strategy}_min"] = [
-            round(min(c[k][1] for c in curves), 3) for k in range(len(sizes))
-        ]
     if args.json:
         sys.stdout.write(json.dumps(table) + "\n")
         return 0
     print(
-        f"held-out macro-F1 (mean of {args.seeds} starts; "
-        f"pool {len(items)}, held-out {len(heldout)})"
+        f"train {len(seed)}, label pool {len(pool)}"
+        f"{' (half of heldout_long + demo)' if args.pool_demo else ' (half of heldout_long)'}, "
+        f"evaluated on the other half ({len(evaluation)}) and on heldout "
+        f"({len(evaluations['heldout'])}); random: mean of {args.seeds} orders"
     )
-    print("labels  random  uncertain")
-    for k, n in enumerate(sizes):
-        print(f"{n:6d}  {table['random'][k]:.3f}   {table['uncertain'][k]:.3f}")
-    print(f"({table['seconds']} s)")
+    for name in evaluations:
+        print(f"\n{name}: macro-F1 (on-topic precision, donnees_interet_general recall)")
+        print(f"{'labels':>6}  {'random':>22}  {'random unweighted':>22}  {'uncertainty':>22}")
+        for k, n in enumerate(sizes):
+            cells = []
+            for strategy in ("random", "random_unweighted", "uncertain"):
+                row = table["curves"][strategy][name][k]
+                cells.append(
+                    f"{row['macro_f1']:.3f} ({row['precision']:.2f}, {row['dig_recall']:.2f})"
+                )
+            print(f"{n:6d}  " + "  ".join(f"{c:>22}" for c in cells))
+    print(f"\n({table['seconds']} s)")
     return 0
 
 

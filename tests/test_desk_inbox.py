@@ -157,6 +157,15 @@ def test_inbox_order_groups_scores_and_stories(site: DeskSite) -> None:
     assert "Valeur 82/100" in lyon.cssselect('[data-role="score"]')[0].text_content()
     why = [row.text_content() for row in lyon.cssselect(".desk-why tbody tr")]
     assert len(why) == 7 and "Couverture" in why[3] and "couvert par 2 sources" in why[3]
+    # Certainty in words on the theme notes and the score line, never a percentage.
+    notes = [n.text_content() for n in lyon.cssselect('[data-role="theme-note"]')]
+    said = [n for n in notes if n.strip()]
+    assert said and all("%" not in n for n in notes), notes
+    assert all(
+        any(w in n for w in ("sûr", "probable", "à vérifier", "hors thème", "déléguée"))
+        for n in said
+    ), said
+    assert not any("%" in row for row in why), why
     # The story's other sources: the sibling article's source, linked to that article.
     others = lyon.cssselect(".desk-others a")
     assert [(a.text_content(), a.get("href")) for a in others] == [
@@ -290,7 +299,7 @@ def test_rethemes_become_editor_labels_at_once(site: DeskSite) -> None:
         assert [(t["theme"], t["origin"]) for t in item["themes"]] == [("ia", "editor")]
         assert item["labels"] == {"ia": True, "open_data": False}
         confidence = next(c for c in item["components"] if c["name"] == "confidence")
-        assert confidence["why"] == "thème sûr à 100 %"
+        assert confidence["why"] == "thème choisi par la déléguée"
         assert themes(site, "lyon") == {"ia": (1.0, "editor")}
         with site.sessions() as session:
             labels = {

@@ -45,9 +45,9 @@ SEEDS = [
         "robot", "labo", "Un robot conversationnel testé au guichet de la CAF", (), 20, 40.0, LATER
     ),
     Seed(
-        "horaires",
+        "covoiturage",
         "courrier",
-        "Les transports publics de Rennes affichent les horaires en temps réel",
+        "Le département lance une plateforme de covoiturage avec les opérateurs",
         (),
         10,
         40.0,
@@ -127,7 +127,7 @@ def test_band_lists_the_uncertain_first_never_the_sure_nor_the_decided(
 ) -> None:
     base_url, ids = desk
     doubt = margins(sessions, ids)
-    uncertain = sorted(("satellite", "robot", "horaires"), key=doubt.__getitem__)
+    uncertain = sorted(("satellite", "robot", "covoiturage"), key=doubt.__getitem__)
     # The fixture is what it says: three the model hesitates on, three it is sure of.
     assert all(doubt[k] < SURE_MARGIN for k in uncertain), doubt
     assert all(doubt[k] >= SURE_MARGIN for k in ("portail", "algos", "noel")), doubt

@@ -121,7 +121,9 @@
     });
     el.querySelectorAll('[data-role="theme-note"]').forEach(function (note) {
       var t = themes[note.dataset.theme];
-      note.textContent = t ? "(" + t.origin_label + ", " + t.percent + " %)" : "";
+      // Certainty in words (« sûr », « à vérifier »…), never a percentage.
+      note.textContent = !t ? "" : t.origin === "editor" ? "(" + t.certainty + ")"
+        : "(" + t.origin_label + ", " + t.certainty + ")";
     });
     el.querySelector('[data-action="keep"]').setAttribute("aria-pressed", String(item.state === "kept"));
     el.querySelector('[data-action="discard"]').setAttribute("aria-pressed", String(item.state === "discarded"));

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -59,10 +60,20 @@ def read_jsonl(path: Path) -> list[LabelledItem]:
         raise ConfigError(f"{path}: not UTF-8 text.") from None
 
 
-def _seed_files(heldout: bool) -> list[tuple[str, str]]:
+# The packaged corpus, by part. Training is the short seed items (`seed/*.jsonl`) plus the
+# long-form articles (`seed/long/`): real pages are 150–600 words that mix subjects, the
+# short items teach the vocabulary. The two held-out parts, written by other hands, are
+# for measuring only: nothing is trained or chosen on them.
+TRAIN_FOLDERS = ("", "long")
+HELDOUT_FOLDERS = {"short": "heldout", "long": "heldout_long"}
+
+
+def _seed_files(folder: str) -> list[tuple[str, str]]:
     root = resources.files("veille.classify") / "seed"
-    if heldout:
-        root = root / "heldout"
+    if folder:
+        root = root / folder
+    if not root.is_dir():
+        return []
     return sorted(
         (entry.name, entry.read_text(encoding="utf-8"))
         for entry in root.iterdir()
@@ -70,9 +81,39 @@ def _seed_files(heldout: bool) -> list[tuple[str, str]]:
     )
 
 
-def load_seed(*, heldout: bool = False) -> list[LabelledItem]:
-    """The packaged seed corpus (training part, or the held-out part kept for tests)."""
+def _load(folder: str) -> list[LabelledItem]:
+    prefix = f"seed/{folder}/" if folder else "seed/"
     items: list[LabelledItem] = []
-    for name, text in _seed_files(heldout):
-        items.extend(parse_jsonl(text.splitlines(), name=f"seed/{name}"))
+    for name, text in _seed_files(folder):
+        items.extend(parse_jsonl(text.splitlines(), name=f"{prefix}{name}"))
     return items
+
+
+def load_seed(*, heldout: bool = False, long: bool = True) -> list[LabelledItem]:
+    """The packaged training corpus (short items and, unless `long` is false, long-form
+    articles), or with `heldout` the short held-out part kept for tests."""
+    if heldout:
+        return _load(HELDOUT_FOLDERS["short"])
+    return [item for folder in TRAIN_FOLDERS if long or folder != "long" for item in _load(folder)]
+
+
+def load_heldout(kind: str) -> list[LabelledItem]:
+    """A held-out part: "short" (`seed/heldout/`) or "long" (`seed/heldout_long/`).
+
+    An item whose title is also a training item's is left out: written by different hands,
+    the parts can meet on a generic title, and the title weighs most in what the model
+    reads, so such an item would not measure generalisation."""
+    trained = {item.title.casefold() for item in load_seed()}
+    return [i for i in _load(HELDOUT_FOLDERS[kind]) if i.title.casefold() not in trained]
+
+
+def in_label_pool(item: LabelledItem) -> bool:
+    """The fixed random split of a held-out set for learning curves: an item is a
+    « delegate label » when the first byte of the SHA-256 of its title is even, else it is
+    evaluated on. By title, so the split does not move when items are added."""
+    return hashlib.sha256(item.title.encode()).digest()[0] % 2 == 0
+
+
+def label_split(items: Sequence[LabelledItem]) -> tuple[list[LabelledItem], list[LabelledItem]]:
+    """(label pool, evaluation part) of `items` (`in_label_pool`)."""
+    return [i for i in items if in_label_pool(i)], [i for i in items if not in_label_pool(i)]

@@ -1,10 +1,11 @@
 """The theme model: train, save, load, predict, explain.
 
 One logistic regression per theme over shared TF-IDF features (words and character
-n-grams). scikit-learn fits it; the fitted model keeps only plain arrays (the vectorisers'
-vocabularies and idf, each theme's weights and intercept), so loading and applying it —
-what every collection cycle does — needs numpy and scipy but not scikit-learn (~0.8 s of
-imports and ~75 MB).
+n-grams of the lead, words of the body: `features.document`). The delegate's labels weigh
+`EDITOR_WEIGHT` times a seed item in every fit. scikit-learn fits it; the fitted model
+keeps only plain arrays (the vectorisers' vocabularies and idf, each theme's weights and
+intercept), so loading and applying it — what every collection cycle does — needs numpy
+and scipy but not scikit-learn (~0.8 s of imports and ~75 MB).
 
 Probabilities are calibrated with Platt scaling fitted on out-of-fold scores, and each
 theme's threshold is the one that maximises F1 on those out-of-fold probabilities: the
@@ -34,13 +35,21 @@ from veille.sources import THEME_IDS
 if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
 
+# 4: the lead and the body of the text in blocks of their own (`features.part_of`).
 # 3: weights as arrays and vectorisers free of scikit-learn classes. 2: character n-grams
 # by `features.CharNgramVectorizer`; 1: sklearn's char_wb vectoriser. Blobs of formats 1
-# and 2 (scikit-learn objects) still load, converted by `loads`, and predict the same.
-FORMAT = 3
-_READABLE_FORMATS = frozenset({1, 2, 3})
+# and 2 (scikit-learn objects) still load, converted by `loads`, and predict the same;
+# the vectorisers of formats 1–3 read the title twice and the first 1000 characters, as
+# they were trained to.
+FORMAT = 4
+_READABLE_FORMATS = frozenset({1, 2, 3, 4})
 C = 8.0
 SEED = 20261125
+# How much more one of the delegate's labels (origin "editor") counts than a seed item when
+# fitting: her labels are real articles of her sources, the seed items written for the
+# project. Chosen on the demo articles used as labels (benchmarks/learning_curve.py
+# --choose-weight), never on the held-out sets.
+EDITOR_WEIGHT = 5.0
 # Large enough that each distinct word is cut into n-grams few times, small enough that a
 # chunk's feature matrix stays ~25 MB.
 PREDICT_CHUNK = 2000
@@ -52,6 +61,7 @@ class LabelledItem:
     text: str
     labels: frozenset[str]
     lang: str | None = None
+    origin: str = "seed"  # "editor": the delegate's label, weighted EDITOR_WEIGHT in training
 
 
 @dataclass
@@ -90,7 +100,7 @@ def limit_heap_growth() -> None:
         ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
 
 
-def _fit_lr(x: Any, y: np.ndarray) -> LogisticRegression:
+def _fit_lr(x: Any, y: np.ndarray, weights: np.ndarray | None = None) -> LogisticRegression:
     from sklearn.linear_model import LogisticRegression
 
     # The dual formulation: far fewer documents than features, so it converges ~40× faster
@@ -104,15 +114,17 @@ def _fit_lr(x: Any, y: np.ndarray) -> LogisticRegression:
         dual=True,
         random_state=SEED,
     )
-    clf.fit(x, y)
+    clf.fit(x, y, sample_weight=weights)
     return clf
 
 
-def _platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def _platt(
+    scores: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float]:
     from sklearn.linear_model import LogisticRegression
 
     lr = LogisticRegression(C=1e4, solver="lbfgs")
-    lr.fit(scores.reshape(-1, 1), y)
+    lr.fit(scores.reshape(-1, 1), y, sample_weight=weights)
     return float(lr.coef_[0][0]), float(lr.intercept_[0])
 
 
@@ -120,13 +132,15 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
 
-def _best_threshold(probs: np.ndarray, y: np.ndarray) -> float:
+def _best_threshold(probs: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The threshold with the best (weighted) F1 on out-of-fold probabilities."""
+    w = np.ones(len(y)) if weights is None else weights
     best_t, best_f1 = 0.5, -1.0
     for t in np.arange(0.2, 0.81, 0.02):
         pred = probs >= t
-        tp = int(np.sum(pred & (y == 1)))
-        fp = int(np.sum(pred & (y == 0)))
-        fn = int(np.sum(~pred & (y == 1)))
+        tp = float(np.sum(w[pred & (y == 1)]))
+        fp = float(np.sum(w[pred & (y == 0)]))
+        fn = float(np.sum(w[~pred & (y == 1)]))
         f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
         if f1 > best_f1 + 1e-9:
             best_t, best_f1 = float(t), f1
@@ -135,6 +149,11 @@ def _best_threshold(probs: np.ndarray, y: np.ndarray) -> float:
 
 def _matrix(items: Sequence[LabelledItem], themes: Sequence[str]) -> np.ndarray:
     return np.array([[1 if t in it.labels else 0 for t in themes] for it in items], dtype=int)
+
+
+def sample_weights(items: Sequence[LabelledItem], editor_weight: float) -> np.ndarray:
+    """Each item's weight in the fit: the delegate's labels count `editor_weight` times."""
+    return np.array([editor_weight if it.origin == "editor" else 1.0 for it in items])
 
 
 def corpus_version(items: Sequence[LabelledItem]) -> str:
@@ -150,8 +169,10 @@ def train(
     themes: Sequence[str] = THEME_IDS,
     folds: int = 5,
     editor_labels: int = 0,
+    editor_weight: float = EDITOR_WEIGHT,
 ) -> ThemeModel:
-    """Cross-validate (figures, calibration, thresholds), then fit on everything."""
+    """Cross-validate (figures, calibration, thresholds), then fit on everything; items of
+    origin "editor" weigh `editor_weight` times a seed item in every fit."""
     from sklearn.model_selection import StratifiedKFold
 
     if len(items) < folds * 2:
@@ -159,6 +180,7 @@ def train(
     limit_heap_growth()
     docs = [document(it.title, it.text) for it in items]
     y = _matrix(items, themes)
+    weights = sample_weights(items, editor_weight)
     oof = np.zeros(y.shape, dtype=float)
     # Stratify on the label combination so every fold sees each theme and off-topic items.
     strata = [",".join(sorted(it.labels)) or "-" for it in items]
@@ -168,17 +190,17 @@ def train(
         x_train = vec.fit_transform([docs[i] for i in train_idx])
         x_val = vec.transform([docs[i] for i in val_idx])
         for j in range(len(themes)):
-            clf = _fit_lr(x_train, y[train_idx, j])
+            clf = _fit_lr(x_train, y[train_idx, j], weights[train_idx])
             oof[val_idx, j] = clf.decision_function(x_val)
         del vec, x_train, x_val
     platt: dict[str, tuple[float, float]] = {}
     thresholds: dict[str, float] = {}
     oof_probs = np.zeros(y.shape)
     for j, theme in enumerate(themes):
-        platt[theme] = _platt(oof[:, j], y[:, j])
+        platt[theme] = _platt(oof[:, j], y[:, j], weights)
         a, b = platt[theme]
         oof_probs[:, j] = _sigmoid(a * oof[:, j] + b)
-        thresholds[theme] = _best_threshold(oof_probs[:, j], y[:, j])
+        thresholds[theme] = _best_threshold(oof_probs[:, j], y[:, j], weights)
     truth = [it.labels & set(themes) for it in items]
     predicted = [
         frozenset(t for j, t in enumerate(themes) if oof_probs[i, j] >= thresholds[t])
@@ -187,7 +209,7 @@ def train(
     cv = metrics([frozenset(t) for t in truth], predicted, themes)
     vec = build_vectorizer()
     x_all = vec.fit_transform(docs)
-    fitted = [_fit_lr(x_all, y[:, j]) for j in range(len(themes))]
+    fitted = [_fit_lr(x_all, y[:, j], weights) for j in range(len(themes))]
     return ThemeModel(
         version=f"{corpus_version(items)}-n{len(items)}",
         themes=tuple(themes),
@@ -202,17 +224,29 @@ def train(
     )
 
 
-def probabilities(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
-    """Calibrated probability of each theme (columns in `model.themes` order)."""
+def scores(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
+    """Each theme's decision score (before calibration; columns in `model.themes` order):
+    what `Classifier.predict` combines over a story's sources before calibrating."""
     out = np.zeros((len(docs), len(model.themes)))
     # In chunks: a chunk's feature matrix is what costs memory, the output is 3 floats each.
     for start in range(0, len(docs), PREDICT_CHUNK):
         x = model.vectorizer.transform(list(docs[start : start + PREDICT_CHUNK]))
-        scores = x @ model.weights + model.intercepts  # LogisticRegression.decision_function
-        for j, theme in enumerate(model.themes):
-            a, b = model.platt[theme]
-            out[start : start + PREDICT_CHUNK, j] = _sigmoid(a * scores[:, j] + b)
+        out[start : start + PREDICT_CHUNK] = x @ model.weights + model.intercepts
     return out
+
+
+def calibrated(model: ThemeModel, raw: np.ndarray) -> np.ndarray:
+    """Decision scores → calibrated probabilities (each theme's Platt scaling)."""
+    out = np.zeros(raw.shape)
+    for j, theme in enumerate(model.themes):
+        a, b = model.platt[theme]
+        out[:, j] = _sigmoid(a * raw[:, j] + b)
+    return out
+
+
+def probabilities(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
+    """Calibrated probability of each theme (columns in `model.themes` order)."""
+    return calibrated(model, scores(model, docs))
 
 
 def explain(

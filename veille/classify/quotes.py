@@ -110,7 +110,7 @@ def _occurrences(feature: str, field: Field) -> list[tuple[int, int]]:
     consecutive stems, or a character n-gram inside a word."""
     kind, _, term = feature.partition(":")
     words = field.words
-    if kind == "words":
+    if kind in ("words", "body"):  # stems and pairs, of the lead or of the body
         parts = term.split(" ")
         if len(parts) == 1:
             return [(i, i) for i, w in enumerate(words) if w.stem == term]

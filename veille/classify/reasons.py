@@ -15,6 +15,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from veille.classify.certainty import (  # noqa: F401  (re-exported: the desk's band uses them)
+    CHECK,
+    EDITOR,
+    LIKELY,
+    LIKELY_MARGIN,
+    OUT,
+    SURE,
+    SURE_MARGIN,
+    certainty,
+    margin,
+)
 from veille.classify.features import document
 from veille.classify.quotes import keyword_quotes, quotes
 from veille.classify.rules import all_hits
@@ -23,36 +34,8 @@ if TYPE_CHECKING:
     from veille.classify.classifier import Classifier
     from veille.classify.model import ThemeModel
 
-SURE, LIKELY, CHECK, OUT = "sûr", "probable", "à vérifier", "hors thème"
-EDITOR = "choisi par la déléguée"
-# Bands of `margin` (how far past the threshold, as a share of the way to 0 or to 1).
-SURE_MARGIN = 0.5
-LIKELY_MARGIN = 0.2
 # How many of the model's strongest features are looked up in the text.
 TOP_FEATURES = 40
-
-
-def margin(probability: float, threshold: float) -> float:
-    """Where a probability sits between the threshold (0) and certainty (1 above, -1
-    below): 0.75 against a threshold of 0.5 is 0.5, halfway to certain."""
-    if probability >= threshold:
-        return (probability - threshold) / max(1.0 - threshold, 1e-9)
-    return (probability - threshold) / max(threshold, 1e-9)
-
-
-def certainty(probability: float, threshold: float, origin: str = "model") -> str:
-    """« sûr », « probable », « à vérifier » or « hors thème »; the delegate's label is
-    her choice, whatever the model says."""
-    if origin == "editor":
-        return EDITOR
-    m = margin(probability, threshold)
-    if m >= SURE_MARGIN:
-        return SURE
-    if m >= LIKELY_MARGIN:
-        return LIKELY
-    if m > -LIKELY_MARGIN:
-        return CHECK
-    return OUT
 
 
 _NAMES: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()

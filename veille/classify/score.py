@@ -45,6 +45,8 @@ class ScoreInputs:
     kept: int = 0  # delegate decisions on this source's articles
     discarded: int = 0
     read: int = 0  # letter items of this source members followed (`db.clicks`)
+    # The most probable theme's certainty in words (`classify.certainty.strongest`).
+    certainty: str | None = None
 
 
 def _freshness(published: datetime | None, fetched: datetime) -> tuple[float, str]:
@@ -89,12 +91,11 @@ def editor_component(kept: int, discarded: int, read: int = 0) -> tuple[float, s
     return _editor(kept, discarded, read)
 
 
-def confidence_component(confidence: float) -> tuple[float, str]:
-    """The `confidence` component alone: the desk refreshes it when the delegate re-themes."""
-    return (
-        max(0.0, min(1.0, confidence)),
-        "hors thème" if confidence <= 0 else f"thème sûr à {round(100 * confidence)} %",
-    )
+def confidence_component(confidence: float, certainty: str | None = None) -> tuple[float, str]:
+    """The `confidence` component alone: the desk refreshes it when the delegate re-themes.
+    Said in words (« thème sûr », « thème à vérifier »…), never as a percentage."""
+    word = f"thème {certainty}" if certainty else "thème retenu"
+    return max(0.0, min(1.0, confidence)), "hors thème" if confidence <= 0 else word
 
 
 def with_component(
@@ -116,7 +117,7 @@ def with_component(
 def compute(inputs: ScoreInputs) -> tuple[float, dict[str, dict[str, Any]]]:
     """Return the score (0–100, one decimal) and its components."""
     parts: dict[str, tuple[float, str]] = {
-        "confidence": confidence_component(inputs.confidence),
+        "confidence": confidence_component(inputs.confidence, inputs.certainty),
         "source": (
             max(0.0, min(1.0, inputs.source_weight / MAX_SOURCE_WEIGHT)),
             f"poids de la source : {number(inputs.source_weight, 2)}",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify import score as scoring
+from veille.classify.certainty import strongest
 from veille.classify.classifier import Classifier, ClassItem, Prediction, default_model
 from veille.db import articles as article_db
 from veille.db import clicks as click_db
@@ -82,7 +83,7 @@ def training_items(session: Session) -> tuple[list[theme_model.LabelledItem], in
 
     items = load_seed()
     edited = [
-        theme_model.LabelledItem(title, text, labels)
+        theme_model.LabelledItem(title, text, labels, origin="editor")
         for title, text, labels in theme_db.editor_labelled_articles(session)
     ]
     return items + edited, len(edited)
@@ -129,6 +130,25 @@ class _Nearest:
         return max(0.0, min(1.0, (nearest - NEAR_BITS) / (FAR_BITS - NEAR_BITS)))
 
 
+def predict_with_stories(
+    session: Session, classifier: Classifier, rows: Sequence[ArticleRow]
+) -> list[Prediction]:
+    """Predictions for `rows`, each story judged on the evidence of all its sources (the
+    strongest, `Classifier.predict`): the other members of their stories are read too, as
+    evidence only (they keep their stored themes until they are classified themselves, as
+    the nightly reclassification does)."""
+    batch = {r.id for r in rows}
+    stories = sorted({r.story_id for r in rows if r.story_id is not None})
+    others = [a for a, _ in story_db.members_of(session, stories) if a not in batch]
+    siblings = article_db.articles_by_id(session, others) if others else []
+    everyone = [*rows, *siblings]
+    predictions = classifier.predict(
+        [ClassItem(r.title, r.text or r.summary, r.language) for r in everyone],
+        stories=[r.story_id for r in everyone],
+    )
+    return predictions[: len(rows)]
+
+
 def effective_themes(
     prediction: Prediction, overrides: Mapping[str, bool]
 ) -> dict[str, tuple[float, str]]:
@@ -156,9 +176,7 @@ def classify_articles(
     if not article_ids:
         return {}
     rows = article_db.articles_by_id(session, article_ids)
-    predictions = classifier.predict(
-        [ClassItem(r.title, r.text or r.summary, r.language) for r in rows]
-    )
+    predictions = predict_with_stories(session, classifier, rows)
     overrides = theme_db.editor_overrides(session, [r.id for r in rows])
     if recent is None:
         newest = max(r.fetched_at for r in rows)
@@ -178,6 +196,7 @@ def classify_articles(
             row.language = prediction.language
         kept, discarded = decisions.get(row.source_id, (0, 0))
         confidence = max((p for p, _ in themes.values()), default=0.0)
+        said = strongest(themes, classifier.model.thresholds)
         total, components = scoring.compute(
             scoring.ScoreInputs(
                 confidence=confidence,
@@ -195,6 +214,7 @@ def classify_articles(
                 kept=kept,
                 discarded=discarded,
                 read=read.get(row.source_id, 0),
+                certainty=said,
             )
         )
         row.score = total
@@ -290,9 +310,7 @@ def explain_article(session: Session, classifier: Classifier, key: str) -> Expla
         row = article_db.article(session, hit.article_id) if hit else None
     if row is None:
         return None
-    prediction = classifier.predict([ClassItem(row.title, row.text or row.summary, row.language)])[
-        0
-    ]
+    prediction = predict_with_stories(session, classifier, [row])[0]
     from veille.classify.reasons import reasons
 
     text = row.text or row.summary

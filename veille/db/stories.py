@@ -137,6 +137,20 @@ def member_ids(session: Session, story_id: int) -> list[int]:
     )
 
 
+def members_of(session: Session, story_ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(article id, story id) of every member of these stories."""
+    ids = sorted(set(story_ids))
+    out: list[tuple[int, int]] = []
+    for start in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(ArticleRow.id, ArticleRow.story_id).where(
+                ArticleRow.story_id.in_(ids[start : start + CHUNK])
+            )
+        )
+        out.extend((int(a), int(s)) for a, s in rows if s is not None)
+    return out
+
+
 def take_out(session: Session, article_id: int) -> tuple[int, int]:
     """Move the article into a story of its own, pinned so no cycle merges it back.
     Returns (old story, new story). An article alone in its story stays where it is."""

@@ -53,6 +53,18 @@ def active_model(session: Session) -> ModelVersionRow | None:
     )
 
 
+def active_thresholds(session: Session) -> dict[str, float]:
+    """The active model's per-theme thresholds (empty without a model), without reading
+    its blob: what saying a probability in words needs."""
+    stored = session.scalar(
+        select(ModelVersionRow.thresholds)
+        .where(ModelVersionRow.active.is_(True))
+        .order_by(ModelVersionRow.id.desc())
+        .limit(1)
+    )
+    return {str(k): float(v) for k, v in (stored or {}).items()}
+
+
 def editor_overrides(session: Session, article_ids: Sequence[int]) -> dict[int, dict[str, bool]]:
     out: dict[int, dict[str, bool]] = {}
     if not article_ids:

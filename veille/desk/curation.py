@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from veille.classify import score as scoring
+from veille.classify.certainty import strongest
 from veille.db import clicks as click_db
 from veille.db import curation as curation_db
 from veille.db import themes as theme_db
@@ -250,7 +251,10 @@ def _rescore_confidence(session: Session, article: ArticleRow) -> None:
     if "confidence" not in components:
         return
     themes = curation_db.themes_of(session, [article.id]).get(article.id, {})
-    value, why = scoring.confidence_component(max((p for p, _ in themes.values()), default=0.0))
+    value, why = scoring.confidence_component(
+        max((p for p, _ in themes.values()), default=0.0),
+        strongest(themes, theme_db.active_thresholds(session)),
+    )
     article.score, article.score_components = scoring.with_component(
         components, "confidence", value, why
     )

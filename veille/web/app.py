@@ -23,6 +23,7 @@ from starlette.types import Scope
 from veille import frenchformat
 from veille.archive.highlight import highlight
 from veille.archive.query import QueryError
+from veille.classify.certainty import certainty
 from veille.collect import error_text
 from veille.config import Settings, get_settings
 from veille.db import articles as article_db
@@ -86,6 +87,7 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["highlight"] = highlight
     # A source's stored error → SourceError (French sentence + the collector's detail).
     templates.env.filters["source_error"] = error_text.describe
+    templates.env.filters["certainty"] = certainty
     return templates
 
 

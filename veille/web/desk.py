@@ -13,6 +13,7 @@ Errors of the JSON endpoints are JSON: 400 (refused action), 404 (unknown articl
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +23,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from veille.archive.query import ArchiveQuery, QueryError, to_params
+from veille.classify.certainty import DEFAULT_THRESHOLD, certainty
 from veille.db import curation as curation_db
+from veille.db import themes as theme_db
 from veille.db.engine import transaction
 from veille.desk import curation, uncertain
 from veille.desk import inbox as inbox_model
@@ -94,7 +97,11 @@ def inbox_href(query: ArchiveQuery, etat: str, **changes: Any) -> str:
     return f"{INBOX_PATH}?{urlencode(params)}" if params else INBOX_PATH
 
 
-def theme_view(theme: str, probability: float, origin: str, ctx: WebContext) -> dict[str, Any]:
+def theme_view(
+    theme: str, probability: float, origin: str, ctx: WebContext, thresholds: Mapping[str, float]
+) -> dict[str, Any]:
+    """A theme of an item: the exact probability for scripts, the certainty in words for
+    people (the desk shows `certainty`, never a percentage)."""
     return {
         "theme": theme,
         "label": ctx.theme_labels.get(theme, theme),
@@ -102,10 +109,13 @@ def theme_view(theme: str, probability: float, origin: str, ctx: WebContext) -> 
         "percent": round(probability * 100),
         "origin": origin,
         "origin_label": ORIGIN_LABELS.get(origin, origin),
+        "certainty": certainty(probability, thresholds.get(theme, DEFAULT_THRESHOLD), origin),
     }
 
 
-def item_json(item: InboxItem, ctx: WebContext) -> dict[str, Any]:
+def item_json(
+    item: InboxItem, ctx: WebContext, thresholds: Mapping[str, float]
+) -> dict[str, Any]:
     """The article as desk.js redraws it; every text is inserted with textContent."""
     return {
         "id": item.id,
@@ -116,7 +126,9 @@ def item_json(item: InboxItem, ctx: WebContext) -> dict[str, Any]:
         "source_name": item.source_name,
         "published_at": item.published_at.isoformat(),
         "group": item.group,
-        "themes": [theme_view(t.theme, t.probability, t.origin, ctx) for t in item.themes],
+        "themes": [
+            theme_view(t.theme, t.probability, t.origin, ctx, thresholds) for t in item.themes
+        ],
         "labels": item.labels,
         "score": item.score,
         "score_label": None if item.score is None else f"{round(item.score)}/100",
@@ -167,6 +179,7 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
         )
         page = inbox_model.inbox_page(session, since, until, filters, page=query.page)
         sources = curation_db.source_names(session)
+        thresholds = theme_db.active_thresholds(session)
         # « À vérifier » on the first page of the whole week only: a filtered view is a
         # search, not the place to teach the model.
         to_check = (
@@ -210,6 +223,8 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
         state_labels=STATE_LABELS,
         component_labels=COMPONENT_LABELS,
         origins=ORIGIN_LABELS,
+        thresholds=thresholds,
+        default_threshold=DEFAULT_THRESHOLD,
         sources=sources,
         shortcuts=SHORTCUTS,
         prev_href=inbox_href(query, etat, page=page.page - 1) if page.page > 1 else None,
@@ -227,7 +242,8 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
 
 def _items_json(ctx: WebContext, ids: list[int]) -> list[dict[str, Any]]:
     with ctx.sessions() as session:
-        return [item_json(i, ctx) for i in inbox_model.items(session, ids)]
+        thresholds = theme_db.active_thresholds(session)
+        return [item_json(i, ctx, thresholds) for i in inbox_model.items(session, ids)]
 
 
 def _refresh_scores(ctx: WebContext, source_ids: set[int], now: datetime) -> None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from veille.db import themes as theme_db
 from veille.db.engine import transaction
 from veille.desk import curation
 from veille.desk import inbox as inbox_model
@@ -54,7 +55,10 @@ def story_action(ctx: Ctx, user: CsrfDeskUserDep, article_id: int, body: StoryBo
         return _error(400, str(exc))
     ids = [article_id, *(i for i in change.moved if i != article_id)]
     with ctx.sessions() as session:
-        items: list[dict[str, Any]] = [item_json(i, ctx) for i in inbox_model.items(session, ids)]
+        thresholds = theme_db.active_thresholds(session)
+        items: list[dict[str, Any]] = [
+            item_json(i, ctx, thresholds) for i in inbox_model.items(session, ids)
+        ]
     return JSONResponse(
         {"items": items, "stories": list(change.stories), "moved": list(change.moved)},
         headers=NO_STORE,
