@@ -138,6 +138,40 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
     is already under way, so the signal is acknowledged instead of killing the process."""
 
 
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler says "Running job … executed successfully" at INFO on every tick: a line a
+    # minute that buries ours. Its warnings (a missed run) and errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run_collector(settings: Settings) -> None:
+    """`veille worker`: the collection tick alone, until SIGINT/SIGTERM; then the running
+    cycle ends (bounded by the fetch timeouts) before the process exits. Leases share the
+    due sources with every other collector on the database (`veille.db.leases`)."""
+    import threading
+
+    from veille import scheduler as sched
+
+    configure_logging()
+    stop = threading.Event()
+
+    def stopping(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, stopping) for sig in (signal.SIGINT, signal.SIGTERM)}
+    scheduler = sched.start(settings, collect_only=True)
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def serve_app(
     settings: Settings, *, host: str, port: int, with_scheduler: bool, workers: int = 1
 ) -> None:
@@ -147,13 +181,7 @@ def serve_app(
 
     check_secret(settings, host)
     proxy_options = uvicorn_options(settings)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # APScheduler says "Running job … executed successfully" at INFO on every tick: a line a
-    # minute that buries ours. Its warnings (a missed run) and errors still show.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging()
     scheduler = None
     if with_scheduler:
         from veille import scheduler as sched

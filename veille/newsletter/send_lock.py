@@ -1,78 +1,24 @@
 """The right to send an edition: one run at a time, held for the run's whole life and
-released by the operating system when the process dies, even on `kill -9` — so a run that
-holds it knows every `sending` row belongs to a dead run.
+released when the process dies, even on `kill -9` — so a run that holds it knows every
+`sending` row belongs to a dead run. One of veille's named locks (`veille.db.locks`): a
+PostgreSQL advisory lock per edition, one flock per SQLite database.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-LOCK_CLASS = 0x76656D6C  # "veml": the advisory-lock namespace of edition sends
+from veille.db.locks import engine_of, try_lock
 
-_local_locks: dict[tuple[str, int], threading.Lock] = {}
-_local_guard = threading.Lock()
+LOCK_CLASS = 0x76656D6C  # "veml": the advisory-lock namespace of edition sends
 
 
 @contextmanager
 def edition_send_lock(sessions: sessionmaker[Session], edition_id: int) -> Iterator[bool]:
     """Try to take the right to send an edition; yields False when another run has it.
     Released when the block ends or the process dies (whatever the way)."""
-    with sessions() as session:
-        engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    if engine.dialect.name == "postgresql":
-        with _advisory_lock(engine, edition_id) as acquired:
-            yield acquired
-        return
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:":
-        with _file_lock(Path(f"{database}-send.lock")) as acquired:
-            yield acquired
-        return
-    with _local_guard:
-        lock = _local_locks.setdefault((str(engine.url), edition_id), threading.Lock())
-    acquired = lock.acquire(blocking=False)
-    try:
+    with try_lock(engine_of(sessions), LOCK_CLASS, edition_id, "send") as acquired:
         yield acquired
-    finally:
-        if acquired:
-            lock.release()
-
-
-@contextmanager
-def _advisory_lock(engine: Engine, edition_id: int) -> Iterator[bool]:
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        key = {"a": LOCK_CLASS, "b": edition_id}
-        acquired = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:a, :b)"), key))
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), key)
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[bool]:
-    """One send at a time per SQLite database: flock belongs to this open file, so a second
-    run — another process or another thread of this one — is refused."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
