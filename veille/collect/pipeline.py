@@ -7,10 +7,8 @@ Last-Modified), in a transaction that may hold several ready sources (fewer comm
 classification call): a crash before the commit leaves each of them as it was, so the
 next cycle fetches them in full and the store ends as a clean cycle would leave it.
 
-Several collectors (processes, machines) may run on one database: a cycle works only on the
-sources it claimed (`db.leases`), renews its leases while it runs and clears each one in
-the transaction that stores the source's result, so no source is fetched twice at once
-and a dead collector's sources come back when their lease expires.
+Several collectors may share one database: a cycle works only on the sources it claimed
+(`db.leases`), renews its leases while it runs and clears each with the source's result.
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify.classifier import Classifier
@@ -117,7 +116,10 @@ def refresh_due(
 ) -> CycleSummary:
     """Run one collection cycle over the due sources (all of them with `force`) that no
     other collector holds, at most `limit` of them."""
-    cycle = Cycle.start(ctx, keys=keys, force=force, progress=progress, limit=limit)
+    try:
+        cycle = Cycle.start(ctx, keys=keys, force=force, progress=progress, limit=limit)
+    except IntegrityError:  # another collector inserted the same new sources first
+        cycle = Cycle.start(ctx, keys=keys, force=force, progress=progress, limit=limit)
     if not cycle.states:  # nothing due: no workers started, no cycle recorded
         cycle.summary.finished_at = ctx.clock()
         return cycle.summary
@@ -212,9 +214,9 @@ class Cycle:
         progress: ProgressFn | None,
         limit: int | None = None,
     ) -> Cycle:
-        """Claim the due sources nobody holds and read everything the cycle decides against,
-        in one transaction before any fetch: the claimed sources' validators and the recent
-        stories are then a consistent snapshot."""
+        """Claim the due sources nobody holds (a short transaction: other collectors wait
+        for it on SQLite), then read what the cycle decides against, before any fetch. The
+        claimed sources' validators cannot change under a lease; the stories are recent."""
         started = time.monotonic()
         now = ctx.clock()
         owner = lease_db.collector_id()
@@ -226,10 +228,16 @@ class Cycle:
                 session, owner, now, lease, keys=keys, force=force, limit=limit
             )
             states = [_snapshot(r) for r in due]
-            index = StoryIndex(article_db.recent_fingerprints(session, now - STORY_WINDOW))
-            classifier = ctx.classifier
-            if classifier is None and ctx.classifier_loader is None and states:
-                classifier = load_classifier(session, ctx.config)
+        try:
+            with transaction(ctx.sessions) as session:
+                index = StoryIndex(article_db.recent_fingerprints(session, now - STORY_WINDOW))
+                classifier = ctx.classifier
+                if classifier is None and ctx.classifier_loader is None and states:
+                    classifier = load_classifier(session, ctx.config)
+        except BaseException:
+            with transaction(ctx.sessions) as session:  # give the claim back at once
+                lease_db.release(session, owner)
+            raise
         if progress:
             progress("start", str(len(states)))
         return cls(ctx, now, started, states, index, classifier, owner, lease, progress)
@@ -443,9 +451,7 @@ class Cycle:
         """Clear the leases this cycle still holds (sources it did not finish)."""
         try:
             with transaction(self.ctx.sessions) as session:
-                left = lease_db.release(session, self.owner)
-            if left:
-                log.warning("%d sources given back unfinished by %s", left, self.owner)
+                lease_db.release(session, self.owner)
         except Exception:  # they come back when the lease expires
             log.exception("giving back the leases of %s failed", self.owner)
 
