@@ -318,3 +318,11 @@ def test_two_schedulers_send_a_scheduled_edition_once_to_each_member(
     assert by_recipient(smtp) == {email: 1 for email in emails}
     with sessions() as session:
         assert session.scalar(select(EditionRow.status)) == "sent"
+
+
+def test_a_worker_schedules_the_collection_tick_alone(settings: Settings) -> None:
+    """`veille worker` runs no once-job and no send: those stay with `veille run`."""
+    jobs = scheduler.build_scheduler(settings, collect_only=True).get_jobs()
+    assert [job.id for job in jobs] == ["collect-due"]
+    everything = scheduler.build_scheduler(settings).get_jobs()
+    assert "collect-due" in {job.id for job in everything} and len(everything) > 1
