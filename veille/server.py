@@ -18,8 +18,8 @@ import string, so the settings reach the workers through their environment
 (`newsletter.worker.worker_env`, as for the send worker) and each builds its app with
 `veille.web.app:app_from_env`. The scheduler runs once, in the parent. What each worker
 keeps in memory stays per worker: the response cache (keyed on the shared data version,
-so never stale) and the rate limiters and login throttle (`veille.web.ratelimit`: with N
-workers a client may get up to N times the limit, when its requests spread over all).
+so never stale). The rate limiters and login throttle count in the database
+(`veille.web.ratelimit.SharedRateLimiter`), so they hold across workers and machines.
 
 `VEILLE_TRUSTED_PROXIES` lists the reverse proxies whose `X-Forwarded-For` /
 `X-Forwarded-Proto` uvicorn believes; empty (the default) means no proxy headers at all —

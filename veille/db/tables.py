@@ -102,9 +102,7 @@ class SourceRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set after too many failures in a row: not fetched until the delegate resumes it.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The collector fetching it now (host:pid:cycle) and until when, so that several
-    # processes or machines share the due sources; an expired lease is free again
-    # (`db.sources.claim_due`).
+    # The collector fetching it now (host:pid:cycle) and until when (`db.leases`).
     lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
