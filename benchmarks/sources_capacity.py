@@ -29,7 +29,6 @@ import asyncio
 import multiprocessing
 import os
 import resource
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -90,7 +89,6 @@ def serve(port: int, generation: Synchronized[int], ready: Synchronized[int]) ->
             body = article_body(int(path[10:]))
             head = "Content-Type: text/html; charset=utf-8\r\n"
         else:
-            body, head = b"", ""
             return b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
         return f"HTTP/1.1 200 OK\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
 
@@ -134,6 +132,16 @@ def cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_check() -> float:
+    """CPU seconds of a fixed pure-Python loop (the same as benchmarks/collect.py): how fast
+    this shared virtual machine runs now, to compare runs made at different times."""
+    started = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i * i % 7
+    return time.process_time() - started
+
+
 def machine() -> str:
     model = "?"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -163,11 +171,13 @@ def main() -> None:
     from veille.db.tables import SourceRow
 
     logging.basicConfig(level=logging.WARNING)
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; CPU check {cpu_check():.2f} s (~0.55 s when quiet)")
     generation = multiprocessing.Value("i", 1)
     ready = multiprocessing.Value("i", 0)
     server = multiprocessing.Process(target=serve, args=(args.port, generation, ready))
     server.start()
+    assert server.pid is not None
+    server_pid = server.pid
     try:
         while not ready.value:
             time.sleep(0.05)
@@ -194,11 +204,11 @@ def main() -> None:
             print(f"{n} sources on {len(HOSTS)} hosts, {backend}, {settings.concurrency} fetches")
 
             def timed(label: str) -> float:
-                cpu, server_cpu, wall = cpu_self_and_children(), cpu_of(server.pid), time.time()
+                cpu, server_cpu, wall = cpu_self_and_children(), cpu_of(server_pid), time.time()
                 scheduler.collect_due(settings)
                 wall = time.time() - wall
                 cpu = cpu_self_and_children() - cpu
-                server_cpu = cpu_of(server.pid) - server_cpu
+                server_cpu = cpu_of(server_pid) - server_cpu
                 print(
                     f"{label}: {wall:.1f} s wall, collector CPU {cpu:.1f} s, "
                     f"server CPU {server_cpu:.1f} s"
@@ -217,7 +227,8 @@ def main() -> None:
     finally:
         server.kill()
         server.join()
+    print(f"CPU check after: {cpu_check():.2f} s, load {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
