@@ -5,11 +5,11 @@
     python benchmarks/sources_capacity.py --database-url postgresql://user@host/db
 
 A local server (its own process, asyncio, one listening socket per address on
-127.0.0.2–127.0.0.101, no per-host delay) serves N small RSS feeds of one entry each, with
-an ETag; it answers `If-None-Match` with 304. The collector is the scheduler's own job,
-`veille.scheduler.collect_due` (it reads feeds.yaml, claims due sources by leases, runs
-cycles of `CLAIM_PER_CYCLE` sources until none is due), in this process with its
-extraction workers.
+127.0.0.2–127.0.0.101, no per-host delay) serves N small RSS feeds of one entry each
+(`--empty-feeds`: none), with an ETag; it answers `If-None-Match` with 304. The
+collector is the scheduler's own job, `veille.scheduler.collect_due` (it reads feeds.yaml,
+claims due sources by leases, runs cycles of `CLAIM_PER_CYCLE` sources until none is
+due), in this process with its extraction workers.
 
 1. Warm-up: one full first collection (every feed 200, every article page fetched and
    extracted), timed and reported apart.
@@ -43,12 +43,16 @@ def feed_url(port: int, n: int) -> str:
     return f"http://{HOSTS[n % len(HOSTS)]}:{port}/feeds/{n}.xml"
 
 
-def feed_body(port: int, n: int) -> bytes:
+def feed_body(port: int, n: int, empty: bool = False) -> bytes:
     host = HOSTS[n % len(HOSTS)]
-    return (
+    head = (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
         f"<title>Commune {n}</title><link>http://{host}:{port}/</link>"
-        f"<item><title>La commune {n} ouvre ses données budgétaires</title>"
+    )
+    if empty:
+        return (head + "</channel></rss>").encode()
+    return (
+        head + f"<item><title>La commune {n} ouvre ses données budgétaires</title>"
         f"<link>http://{host}:{port}/articles/{n}</link>"
         f"<guid>http://{host}:{port}/articles/{n}</guid>"
         "<pubDate>Fri, 20 Nov 2026 08:00:00 +0000</pubDate>"
@@ -73,7 +77,7 @@ def article_body(n: int) -> bytes:
 # --------------------------------------------------------------------------- server
 
 
-def serve(port: int, generation: Synchronized[int], ready: Synchronized[int]) -> None:
+def serve(port: int, generation: Synchronized[int], ready: Synchronized[int], empty: bool) -> None:
     """Answer until killed: feeds (ETag, 304), article pages, 404 for anything else."""
 
     def answer(path: str, headers: dict[str, str]) -> bytes:
@@ -83,7 +87,7 @@ def serve(port: int, generation: Synchronized[int], ready: Synchronized[int]) ->
             etag = f'"{n}-{gen}"'
             if headers.get("if-none-match") == etag:
                 return f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n\r\n".encode()
-            body = feed_body(port, n)
+            body = feed_body(port, n, empty)
             head = f"Content-Type: application/rss+xml\r\nETag: {etag}\r\n"
         elif path.startswith("/articles/"):
             body = article_body(int(path[10:]))
@@ -158,6 +162,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--port", type=int, default=18_411)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--empty-feeds",
+        action="store_true",
+        help="feeds without entries: no article pages, so the warm-up is quick and the "
+        "steady state measures polling alone, over an empty store",
+    )
     args = parser.parse_args()
     n = args.sources
 
@@ -174,7 +184,9 @@ def main() -> None:
     print(f"machine: {machine()}; CPU check {cpu_check():.2f} s (~0.55 s when quiet)")
     generation = multiprocessing.Value("i", 1)
     ready = multiprocessing.Value("i", 0)
-    server = multiprocessing.Process(target=serve, args=(args.port, generation, ready))
+    server = multiprocessing.Process(
+        target=serve, args=(args.port, generation, ready, args.empty_feeds)
+    )
     server.start()
     assert server.pid is not None
     server_pid = server.pid
@@ -201,7 +213,8 @@ def main() -> None:
             upgrade(engine)
             sessions = session_factory(engine)
             backend = engine.dialect.name
-            print(f"{n} sources on {len(HOSTS)} hosts, {backend}, {settings.concurrency} fetches")
+            kind = "empty feeds" if args.empty_feeds else "one entry each"
+            print(f"{n} sources ({kind}) on {len(HOSTS)} hosts, {backend}")
 
             def timed(label: str) -> float:
                 cpu, server_cpu, wall = cpu_self_and_children(), cpu_of(server_pid), time.time()
