@@ -86,6 +86,7 @@ def collect_due(settings: Settings) -> None:
                     log.info("%s", summary_line(summary.as_dict()))
                 if len(summary.sources) < CLAIM_PER_CYCLE:
                     break
+                ctx.sync = False  # feeds.yaml is in the table since this tick's first cycle
     except Exception:
         log.exception("collection cycle failed")
 

@@ -103,6 +103,7 @@ class CollectContext:
     # …or, when given, by this on first need (the CLI: a cycle of unchanged feeds then
     # never imports scikit-learn nor unpickles a model).
     classifier_loader: Callable[[], Classifier] | None = None
+    sync: bool = True  # sync `config` into the sources table first (once per tick is enough)
 
 
 def refresh_due(
@@ -222,7 +223,7 @@ class Cycle:
         owner = lease_db.collector_id()
         lease = timedelta(seconds=ctx.settings.collect_lease())
         with transaction(ctx.sessions) as session:
-            if ctx.config is not None:
+            if ctx.config is not None and ctx.sync:
                 source_db.sync_sources(session, ctx.config.sources, now)
             due = lease_db.claim_due(
                 session, owner, now, lease, keys=keys, force=force, limit=limit
@@ -436,8 +437,7 @@ class Cycle:
             self._report(key, report)
 
     def _keep_leases(self) -> None:
-        """Renew this cycle's leases every third of their length: a long cycle keeps its
-        sources, and only a collector that stopped renewing (a dead one) loses them."""
+        """Renew the leases every third of their length: only a dead collector loses them."""
         if time.monotonic() < self.renew_at:
             return
         self.renew_at = time.monotonic() + self.lease.total_seconds() / 3
@@ -448,7 +448,7 @@ class Cycle:
             log.exception("renewing the leases of %s failed", self.owner)
 
     def give_back(self) -> None:
-        """Clear the leases this cycle still holds (sources it did not finish)."""
+        """Clear the leases this cycle still holds (the sources it did not finish)."""
         try:
             with transaction(self.ctx.sessions) as session:
                 lease_db.release(session, self.owner)
