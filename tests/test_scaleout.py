@@ -28,7 +28,8 @@ from tests.test_newsletter_send import add_edition, add_member, by_recipient
 from veille import scheduler
 from veille.classify.classifier import default_model
 from veille.config import Settings
-from veille.db.engine import make_engine, session_factory, upgrade
+from veille.db import leases
+from veille.db.engine import make_engine, session_factory, transaction, upgrade
 from veille.db.locks import once
 from veille.db.tables import ArticleRow, EditionRow, ModelVersionRow, SourceRow
 
@@ -326,3 +327,42 @@ def test_a_worker_schedules_the_collection_tick_alone(settings: Settings) -> Non
     assert [job.id for job in jobs] == ["collect-due"]
     everything = scheduler.build_scheduler(settings).get_jobs()
     assert "collect-due" in {job.id for job in everything} and len(everything) > 1
+
+
+def test_claims_at_once_are_disjoint_and_an_expired_lease_is_free_again(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The claim itself (`db.leases`), four collectors at the same instant: every due
+    source goes to exactly one of them; a lease renewed stays, an expired one is taken."""
+    with sessions.begin() as session:
+        for i in range(200):
+            session.add(SourceRow(key=f"s{i}", name=f"S {i}", url=f"https://exemple.fr/{i}.xml"))
+    lease = timedelta(minutes=5)
+    owners = [leases.collector_id() for _ in range(4)]
+    claimed: dict[str, list[int]] = {}
+    start = threading.Barrier(4)
+
+    def claim(owner: str) -> None:
+        start.wait()
+        with transaction(sessions) as session:
+            rows = leases.claim_due(session, owner, NOW, lease, limit=60)
+            claimed[owner] = [r.id for r in rows]
+
+    threads = [threading.Thread(target=claim, args=(o,)) for o in owners]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    every = [i for ids in claimed.values() for i in ids]
+    assert len(every) == len(set(every)) == 200, {o: len(ids) for o, ids in claimed.items()}
+
+    with transaction(sessions) as session:  # all held: nothing left to claim
+        assert leases.claim_due(session, "late", NOW, lease) == []
+        assert leases.renew(session, owners[0], NOW + timedelta(minutes=4), lease) == len(
+            claimed[owners[0]]
+        )
+        assert leases.release(session, owners[1]) == len(claimed[owners[1]])
+    later = NOW + timedelta(minutes=6)  # owners 2 and 3 died; owner 0 renewed
+    with transaction(sessions) as session:
+        taken = {r.id for r in leases.claim_due(session, "heir", later, lease)}
+    assert taken == set(claimed[owners[1]] + claimed[owners[2]] + claimed[owners[3]])

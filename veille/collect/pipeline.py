@@ -115,8 +115,7 @@ def refresh_due(
     extractor: Executor | None = None,
     limit: int | None = None,
 ) -> CycleSummary:
-    """Run one collection cycle over the due sources (all of them with `force`) that no
-    other collector holds, at most `limit` of them."""
+    """One collection cycle over at most `limit` due sources (all: `force`) nobody holds."""
     try:
         cycle = Cycle.start(ctx, keys=keys, force=force, progress=progress, limit=limit)
     except IntegrityError:  # another collector inserted the same new sources first
@@ -225,6 +224,7 @@ class Cycle:
         with transaction(ctx.sessions) as session:
             if ctx.config is not None and ctx.sync:
                 source_db.sync_sources(session, ctx.config.sources, now)
+        with transaction(ctx.sessions) as session:  # starts by writing: SQLite waits its turn
             due = lease_db.claim_due(
                 session, owner, now, lease, keys=keys, force=force, limit=limit
             )
