@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,7 @@ def collect_cmd(config: Path, db_url: str) -> tuple[list[str], dict[str, str]]:
         "VEILLE_PER_HOST_DELAY": "0",
         "VEILLE_PER_HOST_CONCURRENCY": "2",
         "VEILLE_EXTRACT_WORKERS": "1",
+        "VEILLE_COLLECT_LEASE_SECONDS": "2",
     }
     return [sys.executable, "-m", "veille", "collect", "--config", str(config), "--all"], env
 
@@ -110,6 +112,16 @@ def count_articles(db_url: str) -> int:
             return int(conn.execute(text("SELECT count(*) FROM articles")).scalar() or 0)
     except Exception:
         return 0
+    finally:
+        engine.dispose()
+
+
+def lease_expiry(db_url: str) -> datetime | None:
+    """When the last lease still written on a source expires."""
+    engine = create_engine(normalise_url(db_url))
+    try:
+        with Session(engine) as session:
+            return session.scalar(select(func.max(SourceRow.lease_until)))
     finally:
         engine.dispose()
 
@@ -152,6 +164,11 @@ def test_kill_9_mid_cycle_then_new_cycle_equals_clean_cycle(
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     assert 0 < stored < total, f"the kill did not land mid-cycle ({stored}/{total} stored)"
+    # The dead run's unfinished sources stay leased to it until their lease expires (a
+    # short one here): only then may the next cycle take them (tests/test_scaleout.py).
+    until = lease_expiry(db_url)
+    assert until is not None, "the dead run held no lease on its unfinished sources"
+    time.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 0.05)
 
     cmd, env = collect_cmd(config, db_url)
     subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=120)

@@ -104,3 +104,22 @@ def test_guesses_spread_over_many_ips_are_slowed_without_locking_out(desk: Desk)
         assert login(fresh, EMAIL, WRONG).status_code == 429
     with client_from(desk, "127.0.8.8") as delegate:
         assert login(delegate, EMAIL, PASSWORD).status_code == 303
+
+
+@pytest.mark.postgres  # the counters are an upsert on the database: CI reruns on PostgreSQL
+def test_failures_count_across_web_processes(desk: Desk) -> None:
+    """Two apps on one database, as two web workers or two machines: the failures one saw
+    count on the other, so spreading guesses over processes buys no extra try."""
+    with serve(make_desk_app(desk.settings, desk.clock)) as other_url:
+        other = Desk(other_url, desk.clock, desk.sessions, desk.settings)
+        with client_from(desk, "127.0.0.2") as here, client_from(other, "127.0.0.2") as there:
+            for n in range(login_throttle.PAIR_LIMIT):
+                client = here if n % 2 else there
+                assert login(client, EMAIL, WRONG).status_code == 401
+            for client in (here, there):
+                blocked = login(client, EMAIL, PASSWORD)
+                assert blocked.status_code == 429
+                assert 1 <= int(blocked.headers["retry-after"]) <= 15 * 60
+        desk.clock.advance(minutes=15, seconds=1)
+        with client_from(other, "127.0.0.2") as there:
+            assert login(there, EMAIL, PASSWORD).status_code == 303

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         50, ge=1, description="New articles fetched per source and cycle."
     )
     collect_tick_seconds: int = Field(60, ge=5, description="Scheduler tick for due sources.")
+    collect_lease_seconds: int = Field(
+        0,
+        ge=0,
+        description="Seconds a collector holds the sources it fetches (renewed while it "
+        "runs); 0 = 10 × the fetch timeout, at least 5 minutes.",
+    )
     retrain_hour: int = Field(
         3, ge=0, le=23, description="Hour (Europe/Paris) of the nightly retraining."
     )
@@ -106,6 +112,15 @@ class Settings(BaseSettings):
         le=23,
         description="Hour (Europe/Paris) members' alerts are mailed; weekly ones on edition_day.",
     )
+
+    def collect_lease(self) -> float:
+        """Seconds of a collector's lease on the sources it claimed. The default covers a
+        source's worst case with margin (its listing and a few article pages, each bounded
+        by the fetch timeout); the cycle renews its leases every third of it, so a long
+        cycle keeps them and only a dead collector's sources come back, after this long."""
+        if self.collect_lease_seconds:
+            return float(self.collect_lease_seconds)
+        return max(300.0, 10 * self.fetch_timeout)
 
 
 def get_settings(**overrides: object) -> Settings:

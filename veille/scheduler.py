@@ -9,7 +9,13 @@ That store bought nothing, since every start replaced each job (`replace_existin
 recomputed its next run from its trigger; migration 0006 drops the table. Keeping the jobs
 in memory lets each one receive the very `Settings` object the process runs with, including
 what is not in the environment (`veille run --config`, the demo's overrides, tests), and
-nothing about a job is written anywhere."""
+nothing about a job is written anywhere.
+
+Any number of processes may run these jobs on one database (`veille run` on several
+machines, `veille worker` beside them): collection shares the due sources through leases
+(`db.leases`), and what must run once — the weekly draft, the nightly retraining, the
+purges, re-consent, the bounce mailbox — runs under a named lock (`db.locks.once`): a
+process that does not get it skips this run. Sends hold their edition's send lock."""
 
 from __future__ import annotations
 
@@ -30,6 +36,11 @@ from veille.frenchformat import PARIS
 log = logging.getLogger(__name__)
 
 
+# Sources one cycle claims at most: with many due sources, collectors then take turns at
+# them (each claims a share, comes back for more) instead of the first one leasing all.
+CLAIM_PER_CYCLE = 500
+
+
 @contextmanager
 def _job_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
     """A job's own engine, disposed when the job ends: jobs run every minute for months,
@@ -43,8 +54,20 @@ def _job_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
+@contextmanager
+def _once_job(settings: Settings, job: str) -> Iterator[sessionmaker[Session] | None]:
+    """A once-job's sessions, or None when another process runs this job right now."""
+    from veille.db.locks import once
+
+    with _job_sessions(settings) as sessions, once(sessions, job) as acquired:
+        if not acquired:
+            log.info("%s: already running in another process, skipped", job)
+        yield sessions if acquired else None
+
+
 def collect_due(settings: Settings) -> None:
-    """Job: one collection cycle over the due sources (never raises into APScheduler)."""
+    """Job: collection cycles over the due sources no other collector holds, a share at a
+    time, until a cycle finds fewer than a full share (never raises into APScheduler)."""
     from veille.collect.pipeline import CollectContext, refresh_due
     from veille.sources import load_feeds_config
 
@@ -55,11 +78,15 @@ def collect_due(settings: Settings) -> None:
                 sessions=sessions,
                 config=load_feeds_config(settings.config_file),
             )
-            summary = refresh_due(ctx)
-        if summary.sources:
-            from veille.collect.cycle_report import summary_line
+            while True:
+                summary = refresh_due(ctx, limit=CLAIM_PER_CYCLE)
+                if summary.sources:
+                    from veille.collect.cycle_report import summary_line
 
-            log.info("%s", summary_line(summary.as_dict()))
+                    log.info("%s", summary_line(summary.as_dict()))
+                if len(summary.sources) < CLAIM_PER_CYCLE:
+                    break
+                ctx.sync = False  # feeds.yaml is in the table since this tick's first cycle
     except Exception:
         log.exception("collection cycle failed")
 
@@ -71,7 +98,9 @@ def retrain_if_needed(settings: Settings) -> None:
     from veille.db.engine import transaction
 
     try:
-        with _job_sessions(settings) as sessions:
+        with _once_job(settings, "retrain") as sessions:
+            if sessions is None:
+                return
             with transaction(sessions) as session:
                 if not needs_retraining(session):
                     return
@@ -98,10 +127,13 @@ def members_housekeeping(settings: Settings) -> None:
     from veille.members.subscriptions import purge_unconfirmed
 
     try:
-        with _job_sessions(settings) as sessions, transaction(sessions) as session:
-            now = datetime.now(UTC)
-            purged = purge_unconfirmed(session, now)
-            purged_alerts = alerts.purge_unconfirmed(session, now)
+        with _once_job(settings, "members-housekeeping") as sessions:
+            if sessions is None:
+                return
+            with transaction(sessions) as session:
+                now = datetime.now(UTC)
+                purged = purge_unconfirmed(session, now)
+                purged_alerts = alerts.purge_unconfirmed(session, now)
         if purged or purged_alerts:
             log.info(
                 "deleted %d subscriptions and %d alerts never confirmed", purged, purged_alerts
@@ -116,7 +148,9 @@ def members_reconsent(settings: Settings, now: datetime | None = None) -> None:
     from veille.members import reconsent
 
     try:
-        with _job_sessions(settings) as sessions:
+        with _once_job(settings, "members-reconsent") as sessions:
+            if sessions is None:
+                return
             outcome = reconsent.run(sessions, settings, now or datetime.now(UTC))
         if outcome.asked or outcome.erased or outcome.failures:
             log.info("re-consent: %s", outcome.as_dict())
@@ -131,14 +165,17 @@ def draft_weekly_edition(settings: Settings, now: datetime | None = None) -> Non
     from veille.newsletter.editions import draft_for_week
 
     try:
-        with _job_sessions(settings) as sessions, transaction(sessions) as session:
-            edition = draft_for_week(
-                session,
-                now=now or datetime.now(UTC),
-                day=settings.edition_day,
-                at=settings.edition_time,
-            )
-            number = edition.number if edition is not None else None
+        with _once_job(settings, "draft-weekly-edition") as sessions:
+            if sessions is None:
+                return
+            with transaction(sessions) as session:
+                edition = draft_for_week(
+                    session,
+                    now=now or datetime.now(UTC),
+                    day=settings.edition_day,
+                    at=settings.edition_time,
+                )
+                number = edition.number if edition is not None else None
         if number is not None:
             log.info("draft edition %d created", number)
     except Exception:
@@ -190,7 +227,9 @@ def check_bounces(settings: Settings) -> None:
     from veille.members.bounce_mailbox import check_bounce_mailbox
 
     try:
-        with _job_sessions(settings) as sessions:
+        with _once_job(settings, "check-bounces") as sessions:
+            if sessions is None:
+                return
             run = check_bounce_mailbox(settings, sessions)
         if run.read:
             log.info("bounce mailbox: %s", run.as_dict())
@@ -198,7 +237,8 @@ def check_bounces(settings: Settings) -> None:
         log.exception("reading the bounce mailbox failed")
 
 
-def build_scheduler(settings: Settings) -> BackgroundScheduler:
+def build_scheduler(settings: Settings, *, collect_only: bool = False) -> BackgroundScheduler:
+    """Every job, or with `collect_only` (`veille worker`) the collection tick alone."""
     # The settings object stays in this process: the job store is in memory (see above).
     common: dict[str, Any] = {"replace_existing": True, "args": (settings,)}
     scheduler = BackgroundScheduler(
@@ -215,6 +255,8 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
         **common,
         next_run_time=_now(),  # first tick right away, not after one interval
     )
+    if collect_only:
+        return scheduler
     scheduler.add_job(
         retrain_if_needed,
         trigger="cron",
@@ -280,10 +322,11 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     return scheduler
 
 
-def start(settings: Settings) -> BackgroundScheduler:
-    scheduler = build_scheduler(settings)
+def start(settings: Settings, *, collect_only: bool = False) -> BackgroundScheduler:
+    scheduler = build_scheduler(settings, collect_only=collect_only)
     scheduler.start()
-    log.info("scheduler started (pid %d)", os.getpid())
+    what = "collector" if collect_only else "scheduler"
+    log.info("%s started (pid %d)", what, os.getpid())
     return scheduler
 
 

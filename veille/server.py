@@ -18,8 +18,8 @@ import string, so the settings reach the workers through their environment
 (`newsletter.worker.worker_env`, as for the send worker) and each builds its app with
 `veille.web.app:app_from_env`. The scheduler runs once, in the parent. What each worker
 keeps in memory stays per worker: the response cache (keyed on the shared data version,
-so never stale) and the rate limiters and login throttle (`veille.web.ratelimit`: with N
-workers a client may get up to N times the limit, when its requests spread over all).
+so never stale). The rate limiters and login throttle count in the database
+(`veille.web.ratelimit.SharedRateLimiter`), so they hold across workers and machines.
 
 `VEILLE_TRUSTED_PROXIES` lists the reverse proxies whose `X-Forwarded-For` /
 `X-Forwarded-Proto` uvicorn believes; empty (the default) means no proxy headers at all —
@@ -138,6 +138,40 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
     is already under way, so the signal is acknowledged instead of killing the process."""
 
 
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler says "Running job … executed successfully" at INFO on every tick: a line a
+    # minute that buries ours. Its warnings (a missed run) and errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run_collector(settings: Settings) -> None:
+    """`veille worker`: the collection tick alone, until SIGINT/SIGTERM; then the running
+    cycle ends (bounded by the fetch timeouts) before the process exits. Leases share the
+    due sources with every other collector on the database (`veille.db.leases`)."""
+    import threading
+
+    from veille import scheduler as sched
+
+    configure_logging()
+    stop = threading.Event()
+
+    def stopping(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, stopping) for sig in (signal.SIGINT, signal.SIGTERM)}
+    scheduler = sched.start(settings, collect_only=True)
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def serve_app(
     settings: Settings, *, host: str, port: int, with_scheduler: bool, workers: int = 1
 ) -> None:
@@ -147,13 +181,7 @@ def serve_app(
 
     check_secret(settings, host)
     proxy_options = uvicorn_options(settings)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # APScheduler says "Running job … executed successfully" at INFO on every tick: a line a
-    # minute that buries ours. Its warnings (a missed run) and errors still show.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging()
     scheduler = None
     if with_scheduler:
         from veille import scheduler as sched

@@ -16,7 +16,7 @@ from veille.cli.collect import collect, export
 from veille.cli.db import db_app
 from veille.cli.editions import edition_app
 from veille.cli.members import members_app
-from veille.cli.run import demo, run, serve
+from veille.cli.run import demo, run, serve, worker
 from veille.cli.sources import sources_app
 from veille.cli.users import users_app
 
@@ -27,5 +27,5 @@ app.add_typer(classify_app, name="classify")
 app.add_typer(members_app, name="members")
 app.add_typer(users_app, name="users")
 app.add_typer(edition_app, name="edition")
-for command in (collect, export, serve, run, demo):
+for command in (collect, export, serve, run, worker, demo):
     app.command()(command)

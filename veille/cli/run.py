@@ -59,6 +59,19 @@ def run(
 
 
 @handles_errors
+def worker(config: ConfigOpt = None) -> None:
+    """Collect due sources only, sharing them with every other veille on the same database
+    (no web app, no once-jobs, no sends): for extra machines."""
+    from veille.server import run_collector
+    from veille.sources import load_feeds_config
+
+    settings = settings_from_env(config)
+    load_feeds_config(settings.config_file)  # fail early on a bad file
+    open_db(settings)
+    run_collector(settings)
+
+
+@handles_errors
 def demo(
     host: Annotated[str, typer.Option(help="Interface of the web app.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,

@@ -6,6 +6,9 @@ database: a source's new articles are committed *with* its new validators (ETag,
 Last-Modified), in a transaction that may hold several ready sources (fewer commits, one
 classification call): a crash before the commit leaves each of them as it was, so the
 next cycle fetches them in full and the store ends as a clean cycle would leave it.
+
+Several collectors may share one database: a cycle works only on the sources it claimed
+(`db.leases`), renews its leases while it runs and clears each with the source's result.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.classify.classifier import Classifier
@@ -41,6 +45,7 @@ from veille.collect.worker import Listing, PageOutcome, SourceState
 from veille.config import Settings
 from veille.db import articles as article_db
 from veille.db import collection as collection_db
+from veille.db import leases as lease_db
 from veille.db import sources as source_db
 from veille.db.engine import transaction
 from veille.db.tables import SourceRow
@@ -98,6 +103,7 @@ class CollectContext:
     # …or, when given, by this on first need (the CLI: a cycle of unchanged feeds then
     # never imports scikit-learn nor unpickles a model).
     classifier_loader: Callable[[], Classifier] | None = None
+    sync: bool = True  # sync `config` into the sources table first (once per tick is enough)
 
 
 def refresh_due(
@@ -107,14 +113,21 @@ def refresh_due(
     force: bool = False,
     progress: ProgressFn | None = None,
     extractor: Executor | None = None,
+    limit: int | None = None,
 ) -> CycleSummary:
-    """Run one collection cycle over the due sources (all of them with `force`)."""
-    cycle = Cycle.start(ctx, keys=keys, force=force, progress=progress)
+    """One collection cycle over at most `limit` due sources (all: `force`) nobody holds."""
+    try:
+        cycle = Cycle.start(ctx, keys=keys, force=force, progress=progress, limit=limit)
+    except IntegrityError:  # another collector inserted the same new sources first
+        cycle = Cycle.start(ctx, keys=keys, force=force, progress=progress, limit=limit)
     if not cycle.states:  # nothing due: no workers started, no cycle recorded
         cycle.summary.finished_at = ctx.clock()
         return cycle.summary
-    with Pools(ctx.settings, ctx.fetcher, extractor) as pools:
-        cycle.run(pools)
+    try:
+        with Pools(ctx.settings, ctx.fetcher, extractor) as pools:
+            cycle.run(pools)
+    finally:  # a cycle that stops early gives its sources back at once (a dead one cannot)
+        cycle.give_back()
     cycle.finish()
     return cycle.summary
 
@@ -163,7 +176,10 @@ class Cycle:
     states: list[SourceState]  # the due sources
     index: StoryIndex
     classifier: Classifier | None  # None until first needed when the context has a loader
+    owner: str  # this cycle's id on the leases of its sources (`db.leases`)
+    lease: timedelta
     progress: ProgressFn | None = None
+    renew_at: float = field(init=False, default=0.0)  # time.monotonic() of the next renewal
     summary: CycleSummary = field(init=False)
     # Work on its way: a listing's future → its source; a page's future → its URL key.
     listing_futures: dict[Future[Any], SourceState] = field(init=False, default_factory=dict)
@@ -186,6 +202,7 @@ class Cycle:
 
     def __post_init__(self) -> None:
         self.summary = CycleSummary(started_at=self.now)
+        self.renew_at = self.started + self.lease.total_seconds() / 3
 
     @classmethod
     def start(
@@ -195,23 +212,36 @@ class Cycle:
         keys: list[str] | None,
         force: bool,
         progress: ProgressFn | None,
+        limit: int | None = None,
     ) -> Cycle:
-        """Read everything the cycle decides against in one transaction, before any fetch:
-        the due sources' validators and the recent stories are then a consistent snapshot."""
+        """Claim the due sources nobody holds (a short transaction: other collectors wait
+        for it on SQLite), then read what the cycle decides against, before any fetch. The
+        claimed sources' validators cannot change under a lease; the stories are recent."""
         started = time.monotonic()
         now = ctx.clock()
+        owner = lease_db.collector_id()
+        lease = timedelta(seconds=ctx.settings.collect_lease())
         with transaction(ctx.sessions) as session:
-            if ctx.config is not None:
+            if ctx.config is not None and ctx.sync:
                 source_db.sync_sources(session, ctx.config.sources, now)
-            due = source_db.due_sources(session, now, keys=keys, force=force)
+        with transaction(ctx.sessions) as session:  # starts by writing: SQLite waits its turn
+            due = lease_db.claim_due(
+                session, owner, now, lease, keys=keys, force=force, limit=limit
+            )
             states = [_snapshot(r) for r in due]
-            index = StoryIndex(article_db.recent_fingerprints(session, now - STORY_WINDOW))
-            classifier = ctx.classifier
-            if classifier is None and ctx.classifier_loader is None and states:
-                classifier = load_classifier(session, ctx.config)
+        try:
+            with transaction(ctx.sessions) as session:
+                index = StoryIndex(article_db.recent_fingerprints(session, now - STORY_WINDOW))
+                classifier = ctx.classifier
+                if classifier is None and ctx.classifier_loader is None and states:
+                    classifier = load_classifier(session, ctx.config)
+        except BaseException:
+            with transaction(ctx.sessions) as session:  # give the claim back at once
+                lease_db.release(session, owner)
+            raise
         if progress:
             progress("start", str(len(states)))
-        return cls(ctx, now, started, states, index, classifier, progress)
+        return cls(ctx, now, started, states, index, classifier, owner, lease, progress)
 
     def run(self, pools: Pools) -> None:
         """Hand every listing to the pools, then handle their work as it completes until
@@ -220,10 +250,15 @@ class Cycle:
         for s in self.states:
             self.listing_futures[pools.fetch_listing(s, self.now)] = s
         while self.listing_futures or self.waiting:
+            self._keep_leases()
             if not self.ready and not self._pages_due():
-                # The next completion, or nothing once the waiting pages are due.
+                # The next completion, or nothing once the waiting pages are due or the
+                # leases need renewing.
                 waited = time.monotonic() - self.arrived_since
-                fut = pools.next_done(max(0.0, PAGE_WAIT - waited) if self.arrived else None)
+                until = max(0.0, self.renew_at - time.monotonic())
+                fut = pools.next_done(
+                    min(until, max(0.0, PAGE_WAIT - waited)) if self.arrived else until
+                )
                 if fut is not None:
                     self._take(fut)
             while (fut := pools.done_now()) is not None:  # what completed meanwhile
@@ -386,6 +421,7 @@ class Cycle:
                     for listing, decision, wanted in items
                 ]
                 pending.apply(session, None, self.index)
+                lease_db.release(session, self.owner, ids)  # with the result, not before
                 del rows
         except Exception as exc:
             if len(batch) > 1:  # find the culprit: the others are stored one by one
@@ -399,6 +435,25 @@ class Cycle:
             self._record_failure(items[0][0].source, error)
         for key, report in zip(batch, reports, strict=True):
             self._report(key, report)
+
+    def _keep_leases(self) -> None:
+        """Renew the leases every third of their length: only a dead collector loses them."""
+        if time.monotonic() < self.renew_at:
+            return
+        self.renew_at = time.monotonic() + self.lease.total_seconds() / 3
+        try:
+            with transaction(self.ctx.sessions) as session:
+                lease_db.renew(session, self.owner, self.ctx.clock(), self.lease)
+        except Exception:  # the next renewal retries; the lease is long enough for that
+            log.exception("renewing the leases of %s failed", self.owner)
+
+    def give_back(self) -> None:
+        """Clear the leases this cycle still holds (the sources it did not finish)."""
+        try:
+            with transaction(self.ctx.sessions) as session:
+                lease_db.release(session, self.owner)
+        except Exception:  # they come back when the lease expires
+            log.exception("giving back the leases of %s failed", self.owner)
 
     def finish(self) -> None:
         """Record the cycle for `veille sources list`, once its workers are shut down."""
@@ -426,6 +481,7 @@ class Cycle:
         try:
             with transaction(self.ctx.sessions) as session:
                 collection_db.record_source_failure(session, src.id, error, self.now)
+                lease_db.release(session, self.owner, [src.id])
         except Exception:
             log.exception("could not record the failure of %s", src.key)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
@@ -45,11 +46,11 @@ def sync_sources(session: Session, sources: Sequence[Source], now: datetime) -> 
     return {row.key: row.id for row in session.scalars(select(SourceRow))}
 
 
-def due_sources(
-    session: Session, now: datetime, *, keys: Sequence[str] | None = None, force: bool = False
-) -> list[SourceRow]:
-    """Enabled sources of the config whose next fetch time has come (or all with force);
-    a paused source is never due, whatever asks (see `db.source_pause`)."""
+def due_query(
+    now: datetime, *, keys: Sequence[str] | None = None, force: bool = False
+) -> Select[Any]:
+    """Enabled sources of the config whose next fetch time has come (or all with force),
+    soonest first; a paused source is never due, whatever asks (see `db.source_pause`)."""
     query = select(SourceRow).where(
         SourceRow.enabled.is_(True), SourceRow.in_config.is_(True), SourceRow.paused_at.is_(None)
     )
@@ -57,7 +58,14 @@ def due_sources(
         query = query.where(SourceRow.key.in_(keys))
     elif not force:
         query = query.where((SourceRow.next_fetch_at.is_(None)) | (SourceRow.next_fetch_at <= now))
-    return list(session.scalars(query.order_by(SourceRow.next_fetch_at, SourceRow.id)))
+    return query.order_by(SourceRow.next_fetch_at, SourceRow.id)
+
+
+def due_sources(
+    session: Session, now: datetime, *, keys: Sequence[str] | None = None, force: bool = False
+) -> list[SourceRow]:
+    """The due sources, leased or not (a collector claims them with `db.leases`)."""
+    return list(session.scalars(due_query(now, keys=keys, force=force)))
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,9 @@ class SourceRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set after too many failures in a row: not fetched until the delegate resumes it.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The collector fetching it now (host:pid:cycle) and until when (`db.leases`).
+    lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (Index("ix_sources_next_fetch_at", "next_fetch_at"),)
 

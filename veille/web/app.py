@@ -145,7 +145,7 @@ def create_app(
         openapi_url="/api/openapi.json",
     )
     app.state.web = ctx
-    app.state.subscribe_limits = members.SubscribeLimits()
+    app.state.subscribe_limits = members.SubscribeLimits.shared(ctx)
     app.state.send_starter = send_starter or partial(start_send_worker, settings)
 
     @app.exception_handler(QueryError)

@@ -6,7 +6,7 @@ session carries its own CSRF token, checked on every desk form. Forms shown befo
 session exists (login, setting a password) use the double-submit token of `veille.web.csrf`
 instead, with its own cookie (`SameSite=Strict`). Over HTTPS the cookies are `Secure` and
 `__Host-`-prefixed (`veille.web.transport`); failed logins are throttled per (address, IP)
-and per IP (`veille.web.login_throttle`).
+and per IP (`veille.web.login_throttle`), in the database so they hold across processes.
 
 Wiring (in `create_app`): `auth.install(app)` — the router, the two exception handlers and
 the login throttle. Desk routes then take `user: DeskUserDep` (pages) or
@@ -75,7 +75,7 @@ class CsrfRefused(Exception):
 
 def new_throttle(ctx: WebContext) -> LoginThrottle:
     """Failed logins per (address, IP), per IP and per address: see `login_throttle`."""
-    return LoginThrottle(lambda: ctx.clock().timestamp())
+    return LoginThrottle(lambda: ctx.clock().timestamp(), ctx.sessions)
 
 
 _install_lock = threading.Lock()

@@ -11,7 +11,8 @@ Failures are now counted three ways, in a sliding `WINDOW` on the app's clock:
   one), so the limit is never a lever against someone whose IP has not failed.
 
 Only failures count, so a right password never uses up a try; a success forgets its pair.
-In memory, per process (see `veille.web.ratelimit`).
+The app counts in the database, so the limits hold across processes and machines
+(`veille.web.ratelimit.SharedRateLimiter`); without sessions, in this process's memory.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from veille.web.ratelimit import RateLimiter
+from sqlalchemy.orm import Session, sessionmaker
+
+from veille.web.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 
 WINDOW = timedelta(minutes=15)
 PAIR_LIMIT = 5
@@ -29,11 +32,19 @@ MAX_KEYS = 10_000
 
 
 class LoginThrottle:
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, clock: Callable[[], float], sessions: sessionmaker[Session] | None = None
+    ) -> None:
         seconds = WINDOW.total_seconds()
-        self.pairs = RateLimiter(PAIR_LIMIT, seconds, clock, max_keys=MAX_KEYS)
-        self.ips = RateLimiter(IP_LIMIT, seconds, clock, max_keys=MAX_KEYS)
-        self.accounts = RateLimiter(ACCOUNT_LIMIT, seconds, clock, max_keys=MAX_KEYS)
+
+        def limiter(scope: str, limit: int) -> Limiter:
+            if sessions is not None:
+                return SharedRateLimiter(scope, limit, seconds, clock, sessions)
+            return RateLimiter(limit, seconds, clock, max_keys=MAX_KEYS)
+
+        self.pairs = limiter("login-pair", PAIR_LIMIT)
+        self.ips = limiter("login-ip", IP_LIMIT)
+        self.accounts = limiter("login-account", ACCOUNT_LIMIT)
 
     @staticmethod
     def _pair(account: str, ip: str) -> str:

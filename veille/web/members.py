@@ -33,7 +33,7 @@ from veille.members.tokens import read_token
 from veille.sources import THEME_IDS
 from veille.web import csrf
 from veille.web.deps import Ctx, WebContext
-from veille.web.ratelimit import RateLimiter
+from veille.web.ratelimit import Limiter, RateLimiter, SharedRateLimiter
 from veille.web.transport import client_ip, is_https
 
 log = logging.getLogger(__name__)
@@ -43,11 +43,21 @@ router = APIRouter(include_in_schema=False)
 @dataclass
 class SubscribeLimits:
     """Per IP: a person subscribing a few colleagues is fine, a script is not. Per address:
-    at most 3 mails an hour, so the form cannot be used to flood someone's inbox. One pair
-    per app (tests and processes do not share counters)."""
+    at most 3 mails an hour, so the form cannot be used to flood someone's inbox. The app
+    counts them in its database (`shared`), so they hold across processes and machines."""
 
-    per_ip: RateLimiter = field(default_factory=lambda: RateLimiter(10, 3600))
-    per_address: RateLimiter = field(default_factory=lambda: RateLimiter(3, 3600))
+    per_ip: Limiter = field(default_factory=lambda: RateLimiter(10, 3600))
+    per_address: Limiter = field(default_factory=lambda: RateLimiter(3, 3600))
+
+    @classmethod
+    def shared(cls, ctx: WebContext) -> SubscribeLimits:
+        def clock() -> float:
+            return ctx.clock().timestamp()
+
+        return cls(
+            SharedRateLimiter("subscribe-ip", 10, 3600, clock, ctx.sessions),
+            SharedRateLimiter("subscribe-address", 3, 3600, clock, ctx.sessions),
+        )
 
 
 def limits(request: Request) -> SubscribeLimits:

@@ -1,13 +1,16 @@
-"""A small in-process sliding-window limiter (per IP, per address, per login).
+"""Sliding-window limiters (per IP, per address, per login), in two backings with one
+interface (`Limiter`):
+
+- `RateLimiter`, in process memory: a restart forgetting the counters only gives an abuser
+  a fresh window, but each process counts alone;
+- `SharedRateLimiter`, in the database (`veille.db.rate_limits`): what the web app uses,
+  so a limit holds across `VEILLE_WEB_WORKERS` processes and machines — a client
+  spreading its requests over all of them gets the limit once, not once per process.
 
 Two uses: `hit` counts every attempt and refuses the one over the limit (the members'
 forms); `retry_after` before and `record` after count only what went wrong (failed desk
-logins), so a right password never uses up a try.
-
-In memory on purpose: a restart forgetting the counters only gives an abuser a fresh
-window. Per process: with `VEILLE_WEB_WORKERS` = N, each worker counts alone, so a client
-spreading its requests over all of them gets up to N times the limit (docs/operations.md).
-The clock is injected so tests need no sleeping."""
+logins), so a right password never uses up a try. The clock is injected so tests need no
+sleeping."""
 
 from __future__ import annotations
 
@@ -15,7 +18,26 @@ import math
 import threading
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from time import monotonic
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from veille.db import rate_limits as rate_db
+from veille.db.engine import transaction
+
+BUCKETS_PER_WINDOW = 15
+PURGE_EVERY = 256  # attempts between two purges of a shared limiter's old buckets
+
+
+class Limiter(Protocol):
+    def hit(self, key: str) -> bool: ...
+    def record(self, *keys: str) -> None: ...
+    def retry_after(self, *keys: str) -> int | None: ...
+    def count(self, key: str) -> int: ...
+    def blocked(self, key: str) -> bool: ...
+    def reset(self, key: str) -> None: ...
 
 
 class RateLimiter:
@@ -92,3 +114,87 @@ class RateLimiter:
     def reset(self, key: str) -> None:
         with self._lock:
             self._hits.pop(key, None)
+
+
+class SharedRateLimiter:
+    """`RateLimiter`'s answers, counted in the database: every web process and machine adds
+    to the same counters. Attempts fall in buckets of 1/15 of the window, so the window
+    slides by that step: an attempt counts for between 14/15 of the window and all of it.
+    Two attempts at the very same instant from two processes may both pass the last
+    free slot (the check and the count are two statements); the limit is then exceeded
+    by the number of processes racing, never multiplied by the number of processes."""
+
+    def __init__(
+        self,
+        scope: str,
+        limit: int,
+        window_seconds: float,
+        clock: Callable[[], float],
+        sessions: sessionmaker[Session],
+    ) -> None:
+        self.scope = scope
+        self.limit = limit
+        self.window = window_seconds
+        self.width = window_seconds / BUCKETS_PER_WINDOW
+        self._clock = clock
+        self._sessions = sessions
+        self._added = 0
+        self._lock = threading.Lock()
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def _recent(self, session: Session, key: str, now: datetime) -> list[tuple[datetime, int]]:
+        return rate_db.buckets(session, self.scope, key, now - timedelta(seconds=self.window))
+
+    def _count(self, key: str, now: datetime) -> int:
+        with self._sessions() as session:
+            return sum(n for _, n in self._recent(session, key, now))
+
+    def _added_one(self, now: datetime) -> None:
+        """Purge this scope's past buckets every PURGE_EVERY attempts of this process."""
+        with self._lock:
+            self._added += 1
+            due = self._added % PURGE_EVERY == 0
+        if due:
+            with transaction(self._sessions) as session:
+                rate_db.purge(session, self.scope, now - timedelta(seconds=2 * self.window))
+
+    def hit(self, key: str) -> bool:
+        now = self._now()
+        with transaction(self._sessions) as session:
+            if sum(n for _, n in self._recent(session, key, now)) >= self.limit:
+                return False
+            rate_db.add(session, self.scope, [key], now, self.width)
+        self._added_one(now)
+        return True
+
+    def record(self, *keys: str) -> None:
+        now = self._now()
+        with transaction(self._sessions) as session:
+            rate_db.add(session, self.scope, keys, now, self.width)
+        self._added_one(now)
+
+    def retry_after(self, *keys: str) -> int | None:
+        now = self._now()
+        wait = 0.0
+        with self._sessions() as session:
+            for key in keys:
+                found = self._recent(session, key, now)
+                total = sum(n for _, n in found)
+                for start, n in found:  # oldest first: drop buckets until under the limit
+                    if total < self.limit:
+                        break
+                    total -= n
+                    wait = max(wait, (start - now).total_seconds() + self.window)
+        return max(1, math.ceil(wait)) if wait > 0 else None
+
+    def count(self, key: str) -> int:
+        return self._count(key, self._now())
+
+    def blocked(self, key: str) -> bool:
+        return self._count(key, self._now()) >= self.limit
+
+    def reset(self, key: str) -> None:
+        with transaction(self._sessions) as session:
+            rate_db.reset(session, self.scope, key)

@@ -1,0 +1,93 @@
+"""Attempt counters in the database, so that a rate limit holds across web processes and
+machines (`veille.web.ratelimit.SharedRateLimiter` reads them as a sliding window).
+
+Each attempt adds one to the row of its (scope, key, time bucket): an upsert (`INSERT … ON
+CONFLICT DO UPDATE`, the same on PostgreSQL and SQLite), so concurrent attempts from any
+process add up. Keys are stored hashed: the table holds counts, not who asked. Rows older
+than the longest window are purged as attempts come in (`purge`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Index, Integer, String, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from veille.db.tables import Base, UTCDateTime
+
+
+class RateHitRow(Base):
+    """Attempts counted against a hashed key in one time bucket. Mapped here, beside the
+    only queries that use it (`veille/db/__init__.py` imports this module, so the table is
+    in `Base.metadata` whatever imports `db.tables` first)."""
+
+    __tablename__ = "rate_hits"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_rate_hits_bucket", "bucket"),)
+
+
+def hashed(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:40]
+
+
+def bucket_start(now: datetime, width: float) -> datetime:
+    return datetime.fromtimestamp(now.timestamp() // width * width, UTC)
+
+
+def add(session: Session, scope: str, keys: Sequence[str], now: datetime, width: float) -> None:
+    """Count one attempt against each key, in the bucket (`width` seconds) holding `now`."""
+    if not keys:
+        return
+    rows = [
+        {"scope": scope, "key": hashed(k), "bucket": bucket_start(now, width), "count": 1}
+        for k in dict.fromkeys(keys)
+    ]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(RateHitRow).values(rows)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["scope", "key", "bucket"],
+            set_={"count": RateHitRow.count + stmt.excluded["count"]},
+        )
+    )
+
+
+def buckets(session: Session, scope: str, key: str, since: datetime) -> list[tuple[datetime, int]]:
+    """(bucket start, attempts) of the key's buckets that started after `since`, oldest
+    first."""
+    return [
+        (start, int(count))
+        for start, count in session.execute(
+            select(RateHitRow.bucket, RateHitRow.count)
+            .where(
+                RateHitRow.scope == scope,
+                RateHitRow.key == hashed(key),
+                RateHitRow.bucket > since,
+            )
+            .order_by(RateHitRow.bucket)
+        )
+    ]
+
+
+def reset(session: Session, scope: str, key: str) -> None:
+    session.execute(
+        delete(RateHitRow).where(RateHitRow.scope == scope, RateHitRow.key == hashed(key))
+    )
+
+
+def purge(session: Session, scope: str, before: datetime) -> int:
+    """Delete the scope's buckets that started before `before` (its window is past them)."""
+    result = session.execute(
+        delete(RateHitRow).where(RateHitRow.scope == scope, RateHitRow.bucket < before)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
