@@ -36,10 +36,12 @@ class FailingOn(Classifier):
 
     marker: str = ""
 
-    def predict(self, items: Sequence[ClassItem]) -> list[Prediction]:
+    def predict(
+        self, items: Sequence[ClassItem], stories: Sequence[int | None] | None = None
+    ) -> list[Prediction]:
         if any(self.marker in it.title for it in items):
             raise RuntimeError("classifier down")
-        return super().predict(items)
+        return super().predict(items, stories)
 
 
 def test_failed_store_fails_its_source_alone(

@@ -52,10 +52,15 @@ def story_vector(title: str, text: str) -> Counter[str]:
     return Counter(stem(w) for w in story_words(f"{title}\n{text}"))
 
 
-def has_enough_text(text: str) -> bool:
+# A text alone (no title) of fewer words is no proof that two items are one page: feeds
+# repeat one generic description under many titles (`storyindex._same_page`).
+COPY_MIN_WORDS = 20
+
+
+def has_enough_text(text: str, min_words: int = MIN_WORDS) -> bool:
     """Short texts (a title alone, a teaser) give fingerprints too noisy to group stories.
     Callers pass the title and the text: a feed's lead of two sentences is enough."""
-    return len(story_words(text)) >= MIN_WORDS
+    return len(story_words(text)) >= min_words
 
 
 def assign_story(

@@ -165,7 +165,7 @@ class StoryIndex:
         host = record.url_key.split("/", 1)[0]
         if record.content_hash:
             copy = self._copies.get((record.content_hash, host))
-            if copy is not None:
+            if copy is not None and _same_page(record, copy):
                 return copy.article_id, copy.story_id
         if not self.items:
             return None, None
@@ -229,6 +229,17 @@ class StoryIndex:
         self._append_fingerprint(record.fingerprint)
         if item.content_hash:
             self._copies.setdefault((item.content_hash, item.host_key), item)
+
+
+def _same_page(record: article_db.ArticleRecord, copy: article_db.Fingerprinted) -> bool:
+    """The same text on the same site is the same page, when the text says enough to tell
+    pages apart. A feed that gives every item one generic description (« Toute l'actualité
+    de la commune… », a lead repeated under each title) must not fold its items into one:
+    for a text that short, the titles must agree too."""
+    if stories.has_enough_text(record.text, stories.COPY_MIN_WORDS):
+        return True
+    title = copy.lead.split("\n", 1)[0]
+    return " ".join(title.split()).casefold() == " ".join(record.title.split()).casefold()
 
 
 def _hours_apart(a: datetime | None, b: datetime | None) -> float:
