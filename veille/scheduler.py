@@ -44,17 +44,21 @@ def _job_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 
 def collect_due(settings: Settings) -> None:
-    """Job: one collection cycle over the due sources (never raises into APScheduler)."""
-    from veille.collect.pipeline import CollectContext, refresh_due
+    """Job: one collection cycle over the due sources (never raises into APScheduler).
+
+    Most ticks find nothing due: they answer with one transaction (`collect.due`) and never
+    import the pipeline, start a worker or load a model (tests/test_collect_lean.py)."""
+    from veille.collect.due import anything_due
     from veille.sources import load_feeds_config
 
     try:
         with _job_sessions(settings) as sessions:
-            ctx = CollectContext(
-                settings=settings,
-                sessions=sessions,
-                config=load_feeds_config(settings.config_file),
-            )
+            config = load_feeds_config(settings.config_file)
+            if not anything_due(sessions, config, datetime.now(UTC)):
+                return
+            from veille.collect.pipeline import CollectContext, refresh_due
+
+            ctx = CollectContext(settings=settings, sessions=sessions, config=config)
             summary = refresh_due(ctx)
         if summary.sources:
             from veille.collect.cycle_report import summary_line

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
@@ -45,19 +46,34 @@ def sync_sources(session: Session, sources: Sequence[Source], now: datetime) -> 
     return {row.key: row.id for row in session.scalars(select(SourceRow))}
 
 
+def _due_filter(
+    query: Select[Any], now: datetime, keys: Sequence[str] | None, force: bool
+) -> Select[Any]:
+    query = query.where(
+        SourceRow.enabled.is_(True), SourceRow.in_config.is_(True), SourceRow.paused_at.is_(None)
+    )
+    if keys:
+        return query.where(SourceRow.key.in_(keys))
+    if not force:
+        return query.where((SourceRow.next_fetch_at.is_(None)) | (SourceRow.next_fetch_at <= now))
+    return query
+
+
 def due_sources(
     session: Session, now: datetime, *, keys: Sequence[str] | None = None, force: bool = False
 ) -> list[SourceRow]:
     """Enabled sources of the config whose next fetch time has come (or all with force);
     a paused source is never due, whatever asks (see `db.source_pause`)."""
-    query = select(SourceRow).where(
-        SourceRow.enabled.is_(True), SourceRow.in_config.is_(True), SourceRow.paused_at.is_(None)
-    )
-    if keys:
-        query = query.where(SourceRow.key.in_(keys))
-    elif not force:
-        query = query.where((SourceRow.next_fetch_at.is_(None)) | (SourceRow.next_fetch_at <= now))
+    query = _due_filter(select(SourceRow), now, keys, force)
     return list(session.scalars(query.order_by(SourceRow.next_fetch_at, SourceRow.id)))
+
+
+def count_due(
+    session: Session, now: datetime, *, keys: Sequence[str] | None = None, force: bool = False
+) -> int:
+    """How many sources `due_sources` would return, without loading a row."""
+    query = _due_filter(select(func.count()).select_from(SourceRow), now, keys, force)
+    return int(session.scalar(query) or 0)
 
 
 @dataclass(frozen=True)
