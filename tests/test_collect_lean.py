@@ -147,3 +147,15 @@ def test_a_cycle_of_a_few_pages_starts_no_extraction_process(
     )
     assert '"new_articles": 6' in again["stdout"]
     assert len(again["children"]) >= 1  # the forkserver, alive until the collector exits
+
+
+def test_the_tick_parses_feeds_yaml_again_only_when_it_changed(tmp_path: Path) -> None:
+    from veille.scheduler import _feeds_config
+
+    path = tmp_path / "feeds.yaml"
+    path.write_text(feeds_yaml("http://exemple.fr"), encoding="utf-8")
+    first = _feeds_config(path)
+    assert _feeds_config(path) is first  # same bytes: the parsed file is reused
+    extra = "  - key: autre\n    name: Autre\n    url: http://exemple.fr/autre.xml\n"
+    path.write_text(feeds_yaml("http://exemple.fr", extra), encoding="utf-8")
+    assert [s.key for s in _feeds_config(path).sources][-1] == "autre"

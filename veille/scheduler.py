@@ -18,7 +18,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -26,6 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from veille.config import Settings
 from veille.frenchformat import PARIS
+
+if TYPE_CHECKING:
+    from veille.sources import FeedsConfig
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +47,38 @@ def _job_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
+# The last feeds.yaml a tick parsed, with the bytes it was parsed from.
+_feeds_seen: dict[Path, tuple[bytes, FeedsConfig]] = {}
+
+
+def _feeds_config(path: Path) -> FeedsConfig:
+    """feeds.yaml, parsed again only when its bytes changed: the tick reads it every minute
+    and parsing 500 sources (YAML, then validation) was half of a tick with nothing due."""
+    from veille.sources import load_feeds_config
+
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raw = None
+    seen = _feeds_seen.get(path)
+    if raw is not None and seen is not None and seen[0] == raw:
+        return seen[1]
+    config = load_feeds_config(path)  # the errors, worded for the log
+    if raw is not None:
+        _feeds_seen[path] = (raw, config)
+    return config
+
+
 def collect_due(settings: Settings) -> None:
     """Job: one collection cycle over the due sources (never raises into APScheduler).
 
     Most ticks find nothing due: they answer with one transaction (`collect.due`) and never
     import the pipeline, start a worker or load a model (tests/test_collect_lean.py)."""
     from veille.collect.due import anything_due
-    from veille.sources import load_feeds_config
 
     try:
         with _job_sessions(settings) as sessions:
-            config = load_feeds_config(settings.config_file)
+            config = _feeds_config(settings.config_file)
             if not anything_due(sessions, config, datetime.now(UTC)):
                 return
             from veille.collect.pipeline import CollectContext, refresh_due

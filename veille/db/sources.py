@@ -30,20 +30,28 @@ def sync_sources(session: Session, sources: Sequence[Source], now: datetime) -> 
             row.etag = row.last_modified = None
             row.next_fetch_at = now
             row.paused_at, row.consecutive_failures = None, 0  # a fixed URL resumes it
-        row.name = src.name
-        row.url = src.url
-        row.kind = src.kind
-        row.weight = src.weight
-        row.interval = src.interval
-        row.tags = list(src.tags)
-        row.selector = src.selector
-        row.enabled = src.enabled
-        row.in_config = True
+        wanted = {
+            "name": src.name,
+            "url": src.url,
+            "kind": src.kind,
+            "weight": src.weight,
+            "interval": src.interval,
+            "tags": list(src.tags),
+            "selector": src.selector,
+            "enabled": src.enabled,
+            "in_config": True,
+        }
+        # Only what changed is assigned: the scheduler syncs every minute, and a row touched
+        # with equal values is still dirty for the flush and the data-version hook (~0.1 s
+        # of CPU per tick for 500 sources, for nothing).
+        for name, value in wanted.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
     for key, row in rows.items():
-        if key not in listed:
+        if key not in listed and row.in_config is not False:
             row.in_config = False
     session.flush()
-    return {row.key: row.id for row in session.scalars(select(SourceRow))}
+    return {key: id_ for key, id_ in session.execute(select(SourceRow.key, SourceRow.id))}
 
 
 def _due_filter(
