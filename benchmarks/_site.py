@@ -30,15 +30,29 @@ from html import escape
 from itertools import accumulate
 
 HOSTS = tuple(f"127.0.0.{i}" for i in range(2, 102))
-FEEDS_PER_HOST = 5
-ENTRIES_PER_FEED = 50
-ARTICLES = 2000
 OWN_IN_CATEGORY = 10  # own-site articles in each category feed (the main feed lists all)
 BASE_DATE = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 UTM = "utm_source=rss&utm_medium=flux"
 XTOR = "xtor=RSS-1"
 
 # --------------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How big the web is: `FULL` is the collection benchmark's, `SMALL` a small deployment
+    (9 well-behaved feeds, 189 articles: what one association member might follow)."""
+
+    name: str
+    hosts: int
+    feeds_per_host: int
+    entries_per_feed: int
+    articles: int
+
+
+FULL = Shape("full", hosts=100, feeds_per_host=5, entries_per_feed=50, articles=2000)
+SMALL = Shape("small", hosts=9, feeds_per_host=1, entries_per_feed=30, articles=189)
+SHAPES = {s.name: s for s in (FULL, SMALL)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,11 @@ class Plan:
     port: int
     articles: tuple[Article, ...]
     feeds: tuple[Feed, ...]
+    shape: Shape = FULL
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return HOSTS[: self.shape.hosts]
 
     def article_url(self, index: int, query: str = "") -> str:
         a = self.articles[index]
@@ -133,39 +152,41 @@ _VERBS = (
 )
 
 
-def plan(seed: int = 2026, port: int = 8080) -> Plan:
+def plan(seed: int = 2026, port: int = 8080, shape: Shape = FULL) -> Plan:
     rng = random.Random(seed)
+    hosts = HOSTS[: shape.hosts]
     articles = []
-    for i in range(ARTICLES):
-        host = HOSTS[i % len(HOSTS)]
+    for i in range(shape.articles):
+        host = hosts[i % len(hosts)]
         subject = rng.choice(_SUBJECTS)
         town = rng.choice(_TOWNS)
         title = f"{town} {rng.choice(_VERBS)} {subject} : {rng.choice(_NOUNS)} n° {i}"
         slug = f"{i:04d}-{_slug(town)}-{_slug(subject)}"
         published = BASE_DATE - timedelta(minutes=7 * i + rng.randrange(7))
         articles.append(Article(i, host, f"/actualites/2026/11/{slug}.html", title, published))
-    by_host: dict[str, list[int]] = {h: [] for h in HOSTS}
+    by_host: dict[str, list[int]] = {h: [] for h in hosts}
     for a in articles:
         by_host[a.host].append(a.index)
     feeds = []
-    for h_i, host in enumerate(HOSTS):
+    for h_i, host in enumerate(hosts):
         own = by_host[host]
-        for j in range(FEEDS_PER_HOST):
+        for j in range(shape.feeds_per_host):
             mine = own if j == 0 else rng.sample(own, OWN_IN_CATEGORY)
             entries = [(i, "" if j == 0 else XTOR) for i in mine]
-            others = [i for i in rng.sample(range(ARTICLES), 80) if articles[i].host != host]
-            entries += [(i, UTM) for i in others[: ENTRIES_PER_FEED - len(entries)]]
+            relist = rng.sample(range(shape.articles), min(80, shape.articles))
+            others = [i for i in relist if articles[i].host != host]
+            entries += [(i, UTM) for i in others[: shape.entries_per_feed - len(entries)]]
             entries.sort(key=lambda e: articles[e[0]].published, reverse=True)
             feeds.append(
                 Feed(
                     host=host,
                     path=f"/flux/{'principal' if j == 0 else f'rubrique-{j}'}.xml",
                     key=f"site-{h_i:03d}-{j}",
-                    atom=(h_i * FEEDS_PER_HOST + j) % 5 == 4,
+                    atom=(h_i * shape.feeds_per_host + j) % 5 == 4,
                     entries=tuple(entries),
                 )
             )
-    return Plan(seed, port, tuple(articles), tuple(feeds))
+    return Plan(seed, port, tuple(articles), tuple(feeds), shape)
 
 
 def _slug(text: str) -> str:
@@ -513,7 +534,7 @@ def _article_page(
     body += "".join(f"<p>{escape(x)}</p>" for x in paras[3:])
     related = "".join(
         f'<li><a href="{p.article_url(k)}">{escape(p.articles[k].title)}</a></li>'
-        for k in rng.sample(range(ARTICLES), 12)
+        for k in rng.sample(range(len(p.articles)), 12)
     )
     comments = "".join(
         f'<li class="comment"><p class="who">Lecteur {rng.randrange(1000)} — il y a '
@@ -602,7 +623,7 @@ def render(p: Plan) -> dict[tuple[str, str], Resource]:
     out: dict[tuple[str, str], Resource] = {}
     chrome = {}
     names = {}
-    for n, host in enumerate(HOSTS):
+    for n, host in enumerate(p.hosts):
         names[host] = f"Le Journal des Territoires n° {n}"
         chrome[host] = _site_chrome(random.Random(f"{p.seed}-site-{n}"), host, names[host])
         out[(host, "/robots.txt")] = Resource(
@@ -711,7 +732,7 @@ async def _serve(p: Plan) -> None:
     table = {key: _prepare(res) for key, res in render(p).items()}
     loop = asyncio.get_running_loop()
     servers = []
-    for host in HOSTS:
+    for host in p.hosts:
         servers.append(
             await loop.create_server(
                 lambda h=host: _Http(table, h),  # type: ignore[misc]
@@ -727,10 +748,11 @@ async def _serve(p: Plan) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """`_site.py serve SEED PORT`: render the site and serve it until killed."""
-    if len(argv) != 4 or argv[1] != "serve":
-        raise SystemExit("usage: _site.py serve SEED PORT")
-    asyncio.run(_serve(plan(int(argv[2]), int(argv[3]))))
+    """`_site.py serve SEED PORT [SHAPE]`: render the site and serve it until killed."""
+    if len(argv) not in (4, 5) or argv[1] != "serve":
+        raise SystemExit("usage: _site.py serve SEED PORT [full|small]")
+    shape = SHAPES[argv[4] if len(argv) == 5 else "full"]
+    asyncio.run(_serve(plan(int(argv[2]), int(argv[3]), shape)))
 
 
 if __name__ == "__main__":

@@ -1,24 +1,30 @@
-"""Collection speed: `veille collect --all` against a naive feedparser + trafilatura script.
+"""Collection speed: `veille collect --all` against naive feedparser + trafilatura scripts.
 
 A synthetic web (benchmarks/_site.py: 100 sites on 127.0.0.2–127.0.0.101, 500 feeds × 50
-entries, 2,000 distinct ~100 KB article pages relisted with tracking parameters) is served
-by a separate process. Each contender runs in its own subprocess on a fresh temp dir:
+entries, 2,000 distinct ~100 KB article pages relisted with tracking parameters; `--small`:
+9 sites, 9 feeds, 189 articles) is served by a separate process. Each contender runs in its
+own subprocess on a fresh temp dir:
 
 * the project, through its real entry point `python -m veille collect --all --json`, on a
   fresh SQLite database, twice (the second cycle gets 304 for every feed);
-* the naive baseline (`--baseline-worker`): `feedparser.parse(url)` for each feed, then
-  `trafilatura.fetch_url` + `trafilatura.extract` for each article URL not seen before as an
-  exact string; its second cycle passes the feeds' ETag/Last-Modified to feedparser and skips
-  the URLs it has seen.
+* the baselines (benchmarks/_baseline.py): `naive` fetches each entry URL not seen before as
+  an exact string, `canon` canonicalises URLs first (the honest comparison).
+
+Each figure is run `--repeat` times (default 3) and the median is reported, with the CPU
+seconds of the whole process tree (getrusage of the reaped children, and /proc sampled for
+the processes that are not reaped, such as the forkserver) and the load average: the
+machine is shared, so CPU is the steadier figure.
 
 Peak memory is sampled every 50 ms from /proc over the contender's whole process tree
 (the main process, the forkserver, the extraction workers): the sum of RSS (counts pages
 shared between processes once per process, so it overstates) and the sum of PSS (from
 /proc/PID/smaps_rollup, shared pages split between their users: the honest total).
 
-Run: python benchmarks/collect.py                      # delays 1.0 and 0.25 s, full baseline
+Run: python benchmarks/collect.py                      # delays 1.0 and 0.25 s, full baselines
      python benchmarks/collect.py --delays 0.25         # one per-host delay
-     python benchmarks/collect.py --baseline-sample 100 # baseline extrapolated from 100 each
+     python benchmarks/collect.py --small --delays 0    # the small web, no per-host delay
+     python benchmarks/collect.py --repo /tmp/before    # the project from another checkout
+     python benchmarks/collect.py --baseline-sample 100 # baselines extrapolated from 100 each
      python benchmarks/collect.py --server-only         # how fast the server alone is
      python benchmarks/collect.py --profile prof.out    # cProfile the project's first cycle
 """
@@ -29,7 +35,9 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -141,14 +149,21 @@ class Run:
     peak_main_rss_mb: float = 0.0
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(label: str, cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
     started = time.monotonic()
+    cpu_before = _children_cpu()
     proc = subprocess.Popen(
         cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     sampler = MemorySampler(proc.pid)
     out, err = proc.communicate()
     seconds = time.monotonic() - started
+    reaped = _children_cpu() - cpu_before
     sampler.stop()
     if proc.returncode != 0:
         raise SystemExit(f"{label} failed ({proc.returncode}):\n{err[-3000:]}")
@@ -157,6 +172,9 @@ def measure(label: str, cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
     except ValueError:
         detail = {"stdout": out[-500:]}
     main, children = sampler.cpu_split()
+    # Reaped processes are counted exactly by getrusage; the forkserver is never reaped by
+    # the project's process, so what it and its workers used comes from the samples.
+    detail["cpu_seconds"] = max(reaped, main + children)
     return Run(
         label,
         seconds,
@@ -179,9 +197,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(seed: int, port: int) -> subprocess.Popen[str]:
+def start_server(seed: int, port: int, shape: _site.Shape = _site.FULL) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "_site.py"), "serve", str(seed), str(port)],
+        [sys.executable, str(HERE / "_site.py"), "serve", str(seed), str(port), shape.name],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -190,7 +208,7 @@ def start_server(seed: int, port: int) -> subprocess.Popen[str]:
     if not line.startswith("READY"):
         proc.kill()
         raise SystemExit(f"benchmark server did not start: {line!r}")
-    print(f"server: {line.strip()[6:]} on {len(_site.HOSTS)} addresses, port {port}", flush=True)
+    print(f"server: {line.strip()[6:]} on {shape.hosts} addresses, port {port}", flush=True)
     return proc
 
 
@@ -245,7 +263,7 @@ def write_config(p: _site.Plan, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def prepare_seed_model() -> None:
+def prepare_seed_model(repo: Path = REPO) -> None:
     """Build the seed theme model once, before anything is timed.
 
     A new installation trains it on its first classification (~4 s on 2 cores) and caches
@@ -255,122 +273,65 @@ def prepare_seed_model() -> None:
     """
     started = time.monotonic()
     code = "from veille.classify.classifier import default_model; default_model()"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(repo)}
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
     print(f"seed model ready in {time.monotonic() - started:.1f} s (not timed)", flush=True)
 
 
+def project_env(work: Path, delay: float, concurrency: int, repo: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "VEILLE_DATABASE_URL": f"sqlite:///{work / 'veille.db'}",
+        "VEILLE_CONFIG_FILE": str(work / "feeds.yaml"),
+        "VEILLE_ALLOW_PRIVATE_NETWORKS": "1",
+        "VEILLE_PER_HOST_CONCURRENCY": "2",
+        "VEILLE_PER_HOST_DELAY": str(delay),
+        "VEILLE_CONCURRENCY": str(concurrency),
+        "PYTHONPATH": str(repo),
+    }
+
+
+COLLECT = [sys.executable, "-m", "veille", "collect", "--all", "--json"]
+
+
 def run_project(
-    p: _site.Plan, delay: float, concurrency: int, profile: Path | None
+    p: _site.Plan, delay: float, concurrency: int, profile: Path | None, repo: Path = REPO
 ) -> tuple[Run, Run]:
     with tempfile.TemporaryDirectory(prefix="veille-bench-") as tmp:
         work = Path(tmp)
         write_config(p, work / "feeds.yaml")
-        env = {
-            **os.environ,
-            "VEILLE_DATABASE_URL": f"sqlite:///{work / 'veille.db'}",
-            "VEILLE_CONFIG_FILE": str(work / "feeds.yaml"),
-            "VEILLE_ALLOW_PRIVATE_NETWORKS": "1",
-            "VEILLE_PER_HOST_CONCURRENCY": "2",
-            "VEILLE_PER_HOST_DELAY": str(delay),
-            "VEILLE_CONCURRENCY": str(concurrency),
-            "PYTHONPATH": str(REPO),
-        }
-        cmd = [sys.executable, "-m", "veille", "collect", "--all", "--json"]
-        first_cmd = cmd
+        env = project_env(work, delay, concurrency, repo)
+        first_cmd = COLLECT
         if profile is not None:
-            first_cmd = [sys.executable, "-m", "cProfile", "-o", str(profile.resolve()), *cmd[1:]]
+            first_cmd = [
+                sys.executable,
+                "-m",
+                "cProfile",
+                "-o",
+                str(profile.resolve()),
+                *COLLECT[1:],
+            ]
         first = measure(f"project, delay {delay:g} s: first cycle", first_cmd, env, work)
-        second = measure(f"project, delay {delay:g} s: second cycle", cmd, env, work)
+        second = measure(f"project, delay {delay:g} s: second cycle", COLLECT, env, work)
         return first, second
 
 
-# --------------------------------------------------------------------------- baseline
+# --------------------------------------------------------------------------- baselines
 
 
-def baseline_worker(plan_args: list[str]) -> None:
-    """The naive script, run in its own process; prints its timings as JSON."""
-    import feedparser
-    import trafilatura
-
-    seed, port, sample = (int(x) for x in plan_args)
-    p = _site.plan(seed, port)
-    feed_urls = [p.feed_url(f) for f in p.feeds]
-    n_feeds = len(feed_urls) if sample == 0 else min(sample, len(feed_urls))
-    out: dict[str, Any] = {"sampled": sample != 0}
-
-    started = time.monotonic()
-    links: list[str] = []
-    validators: dict[str, tuple[str | None, str | None]] = {}
-    for url in feed_urls[:n_feeds]:
-        parsed = feedparser.parse(url)
-        validators[url] = (parsed.get("etag"), parsed.get("modified"))
-        links.extend(e.link for e in parsed.entries if e.get("link"))
-    feeds_seconds = time.monotonic() - started
-
-    # A naive script dedupes by exact string; in sample mode the full plan says how many
-    # distinct strings the 500 feeds hold.
-    distinct = list(dict.fromkeys(links))
-    if sample:
-        everything = [p.article_url(i, q) for f in p.feeds for i, q in f.entries]
-        distinct = list(dict.fromkeys(everything))
-    n_pages = len(distinct) if sample == 0 else min(sample, len(distinct))
-    step = max(1, len(distinct) // n_pages)
-    chosen = distinct[::step][:n_pages]
-    # trafilatura >= 2.3 refuses non-public addresses by default: the benchmark's sites live
-    # on 127.0.0.2-101, so its SSRF protection is switched off for this script only.
-    from trafilatura.settings import use_config
-
-    config = use_config()
-    config.set("DEFAULT", "SSRF_PROTECTION", "off")
-    started = time.monotonic()
-    extracted = 0
-    for url in chosen:
-        html = trafilatura.fetch_url(url, config=config)
-        if html and trafilatura.extract(html, url=url):
-            extracted += 1
-    if extracted < len(chosen) * 0.9:
-        raise SystemExit(f"baseline extracted only {extracted} of {len(chosen)} pages")
-    pages_seconds = time.monotonic() - started
-
-    total_feeds, total_pages = len(feed_urls), len(distinct)
-    out.update(
-        feeds_timed=n_feeds,
-        pages_timed=len(chosen),
-        pages_extracted=extracted,
-        distinct_urls=total_pages,
-        feeds_seconds=feeds_seconds * total_feeds / n_feeds,
-        pages_seconds=pages_seconds * total_pages / max(1, len(chosen)),
-        seconds_per_feed=feeds_seconds / n_feeds,
-        seconds_per_page=pages_seconds / max(1, len(chosen)),
-    )
-    out["first_cycle_seconds"] = out["feeds_seconds"] + out["pages_seconds"]
-
-    started = time.monotonic()
-    not_modified = 0
-    for url in feed_urls[:n_feeds]:
-        etag, modified = validators[url]
-        parsed = feedparser.parse(url, etag=etag, modified=modified)
-        not_modified += int(parsed.get("status") == 304)
-        # seen URLs are skipped: nothing else to do when the feed did not change
-    second = time.monotonic() - started
-    out["second_cycle_not_modified"] = not_modified
-    out["second_cycle_seconds"] = second * total_feeds / n_feeds
-    print(json.dumps(out))
-
-
-def run_baseline(p: _site.Plan, sample: int) -> Run:
+def run_baseline(p: _site.Plan, kind: str, sample: int) -> Run:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     cmd = [
         sys.executable,
-        str(Path(__file__).resolve()),
-        "--baseline-worker",
+        str(HERE / "_baseline.py"),
+        kind,
         str(p.seed),
         str(p.port),
+        p.shape.name,
         str(sample),
     ]
     with tempfile.TemporaryDirectory(prefix="veille-bench-") as tmp:
-        return measure("baseline", cmd, env, Path(tmp))
+        return measure(f"baseline {kind}", cmd, env, Path(tmp))
 
 
 # --------------------------------------------------------------------------- report
@@ -403,107 +364,156 @@ def cpu_check() -> float:
     return time.process_time() - started
 
 
-def report(
-    project: list[tuple[float, Run, Run]], baseline: Run | None, checks: tuple[float, float]
-) -> None:
+def load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def med(values: list[float]) -> str:
+    """`median (min–max)` of a figure measured several times."""
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
+@dataclass
+class Figures:
+    """One contender's runs of the same figure."""
+
+    label: str
+    wall: list[float]
+    cpu: list[float]
+    pss: list[float]
+    second_wall: list[float]
+    second_cpu: list[float]
+    loads: list[str]
+    details: list[dict[str, Any]]
+
+    def row(self) -> str:
+        return (
+            f"| {self.label} | {med(self.wall)} s | {med(self.cpu)} s | {med(self.pss)} MB | "
+            f"{med(self.second_wall)} s | {med(self.second_cpu)} s | {', '.join(self.loads)} |"
+        )
+
+
+def report(figures: list[Figures], checks: tuple[float, float]) -> None:
     print()
     print(f"machine: {machine()}")
     before, after = checks
     print(f"CPU check (fixed loop, lower is faster): {before:.2f} s before, {after:.2f} s after")
-    print(f"date: {time.strftime('%Y-%m-%d %H:%M %Z')}")
-    header = (
-        f"{'contender':44} {'1st cycle':>10} {'peak RSS':>10} {'peak PSS':>10} {'2nd cycle':>10}"
+    print(f"date: {time.strftime('%Y-%m-%d %H:%M %Z')}; load average now {load()}")
+    print("median (min–max) of the runs; CPU = user + system of the whole process tree")
+    print()
+    print(
+        "| contender | 1st cycle wall | 1st cycle CPU | peak PSS | 2nd cycle wall | "
+        "2nd cycle CPU | load average (1/5/15 min) at each run |"
     )
-    print(header)
-    print("-" * len(header))
-    for delay, first, second in project:
-        print(
-            f"{'veille, per-host delay ' + format(delay, 'g') + ' s':44} {first.seconds:9.1f}s "
-            f"{first.peak_rss_mb:8.0f}MB {first.peak_pss_mb:8.0f}MB {second.seconds:9.2f}s"
-        )
-        d1, d2 = first.detail, second.detail
-        print(
-            f"    first: {d1.get('new_articles')} new, {d1.get('duplicates_merged')} merged, "
-            f"{d1.get('partial_articles')} partial, {d1.get('sources_failed')} failed, "
-            f"cycle {d1.get('seconds')} s in-process; second: "
-            f"{d2.get('sources_not_modified')} not modified, {d2.get('new_articles')} new, "
-            f"cycle {d2.get('seconds')} s in-process, peak PSS {second.peak_pss_mb:.0f} MB"
-        )
-        print(
-            f"    CPU (sampled every 50 ms): first cycle main process {first.cpu_main:.1f} s, "
-            f"other processes {first.cpu_children:.1f} s; second cycle main process "
-            f"{second.cpu_main:.1f} s, other processes {second.cpu_children:.1f} s; "
-            f"peak RSS of the main process alone {first.peak_main_rss_mb:.0f} MB"
-        )
-    if baseline is not None:
-        b = baseline.detail
-        tag = " (extrapolated)" if b["sampled"] else ""
-        print(
-            f"{'naive baseline' + tag:44} {b['first_cycle_seconds']:9.1f}s "
-            f"{baseline.peak_rss_mb:8.0f}MB {baseline.peak_pss_mb:8.0f}MB "
-            f"{b['second_cycle_seconds']:9.2f}s"
-        )
-        print(
-            f"    {b['feeds_timed']} feeds timed at {b['seconds_per_feed'] * 1000:.1f} ms, "
-            f"{b['pages_timed']} pages timed at {b['seconds_per_page'] * 1000:.1f} ms; "
-            f"{b['distinct_urls']} distinct URL strings fetched (2,000 distinct articles); "
-            f"feeds {b['feeds_seconds']:.1f} s + pages {b['pages_seconds']:.1f} s; "
-            f"second cycle {b['second_cycle_not_modified']} feeds answered 304"
-        )
-        for delay, first, _ in project:
-            print(
-                f"    speed-up at delay {delay:g} s: "
-                f"{b['first_cycle_seconds'] / first.seconds:.1f}× "
-                f"(a baseline that canonicalised URLs would fetch 2,000 pages: "
-                f"{b['feeds_seconds'] + 2000 * b['seconds_per_page']:.0f} s, "
-                f"{(b['feeds_seconds'] + 2000 * b['seconds_per_page']) / first.seconds:.1f}×)"
-            )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for f in figures:
+        print(f.row())
+    print()
+    for f in figures:
+        for d in f.details:
+            print(f"  {f.label}: {json.dumps(d)[:400]}")
+    project = [f for f in figures if f.label.startswith("veille")]
+    for b in (f for f in figures if f.label.startswith("baseline")):
+        for f in project:
+            ratio = statistics.median(b.wall) / statistics.median(f.wall)
+            cpu = statistics.median(b.cpu) / statistics.median(f.cpu)
+            print(f"  {f.label} against {b.label}: {ratio:.2f}× faster (wall), {cpu:.2f}× (CPU)")
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "--baseline-worker":
-        baseline_worker(sys.argv[2:])
-        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--port", type=int, default=0, help="0: a free port")
+    ap.add_argument("--small", action="store_true", help="the small web (9 feeds, 189 articles)")
     ap.add_argument(
         "--delays",
         default=f"1.0,{DEFAULT_DELAY}",
         help="per-host delays (s) to run the project with, comma-separated",
     )
     ap.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY)
-    ap.add_argument("--baseline-sample", type=int, default=0, help="0: full baseline")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure (median reported)")
+    ap.add_argument(
+        "--repo",
+        type=Path,
+        action="append",
+        help="checkout(s) to run the project from (default: this one); repeat to compare",
+    )
+    ap.add_argument("--baselines", default="canon,naive", help="comma-separated, or ''")
+    ap.add_argument("--baseline-sample", type=int, default=0, help="0: full baselines")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--server-only", action="store_true")
     ap.add_argument("--profile", type=Path, help="cProfile output of the project's 1st cycle")
     args = ap.parse_args()
 
+    shape = _site.SMALL if args.small else _site.FULL
     port = args.port or free_port()
-    p = _site.plan(args.seed, port)
+    p = _site.plan(args.seed, port, shape)
     print(
-        f"site: {len(p.feeds)} feeds × {_site.ENTRIES_PER_FEED} entries, {len(p.articles)} "
+        f"site: {len(p.feeds)} feeds × {shape.entries_per_feed} entries, {len(p.articles)} "
         f"articles, {p.distinct_entry_urls()} distinct entry URL strings",
         flush=True,
     )
-    server = start_server(args.seed, port)
+    server = start_server(args.seed, port, shape)
+    repos = args.repo or [REPO]
+    kinds = [] if args.no_baseline else [k for k in args.baselines.split(",") if k]
     try:
         if args.server_only:
             server_only(p, server.pid)
             return
-        prepare_seed_model()
+        for repo in repos:
+            prepare_seed_model(repo)
         check_before = cpu_check()
-        results = []
+        figures: list[Figures] = []
         for delay in (float(x) for x in args.delays.split(",")):
-            first, second = run_project(p, delay, args.concurrency, args.profile)
-            print(
-                f"project delay {delay:g}: first {first.seconds:.1f} s, "
-                f"second {second.seconds:.2f} s",
-                flush=True,
-            )
-            results.append((delay, first, second))
-        baseline = None if args.no_baseline else run_baseline(p, args.baseline_sample)
-        report(results, baseline, (check_before, cpu_check()))
+            group = []
+            for repo in repos:
+                name = "" if repo == REPO and len(repos) == 1 else f" ({repo})"
+                group.append(
+                    (repo, Figures(f"veille{name}, delay {delay:g} s", [], [], [], [], [], [], []))
+                )
+            for _ in range(args.repeat):  # checkouts interleaved: they see the same load
+                for repo, f in group:
+                    f.loads.append(load())
+                    first, second = run_project(p, delay, args.concurrency, args.profile, repo)
+                    f.wall.append(first.seconds)
+                    f.cpu.append(first.detail["cpu_seconds"])
+                    f.pss.append(first.peak_pss_mb)
+                    f.second_wall.append(second.seconds)
+                    f.second_cpu.append(second.detail["cpu_seconds"])
+                    f.details.append(
+                        {
+                            k: first.detail.get(k)
+                            for k in ("new_articles", "duplicates_merged", "sources_failed")
+                        }
+                        | {"in_process": first.detail.get("seconds"), "procs": first.processes}
+                    )
+                    print(
+                        f"{f.label}: first {first.seconds:.1f} s "
+                        f"(CPU {first.detail['cpu_seconds']:.1f} s, PSS "
+                        f"{first.peak_pss_mb:.0f} MB), second {second.seconds:.2f} s",
+                        flush=True,
+                    )
+            figures.extend(f for _, f in group)
+        for kind in kinds:
+            f = Figures(f"baseline {kind}", [], [], [], [], [], [], [])
+            for _ in range(args.repeat):
+                f.loads.append(load())
+                run = run_baseline(p, kind, args.baseline_sample)
+                b = run.detail
+                f.wall.append(b["first_cycle_seconds"])
+                f.cpu.append(b["cpu_seconds"])
+                f.pss.append(run.peak_pss_mb)
+                f.second_wall.append(b["second_cycle_seconds"])
+                f.second_cpu.append(float("nan"))
+                f.details.append(
+                    {k: b[k] for k in ("sampled", "distinct_urls", "feeds_seconds")}
+                    | {"pages_seconds": b["pages_seconds"]}
+                )
+                print(f"{f.label}: first {b['first_cycle_seconds']:.1f} s", flush=True)
+            figures.append(f)
+        report(figures, (check_before, cpu_check()))
     finally:
         server.terminate()
         server.wait()

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(10_000_000, ge=1024, description="Largest body accepted.")
     fetch_timeout: float = Field(30.0, gt=0, description="Total seconds for one fetch.")
     extract_workers: int = Field(0, ge=0, description="Extraction processes; 0 = one per core.")
+    extract_pool_min_pages: int = Field(
+        200,
+        ge=0,
+        description="Pages a cycle extracts in-process before starting the extraction processes.",
+    )
     max_articles_per_source: int = Field(
         50, ge=1, description="New articles fetched per source and cycle."
     )

@@ -24,7 +24,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -32,6 +33,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from veille.config import Settings
 from veille.frenchformat import PARIS
+
+if TYPE_CHECKING:
+    from veille.sources import FeedsConfig
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +69,47 @@ def _once_job(settings: Settings, job: str) -> Iterator[sessionmaker[Session] | 
         yield sessions if acquired else None
 
 
-def collect_due(settings: Settings) -> None:
-    """Job: collection cycles over the due sources no other collector holds, a share at a
-    time, until a cycle finds fewer than a full share (never raises into APScheduler)."""
-    from veille.collect.pipeline import CollectContext, refresh_due
+
+
+# The last feeds.yaml a tick parsed, with the bytes it was parsed from.
+_feeds_seen: dict[Path, tuple[bytes, FeedsConfig]] = {}
+
+
+def _feeds_config(path: Path) -> FeedsConfig:
+    """feeds.yaml, parsed again only when its bytes changed: the tick reads it every minute
+    and parsing 500 sources (YAML, then validation) was half of a tick with nothing due."""
     from veille.sources import load_feeds_config
 
     try:
+        raw = path.read_bytes()
+    except OSError:
+        raw = None
+    seen = _feeds_seen.get(path)
+    if raw is not None and seen is not None and seen[0] == raw:
+        return seen[1]
+    config = load_feeds_config(path)  # the errors, worded for the log
+    if raw is not None:
+        _feeds_seen[path] = (raw, config)
+    return config
+
+
+def collect_due(settings: Settings) -> None:
+    """Job: collection cycles over the due sources no other collector holds, a share at a
+    time, until a cycle finds fewer than a full share (never raises into APScheduler).
+
+    Most ticks find nothing due: they answer with one transaction (`collect.due`) and never
+    import the pipeline, start a worker or load a model (tests/test_collect_lean.py)."""
+    from veille.collect.due import anything_due
+
+    try:
         with _job_sessions(settings) as sessions:
-            ctx = CollectContext(
-                settings=settings,
-                sessions=sessions,
-                config=load_feeds_config(settings.config_file),
-            )
+            config = _feeds_config(settings.config_file)
+            if not anything_due(sessions, config, datetime.now(UTC)):
+                return
+            from veille.collect.pipeline import CollectContext, refresh_due
+
+            # anything_due synced feeds.yaml into the table already: the cycles do not.
+            ctx = CollectContext(settings=settings, sessions=sessions, config=config, sync=False)
             while True:
                 summary = refresh_due(ctx, limit=CLAIM_PER_CYCLE)
                 if summary.sources:
@@ -86,7 +118,6 @@ def collect_due(settings: Settings) -> None:
                     log.info("%s", summary_line(summary.as_dict()))
                 if len(summary.sources) < CLAIM_PER_CYCLE:
                     break
-                ctx.sync = False  # feeds.yaml is in the table since this tick's first cycle
     except Exception:
         log.exception("collection cycle failed")
 

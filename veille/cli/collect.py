@@ -24,7 +24,7 @@ from veille.config import Settings
 def run_cycle(
     settings: Settings, *, keys: list[str] | None, force: bool, show_progress: bool
 ) -> Any:
-    from veille.collect.pipeline import CollectContext, refresh_due
+    from veille.collect.due import anything_due
     from veille.sources import load_feeds_config
 
     config = load_feeds_config(settings.config_file)
@@ -32,6 +32,14 @@ def run_cycle(
         for key in keys:
             config.source(key)  # unknown key → ConfigError naming it
     sessions = open_db(settings)
+    now = datetime.now(UTC)
+    if not anything_due(sessions, config, now, keys=keys, force=force):
+        # cron's `veille collect` between due times: the pipeline is not even imported
+        from veille.collect.summary import CycleSummary
+
+        return CycleSummary(started_at=now, finished_at=now)
+    from veille.collect.pipeline import CollectContext, refresh_due
+
     ctx = CollectContext(settings=settings, sessions=sessions, config=config)
     if show_progress and _first_run(sessions):  # training the seed model: say so first
         ctx.classifier = _load_classifier(sessions, config, show_progress)

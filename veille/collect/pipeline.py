@@ -34,13 +34,13 @@ from veille.collect.store import (
     STORY_WINDOW,
     PageStored,
     PendingClassification,
-    SourceReport,
     WantedPage,
     known_for,
     store_listing,
     store_pages,
 )
 from veille.collect.storyindex import StoryIndex
+from veille.collect.summary import CycleSummary, SourceReport
 from veille.collect.worker import Listing, PageOutcome, SourceState
 from veille.config import Settings
 from veille.db import articles as article_db
@@ -57,37 +57,6 @@ __all__ = ["CollectContext", "Cycle", "CycleSummary", "refresh_due"]
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, str], None]
-
-
-@dataclass
-class CycleSummary:
-    started_at: datetime
-    finished_at: datetime | None = None
-    sources: list[SourceReport] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def count(self, status: str) -> int:
-        return sum(1 for s in self.sources if s.status == status)
-
-    @property
-    def new_articles(self) -> int:
-        return sum(s.new for s in self.sources)
-
-    @property
-    def duplicates_merged(self) -> int:
-        return sum(s.relisted + s.merged for s in self.sources)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "sources_ok": self.count("ok"),
-            "sources_not_modified": self.count("not_modified"),
-            "sources_failed": self.count("failed"),
-            "new_articles": self.new_articles,
-            "duplicates_merged": self.duplicates_merged,
-            "partial_articles": sum(s.partial for s in self.sources),
-            "seconds": round(self.seconds, 3),
-            "failures": {s.key: s.error for s in self.sources if s.status == "failed"},
-        }
 
 
 @dataclass
@@ -231,7 +200,9 @@ class Cycle:
             states = [_snapshot(r) for r in due]
         try:
             with transaction(ctx.sessions) as session:
-                index = StoryIndex(article_db.recent_fingerprints(session, now - STORY_WINDOW))
+                # Nothing claimed: no story index to read (a month of articles on a large store).
+                since = now - STORY_WINDOW
+                index = StoryIndex(article_db.recent_fingerprints(session, since) if states else [])
                 classifier = ctx.classifier
                 if classifier is None and ctx.classifier_loader is None and states:
                     classifier = load_classifier(session, ctx.config)

@@ -1,9 +1,14 @@
 """The workers of a collection cycle: an I/O thread pool fed host by host, a process pool
 for extraction, and one queue on which their finished work comes back.
 
-Network work runs in threads sharing one HTTP client (measured faster than asyncio here);
-extraction is CPU-bound and runs in processes, started on the first page to extract (a
-cycle of unchanged feeds never starts them). Completed futures arrive on one queue:
+Network work runs in threads sharing one HTTP client (measured faster than asyncio here).
+Extraction is CPU-bound: a cycle's first `extract_pool_min_pages` pages are extracted in
+the I/O threads, and the process pool starts only when the cycle asks for more, so a small
+deployment (a few feeds, a few new articles a tick) never pays the processes' start-up
+(~1 s of CPU each, importing trafilatura and lxml) nor their memory (~45 MB each), and a
+cycle of unchanged feeds starts nothing. The pool's workers fork from a forkserver that has
+imported the extraction modules once (copy-on-write pages shared between them). Measured
+in benchmarks/README.md ("Small deployments"). Completed futures arrive on one queue:
 `wait()` over thousands of pending futures costs O(pending) per call in the main thread,
 which is the cycle's bottleneck.
 """
@@ -23,15 +28,22 @@ from typing import Any
 from veille.collect.decide import NewArticle
 from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.collect.hostqueue import HostQueue
-from veille.collect.worker import SourceState, fetch_listing, fetch_page
+from veille.collect.worker import PageOutcome, SourceState, fetch_listing, fetch_page
 from veille.config import Settings
+
+# What the forkserver imports before forking the workers: each worker then shares these
+# modules' pages with it instead of importing them again.
+PRELOAD = ["veille.collect.worker", "trafilatura", "charset_normalizer"]
 
 
 def process_pool(settings: Settings) -> ProcessPoolExecutor:
     workers = settings.extract_workers or os.cpu_count() or 1
     # forkserver: forking a process that runs threads (uvicorn, APScheduler) can deadlock.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 class Pools:
@@ -51,6 +63,10 @@ class Pools:
         )
         self.hosts = HostQueue(self.io, self.fetcher.policy.per_host_concurrency)
         self.done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
+        self.pages_asked = 0  # pages this cycle asked for: the pool starts past the threshold
+        # Until then, pages are extracted one at a time in this process's own thread (not in
+        # every I/O thread at once: they would fight over the GIL with the storing thread).
+        self.inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-extract")
 
     def fetch_listing(self, src: SourceState, now: datetime) -> Future[Any]:
         fut = self.hosts.submit(src.url, partial(fetch_listing, self.fetcher, src, now))
@@ -60,23 +76,28 @@ class Pools:
     def fetch_page(self, item: NewArticle) -> Future[Any]:
         """Fetch and extract an entry's page; pages go before listings (they feed the
         extraction workers, which otherwise idle)."""
-        if self.pool is None and self.own_pool:
+        self.pages_asked += 1
+        if (
+            self.pool is None
+            and self.own_pool
+            and self.pages_asked > self.settings.extract_pool_min_pages
+        ):
             self.pool = process_pool(self.settings)
-        fut = self.hosts.submit(
-            item.link,
-            partial(
-                fetch_page,
-                self.fetcher,
-                self.pool,
-                item.link,
-                has_date=item.entry.published_at is not None,
-                has_author=bool(item.entry.author),
-                title=item.entry.title,
-            ),
-            urgent=True,
-        )
+        fut = self.hosts.submit(item.link, partial(self._page, item), urgent=True)
         fut.add_done_callback(self.done.put)
         return fut
+
+    def _page(self, item: NewArticle) -> PageOutcome:
+        """In an I/O thread: extraction goes to the process pool if it runs when the page's
+        turn comes (pages queued before it started go to it too), else to `inline`."""
+        return fetch_page(
+            self.fetcher,
+            self.pool or self.inline,
+            item.link,
+            has_date=item.entry.published_at is not None,
+            has_author=bool(item.entry.author),
+            title=item.entry.title,
+        )
 
     def next_done(self, timeout: float | None) -> Future[Any] | None:
         """The next completed future, waiting at most `timeout` seconds (forever if None)."""
@@ -101,6 +122,7 @@ class Pools:
     ) -> None:
         self.hosts.cancel_all()
         self.io.shutdown(wait=True, cancel_futures=True)
+        self.inline.shutdown(wait=True, cancel_futures=True)
         if self.own_pool and self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
         if self.own_fetcher:

@@ -19,6 +19,7 @@ from veille.collect.decide import Decision, Known, NewArticle
 from veille.collect.extract import summary_from_text
 from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps, should_pause
 from veille.collect.storyindex import StoryIndex
+from veille.collect.summary import SourceReport
 from veille.collect.types import ParsedEntry, ParsedFeed
 from veille.collect.worker import Listing, PageOutcome
 from veille.db import articles as article_db
@@ -28,18 +29,6 @@ from veille.text import urls
 from veille.text.fingerprint import HashedCounts, content_fingerprint, simhash, to_signed64
 
 STORY_WINDOW = timedelta(days=14)
-
-
-@dataclass
-class SourceReport:
-    key: str
-    status: str = "ok"  # ok | not_modified | failed
-    new: int = 0
-    relisted: int = 0
-    merged: int = 0
-    partial: int = 0
-    error: str | None = None
-    warning: str | None = None
 
 
 # --- pure assembly ------------------------------------------------------------------------

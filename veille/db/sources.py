@@ -30,20 +30,41 @@ def sync_sources(session: Session, sources: Sequence[Source], now: datetime) -> 
             row.etag = row.last_modified = None
             row.next_fetch_at = now
             row.paused_at, row.consecutive_failures = None, 0  # a fixed URL resumes it
-        row.name = src.name
-        row.url = src.url
-        row.kind = src.kind
-        row.weight = src.weight
-        row.interval = src.interval
-        row.tags = list(src.tags)
-        row.selector = src.selector
-        row.enabled = src.enabled
-        row.in_config = True
+        wanted = {
+            "name": src.name,
+            "url": src.url,
+            "kind": src.kind,
+            "weight": src.weight,
+            "interval": src.interval,
+            "tags": list(src.tags),
+            "selector": src.selector,
+            "enabled": src.enabled,
+            "in_config": True,
+        }
+        # Only what changed is assigned: the scheduler syncs every minute, and a row touched
+        # with equal values is still dirty for the flush and the data-version hook (~0.1 s
+        # of CPU per tick for 500 sources, for nothing).
+        for name, value in wanted.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
     for key, row in rows.items():
-        if key not in listed:
+        if key not in listed and row.in_config is not False:
             row.in_config = False
     session.flush()
-    return {row.key: row.id for row in session.scalars(select(SourceRow))}
+    return {key: id_ for key, id_ in session.execute(select(SourceRow.key, SourceRow.id))}
+
+
+def _due_filter(
+    query: Select[Any], now: datetime, keys: Sequence[str] | None, force: bool
+) -> Select[Any]:
+    query = query.where(
+        SourceRow.enabled.is_(True), SourceRow.in_config.is_(True), SourceRow.paused_at.is_(None)
+    )
+    if keys:
+        return query.where(SourceRow.key.in_(keys))
+    if not force:
+        return query.where((SourceRow.next_fetch_at.is_(None)) | (SourceRow.next_fetch_at <= now))
+    return query
 
 
 def due_query(
@@ -51,14 +72,9 @@ def due_query(
 ) -> Select[Any]:
     """Enabled sources of the config whose next fetch time has come (or all with force),
     soonest first; a paused source is never due, whatever asks (see `db.source_pause`)."""
-    query = select(SourceRow).where(
-        SourceRow.enabled.is_(True), SourceRow.in_config.is_(True), SourceRow.paused_at.is_(None)
+    return _due_filter(select(SourceRow), now, keys, force).order_by(
+        SourceRow.next_fetch_at, SourceRow.id
     )
-    if keys:
-        query = query.where(SourceRow.key.in_(keys))
-    elif not force:
-        query = query.where((SourceRow.next_fetch_at.is_(None)) | (SourceRow.next_fetch_at <= now))
-    return query.order_by(SourceRow.next_fetch_at, SourceRow.id)
 
 
 def due_sources(
@@ -66,6 +82,17 @@ def due_sources(
 ) -> list[SourceRow]:
     """The due sources, leased or not (a collector claims them with `db.leases`)."""
     return list(session.scalars(due_query(now, keys=keys, force=force)))
+
+
+def count_due(
+    session: Session, now: datetime, *, keys: Sequence[str] | None = None, force: bool = False
+) -> int:
+    """How many due sources no other collector holds (what a claim could take), without
+    loading a row: a tick whose due sources are all leased elsewhere stays cheap."""
+    query = _due_filter(select(func.count()).select_from(SourceRow), now, keys, force).where(
+        SourceRow.lease_until.is_(None) | (SourceRow.lease_until < now)
+    )
+    return int(session.scalar(query) or 0)
 
 
 @dataclass(frozen=True)

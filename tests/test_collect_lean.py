@@ -1,0 +1,161 @@
+"""A lean collector: a tick with nothing due imports none of the pipeline's heavy modules and
+starts no process, and a cycle of a few pages extracts them without extraction processes.
+
+Each case runs the real entry point (`veille collect`, the scheduler's `collect_due`) in a
+fresh Python process, which reports at exit the modules it imported and the child processes
+it had (read from /proc: the extraction pool's forkserver outlives the pool until exit).
+Each has its control, in which the same probe must see the heavy path taken.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.conftest import REPO
+from tests.hostile_server import HostileServer
+from tests.site_builder import feeds_yaml, mount_site
+from veille.config import Settings
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+
+PROBE = """
+import atexit, json, os, sys
+
+def report():
+    me = str(os.getpid())
+    kids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if stat.rsplit(b")", 1)[1].split()[1].decode() == me:
+                kids.append(int(name))
+    print("PROBE" + json.dumps({"modules": sorted(sys.modules), "children": kids}))
+
+atexit.register(report)
+if sys.argv[1] == "tick":
+    from veille.config import get_settings
+    from veille.scheduler import collect_due
+
+    collect_due(get_settings())
+else:
+    from veille.cli import app
+
+    app(sys.argv[1:])
+"""
+
+# Modules a tick with nothing due has no use for.
+HEAVY = (
+    "veille.collect.pipeline",
+    "veille.collect.pools",
+    "veille.collect.worker",
+    "veille.classify.model",
+    "trafilatura",
+    "sklearn",
+    "lxml",
+    "numpy",
+    "httpx",
+)
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    with HostileServer() as srv:
+        yield srv
+
+
+def probe(settings: Settings, *args: str, **env: str) -> dict[str, Any]:
+    """Run `veille ARGS` (or the scheduler's tick with `tick`) in a fresh process."""
+    environ = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "VEILLE_DATABASE_URL": settings.database_url,
+        "VEILLE_CONFIG_FILE": str(settings.config_file),
+        "VEILLE_ALLOW_PRIVATE_NETWORKS": "1",
+        "VEILLE_PER_HOST_DELAY": "0",
+        "VEILLE_EXTRACT_WORKERS": "1",
+        **env,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("PROBE"))
+    found: dict[str, Any] = json.loads(line[5:])
+    found["stdout"] = done.stdout
+    return found
+
+
+def heavy(found: dict[str, Any]) -> set[str]:
+    return set(HEAVY) & set(found["modules"])
+
+
+def test_nothing_due_imports_no_pipeline_and_starts_no_process(
+    server: HostileServer, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    mount_site(server)
+    settings.config_file.write_text(feeds_yaml(server.base_url), encoding="utf-8")
+    first = probe(settings, "collect", "--json")  # every source fetched: none due for a while
+    assert '"new_articles": 6' in first["stdout"]
+    assert heavy(first) >= {"veille.collect.pipeline", "trafilatura", "lxml"}  # the control
+
+    for found in (probe(settings, "tick"), probe(settings, "collect", "--json")):
+        assert heavy(found) == set()
+        assert found["children"] == []
+    assert '"sources_ok": 0' in found["stdout"] and '"new_articles": 0' in found["stdout"]
+
+    # A source added to feeds.yaml is due at once: the next tick runs a cycle.
+    extra = f"  - key: autre\n    name: Autre\n    url: {server.base_url}/feeds/a.xml?autre\n"
+    settings.config_file.write_text(feeds_yaml(server.base_url, extra), encoding="utf-8")
+    assert "veille.collect.pipeline" in probe(settings, "tick")["modules"]
+
+
+def test_a_cycle_of_a_few_pages_starts_no_extraction_process(
+    server: HostileServer, settings: Settings, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    mount_site(server)
+    settings.config_file.write_text(feeds_yaml(server.base_url), encoding="utf-8")
+    found = probe(settings, "collect", "--all", "--json")
+    assert '"new_articles": 6' in found["stdout"]
+    assert "trafilatura" in found["modules"]  # extracted here, in the collector's process
+    assert found["children"] == []
+
+    # The control, on a fresh database: with the threshold at 0, the same cycle starts the
+    # extraction processes.
+    again = probe(
+        settings,
+        "collect",
+        "--json",
+        VEILLE_EXTRACT_POOL_MIN_PAGES="0",
+        VEILLE_DATABASE_URL=f"sqlite:///{tmp_path / 'control.db'}",
+    )
+    assert '"new_articles": 6' in again["stdout"]
+    assert len(again["children"]) >= 1  # the forkserver, alive until the collector exits
+
+
+def test_the_tick_parses_feeds_yaml_again_only_when_it_changed(tmp_path: Path) -> None:
+    from veille.scheduler import _feeds_config
+
+    path = tmp_path / "feeds.yaml"
+    path.write_text(feeds_yaml("http://exemple.fr"), encoding="utf-8")
+    first = _feeds_config(path)
+    assert _feeds_config(path) is first  # same bytes: the parsed file is reused
+    extra = "  - key: autre\n    name: Autre\n    url: http://exemple.fr/autre.xml\n"
+    path.write_text(feeds_yaml("http://exemple.fr", extra), encoding="utf-8")
+    assert [s.key for s in _feeds_config(path).sources][-1] == "autre"
