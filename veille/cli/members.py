@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from veille.cli.common import err, handles_errors, open_db, out, settings_from_env
+from veille.frenchformat import number
 
 members_app = typer.Typer(help="Newsletter members: import, export, list.", no_args_is_help=True)
 
@@ -174,8 +175,8 @@ def members_list(
     if as_json:
         out.print_json(json.dumps({"counts": counts, "total": found.total, "items": records}))
         return
-    table = Table(title=f"{found.total} members", title_justify="left")
-    for column in ("email", "name", "organisation", "status", "themes", "consent", "relance"):
+    table = Table(title=f"{number(found.total)} membre(s)", title_justify="left")
+    for column in ("adresse", "nom", "organisation", "statut", "thèmes", "consentement", "relance"):
         table.add_column(column)
     for r in records:
         table.add_row(

@@ -23,6 +23,9 @@ from veille.cli.common import (
 
 sources_app = typer.Typer(help="Manage sources and see their health.", no_args_is_help=True)
 
+# The collector's status words (`sources.last_status`), as the table says them.
+STATUS_FR = {"ok": "ok", "not_modified": "inchangée", "error": "en échec"}
+
 
 @sources_app.command("list")
 @handles_errors
@@ -57,13 +60,15 @@ def sources_list(
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
     table = Table(show_header=True)
-    for col in ("key", "kind", "status", "failures", "articles", "last new", "next fetch", "error"):
+    # French for the delegate who reads the table; `--json` keeps the field names for programs.
+    headers = ("clé", "type", "état", "échecs", "articles", "dernier nouvel article")
+    for col in (*headers, "prochaine relève", "erreur"):
         table.add_column(col)
     for h in health:
         table.add_row(
             h.key,
             h.kind,
-            "en pause" if h.paused_at else (h.last_status or "never"),
+            "en pause" if h.paused_at else STATUS_FR.get(h.last_status or "", "jamais relevée"),
             str(h.consecutive_failures),
             str(h.articles),
             fmt_utc(h.last_new_article_at),
