@@ -32,8 +32,6 @@ from veille.db.tables import (
 from veille.desk import accounts
 from veille.web.app import create_app
 
-pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
-
 SECRET = "clé de test assez longue pour signer"
 ANNE, BRUNO = "anne@exemple.fr", "bruno@exemple.fr"
 PASSWORD = "une phrase de passe solide"

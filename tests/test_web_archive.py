@@ -16,8 +16,6 @@ from veille.classify.reasons import CHECK, LIKELY, SURE
 from veille.config import Settings
 from veille.text.french import fold
 
-pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
-
 SECURITY = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
