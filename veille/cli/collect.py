@@ -91,10 +91,11 @@ def _load_classifier(sessions: Any, config: Any, show_progress: bool) -> Any:
 
 def print_summary(summary: Any) -> None:
     """The cycle as a French table (labels in `collect/cycle_report.py`), then the sources
-    that failed with their error."""
+    that failed with their error in French (`collect/error_text.py`, as on the desk and in
+    `veille sources list`); `--json` keeps the collector's own message for programs."""
     from rich.table import Table
 
-    from veille.collect import cycle_report
+    from veille.collect import cycle_report, error_text
 
     # One row per figure: French labels are long, and seven columns did not fit 80 columns.
     table = Table(title=cycle_report.TITLE, show_header=False, title_justify="left")
@@ -110,7 +111,7 @@ def print_summary(summary: Any) -> None:
         ftable.add_column("source")
         ftable.add_column("erreur")
         for s in sorted(failed, key=lambda s: s.key):
-            ftable.add_row(s.key, s.error or "")
+            ftable.add_row(s.key, error_text.sentence(s.error))
         out.print(ftable)
 
 
