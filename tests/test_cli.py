@@ -55,14 +55,16 @@ def test_collect_summary_list_and_export(
     data = json.loads(result.stdout)
     assert data["sources_ok"] == 3 and data["sources_failed"] == 1
     assert data["new_articles"] == 6
-    assert "500" in data["failures"]["casse"]
+    assert "answered HTTP 500" in data["failures"]["casse"]  # programs get the raw message
 
     table = runner.invoke(app, ["collect", "--config", str(config), "--all"], env=env)
     assert table.exit_code == 0
     assert "Collecte" in table.stdout and "Sources en échec" in table.stdout
     assert re.search(r"nouveaux articles\s*│\s*0 │", table.stdout), table.stdout
     assert "casse" in table.stdout
-    for english in ("Collection", "modified", "merged", "Failed"):
+    # The delegate reads the failure in French, the same sentence as on the desk.
+    assert "Le site est en panne (erreur 500) : la collecte réessaiera." in table.stdout
+    for english in ("Collection", "modified", "merged", "Failed", "answered", "Server Error"):
         assert english not in table.stdout
 
     listed = runner.invoke(app, ["sources", "list", "--json", "--config", str(config)], env=env)

@@ -69,6 +69,21 @@ HEAVY = (
     "httpx",
 )
 
+# What only other commands, or a cycle's table, need: cron's `veille collect --json` with
+# nothing due imports none of it (the CLI imports a command's module when it runs).
+OTHER_COMMANDS = (
+    "veille.cli.classify",
+    "veille.cli.db",
+    "veille.cli.editions",
+    "veille.cli.members",
+    "veille.cli.run",
+    "veille.cli.sources",
+    "veille.cli.users",
+    "babel",
+    "rich.progress",
+    "rich.table",
+)
+
 
 @pytest.fixture
 def server() -> Iterator[HostileServer]:
@@ -119,6 +134,12 @@ def test_nothing_due_imports_no_pipeline_and_starts_no_process(
         assert heavy(found) == set()
         assert found["children"] == []
     assert '"sources_ok": 0' in found["stdout"] and '"new_articles": 0' in found["stdout"]
+    assert set(OTHER_COMMANDS) & set(found["modules"]) == set()
+    unused = "postgresql" if settings.database_url.startswith("sqlite") else "sqlite"
+    assert f"sqlalchemy.dialects.{unused}" not in found["modules"]  # the URL's dialect only
+    # The control: `--help` lists every command, so it imports every command module.
+    listed = probe(settings, "--help")["modules"]
+    assert set(OTHER_COMMANDS[:7]) <= set(listed) and "babel" in listed
 
     # A source added to feeds.yaml is due at once: the next tick runs a cycle.
     extra = f"  - key: autre\n    name: Autre\n    url: {server.base_url}/feeds/a.xml?autre\n"

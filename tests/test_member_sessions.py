@@ -89,3 +89,25 @@ def test_member_sessions_end_after_thirty_days(settings: Settings) -> None:
         assert replay(site, cookie).status_code == 401
         forged = replay(site, "x" * 43)  # a well-formed value that matches no session
         assert forged.status_code == 401
+
+
+def test_a_member_with_alerts_only_signs_in_like_a_subscriber(settings: Settings) -> None:
+    """An address confirmed through an alert (status `alerts`, no newsletter) proved it is
+    its owner's as a subscriber's did: once the archive is members-only, its sign-in link
+    opens the archive."""
+    from tests.test_alerts import ask_alert, confirm_alert
+
+    with running_members_site(settings) as open_site:  # alerts are asked on an open archive
+        assert ask_alert(open_site, "theme=open_data", email="ines@exemple.fr").status_code == 200
+        confirm_alert(open_site, open_site.wait_for_mail(1)[0])
+        with open_site.sessions() as session:
+            member = member_db.by_email(session, "ines@exemple.fr")
+            assert member is not None and member.status == "alerts"
+    closed = settings.model_copy(update={"archive_access": "members"})
+    with running_members_site(closed) as site:
+        assert site.client.get("/").status_code == 401
+        token = site.form_token("/connexion")
+        site.client.post("/connexion", data={"csrf": token, "email": "ines@exemple.fr"})
+        path = path_of(link_in(site.wait_for_mail(1)[0], "/connexion/"))
+        assert site.client.post(path, data={"csrf": site.form_token(path)}).status_code == 303
+        assert site.client.get("/").status_code == 200

@@ -2,30 +2,101 @@
 
 Only this package knows the terminal. Domain errors become one sentence on stderr and a
 non-zero exit; a cycle in which some sources failed still exits 0 (it did its job).
-One module per command group; this one only assembles them, in the order `--help` lists
-them. Command modules import their heavy dependencies inside the commands, so that
-`veille --help` and a typo stay instant.
+One module per command group; this one only names them, in the order `--help` lists
+them, and imports a command's module only when that command runs (or `--help` lists
+them all): cron's `veille collect` every few minutes pays for the collector alone, not
+for the classifier's, the members' or the editions' imports. Command modules import
+their heavy dependencies inside the commands, for the same reason.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
 import typer
+from typer import _click as click  # typer vendors click: its commands are these, not click's
+from typer.core import TyperGroup
+from typer.main import get_command_from_info, get_group_from_info
+from typer.models import CommandInfo, TyperInfo
 
-from veille.cli.classify import classify_app
-from veille.cli.collect import collect, export
-from veille.cli.db import db_app
-from veille.cli.editions import edition_app
-from veille.cli.members import members_app
-from veille.cli.run import demo, run, serve, worker
-from veille.cli.sources import sources_app
-from veille.cli.users import users_app
+# name → (module, attribute): a plain function is a command, a Typer a command group.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "collect": ("veille.cli.collect", "collect"),
+    "export": ("veille.cli.collect", "export"),
+    "serve": ("veille.cli.run", "serve"),
+    "run": ("veille.cli.run", "run"),
+    "worker": ("veille.cli.run", "worker"),
+    "demo": ("veille.cli.run", "demo"),
+    "sources": ("veille.cli.sources", "sources_app"),
+    "db": ("veille.cli.db", "db_app"),
+    "classify": ("veille.cli.classify", "classify_app"),
+    "members": ("veille.cli.members", "members_app"),
+    "users": ("veille.cli.users", "users_app"),
+    "edition": ("veille.cli.editions", "edition_app"),
+}
 
-app = typer.Typer(help="veille: news monitoring and newsletter engine.", no_args_is_help=True)
-app.add_typer(sources_app, name="sources")
-app.add_typer(db_app, name="db")
-app.add_typer(classify_app, name="classify")
-app.add_typer(members_app, name="members")
-app.add_typer(users_app, name="users")
-app.add_typer(edition_app, name="edition")
-for command in (collect, export, serve, run, worker, demo):
-    app.command()(command)
+
+def load_command(name: str) -> click.Command:
+    """Import the command's module and build its click command, as `add_typer` and
+    `app.command()` would have at start-up."""
+    module, attribute = COMMANDS[name]
+    found: Any = getattr(importlib.import_module(module), attribute)
+    if isinstance(found, typer.Typer):
+        return get_group_from_info(
+            TyperInfo(found, name=name),
+            pretty_exceptions_short=app.pretty_exceptions_short,
+            suggest_commands=True,
+            rich_markup_mode=app.rich_markup_mode,
+        )
+    return get_command_from_info(
+        CommandInfo(name=name, callback=found),
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
+
+
+class _Commands(MutableMapping[str, click.Command]):
+    """The group's commands by name, each built on first use."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._built[name] = load_command(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMANDS, *self._built]))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys([*COMMANDS, *self._built]))
+
+
+class LazyGroup(TyperGroup):
+    """The root group, with `COMMANDS` as its commands: listing them costs nothing,
+    running one imports its module only."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["commands"] = _Commands()
+        super().__init__(**kwargs)
+
+
+app = typer.Typer(
+    cls=LazyGroup, help="veille: news monitoring and newsletter engine.", no_args_is_help=True
+)
+
+
+@app.callback()
+def main() -> None:
+    """veille: news monitoring and newsletter engine."""

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from veille.cli.common import ConfigOpt, err, handles_errors, open_db, out, settings_from_env
 from veille.config import Settings
@@ -47,6 +45,8 @@ def run_cycle(
         ctx.classifier_loader = lambda: _load_classifier(sessions, config, False)
     if not show_progress:
         return refresh_due(ctx, keys=keys, force=force)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("[bold]Collecte"),
         BarColumn(),
@@ -91,8 +91,11 @@ def _load_classifier(sessions: Any, config: Any, show_progress: bool) -> Any:
 
 def print_summary(summary: Any) -> None:
     """The cycle as a French table (labels in `collect/cycle_report.py`), then the sources
-    that failed with their error."""
-    from veille.collect import cycle_report
+    that failed with their error in French (`collect/error_text.py`, as on the desk and in
+    `veille sources list`); `--json` keeps the collector's own message for programs."""
+    from rich.table import Table
+
+    from veille.collect import cycle_report, error_text
 
     # One row per figure: French labels are long, and seven columns did not fit 80 columns.
     table = Table(title=cycle_report.TITLE, show_header=False, title_justify="left")
@@ -108,7 +111,7 @@ def print_summary(summary: Any) -> None:
         ftable.add_column("source")
         ftable.add_column("erreur")
         for s in sorted(failed, key=lambda s: s.key):
-            ftable.add_row(s.key, s.error or "")
+            ftable.add_row(s.key, error_text.sentence(s.error))
         out.print(ftable)
 
 

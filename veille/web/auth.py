@@ -34,7 +34,7 @@ from veille.desk import accounts
 from veille.errors import UserError
 from veille.web import csrf as form_csrf
 from veille.web.deps import Ctx, WebContext
-from veille.web.login_throttle import LoginThrottle
+from veille.web.login_throttle import LoginThrottle, Try
 from veille.web.transport import client_ip, cookie_name, is_https
 
 router = APIRouter(include_in_schema=False)
@@ -307,8 +307,9 @@ def login(
         return _login_page(request, ctx, suite=target, email=email, error=CSRF_REFUSED, status=403)
     throttle = throttle_of(request)
     keys = (accounts.email_key_of(email), client_ip(request))
-    wait = throttle.retry_after(*keys)
-    if wait is not None:
+    attempt = throttle.admit(*keys)  # counted as a failure unless the password is right
+    if not isinstance(attempt, Try):
+        wait = attempt
         minutes = max(1, -(-wait // 60))
         message = (
             "Trop de tentatives de connexion : réessayez dans "
@@ -341,11 +342,10 @@ def login(
                 expires_at=now + SESSION_LIFETIME,
             )
     if user is None:
-        throttle.failed(*keys)
         return _login_page(
             request, ctx, suite=target, email=email, error=BAD_CREDENTIALS, status=401
         )
-    throttle.succeeded(*keys)
+    throttle.succeeded(attempt)
     response = RedirectResponse(target, status_code=303, headers=NO_STORE)
     response.set_cookie(
         _cookie(ctx), raw, path="/", httponly=True, samesite="lax", secure=_secure(ctx)

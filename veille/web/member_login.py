@@ -4,7 +4,9 @@ Members have no password: they ask for a link at `/connexion`, the mail proves t
 address, and the link's button sets a `veille_member` cookie (30 days, fixed). The cookie is
 a random value whose SHA-256 is a `member_sessions` row (as the desk does), so logging out
 deletes the row and every copy of the cookie dies with it; erasing the member deletes their
-sessions; only `active` or `paused` members get in.
+sessions. Members whose address is confirmed and still wanted get in: `active` and
+`paused` subscribers, and `alerts` members (confirmed through an alert, no newsletter) —
+the link proves they own the address just as well.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from veille.web.transport import cookie_name, is_https
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "veille_member"
-ALLOWED = ("active", "paused")
+ALLOWED = ("active", "paused", "alerts")
 LIFETIME = timedelta(days=30)
 _VALUE = re.compile(r"[A-Za-z0-9_-]{32,64}")
 

@@ -8,16 +8,18 @@ interface (`Limiter`):
   spreading its requests over all of them gets the limit once, not once per process.
 
 Two uses: `hit` counts every attempt and refuses the one over the limit (the members'
-forms); `retry_after` before and `record` after count only what went wrong (failed desk
-logins), so a right password never uses up a try. The clock is injected so tests need no
-sleeping."""
+forms); the desk login throttle (`veille.web.login_throttle`) checks and counts a try
+under several limiters in one step (`held`, then `wait_in` and `add_in`), and takes it back
+when the password was right. In the database, each step runs in a transaction that is the
+only one counting its keys (`veille.db.rate_limits.exclusive`), so two processes can never
+both take a limit's last free slot. The clock is injected so tests need no sleeping."""
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from time import monotonic
 from typing import Protocol
@@ -33,11 +35,6 @@ PURGE_EVERY = 256  # attempts between two purges of a shared limiter's old bucke
 
 class Limiter(Protocol):
     def hit(self, key: str) -> bool: ...
-    def record(self, *keys: str) -> None: ...
-    def retry_after(self, *keys: str) -> int | None: ...
-    def count(self, key: str) -> int: ...
-    def blocked(self, key: str) -> bool: ...
-    def reset(self, key: str) -> None: ...
 
 
 class RateLimiter:
@@ -83,46 +80,21 @@ class RateLimiter:
             self._add(key, now)
             return True
 
-    def record(self, *keys: str) -> None:
-        """Count one attempt against each key, whatever their state (a failed login)."""
-        with self._lock:
-            now = self._clock()
-            for key in keys:
-                self._add(key, now)
 
-    def retry_after(self, *keys: str) -> int | None:
-        """Whole seconds (at least 1) until every key is under its limit again, or None when
-        none is over it."""
-        with self._lock:
-            now = self._clock()
-            wait = 0.0
-            for key in keys:
-                hits = self._recent(key, now)
-                if len(hits) >= self.limit:
-                    wait = max(wait, hits[-self.limit] + self.window - now)
-        return max(1, math.ceil(wait)) if wait > 0 else None
-
-    def count(self, key: str) -> int:
-        """Attempts counted against the key within the window."""
-        with self._lock:
-            return len(self._recent(key, self._clock()))
-
-    def blocked(self, key: str) -> bool:
-        with self._lock:
-            return len(self._recent(key, self._clock())) >= self.limit
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._hits.pop(key, None)
+@contextmanager
+def held(sessions: sessionmaker[Session], keys: Sequence[tuple[str, str]]) -> Iterator[Session]:
+    """A transaction that alone counts and adds on these (scope, key) pairs until it ends."""
+    with transaction(sessions) as session:
+        rate_db.exclusive(session, keys)
+        yield session
 
 
 class SharedRateLimiter:
     """`RateLimiter`'s answers, counted in the database: every web process and machine adds
     to the same counters. Attempts fall in buckets of 1/15 of the window, so the window
     slides by that step: an attempt counts for between 14/15 of the window and all of it.
-    Two attempts at the very same instant from two processes may both pass the last
-    free slot (the check and the count are two statements); the limit is then exceeded
-    by the number of processes racing, never multiplied by the number of processes."""
+    The check and the count of an attempt run in one transaction holding its key
+    (`held`): attempts racing from any number of processes get exactly the free slots."""
 
     def __init__(
         self,
@@ -141,18 +113,38 @@ class SharedRateLimiter:
         self._added = 0
         self._lock = threading.Lock()
 
-    def _now(self) -> datetime:
+    def now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
 
     def _recent(self, session: Session, key: str, now: datetime) -> list[tuple[datetime, int]]:
         return rate_db.buckets(session, self.scope, key, now - timedelta(seconds=self.window))
 
-    def _count(self, key: str, now: datetime) -> int:
-        with self._sessions() as session:
-            return sum(n for _, n in self._recent(session, key, now))
+    def count_in(self, session: Session, key: str, now: datetime) -> int:
+        """Attempts counted against the key within the window."""
+        return sum(n for _, n in self._recent(session, key, now))
 
-    def _added_one(self, now: datetime) -> None:
-        """Purge this scope's past buckets every PURGE_EVERY attempts of this process."""
+    def wait_in(self, session: Session, key: str, now: datetime) -> float:
+        """Seconds until the key is under its limit again; 0 when it is."""
+        found = self._recent(session, key, now)
+        total = sum(n for _, n in found)
+        wait = 0.0
+        for start, n in found:  # oldest first: drop buckets until under the limit
+            if total < self.limit:
+                break
+            total -= n
+            wait = (start - now).total_seconds() + self.window
+        return max(wait, 0.0)
+
+    def add_in(self, session: Session, key: str, now: datetime) -> None:
+        rate_db.add(session, self.scope, [key], now, self.width)
+
+    def take_back_in(self, session: Session, key: str, at: datetime) -> None:
+        """Uncount the attempt `add_in` counted at `at`."""
+        rate_db.take_back(session, self.scope, key, at, self.width)
+
+    def added(self, now: datetime) -> None:
+        """Purge this scope's past buckets every PURGE_EVERY attempts of this process; call
+        it after the transaction that added."""
         with self._lock:
             self._added += 1
             due = self._added % PURGE_EVERY == 0
@@ -161,39 +153,13 @@ class SharedRateLimiter:
                 rate_db.purge(session, self.scope, now - timedelta(seconds=2 * self.window))
 
     def hit(self, key: str) -> bool:
-        now = self._now()
-        with transaction(self._sessions) as session:
-            if sum(n for _, n in self._recent(session, key, now)) >= self.limit:
+        now = self.now()
+        with held(self._sessions, [(self.scope, key)]) as session:
+            if self.count_in(session, key, now) >= self.limit:
                 return False
-            rate_db.add(session, self.scope, [key], now, self.width)
-        self._added_one(now)
+            self.add_in(session, key, now)
+        self.added(now)
         return True
-
-    def record(self, *keys: str) -> None:
-        now = self._now()
-        with transaction(self._sessions) as session:
-            rate_db.add(session, self.scope, keys, now, self.width)
-        self._added_one(now)
-
-    def retry_after(self, *keys: str) -> int | None:
-        now = self._now()
-        wait = 0.0
-        with self._sessions() as session:
-            for key in keys:
-                found = self._recent(session, key, now)
-                total = sum(n for _, n in found)
-                for start, n in found:  # oldest first: drop buckets until under the limit
-                    if total < self.limit:
-                        break
-                    total -= n
-                    wait = max(wait, (start - now).total_seconds() + self.window)
-        return max(1, math.ceil(wait)) if wait > 0 else None
-
-    def count(self, key: str) -> int:
-        return self._count(key, self._now())
-
-    def blocked(self, key: str) -> bool:
-        return self._count(key, self._now()) >= self.limit
 
     def reset(self, key: str) -> None:
         with transaction(self._sessions) as session:
