@@ -65,6 +65,8 @@ def main() -> None:
         else {
             "tuned": sorted(data.glob("*.jsonl")),
             "heldout": sorted(data.glob("heldout/*.jsonl")),
+            "press-tune": sorted(data.glob("press/tune/*.jsonl")),
+            "press-heldout": sorted(data.glob("press/heldout/*.jsonl")),
         }
     )
     results = {name: _report(name, paths, args.json) for name, paths in sets.items()}
