@@ -175,7 +175,8 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
       juin ») are no figures, and years and figures are compared apart (« 14 lignes »
       beside « depuis 2023 » is no disagreement).
     """
-    named = bool((a.lead_names | a.site) & b.mentioned or (b.lead_names | b.site) & a.mentioned)
+    # `site` is set only when the lead names nobody: one of the two is empty.
+    named = bool((a.lead_names or a.site) & b.mentioned or (b.lead_names or b.site) & a.mentioned)
     if similarity < required_similarity(hours_apart, named):
         return False
     if a.subjects - b.mentioned and b.subjects - a.mentioned:
