@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from veille.collect.stories import (
     CANDIDATE_THRESHOLD,
     COPY_SIMILARITY,
+    COVERAGE_HOURS,
     DEFAULT_THRESHOLD,
     MIN_SIMILARITY,
     STORY_SIMILARITY,
@@ -20,11 +22,12 @@ from veille.collect.stories import (
     assign_story_confirmed,
     fingerprint,
     has_enough_text,
+    hours_apart,
     required_similarity,
     same_story,
-    story_keys,
     story_vector,
 )
+from veille.collect.storykeys import canonical_name, site_names, story_keys
 from veille.text.fingerprint import (
     from_signed64,
     hamming,
@@ -148,7 +151,8 @@ def test_lead_keys_name_bodies_and_figures_not_sentence_starts() -> None:
         "L'Assemblée nationale a voté. Depuis lundi, Brévannes publie 180 jeux en 2026, "
         "jusqu'au 30 juin, soit 3 500 fichiers.",
     )
-    assert keys.lead_names == {"valmont", "assemblee"}  # « Depuis » starts a sentence
+    # « Depuis » starts a sentence; names are folded and canonical (« assemble »).
+    assert keys.lead_names == {"valmont", "assemble"}
     assert {"brevannes", "depuis"} <= keys.mentioned and "metropole" not in keys.mentioned
     assert keys.lead_years == frozenset() and keys.lead_figures == frozenset()
     second = story_keys("Rapport", "Le rapport 2026 compte 61 000 jeux, le 1er janvier.")
@@ -158,6 +162,66 @@ def test_lead_keys_name_bodies_and_figures_not_sentence_starts() -> None:
         story_keys("Vidéoprotection : une amende", "La vidéoprotection filmait.").lead_names
         == set()
     )
+
+
+def test_subjects_leave_out_people_parentheses_and_comparisons() -> None:
+    """What says whose event it is: not the person quoted, not the département in
+    parentheses, not the body an « après X, » clause compares with."""
+    quoted = story_keys(
+        "Action sociale : l'IA s'invite dans les entretiens",
+        "« L'outil écrit le brouillon », insiste la vice-présidente, Nadia Ferrand.",
+    )
+    assert {"nadia", "ferrand"} <= quoted.lead_names and not quoted.subjects & {"nadia", "ferrand"}
+    town = story_keys("Cyberattaque", "La mairie de Saint-Amblard (Haute-Arvenne) est bloquée.")
+    assert town.subjects == {"saint", "amblard"} and {"haut", "arvenn"} <= town.lead_names
+    later = story_keys(
+        "Le Val-Mordane adopte l'outil",
+        "Après le Haut-Vercel, le Département du Val-Mordane a mis en service l'outil.",
+    )
+    assert later.subjects == {"val", "mordan"} and "vercel" not in later.mentioned
+    # « d'après l'Insee, » names a source, not a comparison.
+    assert "inse" in story_keys("Recensement", "D'après l'Insee, Valmont gagne.").mentioned
+    # Inhabitants are their place.
+    assert canonical_name("montbrialais") == canonical_name("montbrial")
+    assert canonical_name("castelmoinais") == canonical_name("castelmoine")
+    # « Rectificatif : … » names no place; « Claire Dumoulin » is no place either.
+    fixed = story_keys("Rectificatif : 1 200 habitants", "C'est ce qu'a précisé Claire Dumoulin.")
+    assert not fixed.subjects
+
+
+def test_a_page_that_names_nobody_is_tied_by_its_site() -> None:
+    """A body's own page (« La Ville publie… ») names the body by its site: two such pages
+    of two towns are not tied, a page and the press naming its town are."""
+    assert site_names("www.montbrial.fr") == {"montbrial"}
+    assert site_names("data.gouv.fr") == frozenset()  # « data »: generic
+    page = story_keys(
+        "Le portail de la Ville est en ligne", "La Ville publie 96 jeux.", "montbrial.fr"
+    )
+    other = story_keys("Notre portail est en ligne", "La Ville publie 64 jeux.", "lorvac.fr")
+    press = story_keys("Montbrial ouvre un portail", "La ville de Montbrial publie 96 jeux.")
+    assert page.site == {"montbrial"} and not page.subjects
+    assert same_story(0.35, 2, page, press)  # tied: the floor is STORY_SIMILARITY
+    assert not same_story(0.35, 2, page, other)  # not tied: UNNAMED_SIMILARITY
+    named = story_keys("Portail", "La ville de Montbrial publie 96 jeux.", "lorvac.fr")
+    assert named.site == frozenset()  # a lead that names someone keeps its names only
+
+
+def test_hours_apart_follow_ups_and_cited_days() -> None:
+    """A later lead that tells what came of an event (« compte déjà », « dix jours après »)
+    needs a near copy; one that cites the day of the earlier article is that day's event."""
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    event = story_keys("Queyrolles vote une clause", "Le conseil de Queyrolles a voté jeudi.")
+    trade = story_keys("Clause données", "Le contrat voté le 1er mars à Queyrolles l'illustre.")
+    follow = story_keys("Premier bilan", "Le portail ouvert le 2 mars compte déjà 8 000 visites.")
+    week = monday + timedelta(days=7)
+    assert trade.lead_days == {(1, 3)} and follow.follow_up and not trade.follow_up
+    assert hours_apart(monday, event, week, trade) == 0.0  # cites the day before
+    assert hours_apart(week, follow, monday, event) == 168.0  # a follow-up: hours as they are
+    assert hours_apart(monday, event, week, event) == 168.0
+    assert hours_apart(monday, event, monday + timedelta(hours=30), follow) == COVERAGE_HOURS
+    # Within the day « déjà » is no follow-up: coverage of the day says it too.
+    assert hours_apart(monday, event, monday + timedelta(hours=5), follow) == 5.0
+    assert hours_apart(None, event, week, trade) == 0.0
 
 
 def test_same_story_vetoes_other_bodies_other_figures_and_late_follow_ups() -> None:

@@ -8,6 +8,7 @@ story rules that merges more distinct stories or splits more coverage fails here
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from datetime import UTC, datetime, timedelta
@@ -22,15 +23,26 @@ from veille.errors import UserError
 DATA = Path(__file__).parent / "data" / "story_pairs"
 PAIRS = load_pairs(sorted(DATA.glob("*.jsonl")))
 HELDOUT = load_pairs(sorted(DATA.glob("heldout/*.jsonl")))
+# A new hand's pairs in the shapes of French news (docs/dedup.md, « Press pairs »), split
+# once by a fixed rule: rules were tuned on PRESS_TUNE, never on PRESS_HELDOUT.
+PRESS_TUNE = load_pairs(sorted(DATA.glob("press/tune/*.jsonl")))
+PRESS_HELDOUT = load_pairs(sorted(DATA.glob("press/heldout/*.jsonl")))
 
-# The issue's targets. Measured: precision 0.977 (3 distinct-story pairs merged of 132
-# grouped), recall 0.872 (129 of 148).
+# The issue's targets. Measured: precision 0.977 (3 distinct-story pairs merged of 133
+# grouped), recall 0.878 (130 of 148).
 PRECISION_FLOOR = 0.97
 RECALL_FLOOR = 0.85
 # Pairs written after the rules were tuned, never used to tune them (same hand, so a weaker
 # guard than another writer's): measured 0.950 (1 merge of 20 grouped) and 0.864.
 HELDOUT_PRECISION_FLOOR = 0.95
 HELDOUT_RECALL_FLOOR = 0.85
+# Measured 0.968 (1 merge of 31 grouped) and 0.938 (30 of 32).
+PRESS_TUNE_PRECISION_FLOOR = 0.96
+PRESS_TUNE_RECALL_FLOOR = 0.90
+# Measured 0.921 (3 merges of 38 grouped) and 0.875 (35 of 40): under the issue's 0.97, so
+# the floor is what is measured (docs/dedup.md says which merges are left).
+PRESS_HELDOUT_PRECISION_FLOOR = 0.92
+PRESS_HELDOUT_RECALL_FLOOR = 0.85
 
 
 def test_the_pairs_are_many_and_varied() -> None:
@@ -53,6 +65,34 @@ def test_heldout_floors() -> None:
     scores = score(HELDOUT)
     assert scores.precision >= HELDOUT_PRECISION_FLOOR, [p.id for p in scores.false_positives]
     assert scores.recall >= HELDOUT_RECALL_FLOOR, [p.id for p in scores.false_negatives]
+
+
+def _half(pair_id: str) -> str:
+    """The split rule: the first byte of SHA-256 of the pair's group (its id without the
+    « pr- » prefix and the number), even → tune. A group is one event's coverage or one
+    contrast, so no group is split across the halves."""
+    group = pair_id.removeprefix("pr-").rsplit("-", 1)[0]
+    return "tune" if hashlib.sha256(group.encode()).digest()[0] % 2 == 0 else "heldout"
+
+
+def test_the_press_pairs_are_many_hard_and_split_by_the_fixed_rule() -> None:
+    press = PRESS_TUNE + PRESS_HELDOUT
+    assert len(press) >= 200
+    assert len({p.id for p in press}) == len(press)
+    assert not {p.id for p in press} & {p.id for p in PAIRS + HELDOUT}
+    assert sum(not p.same for p in press) >= 0.55 * len(press)
+    assert all(_half(p.id) == "tune" for p in PRESS_TUNE)
+    assert all(_half(p.id) == "heldout" for p in PRESS_HELDOUT)
+
+
+def test_press_floors() -> None:
+    for pairs, precision, recall in (
+        (PRESS_TUNE, PRESS_TUNE_PRECISION_FLOOR, PRESS_TUNE_RECALL_FLOOR),
+        (PRESS_HELDOUT, PRESS_HELDOUT_PRECISION_FLOOR, PRESS_HELDOUT_RECALL_FLOOR),
+    ):
+        scores = score(pairs)
+        assert scores.precision >= precision, [p.id for p in scores.false_positives]
+        assert scores.recall >= recall, [p.id for p in scores.false_negatives]
 
 
 def test_long_articles_still_separate() -> None:

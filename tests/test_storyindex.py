@@ -7,7 +7,7 @@ import math
 from datetime import UTC, datetime
 
 from tests.test_stories import STORIES
-from veille.collect import stories
+from veille.collect import stories, storykeys
 from veille.collect.storyindex import PREFILTER_BITS, StoryIndex
 from veille.db.articles import ArticleRecord
 from veille.text.fingerprint import (
@@ -79,15 +79,15 @@ def _cosine(a: str, b: str) -> float:
 def _reference_story(fingerprint: int, text: str, stored: list[tuple[int, int, str]]) -> int | None:
     """The plain algorithm: candidates within the SimHash pre-filter or sharing a lead name,
     nearest fingerprints first, the first one `stories.same_story` confirms."""
-    keys = stories.story_keys("", text)
+    keys = storykeys.story_keys("", text)
     near = sorted(
         (d, i)
         for i, (fp, _, other) in enumerate(stored)
         if (d := hamming(fingerprint, fp)) <= PREFILTER_BITS
-        or keys.lead_names & stories.lead_names(f"\n{other}")
+        or keys.lead_names & storykeys.lead_names(f"\n{other}")
     )
     for _, i in near:
-        other_keys = stories.story_keys("", stored[i][2])
+        other_keys = storykeys.story_keys("", stored[i][2])
         if stories.same_story(_cosine(text, stored[i][2]), 0.0, keys, other_keys):
             return stored[i][1]
     return None

@@ -1,20 +1,22 @@
 """Near-duplicate detection: the same story syndicated or reworded across sources.
 
-A 64-bit SimHash over word shingles of the folded text (`veille.text.fingerprint`); two
-articles belong to the same story when their fingerprints differ by at most
-`DEFAULT_THRESHOLD` bits. Method, shingle size and thresholds were chosen on the pairs in
-tests/data/stories/ (see docs/dedup.md); this module owns those story rules.
+A 64-bit SimHash over word shingles of the folded text (`veille.text.fingerprint`) finds
+candidates; `same_story` decides on the cosine of their words, the publication dates and
+the names and figures of their leads (`veille.collect.storykeys`). Method and thresholds
+were chosen on the pairs in tests/data/stories/ and tests/data/story_pairs/ (see
+docs/dedup.md); this module owns those story rules.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from veille.collect.storykeys import StoryKeys
 from veille.text.fingerprint import hamming, simhash_of_counts, text_similarity, word_shingles
-from veille.text.french import stem, story_fold, story_words
+from veille.text.french import stem, story_words
 
 DEFAULT_THRESHOLD = 20
 # Two-stage variant: a looser SimHash pre-filter, then the exact cosine of the texts.
@@ -111,109 +113,38 @@ def assign_story_confirmed(
 # `SAME_DAY_HOURS` up to `COPY_SIMILARITY` (a near copy: a late syndication) at
 # `COVERAGE_HOURS` and beyond. A follow-up days later (« le portail ouvert lundi compte
 # déjà… ») is another story.
+_PARIS = ZoneInfo("Europe/Paris")  # the dates leads cite are French
 SAME_DAY_HOURS = 24
 COVERAGE_HOURS = 120
 COPY_SIMILARITY = 0.8
-# Capitalised words that name a kind of body or a common thing, not one body: they neither
-# tell two events apart nor tie them together.
-_GENERIC_TEXT = """
-ville villes commune communes metropole communaute agglomeration agglo region regions
-departement departements conseil commission mairie prefecture prefectures ministere ministre
-etat gouvernement republique france francais francaise europe europeen europeenne european
-union agence ia ai api data open day licence ouverte
-"""
-GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
-_SENTENCE_END = re.compile(r"(?<=[.!?»])\s+|\n+")
-_TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")
-_PIECE = re.compile(r"[-'’.]")
-_ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
-_HEADLINE_PLACE = re.compile(r"\s*[^\s:]+\s*:")
-_NUMBER = re.compile(
-    r"\d+(?:[  .]\d{3})*(?:,\d+)?(?!\s*(?:er\s+)?(?:janvier|fevrier|février|mars|avril|mai|juin"
-    r"|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)\b)(?!\d|,\d)"
-)
-_CAPITALISED = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-ÞŒ]\w+")
-_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
-@dataclass(frozen=True)
-class StoryKeys:
-    """What tells one event from another of the same topic, beyond shared words: the
-    names of bodies and places (capitalised words) and the figures of the title and lead."""
+def hours_apart(
+    a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys
+) -> float:
+    """How far apart two articles are, for `required_similarity`: the hours between their
+    publications (0 when one is unknown), except that
 
-    mentioned: frozenset[str]  # every capitalised word of the title and text
-    lead_names: frozenset[str]  # of the title and first sentence
-    lead_years: frozenset[str]
-    lead_figures: frozenset[str]  # amounts and counts, not years nor days of a month
-
-
-NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
-
-
-def _pieces(sentence: str) -> list[tuple[int, bool, str]]:
-    """(position in the sentence, elided, piece) of each word piece: « L'Île-de-France »
-    gives « Île », « de », « France »."""
-    out: list[tuple[int, bool, str]] = []
-    for i, token in enumerate(_TOKEN.findall(sentence)):
-        elided = _ELIDED.match(token)
-        word = token[elided.end() :] if elided else token
-        out.extend((i, elided is not None, piece) for piece in _PIECE.split(word) if piece)
-    return out
-
-
-def _names(sentences: list[str], text: str) -> set[str]:
-    """Capitalised words, folded. A sentence's first word is capitalised anyway: it counts
-    when it is elided (« L'Assemblée »), when it heads a « Lieu : … » headline and `text`
-    never writes it in lower case (« Vidéoprotection : … » then « la vidéoprotection »
-    is a common noun), or when the same word is capitalised elsewhere."""
-    found: set[str] = set()
-    initial: set[str] = set()
-    for n, sentence in enumerate(sentences):
-        headline = n == 0 and _HEADLINE_PLACE.match(sentence) is not None
-        for i, elided, piece in _pieces(sentence):
-            if len(piece) < 2 or not piece[0].isupper():
-                continue
-            folded = story_fold(piece)
-            if folded in GENERIC_NAMES:
-                continue
-            if i > 0 or elided or (headline and piece.lower() not in text):
-                found.add(folded)
-            else:
-                initial.add(folded)
-    return found | (initial & found)
-
-
-def story_keys(title: str, text: str) -> StoryKeys:
-    """The keys of an article. Only the title and first sentence are parsed word by word;
-    the rest of the text is searched once for capitalised words (`mentioned`), so that a
-    long article costs about as much as its lead."""
-    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
-    lead = [title, first]
-    numbers = _NUMBER.findall(f"{title}\n{first}")
-    years = {n for n in numbers if _YEAR.fullmatch(n)}
-    figures = {re.sub(r"[  .]", "", n) for n in numbers if n not in years}
-    mentioned = {story_fold(w) for w in _CAPITALISED.findall(f"{title}\n{text}")}
-    return StoryKeys(
-        mentioned=frozenset(mentioned - GENERIC_NAMES),
-        lead_names=frozenset(_names(lead, text)),
-        lead_years=frozenset(years),
-        lead_figures=frozenset(figures),
-    )
-
-
-def title_words(lead: str) -> frozenset[str]:
-    """The stemmed words of the title of "title\ntext…": candidates for the story index
-    when the leads share no name (a city's own page rarely names the city)."""
-    return frozenset(stem(w) for w in story_words(lead.partition("\n")[0]))
-
-
-def lead_names(lead: str) -> frozenset[str]:
-    """The names of a title and first sentence given as "title\ntext…" (the text may be
-    cut): how the story index finds candidates whose words are too few for a SimHash to
-    see (two feed leads of two sentences)."""
-    title, _, text = lead.partition("\n")
-    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
-    return frozenset(_names([title, first], text))
+    - a later lead that tells what came of an earlier event (« une semaine après le vote »,
+      « compte déjà ») a day or more later is a follow-up: `COVERAGE_HOURS`, only a near
+      copy joins;
+    - a later lead that cites the day the earlier article was published, or the day before
+      (« la charte votée le 11 juin », covered by the trade weekly four days later), is
+      coverage of that day's event: 0.
+    """
+    if a is None or b is None:
+        return 0.0
+    early, late, late_keys = (a, b, b_keys) if a <= b else (b, a, a_keys)
+    hours = (late - early).total_seconds() / 3600
+    if hours < SAME_DAY_HOURS:
+        return hours  # `required_similarity` is flat within the day
+    if late_keys.follow_up:
+        return max(hours, float(COVERAGE_HOURS))
+    if late_keys.lead_days:
+        day = early.astimezone(_PARIS).date()
+        if {(d.day, d.month) for d in (day, day - timedelta(days=1))} & late_keys.lead_days:
+            return 0.0
+    return hours
 
 
 def required_similarity(hours_apart: float, named: bool = True) -> float:
@@ -232,19 +163,22 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     """Are two articles one event's coverage? The decision the story index takes on each
     candidate: `similarity` is the cosine of their `story_vector`s.
 
-    - The cosine must reach `required_similarity`: higher when no name ties the leads, and
-      the more so the further apart they were published (a follow-up days later is another
-      story, unless it is a near copy).
+    - The cosine must reach `required_similarity`: higher when no name ties the leads (a
+      lead's name, or the site of a page whose lead names nobody, that the other article
+      mentions), and the more so the further apart they were published (`hours_apart`: a
+      follow-up days later is another story, unless it is a near copy).
     - Each lead names a body or place the other article never names (Valmont / Brévannes,
-      Assemblée / Sénat): two events.
+      Assemblée / Sénat; `StoryKeys.subjects`: people, parentheses and « après X, »
+      clauses left out): two events.
     - Both leads give years and share none (rapport 2025 / 2026), or figures and share
       none (20 000 / 50 000 euros, 312 / 221 voix): two events. Days of a month (« 30
       juin ») are no figures, and years and figures are compared apart (« 14 lignes »
       beside « depuis 2023 » is no disagreement).
     """
-    named = bool(a.lead_names & b.mentioned or b.lead_names & a.mentioned)
+    # `site` is set only when the lead names nobody: one of the two is empty.
+    named = bool((a.lead_names or a.site) & b.mentioned or (b.lead_names or b.site) & a.mentioned)
     if similarity < required_similarity(hours_apart, named):
         return False
-    if a.lead_names - b.mentioned and b.lead_names - a.mentioned:
+    if a.subjects - b.mentioned and b.subjects - a.mentioned:
         return False
     return not (_disjoint(a.lead_years, b.lead_years) or _disjoint(a.lead_figures, b.lead_figures))

@@ -17,12 +17,11 @@ numpy is imported on first use: a cycle in which no feed changed never matches a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from veille.collect import stories
+from veille.collect import stories, storykeys
 from veille.db import articles as article_db
 from veille.text.fingerprint import (
     HashedCounts,
@@ -66,13 +65,13 @@ class StoryIndex:
 
     items: list[article_db.Fingerprinted]
     _vectors: dict[int, WordVector] = field(default_factory=dict)
-    _keys: dict[int, stories.StoryKeys] = field(default_factory=dict)
+    _keys: dict[int, storykeys.StoryKeys] = field(default_factory=dict)
     _by_name: dict[str, list[int]] = field(default_factory=dict)  # lead name → positions
     _by_word: dict[str, list[int]] = field(default_factory=dict)  # title word → positions
     _copies: dict[tuple[str, str], article_db.Fingerprinted] = field(default_factory=dict)
     _fingerprints: Any = None  # np.ndarray of uint64, capacity ≥ len(items)
     _last: tuple[str, WordVector] | None = None
-    _last_keys: tuple[str, stories.StoryKeys] | None = None
+    _last_keys: tuple[str, storykeys.StoryKeys] | None = None
 
     def __post_init__(self) -> None:
         self._index_copies()
@@ -81,12 +80,12 @@ class StoryIndex:
     def _index_names(self) -> None:
         self._by_name, self._by_word = {}, {}
         for position, item in enumerate(self.items):
-            self._index_lead(position, item.lead)
+            self._index_lead(position, item.lead, item.host_key)
 
-    def _index_lead(self, position: int, lead: str) -> None:
-        for name in stories.lead_names(lead):
+    def _index_lead(self, position: int, lead: str, host: str) -> None:
+        for name in storykeys.lead_names(lead) or storykeys.site_names(host):
             self._by_name.setdefault(name, []).append(position)
-        for word in stories.title_words(lead):
+        for word in storykeys.title_words(lead):
             self._by_word.setdefault(word, []).append(position)
 
     def _index_copies(self) -> None:
@@ -143,11 +142,11 @@ class StoryIndex:
         self._last = (text, vector)
         return vector
 
-    def keys(self, title: str, text: str) -> stories.StoryKeys:
-        """The article's `stories.StoryKeys`, computed once for `match` then `add`."""
+    def keys(self, title: str, text: str, host: str) -> storykeys.StoryKeys:
+        """The article's `storykeys.StoryKeys`, computed once for `match` then `add`."""
         if self._last_keys is not None and self._last_keys[0] is text:
             return self._last_keys[1]
-        keys = stories.story_keys(title, text)
+        keys = storykeys.story_keys(title, text, host)
         self._last_keys = (text, keys)
         return keys
 
@@ -172,12 +171,12 @@ class StoryIndex:
         np = _numpy()
         distances = popcount(self._unsigned() ^ np.uint64(from_signed64(record.fingerprint)))
         close = set(np.flatnonzero(distances <= PREFILTER_BITS).tolist())
-        keys = self.keys(record.title, record.text)
-        for name in keys.lead_names:
+        keys = self.keys(record.title, record.text, host)
+        for name in keys.lead_names | keys.site:
             positions = self._by_name.get(name, [])
             if len(positions) <= NAME_CANDIDATES_MAX:
                 close.update(positions)
-        for word in stories.title_words(record.title):
+        for word in storykeys.title_words(record.title):
             positions = self._by_word.get(word, [])
             if len(positions) <= WORD_CANDIDATES_MAX:
                 close.update(positions)
@@ -188,18 +187,18 @@ class StoryIndex:
         items = self.items
         missing = [items[i].article_id for i in near if items[i].article_id not in self._vectors]
         if missing:
+            hosts = {items[i].article_id: items[i].host_key for i in near}
             for article_id, (title, text) in article_db.titled_texts_of(session, missing).items():
                 self._vectors[article_id] = self.vector(title, text)
-                self._keys[article_id] = stories.story_keys(title, text)
+                self._keys[article_id] = storykeys.story_keys(title, text, hosts[article_id])
         empty = empty_vector()
         others = [self._vectors.get(items[i].article_id, empty) for i in near]
         similarities = cosines(self.vector(record.title, record.text, counts), others)
         for i, similarity in zip(near, similarities, strict=True):
             item = items[i]
-            apart = _hours_apart(record.published_at, item.published_at)
-            if stories.same_story(
-                similarity, apart, keys, self._keys.get(item.article_id, stories.NO_KEYS)
-            ):
+            other = self._keys.get(item.article_id, storykeys.NO_KEYS)
+            apart = stories.hours_apart(record.published_at, keys, item.published_at, other)
+            if stories.same_story(similarity, apart, keys, other):
                 return None, item.story_id
         return None, None
 
@@ -213,7 +212,9 @@ class StoryIndex:
         if record.fingerprint is None:
             return
         self._vectors[article_id] = self.vector(record.title, record.text, counts)
-        self._keys[article_id] = self.keys(record.title, record.text)
+        self._keys[article_id] = self.keys(
+            record.title, record.text, record.url_key.split("/", 1)[0]
+        )
         item = article_db.Fingerprinted(
             article_id,
             story_id,
@@ -225,7 +226,7 @@ class StoryIndex:
             record.published_at,
         )
         self.items.append(item)
-        self._index_lead(len(self.items) - 1, item.lead)
+        self._index_lead(len(self.items) - 1, item.lead, item.host_key)
         self._append_fingerprint(record.fingerprint)
         if item.content_hash:
             self._copies.setdefault((item.content_hash, item.host_key), item)
@@ -240,10 +241,3 @@ def _same_page(record: article_db.ArticleRecord, copy: article_db.Fingerprinted)
         return True
     title = copy.lead.split("\n", 1)[0]
     return " ".join(title.split()).casefold() == " ".join(record.title.split()).casefold()
-
-
-def _hours_apart(a: datetime | None, b: datetime | None) -> float:
-    """Hours between two publication dates; 0 when one is unknown (no veto on time)."""
-    if a is None or b is None:
-        return 0.0
-    return abs((a - b).total_seconds()) / 3600

@@ -106,7 +106,7 @@ def load_pairs(paths: Iterable[Path]) -> list[StoryPair]:
     return pairs
 
 
-def _record(n: int, article: PairArticle) -> tuple[ArticleRecord, Counter[str] | None]:
+def record_of(n: int, article: PairArticle) -> tuple[ArticleRecord, Counter[str] | None]:
     """The record `store.build_record` makes of a page, with the workers' text facts."""
     facts = stories.fingerprint(article.title, article.text)
     url = f"https://{article.source}/{n}"
@@ -139,10 +139,10 @@ def grouped(pair: StoryPair) -> bool:
     if second.published - first.published > STORY_WINDOW:
         return False  # the earlier one left the window of candidates
     index = StoryIndex([])
-    record, counts = _record(1, first)
+    record, counts = record_of(1, first)
     if record.fingerprint is not None:
         index.add(1, 1, record, hashed_counts(counts) if counts is not None else None)
-    record, counts = _record(2, second)
+    record, counts = record_of(2, second)
     copy, story = index.match(
         None,  # type: ignore[arg-type]  # every candidate's vector is in the index
         record,

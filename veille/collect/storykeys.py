@@ -1,0 +1,240 @@
+"""The keys of an article that tell one event from another of the same topic, beyond
+shared words: the names of bodies and places, the figures and years, the days cited and the
+follow-up words of its title and first sentence (`StoryKeys`). `stories.same_story` decides
+on them; the story index finds candidates by their names (docs/dedup.md, « Measured on
+pairs »).
+
+Only the title and first sentence are parsed word by word; the rest of the text is searched
+once for capitalised words, so that a long article costs about as much as its lead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from veille.text.french import stem, story_fold, story_words
+from veille.text.urls import registrable_domain
+
+# Capitalised words that name a kind of body or a common thing, not one body: they neither
+# tell two events apart nor tie them together. Then the labels a headline starts with
+# (« Rectificatif : … », « Vidéo : … »), and the formats and laws of the field (« au
+# format GTFS », « le RGPD »): they name no place and no body.
+_GENERIC_TEXT = """
+ville villes commune communes metropole communaute agglomeration agglo region regions
+departement departements conseil commission mairie prefecture prefectures ministere ministre
+etat gouvernement republique france francais francaise europe europeen europeenne european
+union agence ia ai api data open day licence ouverte europa
+rectificatif erratum correction actualise actualisation exclusif video infographie interview
+portrait tribune edito editorial direct alerte breve urgent flash communique
+gtfs netex siri json csv xml pdf rss dcat wms wfs rgpd gdpr
+"""
+GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
+_SENTENCE_END = re.compile(r"(?<=[.!?»])\s+|\n+")
+_TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")
+_PIECE = re.compile(r"[-'’.]")
+_ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
+_HEADLINE_PLACE = re.compile(r"\s*[^\s:]+\s*:")
+_NUMBER = re.compile(
+    r"\d+(?:[  .]\d{3})*(?:,\d+)?(?!\s*(?:er\s+)?(?:janvier|fevrier|février|mars|avril|mai|juin"
+    r"|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)\b)(?!\d|,\d)"
+)
+_CAPITALISED = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-ÞŒ]\w+")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+# « Après le Haut-Vercel, le Val-Mordane… », « Comme Valmont, … »: a fronted clause that
+# names another body to compare, not the subject; it is read as if absent (« d'après
+# l'Insee, » names a source: it stays).
+_OF = r"d(?:u|e la|e l['’]|es|e)"
+_REFERENCE = re.compile(
+    rf"(?<![dD]['’])\b(?:apr[eè]s|comme|à l['’]instar {_OF}|à la suite {_OF})"
+    r"\s[^,.;:!?()«»]{0,60},",
+    re.IGNORECASE,
+)
+# fmt: off
+_MONTHS = [
+    "janvier", "fevrier", "mars", "avril", "mai", "juin",
+    "juillet", "aout", "septembre", "octobre", "novembre", "decembre",
+]
+# fmt: on
+_DAY = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(_MONTHS) + r")\b")
+# « Dix jours après son lancement », « il y a deux semaines », « compte déjà », « premier
+# bilan »: the lead tells what came of an earlier event, so a day or more after an article
+# on that event it is a follow-up (the pairs' follow-ups; coverage within a day says
+# « déjà » too, hence the day).
+_FOLLOW_UP = re.compile(
+    r"\b(?:[\w-]+\s+(?:jours?|semaines?|mois)\s+apr[eè]s"
+    r"|il y a\s+[\w-]+\s+(?:jours?|semaines?|mois)"
+    r"|d[ée]j[àa]|premiers?\s+(?:bilan|r[ée]sultats|chiffres))\b",
+    re.IGNORECASE,
+)
+_PARENTHESIS = re.compile(r"\([^()]{0,80}\)")  # « Montbrial (Haute-Arvenne) », « (CNIL) »
+_QUOTE = re.compile(r"[«»“”\"]")
+_ARTICLES = frozenset({"le", "la", "les", "l", "du", "des", "de", "d", "au", "aux"})
+# A demonym is its place: « Montbrialais » → « montbrial », « Castelmoinais » and
+# « Castelmoine » → « castelmoin ». Names are compared in this canonical form.
+_DEMONYM = re.compile(r"(?:ais|aise|aises|ien|ienne|iens|iennes|ois|oise|oises)$")
+
+
+def canonical_name(folded: str) -> str:
+    """A folded name without a demonym ending or a final « e », so that a place, its
+    feminine and its inhabitants meet (« Haute » / « Haut », « Vernassiens » / « Vernasse »)."""
+    bare = _DEMONYM.sub("", folded)
+    if len(bare) < 4:
+        bare = folded
+    return bare[:-1] if bare.endswith("e") and len(bare) > 4 else bare
+
+
+@dataclass(frozen=True)
+class StoryKeys:
+    """What tells one event from another of the same topic, beyond shared words: the
+    names of bodies and places (capitalised words) and the figures of the title and lead.
+    Names are folded and canonical (`canonical_name`)."""
+
+    # Every capitalised word of the title and text; when the lead names nobody (a body's
+    # own page: « La Ville publie… »), the words of its site's name too (`site_names`).
+    mentioned: frozenset[str]
+    lead_names: frozenset[str]  # of the title and first sentence, people included
+    lead_years: frozenset[str]
+    lead_figures: frozenset[str]  # amounts and counts, not years nor days of a month
+    # The lead's names that say whose event it is: no people (« Claire Dumoulin »), no
+    # parenthesis (« Montbrial (Haute-Arvenne) »), no « après X, » clause.
+    subjects: frozenset[str] = frozenset()
+    # The words of the site's name when the lead names nobody (`site_names`): a body's own
+    # page rarely names the body, its site does.
+    site: frozenset[str] = frozenset()
+    # (day, month) the lead cites (« voté le 19 mars »), and whether it tells what came of
+    # an earlier event (« dix jours après », « déjà »): see `hours_apart`.
+    lead_days: frozenset[tuple[int, int]] = frozenset()
+    follow_up: bool = False
+
+
+NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
+
+
+def _segments(sentence: str) -> list[str]:
+    """A sentence cut at quotation marks: a quotation's first word is capitalised anyway."""
+    return [part for part in _QUOTE.split(_REFERENCE.sub(" ", sentence)) if part.strip()]
+
+
+def _capitalised(token: str) -> tuple[bool, str]:
+    """(elided, word) of a token: « L'Assemblée » → (True, « Assemblée »)."""
+    elided = _ELIDED.match(token)
+    return elided is not None, token[elided.end() :] if elided else token
+
+
+def _is_name(word: str) -> bool:
+    return word[:1].isupper() and any(
+        len(p) >= 2 and story_fold(p) not in GENERIC_NAMES for p in _PIECE.split(word)
+    )
+
+
+def _folded_pieces(word: str) -> list[str]:
+    return [
+        canonical_name(f)
+        for f in (story_fold(p) for p in _PIECE.split(word) if len(p) >= 2 and p[0].isupper())
+        if f not in GENERIC_NAMES
+    ]
+
+
+def _people(tokens: list[tuple[bool, str]]) -> set[str]:
+    """Names of two capitalised words in a row, neither first in its segment nor after an
+    article: « a lancé Claire Dumoulin », « le maire, Jean-Luc Pradier » (not « La Rochelle »,
+    not « Selon OpenDataFrance »)."""
+    named = [
+        i > 0 and not elided and _is_name(word) and story_fold(word) not in _ARTICLES
+        for i, (elided, word) in enumerate(tokens)
+    ]
+    named.append(False)  # past the end
+    out: set[str] = set()
+    for i in range(1, len(tokens) - 1):
+        pair = named[i] and named[i + 1] and not named[i - 1] and not named[i + 2]
+        if pair and story_fold(tokens[i - 1][1]) not in _ARTICLES:
+            out.update(_folded_pieces(tokens[i][1]) + _folded_pieces(tokens[i + 1][1]))
+    return out
+
+
+def _names(sentences: list[str], text: str) -> tuple[set[str], set[str], set[str]]:
+    """(names, people among them, names only in parentheses) of sentences: capitalised
+    words, folded and canonical. A segment's first word is capitalised anyway: it counts
+    when it is elided (« L'Assemblée »), when it heads a « Lieu : … » headline and `text`
+    never writes it in lower case (« Vidéoprotection : … » then « la vidéoprotection » is
+    a common noun), or when the same word is capitalised elsewhere. Two names in a row
+    (« Claire Dumoulin », not « La Rochelle ») are a person: they tie two articles but tell
+    no events apart."""
+    found: set[str] = set()
+    initial: set[str] = set()
+    people: set[str] = set()
+    bracketed: set[str] = set()
+    for n, sentence in enumerate(sentences):
+        for inner in _PARENTHESIS.findall(sentence):
+            bracketed.update(p for w in _TOKEN.findall(inner) for p in _folded_pieces(w))
+        for k, segment in enumerate(_segments(_PARENTHESIS.sub(" ", sentence))):
+            headline = n == 0 and k == 0 and _HEADLINE_PLACE.match(segment) is not None
+            tokens = [_capitalised(t) for t in _TOKEN.findall(segment)]
+            people.update(_people(tokens))
+            for i, (elided, word) in enumerate(tokens):
+                pieces = _folded_pieces(word)
+                if not pieces:
+                    continue
+                if i > 0 or elided or (headline and word.lower() not in text):
+                    found.update(pieces)
+                else:
+                    initial.update(pieces)
+    names = found | (initial & found)
+    return names, people & names, bracketed - names
+
+
+def site_names(host: str) -> frozenset[str]:
+    """The words of a site's name (« montbrial.fr » → « montbrial »; « data.gouv.fr » →
+    « data », generic): what a body's own page names without writing it."""
+    site = registrable_domain(host).split(".", 1)[0] if host else ""
+    words = (story_fold(w) for w in re.split(r"[-_]", site))
+    return frozenset(canonical_name(w) for w in words if len(w) >= 4 and w not in GENERIC_NAMES)
+
+
+def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
+    """The keys of an article published on `host`. Only the title and first sentence are
+    parsed word by word; the rest of the text is searched once for capitalised words
+    (`mentioned`), so that a long article costs about as much as its lead."""
+    first, *rest = _SENTENCE_END.split(text.strip(), maxsplit=1)
+    lead = [title, first]
+    lead_text = f"{title}\n{first}"
+    numbers = _NUMBER.findall(lead_text)
+    days = {
+        (int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(story_fold(lead_text))
+    }
+    years = {n for n in numbers if _YEAR.fullmatch(n)}
+    figures = {re.sub(r"[  .]", "", n) for n in numbers if n not in years}
+    # « après X, » clauses are left out of the lead only: searching the whole text for
+    # them would cost more than all the rest (2 ms for 10 KB).
+    whole = "\n".join([_REFERENCE.sub(" ", lead_text), *rest])
+    folded = {story_fold(w) for w in _CAPITALISED.findall(whole)}
+    mentioned = {canonical_name(w) for w in folded - GENERIC_NAMES}
+    names, people, bracketed = _names(lead, text)
+    site = frozenset() if names | bracketed else site_names(host)
+    return StoryKeys(
+        mentioned=frozenset(mentioned | site),
+        lead_names=frozenset(names | bracketed),
+        lead_years=frozenset(years),
+        lead_figures=frozenset(figures),
+        subjects=frozenset(names - people),
+        site=site,
+        lead_days=frozenset(days),
+        follow_up=_FOLLOW_UP.search(lead_text) is not None,
+    )
+
+
+def title_words(lead: str) -> frozenset[str]:
+    """The stemmed words of the title of "title\ntext…": candidates for the story index
+    when the leads share no name (a city's own page rarely names the city)."""
+    return frozenset(stem(w) for w in story_words(lead.partition("\n")[0]))
+
+
+def lead_names(lead: str) -> frozenset[str]:
+    """The names of a title and first sentence given as "title\ntext…" (the text may be
+    cut): how the story index finds candidates whose words are too few for a SimHash to
+    see (two feed leads of two sentences)."""
+    title, _, text = lead.partition("\n")
+    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+    names, _, bracketed = _names([title, first], text)
+    return frozenset(names | bracketed)
