@@ -52,9 +52,12 @@ CACHE_CONTROL = (b"cache-control", b"no-cache")  # keep, but ask us again each t
 MAX_ENTRIES = 2048
 MAX_BYTES = 64 * 1024 * 1024  # per worker
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
-# Renders in progress per worker: Python renders one at a time under the GIL anyway; two
-# let a database read overlap a template, more only take turns away from the event loop.
-RENDERS_AT_ONCE = 2
+# Renders in progress per worker. Python runs one at a time under the GIL, but a render
+# waiting on the database (a 3 GB archive not all in memory) holds no CPU: at 2, the 1M
+# distinct-query benchmark left the server at 0.48 of a core against 1.0 for anyio's 40
+# threads. 8 keeps that overlap while the event loop still gets a GIL turn in nine, not
+# in forty-one (benchmarks/README.md, « Load »).
+RENDERS_AT_ONCE = 8
 
 
 @dataclass(frozen=True)
