@@ -6,6 +6,9 @@ serve` as an operator starts it.
     python benchmarks/load.py --workers 1       # one process
     python benchmarks/load.py --code /tmp/old   # another checkout (e.g. the landed code),
                                                 # same store, same mix
+    python benchmarks/load.py --store /tmp/ab/archive-bench.db --distinct
+                                                # a store of benchmarks/archive.py (1M
+                                                # articles), every request a new query
 
 The store is the demo's (`veille demo --once`: its bundled sample site, collected offline)
 in `--workdir`, collected once and reused, so before/after runs read the same articles.
@@ -15,6 +18,13 @@ and period filters, searches, article pages, the JSON API, Atom feeds and /sourc
 written to a wrk Lua script that requests them in turn and prints requests/s, p50/p99 and
 errors as JSON. The CPU check: the server's processes' CPU seconds over the run (how many
 cores it really got) and the load average before, since the machine may be shared.
+
+`--distinct` (`distinct_mix()`): every request is a query not asked before in the run, so
+the response cache never answers — searches (a common word with a place name, a theme, a
+period window), theme × source × period combinations, pages of results, article pages by
+id, API queries and search feeds, drawn from the store itself (its ids and source keys)
+and the generator's vocabulary (`benchmarks/archive.py`). The paths go to a file the wrk
+script reads; each wrk thread takes every n-th one, so no path is requested twice.
 """
 
 from __future__ import annotations
@@ -22,29 +32,61 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-SEARCHES = ("données", "budget", "open data", "intelligence artificielle", "ville", "portail")
-
-LUA = """
+TURN = """
 local paths = {%s}
-local counter = 0
 request = function()
   counter = counter + 1
   return wrk.format("GET", paths[(counter %% #paths) + 1])
 end
+"""
+# Each thread reads the path file and takes lines tid, tid + threads, …: none is sent twice.
+EACH_ONCE = """
+local threads, made, all = %d, 0, {}
+setup = function(thread)
+  thread:set("tid", made)
+  thread:set("wrapped", 0)
+  made = made + 1
+  all[made] = thread
+end
+init = function(args)
+  paths = {}
+  local n = 0
+  for line in io.lines("%s") do
+    if n %% threads == tid then paths[#paths + 1] = line end
+    n = n + 1
+  end
+end
+request = function()
+  counter = counter + 1
+  if counter > #paths then wrapped = 1 end
+  return wrk.format("GET", paths[((counter - 1) %% #paths) + 1])
+end
+"""
+SEARCHES = ("données", "budget", "open data", "intelligence artificielle", "ville", "portail")
+
+LUA = """
+local counter = 0
+%s
 done = function(summary, latency, requests)
+  for _, thread in ipairs(all or {}) do
+    if thread:get("wrapped") == 1 then io.write("WRKWRAPPED\\n") end
+  end
   local e = summary.errors
   io.write("WRKJSON " .. string.format(
     '{"requests": %%d, "seconds": %%.3f, "p50_ms": %%.1f, "p90_ms": %%.1f, "p99_ms": %%.1f, ' ..
@@ -62,9 +104,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def env_for(workdir: Path, code: Path | None) -> dict[str, str]:
+def env_for(workdir: Path, code: Path | None, store: Path | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
-    env["VEILLE_DATABASE_URL"] = f"sqlite:///{workdir / 'veille.db'}"
+    env["VEILLE_DATABASE_URL"] = f"sqlite:///{store or workdir / 'veille.db'}"
+    if store is not None:  # archive.py's store: the project's themes
+        env["VEILLE_CONFIG_FILE"] = str(ROOT / "feeds.yaml")
     env["VEILLE_SECRET_KEY"] = secrets.token_urlsafe(32)
     if code is not None:
         env["PYTHONPATH"] = str(code)
@@ -92,6 +136,53 @@ def mix(base: str) -> list[str]:
     paths += [f"/api/articles?q={quote('données')}"]
     paths += ["/feeds/open_data.atom", "/feeds/ia.atom", f"/feeds/search.atom?q={quote('budget')}"]
     return paths
+
+
+def distinct_mix(store: Path, count: int, seed: int) -> list[str]:
+    """`count` different requests on an archive.py store (see the module's docstring)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from archive import END, WORDS, build_corpus
+
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        low, high = db.execute("SELECT min(id), max(id) FROM articles").fetchone()
+        sources = [row[0] for row in db.execute("SELECT key FROM sources")]
+    rng = random.Random(seed)
+    places = build_corpus().places
+    themes = ("open_data", "ia", "donnees_interet_general")
+
+    def window() -> str:
+        start = END.date() - timedelta(days=rng.randint(7, 5 * 365))
+        return f"from={start}&to={start + timedelta(days=rng.randint(1, 365))}"
+
+    def query() -> str:
+        r = rng.random()
+        if r < 0.5:
+            return quote(f"{rng.choice(WORDS)} {rng.choice(places)}")
+        if r < 0.8:
+            return quote(rng.choice(places))
+        return quote(f'"{rng.choice(places)}" -{rng.choice(WORDS).split()[0]}')
+
+    kinds = {
+        "search": lambda: f"/?q={query()}&theme={rng.choice(themes)}",
+        "search_window": lambda: f"/?q={quote(rng.choice(WORDS))}&{window()}",
+        "theme_source": lambda: (
+            f"/?theme={rng.choice(themes)}&source={rng.choice(sources)}&{window()}"
+        ),
+        "pages": lambda: f"/?theme={rng.choice(themes)}&{window()}&page={rng.randint(2, 20)}",
+        "article": lambda: f"/articles/{rng.randint(low, high)}",
+        "api": lambda: (
+            f"/api/articles?theme={rng.choice(themes)}&{window()}"
+            + ("&sort=score" if rng.random() < 0.3 else "")
+        ),
+        "feed": lambda: f"/feeds/search.atom?q={query()}",
+    }
+    weights = {"search": 20, "search_window": 10, "theme_source": 15, "pages": 10}
+    weights |= {"article": 25, "api": 15, "feed": 5}
+    names, shares = list(weights), list(weights.values())
+    paths: dict[str, None] = {}
+    while len(paths) < count:
+        paths.setdefault(kinds[rng.choices(names, shares)[0]]())
+    return list(paths)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -129,14 +220,17 @@ def machine() -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> dict[str, object]:
     workdir = args.workdir.resolve()
-    collect_store(workdir, args.code)
+    store = args.store.resolve() if args.store else None
+    if store is None:
+        collect_store(workdir, args.code)
+    workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = [sys.executable, "-m", "veille", "serve", "--port", str(port)]
     if args.workers is not None:
         command += ["--workers", str(args.workers)]
     server = subprocess.Popen(
         command,
-        env=env_for(workdir, args.code),
+        env=env_for(workdir, args.code, store),
         cwd=workdir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -153,11 +247,19 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("veille serve did not start") from None
                 time.sleep(0.3)
-        paths = mix(base)
-        for path in paths:  # warm: each worker's first answers, the templates
-            assert httpx.get(base + path, timeout=30).status_code == 200, path
         script = workdir / "mix.lua"
-        script.write_text(LUA % ", ".join(json.dumps(p) for p in paths), encoding="utf-8")
+        if store is not None and args.distinct:
+            paths = distinct_mix(store, args.distinct_paths + 40, seed=1)
+            warm, paths = paths[:40], paths[40:]  # other queries: warm without a hit later
+            listed = workdir / "paths.txt"
+            listed.write_text("\n".join(paths) + "\n", encoding="utf-8")
+            body = EACH_ONCE % (args.threads, listed)
+        else:
+            paths = warm = mix(base)  # warm: each worker's first answers, the templates
+            body = TURN % ", ".join(json.dumps(p) for p in paths)
+        for path in warm:
+            assert httpx.get(base + path, timeout=60).status_code == 200, path
+        script.write_text(LUA % body, encoding="utf-8")
         info = machine()
         cpu_before = cpu_seconds(server.pid)
         wrk = subprocess.run(
@@ -185,6 +287,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             print("veille serve did not stop in 60 s: killed", file=sys.stderr)
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+    if "WRKWRAPPED" in wrk.stdout:
+        print("some paths were requested twice: raise --distinct-paths", file=sys.stderr)
     line = next(x for x in wrk.stdout.splitlines() if x.startswith("WRKJSON "))
     figures = json.loads(line.removeprefix("WRKJSON "))
     seconds = figures["seconds"]
@@ -192,6 +296,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     return {
         "code": str(args.code or ROOT),
         "workers": args.workers if args.workers is not None else "default",
+        "mix": "distinct" if store is not None and args.distinct else "crowd",
+        "wrapped": "WRKWRAPPED" in wrk.stdout,
         "articles": articles,
         "paths": len(paths),
         "connections": args.connections,
@@ -214,7 +320,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--store", type=Path, default=None, help="an archive.py SQLite store")
+    parser.add_argument("--distinct", action="store_true", help="every request a new query")
+    parser.add_argument("--distinct-paths", type=int, default=60_000)
     args = parser.parse_args()
+    if args.distinct and args.store is None:
+        parser.error("--distinct needs --store (a store of benchmarks/archive.py)")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: sudo apt-get install wrk")
     print(json.dumps(run(args), ensure_ascii=False, indent=2))

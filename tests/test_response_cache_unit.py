@@ -5,6 +5,7 @@ rendering until the version moves; an answer that sets a cookie, says no-store o
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, date, datetime
 
 import httpx
@@ -79,3 +80,63 @@ def test_the_lru_stays_within_its_bounds() -> None:
     assert len(lru) == 3 and lru.get(("0",)) is None and lru.get(("4",)) is not None
     lru.put(("big",), Entry(200, [], b"x" * 8))
     assert lru.size <= 10 and lru.get(("big",)) is not None and lru.get(("2",)) is None
+
+
+class Slow:
+    """A page whose render blocks (in the thread pool, like the archive's sync routes) until
+    the test lets it go, counting how many render at once."""
+
+    def __init__(self) -> None:
+        self.renders = 0
+        self.running = 0
+        self.most = 0
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+
+    def page(self, request: Request) -> PlainTextResponse:
+        with self.lock:
+            self.renders += 1
+            self.running += 1
+            self.most = max(self.most, self.running)
+        self.release.wait(timeout=10)
+        with self.lock:
+            self.running -= 1
+        return PlainTextResponse(f"rendu {request.url.path} {request.url.query}")
+
+
+def test_a_crowd_on_a_cold_page_renders_it_once_and_kept_pages_still_answer() -> None:
+    """Measured under wrk: the p99 tail was a crowd meeting a cold cache (after a version
+    change, or in a fresh worker), every request rendering at once and the same page many
+    times. Identical misses now wait for one render; distinct ones render at most
+    `renders_at_once` at a time; a kept page answers meanwhile."""
+    slow = Slow()
+    version = DataVersion(1, datetime(2026, 11, 23, tzinfo=UTC))
+    app = ResponseCache(
+        Starlette(routes=[Route("/", slow.page), Route("/sources", slow.page)]),
+        version=lambda: version,
+        today=lambda: date(2026, 11, 23),
+        archive_public=lambda: True,
+        renders_at_once=2,
+    )
+
+    async def go() -> tuple[list[httpx.Response], list[httpx.Response], httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            slow.release.set()
+            await client.get("/sources")  # kept before the crowd arrives
+            slow.release.clear()
+            same = [asyncio.create_task(client.get("/?page=1")) for _ in range(20)]
+            others = [asyncio.create_task(client.get(f"/?page={n}")) for n in range(2, 7)]
+            await asyncio.sleep(0.2)  # everyone has arrived, two renders are blocked
+            kept = await asyncio.wait_for(client.get("/sources"), timeout=2)
+            assert slow.running == 2
+            slow.release.set()
+            return await asyncio.gather(*same), await asyncio.gather(*others), kept
+
+    same, others, kept = asyncio.run(go())
+    assert kept.status_code == 200 and kept.text == "rendu /sources "
+    assert {r.text for r in same} == {"rendu / page=1"} and len(same) == 20
+    assert sorted(r.text for r in others) == [f"rendu / page={n}" for n in range(2, 7)]
+    assert {r.headers["etag"] for r in same} == {same[0].headers["etag"]}
+    assert slow.renders == 1 + 1 + 5  # /sources, / page 1 once, pages 2–6
+    assert slow.most == 2

@@ -679,3 +679,31 @@ def test_links_leave_the_default_sort_out() -> None:
     assert ("sort", "date") in to_params(search_query, sort="date")
     assert to_params(parse_query({}, today=T0.date())) == []
     assert parse_query({"q": [""], "sort": [""], "from": [""]}, today=T0.date()) == ArchiveQuery()
+
+
+def test_a_search_within_a_period_is_the_search_and_the_period_together(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """On SQLite, FTS5 is held to the id range of the period's rows (`period_ids`); the
+    corpus's ids are not in date order (« hors », recent, came last), so a wrong bound
+    would lose rows. Every text × period gives the intersection, with the same counts."""
+    sessions, ids = seeded
+    days = [(T0 - timedelta(days=d)).date() for d in (0, 2, 4, 6, 9, 45)]
+    periods = [(a, b) for a in days for b in days if a <= b] + [(date(2020, 1, 1), days[-1])]
+    with sessions() as session:
+
+        def found(**kw: object) -> set[str]:
+            return set(_slugs(ids, [h.id for h in search(session, _q(per_page=50, **kw)).items]))
+
+        for q in ("données", "publics", "concerts", "données -cybersécurité"):
+            text_only = found(q=q)
+            assert text_only, q
+            for start, end in periods:
+                both = search(session, _q(per_page=50, q=q, date_from=start, date_to=end))
+                period_only = found(date_from=start, date_to=end)
+                expected = text_only & period_only
+                assert set(_slugs(ids, [h.id for h in both.items])) == expected, (q, start, end)
+                assert both.total == len(expected) and both.total_exact
+                assert sum(n for _, _, n in both.facets.sources) == len(expected)
+        empty = search(session, _q(q="données", date_to=date(2020, 1, 1)))
+        assert (empty.total, empty.items) == (0, [])

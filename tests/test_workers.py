@@ -55,6 +55,14 @@ def test_two_workers_one_scheduler(db_url: str, tmp_path: Path) -> None:
             answers = [httpx.get(f"{base}/api/articles", timeout=5) for _ in range(10)]
             assert {a.status_code for a in answers} == {200}
             assert all(a.headers["etag"] for a in answers)  # the cache is on in the workers
+            # Fresh connections reach either worker: each answers the same ETag with a 304.
+            etag = answers[0].headers["etag"]
+            again = [
+                httpx.get(f"{base}/api/articles", headers={"If-None-Match": etag}, timeout=5)
+                for _ in range(10)
+            ]
+            assert {a.status_code for a in again} == {304}
+            assert {a.headers["etag"] for a in again} == {etag}
         finally:
             proc.send_signal(signal.SIGTERM)
             try:

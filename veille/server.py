@@ -177,7 +177,7 @@ def serve_app(
 ) -> None:
     """Serve until stopped: in this process when `workers` is 1, else in `workers`
     uvicorn worker processes; the scheduler (if any) runs here, once, either way."""
-    from veille.web.app import create_app
+    from veille.web.app import create_app, ready_to_serve
 
     check_secret(settings, host)
     proxy_options = uvicorn_options(settings)
@@ -203,7 +203,11 @@ def serve_app(
         else:
             server = uvicorn.Server(
                 uvicorn.Config(
-                    create_app(settings), host=host, port=port, log_level="info", **proxy_options
+                    ready_to_serve(create_app(settings)),
+                    host=host,
+                    port=port,
+                    log_level="info",
+                    **proxy_options,
                 )
             )
             server.run()

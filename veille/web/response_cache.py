@@ -12,6 +12,16 @@ sent. This pure ASGI layer, inside `WebGuard` (so hits still get the security he
   path, normalised query, variant headers, data version, day), else renders, adds the
   validators and keeps the answer in a bounded LRU (entries and bytes).
 
+A crowd meets a cold cache whenever the version moves (a cycle stored) and in a freshly
+started worker. Measured under wrk (benchmarks/README.md, « Load »), that was the whole
+p99 tail: in the first seconds, dozens of renders ran at once in the thread pool — the
+same page several times over — and the event loop, replaying kept answers, got one GIL
+turn in twenty. So a miss renders once per key (`single flight`: identical requests
+arriving meanwhile wait for that answer and replay it), and at most `RENDERS_AT_ONCE` misses
+render at a time per worker, the others queueing in order while hits keep flowing. The
+rendered answer is collected under that bound and sent after it, so a slow reader never
+holds a render slot.
+
 What is never shared between users, and so never kept nor given validators:
 anything but GET on the public archive paths (`PUBLIC_EXACT`, `PUBLIC_PREFIXES`: not the
 desk, the members' pages, the logins nor the streamed exports); the whole archive when
@@ -42,6 +52,12 @@ CACHE_CONTROL = (b"cache-control", b"no-cache")  # keep, but ask us again each t
 MAX_ENTRIES = 2048
 MAX_BYTES = 64 * 1024 * 1024  # per worker
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
+# Renders in progress per worker. Python runs one at a time under the GIL, but a render
+# waiting on the database (a 3 GB archive not all in memory) holds no CPU: at 2, the 1M
+# distinct-query benchmark left the server at 0.48 of a core against 1.0 for anyio's 40
+# threads. 8 keeps that overlap while the event loop still gets a GIL turn in nine, not
+# in forty-one (benchmarks/README.md, « Load »).
+RENDERS_AT_ONCE = 8
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,7 @@ class ResponseCache:
         archive_public: Callable[[], bool],
         local_database: bool = False,
         lru: LRU | None = None,
+        renders_at_once: int = RENDERS_AT_ONCE,
     ) -> None:
         self.app = app
         self.local_database = local_database
@@ -125,6 +142,8 @@ class ResponseCache:
         self.archive_public = archive_public
         self.lru = lru if lru is not None else LRU()
         self._seen: int | None = None
+        self._renders = anyio.CapacityLimiter(renders_at_once)
+        self._in_flight: dict[tuple[str, ...], anyio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_public(scope, self.archive_public()):
@@ -146,10 +165,35 @@ class ResponseCache:
             await _send(send, 304, [*v.headers(), CACHE_CONTROL], b"")
             return
         entry = self.lru.get(v.key)
+        if entry is None and (rendering := self._in_flight.get(v.key)) is not None:
+            await rendering.wait()  # the same answer is being rendered: replay it
+            entry = self.lru.get(v.key)
         if entry is not None:
             await _send(send, entry.status, entry.headers, entry.body)
             return
-        await self._render(scope, receive, send, v)
+        await self._render_once(scope, receive, send, v)
+
+    async def _render_once(self, scope: Scope, receive: Receive, send: Send, v: Validators) -> None:
+        """Render under the bound, announced to identical requests (unless one is already
+        announced: a waiter whose answer was not kept renders its own, unannounced)."""
+        mine = v.key not in self._in_flight
+        done = anyio.Event()
+        if mine:
+            self._in_flight[v.key] = done
+        messages: list[Message] = []
+
+        async def collect(message: Message) -> None:
+            messages.append(message)
+
+        try:
+            async with self._renders:
+                await self._render(scope, receive, collect, v)
+        finally:
+            if mine:
+                del self._in_flight[v.key]
+                done.set()
+        for message in messages:
+            await send(message)
 
     async def _render(self, scope: Scope, receive: Receive, send: Send, v: Validators) -> None:
         kept: list[Message] = []
