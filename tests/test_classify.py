@@ -28,6 +28,11 @@ HELDOUT_RELEVANCE_PRECISION_FLOOR = 0.90
 # The long-form held-out set (150–600 word articles, written by another hand).
 HELDOUT_LONG_MACRO_F1_FLOOR = 0.90
 HELDOUT_LONG_RELEVANCE_PRECISION_FLOOR = 0.95
+# The press-like held-out set (a third hand; the theme often late): measured only, never
+# used to choose. Format 4 (no passage evidence) scored 0.586 / recall 0.531 on it.
+HELDOUT_PRESS_MACRO_F1_FLOOR = 0.72
+HELDOUT_PRESS_RELEVANCE_RECALL_FLOOR = 0.65
+HELDOUT_PRESS_RELEVANCE_PRECISION_FLOOR = 0.93
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +78,25 @@ def test_heldout_long_figures_pass_the_floor(classifier: Classifier) -> None:
     print(json.dumps(figures))
     assert figures["macro_f1"] >= HELDOUT_LONG_MACRO_F1_FLOOR, figures
     assert figures["relevance"]["precision"] >= HELDOUT_LONG_RELEVANCE_PRECISION_FLOOR, figures
+
+
+def test_heldout_press_figures_pass_the_floor(classifier: Classifier) -> None:
+    """Real news often carries its theme late: passage evidence must keep finding it."""
+    from importlib import resources
+
+    folder = resources.files("veille.classify") / "seed" / "heldout_press"
+    items = [
+        item
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".jsonl")
+        for item in parse_jsonl(entry.read_text(encoding="utf-8").splitlines(), name=entry.name)
+    ]
+    assert len(items) >= 150
+    predicted = classifier.predict([ClassItem(it.title, it.text, it.lang) for it in items])
+    figures = metrics([it.labels for it in items], [frozenset(p.themes) for p in predicted])
+    assert figures["macro_f1"] >= HELDOUT_PRESS_MACRO_F1_FLOOR, figures
+    assert figures["relevance"]["recall"] >= HELDOUT_PRESS_RELEVANCE_RECALL_FLOOR, figures
+    assert figures["relevance"]["precision"] >= HELDOUT_PRESS_RELEVANCE_PRECISION_FLOOR, figures
 
 
 def test_delegate_labels_do_not_make_it_worse(classifier: Classifier) -> None:

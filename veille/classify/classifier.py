@@ -68,7 +68,8 @@ class Classifier:
         a brief or a teaser with little text takes what the full article of another source
         says, and a story has one set of themes. (The mean of the scores was measured too: it
         pulled the full article down to the brief's level; docs/themes.md.) Keyword rules
-        stay per article."""
+        stay per article. The model reads each article's whole text through its
+        passages (`passages.with_passages`) when it was trained to."""
         from veille.classify import model as theme_model
         from veille.classify.features import document
 
@@ -81,7 +82,9 @@ class Classifier:
             i for i, lang in enumerate(languages) if lang is None or lang in CLASSIFIED_LANGUAGES
         ]
         decision = theme_model.scores(
-            self.model, [document(items[i].title, items[i].text) for i in wanted]
+            self.model,
+            [document(items[i].title, items[i].text) for i in wanted],
+            [items[i].text for i in wanted],
         )
         if stories is not None:
             decision = _story_strongest(decision, [stories[i] for i in wanted])

@@ -94,9 +94,14 @@ def _columns(tokens: list[str], vocabulary: dict[str, int], *, grow: bool) -> np
 
 
 def count_matrix(
-    token_lists: Iterable[list[str]], vocabulary: dict[str, int], *, grow: bool
+    token_lists: Iterable[list[str]],
+    vocabulary: dict[str, int],
+    *,
+    grow: bool,
+    width: int | None = None,
 ) -> sparse.csr_matrix:
     """Rows × vocabulary counts; the per-token work is in C (flat lists, one COO sum).
+    `width` (columns) when `vocabulary` maps more tokens than there are columns.
 
     Token strings are held for one chunk of rows at a time: for article-length text they
     weigh far more than the integer columns kept.
@@ -121,7 +126,7 @@ def count_matrix(
     columns = np.concatenate(column_parts) if column_parts else np.zeros(0, dtype=np.int32)
     del row_parts, column_parts
     ones = np.ones(len(columns), dtype=np.int32)
-    shape = (n_rows, len(vocabulary))
+    shape = (n_rows, len(vocabulary) if width is None else width)
     return sparse.coo_matrix((ones, (rows, columns)), shape=shape).tocsr()
 
 

@@ -30,19 +30,22 @@ import numpy as np
 
 from veille.classify.evaluate import metrics
 from veille.classify.features import FeatureSet, build_vectorizer, document, feature_names
+from veille.classify.passages import PassageModel, fit_passage_model, with_passages
 from veille.sources import THEME_IDS
 
 if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
 
+# 5: passage evidence (`passages`): the best passage of the whole text counts, less a
+# margin; models of format ≤ 4 have no passage model and read as they were trained.
 # 4: the lead and the body of the text in blocks of their own (`features.part_of`).
 # 3: weights as arrays and vectorisers free of scikit-learn classes. 2: character n-grams
 # by `features.CharNgramVectorizer`; 1: sklearn's char_wb vectoriser. Blobs of formats 1
 # and 2 (scikit-learn objects) still load, converted by `loads`, and predict the same;
 # the vectorisers of formats 1–3 read the title twice and the first 1000 characters, as
 # they were trained to.
-FORMAT = 4
-_READABLE_FORMATS = frozenset({1, 2, 3, 4})
+FORMAT = 5
+_READABLE_FORMATS = frozenset({1, 2, 3, 4, 5})
 C = 8.0
 SEED = 20261125
 # How much more one of the delegate's labels (origin "editor") counts than a seed item when
@@ -79,6 +82,9 @@ class ThemeModel:
     editor_labels: int = 0
     cv_metrics: dict[str, Any] = field(default_factory=dict)
     format: int = FORMAT
+    # The word model of passages (`passages`); None for models trained without passage
+    # evidence (format ≤ 4: the class default is what their unpickled state falls back to).
+    passages: PassageModel | None = None
 
 
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
@@ -179,6 +185,8 @@ def train(
         raise ValueError(f"need at least {folds * 2} labelled items, got {len(items)}")
     limit_heap_growth()
     docs = [document(it.title, it.text) for it in items]
+    texts = [it.text for it in items]
+    themes_at = range(len(themes))
     y = _matrix(items, themes)
     weights = sample_weights(items, editor_weight)
     oof = np.zeros(y.shape, dtype=float)
@@ -189,10 +197,18 @@ def train(
         vec = build_vectorizer()
         x_train = vec.fit_transform([docs[i] for i in train_idx])
         x_val = vec.transform([docs[i] for i in val_idx])
-        for j in range(len(themes)):
-            clf = _fit_lr(x_train, y[train_idx, j], weights[train_idx])
-            oof[val_idx, j] = clf.decision_function(x_val)
-        del vec, x_train, x_val
+        folded = [_fit_lr(x_train, y[train_idx, j], weights[train_idx]) for j in themes_at]
+        coef = np.column_stack([clf.coef_[0] for clf in folded])
+        bias = np.array([clf.intercept_[0] for clf in folded])
+        # Out-of-fold scores as `scores` will give them: with passage evidence, so that
+        # calibration and thresholds judge the combined decision.
+        fold_passages = fit_passage_model(
+            [texts[i] for i in train_idx], y[train_idx], weights[train_idx], _fit_lr
+        )
+        oof[val_idx] = with_passages(
+            fold_passages, np.asarray(x_val @ coef) + bias, [texts[i] for i in val_idx]
+        )[0]
+        del vec, x_train, x_val, folded, fold_passages
     platt: dict[str, tuple[float, float]] = {}
     thresholds: dict[str, float] = {}
     oof_probs = np.zeros(y.shape)
@@ -221,17 +237,27 @@ def train(
         training_size=len(items),
         editor_labels=editor_labels,
         cv_metrics=cv,
+        passages=fit_passage_model(texts, y, weights, _fit_lr),
     )
 
 
-def scores(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
+def scores(
+    model: ThemeModel, docs: Sequence[str], texts: Sequence[str] | None = None
+) -> np.ndarray:
     """Each theme's decision score (before calibration; columns in `model.themes` order):
-    what `Classifier.predict` combines over a story's sources before calibrating."""
+    what `Classifier.predict` combines over a story's sources before calibrating. With
+    `texts` (each document's full text) and a model trained with passage evidence, the
+    best passage of the text counts too (`passages.with_passages`)."""
     out = np.zeros((len(docs), len(model.themes)))
+    passages = getattr(model, "passages", None) if texts is not None else None
     # In chunks: a chunk's feature matrix is what costs memory, the output is 3 floats each.
     for start in range(0, len(docs), PREDICT_CHUNK):
-        x = model.vectorizer.transform(list(docs[start : start + PREDICT_CHUNK]))
-        out[start : start + PREDICT_CHUNK] = x @ model.weights + model.intercepts
+        end = start + PREDICT_CHUNK
+        x = model.vectorizer.transform(list(docs[start:end]))
+        decision = np.asarray(x @ model.weights) + model.intercepts
+        if passages is not None and texts is not None:
+            decision = with_passages(passages, decision, list(texts[start:end]))[0]
+        out[start:end] = decision
     return out
 
 
@@ -244,9 +270,11 @@ def calibrated(model: ThemeModel, raw: np.ndarray) -> np.ndarray:
     return out
 
 
-def probabilities(model: ThemeModel, docs: Sequence[str]) -> np.ndarray:
+def probabilities(
+    model: ThemeModel, docs: Sequence[str], texts: Sequence[str] | None = None
+) -> np.ndarray:
     """Calibrated probability of each theme (columns in `model.themes` order)."""
-    return calibrated(model, scores(model, docs))
+    return calibrated(model, scores(model, docs, texts))
 
 
 def explain(

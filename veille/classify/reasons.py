@@ -27,8 +27,10 @@ from veille.classify.certainty import (  # noqa: F401  (re-exported: the desk's 
     margin,
 )
 from veille.classify.features import document
+from veille.classify.passages import excerpt, weighing
 from veille.classify.quotes import keyword_quotes, quotes
 from veille.classify.rules import all_hits
+from veille.text.french import fold
 
 if TYPE_CHECKING:
     from veille.classify.classifier import Classifier
@@ -54,11 +56,11 @@ def _names(vectorizer: Any) -> list[str]:
 
 
 def contributions(
-    model: ThemeModel, title: str, text: str, top: int = TOP_FEATURES
+    model: ThemeModel, title: str, text: str, top: int = TOP_FEATURES, *, doc: str | None = None
 ) -> dict[str, list[tuple[str, float]]]:
     """Each theme's features that pushed it up (tf-idf × weight > 0), strongest first,
-    words and character n-grams alike."""
-    x = model.vectorizer.transform([document(title, text)]).tocsr()
+    words and character n-grams alike; of the article, or of `doc` (a passage) if given."""
+    x = model.vectorizer.transform([document(title, text) if doc is None else doc]).tocsr()
     names = _names(model.vectorizer)
     out: dict[str, list[tuple[str, float]]] = {}
     for j, theme in enumerate(model.themes):
@@ -80,6 +82,9 @@ class Reason:
     certainty: str
     quotes: tuple[str, ...]  # the article's words that weighed for the model
     keywords: tuple[str, ...]  # the feeds.yaml keywords, as the article writes them
+    # The start of the passage the model's decision came from, when it came from a passage
+    # further in the article rather than from its title and lead (`passages`).
+    passage: str | None = None
 
 
 def reasons(
@@ -93,18 +98,29 @@ def reasons(
     model = classifier.model
     weighted = contributions(model, title, text)
     hits = all_hits(classifier.keywords, title, text) if classifier.keywords else {}
+    # Where a passage further in gave a theme its decision, that passage is quoted.
+    further = weighing(model, title, text or "")
     out: dict[str, Reason] = {}
     for theme, (probability, origin) in themes.items():
         threshold = float(model.thresholds.get(theme, 0.5))
         found = hits.get(theme)
+        passage = further.get(theme)
+        if passage is None:
+            quoted = quotes(title, text, weighted.get(theme, []))
+        else:
+            # The passage read as a lead, so that its words that weigh are named in the
+            # features `quotes` looks up.
+            of_passage = contributions(model, "", passage, doc=fold(passage))
+            quoted = quotes("", passage, of_passage.get(theme, []))
         out[theme] = Reason(
             theme=theme,
             probability=probability,
             threshold=threshold,
             origin=origin,
             certainty=certainty(probability, threshold, origin),
-            quotes=tuple(quotes(title, text, weighted.get(theme, []))),
+            quotes=tuple(quoted),
             keywords=tuple(keyword_quotes(title, text, found.title + found.text)) if found else (),
+            passage=excerpt(passage, quoted) if passage is not None else None,
         )
     return out
 
@@ -115,15 +131,22 @@ def _listed(items: Sequence[str]) -> str:
 
 def sentence(reason: Reason) -> str:
     """The reason as one French sentence (page and CLI)."""
-    return describe(reason.origin, reason.quotes, reason.keywords)
+    return describe(reason.origin, reason.quotes, reason.keywords, reason.passage)
 
 
-def describe(origin: str, quoted: Sequence[str], keywords: Sequence[str]) -> str:
-    """« Le texte parle de « … », « … » ; mot-clé de la veille trouvé : « … ». »"""
+def describe(
+    origin: str, quoted: Sequence[str], keywords: Sequence[str], passage: str | None = None
+) -> str:
+    """« Le texte parle de « … », « … » ; mot-clé de la veille trouvé : « … ». », or, when
+    the model's decision came from a passage further in, « Plus loin, le passage « … »
+    parle de « … » … »."""
     parts = []
     if origin == "editor":
         parts.append(EDITOR)
-    if quoted:
+    if passage:
+        about = f" parle de {_listed(quoted)}" if quoted else ""
+        parts.append(f"plus loin, le passage « {passage} »{about}")
+    elif quoted:
         parts.append(f"le texte parle de {_listed(quoted)}")
     if keywords:
         many = len(keywords) > 1

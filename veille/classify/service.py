@@ -336,6 +336,10 @@ def explain_article(session: Session, classifier: Classifier, key: str) -> Expla
         score=row.score,
         components=dict(row.score_components or {}),
         model_version=classifier.model.version,
-        quotes={t: {"text": list(r.quotes), "keywords": list(r.keywords)} for t, r in said.items()},
+        quotes={
+            t: {"text": list(r.quotes), "keywords": list(r.keywords)}
+            | ({"passage": [r.passage]} if r.passage else {})
+            for t, r in said.items()
+        },
         certainty={t: r.certainty for t, r in said.items()},
     )

@@ -140,7 +140,8 @@ def classify_explain(
             continue
         quoted = found.quotes.get(theme, {})
         origin = found.themes.get(theme, (0.0, "model"))[1]
-        why = describe(origin, quoted.get("text", []), quoted.get("keywords", []))
+        passage = next(iter(quoted.get("passage", [])), None)
+        why = describe(origin, quoted.get("text", []), quoted.get("keywords", []), passage)
         kept = "" if theme in found.themes else " (non retenu)"
         out.print(f"  {theme} : {said}{kept} — {why}", markup=False, highlight=False)
     if found.score is not None:
