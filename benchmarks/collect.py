@@ -491,7 +491,8 @@ def main() -> None:
                     )
                     print(
                         f"{f.label}: first {first.seconds:.1f} s "
-                        f"(CPU {first.detail['cpu_seconds']:.1f} s, PSS "
+                        f"(CPU {first.detail['cpu_seconds']:.1f} s: main process "
+                        f"{first.cpu_main:.1f} s, the others {first.cpu_children:.1f} s; PSS "
                         f"{first.peak_pss_mb:.0f} MB), second {second.seconds:.2f} s",
                         flush=True,
                     )

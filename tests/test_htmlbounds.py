@@ -43,6 +43,18 @@ def test_cost_is_linear_in_the_depth() -> None:
     assert large < 40 * max(small, 0.002), (small, large)  # quadratic would be ~100x
 
 
+def test_a_lone_less_than_costs_what_it_spans() -> None:
+    """« i<n » in an inline script or « a<b » in text opens no tag: it must fail at the next
+    `<` or `>`, not try every split of a long name and the text after it (quadratic: the
+    benchmark's pages, whose scripts loop with « i<x.length », took ~200 ms each)."""
+    script = "<script>" + f"for(i=0;i<{'x' * 1000} {'y' * 20_000};i++){{}}" * 20 + "</script>"
+    page = "<html><body>" + "<div>" * 150 + script + "<p>texte</p>" + "</div>" * 150
+    started = time.process_time()
+    out = bound_html.__wrapped__(page)  # bypass the cache
+    assert time.process_time() - started < 2.0  # ~10 ms; the backtracking took ~50 s
+    assert "texte" in out and out.count("<div>") == 98  # html, body and 98 divs
+
+
 def test_tracker_rules() -> None:
     assert is_tracker("http://feeds.feedburner.com/~r/site/~4/abc")
     assert is_tracker("https://stats.wordpress.com/b.gif?host=x")

@@ -58,3 +58,34 @@ def test_explanations_write_numbers_the_french_way() -> None:
     _, components = compute(replace(BASE, source_weight=1.5, text_chars=12_345))
     assert components["source"]["why"] == "poids de la source : 1,5"
     assert components["substance"]["why"] == "texte de 12\u202f345 caractères"
+
+
+def test_novelty_is_the_nearest_other_story_within_what_came_before() -> None:
+    """`_Nearest` (one XOR + popcount over arrays) against the definition: the fewest bits
+    apart from a recent article of another story, among the first `upto`, leaving out the
+    article itself; 64 when there is none."""
+    from veille.classify.service import FAR_BITS, NEAR_BITS, _Nearest
+    from veille.db.articles import Fingerprinted
+    from veille.text.fingerprint import to_signed64
+
+    def fp(bits: int) -> int:  # a fingerprint `bits` bits away from 0, signed as stored
+        return to_signed64((1 << bits) - 1 << (64 - bits)) if bits else 0
+
+    def scaled(bits: int) -> float:
+        return max(0.0, min(1.0, (bits - NEAR_BITS) / (FAR_BITS - NEAR_BITS)))
+
+    recent = [
+        Fingerprinted(1, 10, 1, fp(14), "", "a"),
+        Fingerprinted(2, 20, 1, fp(0), "", "a"),  # same story as the article below
+        Fingerprinted(3, 30, 1, fp(20), "", "a"),
+        Fingerprinted(4, 40, 1, fp(64), "", "a"),
+    ]
+    nearest = _Nearest(recent)
+    assert nearest.novelty(fp(0), 20, 99, 4) == scaled(14)  # its own story left out
+    assert nearest.novelty(fp(0), 50, 99, 4) == 0.0  # another story, 0 bits apart
+    assert nearest.novelty(fp(0), 50, 2, 4) == scaled(14)  # itself left out
+    assert nearest.novelty(fp(0), 20, 99, 1) == scaled(14)  # only the first one seen
+    assert nearest.novelty(fp(0), 10, 99, 1) == 1.0  # nothing before it: 64 bits
+    assert nearest.novelty(fp(64), None, 99, 4) == 0.0  # fp(64) is all ones: item 4
+    assert nearest.novelty(None, 10, 99, 4) == 1.0
+    assert _Nearest([]).novelty(fp(3), 1, 1, 0) == 1.0
