@@ -32,6 +32,14 @@ Run: python benchmarks/learning_curve.py                   # table
      python benchmarks/learning_curve.py --short-base      # from the short seed items only
      python benchmarks/learning_curve.py --json            # machine-readable
      python benchmarks/learning_curve.py --choose-weight   # EDITOR_WEIGHT on demo articles
+     python benchmarks/learning_curve.py --pool-press      # pool_press → heldout_press
+     python benchmarks/learning_curve.py --choose-share    # EDITOR_SHARE, CV on pool_press
+
+With `--pool-press` the pool is `seed/pool_press/` (press-like articles by one hand) and
+the evaluation `seed/heldout_press/` (another hand), with heldout_long and heldout beside.
+`--choose-share` cross-validates on the press pool only: each fold evaluated in turn, the
+labels drawn from the others, for each share of the fit the labels weigh together.
+`--strategies` and `--sizes` pick what to run (each run retrains at every size).
 """
 
 from __future__ import annotations
