@@ -32,12 +32,21 @@ Run: python benchmarks/learning_curve.py                   # table
      python benchmarks/learning_curve.py --short-base      # from the short seed items only
      python benchmarks/learning_curve.py --json            # machine-readable
      python benchmarks/learning_curve.py --choose-weight   # EDITOR_WEIGHT on demo articles
+     python benchmarks/learning_curve.py --pool-press      # pool_press → heldout_press
+     python benchmarks/learning_curve.py --choose-share    # EDITOR_SHARE, CV on pool_press
+
+With `--pool-press` the pool is `seed/pool_press/` (press-like articles by one hand) and
+the evaluation `seed/heldout_press/` (another hand), with heldout_long and heldout beside.
+`--choose-share` cross-validates on the press pool only: each fold evaluated in turn, the
+labels drawn from the others, for each share of the fit the labels weigh together.
+`--strategies` and `--sizes` pick what to run (each run retrains at every size).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import random
 import sys
@@ -52,7 +61,7 @@ sys.path.insert(0, str(REPO))
 
 from veille.classify import model as theme_model  # noqa: E402
 from veille.classify.classifier import Classifier, ClassItem  # noqa: E402
-from veille.classify.corpus import label_split, load_heldout, load_seed  # noqa: E402
+from veille.classify.corpus import label_split, load_heldout, load_pool, load_seed  # noqa: E402
 from veille.classify.evaluate import metrics  # noqa: E402
 from veille.classify.features import document  # noqa: E402
 from veille.classify.model import LabelledItem  # noqa: E402
@@ -91,6 +100,30 @@ def most_uncertain(
     return sorted(range(len(pool)), key=doubt.__getitem__)[:count]
 
 
+_BASE: dict[int, theme_model.ThemeModel] = {}
+
+
+def trained(
+    seed: Sequence[LabelledItem],
+    labelled: Sequence[LabelledItem],
+    editor_weight: float | None,
+    editor_share: float,
+) -> theme_model.ThemeModel:
+    """`model.train` on seed + editor labels; the model without labels is trained once per
+    corpus (it is the same for every order and weight)."""
+    if not labelled and id(seed) in _BASE:
+        return _BASE[id(seed)]
+    model = theme_model.train(
+        [*seed, *as_editor(labelled)],
+        editor_labels=len(labelled),
+        editor_weight=editor_weight,
+        editor_share=editor_share,
+    )
+    if not labelled:
+        _BASE[id(seed)] = model
+    return model
+
+
 def curve(
     strategy: str,
     order_seed: int,
@@ -98,9 +131,12 @@ def curve(
     pool: Sequence[LabelledItem],
     evaluations: dict[str, Sequence[LabelledItem]],
     sizes: Sequence[int],
-    editor_weight: float = theme_model.EDITOR_WEIGHT,
+    editor_weight: float | None = None,
+    editor_share: float = theme_model.EDITOR_SHARE,
 ) -> list[dict[str, Any]]:
-    """One run: at each size, retrain on seed + that many editor labels and measure."""
+    """One run: at each size, retrain on seed + that many editor labels and measure.
+    `editor_weight` None: the model's own rule (`model.editor_weight_for`, the labels
+    together weigh `editor_share` of the fit)."""
     rng = random.Random(order_seed)
     remaining = list(pool)
     rng.shuffle(remaining)
@@ -116,12 +152,8 @@ def curve(
         elif wanted > 0:  # random order (or the first batch: nothing to be unsure with)
             labelled += remaining[:wanted]
             remaining = remaining[wanted:]
-        model = theme_model.train(
-            [*seed, *as_editor(labelled)],
-            editor_labels=len(labelled),
-            editor_weight=editor_weight,
-        )
-        point: dict[str, Any] = {"labels": len(labelled)}
+        model = trained(seed, labelled, editor_weight, editor_share)
+        point: dict[str, Any] = {"labels": len(labelled), "weight": model.editor_weight}
         for name, items in evaluations.items():
             f = figures(model, items)
             point[name] = {
@@ -168,11 +200,78 @@ def choose_weight(seeds: int, weights: Sequence[float]) -> dict[str, Any]:
     return table
 
 
+def pool_fold(item: LabelledItem, folds: int) -> int:
+    """A pool item's cross-validation fold: fixed by its title, like `corpus.in_label_pool`."""
+    return hashlib.sha256(item.title.encode()).digest()[1] % folds
+
+
+def choose_share(
+    seeds: int, shares: Sequence[float], sizes: Sequence[int], folds: int = 3
+) -> dict[str, Any]:
+    """Cross-validation on the press label pool (never a held-out set): each fold of the
+    pool is evaluated in turn, the labels drawn at random from the other folds; macro-F1
+    averaged over folds and `seeds` draws, for each share (0: the fixed EDITOR_WEIGHT)."""
+    seed = load_seed()
+    pool = load_pool("press")
+    table: dict[str, Any] = {
+        "pool": len(pool),
+        "folds": folds,
+        "seeds": seeds,
+        "sizes": list(sizes),
+    }
+    scores: dict[str, dict[int, list[float]]] = {}
+    base: list[float] = []
+    for k in range(folds):
+        evaluation = [i for i in pool if pool_fold(i, folds) == k]
+        source = [i for i in pool if pool_fold(i, folds) != k]
+        base.append(figures(trained(seed, [], None, 0.0), evaluation)["macro_f1"])
+        for share in shares:
+            for s in range(seeds):
+                run = curve(
+                    "random", 1000 * k + s, seed, source, {"fold": evaluation},
+                    [n for n in sizes if n <= len(source)],
+                    editor_weight=None if share else theme_model.EDITOR_WEIGHT,
+                    editor_share=share,
+                )  # fmt: skip
+                for point in run:
+                    scores.setdefault(str(share), {}).setdefault(point["labels"], []).append(
+                        point["fold"]["macro_f1"]
+                    )
+    table["0 labels"] = round(sum(base) / len(base), 3)
+    table["shares"] = {
+        share: {n: round(sum(v) / len(v), 3) for n, v in by_size.items()}
+        for share, by_size in scores.items()
+    }
+    return table
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3, help="random orders averaged")
     parser.add_argument("--pool-demo", action="store_true", help="demo articles join the pool")
     parser.add_argument("--choose-weight", action="store_true")
+    parser.add_argument(
+        "--pool-press",
+        action="store_true",
+        help="pool = seed/pool_press, evaluation = seed/heldout_press (and the other sets)",
+    )
+    parser.add_argument(
+        "--choose-share", action="store_true", help="EDITOR_SHARE by cross-validation on pool_press"
+    )
+    parser.add_argument(
+        "--strategies",
+        default="random,random_unweighted,uncertain",
+        help="comma-separated: random, random_unweighted, random_fixed, uncertain, "
+        "uncertain_unweighted",
+    )
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="label counts")
+    parser.add_argument(
+        "--shares", default="0,0.15,0.3,0.5", help="--choose-share: shares tried (0: fixed weight)"
+    )
+    parser.add_argument("--folds", type=int, default=3, help="--choose-share: pool folds")
+    parser.add_argument(
+        "--no-whole-pool", action="store_true", help="stop at the largest size of --sizes"
+    )
     parser.add_argument(
         "--short-base",
         action="store_true",
@@ -187,29 +286,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         table["seconds"] = round(time.perf_counter() - began, 1)
         print(json.dumps(table, indent=None if args.json else 1))
         return 0
+    wanted_sizes = [int(n) for n in args.sizes.split(",")]
+    if args.choose_share:
+        shares = [float(x) for x in args.shares.split(",")]
+        table = choose_share(args.seeds, shares, [n for n in wanted_sizes if n], args.folds)
+        table["seconds"] = round(time.perf_counter() - began, 1)
+        print(json.dumps(table, indent=None if args.json else 1))
+        return 0
     seed = load_seed(long=not args.short_base)
-    pool, evaluation = label_split(load_heldout("long"))
-    if args.pool_demo:
-        pool += demo_items()
-    sizes = [n for n in SIZES if n < len(pool)] + [len(pool)]  # and the whole pool
-    evaluations = {"heldout_long_eval": evaluation, "heldout": load_heldout("short")}
+    evaluations: dict[str, Sequence[LabelledItem]]
+    if args.pool_press:
+        pool = load_pool("press")
+        evaluations = {
+            "heldout_press": load_heldout("press"),
+            "heldout_long": load_heldout("long"),
+            "heldout": load_heldout("short"),
+        }
+    else:
+        pool, evaluation = label_split(load_heldout("long"))
+        if args.pool_demo:
+            pool += demo_items()
+        evaluations = {"heldout_long_eval": evaluation, "heldout": load_heldout("short")}
+    sizes = [n for n in wanted_sizes if n < len(pool)]
+    if not args.no_whole_pool:
+        sizes.append(len(pool))  # and the whole pool
+    orders = range(args.seeds)
+    plans = {
+        "random": lambda s: curve("random", s, seed, pool, evaluations, sizes),
+        "random_unweighted": lambda s: curve(
+            "random", s, seed, pool, evaluations, sizes, editor_weight=1.0
+        ),
+        "random_fixed": lambda s: curve(
+            "random", s, seed, pool, evaluations, sizes, editor_weight=theme_model.EDITOR_WEIGHT
+        ),
+        "uncertain": lambda s: curve("uncertain", s, seed, pool, evaluations, sizes),
+        "uncertain_unweighted": lambda s: curve(
+            "uncertain", s, seed, pool, evaluations, sizes, editor_weight=1.0
+        ),
+    }
+    strategies = [name for name in args.strategies.split(",") if name in plans]
     runs: dict[str, list[list[dict[str, Any]]]] = {
-        "random": [curve("random", s, seed, pool, evaluations, sizes) for s in range(args.seeds)],
-        "random_unweighted": [
-            curve("random", s, seed, pool, evaluations, sizes, editor_weight=1.0)
-            for s in range(args.seeds)
-        ],
-        "uncertain": [curve("uncertain", 0, seed, pool, evaluations, sizes)],
+        name: [plans[name](s) for s in (orders if name.startswith("random") else range(1))]
+        for name in strategies
     }
     table: dict[str, Any] = {
         "train": len(seed),
         "pool": len(pool),
         "pool_demo": args.pool_demo,
+        "pool_press": args.pool_press,
+        "evaluated": {name: len(items) for name, items in evaluations.items()},
         "short_base": args.short_base,
-        "heldout_long_eval": len(evaluation),
-        "heldout": len(evaluations["heldout"]),
         "seeds": args.seeds,
         "editor_weight": theme_model.EDITOR_WEIGHT,
+        "editor_share": theme_model.EDITOR_SHARE,
+        "weights": {name: [p["weight"] for p in r[0]] for name, r in runs.items()},
         "curves": {
             strategy: {name: mean_curve(r, name) for name in evaluations}
             for strategy, r in runs.items()
@@ -220,17 +350,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(json.dumps(table) + "\n")
         return 0
     print(
-        f"train {len(seed)}, label pool {len(pool)}"
-        f"{' (half of heldout_long + demo)' if args.pool_demo else ' (half of heldout_long)'}, "
-        f"evaluated on the other half ({len(evaluation)}) and on heldout "
-        f"({len(evaluations['heldout'])}); random: mean of {args.seeds} orders"
+        f"train {len(seed)}, label pool {len(pool)}, evaluated on "
+        + ", ".join(f"{name} ({len(items)})" for name, items in evaluations.items())
+        + f"; random: mean of {args.seeds} orders; editor weight per size: {table['weights']}"
     )
     for name in evaluations:
         print(f"\n{name}: macro-F1 (on-topic precision, donnees_interet_general recall)")
-        print(f"{'labels':>6}  {'random':>22}  {'random unweighted':>22}  {'uncertainty':>22}")
+        print(f"{'labels':>6}  " + "  ".join(f"{s:>22}" for s in strategies))
         for k, n in enumerate(sizes):
             cells = []
-            for strategy in ("random", "random_unweighted", "uncertain"):
+            for strategy in strategies:
                 row = table["curves"][strategy][name][k]
                 cells.append(
                     f"{row['macro_f1']:.3f} ({row['precision']:.2f}, {row['dig_recall']:.2f})"

@@ -14,7 +14,13 @@ from typer.testing import CliRunner
 
 from veille.classify import model as theme_model
 from veille.classify.classifier import Classifier, ClassItem, default_model
-from veille.classify.corpus import label_split, load_heldout, load_seed, parse_jsonl
+from veille.classify.corpus import (
+    label_split,
+    load_heldout,
+    load_pool,
+    load_seed,
+    parse_jsonl,
+)
 from veille.classify.evaluate import metrics
 from veille.classify.features import document
 from veille.cli import app
@@ -82,18 +88,9 @@ def test_heldout_long_figures_pass_the_floor(classifier: Classifier) -> None:
 
 def test_heldout_press_figures_pass_the_floor(classifier: Classifier) -> None:
     """Real news often carries its theme late: passage evidence must keep finding it."""
-    from importlib import resources
-
-    folder = resources.files("veille.classify") / "seed" / "heldout_press"
-    items = [
-        item
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".jsonl")
-        for item in parse_jsonl(entry.read_text(encoding="utf-8").splitlines(), name=entry.name)
-    ]
+    items = load_heldout("press")
     assert len(items) >= 150
-    predicted = classifier.predict([ClassItem(it.title, it.text, it.lang) for it in items])
-    figures = metrics([it.labels for it in items], [frozenset(p.themes) for p in predicted])
+    figures = _figures(classifier, items)
     assert figures["macro_f1"] >= HELDOUT_PRESS_MACRO_F1_FLOOR, figures
     assert figures["relevance"]["recall"] >= HELDOUT_PRESS_RELEVANCE_RECALL_FLOOR, figures
     assert figures["relevance"]["precision"] >= HELDOUT_PRESS_RELEVANCE_PRECISION_FLOOR, figures
@@ -126,6 +123,39 @@ def test_editor_labels_weigh_more_than_seed_items() -> None:
     p_weighted = Classifier(weighted).predict([UNSEEN])[0].probabilities[THEME]
     p_plain = Classifier(plain).predict([UNSEEN])[0].probabilities[THEME]
     assert p_weighted > p_plain + 0.05, (p_weighted, p_plain)
+
+
+def test_few_editor_labels_weigh_a_fixed_share_of_the_fit() -> None:
+    """Together the delegate's labels weigh at least EDITOR_SHARE of the fit: a few labels
+    each weigh more, many labels fall back to EDITOR_WEIGHT, one label alone is capped."""
+    seed = [theme_model.LabelledItem(f"s{i}", "x", frozenset()) for i in range(1400)]
+
+    def weight(labels: int) -> float:
+        editors = [
+            theme_model.LabelledItem(f"e{i}", "x", frozenset(), origin="editor")
+            for i in range(labels)
+        ]
+        return theme_model.editor_weight_for([*seed, *editors])
+
+    share = theme_model.EDITOR_SHARE
+    assert weight(0) == theme_model.EDITOR_WEIGHT
+    assert weight(100) * 100 / (weight(100) * 100 + 1400) == pytest.approx(share)
+    assert weight(25) > weight(50) > weight(100) >= theme_model.EDITOR_WEIGHT
+    assert weight(5000) == theme_model.EDITOR_WEIGHT  # the labels already weigh enough
+    assert weight(1) == theme_model.EDITOR_WEIGHT_MAX
+
+
+def test_press_parts_are_packaged_and_apart() -> None:
+    """The press-like parts: a label pool for learning curves and a held-out set by another
+    hand, neither in training, sharing no title."""
+    train = {it.title.casefold() for it in load_seed()}
+    pool, held = load_pool("press"), load_heldout("press")
+    assert len(pool) >= 150 and len(held) >= 150
+    assert not {it.title.casefold() for it in pool} & {it.title.casefold() for it in held}
+    assert not {it.title.casefold() for it in pool + held} & train
+    for theme in THEME_IDS:
+        assert sum(theme in it.labels for it in pool) >= 15, theme
+        assert sum(theme in it.labels for it in held) >= 15, theme
 
 
 def test_a_story_is_judged_on_all_its_sources(classifier: Classifier) -> None:

@@ -8,6 +8,10 @@ on them, so any change here is a change of stored data, not a refactor.
 
 from __future__ import annotations
 
+import random
+import re
+import unicodedata
+
 import pytest
 
 from veille.text import fingerprint, french
@@ -251,3 +255,75 @@ def test_numbers_the_french_way() -> None:
         decimal_commas("poids de la source : 1.5, version 2")
         == "poids de la source : 1,5, version 2"
     )
+
+
+# --------------------------------------------------------------------------- fast paths
+# `fold`, `words` and `clean_head` take shortcuts (a Windows-1252 byte table, a stem dict,
+# visiting only apostrophes, reading only the head of a text). Their outputs are stored
+# model vocabularies, so each is checked against the plain definition it replaced.
+
+_REF_LATIN_MARKS = re.compile("[\u0300-\u036f]+")
+_REF_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _reference_fold(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    if decomposed.isascii():
+        return decomposed
+    stripped = _REF_LATIN_MARKS.sub("", decomposed)
+    if stripped.isascii():
+        return stripped
+    return _REF_NON_ASCII.sub(
+        lambda m: "" if unicodedata.combining(m.group()) else m.group(), stripped
+    )
+
+
+def _reference_words(text: str) -> list[str]:
+    text = french._ELISION.sub(" ", text)
+    return [
+        french.stem(w)
+        for w in french._WORD.findall(text)
+        if w not in french.CLASSIFY_STOPWORDS and len(w) > 1
+    ]
+
+
+def test_fold_fast_path_equals_the_definition_on_every_character() -> None:
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000]
+    assert [c for c in chars if french.fold(c) != _reference_fold(c)] == []
+
+
+def test_fold_fast_path_equals_the_definition_on_mixed_text() -> None:
+    """Characters side by side: a combining mark after a letter, a final sigma, ligatures,
+    « … » (three dots), everything Windows-1252 holds."""
+    rng = random.Random(20261207)
+    alphabet = [bytes([b]).decode("cp1252", "ignore") for b in range(256)]
+    alphabet = [c for c in alphabet if c] + ["\u0301", "\u0327", "Σ", "ﬁ", "İ", "ẞ", "…", "œ"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        assert french.fold(text) == _reference_fold(text), repr(text)
+    for sentence in S:
+        assert french.fold(sentence) == _reference_fold(sentence)
+
+
+def test_words_equal_the_definition() -> None:
+    rng = random.Random(7)
+    alphabet = ["l", "d", "qu", "s", "jusqu", "lorsqu", "'", "'", " ", "a", "e", "é", "œ", "_",
+                "1", "ion", "les", "-", "donnees", "x"]  # fmt: skip
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15)))
+        assert french.words(text) == _reference_words(text), repr(text)
+    for sentence in S:
+        assert french.words(french.fold(sentence)) == _reference_words(french.fold(sentence))
+
+
+def test_clean_head_is_the_head_of_clean_text() -> None:
+    rng = random.Random(11)
+    alphabet = ["a", "b", " ", "  ", "\n", "\t", "<", ">", "&", "amp;", "<b>", "&eacute;",
+                "\u00a0", "xxxxx", "\x1e"]  # fmt: skip
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 80)))
+        for chars in (1, 5, 17, 40):
+            assert french.clean_head(text, chars) == french.clean_text(text)[:chars], repr(text)
+    article = "Le  portail\n\nopen data " * 500 + "<p>fin &amp; suite</p>"
+    assert french.clean_head(article, 1000) == french.clean_text(article)[:1000]

@@ -65,7 +65,11 @@ def read_jsonl(path: Path) -> list[LabelledItem]:
 # short items teach the vocabulary. The two held-out parts, written by other hands, are
 # for measuring only: nothing is trained or chosen on them.
 TRAIN_FOLDERS = ("", "long")
-HELDOUT_FOLDERS = {"short": "heldout", "long": "heldout_long"}
+HELDOUT_FOLDERS = {"short": "heldout", "long": "heldout_long", "press": "heldout_press"}
+# Label pools: real-news-like articles that play the delegate's labels in learning curves
+# and in choosing how much they weigh (benchmarks/learning_curve.py). Neither trained on by
+# default nor measured on: a pool is what a delegate would label.
+POOL_FOLDERS = {"press": "pool_press"}
 
 
 def _seed_files(folder: str) -> list[tuple[str, str]]:
@@ -98,13 +102,30 @@ def load_seed(*, heldout: bool = False, long: bool = True) -> list[LabelledItem]
 
 
 def load_heldout(kind: str) -> list[LabelledItem]:
-    """A held-out part: "short" (`seed/heldout/`) or "long" (`seed/heldout_long/`).
+    """A held-out part: "short" (`seed/heldout/`), "long" (`seed/heldout_long/`) or
+    "press" (`seed/heldout_press/`: articles written like real news, keyword-sparse, with
+    the theme often past the lead).
 
     An item whose title is also a training item's is left out: written by different hands,
     the parts can meet on a generic title, and the title weighs most in what the model
     reads, so such an item would not measure generalisation."""
+    return _unseen(_load(HELDOUT_FOLDERS[kind]))
+
+
+def load_pool(kind: str = "press") -> list[LabelledItem]:
+    """A label pool: "press" (`seed/pool_press/`), real-news-like articles by another hand
+    than the press held-out set, for playing the delegate's labels; less any item whose
+    title a training item or a held-out item also has (a label must not be a copy of what
+    is measured)."""
+    measured = {
+        i.title.casefold() for kind_ in HELDOUT_FOLDERS for i in _load(HELDOUT_FOLDERS[kind_])
+    }
+    return [i for i in _unseen(_load(POOL_FOLDERS[kind])) if i.title.casefold() not in measured]
+
+
+def _unseen(items: list[LabelledItem]) -> list[LabelledItem]:
     trained = {item.title.casefold() for item in load_seed()}
-    return [i for i in _load(HELDOUT_FOLDERS[kind]) if i.title.casefold() not in trained]
+    return [i for i in items if i.title.casefold() not in trained]
 
 
 def in_label_pool(item: LabelledItem) -> bool:

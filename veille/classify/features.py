@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import spmatrix
 
-from veille.text.french import clean_text, fold, words
+from veille.text.french import clean_head, clean_text, fold, words
 
 # What the model reads of an article: the title twice and the first MAX_TEXT_CHARS of text,
 # in two parts. The **lead** (the title twice and the first LEAD_CHARS: the chapeau, what
@@ -48,7 +48,7 @@ def document(title: str, text: str) -> str:
     """The string a classifier sees: the lead (the title twice, it carries the topic, and
     the first LEAD_CHARS of text), then the body (the text up to MAX_TEXT_CHARS)."""
     title = clean_text(title or "")
-    text = clean_text(text or "")
+    text = clean_head(text or "", MAX_TEXT_CHARS)  # clean_text(text)[:MAX_TEXT_CHARS]
     cut = text.rfind(" ", 0, LEAD_CHARS + 1) if len(text) > LEAD_CHARS else len(text)
     cut = cut if cut > 0 else LEAD_CHARS  # the lead ends between words
     lead = fold(f"{title}. {title}. {text[:cut]}")

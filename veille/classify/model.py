@@ -50,9 +50,16 @@ C = 8.0
 SEED = 20261125
 # How much more one of the delegate's labels (origin "editor") counts than a seed item when
 # fitting: her labels are real articles of her sources, the seed items written for the
-# project. Chosen on the demo articles used as labels (benchmarks/learning_curve.py
-# --choose-weight), never on the held-out sets.
+# project. A fixed factor makes a few labels count for little against a corpus of
+# thousands, so together her labels weigh at least EDITOR_SHARE of the fit (each label
+# weighs EDITOR_SHARE / (1 − EDITOR_SHARE) × seed items / labels, at least EDITOR_WEIGHT,
+# at most EDITOR_WEIGHT_MAX so that one label alone cannot outweigh the corpus).
+# EDITOR_WEIGHT was chosen on the demo articles (benchmarks/learning_curve.py
+# --choose-weight), EDITOR_SHARE by cross-validation on the press label pool
+# (--choose-share); never on the held-out sets.
 EDITOR_WEIGHT = 5.0
+EDITOR_SHARE = 0.3
+EDITOR_WEIGHT_MAX = 40.0
 # Large enough that each distinct word is cut into n-grams few times, small enough that a
 # chunk's feature matrix stays ~25 MB.
 PREDICT_CHUNK = 2000
@@ -81,6 +88,7 @@ class ThemeModel:
     training_size: int
     editor_labels: int = 0
     cv_metrics: dict[str, Any] = field(default_factory=dict)
+    editor_weight: float = EDITOR_WEIGHT  # what each editor label weighed in the fit
     format: int = FORMAT
     # The word model of passages (`passages`); None for models trained without passage
     # evidence (format ≤ 4: the class default is what their unpickled state falls back to).
@@ -162,6 +170,17 @@ def sample_weights(items: Sequence[LabelledItem], editor_weight: float) -> np.nd
     return np.array([editor_weight if it.origin == "editor" else 1.0 for it in items])
 
 
+def editor_weight_for(items: Sequence[LabelledItem], share: float = EDITOR_SHARE) -> float:
+    """The weight of one editor label, so that all of them weigh `share` of the fit
+    (between EDITOR_WEIGHT and EDITOR_WEIGHT_MAX): 100 labels against 1,360 seed items
+    weigh ~5.8 each at a share of 0.3, 25 labels ~23."""
+    editors = sum(1 for it in items if it.origin == "editor")
+    if not editors or share <= 0:
+        return EDITOR_WEIGHT
+    wanted = share / (1 - share) * (len(items) - editors) / editors
+    return float(min(EDITOR_WEIGHT_MAX, max(EDITOR_WEIGHT, wanted)))
+
+
 def corpus_version(items: Sequence[LabelledItem]) -> str:
     digest = hashlib.sha256()
     for it in items:
@@ -175,10 +194,12 @@ def train(
     themes: Sequence[str] = THEME_IDS,
     folds: int = 5,
     editor_labels: int = 0,
-    editor_weight: float = EDITOR_WEIGHT,
+    editor_weight: float | None = None,
+    editor_share: float = EDITOR_SHARE,
 ) -> ThemeModel:
     """Cross-validate (figures, calibration, thresholds), then fit on everything; items of
-    origin "editor" weigh `editor_weight` times a seed item in every fit."""
+    origin "editor" weigh `editor_weight` times a seed item in every fit (by default
+    `editor_weight_for(items, editor_share)`)."""
     from sklearn.model_selection import StratifiedKFold
 
     if len(items) < folds * 2:
@@ -188,6 +209,8 @@ def train(
     texts = [it.text for it in items]
     themes_at = range(len(themes))
     y = _matrix(items, themes)
+    if editor_weight is None:
+        editor_weight = editor_weight_for(items, editor_share)
     weights = sample_weights(items, editor_weight)
     oof = np.zeros(y.shape, dtype=float)
     # Stratify on the label combination so every fold sees each theme and off-topic items.
@@ -236,6 +259,7 @@ def train(
         thresholds=thresholds,
         training_size=len(items),
         editor_labels=editor_labels,
+        editor_weight=editor_weight,
         cv_metrics=cv,
         passages=fit_passage_model(texts, y, weights, _fit_lr),
     )

@@ -9,11 +9,12 @@ All themes' keywords are matched in one pass over text folded once per article.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from veille.text.french import clean_text, fold
+from veille.text.french import clean_head, clean_text, fold
 
 TITLE_WEIGHT = 0.30
 TEXT_WEIGHT = 0.12  # for two or more distinct keywords in the text
@@ -40,6 +41,38 @@ class RuleHits:
 class _Matcher:
     pattern: re.Pattern[str] | None
     themes_of: Mapping[str, tuple[str, ...]]  # folded keyword → themes listing it
+    separated: bool = False  # the pattern's first character is the one before a keyword
+
+
+_ALNUM = re.compile(r"[a-z0-9]")
+
+
+def _trie_pattern(keywords: Iterable[str]) -> str:
+    """One alternation of the keywords, factored by common prefix (« donnees ouvertes|donnees
+    publiques » → « donnees (?:ouvertes|publiques) »).
+
+    `re` tries a plain alternation's branches one after the other at every position of the
+    text: with ~80 keywords that was half the rules' cost. Factored, a position that starts
+    no keyword fails on one character. The matches are those of the keywords sorted longest
+    first: keywords that match at one position are prefixes of one another, and a longer
+    continuation is tried before the end of a shorter one (the `?` is greedy)."""
+    trie: dict[str, Any] = {}
+    for keyword in keywords:
+        node = trie
+        for char in keyword:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def branch(node: dict[str, Any]) -> str:
+        alternatives = [re.escape(char) + branch(node[char]) for char in sorted(node) if char]
+        if not alternatives:
+            return ""
+        if len(alternatives) == 1 and "" not in node:
+            return alternatives[0]
+        group = "(?:" + "|".join(alternatives) + ")"
+        return group + "?" if "" in node else group
+
+    return branch(trie)
 
 
 @lru_cache(maxsize=32)
@@ -52,7 +85,15 @@ def _matcher(keywords: tuple[tuple[str, tuple[str, ...]], ...]) -> _Matcher:
                 themes_of[folded].append(theme)
     if not themes_of:
         return _Matcher(None, {})
-    alternatives = "|".join(re.escape(k) for k in sorted(themes_of, key=len, reverse=True))
+    alternatives = _trie_pattern(themes_of)
+    if all(_ALNUM.match(k[-1]) for k in themes_of):
+        # A keyword starts after a non-alphanumeric character: matched as the pattern's first
+        # character (the text gets a leading space, `_found`), so `re` looks for keywords
+        # only after the ~1 in 6 characters that are separators — a third faster than a
+        # look-behind tried at every position. Same matches: each match ends on a letter or
+        # digit, so the separator before the next one is never consumed by the previous.
+        pattern = re.compile(r"[^a-z0-9](" + alternatives + r")s?(?![a-z0-9])")
+        return _Matcher(pattern, {k: tuple(v) for k, v in themes_of.items()}, separated=True)
     pattern = re.compile(r"(?<![a-z0-9])(" + alternatives + r")s?(?![a-z0-9])")
     return _Matcher(pattern, {k: tuple(v) for k, v in themes_of.items()})
 
@@ -61,6 +102,8 @@ def _found(matcher: _Matcher, folded: str) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     if matcher.pattern is None:
         return out
+    if matcher.separated:
+        folded = " " + folded
     for keyword in set(matcher.pattern.findall(folded)):
         for theme in matcher.themes_of.get(keyword, ()):
             out.setdefault(theme, set()).add(keyword)
@@ -73,7 +116,7 @@ def all_hits(keywords: Mapping[str, Sequence[str]], title: str, text: str) -> di
     if matcher.pattern is None:
         return {}
     in_title = _found(matcher, fold(clean_text(title)))
-    in_text = _found(matcher, fold(clean_text(text[: TEXT_CHARS * 2])[:TEXT_CHARS]))
+    in_text = _found(matcher, fold(clean_head(text[: TEXT_CHARS * 2], TEXT_CHARS)))
     return {
         theme: RuleHits(
             tuple(sorted(in_title.get(theme, ()))), tuple(sorted(in_text.get(theme, ())))

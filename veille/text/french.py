@@ -79,19 +79,64 @@ def _drop_mark(match: re.Match[str]) -> str:
     return "" if unicodedata.combining(char) else char
 
 
-def fold(text: str) -> str:
-    """classify: lower-case, strip accents, unify apostrophes and dashes.
-
-    Other non-ASCII characters stay (œ, «, €): `words` then treats them as separators, so
-    "cœur" gives "urs" — a quirk the trained models' vocabularies depend on."""
-    text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+def _fold_lowered(text: str) -> str:
+    """`fold` after lower-casing: strip accents (NFKD, then combining marks)."""
+    decomposed = unicodedata.normalize("NFKD", text)
     if decomposed.isascii():
         return decomposed
     stripped = _LATIN_MARKS.sub("", decomposed)
     if stripped.isascii():
         return stripped
     return _NON_ASCII.sub(_drop_mark, stripped)
+
+
+def _cp1252_tables() -> tuple[bytes, bytes]:
+    """`_fold_lowered` of each character of Windows-1252 (French text: accented letters,
+    « », œ, ’) as a byte table, and the bytes whose fold is not one such character (« … »
+    is three dots, « ½ » three characters): those take the exact path."""
+    table, other = bytearray(range(256)), bytearray()
+    for byte in range(256):
+        try:
+            char = bytes([byte]).decode("cp1252")
+        except UnicodeDecodeError:
+            continue  # never produced by encoding
+        folded = _fold_lowered(char)
+        try:
+            encoded = folded.encode("cp1252")
+        except UnicodeEncodeError:
+            encoded = b""
+        if len(encoded) == 1:
+            table[byte] = encoded[0]
+        else:
+            other.append(byte)
+    return bytes(table), bytes(other)
+
+
+_CP1252_FOLD, _CP1252_OTHER = _cp1252_tables()
+
+
+def fold(text: str) -> str:
+    """classify: lower-case, strip accents, unify apostrophes and dashes.
+
+    Other non-ASCII characters stay (œ, «, €): `words` then treats them as separators, so
+    "cœur" gives "urs" — a quirk the trained models' vocabularies depend on.
+
+    Every step after lower-casing maps each character on its own (NFKD decomposes
+    character by character and only reorders combining marks, which are all dropped), so
+    text that Windows-1252 encodes — most French news — is folded by one byte table, in C;
+    the rest takes the exact path (`_fold_lowered`). Same output (tests/test_french.py
+    checks every character of the Basic Multilingual Plane), ~4× faster on article text."""
+    text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    try:
+        raw = lowered.encode("cp1252")
+    except UnicodeEncodeError:
+        return _fold_lowered(lowered)
+    if _CP1252_OTHER and len(raw.translate(None, _CP1252_OTHER)) != len(raw):
+        return _fold_lowered(lowered)
+    return raw.translate(_CP1252_FOLD).decode("cp1252")
 
 
 _LIGATURES = (("œ", "oe"), ("æ", "ae"), ("ß", "ss"))  # NFKD leaves them whole
@@ -150,11 +195,58 @@ _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _ELISION = re.compile(r"\b(?:" + "|".join(ELISIONS) + ")'")
 
 
+class _Features(dict[str, str]):
+    """word → its classify feature: its stem, or "" for a stop word or a single letter.
+    Looked up with `map(features.__getitem__, …)`, a word already seen costs one C-level
+    dict lookup (an `lru_cache`d call and a filter per word cost ~3× more); emptied when
+    it grows past STEM_CACHE_MAX, so hostile text cannot grow it without bound."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= STEM_CACHE_MAX:
+            self.clear()
+        feature = "" if word in CLASSIFY_STOPWORDS or len(word) < 2 else stem(word)
+        self[word] = feature
+        return feature
+
+
+STEM_CACHE_MAX = 200_000
+_FEATURES = _Features()
+
+
+def _drop_elisions(text: str) -> str:
+    """`_ELISION.sub(" ", text)` without scanning every position: only the apostrophes are
+    visited. An elided word (« l », « qu », « jusqu »…) ends at the apostrophe and starts
+    at a word boundary (no word character before it, as `\b` means); all are letters, so
+    an apostrophe has at most one such word and matches never overlap."""
+    if "'" not in text:
+        return text
+    parts: list[str] = []
+    start = 0
+    at = text.find("'")
+    while at >= 0:
+        for elided in ELISIONS:
+            first = at - len(elided)
+            if (
+                first >= start
+                and text.startswith(elided, first)
+                and not (first and (text[first - 1].isalnum() or text[first - 1] == "_"))
+            ):
+                parts.append(text[start:first])
+                parts.append(" ")
+                start = at + 1
+                break
+        at = text.find("'", at + 1)
+    if not parts:
+        return text
+    parts.append(text[start:])
+    return "".join(parts)
+
+
 def words(text: str) -> list[str]:
     """classify: elision-split, stop-word-free, stemmed words of an already `fold`ed text;
     single letters are dropped too."""
-    text = _ELISION.sub(" ", text)
-    return [stem(w) for w in _WORD.findall(text) if w not in CLASSIFY_STOPWORDS and len(w) > 1]
+    found = _WORD.findall(_drop_elisions(text))
+    return list(filter(None, map(_FEATURES.__getitem__, found)))
 
 
 # Bytes that are not [a-z0-9] become spaces (the text is ASCII once folded).
@@ -213,3 +305,22 @@ def clean_text(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     return " ".join(text.split())
+
+
+def clean_head(text: str, chars: int) -> str:
+    """`clean_text(text)[:chars]`, reading only as much of `text` as it needs.
+
+    While the raw head holds no « < » (a tag) and no « & » (an entity), cleaning it only
+    collapses whitespace, and its cleaned form is a prefix of the whole text's: so a 5 KB
+    article whose first 1,000 characters are read costs one split of ~1,100 characters.
+    The rest — markup near the start, a short text — takes `clean_text` whole."""
+    window = chars + chars // 8 + 16
+    while window < len(text):
+        head = text[:window]
+        if "<" in head or "&" in head:
+            break
+        cleaned = " ".join(head.split())
+        if len(cleaned) >= chars:
+            return cleaned[:chars]
+        window *= 2
+    return clean_text(text)[:chars]
