@@ -17,43 +17,44 @@ from veille.scheduler import retrain_if_needed
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
-# A sub-topic the seed corpus does not cover: territorial digital twins.
+# A sub-topic the seed corpus does not cover: solar cadastres (the press-style training
+# articles of round 17 brought territorial digital twins in, the sub-topic used before).
 TWINS = [
     (
-        "La métropole lance son jumeau numérique du territoire",
-        "Le jumeau numérique modélise bâtiments, réseaux et végétation pour simuler les projets "
-        "d'aménagement avant travaux.",
+        "La métropole publie le cadastre solaire de ses toitures",
+        "Le potentiel solaire de chaque toiture, calculé à partir des relevés aériens, est "
+        "consultable adresse par adresse.",
     ),
     (
-        "Jumeau numérique : l'agglomération modélise ses réseaux souterrains",
-        "Les gestionnaires d'eau, de gaz et d'électricité alimentent une maquette 3D commune des "
-        "réseaux enterrés.",
+        "Cadastre solaire : l'agglomération cartographie le gisement de ses bâtiments",
+        "Ensoleillement, orientation et ombres portées sont calculés pour chaque pan de toit "
+        "à partir d'un relevé laser.",
     ),
     (
-        "Un jumeau numérique pour simuler les îlots de chaleur",
-        "La ville teste des scénarios de végétalisation sur une maquette numérique de ses "
-        "quartiers avant de planter.",
+        "Un cadastre solaire pour guider les projets photovoltaïques des habitants",
+        "La carte indique pour chaque maison la production annuelle estimée et le coût "
+        "d'une installation.",
     ),
     (
-        "Le département mutualise un jumeau numérique avec les communes",
-        "Les communes rurales accèdent à la maquette 3D départementale pour instruire les permis "
-        "de construire.",
+        "Le département mutualise un cadastre solaire avec les communes",
+        "Les communes rurales accèdent à la carte départementale du potentiel solaire pour "
+        "équiper leurs écoles et leurs salles des fêtes.",
     ),
     (
-        "Maquette numérique urbaine : les partenaires signent une convention",
-        "Opérateurs de réseaux, bailleurs et collectivité s'engagent à mettre à jour la maquette "
-        "3D du territoire chaque trimestre.",
+        "Cadastre solaire : les partenaires signent une convention de mise à jour",
+        "Syndicat d'énergie, bailleurs et collectivité s'engagent à recalculer la carte du "
+        "potentiel solaire chaque année.",
     ),
     (
-        "Jumeau numérique portuaire : simuler les flux de conteneurs",
-        "Le grand port maritime et les collectivités partagent une maquette numérique des quais "
-        "et des accès routiers.",
+        "Cadastre solaire portuaire : les hangars des quais évalués",
+        "Le grand port maritime et les collectivités partagent une carte du potentiel solaire "
+        "des toitures des entrepôts.",
     ),
 ]
 UNSEEN = ClassItem(
-    "La communauté de communes se dote d'un jumeau numérique",
-    "Une maquette 3D du territoire, alimentée par les opérateurs de réseaux, servira à "
-    "simuler les projets d'urbanisme.",
+    "La communauté de communes se dote d'un cadastre solaire",
+    "Une carte du potentiel solaire de chaque toiture, calculée à partir des relevés "
+    "aériens, servira aux habitants.",
 )
 THEME = "donnees_interet_general"
 
@@ -65,9 +66,9 @@ def _articles(session: Session) -> list[int]:
     ids = []
     for i, (title, text) in enumerate(TWINS):
         row = ArticleRow(
-            url=f"https://presse.example/jumeau-{i}",
-            url_key=f"presse.example/jumeau-{i}",
-            original_url=f"https://presse.example/jumeau-{i}",
+            url=f"https://presse.example/cadastre-solaire-{i}",
+            url_key=f"presse.example/cadastre-solaire-{i}",
+            original_url=f"https://presse.example/cadastre-solaire-{i}",
             source_id=source.id,
             title=title,
             text=text,

@@ -268,10 +268,12 @@ def weighing(model: Any, title: str, text: str) -> dict[str, str]:
     x = model.vectorizer.transform([document(title, text)])
     decision = np.asarray(x @ model.weights) + model.intercepts
     _, where, cut = with_passages(passage_model, decision, [text])
+    # The first passage is where the title and lead already are: its words are quoted from
+    # the document, not as a passage « further in ».
     return {
         theme: clean_text(cut[0][where[0, j]])
         for j, theme in enumerate(model.themes)
-        if where[0, j] >= 0
+        if where[0, j] > 0
     }
 
 
