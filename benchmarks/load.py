@@ -307,6 +307,12 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "p99_ms": figures["p99_ms"],
         "max_ms": figures["max_ms"],
         "errors": errors,
+        # wrk counts a request slower than --timeout (10 s) as a timeout, outside the
+        # latency figures; "status" is a non-2xx/3xx answer.
+        "errors_by_kind": {
+            k: figures[k] for k in ("connect", "read", "write", "status", "timeout")
+        },
+        "cpu_ms_per_answer": round(1000 * cpu / max(1, figures["requests"]), 1),
         "server_cores_used": round(cpu / seconds, 2),
         **info,
     }

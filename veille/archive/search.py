@@ -8,10 +8,11 @@ Semantics:
 - full text: see `veille.archive.fulltext_query` (all words, "phrases", -exclusions);
 - facet counts: each computed with its own filter left out, the others applied.
 
-Speed: the total and both facets come from ONE grouped query, `(source_id, theme_mask) →
-count` over a sample of the rows matching period + full text (at most sources × 8
-groups); the theme and source filters are then applied in Python to those groups, so no
-join and no per-row subquery (themes are bits on the article, kept by triggers).
+Speed: the total and both facets come from ONE query grouped by source over a sample of
+the rows matching period + full text, with the theme and story conditions summed in SQL
+(one row per source, `search_plan.Tally`); the source filter is then applied in Python
+to those rows, so no join and no per-row subquery (themes are bits on the article, kept
+by triggers).
 
 Bounded counting: the sample stops at COUNT_CAP rows (PG_TEXT_CAP for a text search on
 PostgreSQL). A word found in half of a 1M-article archive matches 550,000 rows; counting
@@ -42,7 +43,7 @@ from sqlalchemy.orm import Session
 from veille.archive import search_plan
 from veille.archive.query import ArchiveQuery
 from veille.db import stories as story_db
-from veille.db.fulltext import ALL_THEMES, SEARCH, THEME_BITS
+from veille.db.fulltext import SEARCH, THEME_BITS
 from veille.db.stories import Other
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow
 
@@ -115,31 +116,21 @@ class SearchResult:
 
 
 def _tally(
-    session: Session, plan: search_plan.Plan, groups: Sequence[tuple[int, int, int]]
+    session: Session, plan: search_plan.Plan, groups: Sequence[search_plan.Tally]
 ) -> tuple[int, Facets]:
     """Total for all filters, and each facet with its own filter left out."""
-
-    def source_ok(source_id: int) -> bool:
-        return plan.source_ids is None or source_id in plan.source_ids
-
-    theme_ok = plan.theme_ok
     total = 0
-    themes = dict.fromkeys(THEME_BITS, 0)
+    theme_counts = [0] * len(THEME_BITS)
     off_topic = 0
     by_source: dict[int, int] = {}
-    for source_id, mask, n in groups:
-        if not plan.row_listed(mask):
-            continue  # another article of a listed story
-        if source_ok(source_id):
-            if theme_ok(mask):
-                total += n
-            for theme, bit in THEME_BITS.items():
-                if mask & bit:
-                    themes[theme] += n
-            if not mask & ALL_THEMES:
-                off_topic += n
-        if theme_ok(mask):
-            by_source[source_id] = by_source.get(source_id, 0) + n
+    for source_id, _rows_sampled, matched, themes_n, off in groups:
+        if plan.source_ids is None or source_id in plan.source_ids:
+            total += matched
+            theme_counts = [a + b for a, b in zip(theme_counts, themes_n, strict=True)]
+            off_topic += off
+        if matched:
+            by_source[source_id] = matched
+    themes = dict(zip(THEME_BITS, theme_counts, strict=True))
     names = (
         {
             i: (k, n)
