@@ -71,7 +71,7 @@ class Classifier:
         stay per article. The model reads each article's whole text through its
         passages (`passages.with_passages`) when it was trained to."""
         from veille.classify import model as theme_model
-        from veille.classify.features import document
+        from veille.classify.lede import read
 
         languages = [
             (it.language or detect_language(f"{it.title} {it.text}") or "").split("-")[0].lower()
@@ -81,19 +81,23 @@ class Classifier:
         wanted = [
             i for i, lang in enumerate(languages) if lang is None or lang in CLASSIFIED_LANGUAGES
         ]
+        # Each article's head cleaned and folded once, for the model and the rules.
+        ledes = [read(items[i].title, items[i].text) for i in wanted]
         decision = theme_model.scores(
-            self.model,
-            [document(items[i].title, items[i].text) for i in wanted],
-            [items[i].text for i in wanted],
+            self.model, [lede.document for lede in ledes], [items[i].text for i in wanted]
         )
         if stories is not None:
             decision = _story_strongest(decision, [stories[i] for i in wanted])
         probs = theme_model.calibrated(self.model, decision)
         results: list[Prediction | None] = [None] * len(items)
-        for row, i in enumerate(wanted):
+        themes_order = self.model.themes
+        for row, (i, values) in enumerate(zip(wanted, probs.tolist(), strict=True)):
             item = items[i]
-            raw = {t: float(probs[row, j]) for j, t in enumerate(self.model.themes)}
-            final, fired = apply_rules(raw, self.keywords, item.title, item.text)
+            raw = dict(zip(themes_order, values, strict=True))
+            lede = ledes[row]
+            final, fired = apply_rules(
+                raw, self.keywords, item.title, item.text, folded=(lede.title, lede.text)
+            )
             themes = tuple(t for t in self.model.themes if final[t] >= self.model.thresholds[t])
             origins = {
                 t: ("model" if raw[t] >= self.model.thresholds[t] else "rule") for t in themes
