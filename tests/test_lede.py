@@ -101,3 +101,22 @@ def test_predictions_are_those_of_each_part_read_on_its_own(classifier: Classifi
         assert dict(got.rules) == fired
         assert got.themes == tuple(t for t in model.themes if final[t] >= model.thresholds[t])
     assert np.isfinite(probs).all()
+
+
+def test_word_counts_are_those_of_the_word_analyzer(classifier: Classifier) -> None:
+    """The word blocks count pairs as integer keys: same matrix as counting the strings of
+    `word_analyzer` (words and pairs), entry for entry, unknown words and empty parts too."""
+    from veille.classify.features import WordVectorizer, count_matrix, word_analyzer
+
+    sample = _lengthened(_every_corpus_item(), 300) + _hostile(100) + [("", ""), ("a b", "")]
+    docs = [document(t, x) for t, x in sample]
+    blocks = [v for _, v in classifier.model.vectorizer.transformer_list]
+    word_blocks = [v for v in blocks if type(v) is WordVectorizer]
+    assert len(word_blocks) == 2
+    for vec in word_blocks:
+        parts = list(vec._parts(docs))
+        got = vec._counts(parts, vec.vocabulary_)
+        want = count_matrix(map(word_analyzer, parts), vec.vocabulary_, grow=False)
+        assert got.shape == want.shape and got.nnz > 0
+        assert (got.indptr == want.indptr).all() and (got.indices == want.indices).all()
+        assert (got.data == want.data).all() and got.data.dtype == want.data.dtype
