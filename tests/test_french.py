@@ -309,7 +309,7 @@ def test_fold_fast_path_equals_the_definition_on_mixed_text() -> None:
 def test_words_equal_the_definition() -> None:
     rng = random.Random(7)
     alphabet = ["l", "d", "qu", "s", "jusqu", "lorsqu", "'", "'", " ", "a", "e", "é", "œ", "_",
-                "1", "ion", "les", "-", "donnees", "x"]  # fmt: skip
+                "1", "ion", "les", "-", "donnees", "x", "--", "A", "?", "ω", "\t", "«"]  # fmt: skip
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15)))
         assert french.words(text) == _reference_words(text), repr(text)

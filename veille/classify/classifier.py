@@ -72,6 +72,7 @@ class Classifier:
         passages (`passages.with_passages`) when it was trained to."""
         from veille.classify import model as theme_model
         from veille.classify.features import document
+        from veille.classify.lede import read
 
         languages = [
             (it.language or detect_language(f"{it.title} {it.text}") or "").split("-")[0].lower()
@@ -81,19 +82,23 @@ class Classifier:
         wanted = [
             i for i, lang in enumerate(languages) if lang is None or lang in CLASSIFIED_LANGUAGES
         ]
-        decision = theme_model.scores(
-            self.model,
-            [document(items[i].title, items[i].text) for i in wanted],
-            [items[i].text for i in wanted],
-        )
+        # Each article's head cleaned and folded once, for the model and the rules (without
+        # rules, the model's document alone).
+        ledes = [read(items[i].title, items[i].text) for i in wanted] if self.keywords else []
+        docs = [lede.document for lede in ledes] or [
+            document(items[i].title, items[i].text) for i in wanted
+        ]
+        decision = theme_model.scores(self.model, docs, [items[i].text for i in wanted])
         if stories is not None:
             decision = _story_strongest(decision, [stories[i] for i in wanted])
         probs = theme_model.calibrated(self.model, decision)
         results: list[Prediction | None] = [None] * len(items)
-        for row, i in enumerate(wanted):
+        themes_order = self.model.themes
+        for row, (i, values) in enumerate(zip(wanted, probs.tolist(), strict=True)):
             item = items[i]
-            raw = {t: float(probs[row, j]) for j, t in enumerate(self.model.themes)}
-            final, fired = apply_rules(raw, self.keywords, item.title, item.text)
+            raw = dict(zip(themes_order, values, strict=True))
+            folded = (ledes[row].title, ledes[row].text) if ledes else None
+            final, fired = apply_rules(raw, self.keywords, item.title, item.text, folded=folded)
             themes = tuple(t for t in self.model.themes if final[t] >= self.model.thresholds[t])
             origins = {
                 t: ("model" if raw[t] >= self.model.thresholds[t] else "rule") for t in themes

@@ -262,6 +262,33 @@ def _frequencies(counts: sparse.csr_matrix, width: int) -> tuple[np.ndarray, np.
     return df, totals
 
 
+def _pair_index(
+    vocabulary: dict[str, int],
+) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
+    """A vocabulary as integers: an id per word of its terms (a pair is two words and a
+    space), each id's column (-1: none; a last -1 for unknown words), the pairs' keys
+    (`id × (words + 1) + id`) sorted with their columns, and a sentinel key last."""
+    word_ids: dict[str, int] = {}
+    for term in vocabulary:
+        for word in term.split(" "):
+            word_ids.setdefault(word, len(word_ids))
+    width = len(word_ids) + 1
+    single_columns = np.full(width, -1, dtype=np.int64)
+    keys, columns = [], []
+    for term, column in vocabulary.items():
+        first, _, second = term.partition(" ")
+        if second:
+            keys.append(word_ids[first] * width + word_ids[second])
+            columns.append(column)
+        else:
+            single_columns[word_ids[first]] = column
+    keys.append(np.iinfo(np.int64).max)
+    columns.append(-1)
+    order = np.argsort(np.array(keys, dtype=np.int64), kind="stable")
+    pair_keys = np.array(keys, dtype=np.int64)[order]
+    return word_ids, single_columns, pair_keys, np.array(columns, dtype=np.int64)[order]
+
+
 class WordVectorizer(_Tfidf):
     """TF-IDF over `word_analyzer` (stemmed words and word pairs)."""
 
@@ -282,7 +309,32 @@ class WordVectorizer(_Tfidf):
         self.scale = scale
 
     def _counts(self, docs: Iterable[str], vocabulary: dict[str, int]) -> sparse.csr_matrix:
-        return count_matrix(map(word_analyzer, docs), vocabulary, grow=False)
+        """`word_analyzer`'s counts without making a string of every word pair: words are
+        looked up once (C-level `dict.get`), and each pair of neighbours becomes one integer
+        key found among the vocabulary's pairs by a sorted search, in numpy."""
+        index = self.__dict__.get("_pair_index")
+        if index is None or index[0] is not vocabulary:
+            index = self.__dict__["_pair_index"] = (vocabulary, *_pair_index(vocabulary))
+        _, word_ids, single_columns, pair_keys, pair_columns = index
+        token_lists = [words(doc) for doc in docs]
+        n_docs, width = len(token_lists), len(word_ids) + 1
+        flat = list(itertools.chain.from_iterable(token_lists))
+        ids = np.fromiter(map(word_ids.get, flat, itertools.repeat(-1)), np.int64, len(flat))
+        lengths = np.fromiter(map(len, token_lists), np.int64, n_docs)
+        rows = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        columns = single_columns[ids]  # an unknown word (-1) reads the last slot: -1
+        keys = ids[:-1] * width + ids[1:]
+        found = np.searchsorted(pair_keys, keys)  # the last key is a sentinel: in range
+        paired = (rows[:-1] == rows[1:]) & (ids[:-1] >= 0) & (ids[1:] >= 0)
+        paired &= pair_keys[found] == keys
+        all_rows = np.concatenate([rows, rows[:-1][paired]]).astype(np.int32)
+        all_columns = np.concatenate([columns, pair_columns[found[paired]]]).astype(np.int32)
+        known = all_columns >= 0
+        ones, shape = np.ones(int(known.sum()), dtype=np.int32), (n_docs, len(vocabulary))
+        return sparse.coo_matrix((ones, (all_rows[known], all_columns[known])), shape).tocsr()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_pair_index"}
 
     def _fit_counts(
         self, docs: Iterable[str], vocabulary: dict[str, int]

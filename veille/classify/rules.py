@@ -112,11 +112,20 @@ def _found(matcher: _Matcher, folded: str) -> dict[str, set[str]]:
 
 def all_hits(keywords: Mapping[str, Sequence[str]], title: str, text: str) -> dict[str, RuleHits]:
     """Keyword hits per theme, title and text separately."""
+    return folded_hits(
+        keywords, fold(clean_text(title)), fold(clean_head(text[: TEXT_CHARS * 2], TEXT_CHARS))
+    )
+
+
+def folded_hits(
+    keywords: Mapping[str, Sequence[str]], title: str, text: str
+) -> dict[str, RuleHits]:
+    """`all_hits` of a title and text already cleaned and folded (`lede.read`)."""
     matcher = _matcher(tuple((t, tuple(ws)) for t, ws in keywords.items()))
     if matcher.pattern is None:
         return {}
-    in_title = _found(matcher, fold(clean_text(title)))
-    in_text = _found(matcher, fold(clean_head(text[: TEXT_CHARS * 2], TEXT_CHARS)))
+    in_title = _found(matcher, title)
+    in_text = _found(matcher, text)
     return {
         theme: RuleHits(
             tuple(sorted(in_title.get(theme, ()))), tuple(sorted(in_text.get(theme, ())))
@@ -139,12 +148,19 @@ def apply_rules(
     keywords: Mapping[str, Sequence[str]],
     title: str,
     text: str,
+    *,
+    folded: tuple[str, str] | None = None,
 ) -> tuple[dict[str, float], dict[str, RuleHits]]:
+    """Probabilities raised by the keywords found; `folded`, the title and text already
+    cleaned and folded (`lede.read`), spares folding them again."""
     out: dict[str, float] = dict(probabilities)
     fired: dict[str, RuleHits] = {}
     if not keywords:
         return out, fired
-    for theme, found in all_hits(keywords, title, text).items():
+    found_hits = (
+        all_hits(keywords, title, text) if folded is None else folded_hits(keywords, *folded)
+    )
+    for theme, found in found_hits.items():
         if theme in out and found.evidence > 0:
             out[theme] = combine(out[theme], found.evidence)
             fired[theme] = found
