@@ -1,0 +1,123 @@
+"""Rendered public answers shared by the worker processes of one machine.
+
+Each worker keeps its own LRU (`veille.web.response_cache`), so when the data version moves
+— an edition just sent, i.e. right before its readers arrive — every page was rendered
+once per worker: with two workers, twice the cold renders in the seconds where the crowd
+is largest. Measured under wrk (benchmarks/README.md, « Load »), those second renders of
+pages the other worker had just rendered were the remaining p99 tail.
+
+`veille serve --workers N` therefore gives its workers one small SQLite file (in a private
+temporary folder, removed when the server stops; `SHARED_ANSWERS_ENV`): a worker missing
+an answer reads it there before rendering, and writes what it renders. The key is the
+response cache's (method, path, normalised query, variant headers, data version, day), so
+an answer of an older version is never found, and rows of older versions are deleted by
+the first write of a newer one. Only what the response cache keeps goes there: public
+archive answers, never the desk's or members' pages.
+
+A cache, not a record: no fsync (`synchronous=OFF`), and any error of the file (disk full,
+deleted) only means rendering as before — logged once, never a failed request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SHARED_ANSWERS_ENV = "VEILLE_SHARED_ANSWERS_FILE"  # set by `veille serve` for its workers
+MAX_ROWS = 4096  # per machine; oldest first beyond it
+_PRUNE_EVERY = 64  # writes between two checks of the bound
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_version ON answers (version);
+"""
+
+Headers = list[tuple[bytes, bytes]]
+
+
+def _key(key: tuple[str, ...]) -> str:
+    return "\x00".join(key)
+
+
+class SharedAnswers:
+    """One SQLite file; a connection per thread (reads on the event loop, writes in
+    threads), WAL so a write never blocks the other workers' reads."""
+
+    def __init__(self, path: Path, max_rows: int = MAX_ROWS) -> None:
+        self.path = path
+        self.max_rows = max_rows
+        self._local = threading.local()
+        self._newest = -1  # the newest version this process wrote; older rows go then
+        self._writes = 0
+        self._broken = False
+        self._connection()  # create the table now: a bad path is seen at start
+
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=1.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=OFF")
+            db.executescript(_SCHEMA)
+            self._local.db = db
+        return db
+
+    def _failed(self, error: sqlite3.Error) -> None:
+        if not self._broken:
+            log.warning("shared answers file %s unusable, rendering instead: %s", self.path, error)
+        self._broken = True
+
+    def get(self, key: tuple[str, ...]) -> tuple[int, Headers, bytes] | None:
+        """The answer another worker (or this one) kept for `key`, or None."""
+        if self._broken:
+            return None
+        try:
+            row = (
+                self._connection()
+                .execute("SELECT status, headers, body FROM answers WHERE key = ?", (_key(key),))
+                .fetchone()
+            )
+        except sqlite3.Error as error:
+            self._failed(error)
+            return None
+        if row is None:
+            return None
+        headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in json.loads(row[1])]
+        return int(row[0]), headers, bytes(row[2])
+
+    def put(
+        self, key: tuple[str, ...], version: int, status: int, headers: Headers, body: bytes
+    ) -> None:
+        """Keep an answer of data version `version` (blocking: call it in a thread)."""
+        if self._broken:
+            return
+        pairs = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in headers]
+        try:
+            db = self._connection()
+            if version > self._newest:  # every older answer is stale for every worker
+                db.execute("DELETE FROM answers WHERE version < ?", (version,))
+                self._newest = version
+            db.execute(
+                "INSERT OR REPLACE INTO answers (key, version, status, headers, body) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (_key(key), version, status, json.dumps(pairs), body),
+            )
+            self._writes += 1
+            if self._writes % _PRUNE_EVERY == 0:
+                db.execute(
+                    "DELETE FROM answers WHERE rowid <= (SELECT max(rowid) FROM answers) - ?",
+                    (self.max_rows,),
+                )
+        except sqlite3.Error as error:
+            self._failed(error)
