@@ -6,6 +6,7 @@ render, and an answer of an older data version is never served."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,7 +24,9 @@ from veille.web.shared_answers import SharedAnswers
 class Worker:
     """One worker: its own app counting renders, its own cache, the machine's file."""
 
-    def __init__(self, name: str, file: Path, clock: dict[str, DataVersion]) -> None:
+    def __init__(
+        self, name: str, file: Path, clock: dict[str, DataVersion], claim_seconds: float = 5.0
+    ) -> None:
         self.name = name
         self.renders = 0
         self.clock = clock
@@ -32,23 +35,35 @@ class Worker:
             version=lambda: clock["version"],
             today=lambda: date(2026, 11, 23),
             archive_public=lambda: True,
-            shared=SharedAnswers(file),
+            shared=SharedAnswers(file, claim_seconds=claim_seconds),
         )
 
-    def page(self, request: Request) -> PlainTextResponse:
+    async def page(self, request: Request) -> PlainTextResponse:
         self.renders += 1
+        await asyncio.sleep(0.05)  # a render takes a while: the other worker asks meanwhile
         response = PlainTextResponse(f"{self.name} v{self.clock['version'].number}")
         if "nostore" in request.query_params:
             response.headers["cache-control"] = "no-store"
+        if "missing" in request.query_params:
+            response.status_code = 404
         return response
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
-        async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                return await client.get(path, headers=headers or {})
+    async def ask(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        transport = httpx.ASGITransport(app=self.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return await client.get(path, headers=headers or {})
 
-        return asyncio.run(go())
+    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        return asyncio.run(self.ask(path, headers))
+
+
+def at_once(*asks: tuple[Worker, str]) -> list[httpx.Response]:
+    """The crowd: the same requests reaching the workers at the same moment."""
+
+    async def go() -> list[httpx.Response]:
+        return list(await asyncio.gather(*(w.ask(path) for w, path in asks)))
+
+    return asyncio.run(go())
 
 
 def two_workers(tmp_path: Path) -> tuple[Worker, Worker, dict[str, DataVersion]]:
@@ -102,3 +117,33 @@ def test_an_unusable_file_means_rendering_not_failing(tmp_path: Path) -> None:
     b.app.shared._local.db = None  # type: ignore[union-attr]
     response = b.get("/articles/1")
     assert (response.status_code, response.text, b.renders) == (200, "b v1", 1)
+
+
+def test_a_page_asked_of_both_workers_at_once_is_rendered_once(tmp_path: Path) -> None:
+    a, b, _ = two_workers(tmp_path)
+    answers = at_once((a, "/sources"), (b, "/sources"), (b, "/sources"), (a, "/articles/2"))
+    assert a.renders + b.renders == 2  # /sources once on the machine, /articles/2 once
+    assert len({r.text for r in answers[:3]}) == 1
+    assert {r.status_code for r in answers} == {200}
+
+
+def test_an_answer_not_to_keep_lets_the_waiting_worker_render_its_own(tmp_path: Path) -> None:
+    a, b, _ = two_workers(tmp_path)
+    started = time.monotonic()
+    one, two = at_once((a, "/sources?missing=1"), (b, "/sources?missing=1"))
+    assert (one.status_code, two.status_code) == (404, 404)
+    assert (a.renders, b.renders) == (1, 1) and {one.text, two.text} == {"a v1", "b v1"}
+    assert time.monotonic() - started < 2  # released at once, not waited out
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over(tmp_path: Path) -> None:
+    clock = {"version": DataVersion(1, datetime(2026, 11, 23, tzinfo=UTC))}
+    b = Worker("b", tmp_path / "answers.sqlite", clock, claim_seconds=0.3)
+    dead = SharedAnswers(tmp_path / "answers.sqlite")
+    key = ("GET", "/sources", "", "text/html", "identity", "", "1", "2026-11-23")
+    assert dead.claim(key, 1)  # a worker that claimed /sources and was killed
+    assert not b.app.shared.claim(key, 1)  # type: ignore[union-attr]  # held, for now
+    started = time.monotonic()
+    response = b.get("/sources", {"Accept": "text/html", "Accept-Encoding": "identity"})
+    assert (response.text, b.renders) == ("b v1", 1)
+    assert time.monotonic() - started >= 0.2  # it waited for the claim before taking over

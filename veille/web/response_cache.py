@@ -62,6 +62,7 @@ MAX_ENTRY_BYTES = 2 * 1024 * 1024
 # threads. 8 keeps that overlap while the event loop still gets a GIL turn in nine, not
 # in forty-one (benchmarks/README.md, « Load »).
 RENDERS_AT_ONCE = 8
+CLAIM_POLL = 0.005  # seconds between two looks for another worker's render
 
 
 @dataclass(frozen=True)
@@ -198,17 +199,24 @@ class ResponseCache:
             messages.append(message)
 
         found = None
+        claimed = False
+        shared = self.shared
         try:
-            async with self._renders:
-                # the other worker may have rendered it while this one waited for a slot
-                found = self.shared.get(v.key) if self.shared is not None else None
-                if found is None:
-                    kept = await self._render(scope, receive, collect, v)
+            if mine and shared is not None:
+                found, claimed = await self._from_other_worker(shared, v.key, version)
+            if found is None:
+                async with self._renders:
+                    # the other worker may have rendered it while this one waited for a slot
+                    found = shared.get(v.key) if shared is not None else None
+                    if found is None:
+                        kept = await self._render(scope, receive, collect, v)
             if found is not None:
                 self.lru.put(v.key, Entry(*found))
-            elif kept is not None and self.shared is not None:
+            elif shared is not None and kept is not None:
                 answer = (kept.status, kept.headers, kept.body)
-                await anyio.to_thread.run_sync(self.shared.put, v.key, version, *answer)
+                await anyio.to_thread.run_sync(shared.put, v.key, version, *answer)
+            elif shared is not None and claimed:  # not an answer to keep: others render
+                await anyio.to_thread.run_sync(shared.release, v.key)
         finally:
             if mine:
                 del self._in_flight[v.key]
@@ -218,6 +226,22 @@ class ResponseCache:
             return
         for message in messages:
             await send(message)
+
+    async def _from_other_worker(
+        self, shared: SharedAnswers, key: tuple[str, ...], version: int
+    ) -> tuple[tuple[int, list[tuple[bytes, bytes]], bytes] | None, bool]:
+        """(the answer another worker rendered meanwhile, whether this worker claimed the
+        render). Without a claim of its own, this worker waits — holding no render slot —
+        for the claimer's answer; if the claim is released (an answer not to keep) or goes
+        stale (its worker died), it renders its own."""
+        if await anyio.to_thread.run_sync(shared.claim, key, version):
+            return None, True
+        while True:
+            await anyio.sleep(CLAIM_POLL)
+            if (found := shared.get(key)) is not None:
+                return found, False
+            if not shared.claimed(key):
+                return shared.get(key), False
 
     async def _render(
         self, scope: Scope, receive: Receive, send: Send, v: Validators

@@ -24,12 +24,16 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 SHARED_ANSWERS_ENV = "VEILLE_SHARED_ANSWERS_FILE"  # set by `veille serve` for its workers
 MAX_ROWS = 4096  # per machine; oldest first beyond it
+# A claim older than this is a render that died (or a worker killed): taken over. Well
+# above the slowest render measured under load (1.3 s at 0.4 of a core).
+CLAIM_SECONDS = 5.0
 _PRUNE_EVERY = 64  # writes between two checks of the bound
 
 _SCHEMA = """
@@ -41,6 +45,11 @@ CREATE TABLE IF NOT EXISTS answers (
     body BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS answers_version ON answers (version);
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    at REAL NOT NULL
+);
 """
 
 Headers = list[tuple[bytes, bytes]]
@@ -54,9 +63,12 @@ class SharedAnswers:
     """One SQLite file; a connection per thread (reads on the event loop, writes in
     threads), WAL so a write never blocks the other workers' reads."""
 
-    def __init__(self, path: Path, max_rows: int = MAX_ROWS) -> None:
+    def __init__(
+        self, path: Path, max_rows: int = MAX_ROWS, claim_seconds: float = CLAIM_SECONDS
+    ) -> None:
         self.path = path
         self.max_rows = max_rows
+        self.claim_seconds = claim_seconds
         self._local = threading.local()
         self._newest = -1  # the newest version this process wrote; older rows go then
         self._writes = 0
@@ -96,6 +108,52 @@ class SharedAnswers:
         headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in json.loads(row[1])]
         return int(row[0]), headers, bytes(row[2])
 
+    def claim(self, key: tuple[str, ...], version: int) -> bool:
+        """Announce this worker renders `key` (blocking: call it in a thread). False when
+        another worker announced it first and is still within `claim_seconds`: wait for
+        its answer (`claimed`, `get`) instead of rendering the same page at the same time
+        — a crowd asks both workers for each page within milliseconds."""
+        if self._broken:
+            return True
+        try:
+            db = self._connection()
+            db.execute(
+                "DELETE FROM claims WHERE key = ? AND at < ?",
+                (_key(key), time.time() - self.claim_seconds),
+            )
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO claims (key, version, at) VALUES (?, ?, ?)",
+                (_key(key), version, time.time()),
+            )
+            return cursor.rowcount == 1
+        except sqlite3.Error as error:
+            self._failed(error)
+            return True
+
+    def claimed(self, key: tuple[str, ...]) -> bool:
+        """Whether a live claim on `key` is still held (its answer not yet written)."""
+        if self._broken:
+            return False
+        try:
+            row = self._connection().execute(
+                "SELECT 1 FROM claims WHERE key = ? AND at >= ?",
+                (_key(key), time.time() - self.claim_seconds),
+            ).fetchone()
+        except sqlite3.Error as error:
+            self._failed(error)
+            return False
+        return row is not None
+
+    def release(self, key: tuple[str, ...]) -> None:
+        """Drop this worker's claim: its answer was not one to keep (a 404, a cookie), so
+        the waiting workers render their own (blocking: call it in a thread)."""
+        if self._broken:
+            return
+        try:
+            self._connection().execute("DELETE FROM claims WHERE key = ?", (_key(key),))
+        except sqlite3.Error as error:
+            self._failed(error)
+
     def put(
         self, key: tuple[str, ...], version: int, status: int, headers: Headers, body: bytes
     ) -> None:
@@ -107,12 +165,20 @@ class SharedAnswers:
             db = self._connection()
             if version > self._newest:  # every older answer is stale for every worker
                 db.execute("DELETE FROM answers WHERE version < ?", (version,))
+                db.execute("DELETE FROM claims WHERE version < ?", (version,))
                 self._newest = version
-            db.execute(
-                "INSERT OR REPLACE INTO answers (key, version, status, headers, body) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (_key(key), version, status, json.dumps(pairs), body),
-            )
+            db.execute("BEGIN")
+            try:
+                db.execute(
+                    "INSERT OR REPLACE INTO answers (key, version, status, headers, body) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (_key(key), version, status, json.dumps(pairs), body),
+                )
+                db.execute("DELETE FROM claims WHERE key = ?", (_key(key),))
+                db.execute("COMMIT")
+            except sqlite3.Error:
+                db.execute("ROLLBACK")
+                raise
             self._writes += 1
             if self._writes % _PRUNE_EVERY == 0:
                 db.execute(
