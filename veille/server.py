@@ -49,6 +49,7 @@ from veille.config import Settings, is_default_secret
 from veille.errors import ConfigError
 from veille.newsletter.worker import ENV_PREFIX, worker_env
 from veille.web.shared_answers import SHARED_ANSWERS_ENV
+from veille.web.shared_answers import prepare as prepare_shared_answers
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -200,7 +201,9 @@ def serve_app(
             export_settings(settings)
             shared = tempfile.TemporaryDirectory(prefix="veille-answers-")
             stack.callback(shared.cleanup)
-            os.environ[SHARED_ANSWERS_ENV] = str(Path(shared.name) / "answers.sqlite")
+            answers = Path(shared.name) / "answers.sqlite"
+            prepare_shared_answers(answers)  # once, before the workers race to create it
+            os.environ[SHARED_ANSWERS_ENV] = str(answers)
             uvicorn.run(
                 "veille.web.app:app_from_env",
                 factory=True,

@@ -20,6 +20,7 @@ deleted) only means rendering as before — logged once, never a failed request.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -59,6 +60,14 @@ def _key(key: tuple[str, ...]) -> str:
     return "\x00".join(key)
 
 
+def prepare(path: Path) -> None:
+    """Create the file in WAL mode with its tables (idempotent): by `veille serve` before
+    it starts the workers, and by each worker at start, before any crowd."""
+    with contextlib.closing(sqlite3.connect(path, timeout=10.0, isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+
+
 class SharedAnswers:
     """One SQLite file; a connection per thread (reads on the event loop, writes in
     threads), WAL so a write never blocks the other workers' reads."""
@@ -72,28 +81,29 @@ class SharedAnswers:
         self._local = threading.local()
         self._newest = -1  # the newest version this process wrote; older rows go then
         self._writes = 0
-        self._broken = False
-        self._connection()  # create the table now: a bad path is seen at start
+        self._warned = False
+        prepare(path)
 
     def _connection(self) -> sqlite3.Connection:
+        """This thread's connection. The file's mode and tables are set once, by
+        `prepare`: under a crowd, a new thread's `journal_mode` change or CREATE would wait
+        for the other workers' write lock."""
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=1.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")
-            db.executescript(_SCHEMA)
             self._local.db = db
         return db
 
     def _failed(self, error: sqlite3.Error) -> None:
-        if not self._broken:
-            log.warning("shared answers file %s unusable, rendering instead: %s", self.path, error)
-        self._broken = True
+        """A miss, not a failed request; said once per worker (a busy file under a crowd
+        is transient, so nothing is switched off)."""
+        if not self._warned:
+            log.warning("shared answers file %s: %s (rendering instead)", self.path, error)
+        self._warned = True
 
     def get(self, key: tuple[str, ...]) -> tuple[int, Headers, bytes] | None:
         """The answer another worker (or this one) kept for `key`, or None."""
-        if self._broken:
-            return None
         try:
             row = (
                 self._connection()
@@ -113,8 +123,6 @@ class SharedAnswers:
         another worker announced it first and is still within `claim_seconds`: wait for
         its answer (`claimed`, `get`) instead of rendering the same page at the same time
         — a crowd asks both workers for each page within milliseconds."""
-        if self._broken:
-            return True
         try:
             db = self._connection()
             db.execute(
@@ -132,8 +140,6 @@ class SharedAnswers:
 
     def claimed(self, key: tuple[str, ...]) -> bool:
         """Whether a live claim on `key` is still held (its answer not yet written)."""
-        if self._broken:
-            return False
         try:
             row = self._connection().execute(
                 "SELECT 1 FROM claims WHERE key = ? AND at >= ?",
@@ -147,8 +153,6 @@ class SharedAnswers:
     def release(self, key: tuple[str, ...]) -> None:
         """Drop this worker's claim: its answer was not one to keep (a 404, a cookie), so
         the waiting workers render their own (blocking: call it in a thread)."""
-        if self._broken:
-            return
         try:
             self._connection().execute("DELETE FROM claims WHERE key = ?", (_key(key),))
         except sqlite3.Error as error:
@@ -158,8 +162,6 @@ class SharedAnswers:
         self, key: tuple[str, ...], version: int, status: int, headers: Headers, body: bytes
     ) -> None:
         """Keep an answer of data version `version` (blocking: call it in a thread)."""
-        if self._broken:
-            return
         pairs = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in headers]
         try:
             db = self._connection()
