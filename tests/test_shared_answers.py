@@ -145,3 +145,18 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over(tmp_path: Path) -> None:
     response = b.get("/sources", {"Accept": "text/html", "Accept-Encoding": "identity"})
     assert (response.text, b.renders) == ("b v1", 1)
     assert time.monotonic() - started >= 0.2  # it waited for the claim before taking over
+
+
+def test_the_file_stays_within_its_bounds(tmp_path: Path) -> None:
+    shared = SharedAnswers(tmp_path / "answers.sqlite", max_rows=100, max_bytes=1000)
+    for i in range(128):  # the bound is checked every 64 writes
+        shared.put(("GET", f"/articles/{i}"), 1, 200, [], b"x" * (300 if i >= 120 else 5))
+    kept = [row[0] for row in shared._connection().execute("SELECT key FROM answers")]
+    assert len(kept) == 3  # the three newest fit in 1,000 bytes, however many rows remain
+    assert shared.get(("GET", "/articles/127")) is not None
+    assert shared.get(("GET", "/articles/124")) is None
+    many = SharedAnswers(tmp_path / "many.sqlite", max_rows=50)
+    for i in range(64):
+        many.put(("GET", f"/articles/{i}"), 1, 200, [], b"x")
+    assert many._connection().execute("SELECT count(*) FROM answers").fetchone() == (50,)
+    assert many.get(("GET", "/articles/13")) is None and many.get(("GET", "/articles/14"))

@@ -31,7 +31,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 SHARED_ANSWERS_ENV = "VEILLE_SHARED_ANSWERS_FILE"  # set by `veille serve` for its workers
-MAX_ROWS = 4096  # per machine; oldest first beyond it
+MAX_ROWS = 2048  # per machine, as one worker's LRU; oldest first beyond it or MAX_BYTES
+MAX_BYTES = 128 * 1024 * 1024
 # A claim older than this is a render that died (or a worker killed): taken over. Well
 # above the slowest render measured under load (1.3 s at 0.4 of a core).
 CLAIM_SECONDS = 5.0
@@ -73,10 +74,15 @@ class SharedAnswers:
     threads), WAL so a write never blocks the other workers' reads."""
 
     def __init__(
-        self, path: Path, max_rows: int = MAX_ROWS, claim_seconds: float = CLAIM_SECONDS
+        self,
+        path: Path,
+        max_rows: int = MAX_ROWS,
+        max_bytes: int = MAX_BYTES,
+        claim_seconds: float = CLAIM_SECONDS,
     ) -> None:
         self.path = path
         self.max_rows = max_rows
+        self.max_bytes = max_bytes
         self.claim_seconds = claim_seconds
         self._local = threading.local()
         self._newest = -1  # the newest version this process wrote; older rows go then
@@ -183,9 +189,16 @@ class SharedAnswers:
                 raise
             self._writes += 1
             if self._writes % _PRUNE_EVERY == 0:
-                db.execute(
-                    "DELETE FROM answers WHERE rowid <= (SELECT max(rowid) FROM answers) - ?",
-                    (self.max_rows,),
-                )
+                self._prune(db)
         except sqlite3.Error as error:
             self._failed(error)
+
+    def _prune(self, db: sqlite3.Connection) -> None:
+        """Drop the oldest answers beyond `max_rows` answers or `max_bytes` of bodies."""
+        db.execute(
+            "DELETE FROM answers WHERE rowid IN (SELECT rowid FROM ("
+            " SELECT rowid, row_number() OVER newest AS n, sum(length(body)) OVER newest AS total"
+            " FROM answers WINDOW newest AS (ORDER BY rowid DESC)"
+            ") WHERE n > ? OR total > ?)",
+            (self.max_rows, self.max_bytes),
+        )
