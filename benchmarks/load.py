@@ -6,6 +6,8 @@ serve` as an operator starts it.
     python benchmarks/load.py --workers 1       # one process
     python benchmarks/load.py --code /tmp/old   # another checkout (e.g. the landed code),
                                                 # same store, same mix
+    python benchmarks/load.py --cold            # no warm-up: every cache empty, as when
+                                                # an edition was just sent
     python benchmarks/load.py --store /tmp/ab/archive-bench.db --distinct
                                                 # a store of benchmarks/archive.py (1M
                                                 # articles), every request a new query
@@ -257,7 +259,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         else:
             paths = warm = mix(base)  # warm: each worker's first answers, the templates
             body = TURN % ", ".join(json.dumps(p) for p in paths)
-        for path in warm:
+        for path in [] if args.cold else warm:
             assert httpx.get(base + path, timeout=60).status_code == 200, path
         script.write_text(LUA % body, encoding="utf-8")
         info = machine()
@@ -297,6 +299,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "code": str(args.code or ROOT),
         "workers": args.workers if args.workers is not None else "default",
         "mix": "distinct" if store is not None and args.distinct else "crowd",
+        "cold": args.cold,
         "wrapped": "WRKWRAPPED" in wrk.stdout,
         "articles": articles,
         "paths": len(paths),
@@ -329,6 +332,11 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=None, help="an archive.py SQLite store")
     parser.add_argument("--distinct", action="store_true", help="every request a new query")
     parser.add_argument("--distinct-paths", type=int, default=60_000)
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="no warm-up: the crowd meets empty caches, as right after an edition is sent",
+    )
     args = parser.parse_args()
     if args.distinct and args.store is None:
         parser.error("--distinct needs --store (a store of benchmarks/archive.py)")

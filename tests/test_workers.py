@@ -1,5 +1,6 @@
 """`veille run --workers 2` as a user starts it: two uvicorn worker processes answer, the
-scheduler starts once (in the parent, not in each worker), and SIGTERM stops them all."""
+scheduler starts once (in the parent, not in each worker), the workers share what they
+render through one file in a temporary folder, and SIGTERM stops them all and removes it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -34,7 +36,9 @@ def test_two_workers_one_scheduler(db_url: str, tmp_path: Path) -> None:
             "VEILLE_EXTRACT_WORKERS": "1",
             "VEILLE_COLLECT_TICK_SECONDS": "5",
             "VEILLE_WEB_WORKERS": "1",  # the option wins over the setting
+            "TMPDIR": str(tmp_path / "tmp"),  # where the shared answers' folder goes
         }
+        (tmp_path / "tmp").mkdir()
         command = [sys.executable, "-m", "veille", "run", "--config", str(config)]
         proc = subprocess.Popen(
             [*command, "--port", str(port), "--workers", "2"],
@@ -63,6 +67,10 @@ def test_two_workers_one_scheduler(db_url: str, tmp_path: Path) -> None:
             ]
             assert {a.status_code for a in again} == {304}
             assert {a.headers["etag"] for a in again} == {etag}
+            (shared,) = (tmp_path / "tmp").glob("veille-answers-*/answers.sqlite")
+            with contextlib.closing(sqlite3.connect(shared)) as db:
+                paths = {row[0].split("\x00")[1] for row in db.execute("SELECT key FROM answers")}
+            assert "/api/articles" in paths  # the render one worker kept, for the other
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -75,6 +83,7 @@ def test_two_workers_one_scheduler(db_url: str, tmp_path: Path) -> None:
     schedulers = re.findall(r"scheduler started \(pid (\d+)\)", out)
     parent = re.findall(r"Started parent process \[(\d+)\]", out)
     assert len(workers) == 2, out
+    assert list((tmp_path / "tmp").iterdir()) == []  # the shared answers went with them
     assert len(schedulers) == 1 and schedulers == parent, out
     assert "Traceback" not in out, out
     assert proc.returncode == 0, out

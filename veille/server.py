@@ -18,8 +18,11 @@ import string, so the settings reach the workers through their environment
 (`newsletter.worker.worker_env`, as for the send worker) and each builds its app with
 `veille.web.app:app_from_env`. The scheduler runs once, in the parent. What each worker
 keeps in memory stays per worker: the response cache (keyed on the shared data version,
-so never stale). The rate limiters and login throttle count in the database
-(`veille.web.ratelimit.SharedRateLimiter`), so they hold across workers and machines.
+so never stale); what they render they also share through one SQLite file in a private
+temporary folder (`veille.web.shared_answers`), so a page is rendered once per machine
+after the version moves, not once per worker. The rate limiters and login throttle count
+in the database (`veille.web.ratelimit.SharedRateLimiter`), so they hold across workers
+and machines.
 
 `VEILLE_TRUSTED_PROXIES` lists the reverse proxies whose `X-Forwarded-For` /
 `X-Forwarded-Proto` uvicorn believes; empty (the default) means no proxy headers at all —
@@ -29,11 +32,13 @@ any local proxy passing the header through.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
 import secrets
 import signal
+import tempfile
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -43,6 +48,8 @@ import uvicorn
 from veille.config import Settings, is_default_secret
 from veille.errors import ConfigError
 from veille.newsletter.worker import ENV_PREFIX, worker_env
+from veille.web.shared_answers import SHARED_ANSWERS_ENV
+from veille.web.shared_answers import prepare as prepare_shared_answers
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -188,9 +195,15 @@ def serve_app(
 
         scheduler = sched.start(settings)
     previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stack = contextlib.ExitStack()
     try:
         if workers > 1:
             export_settings(settings)
+            shared = tempfile.TemporaryDirectory(prefix="veille-answers-")
+            stack.callback(shared.cleanup)
+            answers = Path(shared.name) / "answers.sqlite"
+            prepare_shared_answers(answers)  # once, before the workers race to create it
+            os.environ[SHARED_ANSWERS_ENV] = str(answers)
             uvicorn.run(
                 "veille.web.app:app_from_env",
                 factory=True,
@@ -212,6 +225,7 @@ def serve_app(
             )
             server.run()
     finally:
+        stack.close()
         if scheduler is not None:
             scheduler.shutdown(wait=True)
         for sig, handler in previous.items():

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -65,6 +67,7 @@ from veille.web.deps import (
 )
 from veille.web.middleware import WebGuard
 from veille.web.response_cache import ResponseCache
+from veille.web.shared_answers import SHARED_ANSWERS_ENV, SharedAnswers
 from veille.web.transport import is_https
 
 log = logging.getLogger("veille.web")
@@ -123,9 +126,12 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     member_resolver: MemberResolver = member_login.member_from_cookie,
     send_starter: SendStarter | None = None,
+    shared_answers: Path | None = None,
 ) -> FastAPI:
     """`send_starter` gets a desk's « send now » going once recorded; by default a worker
-    process with these settings (a test with its own `clock` passes one that shares it)."""
+    process with these settings (a test with its own `clock` passes one that shares it).
+    `shared_answers`: the file where the workers of one machine share rendered public
+    answers (`veille.web.shared_answers`); None keeps them in this process only."""
     engine = make_engine(settings.database_url)
     config = load_config_quietly(settings)
     ctx = WebContext(
@@ -208,6 +214,7 @@ def create_app(
         local_database=engine.dialect.name == "sqlite",
         today=ctx.today,
         archive_public=lambda: ctx.settings.archive_access.strip().lower() == "public",
+        shared=SharedAnswers(shared_answers) if shared_answers is not None else None,
     )
     app.add_middleware(WebGuard, error_page=crash_page, hsts=is_https(settings))
     app.mount(
@@ -276,4 +283,7 @@ def app_from_env() -> FastAPI:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    return ready_to_serve(create_app(get_settings()))
+    shared = os.environ.get(SHARED_ANSWERS_ENV)
+    return ready_to_serve(
+        create_app(get_settings(), shared_answers=Path(shared) if shared else None)
+    )

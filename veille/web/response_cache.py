@@ -29,7 +29,10 @@ desk, the members' pages, the logins nor the streamed exports); the whole archiv
 or member session cookie; an answer that is not a 200, sets a cookie or says `no-store`.
 
 Each worker process keeps its own cache; the version they share is in the database, so
-they all drop their entries as soon as it moves.
+they all drop their entries as soon as it moves. Under `veille serve --workers N` a miss
+first looks in the machine's shared answers (`veille.web.shared_answers`, same key), and
+what a worker renders goes there too: after the version moves, each page is rendered once
+per machine instead of once per worker.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veille.db.data_version import DataVersion
 from veille.web.conditional import Validators, not_modified, validators
+from veille.web.shared_answers import SharedAnswers
 
 PUBLIC_EXACT = frozenset({"/", "/sources", "/editions", "/api/articles"})
 PUBLIC_PREFIXES = ("/articles/", "/feeds/", "/editions/", "/api/articles/")
@@ -58,6 +62,7 @@ MAX_ENTRY_BYTES = 2 * 1024 * 1024
 # threads. 8 keeps that overlap while the event loop still gets a GIL turn in nine, not
 # in forty-one (benchmarks/README.md, « Load »).
 RENDERS_AT_ONCE = 8
+CLAIM_POLL = 0.005  # seconds between two looks for another worker's render
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,7 @@ class ResponseCache:
         local_database: bool = False,
         lru: LRU | None = None,
         renders_at_once: int = RENDERS_AT_ONCE,
+        shared: SharedAnswers | None = None,
     ) -> None:
         self.app = app
         self.local_database = local_database
@@ -141,6 +147,7 @@ class ResponseCache:
         self.today = today
         self.archive_public = archive_public
         self.lru = lru if lru is not None else LRU()
+        self.shared = shared
         self._seen: int | None = None
         self._renders = anyio.CapacityLimiter(renders_at_once)
         self._in_flight: dict[tuple[str, ...], anyio.Event] = {}
@@ -168,12 +175,18 @@ class ResponseCache:
         if entry is None and (rendering := self._in_flight.get(v.key)) is not None:
             await rendering.wait()  # the same answer is being rendered: replay it
             entry = self.lru.get(v.key)
+        shared = self.shared
+        if entry is None and shared is not None and (found := shared.get(v.key)) is not None:
+            entry = Entry(*found)  # another worker rendered it
+            self.lru.put(v.key, entry)
         if entry is not None:
             await _send(send, entry.status, entry.headers, entry.body)
             return
-        await self._render_once(scope, receive, send, v)
+        await self._render_once(scope, receive, send, v, version.number)
 
-    async def _render_once(self, scope: Scope, receive: Receive, send: Send, v: Validators) -> None:
+    async def _render_once(
+        self, scope: Scope, receive: Receive, send: Send, v: Validators, version: int
+    ) -> None:
         """Render under the bound, announced to identical requests (unless one is already
         announced: a waiter whose answer was not kept renders its own, unannounced)."""
         mine = v.key not in self._in_flight
@@ -185,18 +198,57 @@ class ResponseCache:
         async def collect(message: Message) -> None:
             messages.append(message)
 
+        found = None
+        claimed = False
+        shared = self.shared
         try:
-            async with self._renders:
-                await self._render(scope, receive, collect, v)
+            if mine and shared is not None:
+                found, claimed = await self._from_other_worker(shared, v.key, version)
+            if found is None:
+                async with self._renders:
+                    # the other worker may have rendered it while this one waited for a slot
+                    found = shared.get(v.key) if shared is not None else None
+                    if found is None:
+                        kept = await self._render(scope, receive, collect, v)
+            if found is not None:
+                self.lru.put(v.key, Entry(*found))
+            elif shared is not None and kept is not None:
+                answer = (kept.status, kept.headers, kept.body)
+                await anyio.to_thread.run_sync(shared.put, v.key, version, *answer)
+            elif shared is not None and claimed:  # not an answer to keep: others render
+                await anyio.to_thread.run_sync(shared.release, v.key)
         finally:
             if mine:
                 del self._in_flight[v.key]
                 done.set()
+        if found is not None:
+            await _send(send, *found)
+            return
         for message in messages:
             await send(message)
 
-    async def _render(self, scope: Scope, receive: Receive, send: Send, v: Validators) -> None:
+    async def _from_other_worker(
+        self, shared: SharedAnswers, key: tuple[str, ...], version: int
+    ) -> tuple[tuple[int, list[tuple[bytes, bytes]], bytes] | None, bool]:
+        """(the answer another worker rendered meanwhile, whether this worker claimed the
+        render). Without a claim of its own, this worker waits — holding no render slot —
+        for the claimer's answer; if the claim is released (an answer not to keep) or goes
+        stale (its worker died), it renders its own."""
+        if await anyio.to_thread.run_sync(shared.claim, key, version):
+            return None, True
+        while True:
+            await anyio.sleep(CLAIM_POLL)
+            if (found := shared.get(key)) is not None:
+                return found, False
+            if not shared.claimed(key):
+                return shared.get(key), False
+
+    async def _render(
+        self, scope: Scope, receive: Receive, send: Send, v: Validators
+    ) -> Entry | None:
+        """Render, keeping the answer in the LRU when it may be shared; return it then."""
         kept: list[Message] = []
+        entry: list[Entry] = []
         body: list[bytes] = []
         state = {"store": False, "size": 0}
 
@@ -216,12 +268,12 @@ class ResponseCache:
                 body.append(chunk)
                 if not message.get("more_body", False) and state["store"]:
                     start = kept[0]
-                    self.lru.put(
-                        v.key, Entry(start["status"], list(start["headers"]), b"".join(body))
-                    )
+                    entry.append(Entry(start["status"], list(start["headers"]), b"".join(body)))
+                    self.lru.put(v.key, entry[0])
             await send(message)
 
         await self.app(scope, receive, capture)
+        return entry[0] if entry else None
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
