@@ -36,6 +36,7 @@ from veille.collect.store import (
     PendingClassification,
     WantedPage,
     known_for,
+    linked_keys,
     store_listing,
     store_pages,
 )
@@ -380,16 +381,28 @@ class Cycle:
                 ids = [listing.source.id for listing, _, _ in items]
                 rows = collection_db.load_source_rows(session, ids)  # kept until the commit
                 pending = PendingClassification()
+                pages = [
+                    {k: v for k in wanted if isinstance(v := self.stored[k], PageStored)}
+                    for _, _, wanted in items
+                ]
+                linked = linked_keys(
+                    session,
+                    [
+                        (listing.source.id, decision, p)
+                        for (listing, decision, _), p in zip(items, pages, strict=True)
+                    ],
+                )
                 reports = [
                     store_listing(
                         session,
                         listing,
                         decision,
-                        {k: v for k in wanted if isinstance(v := self.stored[k], PageStored)},
+                        p,
                         self.now,
                         pending,
+                        linked.get(listing.source.id, set()),
                     )
-                    for listing, decision, wanted in items
+                    for (listing, decision, _), p in zip(items, pages, strict=True)
                 ]
                 pending.apply(session, None, self.index)
                 lease_db.release(session, self.owner, ids)  # with the result, not before

@@ -5,8 +5,8 @@ schedule, all in the caller's transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -221,7 +221,11 @@ def store_pages(
         candidates.append((w, keys))
     known = article_db.lookup_keys(session, {k for _, keys in candidates for k in keys})
     resolved = {k: hit.article_id for k, hit in known.items()}
-    links: dict[int, article_db.LinkBatch] = {}
+    # New articles get provisional negative ids (and new stories the id of the article
+    # that opens them) until the batch is inserted at once: a later page of the batch may
+    # be a copy of an earlier one, or join its story, before either has its stored id.
+    new: list[tuple[WantedPage, tuple[str, str], article_db.ArticleRecord, int]] = []
+    mark = index.mark()
     out: dict[str, PageStored] = {}
     for w, keys in candidates:
         target = next((resolved[k] for k in keys if k in resolved), None)
@@ -234,21 +238,55 @@ def store_pages(
                 resolved[key] = target
             out[w.item.url_key] = PageStored(target, keys[1])
             continue
-        article_id, stored_story = article_db.insert_article(session, record, story_id)
+        provisional = -1 - len(new)
+        story = story_id if story_id is not None else provisional
+        new.append((w, keys, record, story))
+        for key in keys:
+            resolved[key] = provisional
+        index.add(provisional, story, record, counts)
+        pending.visible[provisional] = len(index.items)
+        if story_id is not None:
+            pending.widened.add(provisional)
+        out[w.item.url_key] = PageStored(
+            provisional, keys[1], inserted_for=w.source_id, partial=record.partial
+        )
+    ids, stories_created = article_db.insert_articles(session, [(r, s) for _, _, r, s in new])
+    stored = {-1 - n: article_id for n, article_id in enumerate(ids)}
+    index.renumber(mark, stored, stories_created)
+    pending.article_ids.extend(ids)
+    pending.visible = {stored.get(a, a): n for a, n in pending.visible.items()}
+    pending.widened = {stored.get(a, a) for a in pending.widened}
+    out = {
+        k: replace(p, article_id=stored[p.article_id]) if p.article_id < 0 else p
+        for k, p in out.items()
+    }
+    links: dict[int, article_db.LinkBatch] = {}
+    for (w, keys, _, _), article_id in zip(new, ids, strict=True):
         batch = links.setdefault(w.source_id, article_db.LinkBatch(w.source_id, now))
         for key in dict.fromkeys(keys):
             batch.add(article_id, key, w.item.entry.guid)
-            resolved[key] = article_id
-        index.add(article_id, stored_story, record, counts)
-        pending.article_ids.append(article_id)
-        pending.visible[article_id] = len(index.items)
-        if story_id is not None:
-            pending.widened.add(article_id)
-        out[w.item.url_key] = PageStored(
-            article_id, keys[1], inserted_for=w.source_id, partial=record.partial
-        )
     for batch in links.values():
         batch.flush(session)
+    return out
+
+
+def linked_keys(
+    session: Session, listings: Sequence[tuple[int, Decision | None, Mapping[str, PageStored]]]
+) -> dict[int, set[str]]:
+    """For `(source id, decision, its pages)` of a batch of sources, the URL keys of their
+    entries already linked to them: one lookup for the batch instead of one per source."""
+    keys: set[str] = set()
+    for _, decision, pages in listings:
+        if decision is None:
+            continue
+        keys.update(r.url_key for r in decision.relisted)
+        for item in decision.new:
+            keys.add(item.url_key)
+            if (page := pages.get(item.url_key)) is not None:
+                keys.add(page.url_key)
+    out: dict[int, set[str]] = {}
+    for source_id, key in article_db.linked_keys(session, (s for s, _, _ in listings), keys):
+        out.setdefault(source_id, set()).add(key)
     return out
 
 
@@ -259,11 +297,13 @@ def store_listing(
     pages: Mapping[str, PageStored],
     now: datetime,
     pending: PendingClassification,
+    linked: Collection[str],
 ) -> SourceReport:
     """Apply one source's intents and its new health in the caller's transaction.
 
     Its new entries' pages are already stored (`store_pages`): this links the entries to
     their articles and saves the validators, which is what makes the source done.
+    `linked`: the URL keys of its entries already linked to it (`linked_keys`).
     """
     src = listing.source
     row = session.get(SourceRow, src.id)
@@ -300,13 +340,8 @@ def store_listing(
     row.last_warning = "; ".join(warnings) or None
     report.warning = row.last_warning
     entries = [(item, pages[item.url_key]) for item in decision.new]
-    known = article_db.lookup_keys(
-        session,
-        {k for item, page in entries for k in (item.url_key, page.url_key)}
-        | {r.url_key for r in decision.relisted},
-    )
     links = article_db.LinkBatch(source_id=src.id, now=now)
-    links.seen.update(k for k, hit in known.items() if src.id in hit.source_ids)
+    links.seen.update(linked)
     for relisted in decision.relisted:
         if links.add(relisted.article_id, relisted.url_key, relisted.entry.guid):
             report.relisted += 1

@@ -16,7 +16,7 @@ numpy is imported on first use: a cycle in which no feed changed never matches a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -107,6 +107,25 @@ class StoryIndex:
         self._index_copies()
         self._index_names()
         # `_fingerprints` beyond len(items) is spare capacity: nothing to undo there.
+
+    def renumber(self, mark: int, articles: dict[int, int], stories_: dict[int, int]) -> None:
+        """Give the items added since `mark` under provisional ids (`store_pages` inserts
+        a batch at its end) their stored article and story ids."""
+        for position in range(mark, len(self.items)):
+            item = self.items[position]
+            stored = replace(
+                item,
+                article_id=articles.get(item.article_id, item.article_id),
+                story_id=stories_.get(item.story_id, item.story_id),
+            )
+            self.items[position] = stored
+            if item.article_id in self._vectors:
+                self._vectors[stored.article_id] = self._vectors.pop(item.article_id)
+            if item.article_id in self._keys:
+                self._keys[stored.article_id] = self._keys.pop(item.article_id)
+            key = (item.content_hash, item.host_key)
+            if self._copies.get(key) is item:
+                self._copies[key] = stored
 
     def _unsigned(self) -> np.ndarray:
         """The items' fingerprints as unsigned integers, filled in as items are added."""

@@ -85,6 +85,16 @@ def index_article(
     )
 
 
+def index_new(session: Session, rows: Iterable[tuple[int, str, str, str, str | None]]) -> None:
+    """`index_article` for new articles, in one statement: rows of (id, title, summary,
+    text, its `index_words` or None)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    params = [{"id": i, "doc": document(t, s, x, words)} for i, t, s, x, words in rows]
+    if params:
+        session.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, doc) VALUES (:id, :doc)"), params)
+
+
 def index_rows(dbapi_cursor: Any, rows: Iterable[tuple[int, str, str, str]]) -> None:
     """Bulk variant on a raw sqlite3 cursor: rows of (id, title, summary, text)."""
     dbapi_cursor.executemany(
