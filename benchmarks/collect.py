@@ -53,6 +53,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import _site  # noqa: E402
+from _machine import cpu_check  # noqa: E402
 
 DEFAULT_DELAY = 0.25
 DEFAULT_CONCURRENCY = 64
@@ -349,19 +350,6 @@ def machine() -> str:
         f"{os.cpu_count()} CPUs ({len(os.sched_getaffinity(0))} usable), {model}, "
         f"{mem:.0f} GB RAM, Python {sys.version.split()[0]}"
     )
-
-
-def cpu_check() -> float:
-    """CPU seconds of a fixed pure-Python loop: how fast this (virtual) machine runs now.
-
-    Shared 2-core machines drift by a third from one hour to the next; a run's figures are
-    only comparable with another's at a similar check (printed before and after the run).
-    """
-    started = time.process_time()
-    total = 0
-    for i in range(10_000_000):
-        total += i * i % 7
-    return time.process_time() - started
 
 
 def load() -> str:

@@ -33,7 +33,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _site  # noqa: E402
-from collect import REPO, cpu_check, free_port, load, machine, measure, start_server  # noqa: E402
+from _machine import cpu_check  # noqa: E402
+from collect import REPO, free_port, load, machine, measure, start_server  # noqa: E402
 
 TICKER = """
 import json, os, resource, sys, time

@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
+from _machine import cpu_check
+
 HOSTS = tuple(f"127.0.0.{i}" for i in range(2, 102))
 CHANGED_EVERY = 20  # one feed in twenty answers 200 (new ETag, same entry) each round
 
@@ -134,16 +136,6 @@ def cpu_self_and_children() -> float:
 def cpu_of(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_check() -> float:
-    """CPU seconds of a fixed pure-Python loop (the same as benchmarks/collect.py): how fast
-    this shared virtual machine runs now, to compare runs made at different times."""
-    started = time.process_time()
-    total = 0
-    for i in range(10_000_000):
-        total += i * i % 7
-    return time.process_time() - started
 
 
 def machine() -> str:
