@@ -134,7 +134,7 @@ def test_the_explanation_quotes_the_passage_that_weighed(model: theme_model.Them
     reason = said[THEME]
     assert reason.passage and reason.passage.strip("…")[:60] in COUNCIL[3], reason
     assert reason.quotes and all(q in COUNCIL[2] + " " + COUNCIL[3] for q in reason.quotes)
-    assert sentence(reason).startswith("Plus loin, le passage « "), sentence(reason)
+    assert sentence(reason).startswith("Plus loin, le passage «\u00a0"), sentence(reason)
     # A theme the title and lead carry is explained by them, without a passage.
     lead = ClassItem("La ville ouvre ses données sur un portail open data", "Jeux de données.")
     said = reasons(classifier, lead.title, lead.text, {"open_data": (0.9, "model")})

@@ -99,7 +99,7 @@ def test_every_quoted_word_is_a_word_of_the_article(
         assert reason.quotes or reason.keywords, reason
         assert len(reason.quotes) <= 5
         # The sentence quotes only these spans: nothing else between « ».
-        shown = re.findall(r"« ([^«»]+) »", sentence(reason))
+        shown = re.findall(r"«\s([^«»]+)\s»", sentence(reason))
         assert shown and set(shown) <= set(reason.quotes + reason.keywords)
 
 
@@ -111,7 +111,7 @@ def test_the_heaviest_features_are_quoted_as_phrases(classifier: Classifier) -> 
     assert "portail de données" in said.quotes or "jeux de données" in said.quotes, said
     assert said.keywords == ("données ouvertes",)
     text_of = sentence(said)
-    assert text_of.startswith("Le texte parle de « ")
+    assert text_of.startswith("Le texte parle de «\u00a0")
     assert "donne ouvert" not in text_of and "%" not in text_of
 
 
@@ -177,8 +177,8 @@ def test_classify_explain_speaks_french_and_quotes_the_text(
     human = runner.invoke(app, ["classify", "explain", ident], env=env)
     assert human.exit_code == 0, human.output
     line = next(ln for ln in human.stdout.splitlines() if ln.strip().startswith("open_data"))
-    assert f"open_data : {SURE} — Le texte parle de « " in line
-    shown = re.findall(r"« ([^«»]+) »", line)
+    assert f"open_data : {SURE} — Le texte parle de «\u00a0" in line
+    shown = re.findall(r"«\s([^«»]+)\s»", line)
     assert shown and all(fold(q) in fold(f"{title} {text}") for q in shown)
     assert "p=" not in human.stdout and "terms:" not in human.stdout
 

@@ -140,3 +140,27 @@ def test_a_crowd_on_a_cold_page_renders_it_once_and_kept_pages_still_answer() ->
     assert {r.headers["etag"] for r in same} == {same[0].headers["etag"]}
     assert slow.renders == 1 + 1 + 5  # /sources, / page 1 once, pages 2–6
     assert slow.most == 2
+
+
+CHROMIUM_NAV = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+)
+FIREFOX_NAV = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_browsers_share_an_answer_whatever_their_accept_strings() -> None:
+    """A crowd from a newsletter arrives with several browsers: one render for all of
+    them, and none more for Accept-Encoding, which the app does not act on."""
+    state = Counted()
+    chromium, firefox, script = run(
+        state,
+        ("/sources", {"Accept": CHROMIUM_NAV, "Accept-Encoding": "gzip, deflate, br, zstd"}),
+        ("/sources", {"Accept": FIREFOX_NAV, "Accept-Encoding": "gzip, deflate"}),
+        ("/sources", {"Accept": "application/atom+xml"}),
+    )
+    assert chromium.text == firefox.text == "rendu 1 v1"
+    assert chromium.headers["etag"] == firefox.headers["etag"]
+    # A reader that does not ask for HTML is another variant (feeds answer it in Atom).
+    assert script.text == "rendu 2 v1" and script.headers["etag"] != chromium.headers["etag"]
+    assert state.renders == 2

@@ -235,8 +235,8 @@ def test_article_page_explains_themes_with_the_stored_model(
     assert why and why[0].cssselect("summary")[0].text_content() == "Pourquoi ce thème"
     # The article's own words, as written, and a certainty in words: no stems, no percent.
     said = why[0].cssselect(".why")[0].text_content()
-    quoted = re.findall(r"« ([^«»]+) »", said)
-    assert said.startswith("Le texte parle de « ") and quoted, said
+    quoted = re.findall(r"«\s([^«»]+)\s»", said)
+    assert said.startswith("Le texte parle de «\u00a0") and quoted, said
     title = doc.cssselect("h1")[0].text_content()
     text = doc.cssselect(".lead")[0].text_content()
     words = set(re.findall(r"\w+", fold(f"{title} {text}")))

@@ -125,8 +125,14 @@ def reasons(
     return out
 
 
+def _quoted(text: str) -> str:
+    """French guillemets with no-break spaces inside, so that a line never starts with
+    « » » or ends with « « » (seen in Chromium: a passage's closing mark wrapped alone)."""
+    return f"«\u00a0{text}\u00a0»"
+
+
 def _listed(items: Sequence[str]) -> str:
-    return ", ".join(f"« {item} »" for item in items)
+    return ", ".join(_quoted(item) for item in items)
 
 
 def sentence(reason: Reason) -> str:
@@ -145,7 +151,7 @@ def describe(
         parts.append(EDITOR)
     if passage:
         about = f" parle de {_listed(quoted)}" if quoted else ""
-        parts.append(f"plus loin, le passage « {passage} »{about}")
+        parts.append(f"plus loin, le passage {_quoted(passage)}{about}")
     elif quoted:
         parts.append(f"le texte parle de {_listed(quoted)}")
     if keywords:

@@ -2,7 +2,7 @@
 version (`veille.db.data_version`), and the answer to conditional requests.
 
 An anonymous answer of the public archive is a function of the request (method, path,
-normalised query, the headers it varies on), the data version and the day in Paris (the
+normalised query, the class of its Accept header), the data version and the day in Paris (the
 « cette semaine » filters and the /sources charts move at midnight). The ETag is a digest
 of exactly that, so any worker can answer `304 Not Modified` without rendering, and a
 collection, a desk decision or a sent edition changes every ETag at once.
@@ -19,8 +19,22 @@ from urllib.parse import parse_qsl, urlencode
 from veille.db.data_version import DataVersion
 from veille.frenchformat import PARIS
 
-# Request headers an archive answer may depend on (content negotiation); part of the key.
-VARIANT_HEADERS = (b"accept", b"accept-encoding", b"hx-request")
+
+def wants_html(accept: str) -> bool:
+    """A browser navigating (its Accept names an HTML type first), as opposed to a feed
+    reader or a script; the one content negotiation the public archive does."""
+    return accept.startswith(("text/html", "application/xhtml"))
+
+
+def accept_variant(accept: str) -> str:
+    """The class of an Accept header that an answer can depend on. Keying on the raw header
+    split the cache by browser (Chromium, Firefox and Safari send different strings for the
+    same navigation) and by Accept-Encoding, which the app never acts on (it does not
+    compress; a proxy in front does): a crowd arriving from a newsletter then rendered each
+    page once per browser."""
+    if wants_html(accept):
+        return "html"
+    return "json" if "application/json" in accept else ""
 
 
 @dataclass(frozen=True)
@@ -50,12 +64,11 @@ def validators(
     version: DataVersion,
     today: date,
 ) -> Validators:
-    variant = [headers.get(name, b"").decode("latin-1") for name in VARIANT_HEADERS]
     key = (
         method,
         path,
         normalised_query(query_string),
-        *variant,
+        accept_variant(headers.get(b"accept", b"").decode("latin-1")),
         str(version.number),
         today.isoformat(),
     )

@@ -18,6 +18,7 @@ from veille.db.sources import names_of
 from veille.paths import resource_dir
 from veille.sources import THEME_IDS
 from veille.web.archive import href
+from veille.web.conditional import wants_html
 from veille.web.deps import DB, Ctx, Filters, WebContext, archive_access
 
 router = APIRouter(dependencies=[Depends(archive_access)], tags=["flux"])
@@ -38,8 +39,7 @@ def feed_response(request: Request, body: bytes) -> Response:
     applies an XSL stylesheet only to generic XML, under a banner announcing the end of
     XSLT in the browser (measured): served as HTML the page works in any browser, and
     readers still get the `xml-stylesheet` instruction. `Vary: Accept` for caches."""
-    accept = request.headers.get("accept", "")
-    if accept.startswith(("text/html", "application/xhtml")):
+    if wants_html(request.headers.get("accept", "")):
         page = feed_page_transform()(etree.fromstring(body))
         return HTMLResponse(str(page), headers={"Vary": "Accept"})
     return Response(body, media_type=ATOM, headers={"Vary": "Accept"})
