@@ -304,3 +304,24 @@ def test_same_story_vetoes_other_bodies_other_figures_and_late_follow_ups() -> N
     assert required_similarity(0, named=False) == UNNAMED_SIMILARITY > STORY_SIMILARITY
     assert not same_story(0.4, 2, portal, buses)
     assert same_story(0.4, 2, valmont, valmont_again)
+
+
+def test_across_languages_the_same_figures_tie_the_leads() -> None:
+    """The Commission's English release and its French coverage write names apart and
+    share only cognates; the figures they both give tie them. Days of a month are no
+    figures, in English either."""
+    release = story_keys(
+        "Commission opens €40 million call for data spaces",
+        "The Commission has opened a €40 million call, open until 15 September.",
+    )
+    coverage = story_keys(
+        "Espaces de données : 40 millions d'euros",
+        "La Commission européenne ouvre un appel de 40 millions d'euros.",
+    )
+    hubs = story_keys("Douze pôles européens", "La Commission retient 12 pôles européens.")
+    assert release.english and not coverage.english
+    assert release.lead_figures == coverage.lead_figures == {"40"}
+    assert same_story(0.34, 20, release, coverage)  # tied: STORY_SIMILARITY
+    assert not same_story(0.34, 20, release, hubs)  # figures disagree
+    french = story_keys("Espaces de données", "La Commission ouvre un appel de 40 millions.")
+    assert not same_story(0.34, 20, coverage, french)  # one language: words must do

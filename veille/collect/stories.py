@@ -192,8 +192,9 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
 
     - The cosine must reach `required_similarity`: higher when no name ties the leads (a
       lead's name, or the site of a page whose lead names nobody, that the other article
-      mentions), and the more so the further apart they were published (`hours_apart`: a
-      follow-up days later is another story, unless it is a near copy).
+      mentions; across English and French, a figure both leads give), and the more so
+      the further apart they were published (`hours_apart`: a follow-up days later is
+      another story, unless it is a near copy).
     - Each lead names a body or place the other article never names (Valmont / Brévannes,
       Assemblée / Sénat; `StoryKeys.subjects`: people, parentheses and « après X, »
       clauses left out): two events.
@@ -204,6 +205,10 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     """
     # `site` is set only when the lead names nobody: one of the two is empty.
     named = bool((a.lead_names or a.site) & b.mentioned or (b.lead_names or b.site) & a.mentioned)
+    # Across languages (a release in English, its French coverage) names are written
+    # apart (« Interoperable Europe Board » / « Europe interopérable ») and only cognates
+    # meet in the cosine: the same figures tie the leads.
+    named = named or (a.english != b.english and bool(a.lead_figures & b.lead_figures))
     if similarity < required_similarity(hours_apart, named):
         return False
     if _other_body(a, b) and _other_body(b, a):

@@ -37,8 +37,13 @@ _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IG
 _HEADLINE_PLACE = re.compile(r"\s*[^\s:]+\s*:")
 _NUMBER = re.compile(
     r"\d+(?:[  .]\d{3})*(?:,\d+)?(?!\s*(?:er\s+)?(?:janvier|fevrier|février|mars|avril|mai|juin"
-    r"|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)\b)(?!\d|,\d)"
+    r"|juillet|aout|août|septembre|octobre|novembre|decembre|décembre"
+    r"|(?i:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december))\b)(?!\d|,\d)"
 )
+# Function words that tell an English lead (the Commission's releases) from a French one.
+_ENGLISH = re.compile(r"\b(?:the|of|and|to|has|have|with|for|its|is|are|will|which)\b")
+_FRENCH = re.compile(r"\b(?:le|la|les|des|du|et|de|un|une|pour|sur|est|sont|qui|dans)\b")
 _CAPITALISED = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-ÞŒ]\w+")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # « Après le Haut-Vercel, le Val-Mordane… », « Comme Valmont, … »: a fronted clause that
@@ -156,6 +161,8 @@ class StoryKeys:
     own: bool = False
     # The kinds of act the lead tells (`_ACT_WORDS`: vote, appointment, report…).
     acts: frozenset[str] = frozenset()
+    # The lead is in English (more English function words than French ones).
+    english: bool = False
 
 
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
@@ -281,6 +288,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     domain = registrable_domain(host) if host else ""
     site = frozenset() if names | bracketed else _site_words(domain)
     own = not names and bool(site) and own_page(domain, lead_text)
+    folded_lead = story_fold(lead_text)
     return StoryKeys(
         mentioned=frozenset(mentioned | site),
         lead_names=frozenset(names | bracketed),
@@ -293,7 +301,8 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         host=domain,
         revision=_REVISION.search(title) is not None,
         own=own,
-        acts=frozenset(m.lastgroup for m in _ACT.finditer(story_fold(lead_text)) if m.lastgroup),
+        acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
+        english=len(_ENGLISH.findall(folded_lead)) > len(_FRENCH.findall(folded_lead)),
     )
 
 
