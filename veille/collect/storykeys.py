@@ -77,11 +77,11 @@ _FOLLOW_UP = re.compile(
 # projects, its winners, a sanction, an attack, services restored. Matched on the folded
 # title and first sentence (`story_fold`); an act the lead does not name is no evidence.
 _ACT_WORDS = {
-    "vote": r"vote|votee?s?|adopt\w*|approuv\w*|feu vert|deliber\w*",
+    "vote": r"vote|votee?s?|adopt\w*|approuv\w*|feu vert|delibere",
     "appointment": r"nomm\w*|nomination|designe\w*|recrut\w*|devient|prend ses fonctions",
     "report": r"rapport annuel|barometre|observatoire|panorama",
     "guide": r"guides?|recommandations?|lignes? directrices|mode d.emploi|guidelines",
-    "call": r"appels? a (?:projets|candidatures|manifestation)|candidat\w*",
+    "call": r"appels? a (?:projets|candidatures|manifestation)|candidatures?|candidater",
     "winners": r"laureat\w*",
     "sanction": r"sanction\w*|amendes?|inflige\w*",
     "attack": r"cyberattaque|rancongiciel|piratage|pirates",
