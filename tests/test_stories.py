@@ -225,6 +225,11 @@ def test_a_body_s_own_page_has_its_site_as_subject() -> None:
     assert other.own and council.own  # « notre », a site named « -agglo »
     assert not news.own and not news.subjects
     assert not same_story(0.95, 2, page, other)  # each is its own body's event
+    # Against the press, a page's site words veto nothing (the press may name the body
+    # otherwise than its site): the nameless floor still holds them apart.
+    elsewhere = story_keys("Lorvac ouvre un portail", "La ville de Lorvac publie ses jeux.")
+    assert not same_story(UNNAMED_SIMILARITY - 0.01, 2, page, elsewhere)
+    assert same_story(UNNAMED_SIMILARITY, 2, page, elsewhere)
     assert same_story(0.95, 2, page, press)  # the press names the page's town
     # « la Métropole de Lisandre » names a body: that is the press, not the body speaking.
     assert not own_page("journal.fr", "Lisandre\nLa Métropole de Lisandre adopte sa charte.")

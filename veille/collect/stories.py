@@ -176,9 +176,11 @@ def required_similarity(hours_apart: float, named: bool = True) -> float:
 
 def _other_body(a: StoryKeys, b: StoryKeys) -> bool:
     """Does `a`'s lead name a body or place that article `b` never names? A body's own page
-    names its body by the words of its site, any of which will do."""
+    names its body by the words of its site, any of which will do; it counts against
+    another body's own page only: the press may write a body's name otherwise than its
+    site does (« ccpv.fr », « la communauté de communes du Pays de Vionne »)."""
     if a.own:
-        return not a.subjects & b.mentioned
+        return b.own and not a.subjects & b.mentioned
     return bool(a.subjects - b.mentioned)
 
 

@@ -268,8 +268,9 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
 
     A body's own page whose lead names nobody (`own_page`: « La Ville publie… » on
     montbrial.fr) has its site's name as subject: it is that body's event, so the
-    subjects veto keeps two towns' own pages apart (`stories.same_story`); a news site's
-    nameless lead (national news naming only « l'État ») keeps no subject."""
+    subjects veto keeps two towns' own pages apart (`stories.same_story`, against another
+    own page only); a news site's nameless lead (national news naming only « l'État »)
+    keeps no subject."""
     first, *rest = _SENTENCE_END.split(text.strip(), maxsplit=1)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
