@@ -15,6 +15,7 @@ from veille.collect.stories import (
     COPY_SIMILARITY,
     COVERAGE_HOURS,
     DEFAULT_THRESHOLD,
+    LATER_EVENT,
     MIN_SIMILARITY,
     STORY_SIMILARITY,
     UNNAMED_SIMILARITY,
@@ -27,7 +28,7 @@ from veille.collect.stories import (
     same_story,
     story_vector,
 )
-from veille.collect.storykeys import canonical_name, site_names, story_keys
+from veille.collect.storykeys import canonical_name, own_page, site_names, story_keys
 from veille.text.fingerprint import (
     from_signed64,
     hamming,
@@ -199,11 +200,50 @@ def test_a_page_that_names_nobody_is_tied_by_its_site() -> None:
     )
     other = story_keys("Notre portail est en ligne", "La Ville publie 64 jeux.", "lorvac.fr")
     press = story_keys("Montbrial ouvre un portail", "La ville de Montbrial publie 96 jeux.")
-    assert page.site == {"montbrial"} and not page.subjects
+    assert page.site == {"montbrial"}
     assert same_story(0.35, 2, page, press)  # tied: the floor is STORY_SIMILARITY
     assert not same_story(0.35, 2, page, other)  # not tied: UNNAMED_SIMILARITY
     named = story_keys("Portail", "La ville de Montbrial publie 96 jeux.", "lorvac.fr")
     assert named.site == frozenset()  # a lead that names someone keeps its names only
+
+
+def test_a_body_s_own_page_has_its_site_as_subject() -> None:
+    """Two towns' own pages told with one template are two events, whatever their words; a
+    news site's nameless lead (national news naming only the State) keeps no subject."""
+    page = story_keys(
+        "Le portail de la Ville est en ligne", "La Ville publie 96 jeux.", "montbrial.fr"
+    )
+    other = story_keys("Notre portail est en ligne", "La Ville publie 64 jeux.", "lorvac.fr")
+    council = story_keys(
+        "Le conseil communautaire adopte la charte", "Le conseil a voté.", "vernasse-agglo.fr"
+    )
+    press = story_keys("Montbrial ouvre un portail", "La ville de Montbrial publie 96 jeux.")
+    news = story_keys(
+        "L'État publie ses données", "Le gouvernement ouvre 500 jeux.", "journal-des-territoires.fr"
+    )
+    assert page.own and page.subjects == {"montbrial"}
+    assert other.own and council.own  # « notre », a site named « -agglo »
+    assert not news.own and not news.subjects
+    assert not same_story(0.95, 2, page, other)  # each is its own body's event
+    # Against the press, a page's site words veto nothing (the press may name the body
+    # otherwise than its site): the nameless floor still holds them apart.
+    elsewhere = story_keys("Lorvac ouvre un portail", "La ville de Lorvac publie ses jeux.")
+    assert not same_story(UNNAMED_SIMILARITY - 0.01, 2, page, elsewhere)
+    assert same_story(UNNAMED_SIMILARITY, 2, page, elsewhere)
+    assert same_story(0.95, 2, page, press)  # the press names the page's town
+    # « la Métropole de Lisandre » names a body: that is the press, not the body speaking.
+    assert not own_page("journal.fr", "Lisandre\nLa Métropole de Lisandre adopte sa charte.")
+    assert not own_page("journal.fr", "Portail\n« Nous avons ouvert », dit le maire.")
+    # A body's site whose name says so (« lisandre-metropole ») counts as one word: it is
+    # named by any word of it (« l'Institut Territoires numériques » names
+    # « territoires-numeriques.org »).
+    barometer = story_keys(
+        "Baromètre 2026",
+        "Les départements en tête, selon notre baromètre.",
+        "territoires-numeriques.org",
+    )
+    trade = story_keys("Maturité numérique", "Selon l'Institut Territoires numériques, 62 %.")
+    assert barometer.own and same_story(0.6, 2, barometer, trade)
 
 
 def test_hours_apart_follow_ups_and_cited_days() -> None:
@@ -216,12 +256,36 @@ def test_hours_apart_follow_ups_and_cited_days() -> None:
     week = monday + timedelta(days=7)
     assert trade.lead_days == {(1, 3)} and follow.follow_up and not trade.follow_up
     assert hours_apart(monday, event, week, trade) == 0.0  # cites the day before
-    assert hours_apart(week, follow, monday, event) == 168.0  # a follow-up: hours as they are
+    assert hours_apart(week, follow, monday, event) == LATER_EVENT  # a follow-up
     assert hours_apart(monday, event, week, event) == 168.0
-    assert hours_apart(monday, event, monday + timedelta(hours=30), follow) == COVERAGE_HOURS
+    # Late, and telling what came of an event the earlier lead did not: no copy of it.
+    assert hours_apart(monday, event, monday + timedelta(hours=30), follow) == LATER_EVENT
+    assert required_similarity(LATER_EVENT) > 1.0
+    assert hours_apart(monday, follow, monday + timedelta(hours=30), follow) == COVERAGE_HOURS
     # Within the day « déjà » is no follow-up: coverage of the day says it too.
     assert hours_apart(monday, event, monday + timedelta(hours=5), follow) == 5.0
     assert hours_apart(None, event, week, trade) == 0.0
+
+
+def test_hours_apart_one_site_and_two_acts() -> None:
+    """One site tells an event once: its second article a day later is its next event,
+    unless its title says it corrects the first. Two leads a day apart that tell two kinds
+    of act (a vote, an appointment) are two acts. Both: only a near copy joins."""
+    monday = datetime(2026, 6, 12, 9, tzinfo=UTC)
+    tuesday = monday + timedelta(hours=30)
+    rules = story_keys("L'IA interdite", "La Commission publie des lignes directrices.", "a.eu")
+    system = story_keys("Système d'IA", "La Commission précise la définition.", "a.eu")
+    fixed = story_keys("Rectificatif : système d'IA", "La Commission précise.", "a.eu")
+    assert hours_apart(monday, rules, tuesday, system) == COVERAGE_HOURS
+    assert hours_apart(monday, rules, tuesday, fixed) == 30.0
+    assert hours_apart(monday, rules, monday + timedelta(hours=5), system) == 5.0
+    vote = story_keys("Lisandre adopte sa charte", "La Métropole de Lisandre a voté la charte.")
+    officer = story_keys("Un administrateur", "Thomas Girardin devient administrateur.")
+    assert vote.acts == {"vote"} and officer.acts == {"appointment"}
+    assert hours_apart(monday, vote, tuesday, officer) == COVERAGE_HOURS
+    assert hours_apart(monday, vote, monday + timedelta(hours=5), officer) == 5.0
+    trade = story_keys("Charte de la donnée", "Lisandre adopte à son tour une charte.")
+    assert hours_apart(monday, vote, tuesday, trade) == 30.0  # one act, told again
 
 
 def test_same_story_vetoes_other_bodies_other_figures_and_late_follow_ups() -> None:
@@ -245,3 +309,24 @@ def test_same_story_vetoes_other_bodies_other_figures_and_late_follow_ups() -> N
     assert required_similarity(0, named=False) == UNNAMED_SIMILARITY > STORY_SIMILARITY
     assert not same_story(0.4, 2, portal, buses)
     assert same_story(0.4, 2, valmont, valmont_again)
+
+
+def test_across_languages_the_same_figures_tie_the_leads() -> None:
+    """The Commission's English release and its French coverage write names apart and
+    share only cognates; the figures they both give tie them. Days of a month are no
+    figures, in English either."""
+    release = story_keys(
+        "Commission opens €40 million call for data spaces",
+        "The Commission has opened a €40 million call, open until 15 September.",
+    )
+    coverage = story_keys(
+        "Espaces de données : 40 millions d'euros",
+        "La Commission européenne ouvre un appel de 40 millions d'euros.",
+    )
+    hubs = story_keys("Douze pôles européens", "La Commission retient 12 pôles européens.")
+    assert release.english and not coverage.english
+    assert release.lead_figures == coverage.lead_figures == {"40"}
+    assert same_story(0.34, 20, release, coverage)  # tied: STORY_SIMILARITY
+    assert not same_story(0.34, 20, release, hubs)  # figures disagree
+    french = story_keys("Espaces de données", "La Commission ouvre un appel de 40 millions.")
+    assert not same_story(0.34, 20, coverage, french)  # one language: words must do

@@ -9,6 +9,7 @@ docs/dedup.md); this module owns those story rules.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -117,6 +118,9 @@ _PARIS = ZoneInfo("Europe/Paris")  # the dates leads cite are French
 SAME_DAY_HOURS = 24
 COVERAGE_HOURS = 120
 COPY_SIMILARITY = 0.8
+# `hours_apart` of a later event for sure (a follow-up of an earlier lead that told none):
+# no cosine joins it.
+LATER_EVENT = math.inf
 
 
 def hours_apart(
@@ -130,15 +134,28 @@ def hours_apart(
       copy joins;
     - a later lead that cites the day the earlier article was published, or the day before
       (« la charte votée le 11 juin », covered by the trade weekly four days later), is
-      coverage of that day's event: 0.
+      coverage of that day's event: 0;
+    - a second article of one site a day or more later is that site's next event (a site
+      tells an event once; its update or correction says so in its title: « Rectificatif :
+      … », `StoryKeys.revision`): `COVERAGE_HOURS`, only a near copy joins;
+    - two leads a day or more apart that tell different kinds of act (a vote, then an
+      appointment; a guide, then an annual report: `StoryKeys.acts`) are two acts of
+      one body, not one act's coverage: `COVERAGE_HOURS`, only a near copy joins;
+    - a later lead that tells what came of an event when the earlier one does not
+      (« premier bilan », « déjà ») is no copy of it whatever the words: `LATER_EVENT`.
     """
     if a is None or b is None:
         return 0.0
-    early, late, late_keys = (a, b, b_keys) if a <= b else (b, a, a_keys)
+    early, late = (a, b) if a <= b else (b, a)
+    early_keys, late_keys = (a_keys, b_keys) if a <= b else (b_keys, a_keys)
     hours = (late - early).total_seconds() / 3600
     if hours < SAME_DAY_HOURS:
         return hours  # `required_similarity` is flat within the day
     if late_keys.follow_up:
+        return max(hours, float(COVERAGE_HOURS)) if early_keys.follow_up else LATER_EVENT
+    if late_keys.host and late_keys.host == early_keys.host and not late_keys.revision:
+        return max(hours, float(COVERAGE_HOURS))
+    if _disjoint(early_keys.acts, late_keys.acts):
         return max(hours, float(COVERAGE_HOURS))
     if late_keys.lead_days:
         day = early.astimezone(_PARIS).date()
@@ -150,9 +167,21 @@ def hours_apart(
 def required_similarity(hours_apart: float, named: bool = True) -> float:
     """The cosine two articles published `hours_apart` must reach to be one story; `named`:
     a name of one lead is mentioned by the other article."""
+    if hours_apart == LATER_EVENT:
+        return math.inf
     floor = STORY_SIMILARITY if named else UNNAMED_SIMILARITY
     late = min(max(hours_apart - SAME_DAY_HOURS, 0.0) / (COVERAGE_HOURS - SAME_DAY_HOURS), 1.0)
     return floor + (COPY_SIMILARITY - floor) * late
+
+
+def _other_body(a: StoryKeys, b: StoryKeys) -> bool:
+    """Does `a`'s lead name a body or place that article `b` never names? A body's own page
+    names its body by the words of its site, any of which will do; it counts against
+    another body's own page only: the press may write a body's name otherwise than its
+    site does (« ccpv.fr », « la communauté de communes du Pays de Vionne »)."""
+    if a.own:
+        return b.own and not a.subjects & b.mentioned
+    return bool(a.subjects - b.mentioned)
 
 
 def _disjoint(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -165,8 +194,9 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
 
     - The cosine must reach `required_similarity`: higher when no name ties the leads (a
       lead's name, or the site of a page whose lead names nobody, that the other article
-      mentions), and the more so the further apart they were published (`hours_apart`: a
-      follow-up days later is another story, unless it is a near copy).
+      mentions; across English and French, a figure both leads give), and the more so
+      the further apart they were published (`hours_apart`: a follow-up days later is
+      another story, unless it is a near copy).
     - Each lead names a body or place the other article never names (Valmont / Brévannes,
       Assemblée / Sénat; `StoryKeys.subjects`: people, parentheses and « après X, »
       clauses left out): two events.
@@ -177,8 +207,12 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     """
     # `site` is set only when the lead names nobody: one of the two is empty.
     named = bool((a.lead_names or a.site) & b.mentioned or (b.lead_names or b.site) & a.mentioned)
+    # Across languages (a release in English, its French coverage) names are written
+    # apart (« Interoperable Europe Board » / « Europe interopérable ») and only cognates
+    # meet in the cosine: the same figures tie the leads.
+    named = named or (a.english != b.english and bool(a.lead_figures & b.lead_figures))
     if similarity < required_similarity(hours_apart, named):
         return False
-    if a.subjects - b.mentioned and b.subjects - a.mentioned:
+    if _other_body(a, b) and _other_body(b, a):
         return False
     return not (_disjoint(a.lead_years, b.lead_years) or _disjoint(a.lead_figures, b.lead_figures))

@@ -37,8 +37,13 @@ _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IG
 _HEADLINE_PLACE = re.compile(r"\s*[^\s:]+\s*:")
 _NUMBER = re.compile(
     r"\d+(?:[  .]\d{3})*(?:,\d+)?(?!\s*(?:er\s+)?(?:janvier|fevrier|février|mars|avril|mai|juin"
-    r"|juillet|aout|août|septembre|octobre|novembre|decembre|décembre)\b)(?!\d|,\d)"
+    r"|juillet|aout|août|septembre|octobre|novembre|decembre|décembre"
+    r"|(?i:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december))\b)(?!\d|,\d)"
 )
+# Function words that tell an English lead (the Commission's releases) from a French one.
+_ENGLISH = re.compile(r"\b(?:the|of|and|to|has|have|with|for|its|is|are|will|which)\b")
+_FRENCH = re.compile(r"\b(?:le|la|les|des|du|et|de|un|une|pour|sur|est|sont|qui|dans)\b")
 _CAPITALISED = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-ÞŒ]\w+")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # « Après le Haut-Vercel, le Val-Mordane… », « Comme Valmont, … »: a fronted clause that
@@ -67,8 +72,47 @@ _FOLLOW_UP = re.compile(
     r"|d[ée]j[àa]|premiers?\s+(?:bilan|r[ée]sultats|chiffres))\b",
     re.IGNORECASE,
 )
+# What a lead says happened, in kinds of act that never tell one another's event: a vote,
+# an appointment, an annual report or barometer, a guide or recommendations, a call for
+# projects, its winners, a sanction, an attack, services restored. Matched on the folded
+# title and first sentence (`story_fold`); an act the lead does not name is no evidence.
+_ACT_WORDS = {
+    "vote": r"vote|votee?s?|adopt\w*|approuv\w*|feu vert|delibere",
+    "appointment": r"nomm\w*|nomination|designe\w*|recrut\w*|devient|prend ses fonctions",
+    "report": r"rapport annuel|barometre|observatoire|panorama",
+    "guide": r"guides?|recommandations?|lignes? directrices|mode d.emploi|guidelines",
+    "call": r"appels? a (?:projets|candidatures|manifestation)|candidatures?|candidater",
+    "winners": r"laureat\w*",
+    "sanction": r"sanction\w*|amendes?|inflige\w*",
+    "attack": r"cyberattaque|rancongiciel|piratage|pirates",
+    "restored": r"reprennent|retabli\w*|reprise",
+}
+_ACT = re.compile("|".join(rf"\b(?P<{k}>{v})\b" for k, v in _ACT_WORDS.items()))
 _PARENTHESIS = re.compile(r"\([^()]{0,80}\)")  # « Montbrial (Haute-Arvenne) », « (CNIL) »
 _QUOTE = re.compile(r"[«»“”\"]")
+_QUOTED = re.compile(r"«[^«»]{0,400}»|“[^“”]{0,400}”")
+# A body's own page: it speaks of itself as « la Ville », « la Métropole », « le
+# Département » (capitalised, no name after it: the press writes « la Métropole de
+# Lisandre »), or in the first person (« notre portail », « nos équipes »), outside quotes;
+# or its site's name says what kind of body it is (« vernasse-agglo.fr », « mairie-x.fr »).
+_KINDS = (
+    "Ville|Mairie|Commune|Métropole|Agglomération|Agglo|Communauté|Département|Région"
+    "|Collectivité|Intercommunalité|Préfecture"
+)
+_SELF = re.compile(
+    rf"(?:\b[Ll][ae]\s+|\b[Ll]['’])(?:{_KINDS})\b(?!-|\s+(?:de|du|des|d['’])\b|\s+[A-ZÀ-Þ])"
+    r"|\b(?:[Nn]otre|[Nn]os|[Nn]ous)\b"
+)
+_SITE_KINDS = frozenset(
+    {"ville", "mairie", "commune", "metropole", "agglo", "agglomeration", "communaute", "cc"}
+    | {"cu", "departement", "region", "prefecture"}
+)
+# A title that says it corrects or updates an earlier article of its site (« Rectificatif :
+# … », « (mis à jour) »): one more version of that article's story, not a later event.
+_REVISION = re.compile(
+    r"\b(?:rectificatif|erratum|correctif|actualis[ée]e?|mis(?:e)? à jour|update[d]?)\b",
+    re.IGNORECASE,
+)
 _ARTICLES = frozenset({"le", "la", "les", "l", "du", "des", "de", "d", "au", "aux"})
 # A demonym is its place: « Montbrialais » → « montbrial », « Castelmoinais » and
 # « Castelmoine » → « castelmoin ». Names are compared in this canonical form.
@@ -106,6 +150,19 @@ class StoryKeys:
     # an earlier event (« dix jours après », « déjà »): see `hours_apart`.
     lead_days: frozenset[tuple[int, int]] = frozenset()
     follow_up: bool = False
+    # The site the article was published on (its registrable domain: one site tells one
+    # event once, `stories.hours_apart`), and whether its title says it corrects or updates
+    # an earlier article (« Rectificatif : … », « (actualisé) »).
+    host: str = ""
+    revision: bool = False
+    # The subjects are the words of the site's name of a body's own page (`own_page`): one
+    # body, named when any of them is (« territoires-numeriques.org » by « l'Institut
+    # Territoires numériques »).
+    own: bool = False
+    # The kinds of act the lead tells (`_ACT_WORDS`: vote, appointment, report…).
+    acts: frozenset[str] = frozenset()
+    # The lead is in English (more English function words than French ones).
+    english: bool = False
 
 
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
@@ -187,15 +244,33 @@ def _names(sentences: list[str], text: str) -> tuple[set[str], set[str], set[str
 def site_names(host: str) -> frozenset[str]:
     """The words of a site's name (« montbrial.fr » → « montbrial »; « data.gouv.fr » →
     « data », generic): what a body's own page names without writing it."""
-    site = registrable_domain(host).split(".", 1)[0] if host else ""
-    words = (story_fold(w) for w in re.split(r"[-_]", site))
+    return _site_words(registrable_domain(host) if host else "")
+
+
+def _site_words(domain: str) -> frozenset[str]:
+    words = (story_fold(w) for w in re.split(r"[-_]", domain.split(".", 1)[0]))
     return frozenset(canonical_name(w) for w in words if len(w) >= 4 and w not in GENERIC_NAMES)
+
+
+def own_page(domain: str, lead: str) -> bool:
+    """Is `lead` (title and first sentence) on the site `domain` a body's own page? It
+    speaks of itself (« la Ville publie », « notre portail »: `_SELF`, quotations left
+    out), or its site's name says what kind of body it is (« lisandre-metropole.fr »)."""
+    if _SELF.search(_QUOTED.sub(" ", lead)):
+        return True
+    return any(story_fold(w) in _SITE_KINDS for w in re.split(r"[-_]", domain.split(".", 1)[0]))
 
 
 def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     """The keys of an article published on `host`. Only the title and first sentence are
     parsed word by word; the rest of the text is searched once for capitalised words
-    (`mentioned`), so that a long article costs about as much as its lead."""
+    (`mentioned`), so that a long article costs about as much as its lead.
+
+    A body's own page whose lead names nobody (`own_page`: « La Ville publie… » on
+    montbrial.fr) has its site's name as subject: it is that body's event, so the
+    subjects veto keeps two towns' own pages apart (`stories.same_story`, against another
+    own page only); a news site's nameless lead (national news naming only « l'État »)
+    keeps no subject."""
     first, *rest = _SENTENCE_END.split(text.strip(), maxsplit=1)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
@@ -211,16 +286,24 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     folded = {story_fold(w) for w in _CAPITALISED.findall(whole)}
     mentioned = {canonical_name(w) for w in folded - GENERIC_NAMES}
     names, people, bracketed = _names(lead, text)
-    site = frozenset() if names | bracketed else site_names(host)
+    domain = registrable_domain(host) if host else ""
+    site = frozenset() if names | bracketed else _site_words(domain)
+    own = not names and bool(site) and own_page(domain, lead_text)
+    folded_lead = story_fold(lead_text)
     return StoryKeys(
         mentioned=frozenset(mentioned | site),
         lead_names=frozenset(names | bracketed),
         lead_years=frozenset(years),
         lead_figures=frozenset(figures),
-        subjects=frozenset(names - people),
+        subjects=frozenset(site if own else names - people),
         site=site,
         lead_days=frozenset(days),
         follow_up=_FOLLOW_UP.search(lead_text) is not None,
+        host=domain,
+        revision=_REVISION.search(title) is not None,
+        own=own,
+        acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
+        english=len(_ENGLISH.findall(folded_lead)) > len(_FRENCH.findall(folded_lead)),
     )
 
 
