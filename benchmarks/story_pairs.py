@@ -146,6 +146,8 @@ def main() -> None:
             "heldout": sorted(data.glob("heldout/*.jsonl")),
             "press-tune": sorted(data.glob("press/tune/*.jsonl")),
             "press-heldout": sorted(data.glob("press/heldout/*.jsonl")),
+            "press2-tune": sorted(data.glob("press2/tune/*.jsonl")),
+            "press2-heldout": sorted(data.glob("press2/heldout/*.jsonl")),
         }
     )
     results = {name: _report(name, paths, args.json) for name, paths in sets.items()}

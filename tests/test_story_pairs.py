@@ -29,6 +29,10 @@ HELDOUT = load_pairs(sorted(DATA.glob("heldout/*.jsonl")))
 # a fresh writer's set measures generalisation.
 PRESS_TUNE = load_pairs(sorted(DATA.glob("press/tune/*.jsonl")))
 PRESS_HELDOUT = load_pairs(sorted(DATA.glob("press/heldout/*.jsonl")))
+# A third hand's pairs (press2/README.md), measured once with the decision frozen, then
+# split by the same rule: `tune/` may be tuned on, `heldout/` is measured only.
+PRESS2_TUNE = load_pairs(sorted(DATA.glob("press2/tune/*.jsonl")))
+PRESS2_HELDOUT = load_pairs(sorted(DATA.glob("press2/heldout/*.jsonl")))
 
 # Measured: precision 0.992 (1 distinct-story pair merged of 131 grouped), recall 0.878
 # (130 of 148). The floor allows no second merge.
@@ -43,6 +47,12 @@ PRESS_TUNE_RECALL_FLOOR = 0.90
 # Measured 1.000 (none of 37 grouped) and 0.925 (37 of 40).
 PRESS_HELDOUT_PRECISION_FLOOR = 0.97
 PRESS_HELDOUT_RECALL_FLOOR = 0.90
+# press2, measured once (2026-12-07): tune 1.000 (none of 17 grouped) / 0.607 (17 of 28),
+# heldout 1.000 (none of 21) / 0.525 (21 of 40). Recall under the issue's 0.85: the floor
+# is what is measured, so a change that loses more of it fails.
+PRESS2_PRECISION_FLOOR = 0.97
+PRESS2_TUNE_RECALL_FLOOR = 0.60
+PRESS2_HELDOUT_RECALL_FLOOR = 0.52
 
 
 def test_the_pairs_are_many_and_varied() -> None:
@@ -69,9 +79,9 @@ def test_heldout_floors() -> None:
 
 def _half(pair_id: str) -> str:
     """The split rule: the first byte of SHA-256 of the pair's group (its id without the
-    « pr- » prefix and the number), even → tune. A group is one event's coverage or one
-    contrast, so no group is split across the halves."""
-    group = pair_id.removeprefix("pr-").rsplit("-", 1)[0]
+    « pr- » / « p2- » prefix and the number), even → tune. A group is one event's coverage
+    or one contrast, so no group is split across the halves."""
+    group = pair_id.removeprefix("pr-").removeprefix("p2-").rsplit("-", 1)[0]
     return "tune" if hashlib.sha256(group.encode()).digest()[0] % 2 == 0 else "heldout"
 
 
@@ -83,12 +93,19 @@ def test_the_press_pairs_are_many_hard_and_split_by_the_fixed_rule() -> None:
     assert sum(not p.same for p in press) >= 0.55 * len(press)
     assert all(_half(p.id) == "tune" for p in PRESS_TUNE)
     assert all(_half(p.id) == "heldout" for p in PRESS_HELDOUT)
+    press2 = PRESS2_TUNE + PRESS2_HELDOUT
+    assert len(press2) >= 160 and len({p.id for p in press2}) == len(press2)
+    assert not {p.id for p in press2} & {p.id for p in press + PAIRS + HELDOUT}
+    assert all(_half(p.id) == "tune" for p in PRESS2_TUNE)
+    assert all(_half(p.id) == "heldout" for p in PRESS2_HELDOUT)
 
 
 def test_press_floors() -> None:
     for pairs, precision, recall in (
         (PRESS_TUNE, PRESS_TUNE_PRECISION_FLOOR, PRESS_TUNE_RECALL_FLOOR),
         (PRESS_HELDOUT, PRESS_HELDOUT_PRECISION_FLOOR, PRESS_HELDOUT_RECALL_FLOOR),
+        (PRESS2_TUNE, PRESS2_PRECISION_FLOOR, PRESS2_TUNE_RECALL_FLOOR),
+        (PRESS2_HELDOUT, PRESS2_PRECISION_FLOOR, PRESS2_HELDOUT_RECALL_FLOOR),
     ):
         scores = score(pairs)
         assert scores.precision >= precision, [p.id for p in scores.false_positives]
