@@ -27,6 +27,9 @@ Run: python benchmarks/collect.py                      # delays 1.0 and 0.25 s, 
      python benchmarks/collect.py --baseline-sample 100 # baselines extrapolated from 100 each
      python benchmarks/collect.py --server-only         # how fast the server alone is
      python benchmarks/collect.py --profile prof.out    # cProfile the project's first cycle
+     python benchmarks/collect.py --delays 0.25 --second-only --repo /tmp/before --repo .
+                                    # one first cycle, then each checkout's second cycle
+                                    # (every feed 304) on copies of its database, interleaved
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -317,6 +321,51 @@ def run_project(
         return first, second
 
 
+def second_only(
+    p: _site.Plan, delay: float, concurrency: int, repos: list[Path], repeat: int
+) -> None:
+    """The second cycle alone: one first cycle (by the first checkout), then `repeat` rounds
+    in which each checkout runs the second cycle on a fresh copy of that database, so the
+    checkouts alternate within seconds of each other and see the same load."""
+    with tempfile.TemporaryDirectory(prefix="veille-bench-") as tmp:
+        work = Path(tmp)
+        write_config(p, work / "feeds.yaml")
+        first = measure(
+            "first cycle", COLLECT, project_env(work, delay, concurrency, repos[0]), work
+        )
+        print(
+            f"first cycle ({repos[0]}): {first.seconds:.1f} s, CPU "
+            f"{first.detail['cpu_seconds']:.1f} s, {first.detail.get('new_articles')} new",
+            flush=True,
+        )
+        runs: dict[Path, list[tuple[float, float, float, str]]] = {r: [] for r in repos}
+        for _ in range(repeat):
+            for repo in repos:
+                run = work / "second"
+                shutil.rmtree(run, ignore_errors=True)
+                run.mkdir()
+                for name in ("veille.db", "veille.db-wal", "feeds.yaml"):
+                    if (work / name).exists():
+                        shutil.copy(work / name, run / name)
+                now_load = load()
+                env = project_env(run, delay, concurrency, repo)
+                second = measure(f"second cycle ({repo})", COLLECT, env, run)
+                d = second.detail
+                assert d.get("sources_not_modified") == len(p.feeds), d
+                runs[repo].append((d["cpu_seconds"], second.seconds, d["seconds"], now_load))
+                print(
+                    f"{repo}: second cycle CPU {d['cpu_seconds']:.2f} s, wall "
+                    f"{second.seconds:.2f} s ({d['seconds']:.2f} s in-process), load {now_load}",
+                    flush=True,
+                )
+    print()
+    print("| checkout | 2nd cycle CPU | 2nd cycle wall | in-process | load at each run |")
+    print("| --- | --- | --- | --- | --- |")
+    for repo, values in runs.items():
+        cpu, wall, inside, loads = (list(v) for v in zip(*values, strict=True))
+        print(f"| {repo} | {med(cpu)} s | {med(wall)} s | {med(inside)} s | {', '.join(loads)} |")
+
+
 # --------------------------------------------------------------------------- baselines
 
 
@@ -433,6 +482,11 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--server-only", action="store_true")
     ap.add_argument("--profile", type=Path, help="cProfile output of the project's 1st cycle")
+    ap.add_argument(
+        "--second-only",
+        action="store_true",
+        help="one first cycle, then only each checkout's second cycle, interleaved",
+    )
     args = ap.parse_args()
 
     shape = _site.SMALL if args.small else _site.FULL
@@ -453,6 +507,11 @@ def main() -> None:
         for repo in repos:
             prepare_seed_model(repo)
         check_before = cpu_check()
+        if args.second_only:
+            delay = float(args.delays.split(",")[0])
+            second_only(p, delay, args.concurrency, repos, args.repeat)
+            print(f"CPU check: {check_before:.2f} s before, {cpu_check():.2f} s after")
+            return
         figures: list[Figures] = []
         for delay in (float(x) for x in args.delays.split(",")):
             group = []

@@ -173,6 +173,7 @@ class RecordedRequest:
     path: str
     headers: Mapping[str, str]  # lower-case names
     at: float  # time.monotonic() when the request line was read
+    client: tuple[str, int] = ("", 0)  # the connection's address: one per connection
 
 
 class Exchange(BaseHTTPRequestHandler):
@@ -225,7 +226,9 @@ class Exchange(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         hostile = self.hostile
         headers = {k.lower(): v for k, v in self.headers.items()}
-        hostile._enter(RecordedRequest(self.route_path, headers, time.monotonic()))
+        hostile._enter(
+            RecordedRequest(self.route_path, headers, time.monotonic(), self.client_address[:2])
+        )
         try:
             handler = hostile._resolve(self.route_path)
             if handler is None:

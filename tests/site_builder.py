@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 
-from tests.hostile_server import HostileServer, static
+from tests.hostile_server import Exchange, HostileServer, static
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -133,3 +133,24 @@ sources:
     kind: page
     selector: "ul.news h3 a"
 {extra}"""
+
+
+class ConditionalFeed:
+    """A feed with an ETag and Last-Modified that answers 304 to a matching validator;
+    `publish()` changes its body (and so its validators)."""
+
+    def __init__(self, items: list[tuple[str, Page]], base: str) -> None:
+        self.items, self.base, self.version = items, base, 1
+
+    def publish(self, items: list[tuple[str, Page]]) -> None:
+        self.items, self.version = items, self.version + 1
+
+    def __call__(self, ex: Exchange) -> None:
+        etag = f'"v{self.version}"'
+        modified = f"Mon, 23 Nov 2026 0{self.version}:00:00 GMT"
+        validators = {"ETag": etag, "Last-Modified": modified}
+        if ex.headers.get("If-None-Match") == etag:
+            ex.reply(304, b"", {**validators, "Cache-Control": "max-age=7200"})
+        else:
+            body = rss(self.base, "Flux conditionnel", self.items)
+            ex.reply(200, body, validators, content_type="application/rss+xml")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import REPO
 from tests.hostile_server import HostileServer
-from tests.site_builder import feeds_yaml, mount_site
+from tests.site_builder import ConditionalFeed, feeds_yaml, mount_site
 from veille.config import Settings
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
@@ -168,6 +168,51 @@ def test_a_cycle_of_a_few_pages_starts_no_extraction_process(
     )
     assert '"new_articles": 6' in again["stdout"]
     assert len(again["children"]) >= 1  # the forkserver, alive until the collector exits
+
+
+# What a cycle in which every feed answers 304 has no use for: the store step of new
+# pages, the story index, the classifier, the parsers and the extraction, the processes.
+UNCHANGED_NEEDS_NONE_OF = (
+    "veille.collect.store",
+    "veille.collect.storyindex",
+    "veille.collect.feeds",
+    "veille.collect.extract",
+    "veille.classify.service",
+    "veille.classify.classifier",
+    "numpy",
+    "sklearn",
+    "trafilatura",
+    "lxml",
+    "nh3",
+    "multiprocessing",
+    "click",  # httpx's command-line client, with rich's progress bar and pygments
+    "pygments",
+)
+
+
+def test_a_cycle_of_unchanged_feeds_imports_neither_store_nor_parsers(
+    server: HostileServer, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    pages = mount_site(server)
+    base = server.base_url
+    links = [(f"{base}/articles/{p.slug}", p) for p in pages]
+    sources = ""
+    for n in range(3):
+        server.route(f"/cond/{n}.xml", ConditionalFeed(links[2 * n : 2 * n + 2], base))
+        sources += f"  - key: flux-{n}\n    name: Flux {n}\n    url: {base}/cond/{n}.xml\n"
+    settings.config_file.write_text(f"themes: []\nsources:\n{sources}", encoding="utf-8")
+    first = probe(settings, "collect", "--all", "--json")  # the control: parsed, extracted
+    assert '"new_articles": 6' in first["stdout"]
+    # (six pages are extracted in-process, no cycle imports httpx's CLI, and a cached
+    # model is loaded without scikit-learn)
+    maybe = {"multiprocessing", "click", "pygments", "sklearn"}
+    assert set(UNCHANGED_NEEDS_NONE_OF) - maybe <= set(first["modules"])
+
+    again = probe(settings, "collect", "--all", "--json")
+    assert '"sources_not_modified": 3' in again["stdout"]
+    assert '"new_articles": 0' in again["stdout"]
+    assert set(UNCHANGED_NEEDS_NONE_OF) & set(again["modules"]) == set()
+    assert "veille.collect.unchanged" in again["modules"] and again["children"] == []
 
 
 def test_the_tick_parses_feeds_yaml_again_only_when_it_changed(tmp_path: Path) -> None:

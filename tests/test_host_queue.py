@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from veille.collect.hostqueue import HostQueue
@@ -54,3 +55,44 @@ def test_cancel_all_cancels_what_waits() -> None:
         gate.set()
         assert running.result(timeout=5) is True
         assert all(f.cancelled() for f in waiting)
+
+
+def test_a_host_waits_its_turn_in_the_queue_not_in_a_thread() -> None:
+    """With a per-host delay, a host's tasks start `delay` apart while the other hosts'
+    run meanwhile: two threads serve six hosts × three tasks in about two delays, not in
+    the eighteen a pool of sleeping threads would take."""
+    delay = 0.15
+    starts: dict[str, list[float]] = {}
+    lock = threading.Lock()
+
+    def task(host: str) -> None:
+        with lock:
+            starts.setdefault(host, []).append(time.monotonic())
+
+    hosts = [f"h{i}.example" for i in range(6)]
+    began = time.monotonic()
+    with ThreadPoolExecutor(2) as pool:
+        queue = HostQueue(pool, limit=2, delay=delay)
+        futures = [
+            queue.submit(f"https://{host}/feed{n}", lambda host=host: task(host))
+            for n in range(3)
+            for host in hosts
+        ]
+        for f in futures:
+            f.result(timeout=10)
+        queue.cancel_all()
+    elapsed = time.monotonic() - began
+    for host in hosts:
+        gaps = [b - a for a, b in zip(starts[host], starts[host][1:], strict=False)]
+        assert len(gaps) == 2 and min(gaps) >= delay - 0.03, (host, gaps)
+    assert elapsed < 6 * delay, elapsed  # the hosts' spacings overlapped (serial: 12 delays)
+
+
+def test_cancel_all_drops_tasks_held_for_their_turn() -> None:
+    with ThreadPoolExecutor(2) as pool:
+        queue = HostQueue(pool, limit=2, delay=30.0)
+        first = queue.submit("https://a.example/1", lambda: 1)
+        held = queue.submit("https://a.example/2", lambda: 2)
+        assert first.result(timeout=5) == 1
+        queue.cancel_all()  # returns at once: the timer thread does not sleep out its 30 s
+        assert held.cancelled()

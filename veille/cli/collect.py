@@ -38,7 +38,8 @@ def run_cycle(
         return CycleSummary(started_at=now, finished_at=now)
     from veille.collect.pipeline import CollectContext, refresh_due
 
-    ctx = CollectContext(settings=settings, sessions=sessions, config=config)
+    # anything_due() has just synced feeds.yaml into the sources table: once is enough.
+    ctx = CollectContext(settings=settings, sessions=sessions, config=config, sync=False)
     if show_progress and _first_run(sessions):  # training the seed model: say so first
         ctx.classifier = _load_classifier(sessions, config, show_progress)
     else:  # loaded when a source has new articles: unchanged feeds need no model

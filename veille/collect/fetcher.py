@@ -25,6 +25,8 @@ Retry-After is not retried here: the error carries `retry_after` for the schedul
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import time
 import zlib
@@ -36,6 +38,12 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
+
+# httpx's package imports its command-line client when click is installed (uvicorn brings
+# it): click, rich's progress bar and pygments, half the cost of importing httpx, paid by
+# every collection cycle for a tool it never runs. Marked absent, httpx installs its stub.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 import httpcore
 import httpx
@@ -369,6 +377,12 @@ class Fetcher:
         status = resp.status_code
         headers = {k.lower(): v for k, v in resp.headers.items()}
         host = urlsplit(url).hostname or url
+        if status in _REDIRECTS or status == 304:
+            # No body worth reading, but read to its end (none for a 304, a few bytes for a
+            # redirect) so the connection goes back to the pool: a response left unread
+            # makes httpcore close it, and every 304 then paid a new connection (with
+            # HTTPS, a new TLS handshake).
+            _drain(resp, REDIRECT_BODY_MAX)
         if status in _REDIRECTS:
             location = headers.get("location")
             if not location:
@@ -416,6 +430,22 @@ class Fetcher:
                 f"The compressed response from {host} is corrupt: {exc}.", kind="decode"
             ) from exc
         return _Hop(status, headers, bytes(body))
+
+
+# A redirect's body (a line of HTML, usually) is read up to this much to keep the
+# connection; a longer one is left unread and its connection closed.
+REDIRECT_BODY_MAX = 64 * 1024
+
+
+def _drain(resp: httpx.Response, limit: int) -> None:
+    """Read and drop a body we do not use, up to `limit` bytes (then stop: the connection
+    is closed instead of reused). Network errors are left to the caller's response close."""
+    read = 0
+    with contextlib.suppress(httpx.HTTPError):
+        for raw in resp.iter_raw(CHUNK):
+            read += len(raw)
+            if read > limit:
+                return
 
 
 def _retryable(exc: FetchError) -> bool:

@@ -9,6 +9,12 @@ next cycle fetches them in full and the store ends as a clean cycle would leave 
 
 Several collectors may share one database: a cycle works only on the sources it claimed
 (`db.leases`), renews its leases while it runs and clears each with the source's result.
+
+A cycle pays for what its feeds bring: the store step of new pages, the story index (a
+fortnight of fingerprints, their names indexed), the classifier and their modules
+(numpy, scikit-learn, the extraction) come with the first changed listing or page. A cycle
+in which every feed answers 304 loads none of them, and saves its sources' health in one
+statement per transaction (`unchanged.save_unchanged`).
 """
 
 from __future__ import annotations
@@ -20,38 +26,29 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from veille.classify.classifier import Classifier
-from veille.classify.service import load_classifier
+from veille.collect import unchanged
 from veille.collect.decide import Decision, Known, NewArticle, decide
 from veille.collect.fetcher import Fetcher
 from veille.collect.pools import Pools
-from veille.collect.store import (
-    STORY_WINDOW,
-    PageStored,
-    PendingClassification,
-    WantedPage,
-    known_for,
-    linked_keys,
-    store_listing,
-    store_pages,
-)
-from veille.collect.storyindex import StoryIndex
 from veille.collect.summary import CycleSummary, SourceReport
 from veille.collect.worker import Listing, PageOutcome, SourceState
 from veille.config import Settings
-from veille.db import articles as article_db
 from veille.db import collection as collection_db
 from veille.db import leases as lease_db
 from veille.db import sources as source_db
 from veille.db.engine import transaction
 from veille.db.tables import SourceRow
 from veille.sources import FeedsConfig
-from veille.text import urls
+
+if TYPE_CHECKING:  # imported by the steps that use them: see the module docstring
+    from veille.classify.classifier import Classifier
+    from veille.collect.store import PageStored
+    from veille.collect.storyindex import StoryIndex
 
 __all__ = ["CollectContext", "Cycle", "CycleSummary", "refresh_due"]
 
@@ -119,8 +116,7 @@ MAX_PAGES_PER_TRANSACTION = 128
 class Cycle:
     """One collection cycle, in the main thread (the only one that writes):
 
-        Cycle.start(ctx)             sync feeds.yaml, select the due sources, load the
-                                     story index (one transaction)
+        Cycle.start(ctx)             sync feeds.yaml, claim the due sources
         run(pools):
             fetch and parse each due source's listing                     (threads)
             as work completes, never waiting for all of it:
@@ -144,11 +140,11 @@ class Cycle:
     now: datetime
     started: float  # time.monotonic() when the cycle started, for `summary.seconds`
     states: list[SourceState]  # the due sources
-    index: StoryIndex
-    classifier: Classifier | None  # None until first needed when the context has a loader
     owner: str  # this cycle's id on the leases of its sources (`db.leases`)
     lease: timedelta
     progress: ProgressFn | None = None
+    index: StoryIndex | None = None  # read with the first page to store (`_story_index`)
+    classifier: Classifier | None = None  # the context's, else loaded on first need
     renew_at: float = field(init=False, default=0.0)  # time.monotonic() of the next renewal
     summary: CycleSummary = field(init=False)
     # Work on its way: a listing's future → its source; a page's future → its URL key.
@@ -185,8 +181,8 @@ class Cycle:
         limit: int | None = None,
     ) -> Cycle:
         """Claim the due sources nobody holds (a short transaction: other collectors wait
-        for it on SQLite), then read what the cycle decides against, before any fetch. The
-        claimed sources' validators cannot change under a lease; the stories are recent."""
+        for it on SQLite). The claimed sources' validators cannot change under a lease; the
+        story index and the classifier are read when the first page is to be stored."""
         started = time.monotonic()
         now = ctx.clock()
         owner = lease_db.collector_id()
@@ -199,21 +195,9 @@ class Cycle:
                 session, owner, now, lease, keys=keys, force=force, limit=limit
             )
             states = [_snapshot(r) for r in due]
-        try:
-            with transaction(ctx.sessions) as session:
-                # Nothing claimed: no story index to read (a month of articles on a large store).
-                since = now - STORY_WINDOW
-                index = StoryIndex(article_db.recent_fingerprints(session, since) if states else [])
-                classifier = ctx.classifier
-                if classifier is None and ctx.classifier_loader is None and states:
-                    classifier = load_classifier(session, ctx.config)
-        except BaseException:
-            with transaction(ctx.sessions) as session:  # give the claim back at once
-                lease_db.release(session, owner)
-            raise
         if progress:
             progress("start", str(len(states)))
-        return cls(ctx, now, started, states, index, classifier, owner, lease, progress)
+        return cls(ctx, now, started, states, owner, lease, progress, classifier=ctx.classifier)
 
     def run(self, pools: Pools) -> None:
         """Hand every listing to the pools, then handle their work as it completes until
@@ -273,6 +257,8 @@ class Cycle:
         ]
         known: dict[str, dict[str, Known]] | Exception = {}
         if readable:
+            from veille.collect.store import known_for
+
             try:
                 with self.ctx.sessions() as session:
                     found = known_for(session, [(src.id, feed) for src, feed in readable])
@@ -299,10 +285,12 @@ class Cycle:
             try:
                 if isinstance(known, Exception):
                     raise known
+                from veille.text.urls import url_key
+
                 decision = decide(
                     listing.feed.entries,
                     known=known,
-                    key_of=urls.url_key,
+                    key_of=url_key,
                     max_new=self.ctx.settings.max_articles_per_source,
                 )
             except Exception as exc:
@@ -331,18 +319,21 @@ class Cycle:
     def pages_arrived(self, batch: list[tuple[str, PageOutcome]]) -> None:
         """Store fetched pages as articles, then make ready the sources that waited only
         for them."""
+        from veille.collect.store import PendingClassification, WantedPage, store_pages
+
         wanted = [WantedPage(*self.owners[key], page) for key, page in batch]
-        # Wanted pages are new URLs: they almost always make new articles. The loader runs
-        # its own transaction, so it must run before this one (SQLite: one writer).
+        # Wanted pages are new URLs: they almost always make new articles. The loaders run
+        # their own transactions, so they must run before this one (SQLite: one writer).
         clf = self._current_classifier()
-        mark = self.index.mark()
+        index = self._story_index()
+        mark = index.mark()
         try:
             with transaction(self.ctx.sessions) as session:
                 pending = PendingClassification()
-                done = store_pages(session, wanted, self.index, self.now, pending)
-                pending.apply(session, clf, self.index)
+                done = store_pages(session, wanted, index, self.now, pending)
+                pending.apply(session, clf, index)
         except Exception as exc:
-            self.index.rollback(mark)
+            index.rollback(mark)
             if len(batch) > 1:  # find the culprit: the others are stored one by one
                 for one in batch:
                     self.pages_arrived([one])
@@ -378,35 +369,20 @@ class Cycle:
                 return
         try:
             with transaction(self.ctx.sessions) as session:
+                quiet = [listing for listing, _, _ in items if unchanged.is_unchanged(listing)]
+                done = {r.key: r for r in unchanged.save_unchanged(session, quiet, self.now)}
+                changed = [
+                    (listing, decision, self._pages_of(wanted))
+                    for listing, decision, wanted in items
+                    if listing.source.key not in done
+                ]
+                if changed:
+                    from veille.collect.store import store_listings
+
+                    done.update((r.key, r) for r in store_listings(session, changed, self.now))
                 ids = [listing.source.id for listing, _, _ in items]
-                rows = collection_db.load_source_rows(session, ids)  # kept until the commit
-                pending = PendingClassification()
-                pages = [
-                    {k: v for k in wanted if isinstance(v := self.stored[k], PageStored)}
-                    for _, _, wanted in items
-                ]
-                linked = linked_keys(
-                    session,
-                    [
-                        (listing.source.id, decision, p)
-                        for (listing, decision, _), p in zip(items, pages, strict=True)
-                    ],
-                )
-                reports = [
-                    store_listing(
-                        session,
-                        listing,
-                        decision,
-                        p,
-                        self.now,
-                        pending,
-                        linked.get(listing.source.id, set()),
-                    )
-                    for (listing, decision, _), p in zip(items, pages, strict=True)
-                ]
-                pending.apply(session, None, self.index)
                 lease_db.release(session, self.owner, ids)  # with the result, not before
-                del rows
+            reports = [done[key] for key in batch]
         except Exception as exc:
             if len(batch) > 1:  # find the culprit: the others are stored one by one
                 for key in batch:
@@ -419,6 +395,10 @@ class Cycle:
             self._record_failure(items[0][0].source, error)
         for key, report in zip(batch, reports, strict=True):
             self._report(key, report)
+
+    def _pages_of(self, wanted: set[str]) -> dict[str, PageStored]:
+        """What the stored pages a source waited for became (all stored by now)."""
+        return {k: v for k in wanted if not isinstance(v := self.stored[k], str)}
 
     def _keep_leases(self) -> None:
         """Renew the leases every third of their length: only a dead collector loses them."""
@@ -449,11 +429,29 @@ class Cycle:
             )
 
     def _current_classifier(self) -> Classifier | None:
-        """The classifier, loaded on first need when the caller gave a loader: a cycle
-        without new articles (every feed unchanged) never loads a model."""
-        if self.classifier is None and self.ctx.classifier_loader is not None:
-            self.classifier = self.ctx.classifier_loader()
+        """The classifier, loaded on first need (by the caller's loader if it gave one): a
+        cycle without new articles (every feed unchanged) never loads a model."""
+        if self.classifier is None:
+            if self.ctx.classifier_loader is not None:
+                self.classifier = self.ctx.classifier_loader()
+            else:
+                from veille.classify.service import load_classifier
+
+                with transaction(self.ctx.sessions) as session:
+                    self.classifier = load_classifier(session, self.ctx.config)
         return self.classifier
+
+    def _story_index(self) -> StoryIndex:
+        """The recent articles new pages are compared with, read on first need: a cycle
+        without new pages never reads a fortnight of fingerprints nor indexes their names."""
+        if self.index is None:
+            from veille.collect.store import STORY_WINDOW
+            from veille.collect.storyindex import StoryIndex
+            from veille.db.articles import recent_fingerprints
+
+            with transaction(self.ctx.sessions) as session:
+                self.index = StoryIndex(recent_fingerprints(session, self.now - STORY_WINDOW))
+        return self.index
 
     def _report(self, key: str, report: SourceReport) -> None:
         del self.waiting[key]

@@ -16,14 +16,13 @@ which is the cycle's bottleneck.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import queue
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from veille.collect.decide import NewArticle
 from veille.collect.fetcher import Fetcher, FetchPolicy
@@ -31,12 +30,28 @@ from veille.collect.hostqueue import HostQueue
 from veille.collect.worker import PageOutcome, SourceState, fetch_listing, fetch_page
 from veille.config import Settings
 
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
 # What the forkserver imports before forking the workers: each worker then shares these
-# modules' pages with it instead of importing them again.
-PRELOAD = ["veille.collect.worker", "trafilatura", "charset_normalizer"]
+# modules' pages with it instead of importing them again (`worker.extract_with_facts`
+# imports the extraction and text modules when it first runs).
+PRELOAD = [
+    "veille.collect.worker",
+    "veille.collect.extract",
+    "veille.collect.clean",
+    "veille.collect.stories",
+    "veille.text.french",
+    "veille.text.fingerprint",
+    "trafilatura",
+    "charset_normalizer",
+]
 
 
 def process_pool(settings: Settings) -> ProcessPoolExecutor:
+    import multiprocessing  # with concurrent.futures.process: only cycles that extract
+    from concurrent.futures import ProcessPoolExecutor
+
     workers = settings.extract_workers or os.cpu_count() or 1
     # forkserver: forking a process that runs threads (uvicorn, APScheduler) can deadlock.
     if "forkserver" not in multiprocessing.get_all_start_methods():
@@ -61,7 +76,8 @@ class Pools:
         self.io = ThreadPoolExecutor(
             max_workers=settings.concurrency, thread_name_prefix="veille-io"
         )
-        self.hosts = HostQueue(self.io, self.fetcher.policy.per_host_concurrency)
+        policy = self.fetcher.policy
+        self.hosts = HostQueue(self.io, policy.per_host_concurrency, delay=policy.per_host_delay)
         self.done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
         self.pages_asked = 0  # pages this cycle asked for: the pool starts past the threshold
         # Until then, pages are extracted one at a time in this process's own thread (not in

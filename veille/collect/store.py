@@ -21,8 +21,10 @@ from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps,
 from veille.collect.storyindex import StoryIndex
 from veille.collect.summary import SourceReport
 from veille.collect.types import ParsedEntry, ParsedFeed
+from veille.collect.unchanged import is_unchanged, not_modified_values
 from veille.collect.worker import Listing, PageOutcome
 from veille.db import articles as article_db
+from veille.db import collection as collection_db
 from veille.db import stories as story_db
 from veille.db.tables import SourceRow
 from veille.text import urls
@@ -123,8 +125,10 @@ class PendingClassification:
     visible: dict[int, int] = field(default_factory=dict)
     widened: set[int] = field(default_factory=set)
 
-    def apply(self, session: Session, classifier: Classifier | None, index: StoryIndex) -> None:
-        if classifier is not None and self.article_ids:
+    def apply(
+        self, session: Session, classifier: Classifier | None, index: StoryIndex | None
+    ) -> None:
+        if classifier is not None and index is not None and self.article_ids:
             classify_articles(
                 session, classifier, self.article_ids, recent=index.items, visible=self.visible
             )
@@ -308,6 +312,11 @@ def store_listing(
     src = listing.source
     row = session.get(SourceRow, src.id)
     assert row is not None
+    if is_unchanged(listing):  # 304: the same values `save_unchanged` writes in bulk
+        values = not_modified_values(listing, row.interval, row.etag, row.last_modified, now)
+        for name, value in values.items():
+            setattr(row, name, value)
+        return SourceReport(key=src.key, status="not_modified")
     report = SourceReport(key=src.key)
     row.last_fetched_at = now
     if listing.error is not None:
@@ -360,3 +369,23 @@ def store_listing(
         row.last_new_article_at = now
     _schedule(row, listing, now)
     return report
+
+
+def store_listings(
+    session: Session,
+    listings: Sequence[tuple[Listing, Decision, Mapping[str, PageStored]]],
+    now: datetime,
+) -> list[SourceReport]:
+    """`store_listing` for a batch of sources, their pages stored, in the caller's
+    transaction: their rows read in one query, their linked keys in one lookup
+    (`linked_keys`), the stories they widened rescored once."""
+    rows = collection_db.load_source_rows(session, [it.source.id for it, _, _ in listings])
+    pending = PendingClassification()
+    linked = linked_keys(session, [(it.source.id, d, pages) for it, d, pages in listings])
+    reports = [
+        store_listing(session, it, d, pages, now, pending, linked.get(it.source.id, set()))
+        for it, d, pages in listings
+    ]
+    pending.apply(session, None, None)
+    del rows  # kept until here: the session's identity map holds weak references
+    return reports

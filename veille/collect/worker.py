@@ -1,6 +1,11 @@
 """Collection stages that run in worker threads: fetch and parse a source, fetch and
 extract an article page. They know nothing of the database; they return plain outcomes
 that the orchestrator (`pipeline.py`) hands to the store step (`store.py`).
+
+The parsers and the extraction (lxml, nh3, trafilatura, the text and story modules) are
+imported by the stage that first needs them: a cycle in which every feed answers 304
+(most cycles of a steady collector) parses nothing and extracts nothing, so it imports
+none of them. The extraction processes import them once, in the forkserver (`pools.py`).
 """
 
 from __future__ import annotations
@@ -10,16 +15,14 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
-from veille.collect import clean, stories
-from veille.collect.extract import extract_article
-from veille.collect.feeds import parse_feed
 from veille.collect.fetcher import FEED_ACCEPT, Fetcher
-from veille.collect.pages import listing_entries, parse_sitemap
 from veille.collect.types import Extracted, FetchResult, ParsedEntry, ParsedFeed
 from veille.errors import FetchError, ParseError
-from veille.text import french
-from veille.text.fingerprint import HashedCounts, content_fingerprint, hashed_counts
+
+if TYPE_CHECKING:
+    from veille.text.fingerprint import HashedCounts
 
 log = logging.getLogger("veille.collect.pipeline")
 
@@ -89,6 +92,9 @@ def fetch_listing(fetcher: Fetcher, src: SourceState, now: datetime) -> Listing:
         )
         if result.not_modified:
             return Listing(src, result=result)
+        from veille.collect.feeds import parse_feed
+        from veille.collect.pages import listing_entries
+
         if src.kind == "page":
             feed = listing_entries(result.content, base_url=result.url, selector=src.selector)
         elif src.kind == "sitemap":
@@ -124,6 +130,8 @@ SITEMAP_CHILDREN = 3
 def read_sitemap(fetcher: Fetcher, result: FetchResult, now: datetime) -> ParsedFeed:
     """A sitemap, or the newest few children of a sitemap index (news sites split them by
     day or month: the newest children hold the recent URLs)."""
+    from veille.collect.pages import parse_sitemap
+
     feed = parse_sitemap(result.content, base_url=result.url, now=now)
     if feed.format != "sitemapindex":
         return feed
@@ -168,6 +176,11 @@ def extract_with_facts(
     title: str,
 ) -> tuple[Extracted | None, TextFacts | None]:
     """Extraction plus the text's facts, in the worker process."""
+    from veille.collect import clean, stories
+    from veille.collect.extract import extract_article
+    from veille.text import french
+    from veille.text.fingerprint import content_fingerprint, hashed_counts
+
     extracted = extract_article(
         content,
         url=url,
