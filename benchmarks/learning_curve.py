@@ -9,15 +9,15 @@ part with articles the model was never trained on:
   SHA-256 of its title is even, so the split does not move when items are added. With
   `--pool-demo` the demo site's articles (another author, full bodies) join the pool, so
   that 200 labels exist. No item used as a label is ever evaluated on;
-* each label is added as an editor label (`origin="editor"`, weighted
-  `model.EDITOR_WEIGHT` in every fit, as `service.training_items` does), the model is
+* each label is added as an editor label (`origin="editor"`, weighted by the model's own
+  rules in every fit, as `service.training_items` does), the model is
   retrained with `model.train` (cross-validated calibration and thresholds, as the nightly
   retraining does) and scored on the evaluation part and on the short held-out set;
 * **random** order (mean of `--seeds` orders) against **uncertainty** order (what the
   desk's « À vérifier » band asks, `veille/desk/uncertain.py`: the pool items whose
-  smallest `reasons.margin` under the current model is nearest 0, asked in batches up to
-  the next size) and against random order **unweighted** (`editor_weight=1`, the labels
-  counting as seed items).
+  smallest `reasons.margin` under the current model, full text and passages read, is
+  nearest 0, asked in batches up to the next size) and against random order
+  **unweighted** (`editor_weight=1`, the labels counting as seed items).
 
 `--choose-weight` is how `model.EDITOR_WEIGHT` was chosen without looking at the held-out
 sets: the demo articles split the same way into pool and evaluation, 100 random labels,
@@ -40,6 +40,15 @@ the evaluation `seed/heldout_press/` (another hand), with heldout_long and heldo
 `--choose-share` cross-validates on the press pool only: each fold evaluated in turn, the
 labels drawn from the others, for each share of the fit the labels weigh together.
 `--strategies` and `--sizes` pick what to run (each run retrains at every size).
+
+`--base-without press` starts from the default corpus less its press-style training files
+(`seed/long/press_*.jsonl`): a model that never saw the pool's kind of news, the issue's
+situation (weak on real news, a delegate labelling a hundred of them). `--variant
+key=value,…` passes options to `model.train` (`calibration_k`, `boost_wrong`,
+`editor_share`), to measure a candidate rule without editing the model:
+
+     python benchmarks/learning_curve.py --pool-press --base-without press \
+         --seeds 2 --strategies random,uncertain --sizes 0,25,50,100 --variant calibration_k=0
 """
 
 from __future__ import annotations
@@ -92,7 +101,10 @@ def most_uncertain(
     model: theme_model.ThemeModel, pool: Sequence[LabelledItem], count: int
 ) -> list[int]:
     """Indices of the `count` pool items nearest a threshold (smallest |margin|)."""
-    probs = theme_model.probabilities(model, [document(i.title, i.text) for i in pool])
+    # With each article's text, as the desk's band classifies (passage evidence included).
+    probs = theme_model.probabilities(
+        model, [document(i.title, i.text) for i in pool], [i.text for i in pool]
+    )
     doubt = [
         min(abs(margin(float(row[j]), model.thresholds[t])) for j, t in enumerate(model.themes))
         for row in probs
@@ -101,6 +113,8 @@ def most_uncertain(
 
 
 _BASE: dict[int, theme_model.ThemeModel] = {}
+# Extra keyword arguments of `model.train` (--variant), for measuring candidate rules.
+TRAIN_OPTIONS: dict[str, float] = {}
 
 
 def trained(
@@ -113,12 +127,11 @@ def trained(
     corpus (it is the same for every order and weight)."""
     if not labelled and id(seed) in _BASE:
         return _BASE[id(seed)]
-    model = theme_model.train(
-        [*seed, *as_editor(labelled)],
-        editor_labels=len(labelled),
-        editor_weight=editor_weight,
-        editor_share=editor_share,
-    )
+    options: dict[str, Any] = {"editor_weight": editor_weight, "editor_share": editor_share}
+    if editor_weight == 1.0:  # unweighted: the labels count as seed items, calibration too
+        options["calibration_k"] = 0.0
+    options.update(TRAIN_OPTIONS)
+    model = theme_model.train([*seed, *as_editor(labelled)], editor_labels=len(labelled), **options)
     if not labelled:
         _BASE[id(seed)] = model
     return model
@@ -277,8 +290,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="start from the short seed items only: a model that never saw long articles",
     )
+    parser.add_argument(
+        "--base-without",
+        default="",
+        help="comma-separated kinds of training files left out of the base corpus "
+        "(press: seed/long/press_*.jsonl): a model that never saw the pool's kind of news",
+    )
+    parser.add_argument(
+        "--variant",
+        default="",
+        help="key=value,… passed to model.train (e.g. calibration_k=50,boost_wrong=2)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    for pair in filter(None, args.variant.split(",")):
+        key, _, value = pair.partition("=")
+        TRAIN_OPTIONS[key] = float(value)
     warnings.simplefilter("ignore")  # tiny folds: scikit-learn warns about rare label sets
     began = time.perf_counter()
     if args.choose_weight:
@@ -293,7 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         table["seconds"] = round(time.perf_counter() - began, 1)
         print(json.dumps(table, indent=None if args.json else 1))
         return 0
-    seed = load_seed(long=not args.short_base)
+    without = tuple(kind for kind in args.base_without.split(",") if kind)
+    seed = load_seed(long=not args.short_base, without=without)
     evaluations: dict[str, Sequence[LabelledItem]]
     if args.pool_press:
         pool = load_pool("press")
@@ -336,6 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pool_press": args.pool_press,
         "evaluated": {name: len(items) for name, items in evaluations.items()},
         "short_base": args.short_base,
+        "base_without": list(without),
+        "variant": TRAIN_OPTIONS,
         "seeds": args.seeds,
         "editor_weight": theme_model.EDITOR_WEIGHT,
         "editor_share": theme_model.EDITOR_SHARE,

@@ -85,20 +85,31 @@ def _seed_files(folder: str) -> list[tuple[str, str]]:
     )
 
 
-def _load(folder: str) -> list[LabelledItem]:
+def _load(folder: str, without: Sequence[str] = ()) -> list[LabelledItem]:
     prefix = f"seed/{folder}/" if folder else "seed/"
     items: list[LabelledItem] = []
     for name, text in _seed_files(folder):
+        if any(name.startswith(f"{kind}_") for kind in without):
+            continue
         items.extend(parse_jsonl(text.splitlines(), name=f"{prefix}{name}"))
     return items
 
 
-def load_seed(*, heldout: bool = False, long: bool = True) -> list[LabelledItem]:
+def load_seed(
+    *, heldout: bool = False, long: bool = True, without: Sequence[str] = ()
+) -> list[LabelledItem]:
     """The packaged training corpus (short items and, unless `long` is false, long-form
-    articles), or with `heldout` the short held-out part kept for tests."""
+    articles), or with `heldout` the short held-out part kept for tests. `without` leaves
+    out the training files of those kinds (`"press"`: `seed/long/press_*.jsonl`), for
+    measuring a model that never saw that kind of article (benchmarks/learning_curve.py)."""
     if heldout:
         return _load(HELDOUT_FOLDERS["short"])
-    return [item for folder in TRAIN_FOLDERS if long or folder != "long" for item in _load(folder)]
+    return [
+        item
+        for folder in TRAIN_FOLDERS
+        if long or folder != "long"
+        for item in _load(folder, without)
+    ]
 
 
 def load_heldout(kind: str) -> list[LabelledItem]:
