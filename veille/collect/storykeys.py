@@ -37,14 +37,16 @@ GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]»)|(?<=[.!?][\s\u202f]»))\s+|\n+")
 # What a scraper keeps before an article's first sentence: a byline (« Par Hélène
 # Carrasco »), the page's dates (« Publié le 13/10/2026 à 18h05 Mis à jour le … »), a « Lire
-# aussi » link, a share button, each on its own line; and a wire's dateline (« PARIS, 24 nov
-# (ATP) - »). They are no part of the lead: its names and figures are the event's.
+# aussi » link, a share button, each on its own line; and a wire's or a release's dateline
+# (« PARIS, 24 nov (ATP) - », « RENNES (AFP) - », « Brussels, 1 December 2026 - »). They
+# are no part of the lead: its names and figures are the event's.
 _RESIDUE = re.compile(
     r"(?:\s*(?:(?:Par|By)\s+[A-ZÀ-Þ][^\n.!?:]{0,60}"
     r"|(?:Publi[ée]e?|Mise? à jour|Modifi[ée]e?|Actualis[ée]e?)\s+le\b[^\n]{0,100}"
     r"|Lire aussi\b[^\n]{0,160}|Partager\b[^\n]{0,60})[ \t]*\n)+"
-    r"|\s*[A-ZÀ-Þ][A-ZÀ-Þ' -]{1,40},\s*\d{1,2}(?:er)?\s+[a-zéû]{3,9}\.?(?:\s+\d{4})?"
-    r"(?:\s*\([^()\n]{1,20}\))?\s*[-–—]\s+"
+    r"|\s*[A-ZÀ-Þ][\w'’ -]{1,40}?,\s*(?:le\s+)?\d{1,2}(?:er)?\s+[A-Za-zéû]{3,9}\.?"
+    r"(?:\s+\d{4})?(?:\s*\([^()\n]{1,20}\))?\s*[-–—]\s+"
+    r"|\s*[A-ZÀ-Þ][A-ZÀ-Þ' -]{1,40}\([^()\n]{1,20}\)\s*[-–—]\s+"
 )
 # Dates and times written with figures (« 13/10/2026 », « 18h05 », « 24 nov. ») are no
 # figures of the event: they are dropped before figures are read.
@@ -337,6 +339,31 @@ def _opening_figures(title: str, body: str) -> frozenset[str]:
     return frozenset(out)
 
 
+# A body's name written out (« la Commission nationale de l'informatique et des libertés »)
+# is also its acronym (« CNIL »): the initials of a capitalised word and the words after it,
+# function words left out, read in the opening only.
+_SPELLED = re.compile(r"[A-ZÀ-Þ][\w-]*(?:(?:[ \t]+|[ \t]*['’][ \t]*)[\w-]+){2,12}")
+_SKIPPED = frozenset({"de", "du", "des", "la", "le", "les", "l", "d", "et", "en", "pour", "aux"})
+
+
+def _acronyms(opening: str) -> set[str]:
+    """The acronyms a spelled-out name of `opening` stands for (« Institut national de la
+    statistique et des études économiques » → insee): every run of three initials or more
+    from a capitalised word on."""
+    out: set[str] = set()
+    for match in _SPELLED.finditer(opening):
+        words = [w for w in re.split(r"[ \t]*['’][ \t]*|[ \t]+", match.group()) if w]
+        kept = [w for w in words if story_fold(w) not in _SKIPPED]
+        initials = "".join(story_fold(w)[:1] for w in kept)
+        for start, word in enumerate(kept):
+            if word[:1].isupper():
+                out.update(
+                    canonical_name(initials[start:end])
+                    for end in range(start + 3, len(initials) + 1)
+                )
+    return out
+
+
 def _body(text: str) -> str:
     """The text from its first sentence: a scraper's byline, dates and a wire's dateline
     left out (`_RESIDUE`)."""
@@ -370,6 +397,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     whole = "\n".join([_REFERENCE.sub(" ", lead_text), *rest])
     folded = {story_fold(w) for w in _CAPITALISED.findall(whole)}
     mentioned = {canonical_name(w) for w in folded - GENERIC_NAMES}
+    mentioned |= _acronyms(f"{title}\n{body[:OPENING_CHARS]}")
     names, people, bracketed = _names(lead, text)
     domain = registrable_domain(host) if host else ""
     site = frozenset() if names | bracketed else _site_words(domain)
