@@ -350,6 +350,12 @@ def test_a_scraper_s_residue_is_no_lead_and_dates_are_no_figures() -> None:
     assert wire.lead_figures == {"1420"} and "pari" not in wire.lead_names
     release = story_keys("Guidelines", "Brussels, 1 December 2026 - The Commission published.")
     assert release.lead_years == frozenset()
+    live = story_keys(
+        "EN DIRECT", "Suivez notre direct\n\n11h52 - Le Département bloque 12 000 dossiers."
+    )
+    assert live.lead_figures == {"12000"}  # the live entry's first sentence is the lead
+    noted = story_keys("Cyberattaque", "(Actualisé avec revendication) - Le groupe Vantablack.")
+    assert noted.lead_names == {"vantablack"}
     dated = story_keys("Sainte-Aurène", "Publié le 22 sept. 2026\n\nDepuis lundi, la mairie.")
     assert dated.lead_figures == frozenset()
     quoted = story_keys(

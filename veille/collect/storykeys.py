@@ -37,16 +37,22 @@ GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]»)|(?<=[.!?][\s\u202f]»))\s+|\n+")
 # What a scraper keeps before an article's first sentence: a byline (« Par Hélène
 # Carrasco »), the page's dates (« Publié le 13/10/2026 à 18h05 Mis à jour le … »), a « Lire
-# aussi » link, a share button, each on its own line; and a wire's or a release's dateline
-# (« PARIS, 24 nov (ATP) - », « RENNES (AFP) - », « Brussels, 1 December 2026 - »). They
-# are no part of the lead: its names and figures are the event's.
+# aussi » link, a share button, a live page's « Suivez notre direct », each on its own
+# line; a wire's or a release's dateline (« PARIS, 24 nov (ATP) - », « RENNES (AFP) - »,
+# « Brussels, 1 December 2026 - »); a label, a note or a live entry's time before a dash
+# (« ENTRETIEN - », « Rectificatif - », « (Actualisé avec revendication) - », « 11h52 - »).
+# They are no part of the lead: its names and figures are the event's.
+_MONTH_WORD = r"[A-Za-zéû]{3,9}\.?"
 _RESIDUE = re.compile(
-    r"(?:\s*(?:(?:Par|By)\s+[A-ZÀ-Þ][^\n.!?:]{0,60}"
+    r"(?:\s*(?:(?:Par|By)\s+[A-ZÀ-Þ][^\n.!?:]{0,90}"
     r"|(?:Publi[ée]e?|Mise? à jour|Modifi[ée]e?|Actualis[ée]e?)\s+le\b[^\n]{0,100}"
-    r"|Lire aussi\b[^\n]{0,160}|Partager\b[^\n]{0,60})[ \t]*\n)+"
-    r"|\s*[A-ZÀ-Þ][\w'’ -]{1,40}?,\s*(?:le\s+)?\d{1,2}(?:er)?\s+[A-Za-zéû]{3,9}\.?"
+    r"|Lire aussi\b[^\n]{0,160}|Partager\b[^\n]{0,60}|Suivez (?:notre|le) direct\b[^\n]{0,40}"
+    rf"|[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}(?:\s+\d{{4}})?"
+    r")[ \t]*\n"
+    rf"|\s*[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}"
     r"(?:\s+\d{4})?(?:\s*\([^()\n]{1,20}\))?\s*[-–—]\s+"
     r"|\s*[A-ZÀ-Þ][A-ZÀ-Þ' -]{1,40}\([^()\n]{1,20}\)\s*[-–—]\s+"
+    r"|\s*(?:[A-ZÀ-Þ]{4,}|Rectificatif|Erratum|\([^()\n]{1,60}\)|\d{1,2}h\d\d)\s*[-–—]\s+)+"
 )
 # Dates and times written with figures (« 13/10/2026 », « 18h05 », « 24 nov. ») are no
 # figures of the event: they are dropped before figures are read.
