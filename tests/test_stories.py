@@ -405,3 +405,10 @@ def test_a_name_and_a_figure_of_both_openings_tie_two_articles() -> None:
         "Données ouvertes", "1 420 villes, contre 1 180 en 2025, selon l'Observatoire."
     )
     assert same_story(0.6, 3, report, wire)  # the years disagree, the figures agree
+    # One kind of act told the same day ties two named leads too, within the day only.
+    fine = story_keys("Orlinac : une amende de la CNIL", "La CNIL sanctionne la commune.")
+    daily = story_keys("Orlinac sanctionnée", "La commune d'Orlinac écope d'une amende.")
+    assert fine.acts & daily.acts == {"sanction"}
+    assert same_story(0.25, 20, fine, daily)
+    assert not same_story(0.25, 40, fine, daily)
+    assert required_similarity(20, same_act=True) == TIED_SIMILARITY

@@ -170,16 +170,21 @@ def hours_apart(
     return hours
 
 
-def required_similarity(hours_apart: float, named: bool = True, tied: bool = False) -> float:
+def required_similarity(
+    hours_apart: float, named: bool = True, tied: bool = False, same_act: bool = False
+) -> float:
     """The cosine two articles published `hours_apart` must reach to be one story; `named`:
-    a name of one lead is mentioned by the other article; `tied`: besides, their openings
-    give the same figure (two independent ties: `TIED_SIMILARITY`, flat for `TIED_HOURS`)."""
+    a name of one lead is mentioned by the other article; besides, `tied`: their openings
+    give the same figure (`TIED_SIMILARITY`, flat for `TIED_HOURS`), or `same_act`: their
+    leads tell one kind of act (`TIED_SIMILARITY` within the day only)."""
     if hours_apart == LATER_EVENT:
         return math.inf
     floor = STORY_SIMILARITY if named else UNNAMED_SIMILARITY
     day = SAME_DAY_HOURS
     if named and tied:
         floor, day = TIED_SIMILARITY, TIED_HOURS
+    elif named and same_act:
+        floor = TIED_SIMILARITY
     late = min(max(hours_apart - day, 0.0) / (COVERAGE_HOURS - day), 1.0)
     return floor + (COPY_SIMILARITY - floor) * late
 
@@ -223,7 +228,7 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     named = named or (a.english != b.english and bool(a.lead_figures & b.lead_figures))
     # The same figure in both openings (« 84 jeux », « 150 000 euros ») is the event's.
     tied = bool(a.figures & b.figures)
-    if similarity < required_similarity(hours_apart, named, tied):
+    if similarity < required_similarity(hours_apart, named, tied, bool(a.acts & b.acts)):
         return False
     if _other_body(a, b) and _other_body(b, a):
         return False

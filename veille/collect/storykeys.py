@@ -348,25 +348,28 @@ def _opening_figures(title: str, body: str) -> frozenset[str]:
 # A body's name written out (« la Commission nationale de l'informatique et des libertés »)
 # is also its acronym (« CNIL »): the initials of a capitalised word and the words after it,
 # function words left out, read in the opening only.
-_SPELLED = re.compile(r"[A-ZÀ-Þ][\w-]*(?:(?:[ \t]+|[ \t]*['’][ \t]*)[\w-]+){2,12}")
 _SKIPPED = frozenset({"de", "du", "des", "la", "le", "les", "l", "d", "et", "en", "pour", "aux"})
+_LINK = r"(?:[ \t]+(?:(?:de|du|des|la|le|les|et|en|pour|aux)[ \t]+|[ld]['’][ \t]*)*)"
+# A capitalised word (no article) and up to seven words after it, in one clause.
+_SPELLED = re.compile(
+    r"\b(?!(?:De|Du|Des|La|Le|Les|Et|En|Pour|Aux|Un|Une)\b)[A-ZÀ-Þ][\w-]*"
+    rf"(?:{_LINK}[^\W\d_][\w-]*){{2,7}}"
+)
 
 
 def _acronyms(opening: str) -> set[str]:
     """The acronyms a spelled-out name of `opening` stands for (« Institut national de la
-    statistique et des études économiques » → insee): every run of three initials or more
-    from a capitalised word on."""
+    statistique et des études économiques » → insee): runs of three initials or more from
+    a capitalised word on, within a clause, articles and « de », « et »… left out."""
     out: set[str] = set()
     for match in _SPELLED.finditer(opening):
-        words = [w for w in re.split(r"[ \t]*['’][ \t]*|[ \t]+", match.group()) if w]
-        kept = [w for w in words if story_fold(w) not in _SKIPPED]
-        initials = "".join(story_fold(w)[:1] for w in kept)
-        for start, word in enumerate(kept):
-            if word[:1].isupper():
-                out.update(
-                    canonical_name(initials[start:end])
-                    for end in range(start + 3, len(initials) + 1)
-                )
+        words = re.findall(r"[^\W\d_][\w-]*", match.group())
+        initials = "".join(
+            w[0].lower() if w.isascii() else story_fold(w[0])
+            for w in words
+            if w.lower() not in _SKIPPED
+        )
+        out.update(canonical_name(initials[:n]) for n in range(3, len(initials) + 1))
     return out
 
 
