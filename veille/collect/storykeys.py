@@ -235,7 +235,8 @@ def _folded_pieces(word: str) -> list[str]:
 # rewrite adds or leaves out, like a quoted person; it ties two articles but tells no
 # events apart.
 _STREETS = frozenset(
-    {"rue", "place", "avenue", "boulevard", "quai", "allee", "impasse", "cours", "square"}
+    {"rue", "place", "avenue", "boulevard", "quai", "allée", "allee", "impasse", "cours"}
+    | {"square"}
 )
 
 
@@ -243,11 +244,13 @@ def _addresses(tokens: list[tuple[bool, str]]) -> set[str]:
     """The names of streets in tokens: the capitalised word after « rue », « place du »…"""
     out: set[str] = set()
     for i, (_, word) in enumerate(tokens):
-        j = i - 1
-        while j >= 0 and i - j <= 3 and story_fold(tokens[j][1]) in _ARTICLES:
-            j -= 1
-        if j >= 0 and story_fold(tokens[j][1]) in _STREETS and _is_name(word):
-            out.update(_folded_pieces(word))
+        if word.lower() not in _STREETS:
+            continue
+        j = i + 1
+        while j < len(tokens) and j - i <= 3 and tokens[j][1].lower() in _ARTICLES:
+            j += 1
+        if j < len(tokens) and _is_name(tokens[j][1]):
+            out.update(_folded_pieces(tokens[j][1]))
     return out
 
 
@@ -357,9 +360,12 @@ _SPELLED = re.compile(
 )
 
 
+_ACRONYM_LETTERS = 6  # « CNIL », « INSEE », « DINUM », « ANSSI »…
+
+
 def _acronyms(opening: str) -> set[str]:
     """The acronyms a spelled-out name of `opening` stands for (« Institut national de la
-    statistique et des études économiques » → insee): runs of three initials or more from
+    statistique et des études économiques » → insee): runs of three to six initials from
     a capitalised word on, within a clause, articles and « de », « et »… left out."""
     out: set[str] = set()
     for match in _SPELLED.finditer(opening):
@@ -369,7 +375,8 @@ def _acronyms(opening: str) -> set[str]:
             for w in words
             if w.lower() not in _SKIPPED
         )
-        out.update(canonical_name(initials[:n]) for n in range(3, len(initials) + 1))
+        longest = min(len(initials), _ACRONYM_LETTERS)
+        out.update(canonical_name(initials[:n]) for n in range(3, longest + 1))
     return out
 
 
