@@ -18,6 +18,8 @@ from veille.collect.stories import (
     LATER_EVENT,
     MIN_SIMILARITY,
     STORY_SIMILARITY,
+    TIED_HOURS,
+    TIED_SIMILARITY,
     UNNAMED_SIMILARITY,
     assign_story,
     assign_story_confirmed,
@@ -330,3 +332,83 @@ def test_across_languages_the_same_figures_tie_the_leads() -> None:
     assert not same_story(0.34, 20, release, hubs)  # figures disagree
     french = story_keys("Espaces de données", "La Commission ouvre un appel de 40 millions.")
     assert not same_story(0.34, 20, coverage, french)  # one language: words must do
+
+
+def test_a_scraper_s_residue_is_no_lead_and_dates_are_no_figures() -> None:
+    """A byline, the page's dates and a wire's dateline come before the first sentence of
+    many pages: the lead is what follows. Dates and times written with figures, a
+    population or a duration are no figures of the event; a quotation ends no sentence."""
+    page = story_keys(
+        "Valmoreuil met ses chiffres sur la place publique",
+        "Par Hélène Carrasco\nPublié le 13/10/2026 à 18h05 Mis à jour le 13/10/2026 à 19h30\n\n"
+        "La municipalité a ouvert un portail de 84 jeux de données. Valmoreuil (41 000 "
+        "habitants) organise un hackathon de 48 heures.",
+    )
+    assert not {"helen", "carrasco"} & page.lead_names  # the byline's « Hélène Carrasco »
+    assert page.lead_figures == {"84"} and page.figures == {"84"}
+    wire = story_keys("Données ouvertes", "PARIS, 24 nov (ATP) - 1 420 collectivités publient.")
+    assert wire.lead_figures == {"1420"} and "pari" not in wire.lead_names
+    release = story_keys("Guidelines", "Brussels, 1 December 2026 - The Commission published.")
+    assert release.lead_years == frozenset()
+    live = story_keys(
+        "EN DIRECT", "Suivez notre direct\n\n11h52 - Le Département bloque 12 000 dossiers."
+    )
+    assert live.lead_figures == {"12000"}  # the live entry's first sentence is the lead
+    noted = story_keys("Cyberattaque", "(Actualisé avec revendication) - Le groupe Vantablack.")
+    assert noted.lead_names == {"vantablack"}
+    dated = story_keys("Sainte-Aurène", "Publié le 22 sept. 2026\n\nDepuis lundi, la mairie.")
+    assert dated.lead_figures == frozenset()
+    quoted = story_keys(
+        "IA à haut risque",
+        "Elle précise quels systèmes sont « à haut risque » au sens de l'article 12 du "
+        "règlement. La suite.",
+    )
+    assert quoted.lead_figures == {"12"}
+
+
+def test_streets_codes_and_feasts_name_no_body_and_acronyms_are_spelled_out() -> None:
+    """« rue Gambetta » is an address, « CO2 » a code, « la Toussaint » a date: none says
+    whose event it is. « La Commission nationale de l'informatique et des libertés » is the
+    CNIL."""
+    street = story_keys(
+        "Mérinval : une amende", "Les caméras de la rue Gambetta et de la place du Marché."
+    )
+    assert {"gambetta", "march"} <= street.lead_names and street.subjects == {"merinval"}
+    air = story_keys("Pléveneuc", "Depuis la Toussaint, les capteurs de CO2 de Pléveneuc.")
+    assert air.subjects == {"pleveneuc"}
+    spelled = story_keys(
+        "Mérinval", "La Commission nationale de l'informatique et des libertés a infligé."
+    )
+    assert {"cnil", "cni"} <= spelled.mentioned
+
+
+def test_a_name_and_a_figure_of_both_openings_tie_two_articles() -> None:
+    """An institution's page and the press days later, in other words: a name and the same
+    figure tie them (`TIED_SIMILARITY`, flat over `TIED_HOURS`), and lift the figure
+    veto of their leads (« 1 420, contre 1 180 en 2025 » / « baromètre 2026 »)."""
+    page = story_keys("Portail open data", "La Ville de Valmoreuil publie 84 jeux de données.")
+    press = story_keys(
+        "Haute-Dorve : une plateforme",
+        "Valmoreuil (41 000 habitants) a ouvert mardi sa plateforme. Elle compte 84 jeux.",
+    )
+    other = story_keys("Portail", "Valmoreuil publie ses jeux de données, 60 au total.")
+    assert page.figures & press.figures == {"84"}
+    assert required_similarity(TIED_HOURS, tied=True) == TIED_SIMILARITY < STORY_SIMILARITY
+    assert required_similarity(TIED_HOURS + 24, tied=True) > TIED_SIMILARITY
+    assert required_similarity(COVERAGE_HOURS, tied=True) == COPY_SIMILARITY
+    assert same_story(0.25, 70, page, press)
+    assert not same_story(0.25, 70, page, other)  # a name alone: 0.5 needed at 70 hours
+    assert not same_story(0.25, 110, page, press)  # a near copy's cosine, nearly
+    assert not same_story(0.9, LATER_EVENT, page, press)  # a follow-up stays apart
+    report = story_keys("Baromètre 2026 de l'Observatoire", "L'Observatoire compte 1 420 villes.")
+    wire = story_keys(
+        "Données ouvertes", "1 420 villes, contre 1 180 en 2025, selon l'Observatoire."
+    )
+    assert same_story(0.6, 3, report, wire)  # the years disagree, the figures agree
+    # One kind of act told the same day ties two named leads too, within the day only.
+    fine = story_keys("Orlinac : une amende de la CNIL", "La CNIL sanctionne la commune.")
+    daily = story_keys("Orlinac sanctionnée", "La commune d'Orlinac écope d'une amende.")
+    assert fine.acts & daily.acts == {"sanction"}
+    assert same_story(0.25, 20, fine, daily)
+    assert not same_story(0.25, 40, fine, daily)
+    assert required_similarity(20, same_act=True) == TIED_SIMILARITY

@@ -34,24 +34,26 @@ PRESS_HELDOUT = load_pairs(sorted(DATA.glob("press/heldout/*.jsonl")))
 PRESS2_TUNE = load_pairs(sorted(DATA.glob("press2/tune/*.jsonl")))
 PRESS2_HELDOUT = load_pairs(sorted(DATA.glob("press2/heldout/*.jsonl")))
 
-# Measured: precision 0.992 (1 distinct-story pair merged of 131 grouped), recall 0.878
-# (130 of 148). The floor allows no second merge.
-PRECISION_FLOOR = 0.985
-RECALL_FLOOR = 0.87
+# Measured (round 19, the « second tie » rules): precision 0.993 (1 distinct-story pair
+# merged of 136 grouped), recall 0.912 (135 of 148). The floor allows no second merge
+# (135 / 137 = 0.985).
+PRECISION_FLOOR = 0.988
+RECALL_FLOOR = 0.90
 # Measured 1.000 (none of 19 grouped) and 0.864 (19 of 22): one merge would be 0.95.
 HELDOUT_PRECISION_FLOOR = 0.97
 HELDOUT_RECALL_FLOOR = 0.85
-# Measured 1.000 (none of 30 grouped) and 0.938 (30 of 32).
+# Measured 1.000 (none of 30 grouped) and 0.938 (30 of 32): one pair fewer is 0.906.
 PRESS_TUNE_PRECISION_FLOOR = 0.97
-PRESS_TUNE_RECALL_FLOOR = 0.90
-# Measured 1.000 (none of 37 grouped) and 0.925 (37 of 40).
+PRESS_TUNE_RECALL_FLOOR = 0.93
+# Measured 1.000 (none of 38 grouped) and 0.950 (38 of 40): one pair fewer is 0.925.
 PRESS_HELDOUT_PRECISION_FLOOR = 0.97
-PRESS_HELDOUT_RECALL_FLOOR = 0.90
+PRESS_HELDOUT_RECALL_FLOOR = 0.94
 # press2, measured once (2026-12-07): tune 1.000 (none of 17 grouped) / 0.607 (17 of 28),
-# heldout 1.000 (none of 21) / 0.525 (21 of 40). Recall under the 0.85: the floor
-# is what is measured, so a change that loses more of it fails.
+# heldout 1.000 (none of 21) / 0.525 (21 of 40). Then tuned on `tune/` only (round 19,
+# « second tie »): tune 1.000 (none of 27) / 0.964 (27 of 28; one pair fewer is 0.929).
+# The heldout floor is the merger's, set when it measures the half nobody tuned on.
 PRESS2_PRECISION_FLOOR = 0.97
-PRESS2_TUNE_RECALL_FLOOR = 0.60
+PRESS2_TUNE_RECALL_FLOOR = 0.95
 PRESS2_HELDOUT_RECALL_FLOOR = 0.52
 
 

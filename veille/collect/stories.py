@@ -118,6 +118,12 @@ _PARIS = ZoneInfo("Europe/Paris")  # the dates leads cite are French
 SAME_DAY_HOURS = 24
 COVERAGE_HOURS = 120
 COPY_SIMILARITY = 0.8
+# Two independent ties, a name and a figure of both openings (« Valmoreuil », « 84 jeux
+# de données »): the same event's numbers, written in other words by the press days later
+# (an institution's page on Tuesday, the trade weekly on Friday). The cosine required is
+# then lower and stays flat over three days before rising to a near copy's.
+TIED_SIMILARITY = 0.2
+TIED_HOURS = 72
 # `hours_apart` of a later event for sure (a follow-up of an earlier lead that told none):
 # no cosine joins it.
 LATER_EVENT = math.inf
@@ -164,13 +170,22 @@ def hours_apart(
     return hours
 
 
-def required_similarity(hours_apart: float, named: bool = True) -> float:
+def required_similarity(
+    hours_apart: float, named: bool = True, tied: bool = False, same_act: bool = False
+) -> float:
     """The cosine two articles published `hours_apart` must reach to be one story; `named`:
-    a name of one lead is mentioned by the other article."""
+    a name of one lead is mentioned by the other article; besides, `tied`: their openings
+    give the same figure (`TIED_SIMILARITY`, flat for `TIED_HOURS`), or `same_act`: their
+    leads tell one kind of act (`TIED_SIMILARITY` within the day only)."""
     if hours_apart == LATER_EVENT:
         return math.inf
     floor = STORY_SIMILARITY if named else UNNAMED_SIMILARITY
-    late = min(max(hours_apart - SAME_DAY_HOURS, 0.0) / (COVERAGE_HOURS - SAME_DAY_HOURS), 1.0)
+    day = SAME_DAY_HOURS
+    if named and tied:
+        floor, day = TIED_SIMILARITY, TIED_HOURS
+    elif named and same_act:
+        floor = TIED_SIMILARITY
+    late = min(max(hours_apart - day, 0.0) / (COVERAGE_HOURS - day), 1.0)
     return floor + (COPY_SIMILARITY - floor) * late
 
 
@@ -211,8 +226,13 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     # apart (« Interoperable Europe Board » / « Europe interopérable ») and only cognates
     # meet in the cosine: the same figures tie the leads.
     named = named or (a.english != b.english and bool(a.lead_figures & b.lead_figures))
-    if similarity < required_similarity(hours_apart, named):
+    # The same figure in both openings (« 84 jeux », « 150 000 euros ») is the event's.
+    tied = bool(a.figures & b.figures)
+    if similarity < required_similarity(hours_apart, named, tied, bool(a.acts & b.acts)):
         return False
     if _other_body(a, b) and _other_body(b, a):
         return False
-    return not (_disjoint(a.lead_years, b.lead_years) or _disjoint(a.lead_figures, b.lead_figures))
+    # Leads that disagree on every figure or year are two events, unless their openings
+    # share one: « 1 420 collectivités, contre 1 180 en 2025 » and « baromètre 2026 ».
+    disagree = _disjoint(a.lead_years, b.lead_years) or _disjoint(a.lead_figures, b.lead_figures)
+    return tied or not disagree

@@ -18,8 +18,9 @@ from veille.text.urls import registrable_domain
 
 # Capitalised words that name a kind of body or a common thing, not one body: they neither
 # tell two events apart nor tie them together. Then the labels a headline starts with
-# (« Rectificatif : … », « Vidéo : … »), and the formats and laws of the field (« au
-# format GTFS », « le RGPD »): they name no place and no body.
+# (« Rectificatif : … », « Vidéo : … »), the formats and laws of the field (« au
+# format GTFS », « le RGPD ») and the feasts of the calendar (« depuis la Toussaint »):
+# they name no place and no body.
 _GENERIC_TEXT = """
 ville villes commune communes metropole communaute agglomeration agglo region regions
 departement departements conseil commission mairie prefecture prefectures ministere ministre
@@ -28,9 +29,37 @@ union agence ia ai api data open day licence ouverte europa
 rectificatif erratum correction actualise actualisation exclusif video infographie interview
 portrait tribune edito editorial direct alerte breve urgent flash communique
 gtfs netex siri json csv xml pdf rss dcat wms wfs rgpd gdpr
+toussaint noel paques pentecote ascension
 """
 GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
-_SENTENCE_END = re.compile(r"(?<=[.!?»])\s+|\n+")
+# A sentence ends after « . », « ! », « ? », or a closing quotation that follows one: a
+# quotation inside a sentence (« à haut risque » au sens de l'article 6) ends nothing.
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]»)|(?<=[.!?][\s\u202f]»))\s+|\n+")
+# What a scraper keeps before an article's first sentence: a byline (« Par Hélène
+# Carrasco »), the page's dates (« Publié le 13/10/2026 à 18h05 Mis à jour le … »), a « Lire
+# aussi » link, a share button, a live page's « Suivez notre direct », each on its own
+# line; a wire's or a release's dateline (« PARIS, 24 nov (ATP) - », « RENNES (AFP) - »,
+# « Brussels, 1 December 2026 - »); a label, a note or a live entry's time before a dash
+# (« ENTRETIEN - », « Rectificatif - », « (Actualisé avec revendication) - », « 11h52 - »).
+# They are no part of the lead: its names and figures are the event's.
+_MONTH_WORD = r"[A-Za-zéû]{3,9}\.?"
+_RESIDUE = re.compile(
+    r"(?:\s*(?:(?:Par|By)\s+[A-ZÀ-Þ][^\n.!?:]{0,90}"
+    r"|(?:Publi[ée]e?|Mise? à jour|Modifi[ée]e?|Actualis[ée]e?)\s+le\b[^\n]{0,100}"
+    r"|Lire aussi\b[^\n]{0,160}|Partager\b[^\n]{0,60}|Suivez (?:notre|le) direct\b[^\n]{0,40}"
+    rf"|[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}(?:\s+\d{{4}})?"
+    r")[ \t]*\n"
+    rf"|\s*[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}"
+    r"(?:\s+\d{4})?(?:\s*\([^()\n]{1,20}\))?\s*[-–—]\s+"
+    r"|\s*[A-ZÀ-Þ][A-ZÀ-Þ' -]{1,40}\([^()\n]{1,20}\)\s*[-–—]\s+"
+    r"|\s*(?:[A-ZÀ-Þ]{4,}|Rectificatif|Erratum|\([^()\n]{1,60}\)|\d{1,2}h\d\d)\s*[-–—]\s+)+"
+)
+# Dates and times written with figures (« 13/10/2026 », « 18h05 », « 24 nov. ») are no
+# figures of the event: they are dropped before figures are read.
+_DATE_FIGURES = re.compile(
+    r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}\s?h\s?\d{0,2}\b"
+    r"|\b\d{1,2}(?:er)?\s+(?:janv|f[ée]vr|avr|juil|sept|oct|nov|d[ée]c)\b\.?"
+)
 _TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")
 _PIECE = re.compile(r"[-'’.]")
 _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
@@ -163,6 +192,9 @@ class StoryKeys:
     acts: frozenset[str] = frozenset()
     # The lead is in English (more English function words than French ones).
     english: bool = False
+    # The figures of the opening (`_opening_figures`: « 84 jeux », « 150 000 euros »): two
+    # articles that write the same one tell the same event's numbers.
+    figures: frozenset[str] = frozenset()
 
 
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
@@ -186,11 +218,40 @@ def _is_name(word: str) -> bool:
 
 
 def _folded_pieces(word: str) -> list[str]:
+    """The name pieces of a capitalised word; a code with figures (« CO2 », « 5G ») names
+    nothing."""
     return [
         canonical_name(f)
-        for f in (story_fold(p) for p in _PIECE.split(word) if len(p) >= 2 and p[0].isupper())
+        for f in (
+            story_fold(p)
+            for p in _PIECE.split(word)
+            if len(p) >= 2 and p[0].isupper() and not any(c.isdigit() for c in p)
+        )
         if f not in GENERIC_NAMES
     ]
+
+
+# « rue Gambetta », « place du Marché »: a street is an address inside a place, a detail a
+# rewrite adds or leaves out, like a quoted person; it ties two articles but tells no
+# events apart.
+_STREETS = frozenset(
+    {"rue", "place", "avenue", "boulevard", "quai", "allée", "allee", "impasse", "cours"}
+    | {"square"}
+)
+
+
+def _addresses(tokens: list[tuple[bool, str]]) -> set[str]:
+    """The names of streets in tokens: the capitalised word after « rue », « place du »…"""
+    out: set[str] = set()
+    for i, (_, word) in enumerate(tokens):
+        if word.lower() not in _STREETS:
+            continue
+        j = i + 1
+        while j < len(tokens) and j - i <= 3 and tokens[j][1].lower() in _ARTICLES:
+            j += 1
+        if j < len(tokens) and _is_name(tokens[j][1]):
+            out.update(_folded_pieces(tokens[j][1]))
+    return out
 
 
 def _people(tokens: list[tuple[bool, str]]) -> set[str]:
@@ -228,7 +289,7 @@ def _names(sentences: list[str], text: str) -> tuple[set[str], set[str], set[str
         for k, segment in enumerate(_segments(_PARENTHESIS.sub(" ", sentence))):
             headline = n == 0 and k == 0 and _HEADLINE_PLACE.match(segment) is not None
             tokens = [_capitalised(t) for t in _TOKEN.findall(segment)]
-            people.update(_people(tokens))
+            people.update(_people(tokens) | _addresses(tokens))
             for i, (elided, word) in enumerate(tokens):
                 pieces = _folded_pieces(word)
                 if not pieces:
@@ -261,6 +322,72 @@ def own_page(domain: str, lead: str) -> bool:
     return any(story_fold(w) in _SITE_KINDS for w in re.split(r"[-_]", domain.split(".", 1)[0]))
 
 
+# The opening a story's figures are read in (`StoryKeys.figures`): a lead and what
+# follows it, wherever the writer put the number (« 84 jeux de données », third sentence).
+OPENING_CHARS = 500
+# A figure that says what a body is or how long something lasts (« 41 000 habitants »,
+# « 48 heures », « six mois ») is the same in every article on that body or that kind of
+# event: it ties no event.
+_ATTRIBUTE = re.compile(
+    r"\s*(?:habitants|heures?|h\b|jours?|semaines?|mois|ans|années?|minutes?|km)",
+    re.IGNORECASE,
+)
+
+
+def _opening_figures(title: str, body: str) -> frozenset[str]:
+    """The figures of two digits or more of the title and the body's opening
+    (`OPENING_CHARS`): no years, no dates nor times, no population nor duration."""
+    opening = _DATE_FIGURES.sub(" ", f"{title}\n{body[:OPENING_CHARS]}")
+    out = set()
+    for match in _NUMBER.finditer(opening):
+        figure = re.sub(r"[  .]", "", match.group())
+        if _YEAR.fullmatch(match.group()) or _ATTRIBUTE.match(opening, match.end()):
+            continue
+        if sum(c.isdigit() for c in figure) >= 2:
+            out.add(figure)
+    return frozenset(out)
+
+
+# A body's name written out (« la Commission nationale de l'informatique et des libertés »)
+# is also its acronym (« CNIL »): the initials of a capitalised word and the words after it,
+# function words left out, read in the opening only.
+_SKIPPED = frozenset({"de", "du", "des", "la", "le", "les", "l", "d", "et", "en", "pour", "aux"})
+_LINK = r"(?:[ \t]+(?:(?:de|du|des|la|le|les|et|en|pour|aux)[ \t]+|[ld]['’][ \t]*)*)"
+# A capitalised word (no article) and up to seven words after it, in one clause.
+_SPELLED = re.compile(
+    r"\b(?!(?:De|Du|Des|La|Le|Les|Et|En|Pour|Aux|Un|Une)\b)[A-ZÀ-Þ][\w-]*"
+    rf"(?:{_LINK}[^\W\d_][\w-]*){{2,7}}"
+)
+
+
+_ACRONYM_LETTERS = 6  # « CNIL », « INSEE », « DINUM », « ANSSI »…
+
+
+def _acronyms(opening: str) -> set[str]:
+    """The acronyms a spelled-out name of `opening` stands for (« Institut national de la
+    statistique et des études économiques » → insee): runs of three to six initials from
+    a capitalised word on, within a clause, articles and « de », « et »… left out."""
+    out: set[str] = set()
+    for match in _SPELLED.finditer(opening):
+        words = re.findall(r"[^\W\d_][\w-]*", match.group())
+        initials = "".join(
+            w[0].lower() if w.isascii() else story_fold(w[0])
+            for w in words
+            if w.lower() not in _SKIPPED
+        )
+        longest = min(len(initials), _ACRONYM_LETTERS)
+        out.update(canonical_name(initials[:n]) for n in range(3, longest + 1))
+    return out
+
+
+def _body(text: str) -> str:
+    """The text from its first sentence: a scraper's byline, dates and a wire's dateline
+    left out (`_RESIDUE`)."""
+    text = text.strip()
+    residue = _RESIDUE.match(text)
+    return text[residue.end() :].strip() if residue else text
+
+
 def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     """The keys of an article published on `host`. Only the title and first sentence are
     parsed word by word; the rest of the text is searched once for capitalised words
@@ -271,10 +398,11 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     subjects veto keeps two towns' own pages apart (`stories.same_story`, against another
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
-    first, *rest = _SENTENCE_END.split(text.strip(), maxsplit=1)
+    body = _body(text)
+    first, *rest = _SENTENCE_END.split(body, maxsplit=1)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
-    numbers = _NUMBER.findall(lead_text)
+    numbers = _NUMBER.findall(_DATE_FIGURES.sub(" ", lead_text))
     days = {
         (int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(story_fold(lead_text))
     }
@@ -285,6 +413,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     whole = "\n".join([_REFERENCE.sub(" ", lead_text), *rest])
     folded = {story_fold(w) for w in _CAPITALISED.findall(whole)}
     mentioned = {canonical_name(w) for w in folded - GENERIC_NAMES}
+    mentioned |= _acronyms(f"{title}\n{body[:OPENING_CHARS]}")
     names, people, bracketed = _names(lead, text)
     domain = registrable_domain(host) if host else ""
     site = frozenset() if names | bracketed else _site_words(domain)
@@ -304,6 +433,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         own=own,
         acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
         english=len(_ENGLISH.findall(folded_lead)) > len(_FRENCH.findall(folded_lead)),
+        figures=_opening_figures(title, body),
     )
 
 
@@ -318,6 +448,6 @@ def lead_names(lead: str) -> frozenset[str]:
     cut): how the story index finds candidates whose words are too few for a SimHash to
     see (two feed leads of two sentences)."""
     title, _, text = lead.partition("\n")
-    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
+    first = _SENTENCE_END.split(_body(text), maxsplit=1)[0]
     names, _, bracketed = _names([title, first], text)
     return frozenset(names | bracketed)
