@@ -51,10 +51,11 @@ PRESS_HELDOUT_RECALL_FLOOR = 0.94
 # press2, measured once (2026-12-07): tune 1.000 (none of 17 grouped) / 0.607 (17 of 28),
 # heldout 1.000 (none of 21) / 0.525 (21 of 40). Then tuned on `tune/` only (round 19,
 # « second tie »): tune 1.000 (none of 27) / 0.964 (27 of 28; one pair fewer is 0.929).
-# The heldout floor is the merger's, set when it measures the half nobody tuned on.
+# heldout, measured by the merger after that round (nobody tuned on it): 1.000 (none of 27
+# grouped) / 0.675 (27 of 40; one pair fewer is 0.650).
 PRESS2_PRECISION_FLOOR = 0.97
 PRESS2_TUNE_RECALL_FLOOR = 0.95
-PRESS2_HELDOUT_RECALL_FLOOR = 0.52
+PRESS2_HELDOUT_RECALL_FLOOR = 0.65
 
 
 def test_the_pairs_are_many_and_varied() -> None:
