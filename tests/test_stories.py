@@ -245,3 +245,13 @@ def test_same_story_vetoes_other_bodies_other_figures_and_late_follow_ups() -> N
     assert required_similarity(0, named=False) == UNNAMED_SIMILARITY > STORY_SIMILARITY
     assert not same_story(0.4, 2, portal, buses)
     assert same_story(0.4, 2, valmont, valmont_again)
+
+
+def test_no_pair_under_the_lowest_similarity_is_one_story() -> None:
+    """The story index skips candidates whose cosine is under LOWEST_SIMILARITY without
+    reading their keys: no date gap, named or not, may require less."""
+    from veille.collect.stories import LOWEST_SIMILARITY, required_similarity
+
+    for hours in (0.0, 1.0, 23.9, 24.0, 48.0, 119.0, 120.0, 1000.0):
+        for named in (True, False):
+            assert required_similarity(hours, named) >= LOWEST_SIMILARITY

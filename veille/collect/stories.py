@@ -117,6 +117,10 @@ _PARIS = ZoneInfo("Europe/Paris")  # the dates leads cite are French
 SAME_DAY_HOURS = 24
 COVERAGE_HOURS = 120
 COPY_SIMILARITY = 0.8
+# The least cosine `same_story` ever accepts (`required_similarity` lies between its floors
+# and COPY_SIMILARITY): the story index skips a candidate under it without reading its keys
+# and dates (~79 candidates per new article, nearly all far below it).
+LOWEST_SIMILARITY = min(STORY_SIMILARITY, UNNAMED_SIMILARITY, COPY_SIMILARITY)
 
 
 def hours_apart(
