@@ -26,7 +26,8 @@ Run: python benchmarks/collect.py                      # delays 1.0 and 0.25 s, 
      python benchmarks/collect.py --repo /tmp/before    # the project from another checkout
      python benchmarks/collect.py --baseline-sample 100 # baselines extrapolated from 100 each
      python benchmarks/collect.py --server-only         # how fast the server alone is
-     python benchmarks/collect.py --profile prof.out    # cProfile the project's first cycle
+     python benchmarks/collect.py --profile prof.out    # cProfile (main thread's CPU clock)
+     python benchmarks/collect.py --keep /tmp/dbs       # keep each run's database
      python benchmarks/collect.py --delays 0.25 --second-only --repo /tmp/before --repo .
                                     # one first cycle, then each checkout's second cycle
                                     # (every feed 304) on copies of its database, interleaved
@@ -172,6 +173,9 @@ def measure(label: str, cmd: list[str], env: dict[str, str], cwd: Path) -> Run:
     sampler.stop()
     if proc.returncode != 0:
         raise SystemExit(f"{label} failed ({proc.returncode}):\n{err[-3000:]}")
+    for line in err.splitlines():
+        if line.startswith("cpu profile:"):  # `_cpuprofile.py`: the main thread's share
+            print(f"{label}: {line}", flush=True)
     try:
         detail = json.loads(out[out.index("{") :])
     except ValueError:
@@ -300,7 +304,12 @@ COLLECT = [sys.executable, "-m", "veille", "collect", "--all", "--json"]
 
 
 def run_project(
-    p: _site.Plan, delay: float, concurrency: int, profile: Path | None, repo: Path = REPO
+    p: _site.Plan,
+    delay: float,
+    concurrency: int,
+    profile: Path | None,
+    repo: Path = REPO,
+    keep: Path | None = None,
 ) -> tuple[Run, Run]:
     with tempfile.TemporaryDirectory(prefix="veille-bench-") as tmp:
         work = Path(tmp)
@@ -308,16 +317,19 @@ def run_project(
         env = project_env(work, delay, concurrency, repo)
         first_cmd = COLLECT
         if profile is not None:
+            # Timed by the main thread's CPU clock (`_cpuprofile.py`), not the wall clock:
+            # profiles taken at different loads then compare.
             first_cmd = [
                 sys.executable,
-                "-m",
-                "cProfile",
-                "-o",
+                str(HERE / "_cpuprofile.py"),
                 str(profile.resolve()),
-                *COLLECT[1:],
+                *COLLECT[2:],
             ]
         first = measure(f"project, delay {delay:g} s: first cycle", first_cmd, env, work)
         second = measure(f"project, delay {delay:g} s: second cycle", COLLECT, env, work)
+        if keep is not None:  # the store, to compare what two checkouts stored
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(work / "veille.db", keep)
         return first, second
 
 
@@ -487,6 +499,11 @@ def main() -> None:
         action="store_true",
         help="one first cycle, then only each checkout's second cycle, interleaved",
     )
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        help="directory where each run's database is copied (to compare two checkouts' results)",
+    )
     args = ap.parse_args()
 
     shape = _site.SMALL if args.small else _site.FULL
@@ -520,10 +537,14 @@ def main() -> None:
                 group.append(
                     (repo, Figures(f"veille{name}, delay {delay:g} s", [], [], [], [], [], [], []))
                 )
-            for _ in range(args.repeat):  # checkouts interleaved: they see the same load
-                for repo, f in group:
+            for i in range(args.repeat):  # checkouts interleaved: they see the same load
+                for n, (repo, f) in enumerate(group):
                     f.loads.append(load())
-                    first, second = run_project(p, delay, args.concurrency, args.profile, repo)
+                    kept = args.keep / f"{n}-{repo.name}-{delay:g}-{i}.db" if args.keep else None
+                    profile = args.profile
+                    if profile is not None and len(group) > 1:  # one profile per checkout
+                        profile = profile.with_name(f"{profile.stem}-{n}-{repo.name}.prof")
+                    first, second = run_project(p, delay, args.concurrency, profile, repo, kept)
                     f.wall.append(first.seconds)
                     f.cpu.append(first.detail["cpu_seconds"])
                     f.pss.append(first.peak_pss_mb)

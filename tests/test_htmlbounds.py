@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 from veille.collect.clean import html_to_text
-from veille.collect.htmlbounds import bound_html
+from veille.collect.htmlbounds import _drop_deeper, _within, bound_html
 from veille.collect.images import is_tiny, is_tracker
 
 
@@ -53,6 +54,35 @@ def test_a_lone_less_than_costs_what_it_spans() -> None:
     out = bound_html.__wrapped__(page)  # bypass the cache
     assert time.process_time() - started < 2.0  # ~10 ms; the backtracking took ~50 s
     assert "texte" in out and out.count("<div>") == 98  # html, body and 98 divs
+
+
+# Pieces that exercise what the counting treats apart: raw-text elements in any case (and
+# the look-alikes `str.lower` or IGNORECASE treat differently: « ſ », dotted « İ »),
+# comments that start inside a script and end past it, foreign self-closing tags, end tags
+# far from their match, elements whose end tag is optional, lone `<`.
+_PIECES = (
+    *("<", ">", "/", "</", "<!--", "-->", "<!", "<?", " ", "\n", "\t", "a", "=", "'", '"'),
+    *("div", "DIV", "p", "li", "td", "tr", "svg", "math", "br", "img", "b", "é", "\u0130"),
+    *("script", "SCRIPT", "Script", "scri\u0307pt", "\u017fcript", "style", "textarea"),
+    *("title", "xmp", "iframe", "noscript", "plaintext", "/>", "<div>", "</div>", "<p>"),
+    *("<script>", "</script>", "</script ", "<style>", "</style>", "<!-- ", " -->", "<li>"),
+    *("<svg>", "<path/>", "</svg>", "</scriptx>", "<scriptx>", "</\u017fcript>", "\u212a"),
+)
+
+
+def test_the_cheap_count_agrees_with_the_loop_on_random_markup() -> None:
+    """`_within` (tags counted from one `findall`) must say « nothing to drop » exactly
+    when the loop drops nothing: the loop, with a limit one below and at the depth it
+    reaches, is the reference."""
+    rng = random.Random(15)
+    dropped = 0
+    for _ in range(2000):
+        html = "".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 80)))
+        for limit in range(4):
+            kept = _drop_deeper(html, limit) is html
+            assert _within(html, limit) is kept, (html, limit)
+            dropped += not kept
+    assert 1000 < dropped < 7000  # both answers were tested
 
 
 def test_tracker_rules() -> None:

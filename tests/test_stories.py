@@ -412,3 +412,17 @@ def test_a_name_and_a_figure_of_both_openings_tie_two_articles() -> None:
     assert same_story(0.25, 20, fine, daily)
     assert not same_story(0.25, 40, fine, daily)
     assert required_similarity(20, same_act=True) == TIED_SIMILARITY
+
+
+def test_no_pair_under_the_lowest_similarity_is_one_story() -> None:
+    """The story index skips candidates whose cosine is under LOWEST_SIMILARITY without
+    reading their keys: no date gap, named or not, tied by a figure or an act or not, may
+    require less."""
+    from veille.collect.stories import LOWEST_SIMILARITY, required_similarity
+
+    for hours in (0.0, 1.0, 23.9, 24.0, 48.0, 71.9, 72.0, 119.0, 120.0, 1000.0):
+        for named in (True, False):
+            for tied in (True, False):
+                for same_act in (True, False):
+                    required = required_similarity(hours, named, tied, same_act)
+                    assert required >= LOWEST_SIMILARITY

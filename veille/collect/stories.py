@@ -127,6 +127,12 @@ TIED_HOURS = 72
 # `hours_apart` of a later event for sure (a follow-up of an earlier lead that told none):
 # no cosine joins it.
 LATER_EVENT = math.inf
+# The least cosine `same_story` ever accepts (`required_similarity` lies between its floors
+# and COPY_SIMILARITY): the story index skips a candidate under it without reading its keys
+# and dates (~79 candidates per new article, nearly all far below it).
+LOWEST_SIMILARITY = min(
+    STORY_SIMILARITY, UNNAMED_SIMILARITY, COPY_SIMILARITY, TIED_SIMILARITY
+)
 
 
 def hours_apart(

@@ -214,6 +214,8 @@ class StoryIndex:
         others = [self._vectors.get(items[i].article_id, empty) for i in near]
         similarities = cosines(self.vector(record.title, record.text, counts), others)
         for i, similarity in zip(near, similarities, strict=True):
+            if similarity < stories.LOWEST_SIMILARITY:
+                continue  # below what `same_story` requires of any pair: nothing to read
             item = items[i]
             other = self._keys.get(item.article_id, storykeys.NO_KEYS)
             apart = stories.hours_apart(record.published_at, keys, item.published_at, other)
