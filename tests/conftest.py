@@ -24,6 +24,13 @@ from veille.config import Settings, get_settings
 from veille.db.engine import make_engine, normalise_url, session_factory, upgrade
 
 REPO = Path(__file__).resolve().parents[1]
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # An xdist worker starts with COLUMNS=80 and LINES=24 in its environment, which a rich
+    # Console built at import (veille.cli.common) freezes as its width; a serial run has
+    # neither, so the CLI's width follows the COLUMNS a test passes (tests/test_source_errors).
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
 CORPORA = REPO.parent / "shared" / "corpora"
 
 
