@@ -228,7 +228,9 @@ class Site:
     settings: Settings
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.get(self.base_url + path, timeout=10, **kwargs)
+        # What is asserted is the answer, not its speed: 30 s leaves room for a machine
+        # loaded by other workers (a page took over 10 s once at load 15 on PostgreSQL).
+        return httpx.get(self.base_url + path, timeout=30, **kwargs)
 
     def page(self, path: str, **kwargs: Any) -> tuple[httpx.Response, Any]:
         response = self.get(path, **kwargs)

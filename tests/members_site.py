@@ -117,7 +117,7 @@ def running_members_site(
         sessions = session_factory(engine)
         sends = ThreadSends(sessions, site_settings, clock) if clock is not None else None
         app = create_app(site_settings, clock=clock, send_starter=sends)
-        with serve(app, sock), httpx.Client(base_url=base_url, timeout=10) as client:
+        with serve(app, sock), httpx.Client(base_url=base_url, timeout=30) as client:
             yield MemberSite(base_url, site_settings, smtp, sessions, client)
             if sends is not None:
                 sends.join()

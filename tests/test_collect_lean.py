@@ -121,6 +121,7 @@ def heavy(found: dict[str, Any]) -> set[str]:
     return set(HEAVY) & set(found["modules"])
 
 
+@pytest.mark.usefixtures("seed_model")  # the child loads it, never trains it
 def test_nothing_due_imports_no_pipeline_and_starts_no_process(
     server: HostileServer, settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
@@ -147,6 +148,7 @@ def test_nothing_due_imports_no_pipeline_and_starts_no_process(
     assert "veille.collect.pipeline" in probe(settings, "tick")["modules"]
 
 
+@pytest.mark.usefixtures("seed_model")  # the child loads it, never trains it
 def test_a_cycle_of_a_few_pages_starts_no_extraction_process(
     server: HostileServer, settings: Settings, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:

@@ -22,7 +22,9 @@ from tests.site_builder import PARAGRAPHS, Page, article_html, rss
 from veille.db.engine import normalise_url
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
 
-pytestmark = pytest.mark.postgres  # behaviour depends on the database: CI reruns it on PostgreSQL
+# Behaviour depends on the database: CI reruns it on PostgreSQL. The collect subprocesses
+# load the seed model from the run's cache (tests/conftest.py) instead of each training it.
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("seed_model")]
 
 FEEDS = 8
 PER_FEED = 6

@@ -132,7 +132,7 @@ def test_band_lists_the_uncertain_first_never_the_sure_nor_the_decided(
     assert all(doubt[k] < SURE_MARGIN for k in uncertain), doubt
     assert all(doubt[k] >= SURE_MARGIN for k in ("portail", "algos", "noel")), doubt
 
-    with httpx.Client(base_url=base_url, follow_redirects=False, timeout=10) as client:
+    with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as client:
         assert login(client, ANNE, PASSWORD, suite="/desk/tri").status_code == 303
         shown, doc = band(client)
         assert shown == [ids[k] for k in uncertain]

@@ -35,6 +35,7 @@ def site() -> Iterator[HostileServer]:
         yield srv
 
 
+@pytest.mark.usefixtures("seed_model")  # the child loads it, never trains it
 def test_run_collects_on_schedule_serves_french_and_stops_cleanly(
     site: HostileServer, db_url: str, tmp_path: Path
 ) -> None:

@@ -26,25 +26,19 @@ from tests.site_builder import PARAGRAPHS, Page, article_html, rss
 from tests.smtp_server import SmtpTestServer
 from tests.test_newsletter_send import add_edition, add_member, by_recipient
 from veille import scheduler
-from veille.classify.classifier import default_model
 from veille.config import Settings
 from veille.db import leases
 from veille.db.engine import make_engine, session_factory, transaction, upgrade
 from veille.db.locks import once
 from veille.db.tables import ArticleRow, EditionRow, ModelVersionRow, SourceRow
 
-pytestmark = pytest.mark.postgres  # leases and locks: CI reruns the file on PostgreSQL
+# Leases and locks: CI reruns the file on PostgreSQL. The workers' cycles load the seed
+# model from the run's cache (tests/conftest.py) instead of each training it.
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("seed_model")]
 
 FEEDS = 6
 PER_FEED = 3
 SLOW = 0  # the feed held in the kill test
-
-
-@pytest.fixture(scope="module", autouse=True)
-def seed_model(model_cache: Path) -> None:
-    """Train the seed model once, in the session's cache the subprocesses inherit: their
-    first cycle then loads it (0.1 s) instead of training it (~16 s)."""
-    default_model()
 
 
 class Site:

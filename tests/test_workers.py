@@ -22,6 +22,7 @@ from tests.site_builder import feeds_yaml, make_pages, mount_site
 from tests.test_run import free_port
 
 
+@pytest.mark.usefixtures("seed_model")  # the child loads it, never trains it
 def test_two_workers_one_scheduler(db_url: str, tmp_path: Path) -> None:
     with HostileServer() as site:
         mount_site(site)

@@ -148,7 +148,9 @@ def _context(browser: Any, **extra: Any) -> Any:
         viewport={"width": 1280, "height": 900},
         **extra,
     )
-    context.set_default_timeout(10_000)
+    # A ceiling on each wait, not a speed claim: 30 s leaves room for a machine loaded by
+    # other workers (a click's navigation took over 10 s once at load 15).
+    context.set_default_timeout(30_000)
     return context
 
 

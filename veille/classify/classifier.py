@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,7 +168,9 @@ def default_model() -> theme_model.ThemeModel:
     model = theme_model.train(seed)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        # A temporary name of this writer's own: two processes training at once (two
+        # `veille run`, two test workers) must not interleave their bytes in one file.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(theme_model.dumps(model))
         tmp.replace(path)
     except OSError:
