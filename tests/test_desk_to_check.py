@@ -149,7 +149,7 @@ def test_band_lists_the_uncertain_first_never_the_sure_nor_the_decided(
         for key in uncertain:
             line = doc.cssselect(f'[data-doubt="{ids[key]}"]')[0]
             assert line.text_content().startswith("Le modèle hésite : « ")
-            quoted = re.findall(r"« ([^«»]+) »", line.cssselect(".why")[0].text_content())
+            quoted = re.findall(r"«\s([^«»]+)\s»", line.cssselect(".why")[0].text_content())
             article = set(re.findall(r"\w+", fold(texts[ids[key]])))
             assert quoted and all(set(re.findall(r"\w+", fold(q))) <= article for q in quoted)
 

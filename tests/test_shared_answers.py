@@ -138,7 +138,7 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over(tmp_path: Path) -> None:
     clock = {"version": DataVersion(1, datetime(2026, 11, 23, tzinfo=UTC))}
     b = Worker("b", tmp_path / "answers.sqlite", clock, claim_seconds=0.3)
     dead = SharedAnswers(tmp_path / "answers.sqlite")
-    key = ("GET", "/sources", "", "text/html", "identity", "", "1", "2026-11-23")
+    key = ("GET", "/sources", "", "html", "1", "2026-11-23")  # conditional.validators
     assert dead.claim(key, 1)  # a worker that claimed /sources and was killed
     assert not b.app.shared.claim(key, 1)  # type: ignore[union-attr]  # held, for now
     started = time.monotonic()
