@@ -8,6 +8,8 @@ serve` as an operator starts it.
                                                 # same store, same mix
     python benchmarks/load.py --cold            # no warm-up: every cache empty, as when
                                                 # an edition was just sent
+    python benchmarks/load.py --moved 0         # warmed, then the data version moves and
+                                                # the crowd comes at once (a cycle stored)
     python benchmarks/load.py --store /tmp/ab/archive-bench.db --distinct
                                                 # a store of benchmarks/archive.py (1M
                                                 # articles), every request a new query
@@ -32,6 +34,7 @@ script reads; each wrk thread takes every n-th one, so no path is requested twic
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -50,11 +53,20 @@ from urllib.parse import quote
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# A crowd from a letter is browsers (and feed readers for the Atom feeds): the response
+# cache keys on the class of the Accept header (`veille.web.conditional.accept_variant`).
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+READER = "application/atom+xml,application/rss+xml;q=0.9,*/*;q=0.8"
 TURN = """
 local paths = {%s}
+local page = {["Accept"] = "%s"}
+local reader = {["Accept"] = "%s"}
 request = function()
   counter = counter + 1
-  return wrk.format("GET", paths[(counter %% #paths) + 1])
+  local p = paths[(counter %% #paths) + 1]
+  if p:sub(1, 7) == "/feeds/" then return wrk.format("GET", p, reader) end
+  if p:sub(1, 5) == "/api/" then return wrk.format("GET", p) end
+  return wrk.format("GET", p, page)
 end
 """
 # Each thread reads the path file and takes lines tid, tid + threads, …: none is sent twice.
@@ -98,6 +110,13 @@ done = function(summary, latency, requests)
     e.connect, e.read, e.write, e.status, e.timeout) .. "\\n")
 end
 """
+
+
+def accept_for(path: str) -> dict[str, str]:
+    """The Accept header the crowd's client sends for `path` (as the TURN script)."""
+    if path.startswith("/feeds/"):
+        return {"Accept": READER}
+    return {} if path.startswith("/api/") else {"Accept": BROWSER}
 
 
 def free_port() -> int:
@@ -258,9 +277,15 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             body = EACH_ONCE % (args.threads, listed)
         else:
             paths = warm = mix(base)  # warm: each worker's first answers, the templates
-            body = TURN % ", ".join(json.dumps(p) for p in paths)
+            body = TURN % (", ".join(json.dumps(p) for p in paths), BROWSER, READER)
         for path in [] if args.cold else warm:
-            assert httpx.get(base + path, timeout=60).status_code == 200, path
+            answer = httpx.get(base + path, headers=accept_for(path), timeout=60)
+            assert answer.status_code == 200, path
+        if args.moved is not None:  # an edition just sent: every cache is of an old version
+            with contextlib.closing(sqlite3.connect(store or workdir / "veille.db")) as db:
+                db.execute("UPDATE data_version SET version = version + 1 WHERE id = 1")
+                db.commit()
+            time.sleep(args.moved)
         script.write_text(LUA % body, encoding="utf-8")
         info = machine()
         cpu_before = cpu_seconds(server.pid)
@@ -300,6 +325,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "workers": args.workers if args.workers is not None else "default",
         "mix": "distinct" if store is not None and args.distinct else "crowd",
         "cold": args.cold,
+        "moved": args.moved,
         "wrapped": "WRKWRAPPED" in wrk.stdout,
         "articles": articles,
         "paths": len(paths),
@@ -336,6 +362,13 @@ def main() -> None:
         "--cold",
         action="store_true",
         help="no warm-up: the crowd meets empty caches, as right after an edition is sent",
+    )
+    parser.add_argument(
+        "--moved",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="move the data version this long before the crowd comes (after any warm-up)",
     )
     args = parser.parse_args()
     if args.distinct and args.store is None:

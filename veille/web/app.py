@@ -35,7 +35,7 @@ from veille.db.engine import make_engine, session_factory
 from veille.errors import TokenError
 from veille.newsletter.worker import SendStarter, start_send_worker
 from veille.paths import resource_dir
-from veille.sources import theme_labels_of
+from veille.sources import THEME_IDS, theme_labels_of
 from veille.web import (
     alerts,
     api,
@@ -66,6 +66,7 @@ from veille.web.deps import (
     load_config_quietly,
 )
 from veille.web.middleware import WebGuard
+from veille.web.prerender import Prerenderer, host_of, most_read, run_with
 from veille.web.response_cache import ResponseCache
 from veille.web.shared_answers import SHARED_ANSWERS_ENV, SharedAnswers
 from veille.web.transport import is_https
@@ -208,13 +209,28 @@ def create_app(
     # The version is read on an engine of its own: with SQLite it is read on the event loop,
     # which must never wait for a pooled connection that a route's thread holds (under wrk
     # the shared pool stalled one worker: benchmarks/README.md, « Load »).
+    version = partial(data_version.read, make_engine(settings.database_url))
+    shared = SharedAnswers(shared_answers) if shared_answers is not None else None
+
+    def archive_public() -> bool:
+        return ctx.settings.archive_access.strip().lower() == "public"
+
     app.add_middleware(
         ResponseCache,
-        version=partial(data_version.read, make_engine(settings.database_url)),
+        version=version,
         local_database=engine.dialect.name == "sqlite",
         today=ctx.today,
-        archive_public=lambda: ctx.settings.archive_access.strip().lower() == "public",
-        shared=SharedAnswers(shared_answers) if shared_answers is not None else None,
+        archive_public=archive_public,
+        shared=shared,
+    )
+    # started by `ready_to_serve` (a serving process), not by every test's app
+    app.state.prerender = Prerenderer(
+        app,
+        version=version,
+        archive_public=archive_public,
+        asks=most_read(THEME_IDS),
+        host=host_of(settings.base_url),
+        shared=shared,
     )
     app.add_middleware(WebGuard, error_page=crash_page, hsts=is_https(settings))
     app.mount(
@@ -267,10 +283,13 @@ def ready_to_serve(app: FastAPI) -> FastAPI:
     not pay for it: compile every template (Jinja compiles a template on its first render,
     tens of milliseconds each, otherwise paid in each worker by whoever asks first), then
     `gc.freeze()` what start-up built (~150,000 objects: every full collection walked them,
-    a pause of 0.1–0.35 s for all of that worker's clients, measured under wrk)."""
+    a pause of 0.1–0.35 s for all of that worker's clients, measured under wrk); and render
+    the most-read public pages ahead of the crowd, at start and whenever the data version
+    moves (`veille.web.prerender`)."""
     env = app.state.web.templates.env
     for name in env.list_templates(extensions=("html",)):
         env.get_template(name)
+    run_with(app, app.state.prerender)
     gc.collect()
     gc.freeze()
     return app

@@ -128,6 +128,15 @@ def _storable(message: Message) -> bool:
     return True
 
 
+def response_cache_of(app: object) -> ResponseCache | None:
+    """The app's ResponseCache instance once its middleware stack is built (Starlette
+    builds it on the first call), following each layer's `.app`."""
+    layer = getattr(app, "middleware_stack", None)
+    while layer is not None and not isinstance(layer, ResponseCache):
+        layer = getattr(layer, "app", None)
+    return layer
+
+
 class ResponseCache:
     def __init__(
         self,
@@ -151,6 +160,7 @@ class ResponseCache:
         self._seen: int | None = None
         self._renders = anyio.CapacityLimiter(renders_at_once)
         self._in_flight: dict[tuple[str, ...], anyio.Event] = {}
+        self.renders = 0  # answers this worker rendered itself (not replayed nor shared)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not is_public(scope, self.archive_public()):
@@ -272,6 +282,7 @@ class ResponseCache:
                     self.lru.put(v.key, entry[0])
             await send(message)
 
+        self.renders += 1
         await self.app(scope, receive, capture)
         return entry[0] if entry else None
 
