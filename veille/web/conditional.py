@@ -26,6 +26,11 @@ def wants_html(accept: str) -> bool:
     return accept.startswith(("text/html", "application/xhtml"))
 
 
+def wants_json(accept: str) -> bool:
+    """A script asking for JSON (the composer's, the API's clients)."""
+    return "application/json" in accept
+
+
 def accept_variant(accept: str) -> str:
     """The class of an Accept header that an answer can depend on. Keying on the raw header
     split the cache by browser (Chromium, Firefox and Safari send different strings for the
@@ -34,7 +39,7 @@ def accept_variant(accept: str) -> str:
     page once per browser."""
     if wants_html(accept):
         return "html"
-    return "json" if "application/json" in accept else ""
+    return "json" if wants_json(accept) else ""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from veille.newsletter.clicks import read_items
 from veille.newsletter.render import edito_html
 from veille.newsletter.views import kept_to_add, log_line, sections_of
 from veille.web.auth import NO_STORE, CsrfDeskUserDep, DeskUser, DeskUserDep
+from veille.web.conditional import wants_json as accepts_json
 from veille.web.deps import Ctx, WebContext
 from veille.web.desk_views import render
 
@@ -96,7 +97,7 @@ def edition_or_404(session: Session, number: int) -> EditionRow:
 
 
 def wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "")
+    return accepts_json(request.headers.get("accept", ""))
 
 
 # --- list -----------------------------------------------------------------------------
