@@ -154,3 +154,13 @@ class ConditionalFeed:
         else:
             body = rss(self.base, "Flux conditionnel", self.items)
             ex.reply(200, body, validators, content_type="application/rss+xml")
+
+
+def mount_conditional_feeds(server: HostileServer, feeds: list[ConditionalFeed]) -> str:
+    """Serve each feed at /cond/N.xml; the feeds.yaml that follows them (keys flux-N)."""
+    for n, feed in enumerate(feeds):
+        server.route(f"/cond/{n}.xml", feed)
+    return "themes: []\nsources:\n" + "".join(
+        f"  - key: flux-{n}\n    name: Flux {n}\n    url: {server.base_url}/cond/{n}.xml\n"
+        for n in range(len(feeds))
+    )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import REPO
 from tests.hostile_server import HostileServer
-from tests.site_builder import ConditionalFeed, feeds_yaml, mount_site
+from tests.site_builder import ConditionalFeed, feeds_yaml, mount_conditional_feeds, mount_site
 from veille.config import Settings
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
@@ -198,11 +198,8 @@ def test_a_cycle_of_unchanged_feeds_imports_neither_store_nor_parsers(
     pages = mount_site(server)
     base = server.base_url
     links = [(f"{base}/articles/{p.slug}", p) for p in pages]
-    sources = ""
-    for n in range(3):
-        server.route(f"/cond/{n}.xml", ConditionalFeed(links[2 * n : 2 * n + 2], base))
-        sources += f"  - key: flux-{n}\n    name: Flux {n}\n    url: {base}/cond/{n}.xml\n"
-    settings.config_file.write_text(f"themes: []\nsources:\n{sources}", encoding="utf-8")
+    feeds = [ConditionalFeed(links[2 * n : 2 * n + 2], base) for n in range(3)]
+    settings.config_file.write_text(mount_conditional_feeds(server, feeds), encoding="utf-8")
     first = probe(settings, "collect", "--all", "--json")  # the control: parsed, extracted
     assert '"new_articles": 6' in first["stdout"]
     # (six pages are extracted in-process, no cycle imports httpx's CLI, and a cached

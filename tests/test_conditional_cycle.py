@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.hostile_server import HostileServer
-from tests.site_builder import ConditionalFeed, mount_site
+from tests.site_builder import ConditionalFeed, mount_conditional_feeds, mount_site
 from veille.collect.decide import Decision
 from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.collect.pipeline import CollectContext, refresh_due
@@ -33,12 +33,6 @@ def server() -> Iterator[HostileServer]:
         yield srv
 
 
-def _yaml(base: str) -> str:
-    return "themes: []\nsources:\n" + "".join(
-        f"  - key: flux-{n}\n    name: Flux {n}\n    url: {base}/cond/{n}.xml\n" for n in range(4)
-    )
-
-
 def _rows(session: Session) -> dict[str, SourceRow]:
     return {r.key: r for r in session.scalars(select(SourceRow))}
 
@@ -50,9 +44,7 @@ def test_unchanged_feeds_store_only_their_health_and_a_changed_one_its_articles(
     base = server.base_url
     links = [(f"{base}/articles/{p.slug}", p) for p in pages]
     feeds = [ConditionalFeed(links[n : n + 2], base) for n in range(4)]
-    for n, feed in enumerate(feeds):
-        server.route(f"/cond/{n}.xml", feed)
-    settings.config_file.write_text(_yaml(base), encoding="utf-8")
+    settings.config_file.write_text(mount_conditional_feeds(server, feeds), encoding="utf-8")
     config = load_feeds_config(settings.config_file)
     first_now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     ctx = CollectContext(settings=settings, sessions=sessions, config=config)
