@@ -203,3 +203,35 @@ def test_starttls_and_imaps_reach_the_mailbox_with_a_trusted_certificate(
         # The system's trust store does not know the test certificate: refused.
         with pytest.raises(ssl.SSLError):
             check_bounce_mailbox(settings, sessions)
+
+
+def test_one_report_read_again_after_a_crash_counts_once_for_an_alert_mail_too(
+    sessions: sessionmaker[Session],
+    box_settings: Settings,
+    imap: ImapTestServer,  # noqa: F811
+) -> None:
+    """A crash between applying a report and marking it done makes the next run read it
+    again. An alert's mail has no delivery row to compare with, so before the report's own
+    key one « mailbox full » read three times made three soft bounces: a member suspended
+    for a single delay."""
+    from tests.test_bounces import eml
+    from veille.members.bounces import ALERT_MAILS
+
+    with sessions.begin() as session:
+        member_id = add_member(session, "alerte@exemple.org").id
+    soft = eml("soft-mailbox-full.eml", box_settings, ALERT_MAILS, member_id, "alerte@exemple.org")
+    for _ in range(3):
+        imap.append(soft)
+
+    run = check_bounce_mailbox(box_settings, sessions, clock=lambda: LATER)
+
+    assert dict(run.applied) == {"soft": 1, "duplicate": 2}
+    assert statuses(sessions) == {"alerte@exemple.org": "active"}
+    with sessions() as session:
+        from veille.db.bounces import count_since
+
+        assert count_since(session, member_id, "soft", NOW) == 1
+    # A different report about the same member is a new event.
+    imap.append(b"Message-ID: <un-autre-avis@mx.exemple.net>\r\n" + soft)
+    again = check_bounce_mailbox(box_settings, sessions, clock=lambda: LATER)
+    assert dict(again.applied) == {"soft": 1}

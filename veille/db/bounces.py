@@ -24,6 +24,7 @@ def add(
     status_code: str | None,
     diagnostic: str,
     at: datetime,
+    report_key: str | None = None,
 ) -> BounceRow:
     if kind not in KINDS:
         raise ValueError(f"unknown bounce kind {kind!r}")
@@ -35,6 +36,7 @@ def add(
         status_code=(status_code or None) and status_code[:16],
         diagnostic=diagnostic[:2000],
         received_at=at,
+        report_key=report_key or None,
     )
     session.add(row)
     session.flush()
@@ -57,6 +59,14 @@ def exists(session: Session, delivery_id: int | None, kind: str, status_code: st
     query = select(BounceRow.id).where(BounceRow.delivery_id == delivery_id, BounceRow.kind == kind)
     if status_code:
         query = query.where(BounceRow.status_code == status_code[:16])
+    return session.scalar(query.limit(1)) is not None
+
+
+def report_seen(session: Session, member_id: int, report_key: str) -> bool:
+    """This very report mail was applied already (read again after a crash)."""
+    query = select(BounceRow.id).where(
+        BounceRow.member_id == member_id, BounceRow.report_key == report_key
+    )
     return session.scalar(query.limit(1)) is not None
 
 

@@ -484,10 +484,13 @@ class BounceRow(Base):
     status_code: Mapped[str | None] = mapped_column(String(16), nullable=True)  # 5.1.1
     diagnostic: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # sha256 of the report mail (veille.mail.reports.Report.key); None for refusals at send.
+    report_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         Index("ix_bounces_member_received", "member_id", "received_at"),
         Index("ix_bounces_delivery_id", "delivery_id"),
+        Index("ix_bounces_member_report", "member_id", "report_key"),
     )
 
 

@@ -21,8 +21,9 @@ the mailbox. Hostile input is bounded: size (`MAX_BYTES`), number of parts, text
 
 from __future__ import annotations
 
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import message_from_bytes
 from email.errors import MessageError
 from email.message import Message
@@ -88,6 +89,9 @@ class Report:
     action: str  # bounce | unsubscribe
     token: Token
     bounce: Bounce | None = None
+    # The report mail's identity (its Message-ID, else its bytes, hashed): the same mail
+    # read twice — a crash between applying it and marking it done — has the same key.
+    key: str = ""
 
 
 def read_report(raw: bytes, settings: Settings) -> Report:
@@ -97,7 +101,7 @@ def read_report(raw: bytes, settings: Settings) -> Report:
     try:
         msg = message_from_bytes(raw, policy=compat32)
         parts = _parts(msg)
-        return _classify(msg, parts, settings)
+        return replace(_classify(msg, parts, settings), key=_report_key(msg, raw))
     except NotAReport:
         raise
     except (
@@ -109,6 +113,15 @@ def read_report(raw: bytes, settings: Settings) -> Report:
         AttributeError,
     ) as exc:
         raise NotAReport(f"unreadable ({type(exc).__name__})") from None
+
+
+def _report_key(msg: Message, raw: bytes) -> str:
+    """The Message-ID when the mail has one (a copy delivered twice keeps it, its Received
+    lines do not), else the raw bytes: hashed, so its length is fixed whatever the sender
+    wrote."""
+    message_id = " ".join(str(msg.get("Message-ID", "") or "").split())
+    seed = f"id:{message_id}".encode("utf-8", "replace") if message_id else b"raw:" + raw
+    return hashlib.sha256(seed).hexdigest()
 
 
 def _classify(msg: Message, parts: list[Message], settings: Settings) -> Report:

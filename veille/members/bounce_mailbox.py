@@ -96,5 +96,7 @@ def _apply(sessions: sessionmaker[Session], report: Report, now: datetime) -> st
         if report.action == "unsubscribe" or report.bounce is None:
             changed = unsubscribe_by_mail(session, token.member_id, now)
             return "unsubscribe" if changed else "unsubscribe (already)"
-        outcome = record(session, token.edition_number, token.member_id, report.bounce, now)
+        outcome = record(
+            session, token.edition_number, token.member_id, report.bounce, now, report.key
+        )
         return report.bounce.kind if outcome == "recorded" else outcome

@@ -38,22 +38,33 @@ ALERT_MAILS = 0
 
 
 def record(
-    session: Session, edition_number: int, member_id: int, bounce: Bounce, now: datetime
+    session: Session,
+    edition_number: int,
+    member_id: int,
+    bounce: Bounce,
+    now: datetime,
+    report_key: str = "",
 ) -> str:
     """Apply a bounce to the member its VERP token named. Returns `recorded`, `duplicate`
-    (the same report read again) or `unknown` (the member or the delivery is gone)."""
+    (the same report read again) or `unknown` (the member or the delivery is gone).
+
+    The same report mail (`report_key`) is applied once per member, so a crash between
+    applying a report and marking it done never counts one soft bounce twice — for an
+    alert's mail too, which has no delivery row to compare with."""
     member = member_db.by_id(session, member_id)
+    if member is None:
+        return "unknown"
+    if report_key and bounce_db.report_seen(session, member_id, report_key):
+        return "duplicate"
     if edition_number == ALERT_MAILS:  # an alert's mail: no delivery row to match
-        if member is None:
-            return "unknown"
-        _apply(session, member, None, None, bounce, now)
+        _apply(session, member, None, None, bounce, now, report_key)
         return "recorded"
     delivery = bounce_db.delivery_of(session, edition_number, member_id)
-    if member is None or delivery is None:
+    if delivery is None:
         return "unknown"
     if bounce_db.exists(session, delivery.id, bounce.kind, bounce.status_code):
         return "duplicate"
-    _apply(session, member, delivery.id, edition_number, bounce, now)
+    _apply(session, member, delivery.id, edition_number, bounce, now, report_key)
     return "recorded"
 
 
@@ -103,6 +114,7 @@ def _apply(
     edition_number: int | None,
     bounce: Bounce,
     now: datetime,
+    report_key: str = "",
 ) -> None:
     bounce_db.add(
         session,
@@ -113,6 +125,7 @@ def _apply(
         status_code=bounce.status_code,
         diagnostic=bounce.diagnostic,
         at=now,
+        report_key=report_key,
     )
     detail = {
         "kind": bounce.kind,
