@@ -137,6 +137,11 @@ def test_theme_filter_with_facets(site: Site) -> None:
     _, doc = site.page("/?theme=ia&theme=donnees_interet_general")
     assert len(titles(doc)) == 3
     assert "Données d'intérêt général : ce que change la loi" in titles(doc)
+    # The folded panel counts what it holds: two themes ticked, not the words searched
+    # (their box is above it, in sight; a panel that opens on nothing ticked reads as a bug).
+    assert doc.cssselect("details summary .count")[0].text_content() == "(2 actifs)"
+    _, doc = site.page("/?q=portail")
+    assert not doc.cssselect("details summary .count")
 
 
 def test_source_filter_several_values(site: Site) -> None:
