@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from veille.text.english import in_french, is_english, is_term
 from veille.text.french import stem, story_fold, story_words
 from veille.text.urls import registrable_domain
 
@@ -20,7 +21,8 @@ from veille.text.urls import registrable_domain
 # tell two events apart nor tie them together. Then the labels a headline starts with
 # (« Rectificatif : … », « Vidéo : … »), the formats and laws of the field (« au
 # format GTFS », « le RGPD ») and the feasts of the calendar (« depuis la Toussaint »):
-# they name no place and no body.
+# they name no place and no body. « Bruxelles » in the news is the EU's institutions (« Bruxelles
+# consulte sur… »), the Commission under another name.
 _GENERIC_TEXT = """
 ville villes commune communes metropole communaute agglomeration agglo region regions
 departement departements conseil commission mairie prefecture prefectures ministere ministre
@@ -30,6 +32,7 @@ rectificatif erratum correction actualise actualisation exclusif video infograph
 portrait tribune edito editorial direct alerte breve urgent flash communique
 gtfs netex siri json csv xml pdf rss dcat wms wfs rgpd gdpr
 toussaint noel paques pentecote ascension
+bruxelles brussels
 """
 GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 # A sentence ends after « . », « ! », « ? », or a closing quotation that follows one: a
@@ -70,9 +73,6 @@ _NUMBER = re.compile(
     r"|(?i:january|february|march|april|may|june|july|august|september|october|november"
     r"|december))\b)(?!\d|,\d)"
 )
-# Function words that tell an English lead (the Commission's releases) from a French one.
-_ENGLISH = re.compile(r"\b(?:the|of|and|to|has|have|with|for|its|is|are|will|which)\b")
-_FRENCH = re.compile(r"\b(?:le|la|les|des|du|et|de|un|une|pour|sur|est|sont|qui|dans)\b")
 _CAPITALISED = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-ÞŒ]\w+")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # « Après le Haut-Vercel, le Val-Mordane… », « Comme Valmont, … »: a fronted clause that
@@ -415,6 +415,9 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     mentioned = {canonical_name(w) for w in folded - GENERIC_NAMES}
     mentioned |= _acronyms(f"{title}\n{body[:OPENING_CHARS]}")
     names, people, bracketed = _names(lead, text)
+    english = is_english(lead_text)
+    if english:  # a headline in title case: « Commission Unveils Data Union Strategy »
+        names = {n for n in names if not is_term(n)}
     domain = registrable_domain(host) if host else ""
     site = frozenset() if names | bracketed else _site_words(domain)
     own = not names and bool(site) and own_page(domain, lead_text)
@@ -432,7 +435,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         revision=_REVISION.search(title) is not None,
         own=own,
         acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
-        english=len(_ENGLISH.findall(folded_lead)) > len(_FRENCH.findall(folded_lead)),
+        english=english,
         figures=_opening_figures(title, body),
     )
 
@@ -440,7 +443,10 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
 def title_words(lead: str) -> frozenset[str]:
     """The stemmed words of the title of "title\ntext…": candidates for the story index
     when the leads share no name (a city's own page rarely names the city)."""
-    return frozenset(stem(w) for w in story_words(lead.partition("\n")[0]))
+    title = lead.partition("\n")[0]
+    if is_english(lead):  # in French terms, as its word vector (`stories.story_vector`)
+        title = in_french(title)
+    return frozenset(stem(w) for w in story_words(title))
 
 
 def lead_names(lead: str) -> frozenset[str]:
