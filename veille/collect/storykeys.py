@@ -57,6 +57,15 @@ _RESIDUE = re.compile(
     r"|\s*[A-ZÀ-Þ][A-ZÀ-Þ' -]{1,40}\([^()\n]{1,20}\)\s*[-–—]\s+"
     r"|\s*(?:[A-ZÀ-Þ]{4,}|Rectificatif|Erratum|\([^()\n]{1,60}\)|\d{1,2}h\d\d)\s*[-–—]\s+)+"
 )
+# A headline's label before a dash or colon (« EN DIRECT - Cyberattaque au département… »,
+# « VIDÉO. », « Exclusif : »): no part of the headline, whose first word is then read as a
+# sentence's first word (a common noun capitalised, not a name).
+_TITLE_LABEL = re.compile(
+    r"^\s*(?:en direct|direct|live|vid[ée]o|exclusif|exclusivit[ée]|entretien|interview|info"
+    r"|alerte|urgent|flash|tribune|[ée]dito|br[èe]ve|photos?|podcast|infographie|document"
+    r"|r[ée]cit|enqu[êe]te|analyse|d[ée]cryptage|reportage)\s*(?:[-–—:|.]\s+|\s[-–—]\s*)",
+    re.IGNORECASE,
+)
 # Dates and times written with figures (« 13/10/2026 », « 18h05 », « 24 nov. ») are no
 # figures of the event: they are dropped before figures are read.
 _DATE_FIGURES = re.compile(
@@ -284,6 +293,7 @@ def _names(sentences: list[str], text: str) -> tuple[set[str], set[str], set[str
     people: set[str] = set()
     bracketed: set[str] = set()
     for n, sentence in enumerate(sentences):
+        sentence = _NAMED_ACRONYM.sub(r"\g<acronym>", sentence)
         for inner in _PARENTHESIS.findall(sentence):
             bracketed.update(p for w in _TOKEN.findall(inner) for p in _folded_pieces(w))
         for k, segment in enumerate(_segments(_PARENTHESIS.sub(" ", sentence))):
@@ -360,6 +370,13 @@ _SPELLED = re.compile(
 )
 
 
+# « l'Institut national de l'information géographique et forestière (IGN) »: a body spelled
+# out with its acronym after it is that acronym, one name (`_names`), not its words
+# (« Institut » would be read as another body than the press's « l'IGN »).
+_NAMED_ACRONYM = re.compile(
+    rf"(?:{_SPELLED.pattern})\s*\((?P<acronym>[A-ZÀ-Þ][A-ZÀ-Þ0-9&-]{{1,9}})\)"
+)
+
 _ACRONYM_LETTERS = 6  # « CNIL », « INSEE », « DINUM », « ANSSI »…
 
 
@@ -399,6 +416,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
     body = _body(text)
+    title = _TITLE_LABEL.sub("", title)
     first, *rest = _SENTENCE_END.split(body, maxsplit=1)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
@@ -454,6 +472,7 @@ def lead_names(lead: str) -> frozenset[str]:
     cut): how the story index finds candidates whose words are too few for a SimHash to
     see (two feed leads of two sentences)."""
     title, _, text = lead.partition("\n")
+    title = _TITLE_LABEL.sub("", title)
     first = _SENTENCE_END.split(_body(text), maxsplit=1)[0]
     names, _, bracketed = _names([title, first], text)
     return frozenset(names | bracketed)
