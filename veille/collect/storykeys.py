@@ -204,6 +204,10 @@ class StoryKeys:
     # The figures of the opening (`_opening_figures`: « 84 jeux », « 150 000 euros »): two
     # articles that write the same one tell the same event's numbers.
     figures: frozenset[str] = frozenset()
+    # The names of the opening (title and `OPENING_CHARS` of the text, as `mentioned`): the
+    # story index looks candidates up by them, since a rewrite may name the body its
+    # source's lead names only in its second or third sentence.
+    opening: frozenset[str] = frozenset()
 
 
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
@@ -397,6 +401,45 @@ def _acronyms(opening: str) -> set[str]:
     return out
 
 
+# The EU's laws of the field, named in English or French (« AI Act », « le règlement
+# européen sur l'intelligence artificielle », « RIA »): one name each, whatever the language,
+# written as one capitalised word so that « AI Act » and « Data Act » are not both « Act ».
+_REGLEMENT = r"r[èe]glement (?:europ[ée]en |\(UE\) )?"
+_LAWS = {
+    "AiAct": rf"AI Act|{_REGLEMENT}(?:sur|relatif à) l['’](?:IA|intelligence artificielle)",
+    "DataGovernanceAct": rf"Data Governance Act|{_REGLEMENT}sur la gouvernance des donn[ée]es",
+    "DataAct": rf"Data Act|{_REGLEMENT}sur les donn[ée]es",
+    "DigitalServicesAct": rf"Digital Services Act|{_REGLEMENT}sur les services num[ée]riques|DSA",
+    "DigitalMarketsAct": rf"Digital Markets Act|{_REGLEMENT}sur les march[ée]s num[ée]riques|DMA",
+}
+_LAW = re.compile("|".join(rf"\b(?P<{k}>{v})\b" for k, v in _LAWS.items()))
+
+
+def _law_names(text: str) -> str:
+    """`text` with each EU law of the field written as its one name (`_LAWS`)."""
+    return _LAW.sub(lambda m: str(m.lastgroup), text)
+
+
+# A site named in the text (« data.gouv.fr », « transport.data.gouv.fr »): a platform's name,
+# written in lower case. It ties two articles, like a person, but tells no events apart
+# (a platform hosts many bodies' data): never a subject. Not an e-mail's domain.
+_WEB_NAME = re.compile(
+    r"(?<![@\w.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:fr|eu|org|com|net|io)\b",
+    re.IGNORECASE,
+)
+
+
+def _capitalised_names(text: str) -> set[str]:
+    """The capitalised words of `text`, folded and canonical, the field's common nouns
+    left out (`GENERIC_NAMES`)."""
+    folded = {story_fold(w) for w in _CAPITALISED.findall(text)}
+    return {canonical_name(w) for w in folded - GENERIC_NAMES}
+
+
+def _web_names(text: str) -> set[str]:
+    return {name.lower() for name in _WEB_NAME.findall(text)}
+
+
 def _body(text: str) -> str:
     """The text from its first sentence: a scraper's byline, dates and a wire's dateline
     left out (`_RESIDUE`)."""
@@ -415,8 +458,8 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     subjects veto keeps two towns' own pages apart (`stories.same_story`, against another
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
-    body = _body(text)
-    title = _TITLE_LABEL.sub("", title)
+    body = _body(_law_names(text))
+    title = _law_names(_TITLE_LABEL.sub("", title))
     first, *rest = _SENTENCE_END.split(body, maxsplit=1)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
@@ -429,9 +472,10 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([_REFERENCE.sub(" ", lead_text), *rest])
-    folded = {story_fold(w) for w in _CAPITALISED.findall(whole)}
-    mentioned = {canonical_name(w) for w in folded - GENERIC_NAMES}
-    mentioned |= _acronyms(f"{title}\n{body[:OPENING_CHARS]}")
+    opening_text = f"{title}\n{body[:OPENING_CHARS]}"
+    opening = _capitalised_names(_REFERENCE.sub(" ", opening_text)) | _web_names(opening_text)
+    opening |= _acronyms(opening_text)
+    mentioned = opening | _capitalised_names(whole) | _web_names(whole)
     names, people, bracketed = _names(lead, text)
     english = is_english(lead_text)
     if english:  # a headline in title case: « Commission Unveils Data Union Strategy »
@@ -442,7 +486,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     folded_lead = story_fold(lead_text)
     return StoryKeys(
         mentioned=frozenset(mentioned | site),
-        lead_names=frozenset(names | bracketed),
+        lead_names=frozenset(names | bracketed | _web_names(lead_text)),
         lead_years=frozenset(years),
         lead_figures=frozenset(figures),
         subjects=frozenset(site if own else names - people),
@@ -455,6 +499,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
         english=english,
         figures=_opening_figures(title, body),
+        opening=frozenset(opening),
     )
 
 
@@ -472,7 +517,7 @@ def lead_names(lead: str) -> frozenset[str]:
     cut): how the story index finds candidates whose words are too few for a SimHash to
     see (two feed leads of two sentences)."""
     title, _, text = lead.partition("\n")
-    title = _TITLE_LABEL.sub("", title)
+    title, text = _law_names(_TITLE_LABEL.sub("", title)), _law_names(text)
     first = _SENTENCE_END.split(_body(text), maxsplit=1)[0]
     names, _, bracketed = _names([title, first], text)
-    return frozenset(names | bracketed)
+    return frozenset(names | bracketed | _web_names(f"{title}\n{first}"))
