@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from veille.text.english import in_french, is_english, is_term
+from veille.text.english import in_french, is_english, is_term, law_names
+from veille.text.figures import ATTRIBUTE, DATE_FIGURES, read_figures
 from veille.text.french import stem, story_fold, story_words
 from veille.text.urls import registrable_domain
 
@@ -66,24 +67,11 @@ _TITLE_LABEL = re.compile(
     r"|r[ée]cit|enqu[êe]te|analyse|d[ée]cryptage|reportage)\s*(?:[-–—:|.]\s+|\s[-–—]\s*)",
     re.IGNORECASE,
 )
-# Dates and times written with figures (« 13/10/2026 », « 18h05 », « 24 nov. ») are no
-# figures of the event: they are dropped before figures are read.
-_DATE_FIGURES = re.compile(
-    r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}\s?h\s?\d{0,2}\b"
-    r"|\b\d{1,2}(?:er)?\s+(?:janv|f[ée]vr|avr|juil|sept|oct|nov|d[ée]c)\b\.?"
-)
 _TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")
 _PIECE = re.compile(r"[-'’.]")
 _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
 _HEADLINE_PLACE = re.compile(r"\s*[^\s:]+\s*:")
-_NUMBER = re.compile(
-    r"\d+(?:[  .]\d{3})*(?:,\d+)?(?!\s*(?:er\s+)?(?:janvier|fevrier|février|mars|avril|mai|juin"
-    r"|juillet|aout|août|septembre|octobre|novembre|decembre|décembre"
-    r"|(?i:january|february|march|april|may|june|july|august|september|october|november"
-    r"|december))\b)(?!\d|,\d)"
-)
 _CAPITALISED = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-ÞŒ]\w+")
-_YEAR = re.compile(r"(?:19|20)\d\d")
 # « Après le Haut-Vercel, le Val-Mordane… », « Comme Valmont, … »: a fronted clause that
 # names another body to compare, not the subject; it is read as if absent (« d'après
 # l'Insee, » names a source: it stays).
@@ -339,26 +327,19 @@ def own_page(domain: str, lead: str) -> bool:
 # The opening a story's figures are read in (`StoryKeys.figures`): a lead and what
 # follows it, wherever the writer put the number (« 84 jeux de données », third sentence).
 OPENING_CHARS = 500
-# A figure that says what a body is or how long something lasts (« 41 000 habitants »,
-# « 48 heures », « six mois ») is the same in every article on that body or that kind of
-# event: it ties no event.
-_ATTRIBUTE = re.compile(
-    r"\s*(?:habitants|heures?|h\b|jours?|semaines?|mois|ans|années?|minutes?|km)",
-    re.IGNORECASE,
-)
 
 
-def _opening_figures(title: str, body: str) -> frozenset[str]:
-    """The figures of two digits or more of the title and the body's opening
-    (`OPENING_CHARS`): no years, no dates nor times, no population nor duration."""
-    opening = _DATE_FIGURES.sub(" ", f"{title}\n{body[:OPENING_CHARS]}")
+def _opening_figures(title: str, body: str, english: bool = False) -> frozenset[str]:
+    """The figures of two digits or more (or scaled: « 5 millions ») of the title and the
+    body's opening (`OPENING_CHARS`), as values: no years, no dates nor times, no
+    population nor duration."""
+    opening = DATE_FIGURES.sub(" ", f"{title}\n{body[:OPENING_CHARS]}")
     out = set()
-    for match in _NUMBER.finditer(opening):
-        figure = re.sub(r"[  .]", "", match.group())
-        if _YEAR.fullmatch(match.group()) or _ATTRIBUTE.match(opening, match.end()):
+    for value, end, scaled in read_figures(opening, english)[1]:
+        if ATTRIBUTE.match(opening, end):
             continue
-        if sum(c.isdigit() for c in figure) >= 2:
-            out.add(figure)
+        if scaled or sum(c.isdigit() for c in value) >= 2:
+            out.add(value)
     return frozenset(out)
 
 
@@ -401,25 +382,6 @@ def _acronyms(opening: str) -> set[str]:
     return out
 
 
-# The EU's laws of the field, named in English or French (« AI Act », « le règlement
-# européen sur l'intelligence artificielle », « RIA »): one name each, whatever the language,
-# written as one capitalised word so that « AI Act » and « Data Act » are not both « Act ».
-_REGLEMENT = r"r[èe]glement (?:europ[ée]en |\(UE\) )?"
-_LAWS = {
-    "AiAct": rf"AI Act|{_REGLEMENT}(?:sur|relatif à) l['’](?:IA|intelligence artificielle)",
-    "DataGovernanceAct": rf"Data Governance Act|{_REGLEMENT}sur la gouvernance des donn[ée]es",
-    "DataAct": rf"Data Act|{_REGLEMENT}sur les donn[ée]es",
-    "DigitalServicesAct": rf"Digital Services Act|{_REGLEMENT}sur les services num[ée]riques|DSA",
-    "DigitalMarketsAct": rf"Digital Markets Act|{_REGLEMENT}sur les march[ée]s num[ée]riques|DMA",
-}
-_LAW = re.compile("|".join(rf"\b(?P<{k}>{v})\b" for k, v in _LAWS.items()))
-
-
-def _law_names(text: str) -> str:
-    """`text` with each EU law of the field written as its one name (`_LAWS`)."""
-    return _LAW.sub(lambda m: str(m.lastgroup), text)
-
-
 # A site named in the text (« data.gouv.fr », « transport.data.gouv.fr »): a platform's name,
 # written in lower case. It ties two articles, like a person, but tells no events apart
 # (a platform hosts many bodies' data): never a subject. Not an e-mail's domain.
@@ -458,17 +420,14 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     subjects veto keeps two towns' own pages apart (`stories.same_story`, against another
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
-    body = _body(_law_names(text))
-    title = _law_names(_TITLE_LABEL.sub("", title))
+    body = _body(law_names(text))
+    title = law_names(_TITLE_LABEL.sub("", title))
     first, *rest = _SENTENCE_END.split(body, maxsplit=1)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
-    numbers = _NUMBER.findall(_DATE_FIGURES.sub(" ", lead_text))
     days = {
         (int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(story_fold(lead_text))
     }
-    years = {n for n in numbers if _YEAR.fullmatch(n)}
-    figures = {re.sub(r"[  .]", "", n) for n in numbers if n not in years}
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([_REFERENCE.sub(" ", lead_text), *rest])
@@ -478,6 +437,8 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     mentioned = opening | _capitalised_names(whole) | _web_names(whole)
     names, people, bracketed = _names(lead, text)
     english = is_english(lead_text)
+    years, numbers = read_figures(DATE_FIGURES.sub(" ", lead_text), english)
+    figures = {value for value, _, _ in numbers}
     if english:  # a headline in title case: « Commission Unveils Data Union Strategy »
         names = {n for n in names if not is_term(n)}
     domain = registrable_domain(host) if host else ""
@@ -498,7 +459,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         own=own,
         acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
         english=english,
-        figures=_opening_figures(title, body),
+        figures=_opening_figures(title, body, english),
         opening=frozenset(opening),
     )
 
@@ -517,7 +478,7 @@ def lead_names(lead: str) -> frozenset[str]:
     cut): how the story index finds candidates whose words are too few for a SimHash to
     see (two feed leads of two sentences)."""
     title, _, text = lead.partition("\n")
-    title, text = _law_names(_TITLE_LABEL.sub("", title)), _law_names(text)
+    title, text = law_names(_TITLE_LABEL.sub("", title)), law_names(text)
     first = _SENTENCE_END.split(_body(text), maxsplit=1)[0]
     names, _, bracketed = _names([title, first], text)
     return frozenset(names | bracketed | _web_names(f"{title}\n{first}"))

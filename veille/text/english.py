@@ -216,3 +216,23 @@ def in_french(text: str) -> str:
                 french = " ".join(_base(piece) or piece for piece in term.split("-"))
             out.append(french if french is not None else term)
     return " ".join(out)
+
+
+# The EU's laws of the field, named in English or French (« AI Act », « le règlement
+# européen sur l'intelligence artificielle », « RIA »): one name each, whatever the language,
+# written as one capitalised word so that « AI Act » and « Data Act » are not both « Act ».
+_REGLEMENT = r"r[èe]glement (?:europ[ée]en |\(UE\) )?"
+_LAWS = {
+    "AiAct": rf"AI Act|{_REGLEMENT}(?:sur|relatif à) l['’](?:IA|intelligence artificielle)",
+    "DataGovernanceAct": rf"Data Governance Act|{_REGLEMENT}sur la gouvernance des donn[ée]es",
+    "DataAct": rf"Data Act|{_REGLEMENT}sur les donn[ée]es",
+    "DigitalServicesAct": rf"Digital Services Act|{_REGLEMENT}sur les services num[ée]riques|DSA",
+    "DigitalMarketsAct": rf"Digital Markets Act|{_REGLEMENT}sur les march[ée]s num[ée]riques|DMA",
+}
+_LAW = re.compile("|".join(rf"\b(?P<{k}>{v})\b" for k, v in _LAWS.items()))
+
+
+def law_names(text: str) -> str:
+    """`text` with each EU law of the field written as its one name (`_LAWS`), so that
+    `collect.storykeys` reads « AI Act » and « règlement sur l'IA » as one name."""
+    return _LAW.sub(lambda m: str(m.lastgroup), text)
