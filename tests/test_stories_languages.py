@@ -155,7 +155,7 @@ def test_a_law_is_one_name_in_both_languages() -> None:
 def test_headline_labels_acronyms_and_sites_named() -> None:
     """« EN DIRECT - Cyberattaque… »: the label goes, and « Cyberattaque » is a sentence's
     first word again. « l'Institut national … (IGN) » is IGN. « data.gouv.fr » ties two
-    articles but tells no events apart. Names of the opening are looked up too."""
+    articles but tells no events apart."""
     live = story_keys(
         "EN DIRECT - Cyberattaque au département de la Haute-Dorve",
         "Le département confirme une attaque par rançongiciel.",
@@ -171,8 +171,3 @@ def test_headline_labels_acronyms_and_sites_named() -> None:
     press = story_keys("Un annuaire des API", "Un catalogue est ouvert par data.gouv.fr.")
     assert "data.gouv.fr" in page.lead_names and "data.gouv.fr" in press.mentioned
     assert not page.subjects and not press.subjects
-    later = story_keys(
-        "Appel à projets pour les petites communes",
-        "L'agence veut aider les communes. Son appel, porté par l'ANCT, est doté de 12 M€.",
-    )
-    assert "anct" in later.opening and "anct" not in later.lead_names

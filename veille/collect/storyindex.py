@@ -191,7 +191,7 @@ class StoryIndex:
         distances = popcount(self._unsigned() ^ np.uint64(from_signed64(record.fingerprint)))
         close = set(np.flatnonzero(distances <= PREFILTER_BITS).tolist())
         keys = self.keys(record.title, record.text, host)
-        for name in keys.lead_names | keys.site | keys.opening:
+        for name in keys.lead_names | keys.site:
             positions = self._by_name.get(name, [])
             if len(positions) <= NAME_CANDIDATES_MAX:
                 close.update(positions)

@@ -192,10 +192,6 @@ class StoryKeys:
     # The figures of the opening (`_opening_figures`: « 84 jeux », « 150 000 euros »): two
     # articles that write the same one tell the same event's numbers.
     figures: frozenset[str] = frozenset()
-    # The names of the opening (title and `OPENING_CHARS` of the text, as `mentioned`): the
-    # story index looks candidates up by them, since a rewrite may name the body its
-    # source's lead names only in its second or third sentence.
-    opening: frozenset[str] = frozenset()
 
 
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
@@ -285,7 +281,8 @@ def _names(sentences: list[str], text: str) -> tuple[set[str], set[str], set[str
     people: set[str] = set()
     bracketed: set[str] = set()
     for n, sentence in enumerate(sentences):
-        sentence = _NAMED_ACRONYM.sub(r"\g<acronym>", sentence)
+        if "(" in sentence:
+            sentence = _NAMED_ACRONYM.sub(r"\g<acronym>", sentence)
         for inner in _PARENTHESIS.findall(sentence):
             bracketed.update(p for w in _TOKEN.findall(inner) for p in _folded_pieces(w))
         for k, segment in enumerate(_segments(_PARENTHESIS.sub(" ", sentence))):
@@ -398,8 +395,18 @@ def _capitalised_names(text: str) -> set[str]:
     return {canonical_name(w) for w in folded - GENERIC_NAMES}
 
 
+_TOP_LEVEL = re.compile(r"\.(?:fr|eu|org|com|net|io)\b", re.IGNORECASE)
+
+
 def _web_names(text: str) -> set[str]:
-    return {name.lower() for name in _WEB_NAME.findall(text)}
+    """The sites named in `text` (`_WEB_NAME`), read back from each top-level domain: a
+    search of the whole text from every letter would cost more than all the other keys."""
+    out = set()
+    for end in _TOP_LEVEL.finditer(text):
+        start = max(0, end.start() - 80)
+        for name in _WEB_NAME.findall(text, start, end.end()):
+            out.add(name.lower())
+    return out
 
 
 def _body(text: str) -> str:
@@ -420,9 +427,10 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     subjects veto keeps two towns' own pages apart (`stories.same_story`, against another
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
-    body = _body(law_names(text))
+    body = _body(text)
     title = law_names(_TITLE_LABEL.sub("", title))
     first, *rest = _SENTENCE_END.split(body, maxsplit=1)
+    first = law_names(first)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
     days = {
@@ -431,10 +439,13 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([_REFERENCE.sub(" ", lead_text), *rest])
-    opening_text = f"{title}\n{body[:OPENING_CHARS]}"
-    opening = _capitalised_names(_REFERENCE.sub(" ", opening_text)) | _web_names(opening_text)
+    # Laws (`law_names`) and sites named are read in the opening only: each is one more
+    # search, and an article names what it is about early.
+    opening_text = law_names(f"{title}\n{body[:OPENING_CHARS]}")
+    web = _web_names(opening_text)
+    opening = _capitalised_names(_REFERENCE.sub(" ", opening_text)) | web
     opening |= _acronyms(opening_text)
-    mentioned = opening | _capitalised_names(whole) | _web_names(whole)
+    mentioned = opening | _capitalised_names(whole)
     names, people, bracketed = _names(lead, text)
     english = is_english(lead_text)
     years, numbers = read_figures(DATE_FIGURES.sub(" ", lead_text), english)
@@ -447,7 +458,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     folded_lead = story_fold(lead_text)
     return StoryKeys(
         mentioned=frozenset(mentioned | site),
-        lead_names=frozenset(names | bracketed | _web_names(lead_text)),
+        lead_names=frozenset(names | bracketed | {w for w in web if w in lead_text.lower()}),
         lead_years=frozenset(years),
         lead_figures=frozenset(figures),
         subjects=frozenset(site if own else names - people),
@@ -460,7 +471,6 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
         english=english,
         figures=_opening_figures(title, body, english),
-        opening=frozenset(opening),
     )
 
 
