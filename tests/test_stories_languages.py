@@ -1,6 +1,6 @@
 """Story keys and the decision across English and French, and the figures, names and
-headlines that one event's coverage writes alike (docs/dedup.md, « Recall on a fourth
-look »): an English release read in French terms, amounts as values, laws named one way in
+headlines that one event's coverage writes alike (docs/dedup.md, « Across
+languages »): an English release read in French terms, amounts as values, laws named one way in
 both languages, a headline's label, a body spelled out with its acronym, sites named in
 the text, and two shared figures holding the floor over the coverage window."""
 

@@ -249,9 +249,10 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
 
     - The cosine must reach `required_similarity`: higher when no name ties the leads (a
       lead's name, or the site of a page whose lead names nobody, that the other article
-      mentions; across English and French, a figure both leads give), and the more so
-      the further apart they were published (`hours_apart`: a follow-up days later is
-      another story, unless it is a near copy).
+      mentions; across English and French only a figure of both openings lowers it),
+      lower when figures of both openings tie them (two of them: over the whole coverage
+      window), and the more so the further apart they were published (`hours_apart`: a
+      follow-up days later is another story, unless it is a near copy).
     - Each lead names a body or place the other article never names (Valmont / Brévannes,
       Assemblée / Sénat; `StoryKeys.subjects`: people, parentheses and « après X, »
       clauses left out): two events.
@@ -263,10 +264,9 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     # `site` is set only when the lead names nobody: one of the two is empty.
     named = bool((a.lead_names or a.site) & b.mentioned or (b.lead_names or b.site) & a.mentioned)
     # Across languages (a release in English, its French coverage) names are written
-    # apart (« Interoperable Europe Board » / « Europe interopérable ») and only cognates
-    # meet in the cosine: the same figures tie the leads.
+    # apart (« Interoperable Europe Board » / « Europe interopérable »): a figure of both
+    # openings ties them, a name does not (`required_similarity`).
     languages = a.english != b.english
-    named = named or (languages and bool(a.lead_figures & b.lead_figures))
     # The same figure in both openings (« 84 jeux », « 150 000 euros ») is the event's.
     shared_figures = len(a.figures & b.figures)
     same_act = bool(a.acts & b.acts)
