@@ -327,7 +327,7 @@ def test_across_languages_the_same_figures_tie_the_leads() -> None:
     )
     hubs = story_keys("Douze pôles européens", "La Commission retient 12 pôles européens.")
     assert release.english and not coverage.english
-    assert release.lead_figures == coverage.lead_figures == {"40"}
+    assert release.lead_figures == coverage.lead_figures == {"40000000"}  # values
     assert same_story(0.34, 20, release, coverage)  # tied: STORY_SIMILARITY
     assert not same_story(0.34, 20, release, hubs)  # figures disagree
     french = story_keys("Espaces de données", "La Commission ouvre un appel de 40 millions.")

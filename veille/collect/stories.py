@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from veille.collect.storykeys import StoryKeys
+from veille.text.english import in_french, is_english
 from veille.text.fingerprint import hamming, simhash_of_counts, text_similarity, word_shingles
 from veille.text.french import stem, story_words
 
@@ -42,7 +43,7 @@ def fingerprint(title: str, text: str) -> tuple[int, Counter[str]] | None:
     The extraction workers call it, so the main thread neither re-reads the words nor
     recomputes the vector of a new article.
     """
-    words = story_words(title) + story_words(text)
+    words = _story_words(title, text)
     if len(words) < MIN_WORDS:
         return None
     return simhash_of_counts(word_shingles(words)), Counter(stem(w) for w in words)
@@ -52,7 +53,21 @@ def story_vector(title: str, text: str) -> Counter[str]:
     """The words the texts are compared on: title and text, stemmed, so that « publie » and
     « publiés », « ouvert » and « ouverte » meet (a feed's lead is too short to match on
     exact forms; measured in docs/dedup.md, « Measured on pairs »)."""
-    return Counter(stem(w) for w in story_words(f"{title}\n{text}"))
+    return Counter(stem(w) for w in _story_words(title, text))
+
+
+# How much of a text tells its language (`english.is_english`): the title and opening.
+LANGUAGE_CHARS = 600
+
+
+def _story_words(title: str, text: str) -> list[str]:
+    """The story words of title and text; an English text's in French terms
+    (`english.in_french`: « datasets » → « jeux de données »), so that a release in English
+    and its French coverage share words beyond cognates (docs/dedup.md, « Across
+    languages »)."""
+    if is_english(f"{title}\n{text[:LANGUAGE_CHARS]}"):
+        title, text = in_french(title), in_french(text)
+    return story_words(title) + story_words(text)
 
 
 # A text alone (no title) of fewer words is no proof that two items are one page: feeds
@@ -177,20 +192,39 @@ def hours_apart(
 
 
 def required_similarity(
-    hours_apart: float, named: bool = True, tied: bool = False, same_act: bool = False
+    hours_apart: float,
+    named: bool = True,
+    tied: bool = False,
+    same_act: bool = False,
+    languages: bool = False,
+    twice_tied: bool = False,
 ) -> float:
     """The cosine two articles published `hours_apart` must reach to be one story; `named`:
     a name of one lead is mentioned by the other article; besides, `tied`: their openings
     give the same figure (`TIED_SIMILARITY`, flat for `TIED_HOURS`), or `same_act`: their
-    leads tell one kind of act (`TIED_SIMILARITY` within the day only)."""
+    leads tell one kind of act (`TIED_SIMILARITY` within the day only).
+
+    `languages`: one is in English, the other in French. The English one's words are read
+    in French terms (`english.in_french`), so the field's vocabulary meets that of every
+    article of its topic: the nameless floor applies, or the named one when a figure ties
+    them (flat over `TIED_HOURS`); a shared name or act lowers nothing.
+
+    `twice_tied`: their openings give two figures or more in common (« 320 solutions de 19
+    États membres »): the floor holds over the whole coverage window (`COVERAGE_HOURS`),
+    then only a near copy joins — the trade weekly retells the same numbers five days
+    later, and two events do not share two numbers."""
     if hours_apart == LATER_EVENT:
         return math.inf
     floor = STORY_SIMILARITY if named else UNNAMED_SIMILARITY
     day = SAME_DAY_HOURS
-    if named and tied:
+    if languages:
+        floor, day = (STORY_SIMILARITY, TIED_HOURS) if tied else (UNNAMED_SIMILARITY, day)
+    elif named and tied:
         floor, day = TIED_SIMILARITY, TIED_HOURS
     elif named and same_act:
         floor = TIED_SIMILARITY
+    if twice_tied and hours_apart < COVERAGE_HOURS:
+        return floor
     late = min(max(hours_apart - day, 0.0) / (COVERAGE_HOURS - day), 1.0)
     return floor + (COPY_SIMILARITY - floor) * late
 
@@ -215,9 +249,10 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
 
     - The cosine must reach `required_similarity`: higher when no name ties the leads (a
       lead's name, or the site of a page whose lead names nobody, that the other article
-      mentions; across English and French, a figure both leads give), and the more so
-      the further apart they were published (`hours_apart`: a follow-up days later is
-      another story, unless it is a near copy).
+      mentions; across English and French only a figure of both openings lowers it),
+      lower when figures of both openings tie them (two of them: over the whole coverage
+      window), and the more so the further apart they were published (`hours_apart`: a
+      follow-up days later is another story, unless it is a near copy).
     - Each lead names a body or place the other article never names (Valmont / Brévannes,
       Assemblée / Sénat; `StoryKeys.subjects`: people, parentheses and « après X, »
       clauses left out): two events.
@@ -229,12 +264,15 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     # `site` is set only when the lead names nobody: one of the two is empty.
     named = bool((a.lead_names or a.site) & b.mentioned or (b.lead_names or b.site) & a.mentioned)
     # Across languages (a release in English, its French coverage) names are written
-    # apart (« Interoperable Europe Board » / « Europe interopérable ») and only cognates
-    # meet in the cosine: the same figures tie the leads.
-    named = named or (a.english != b.english and bool(a.lead_figures & b.lead_figures))
+    # apart (« Interoperable Europe Board » / « Europe interopérable »): a figure of both
+    # openings ties them, a name does not (`required_similarity`).
+    languages = a.english != b.english
     # The same figure in both openings (« 84 jeux », « 150 000 euros ») is the event's.
-    tied = bool(a.figures & b.figures)
-    if similarity < required_similarity(hours_apart, named, tied, bool(a.acts & b.acts)):
+    shared_figures = len(a.figures & b.figures)
+    same_act = bool(a.acts & b.acts)
+    tied, twice_tied = shared_figures >= 1, shared_figures >= 2
+    required = required_similarity(hours_apart, named, tied, same_act, languages, twice_tied)
+    if similarity < required:
         return False
     if _other_body(a, b) and _other_body(b, a):
         return False

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from veille.text.english import in_french, is_english, is_term, law_names
+from veille.text.figures import ATTRIBUTE, DATE_FIGURES, read_figures
 from veille.text.french import stem, story_fold, story_words
 from veille.text.urls import registrable_domain
 
@@ -20,7 +22,8 @@ from veille.text.urls import registrable_domain
 # tell two events apart nor tie them together. Then the labels a headline starts with
 # (« Rectificatif : … », « Vidéo : … »), the formats and laws of the field (« au
 # format GTFS », « le RGPD ») and the feasts of the calendar (« depuis la Toussaint »):
-# they name no place and no body.
+# they name no place and no body. « Bruxelles » in the news is the EU's institutions (« Bruxelles
+# consulte sur… »), the Commission under another name.
 _GENERIC_TEXT = """
 ville villes commune communes metropole communaute agglomeration agglo region regions
 departement departements conseil commission mairie prefecture prefectures ministere ministre
@@ -30,6 +33,7 @@ rectificatif erratum correction actualise actualisation exclusif video infograph
 portrait tribune edito editorial direct alerte breve urgent flash communique
 gtfs netex siri json csv xml pdf rss dcat wms wfs rgpd gdpr
 toussaint noel paques pentecote ascension
+bruxelles brussels
 """
 GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 # A sentence ends after « . », « ! », « ? », or a closing quotation that follows one: a
@@ -54,27 +58,20 @@ _RESIDUE = re.compile(
     r"|\s*[A-ZÀ-Þ][A-ZÀ-Þ' -]{1,40}\([^()\n]{1,20}\)\s*[-–—]\s+"
     r"|\s*(?:[A-ZÀ-Þ]{4,}|Rectificatif|Erratum|\([^()\n]{1,60}\)|\d{1,2}h\d\d)\s*[-–—]\s+)+"
 )
-# Dates and times written with figures (« 13/10/2026 », « 18h05 », « 24 nov. ») are no
-# figures of the event: they are dropped before figures are read.
-_DATE_FIGURES = re.compile(
-    r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}\s?h\s?\d{0,2}\b"
-    r"|\b\d{1,2}(?:er)?\s+(?:janv|f[ée]vr|avr|juil|sept|oct|nov|d[ée]c)\b\.?"
+# A headline's label before a dash or colon (« EN DIRECT - Cyberattaque au département… »,
+# « VIDÉO. », « Exclusif : »): no part of the headline, whose first word is then read as a
+# sentence's first word (a common noun capitalised, not a name).
+_TITLE_LABEL = re.compile(
+    r"^\s*(?:en direct|direct|live|vid[ée]o|exclusif|exclusivit[ée]|entretien|interview|info"
+    r"|alerte|urgent|flash|tribune|[ée]dito|br[èe]ve|photos?|podcast|infographie|document"
+    r"|r[ée]cit|enqu[êe]te|analyse|d[ée]cryptage|reportage)\s*(?:[-–—:|.]\s+|\s[-–—]\s*)",
+    re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")
 _PIECE = re.compile(r"[-'’.]")
 _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
 _HEADLINE_PLACE = re.compile(r"\s*[^\s:]+\s*:")
-_NUMBER = re.compile(
-    r"\d+(?:[  .]\d{3})*(?:,\d+)?(?!\s*(?:er\s+)?(?:janvier|fevrier|février|mars|avril|mai|juin"
-    r"|juillet|aout|août|septembre|octobre|novembre|decembre|décembre"
-    r"|(?i:january|february|march|april|may|june|july|august|september|october|november"
-    r"|december))\b)(?!\d|,\d)"
-)
-# Function words that tell an English lead (the Commission's releases) from a French one.
-_ENGLISH = re.compile(r"\b(?:the|of|and|to|has|have|with|for|its|is|are|will|which)\b")
-_FRENCH = re.compile(r"\b(?:le|la|les|des|du|et|de|un|une|pour|sur|est|sont|qui|dans)\b")
 _CAPITALISED = re.compile(r"(?<!\w)[A-ZÀ-ÖØ-ÞŒ]\w+")
-_YEAR = re.compile(r"(?:19|20)\d\d")
 # « Après le Haut-Vercel, le Val-Mordane… », « Comme Valmont, … »: a fronted clause that
 # names another body to compare, not the subject; it is read as if absent (« d'après
 # l'Insee, » names a source: it stays).
@@ -284,6 +281,8 @@ def _names(sentences: list[str], text: str) -> tuple[set[str], set[str], set[str
     people: set[str] = set()
     bracketed: set[str] = set()
     for n, sentence in enumerate(sentences):
+        if "(" in sentence:
+            sentence = _NAMED_ACRONYM.sub(r"\g<acronym>", sentence)
         for inner in _PARENTHESIS.findall(sentence):
             bracketed.update(p for w in _TOKEN.findall(inner) for p in _folded_pieces(w))
         for k, segment in enumerate(_segments(_PARENTHESIS.sub(" ", sentence))):
@@ -325,26 +324,19 @@ def own_page(domain: str, lead: str) -> bool:
 # The opening a story's figures are read in (`StoryKeys.figures`): a lead and what
 # follows it, wherever the writer put the number (« 84 jeux de données », third sentence).
 OPENING_CHARS = 500
-# A figure that says what a body is or how long something lasts (« 41 000 habitants »,
-# « 48 heures », « six mois ») is the same in every article on that body or that kind of
-# event: it ties no event.
-_ATTRIBUTE = re.compile(
-    r"\s*(?:habitants|heures?|h\b|jours?|semaines?|mois|ans|années?|minutes?|km)",
-    re.IGNORECASE,
-)
 
 
-def _opening_figures(title: str, body: str) -> frozenset[str]:
-    """The figures of two digits or more of the title and the body's opening
-    (`OPENING_CHARS`): no years, no dates nor times, no population nor duration."""
-    opening = _DATE_FIGURES.sub(" ", f"{title}\n{body[:OPENING_CHARS]}")
+def _opening_figures(title: str, body: str, english: bool = False) -> frozenset[str]:
+    """The figures of two digits or more (or scaled: « 5 millions ») of the title and the
+    body's opening (`OPENING_CHARS`), as values: no years, no dates nor times, no
+    population nor duration."""
+    opening = DATE_FIGURES.sub(" ", f"{title}\n{body[:OPENING_CHARS]}")
     out = set()
-    for match in _NUMBER.finditer(opening):
-        figure = re.sub(r"[  .]", "", match.group())
-        if _YEAR.fullmatch(match.group()) or _ATTRIBUTE.match(opening, match.end()):
+    for value, end, scaled in read_figures(opening, english)[1]:
+        if ATTRIBUTE.match(opening, end):
             continue
-        if sum(c.isdigit() for c in figure) >= 2:
-            out.add(figure)
+        if scaled or sum(c.isdigit() for c in value) >= 2:
+            out.add(value)
     return frozenset(out)
 
 
@@ -359,6 +351,13 @@ _SPELLED = re.compile(
     rf"(?:{_LINK}[^\W\d_][\w-]*){{2,7}}"
 )
 
+
+# « l'Institut national de l'information géographique et forestière (IGN) »: a body spelled
+# out with its acronym after it is that acronym, one name (`_names`), not its words
+# (« Institut » would be read as another body than the press's « l'IGN »).
+_NAMED_ACRONYM = re.compile(
+    rf"(?:{_SPELLED.pattern})\s*\((?P<acronym>[A-ZÀ-Þ][A-ZÀ-Þ0-9&-]{{1,9}})\)"
+)
 
 _ACRONYM_LETTERS = 6  # « CNIL », « INSEE », « DINUM », « ANSSI »…
 
@@ -377,6 +376,36 @@ def _acronyms(opening: str) -> set[str]:
         )
         longest = min(len(initials), _ACRONYM_LETTERS)
         out.update(canonical_name(initials[:n]) for n in range(3, longest + 1))
+    return out
+
+
+# A site named in the text (« data.gouv.fr », « transport.data.gouv.fr »): a platform's name,
+# written in lower case. It ties two articles, like a person, but tells no events apart
+# (a platform hosts many bodies' data): never a subject. Not an e-mail's domain.
+_WEB_NAME = re.compile(
+    r"(?<![@\w.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:fr|eu|org|com|net|io)\b",
+    re.IGNORECASE,
+)
+
+
+def _capitalised_names(text: str) -> set[str]:
+    """The capitalised words of `text`, folded and canonical, the field's common nouns
+    left out (`GENERIC_NAMES`)."""
+    folded = {story_fold(w) for w in _CAPITALISED.findall(text)}
+    return {canonical_name(w) for w in folded - GENERIC_NAMES}
+
+
+_TOP_LEVEL = re.compile(r"\.(?:fr|eu|org|com|net|io)\b", re.IGNORECASE)
+
+
+def _web_names(text: str) -> set[str]:
+    """The sites named in `text` (`_WEB_NAME`), read back from each top-level domain: a
+    search of the whole text from every letter would cost more than all the other keys."""
+    out = set()
+    for end in _TOP_LEVEL.finditer(text):
+        start = max(0, end.start() - 80)
+        for name in _WEB_NAME.findall(text, start, end.end()):
+            out.add(name.lower())
     return out
 
 
@@ -399,29 +428,37 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
     body = _body(text)
+    title = law_names(_TITLE_LABEL.sub("", title))
     first, *rest = _SENTENCE_END.split(body, maxsplit=1)
+    first = law_names(first)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
-    numbers = _NUMBER.findall(_DATE_FIGURES.sub(" ", lead_text))
     days = {
         (int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(story_fold(lead_text))
     }
-    years = {n for n in numbers if _YEAR.fullmatch(n)}
-    figures = {re.sub(r"[  .]", "", n) for n in numbers if n not in years}
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([_REFERENCE.sub(" ", lead_text), *rest])
-    folded = {story_fold(w) for w in _CAPITALISED.findall(whole)}
-    mentioned = {canonical_name(w) for w in folded - GENERIC_NAMES}
-    mentioned |= _acronyms(f"{title}\n{body[:OPENING_CHARS]}")
+    # Laws (`law_names`) and sites named are read in the opening only: each is one more
+    # search, and an article names what it is about early.
+    opening_text = law_names(f"{title}\n{body[:OPENING_CHARS]}")
+    web = _web_names(opening_text)
+    opening = _capitalised_names(_REFERENCE.sub(" ", opening_text)) | web
+    opening |= _acronyms(opening_text)
+    mentioned = opening | _capitalised_names(whole)
     names, people, bracketed = _names(lead, text)
+    english = is_english(lead_text)
+    years, numbers = read_figures(DATE_FIGURES.sub(" ", lead_text), english)
+    figures = {value for value, _, _ in numbers}
+    if english:  # a headline in title case: « Commission Unveils Data Union Strategy »
+        names = {n for n in names if not is_term(n)}
     domain = registrable_domain(host) if host else ""
     site = frozenset() if names | bracketed else _site_words(domain)
     own = not names and bool(site) and own_page(domain, lead_text)
     folded_lead = story_fold(lead_text)
     return StoryKeys(
         mentioned=frozenset(mentioned | site),
-        lead_names=frozenset(names | bracketed),
+        lead_names=frozenset(names | bracketed | {w for w in web if w in lead_text.lower()}),
         lead_years=frozenset(years),
         lead_figures=frozenset(figures),
         subjects=frozenset(site if own else names - people),
@@ -432,15 +469,18 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         revision=_REVISION.search(title) is not None,
         own=own,
         acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
-        english=len(_ENGLISH.findall(folded_lead)) > len(_FRENCH.findall(folded_lead)),
-        figures=_opening_figures(title, body),
+        english=english,
+        figures=_opening_figures(title, body, english),
     )
 
 
 def title_words(lead: str) -> frozenset[str]:
     """The stemmed words of the title of "title\ntext…": candidates for the story index
     when the leads share no name (a city's own page rarely names the city)."""
-    return frozenset(stem(w) for w in story_words(lead.partition("\n")[0]))
+    title = lead.partition("\n")[0]
+    if is_english(lead):  # in French terms, as its word vector (`stories.story_vector`)
+        title = in_french(title)
+    return frozenset(stem(w) for w in story_words(title))
 
 
 def lead_names(lead: str) -> frozenset[str]:
@@ -448,6 +488,7 @@ def lead_names(lead: str) -> frozenset[str]:
     cut): how the story index finds candidates whose words are too few for a SimHash to
     see (two feed leads of two sentences)."""
     title, _, text = lead.partition("\n")
+    title, text = law_names(_TITLE_LABEL.sub("", title)), law_names(text)
     first = _SENTENCE_END.split(_body(text), maxsplit=1)[0]
     names, _, bracketed = _names([title, first], text)
-    return frozenset(names | bracketed)
+    return frozenset(names | bracketed | _web_names(f"{title}\n{first}"))

@@ -1,0 +1,90 @@
+"""The figures of a text as values: what two articles on one event write alike whatever
+their conventions — « 1,2 million d'euros », « 1 200 000 € » and « €1.2m » are one amount,
+« 68,4 millions » in French is « 68.4 million » in English. Dates and times written with
+figures, years and days of a month are told apart: they are no amounts
+(`collect.storykeys` reads a lead's and an opening's figures with them, docs/dedup.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Dates and times written with figures (« 13/10/2026 », « 18h05 », « 24 nov. ») are no
+# figures of the event: they are dropped before figures are read.
+DATE_FIGURES = re.compile(
+    r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}\s?h\s?\d{0,2}\b"
+    r"|\b\d{1,2}(?:er)?\s+(?:janv|f[ée]vr|avr|juil|sept|oct|nov|d[ée]c)\b\.?"
+)
+
+# A number: groups of three digits (« 1 200 000 », « 40,000 », « 1.200.000 ») and a decimal
+# part; not a day of a month (« 15 juin », « 15 September »).
+_NUMBER = re.compile(
+    r"\d+(?:[  .,]\d{3})*(?:[.,]\d+)?(?!\s*(?:er\s+)?(?:janvier|fevrier|février|mars|avril|mai|juin"
+    r"|juillet|aout|août|septembre|octobre|novembre|decembre|décembre"
+    r"|(?i:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december))\b)(?!\d|[.,]\d)"
+)
+
+YEAR = re.compile(r"(?:19|20)\d\d")
+
+# A figure that says what a body is or how long something lasts (« 41 000 habitants »,
+# « 48 heures », « six mois ») is the same in every article on that body or that kind of
+# event: it ties no event.
+ATTRIBUTE = re.compile(
+    r"\s*(?:habitants|heures?|h\b|jours?|semaines?|mois|ans|années?|minutes?|km)",
+    re.IGNORECASE,
+)
+
+
+# « 1,2 million d'euros », « 1 200 000 € » and « €1.2m » are one amount: a figure is read as
+# its value, its multiplier applied (`_value`). « m », « bn », « k » count only after a
+# currency sign (« 12 m » may be metres).
+_SCALE = re.compile(
+    r"\s*(?:(?P<million>millions?\b|M€|M\s?d['’]euros)|(?P<billion>milliards?\b|billions?\b|Md€)"
+    r"|(?P<short>m|bn|k)\b)"
+)
+_SCALES = {"million": 10**6, "billion": 10**9}
+_SHORT_SCALES = {"m": 10**6, "bn": 10**9, "k": 10**3}
+_CURRENCY_BEFORE = re.compile(r"[€$£]\s?$")
+
+
+def _value(number: str, text: str, start: int, end: int, english: bool) -> tuple[str, bool]:
+    """(the value of the figure `number` found at `text[start:end]`, whether a multiplier
+    scaled it): separators read as the language writes them (« 1 200,5 » in French,
+    « 1,200.5 » in English), « million », « milliard », « bn » applied."""
+    digits = re.sub(r"[\s\u202f\u00a0]", "", number)
+    decimal = "." if english else ","
+    thousands = "," if english else "."
+    if re.fullmatch(rf"\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+", digits):
+        digits = digits.replace(thousands, "")
+    whole, _, fraction = digits.replace(thousands, decimal).rpartition(decimal)
+    if not whole:
+        whole, fraction = fraction, ""
+    whole = whole.replace(decimal, "")
+    scale = _SCALE.match(text, end)
+    factor = 1
+    if scale and scale.lastgroup in _SCALES:
+        factor = _SCALES[scale.lastgroup]
+    elif scale and scale.lastgroup == "short" and _CURRENCY_BEFORE.search(text, 0, start):
+        factor = _SHORT_SCALES[scale.group().strip().lower()]
+    fraction = fraction.rstrip("0")
+    if factor == 1 and fraction:
+        return f"{int(whole or '0')}.{fraction}", False
+    units = int(whole or "0") * factor
+    if fraction:
+        units += int(fraction) * factor // 10 ** len(fraction)
+    return str(units), factor != 1
+
+
+def read_figures(text: str, english: bool) -> tuple[set[str], list[tuple[str, int, bool]]]:
+    """(years, [(value, end, scaled)…]) of the numbers of `text`, dates and times left out
+    (`DATE_FIGURES`, `_NUMBER`'s days of a month)."""
+    years: set[str] = set()
+    out: list[tuple[str, int, bool]] = []
+    for match in _NUMBER.finditer(text):
+        if YEAR.fullmatch(match.group()):
+            years.add(match.group())
+            continue
+        value, scaled = _value(match.group(), text, match.start(), match.end(), english)
+        out.append((value, match.end(), scaled))
+    return years, out
