@@ -148,6 +148,8 @@ def main() -> None:
             "press-heldout": sorted(data.glob("press/heldout/*.jsonl")),
             "press2-tune": sorted(data.glob("press2/tune/*.jsonl")),
             "press2-heldout": sorted(data.glob("press2/heldout/*.jsonl")),
+            "press3-tune": sorted(data.glob("press3/tune/*.jsonl")),
+            "press3-heldout": sorted(data.glob("press3/heldout/*.jsonl")),
         }
     )
     results = {name: _report(name, paths, args.json) for name, paths in sets.items()}
