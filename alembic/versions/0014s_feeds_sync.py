@@ -19,13 +19,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    table = op.create_table(
         "feeds_sync",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=True),
         sa.Column("synced_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feeds_sync")),
     )
+    # The row is there from the start: collectors syncing at once only ever UPDATE it.
+    op.bulk_insert(table, [{"id": 1, "digest": None, "synced_at": None}])
 
 
 def downgrade() -> None:
