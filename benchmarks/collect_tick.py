@@ -34,7 +34,15 @@ sys.path.insert(0, str(HERE))
 
 import _site  # noqa: E402
 from _machine import cpu_check  # noqa: E402
-from collect import REPO, free_port, load, machine, measure, start_server  # noqa: E402
+from collect import (  # noqa: E402
+    REPO,
+    compile_checkout,
+    free_port,
+    load,
+    machine,
+    measure,
+    start_server,
+)
 
 TICKER = """
 import json, os, resource, sys, time
@@ -109,6 +117,8 @@ def main() -> None:
     }
     notes: dict[Path, list[str]] = {r: [] for r in repos}
     try:
+        for repo in repos:
+            compile_checkout(repo)
         check = cpu_check()
         with tempfile.TemporaryDirectory(prefix="veille-tick-") as tmp:
             works = {}

@@ -189,6 +189,8 @@ UNCHANGED_NEEDS_NONE_OF = (
     "multiprocessing",
     "click",  # httpx's command-line client, with rich's progress bar and pygments
     "pygments",
+    "veille.sources",  # feeds.yaml did not change since the last sync: not parsed
+    "yaml",
 )
 
 
@@ -215,12 +217,14 @@ def test_a_cycle_of_unchanged_feeds_imports_neither_store_nor_parsers(
 
 
 def test_the_tick_parses_feeds_yaml_again_only_when_it_changed(tmp_path: Path) -> None:
-    from veille.scheduler import _feeds_config
+    from veille.scheduler import _feeds_file
 
     path = tmp_path / "feeds.yaml"
     path.write_text(feeds_yaml("http://exemple.fr"), encoding="utf-8")
-    first = _feeds_config(path)
-    assert _feeds_config(path) is first  # same bytes: the parsed file is reused
+    first = _feeds_file(path)
+    parsed = first.config
+    assert _feeds_file(path) is first  # same bytes: the parsed file is reused
+    assert _feeds_file(path).config is parsed
     extra = "  - key: autre\n    name: Autre\n    url: http://exemple.fr/autre.xml\n"
     path.write_text(feeds_yaml("http://exemple.fr", extra), encoding="utf-8")
-    assert [s.key for s in _feeds_config(path).sources][-1] == "autre"
+    assert [s.key for s in _feeds_file(path).config.sources][-1] == "autre"

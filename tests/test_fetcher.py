@@ -23,6 +23,7 @@ import pytest
 
 from tests.hostile_server import OK_RSS, HostileServer, gzip_bomb, static
 from veille import PROJECT_URL, USER_AGENT
+from veille.collect.decoding import ACCEPT_ENCODING
 from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.errors import FetchError
 
@@ -106,6 +107,35 @@ def test_sends_honest_user_agent_and_compression(server: HostileServer, fetcher:
     assert PROJECT_URL in sent["user-agent"]
     assert "gzip" in sent["accept-encoding"] and "deflate" in sent["accept-encoding"]
     assert sent["accept"] == "application/rss+xml"
+
+
+def test_sends_what_the_httpx_client_sent(fresh_server: HostileServer) -> None:
+    """The fetcher sends a hop without `Client.stream` (`transport.send_get`): the same
+    request line and headers, in the same order, as httpx's client with the same defaults,
+    and the client's cookie jar: a cookie set by one answer goes back with later requests
+    (a consent redirect that sets a cookie, then sends back to the page, still works)."""
+    import httpx
+
+    def sets_cookie(exchange: Any) -> None:
+        exchange.reply(302, headers={"Location": "/etag.xml", "Set-Cookie": "consent=yes; Path=/"})
+
+    fresh_server.route("/consent", sets_cookie)
+    url = fresh_server.url("/etag.xml")
+    conditional = {"Accept": "application/rss+xml", "If-None-Match": '"v0"'}
+    with httpx.Client(
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}, trust_env=False
+    ) as client:
+        client.get(url, headers=conditional)
+    expected = fresh_server.requests[-1].headers
+    with Fetcher(policy()) as f:
+        f.fetch(url, etag='"v0"', accept="application/rss+xml")
+        assert list(fresh_server.requests[-1].headers.items()) == list(expected.items())
+        assert "cookie" not in expected
+        result = f.fetch(fresh_server.url("/consent"))  # 302 + Set-Cookie, then /etag.xml
+        assert result.url == url
+        assert fresh_server.requests[-1].headers["cookie"] == "consent=yes"
+        f.fetch(url)
+        assert fresh_server.requests[-1].headers["cookie"] == "consent=yes"
 
 
 def test_gzip_body_is_decoded(server: HostileServer, fetcher: Fetcher) -> None:

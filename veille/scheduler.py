@@ -35,7 +35,7 @@ from veille.config import Settings
 from veille.frenchformat import PARIS
 
 if TYPE_CHECKING:
-    from veille.sources import FeedsConfig
+    from veille.collect.due import FeedsFile
 
 log = logging.getLogger(__name__)
 
@@ -69,28 +69,22 @@ def _once_job(settings: Settings, job: str) -> Iterator[sessionmaker[Session] | 
         yield sessions if acquired else None
 
 
+# The last feeds.yaml a tick read, with its parsed config once a tick needed it.
+_feeds_seen: dict[Path, FeedsFile] = {}
 
 
-# The last feeds.yaml a tick parsed, with the bytes it was parsed from.
-_feeds_seen: dict[Path, tuple[bytes, FeedsConfig]] = {}
-
-
-def _feeds_config(path: Path) -> FeedsConfig:
+def _feeds_file(path: Path) -> FeedsFile:
     """feeds.yaml, parsed again only when its bytes changed: the tick reads it every minute
-    and parsing 500 sources (YAML, then validation) was half of a tick with nothing due."""
-    from veille.sources import load_feeds_config
+    and parsing 500 sources (YAML, then validation) was half of a tick with nothing due.
+    Parsed at all only when the table was not synced from these bytes (`collect.due`)."""
+    from veille.collect.due import FeedsFile
 
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        raw = None
+    feeds = FeedsFile.read(path)  # the errors, worded for the log
     seen = _feeds_seen.get(path)
-    if raw is not None and seen is not None and seen[0] == raw:
-        return seen[1]
-    config = load_feeds_config(path)  # the errors, worded for the log
-    if raw is not None:
-        _feeds_seen[path] = (raw, config)
-    return config
+    if seen is not None and seen.raw == feeds.raw:
+        return seen
+    _feeds_seen[path] = feeds
+    return feeds
 
 
 def collect_due(settings: Settings) -> None:
@@ -103,13 +97,15 @@ def collect_due(settings: Settings) -> None:
 
     try:
         with _job_sessions(settings) as sessions:
-            config = _feeds_config(settings.config_file)
-            if not anything_due(sessions, config, datetime.now(UTC)):
+            feeds = _feeds_file(settings.config_file)
+            if not anything_due(sessions, feeds, datetime.now(UTC)):
                 return
             from veille.collect.pipeline import CollectContext, refresh_due
 
             # anything_due synced feeds.yaml into the table already: the cycles do not.
-            ctx = CollectContext(settings=settings, sessions=sessions, config=config, sync=False)
+            ctx = CollectContext(
+                settings=settings, sessions=sessions, config=feeds.config, sync=False
+            )
             while True:
                 summary = refresh_due(ctx, limit=CLAIM_PER_CYCLE)
                 if summary.sources:

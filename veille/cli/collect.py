@@ -22,28 +22,28 @@ from veille.config import Settings
 def run_cycle(
     settings: Settings, *, keys: list[str] | None, force: bool, show_progress: bool
 ) -> Any:
-    from veille.collect.due import anything_due
-    from veille.sources import load_feeds_config
+    from veille.collect.due import FeedsFile, anything_due
 
-    config = load_feeds_config(settings.config_file)
+    feeds = FeedsFile.read(settings.config_file)  # parsed only if it changed since the sync
     if keys:
         for key in keys:
-            config.source(key)  # unknown key → ConfigError naming it
+            feeds.config.source(key)  # unknown key → ConfigError naming it
     sessions = open_db(settings)
     now = datetime.now(UTC)
-    if not anything_due(sessions, config, now, keys=keys, force=force):
+    if not anything_due(sessions, feeds, now, keys=keys, force=force):
         # cron's `veille collect` between due times: the pipeline is not even imported
         from veille.collect.summary import CycleSummary
 
         return CycleSummary(started_at=now, finished_at=now)
     from veille.collect.pipeline import CollectContext, refresh_due
 
-    # anything_due() has just synced feeds.yaml into the sources table: once is enough.
-    ctx = CollectContext(settings=settings, sessions=sessions, config=config, sync=False)
+    # anything_due() has just synced feeds.yaml into the sources table: once is enough. The
+    # themes of feeds.yaml are read with the classifier, when a source has new articles.
+    ctx = CollectContext(settings=settings, sessions=sessions, sync=False)
     if show_progress and _first_run(sessions):  # training the seed model: say so first
-        ctx.classifier = _load_classifier(sessions, config, show_progress)
+        ctx.classifier = _load_classifier(sessions, feeds.config, show_progress)
     else:  # loaded when a source has new articles: unchanged feeds need no model
-        ctx.classifier_loader = lambda: _load_classifier(sessions, config, False)
+        ctx.classifier_loader = lambda: _load_classifier(sessions, feeds.config, False)
     if not show_progress:
         return refresh_due(ctx, keys=keys, force=force)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

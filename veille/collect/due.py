@@ -5,31 +5,91 @@ collect` from cron is the same. Answering costs one transaction (feeds.yaml sync
 COUNT), and neither the pipeline nor its workers' modules (httpx, lxml, nh3, trafilatura,
 the classifier) are imported, no process is started and no model is loaded: they come
 with the first due source (`pipeline.refresh_due`).
+
+feeds.yaml is parsed and synced only when its bytes are not those the table was last
+synced from (`db.feeds_sync`): a `veille collect` whose file did not change reads it,
+digests it and compares one row, instead of validating 500 sources and comparing them
+with the table (~20 % of the CPU of a cycle of 304s).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from veille.db import feeds_sync
 from veille.db import sources as source_db
 from veille.db.engine import transaction
-from veille.sources import FeedsConfig
+from veille.errors import ConfigError
+
+if TYPE_CHECKING:
+    from veille.sources import FeedsConfig
+
+
+@dataclass
+class FeedsFile:
+    """feeds.yaml as one cycle read it: its bytes, parsed on first need (`config`)."""
+
+    path: Path
+    raw: bytes
+    parsed: FeedsConfig | None = field(default=None, repr=False)
+
+    @classmethod
+    def read(cls, path: Path) -> FeedsFile:
+        """Read the file; a missing or unreadable one is a ConfigError, worded as
+        `load_feeds_config` words it."""
+        try:
+            return cls(path, path.read_bytes())
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: file not found (pass --config FILE).") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc}).") from None
+
+    @property
+    def digest(self) -> str:
+        return feeds_sync.digest_of(self.raw)
+
+    @property
+    def config(self) -> FeedsConfig:
+        """The parsed file (a ConfigError names the line and field of a bad one)."""
+        if self.parsed is None:
+            from veille.sources import parse_feeds_config
+
+            try:
+                # Newlines as `load_feeds_config` reads them (text mode), for its line numbers.
+                text = self.raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+            except UnicodeDecodeError as exc:
+                raise ConfigError(f"{self.path}: cannot be read ({exc}).") from None
+            self.parsed = parse_feeds_config(text, path=self.path)
+        return self.parsed
+
+
+def sync_if_changed(session: Session, feeds: FeedsFile, now: datetime) -> bool:
+    """Sync the file into the sources table unless the table was last synced from these
+    very bytes; whether it synced."""
+    digest = feeds.digest
+    if feeds_sync.synced_digest(session) == digest:
+        return False
+    source_db.sync_sources(session, feeds.config.sources, now, digest=digest)
+    return True
 
 
 def anything_due(
     sessions: sessionmaker[Session],
-    config: FeedsConfig | None,
+    feeds: FeedsFile | None,
     now: datetime,
     *,
     keys: Sequence[str] | None = None,
     force: bool = False,
 ) -> bool:
-    """Sync feeds.yaml into the sources table (a source just added is due at once), then
-    tell whether a cycle would find a due source."""
+    """Sync feeds.yaml into the sources table when it changed (a source just added is due
+    at once), then tell whether a cycle would find a due source."""
     with transaction(sessions) as session:
-        if config is not None:
-            source_db.sync_sources(session, config.sources, now)
+        if feeds is not None:
+            sync_if_changed(session, feeds, now)
         return source_db.count_due(session, now, keys=keys, force=force) > 0

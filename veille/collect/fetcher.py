@@ -45,14 +45,14 @@ from urllib.parse import urljoin, urlsplit
 if "httpx" not in sys.modules:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
-import httpcore
 import httpx
 
 from veille import USER_AGENT
 from veille.collect.decoding import ACCEPT_ENCODING, CHUNK, decode, decode_end, decoder_chain
 from veille.collect.httpcache import parse_retry_after
-from veille.collect.netguard import AddressGuard, Deadline, GuardedBackend, Resolver, check_url
+from veille.collect.netguard import AddressGuard, Deadline, Resolver, check_url
 from veille.collect.robots import RobotsCache
+from veille.collect.transport import GuardedTransport, send_get
 from veille.collect.types import FetchResult
 from veille.errors import FetchError
 
@@ -101,58 +101,6 @@ class FetchPolicy:
         return cls(**values)
 
 
-class _PerHostPool:
-    """One small httpcore pool per origin, behind the interface of one pool.
-
-    httpcore's pool rescans all its connections for each request under its lock (quadratic
-    in the number of pooled connections: measured ~7 ms per request with 100 hosts × 2
-    connections, serialised). The collector talks to hundreds of hosts at once, at most a
-    few connections each, so per-origin pools keep every scan tiny.
-    """
-
-    def __init__(self, guard: AddressGuard, limits: httpx.Limits) -> None:
-        self._guard = guard
-        self._limits = limits
-        self._ssl = httpx.create_ssl_context(trust_env=False)
-        self._pools: dict[tuple[bytes, bytes, int | None], httpcore.ConnectionPool] = {}
-        self._lock = threading.Lock()
-
-    def _pool_for(self, url: httpcore.URL) -> httpcore.ConnectionPool:
-        origin = (url.scheme, url.host, url.port)
-        with self._lock:
-            pool = self._pools.get(origin)
-            if pool is None:
-                pool = httpcore.ConnectionPool(
-                    ssl_context=self._ssl,
-                    max_connections=self._limits.max_connections,
-                    max_keepalive_connections=self._limits.max_keepalive_connections,
-                    keepalive_expiry=self._limits.keepalive_expiry,
-                    network_backend=GuardedBackend(self._guard),
-                )
-                self._pools[origin] = pool
-            return pool
-
-    def handle_request(self, request: httpcore.Request) -> httpcore.Response:
-        return self._pool_for(request.url).handle_request(request)
-
-    def close(self) -> None:
-        with self._lock:
-            pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            pool.close()
-
-
-class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport over per-host connection pools whose sockets go through
-    `GuardedBackend`."""
-
-    def __init__(self, guard: AddressGuard, limits: httpx.Limits) -> None:
-        super().__init__(trust_env=False, limits=limits)
-        # httpx does not expose the network backend; the pool is replaced with ours. A test
-        # (DNS rebinding) fails if an httpx upgrade ever bypasses it.
-        self._pool = _PerHostPool(guard, limits)  # type: ignore[assignment]
-
-
 class _HostGate:
     def __init__(self, concurrency: int) -> None:
         self.slots = threading.BoundedSemaphore(concurrency)
@@ -198,8 +146,9 @@ class Fetcher:
             max_connections=None,
             max_keepalive_connections=max(4, self.policy.per_host_concurrency * 2),
         )
-        self._client = httpx.Client(
-            transport=transport or _GuardedTransport(self._guard, limits),
+        self._transport = transport or GuardedTransport(self._guard, limits)
+        self._client = httpx.Client(  # its headers, cookie jar and closing (`send_get`)
+            transport=self._transport,
             follow_redirects=False,
             trust_env=False,
             headers={"User-Agent": self.policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
@@ -354,8 +303,11 @@ class Fetcher:
                 pool=left,
             )
             try:
-                with self._client.stream("GET", url, headers=headers, timeout=timeout) as resp:
+                resp = send_get(self._client, self._transport, url, headers, timeout)
+                try:
                     return self._read(url, resp, max_bytes, deadline)
+                finally:
+                    resp.close()
             except httpx.TimeoutException as exc:
                 if deadline.remaining() <= 0:
                     raise _total_timeout(url, self.policy.total_timeout) from exc

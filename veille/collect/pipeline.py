@@ -43,12 +43,12 @@ from veille.db import leases as lease_db
 from veille.db import sources as source_db
 from veille.db.engine import transaction
 from veille.db.tables import SourceRow
-from veille.sources import FeedsConfig
 
 if TYPE_CHECKING:  # imported by the steps that use them: see the module docstring
     from veille.classify.classifier import Classifier
     from veille.collect.store import PageStored
     from veille.collect.storyindex import StoryIndex
+    from veille.sources import FeedsConfig  # (YAML and its models: only when it changed)
 
 __all__ = ["CollectContext", "Cycle", "CycleSummary", "refresh_due"]
 

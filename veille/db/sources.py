@@ -5,18 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from veille.db import feeds_sync
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
-from veille.sources import Source
+
+if TYPE_CHECKING:  # only feeds.yaml's parsed sources are; a cycle may not parse it
+    from veille.sources import Source
 
 
-def sync_sources(session: Session, sources: Sequence[Source], now: datetime) -> dict[str, int]:
+def sync_sources(
+    session: Session, sources: Sequence[Source], now: datetime, *, digest: str | None = None
+) -> dict[str, int]:
     """Make the table match the config: insert new sources, update edited ones, and mark
-    the ones no longer listed as out of config (kept, since articles point to them)."""
+    the ones no longer listed as out of config (kept, since articles point to them).
+    `digest` names the file the sources were read from (`feeds_sync.digest_of`); without
+    one, the table no longer mirrors a known file and the next collector syncs again."""
     rows = {row.key: row for row in session.scalars(select(SourceRow))}
     listed = set()
     for src in sources:
@@ -51,6 +58,7 @@ def sync_sources(session: Session, sources: Sequence[Source], now: datetime) -> 
         if key not in listed and row.in_config is not False:
             row.in_config = False
     session.flush()
+    feeds_sync.remember(session, digest, now)
     return {key: id_ for key, id_ in session.execute(select(SourceRow.key, SourceRow.id))}
 
 
