@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from veille.config import ENV_PREFIX, Settings
+from veille.config import Settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -28,7 +28,8 @@ def documented_variables() -> set[str]:
 
 
 def setting_variables() -> set[str]:
-    return {f"{ENV_PREFIX}{name}".upper() for name in Settings.model_fields}
+    prefix = Settings.model_config.get("env_prefix", "")
+    return {f"{prefix}{name}".upper() for name in Settings.model_fields}
 
 
 def test_the_readme_settings_table_is_found() -> None:

@@ -6,11 +6,10 @@ tests and commands get a fresh view of the environment (nothing is built at impo
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The shipped secret: everyone knows it, so what it signs is forgeable. Refused off loopback
 # (server.check_secret), for setup links (desk.accounts) and replaced by the demo.
@@ -21,29 +20,10 @@ def is_default_secret(key: str) -> bool:
     return key.strip() in ("", DEFAULT_SECRET)
 
 
-ENV_PREFIX = "VEILLE_"
+class Settings(BaseSettings):
+    """Every knob of the project, with its default and one line of help."""
 
-
-def _environment(names: Any) -> dict[str, str]:
-    """The `VEILLE_*` variables that name a setting, by setting name. Case-insensitive, as
-    pydantic-settings read them; a value is a string, validated like an explicit one."""
-    wanted = {f"{ENV_PREFIX}{name}".lower(): name for name in names}
-    return {wanted[k.lower()]: v for k, v in os.environ.items() if k.lower() in wanted}
-
-
-class Settings(BaseModel):
-    """Every knob of the project, with its default and one line of help.
-
-    Built from the environment (`VEILLE_` + the field's name, any case) under the values
-    given explicitly. A plain pydantic model rather than pydantic-settings: that package
-    (its dotenv, cloud and CLI sources, asyncio) was ~0.1 s of every command's start-up,
-    which a cron `veille collect` with nothing to do pays every few minutes, for the one
-    source used here."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    def __init__(self, **values: Any) -> None:
-        super().__init__(**{**_environment(type(self).model_fields), **values})
+    model_config = SettingsConfigDict(env_prefix="VEILLE_", extra="ignore")
 
     database_url: str = Field(
         "sqlite:///veille.db", description="SQLAlchemy URL; SQLite file in the working dir."
@@ -150,4 +130,4 @@ class Settings(BaseModel):
 
 def get_settings(**overrides: object) -> Settings:
     """Build settings from the environment, with explicit overrides winning."""
-    return Settings(**overrides)
+    return Settings(**overrides)  # type: ignore[arg-type]
