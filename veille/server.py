@@ -50,6 +50,7 @@ from veille.errors import ConfigError
 from veille.newsletter.worker import ENV_PREFIX, worker_env
 from veille.web.shared_answers import SHARED_ANSWERS_ENV
 from veille.web.shared_answers import prepare as prepare_shared_answers
+from veille.web.worker_start import START_GATE_ENV, StartGate
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -204,6 +205,9 @@ def serve_app(
             answers = Path(shared.name) / "answers.sqlite"
             prepare_shared_answers(answers)  # once, before the workers race to create it
             os.environ[SHARED_ANSWERS_ENV] = str(answers)
+            gate = Path(shared.name) / "started"
+            gate.mkdir()
+            os.environ[START_GATE_ENV] = StartGate(gate, workers).value()
             uvicorn.run(
                 "veille.web.app:app_from_env",
                 factory=True,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -115,44 +115,63 @@ class Prerenderer:
                 log.exception("pre-rendering the most-read pages failed")
 
     async def _get(self, ask: Ask) -> None:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": ask.path,
-            "raw_path": ask.path.encode(),
-            "query_string": ask.query.encode(),
-            "root_path": "",
-            "headers": [(b"host", self.host), (b"accept", ask.accept)],
-            "client": ("127.0.0.1", 0),
-            "server": ("127.0.0.1", 80),
-            "state": {},
-        }
-        sent = False
+        await ask_app(self.app, self.host, ask)  # the response cache kept it: the point
 
-        async def receive() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await anyio.sleep_forever()  # no disconnect: the answer is wanted whole
-            raise AssertionError("unreachable")
 
-        async def send(message: Message) -> None:
-            pass  # the response cache kept it: that is the point
+async def ask_app(
+    app: ASGIApp, host: bytes, ask: Ask, extra: dict[str, Any] | None = None
+) -> tuple[int, bytes]:
+    """Ask `app` for `ask` through the ASGI path of a request (`extra`: more scope keys);
+    its status and body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": ask.path,
+        "raw_path": ask.path.encode(),
+        "query_string": ask.query.encode(),
+        "root_path": "",
+        "headers": [(b"host", host), (b"accept", ask.accept)],
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+        **(extra or {}),
+    }
+    sent = False
+    answer: dict[str, Any] = {"status": 0, "body": []}
 
-        await self.app(scope, receive, send)
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await anyio.sleep_forever()  # no disconnect: the answer is wanted whole
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            answer["body"].append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return answer["status"], b"".join(answer["body"])
 
 
 def host_of(base_url: str) -> bytes:
     return (urlsplit(base_url).netloc or "localhost").encode("latin-1")
 
 
-def run_with(app: Starlette, prerenderer: Prerenderer) -> None:
+def run_with(
+    app: Starlette,
+    prerenderer: Prerenderer,
+    before_serving: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """Pre-render once in the app's lifespan start-up (uvicorn accepts no request before
-    it completes), then watch in a background task until the worker stops."""
+    it completes), then `before_serving` (`veille.web.worker_start`), then watch in a
+    background task until the worker stops."""
     previous = app.router.lifespan_context
     tasks: list[asyncio.Task[None]] = []
 
@@ -163,6 +182,8 @@ def run_with(app: Starlette, prerenderer: Prerenderer) -> None:
                 await prerenderer.once()
             except Exception:  # a cold cache, never a worker that does not start
                 log.exception("pre-rendering the most-read pages failed")
+            if before_serving is not None:
+                await before_serving()
             tasks.append(asyncio.get_running_loop().create_task(prerenderer.watch()))
             try:
                 yield state
