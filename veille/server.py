@@ -20,9 +20,10 @@ import string, so the settings reach the workers through their environment
 keeps in memory stays per worker: the response cache (keyed on the shared data version,
 so never stale); what they render they also share through one SQLite file in a private
 temporary folder (`veille.web.shared_answers`), so a page is rendered once per machine
-after the version moves, not once per worker. The rate limiters and login throttle count
-in the database (`veille.web.ratelimit.SharedRateLimiter`), so they hold across workers
-and machines.
+after the version moves, not once per worker; and none listens before all are ready, each
+warmed (`veille.web.worker_start`: the first one ready took a crowd's connections). The
+rate limiters and login throttle count in the database
+(`veille.web.ratelimit.SharedRateLimiter`), so they hold across workers and machines.
 
 `VEILLE_TRUSTED_PROXIES` lists the reverse proxies whose `X-Forwarded-For` /
 `X-Forwarded-Proto` uvicorn believes; empty (the default) means no proxy headers at all —
