@@ -20,8 +20,12 @@ The server runs through its real entry point, `python -m veille serve`, in a sub
 (with `PYTHONPATH=--code` for another checkout). The mix (`mix()`): the home page, theme
 and period filters, searches, article pages, the JSON API, Atom feeds and /sources,
 written to a wrk Lua script that requests them in turn and prints requests/s, p50/p99 and
-errors as JSON. The CPU check: the server's processes' CPU seconds over the run (how many
-cores it really got) and the load average before, since the machine may be shared.
+errors as JSON (wrk 4.1 corrects its latencies for coordinated omission: a request that
+took L on a connection also counts the requests that connection would have sent meanwhile,
+at L − i, L − 2i, … for its mean interval i; so a stall of all 50 connections for L at the
+start of a 30 s run makes a p99 of about L − 0.3 s, whatever the rest of the run). The
+CPU check: the server's processes' CPU seconds over the run (how many cores it really got)
+and the load average before, since the machine may be shared.
 
 `--distinct` (`distinct_mix()`): every request is a query not asked before in the run, so
 the response cache never answers — searches (a common word with a place name, a theme, a
@@ -258,11 +262,13 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
+    launched = time.monotonic()
     try:
-        deadline = time.monotonic() + 60
+        deadline = launched + 60
         while True:
             try:
                 articles = httpx.get(f"{base}/healthz", timeout=2).json()["articles"]
+                started = time.monotonic() - launched  # the first answer: 0.3 s polls
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline or server.poll() is not None:
@@ -328,6 +334,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "moved": args.moved,
         "wrapped": "WRKWRAPPED" in wrk.stdout,
         "articles": articles,
+        "start_s": round(started, 1),
         "paths": len(paths),
         "connections": args.connections,
         "requests_per_s": round(figures["requests"] / seconds, 1),

@@ -15,7 +15,7 @@ from tests.archive_site import NOW, populate, serve
 from veille.config import Settings
 from veille.db import data_version
 from veille.web.app import create_app, ready_to_serve
-from veille.web.prerender import Prerenderer
+from veille.web.prerender import Prerenderer, listed_articles
 from veille.web.response_cache import ResponseCache, response_cache_of
 
 CHROMIUM = (
@@ -65,11 +65,14 @@ def test_after_a_version_change_the_most_read_pages_are_served_unrendered(
     with serve(app) as base:
         assert len(pre.walked) == 1  # before the first request was accepted
         at_start = cache(app).renders
-        assert at_start == len(pre.asks)
+        listed = httpx.get(base + "/api/articles", timeout=30).json()["items"]
+        assert len(listed) > 1
+        # ... and the pages of the articles the home page lists
+        assert at_start == len(pre.asks) + len(listed)
         version = bump(sessions)
         until(lambda: pre.walked[-1:] == [version], "no pre-render after the version moved")
         rendered = cache(app).renders
-        assert rendered == at_start + len(pre.asks)
+        assert rendered == at_start + len(pre.asks) + len(listed)
         etags = set()
         with httpx.Client(base_url=base, timeout=30) as client:
             for ask in pre.asks:
@@ -84,6 +87,10 @@ def test_after_a_version_change_the_most_read_pages_are_served_unrendered(
                 etag = response.headers["etag"]
                 again = client.get(url, headers={"Accept": accept, "If-None-Match": etag})
                 assert again.status_code == 304, url
+            for item in listed:
+                page = client.get(f"/articles/{item['id']}", headers={"Accept": CHROMIUM})
+                assert page.status_code == 200
+                assert page.headers["etag"].startswith(f'"{version}-')
             assert cache(app).renders == rendered  # every one replayed, none rendered
             # a page not in the list is still rendered on demand, and counted
             assert client.get("/?period=semaine", headers={"Accept": CHROMIUM}).is_success
@@ -102,3 +109,10 @@ def test_a_members_only_archive_renders_nothing_ahead(
         assert pre.walked == []
         assert cache(app).renders == 0
         assert httpx.get(base + "/", headers={"Accept": CHROMIUM}).status_code == 401
+
+
+def test_the_listed_articles_are_read_from_the_listing_and_nothing_else() -> None:
+    asks = listed_articles(b'{"items": [{"id": 7}, {"id": "8; drop"}, {"id": 9}, "x"]}')
+    assert [(a.path, a.query) for a in asks] == [("/articles/7", ""), ("/articles/9", "")]
+    assert listed_articles(b"<html>") == [] and listed_articles(b"[1, 2]") == []
+    assert listed_articles(b'{"items": null}') == []

@@ -52,10 +52,15 @@ def test_two_workers_one_scheduler(db_url: str, tmp_path: Path) -> None:
         try:
             deadline = time.monotonic() + 90
             articles = 0
+            ready_at_first_answer = None
             while time.monotonic() < deadline and articles < len(make_pages()):
                 with contextlib.suppress(httpx.HTTPError):
                     articles = httpx.get(f"{base}/healthz", timeout=2).json()["articles"]
+                    if ready_at_first_answer is None:  # no worker listens before both
+                        ready = (tmp_path / "tmp").glob("veille-answers-*/started/*.ready")
+                        ready_at_first_answer = len(list(ready))
                 time.sleep(0.3)  # a real child process: no clock of ours to inject
+            assert ready_at_first_answer == 2
             assert articles == len(make_pages())
             answers = [httpx.get(f"{base}/api/articles", timeout=5) for _ in range(10)]
             assert {a.status_code for a in answers} == {200}

@@ -20,9 +20,10 @@ import string, so the settings reach the workers through their environment
 keeps in memory stays per worker: the response cache (keyed on the shared data version,
 so never stale); what they render they also share through one SQLite file in a private
 temporary folder (`veille.web.shared_answers`), so a page is rendered once per machine
-after the version moves, not once per worker. The rate limiters and login throttle count
-in the database (`veille.web.ratelimit.SharedRateLimiter`), so they hold across workers
-and machines.
+after the version moves, not once per worker; and none listens before all are ready, each
+warmed (`veille.web.worker_start`: the first one ready took a crowd's connections). The
+rate limiters and login throttle count in the database
+(`veille.web.ratelimit.SharedRateLimiter`), so they hold across workers and machines.
 
 `VEILLE_TRUSTED_PROXIES` lists the reverse proxies whose `X-Forwarded-For` /
 `X-Forwarded-Proto` uvicorn believes; empty (the default) means no proxy headers at all —
@@ -50,6 +51,7 @@ from veille.errors import ConfigError
 from veille.newsletter.worker import ENV_PREFIX, worker_env
 from veille.web.shared_answers import SHARED_ANSWERS_ENV
 from veille.web.shared_answers import prepare as prepare_shared_answers
+from veille.web.worker_start import START_GATE_ENV, StartGate
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
 
@@ -204,6 +206,9 @@ def serve_app(
             answers = Path(shared.name) / "answers.sqlite"
             prepare_shared_answers(answers)  # once, before the workers race to create it
             os.environ[SHARED_ANSWERS_ENV] = str(answers)
+            gate = Path(shared.name) / "started"
+            gate.mkdir()
+            os.environ[START_GATE_ENV] = StartGate(gate, workers).value()
             uvicorn.run(
                 "veille.web.app:app_from_env",
                 factory=True,

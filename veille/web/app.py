@@ -56,6 +56,7 @@ from veille.web import (
     feeds,
     member_login,
     members,
+    worker_start,
 )
 from veille.web.csrf import CsrfError
 from veille.web.deps import (
@@ -70,6 +71,7 @@ from veille.web.prerender import Prerenderer, host_of, most_read, run_with
 from veille.web.response_cache import ResponseCache
 from veille.web.shared_answers import SHARED_ANSWERS_ENV, SharedAnswers
 from veille.web.transport import is_https
+from veille.web.worker_start import StartGate
 
 log = logging.getLogger("veille.web")
 
@@ -278,18 +280,33 @@ def create_app(
     return app
 
 
-def ready_to_serve(app: FastAPI) -> FastAPI:
+def ready_to_serve(app: FastAPI, gate: StartGate | None = None) -> FastAPI:
     """What a serving process does once before its first request, so the first crowd does
     not pay for it: compile every template (Jinja compiles a template on its first render,
     tens of milliseconds each, otherwise paid in each worker by whoever asks first), then
     `gc.freeze()` what start-up built (~150,000 objects: every full collection walked them,
-    a pause of 0.1–0.35 s for all of that worker's clients, measured under wrk); and render
-    the most-read public pages ahead of the crowd, at start and whenever the data version
-    moves (`veille.web.prerender`)."""
+    a pause of 0.1–0.35 s for all of that worker's clients, measured under wrk); and in
+    the lifespan start-up, before uvicorn listens: render the most-read public pages ahead
+    of the crowd, at start and whenever the data version moves (`veille.web.prerender`),
+    render one page of each kind in this process, wait for the other workers of the
+    server (`gate`), freeze again (`veille.web.worker_start`)."""
     env = app.state.web.templates.env
     for name in env.list_templates(extensions=("html",)):
         env.get_template(name)
-    run_with(app, app.state.prerender)
+    prerenderer: Prerenderer = app.state.prerender
+    app.state.warmed = 0  # answers of this process's warm-up that were 200
+
+    async def before_serving() -> None:
+        try:
+            app.state.warmed = await worker_start.warm(app, prerenderer.host, list(THEME_IDS))
+        except Exception:  # a slower first request, never a worker that does not start
+            log.exception("warming the worker up failed")
+        if gate is not None:
+            await gate.wait()
+        gc.collect()
+        gc.freeze()
+
+    run_with(app, prerenderer, before_serving)
     gc.collect()
     gc.freeze()
     return app
@@ -304,5 +321,6 @@ def app_from_env() -> FastAPI:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     shared = os.environ.get(SHARED_ANSWERS_ENV)
     return ready_to_serve(
-        create_app(get_settings(), shared_answers=Path(shared) if shared else None)
+        create_app(get_settings(), shared_answers=Path(shared) if shared else None),
+        worker_start.gate_from(os.environ.get(worker_start.START_GATE_ENV)),
     )

@@ -8,7 +8,8 @@ then waited for the first renders: p99 748 ms, max 1.3 s, against ~22 ms warmed.
 So each serving process watches the data version (one primary-key SELECT a second, in a
 thread) and, when it moves — and once at start-up, before the worker accepts a request —
 asks its own app for `most_read` pages: the home page, each theme's page, /sources, the
-themes' Atom feeds, page 1 of /api/articles. It asks through the app itself, the ASGI path
+themes' Atom feeds, page 1 of /api/articles, then the pages of the articles that page
+lists (the home page's: where its readers go next). It asks through the app itself, the ASGI path
 a request takes, with the headers a browser or a feed reader sends, so the answers land in
 the response cache under exactly the keys and ETags of real requests (and in the machine's
 shared answers: `veille.web.shared_answers`). One worker per machine claims each version's
@@ -25,8 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,14 +59,30 @@ class Ask:
     accept: bytes
 
 
+# Page 1 of the archive in JSON: the articles the home page lists, same query, same order.
+LISTING = Ask("/api/articles", "", b"*/*")
+
+
 def most_read(themes: Iterable[str]) -> list[Ask]:
-    """The pages a crowd from a letter opens first (a few dozen at most)."""
+    """The pages a crowd from a letter opens first (a few dozen at most); the walk adds
+    the pages of the articles the home page lists (`listed_articles`)."""
     themes = list(themes)
     asks = [Ask("/", "", BROWSER_ACCEPT)]
     asks += [Ask("/", f"theme={t}", BROWSER_ACCEPT) for t in themes]
-    asks += [Ask("/sources", "", BROWSER_ACCEPT), Ask("/api/articles", "", b"*/*")]
+    asks += [Ask("/sources", "", BROWSER_ACCEPT), LISTING]
     asks += [Ask(f"/feeds/{t}.atom", "", READER_ACCEPT) for t in themes]
     return asks
+
+
+def listed_articles(listing: bytes) -> list[Ask]:
+    """The article pages of a `LISTING` answer: what the home page's readers open next
+    (a letter's links lead to the sources' sites, the archive's home to these)."""
+    try:
+        items = json.loads(listing).get("items") or []
+    except (ValueError, AttributeError):
+        return []
+    ids = [item.get("id") for item in items if isinstance(item, dict)]
+    return [Ask(f"/articles/{i}", "", BROWSER_ACCEPT) for i in ids if isinstance(i, int)]
 
 
 @dataclass
@@ -96,12 +114,14 @@ class Prerenderer:
         ):
             return 0  # another worker of this machine renders them; its answers are shared
         asked = 0
+        walk = list(self.asks)
         with anyio.move_on_after(self.budget):
-            for ask in self.asks:
-                if not self.archive_public():
-                    break
-                await self._get(ask)
+            while asked < len(walk) and self.archive_public():
+                ask = walk[asked]
+                status, body = await ask_app(self.app, self.host, ask)
                 asked += 1
+                if ask == LISTING and status == 200:
+                    walk += listed_articles(body)
         self.walked.append(version.number)
         return asked
 
@@ -114,45 +134,61 @@ class Prerenderer:
             except Exception:  # a failed pre-render is a cold cache, never a stopped worker
                 log.exception("pre-rendering the most-read pages failed")
 
-    async def _get(self, ask: Ask) -> None:
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": ask.path,
-            "raw_path": ask.path.encode(),
-            "query_string": ask.query.encode(),
-            "root_path": "",
-            "headers": [(b"host", self.host), (b"accept", ask.accept)],
-            "client": ("127.0.0.1", 0),
-            "server": ("127.0.0.1", 80),
-            "state": {},
-        }
-        sent = False
 
-        async def receive() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-            await anyio.sleep_forever()  # no disconnect: the answer is wanted whole
-            raise AssertionError("unreachable")
+async def ask_app(
+    app: ASGIApp, host: bytes, ask: Ask, extra: dict[str, Any] | None = None
+) -> tuple[int, bytes]:
+    """Ask `app` for `ask` through the ASGI path of a request (`extra`: more scope keys);
+    its status and body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": ask.path,
+        "raw_path": ask.path.encode(),
+        "query_string": ask.query.encode(),
+        "root_path": "",
+        "headers": [(b"host", host), (b"accept", ask.accept)],
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+        **(extra or {}),
+    }
+    sent = False
+    answer: dict[str, Any] = {"status": 0, "body": []}
 
-        async def send(message: Message) -> None:
-            pass  # the response cache kept it: that is the point
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await anyio.sleep_forever()  # no disconnect: the answer is wanted whole
+        raise AssertionError("unreachable")
 
-        await self.app(scope, receive, send)
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            answer["body"].append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return answer["status"], b"".join(answer["body"])
 
 
 def host_of(base_url: str) -> bytes:
     return (urlsplit(base_url).netloc or "localhost").encode("latin-1")
 
 
-def run_with(app: Starlette, prerenderer: Prerenderer) -> None:
+def run_with(
+    app: Starlette,
+    prerenderer: Prerenderer,
+    before_serving: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """Pre-render once in the app's lifespan start-up (uvicorn accepts no request before
-    it completes), then watch in a background task until the worker stops."""
+    it completes), then `before_serving` (`veille.web.worker_start`), then watch in a
+    background task until the worker stops."""
     previous = app.router.lifespan_context
     tasks: list[asyncio.Task[None]] = []
 
@@ -163,6 +199,8 @@ def run_with(app: Starlette, prerenderer: Prerenderer) -> None:
                 await prerenderer.once()
             except Exception:  # a cold cache, never a worker that does not start
                 log.exception("pre-rendering the most-read pages failed")
+            if before_serving is not None:
+                await before_serving()
             tasks.append(asyncio.get_running_loop().create_task(prerenderer.watch()))
             try:
                 yield state

@@ -63,6 +63,9 @@ MAX_ENTRY_BYTES = 2 * 1024 * 1024
 # in forty-one (benchmarks/README.md, « Load »).
 RENDERS_AT_ONCE = 8
 CLAIM_POLL = 0.005  # seconds between two looks for another worker's render
+# A scope key: render this request, neither kept nor shared (a worker's own warm-up,
+# `veille.web.worker_start`, which must do the rendering itself, whatever is cached).
+UNKEPT = "veille.unkept"
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,11 @@ class ResponseCache:
         self.renders = 0  # answers this worker rendered itself (not replayed nor shared)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_public(scope, self.archive_public()):
+        if (
+            scope["type"] != "http"
+            or scope.get(UNKEPT)
+            or not is_public(scope, self.archive_public())
+        ):
             await self.app(scope, receive, send)
             return
         if self.local_database:
