@@ -111,13 +111,14 @@ def theme_mask(themes: Iterable[str]) -> int:
 
 
 # Names the schema comparison must ignore: FTS5 tables and their shadow tables, the search
-# columns and indexes of migration 0003 (described here, not in the ORM mapping).
+# columns and indexes of migrations 0003 and 0014ds (described here, not in the ORM mapping).
 SEARCH_COLUMNS = frozenset({"published_or_fetched", "theme_mask", "search_vector"})
 SEARCH_INDEXES = frozenset(
     {
         "ix_articles_search_date",
         "ix_articles_search_score",
         "ix_articles_search_facts",
+        "ix_articles_search_source",
         "ix_articles_search_vector",
     }
 )
