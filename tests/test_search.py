@@ -707,3 +707,36 @@ def test_a_search_within_a_period_is_the_search_and_the_period_together(
                 assert sum(n for _, _, n in both.facets.sources) == len(expected)
         empty = search(session, _q(q="données", date_to=date(2020, 1, 1)))
         assert (empty.total, empty.items) == (0, [])
+
+
+def test_the_total_without_facets_is_the_total_with_them(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """The API counts without facets (`search_plan.listed_total`): over every filter kind
+    and cap, each answer is the facet-counting one with the facets left out — same items,
+    total, exactness and next page — and a source or theme filter changes the total."""
+    sessions, ids = seeded
+    week = (T0 - timedelta(days=6)).date()
+    grid: list[dict[str, object]] = [
+        {},
+        {"themes": ("ia",)},
+        {"themes": ("open_data", NO_THEME)},
+        {"sources": ("cnil", "datagouv")},
+        {"sources": ("cnil",), "themes": ("open_data",), "date_from": week},
+        {"sources": ("nope",)},
+        {"q": "données"},
+        {"q": '"données ouvertes" -cybersécurité', "sources": ("etalab", "cnil")},
+        {"q": "données", "date_from": week, "themes": ("open_data",)},
+        {"group": True, "themes": THEME_IDS},
+    ]
+    with sessions() as session:
+        for kw in grid:
+            for cap in (None, 0, 1, 2, 3):
+                query = _q(per_page=2, **kw)
+                full = search(session, query, cap=cap)
+                lean = search(session, query, cap=cap, with_facets=False)
+                assert lean == replace(full, facets=replace(lean.facets, exact=full.facets.exact))
+                assert not lean.facets.themes and not lean.facets.sources
+        assert search(session, _q(sources=("cnil",)), with_facets=False).total == 2
+        assert search(session, _q(themes=("ia",)), with_facets=False).total == 2
+        assert search(session, _q(), with_facets=False).total == len(ids)

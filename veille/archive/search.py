@@ -193,9 +193,13 @@ def _page_ids(
         return list(session.scalars(stmt))
 
 
-def search(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> SearchResult:
+def search(
+    session: Session, query: ArchiveQuery, *, cap: int | None = None, with_facets: bool = True
+) -> SearchResult:
     """One page of matches, the total and the facets; counts stop at `cap` (COUNT_CAP by
-    default; see `SearchResult.total_exact` and `Facets.exact`).
+    default; see `SearchResult.total_exact` and `Facets.exact`). `with_facets=False` (the JSON
+    API, which shows none): empty facets and the same total, counted without them
+    (`search_plan.listed_total`).
 
     All counts come from one sample: the first `cap + 1` rows matching period + full text
     (fewer on PostgreSQL for a text search, see `search_plan.count_cap`), in whatever order
@@ -208,8 +212,12 @@ def search(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> 
     cap = COUNT_CAP if cap is None else cap
     plan = search_plan.plan_of(session, query)
     cap = search_plan.count_cap(plan, cap)
-    groups, base_capped = search_plan.counts(session, plan, cap)
-    total, facet_counts = _tally(session, plan, groups)
+    if with_facets:
+        groups, base_capped = search_plan.counts(session, plan, cap)
+        total, facet_counts = _tally(session, plan, groups)
+    else:
+        total, base_capped = search_plan.listed_total(session, plan, cap)
+        facet_counts = Facets(themes={}, sources=[])
     exact, over_cap = not base_capped, False
     if base_capped:
         facet_counts = replace(facet_counts, exact=False)

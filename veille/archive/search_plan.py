@@ -195,6 +195,22 @@ def matching(plan: Plan, columns: Sequence[ColumnElement[Any]], *, narrow: bool)
     )
 
 
+def _sample(plan: Plan, cap: int) -> Any:
+    """The counting sample: source (`s`) and theme mask (`m`) of the first `cap + 1` rows
+    matching period + full text."""
+    source: ColumnElement[Any] = SEARCH.c.source_id
+    if plan.dialect == "sqlite":
+        # A bare source_id lets SQLite pick ix_articles_search_source for a GROUP BY,
+        # reading every source's rows; `+ 0` leaves it the index the period or full text
+        # chose (_date, _score or _facts).
+        source = SEARCH.c.source_id + 0
+    return (
+        matching(plan, [source.label("s"), SEARCH.c.theme_mask.label("m")], narrow=False)
+        .limit(cap + 1)
+        .subquery()
+    )
+
+
 # One row of `counts`: source_id, rows sampled, listed rows passing the theme filter, listed
 # rows of each theme (THEME_BITS order), listed rows without a theme.
 Tally = tuple[int, int, int, tuple[int, ...], int]
@@ -212,16 +228,7 @@ def counts(session: Session, plan: Plan, cap: int) -> tuple[list[Tally], bool]:
     fifth of a listing's CPU, measured under the distinct-query load)."""
     if plan.impossible:
         return [], False
-    source: ColumnElement[Any] = SEARCH.c.source_id
-    if plan.dialect == "sqlite":
-        # A bare source_id lets SQLite pick ix_articles_source_id and read the wide rows;
-        # `+ 0` leaves it a covering index (_date, _score or _facts).
-        source = SEARCH.c.source_id + 0
-    sample = (
-        matching(plan, [source.label("s"), SEARCH.c.theme_mask.label("m")], narrow=False)
-        .limit(cap + 1)
-        .subquery()
-    )
+    sample = _sample(plan, cap)
     mask = sample.c.m
     listed = (mask.op("&")(fulltext.DUPLICATE_BIT) == 0) if plan.grouped else true()
 
@@ -240,6 +247,28 @@ def counts(session: Session, plan: Plan, cap: int) -> tuple[list[Tally], bool]:
         for s, n, ok, *themes, off in session.execute(stmt)
     ]
     return groups, sum(g[1] for g in groups) > cap
+
+
+def listed_total(session: Session, plan: Plan, cap: int) -> tuple[int, bool]:
+    """`counts` for a caller that shows the total only (the JSON API): over the same
+    first `cap + 1` rows, the rows every filter keeps, and whether more rows match.
+
+    The same sample and the same conditions as the `Tally` sums, so the same total, but
+    no grouping by source (a sort of up to 10,001 rows) and one sum instead of six: 4.8
+    against 8.3 ms of SQLite for a theme × period listing at 1M articles."""
+    if plan.impossible:
+        return 0, False
+    sample = _sample(plan, cap)
+    mask = sample.c.m
+    kept = [plan.theme_condition(mask)]
+    if plan.grouped:
+        kept.append(mask.op("&")(fulltext.DUPLICATE_BIT) == 0)
+    if plan.source_ids is not None:
+        kept.append(sample.c.s.in_(sorted(plan.source_ids)))
+    rows, listed = session.execute(
+        select(func.count(), func.sum(case((and_(*kept), 1), else_=0)))
+    ).one()
+    return int(listed or 0), int(rows) > cap
 
 
 @contextmanager
