@@ -152,14 +152,30 @@ def _tally(
     )
 
 
+# What a card shows of an article (`hits`): not its text nor its HTML, the widest columns.
+_CARD = (
+    ArticleRow.id,
+    ArticleRow.url,
+    ArticleRow.title,
+    ArticleRow.summary,
+    ArticleRow.published_at,
+    ArticleRow.fetched_at,
+    ArticleRow.score,
+    ArticleRow.partial,
+    ArticleRow.story_id,
+)
+
+
 def _rows(session: Session, ids: Sequence[int]) -> list[Any]:
-    """Full rows for `ids`, in that order."""
+    """`(card columns, source key, source name)` for `ids`, in that order: the columns
+    `hits` reads, as plain rows — loading whole ORM objects read each article's text and
+    HTML for a card that shows neither."""
     if not ids:
         return []
     found = {
-        row.id: (row, key, name)
-        for row, key, name in session.execute(
-            select(ArticleRow, SourceRow.key, SourceRow.name)
+        row.id: (row, row.source_key, row.source_name)
+        for row in session.execute(
+            select(*_CARD, SourceRow.key.label("source_key"), SourceRow.name.label("source_name"))
             .join(SourceRow, SourceRow.id == ArticleRow.source_id)
             .where(ArticleRow.id.in_(list(ids)))
         )
@@ -256,7 +272,8 @@ def search(
 
 
 def hits(session: Session, rows: Any) -> list[ArticleHit]:
-    """Cards for `(ArticleRow, source key, source name)` rows, in the given order."""
+    """Cards for `(card columns, source key, source name)` rows (`_rows`), in the given
+    order."""
     rows = list(rows)
     article_ids = [row.id for row, _, _ in rows]
     themes: dict[int, list[str]] = {}
