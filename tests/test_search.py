@@ -531,20 +531,27 @@ def test_feeds_and_exports_do_not_depend_on_the_probe(
     seeded: tuple[sessionmaker[Session], dict[str, int]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """iter_matching picks its plan from a capped count; every plan gives the same stream."""
+    """iter_matching picks its plan from a capped count (SQLite: FTS5's own, up to
+    FTS5_DENSE; elsewhere PROBE_CAP rows); every plan gives the same stream."""
     from veille.archive import search as search_module
+    from veille.archive import search_plan
 
     sessions, _ = seeded
+    week = (T0 - timedelta(days=6)).date()
     queries = [
         _q(q="données"),
         _q(q="données", themes=("open_data",), sort="score"),
         _q(q='"données ouvertes" -cybersécurité'),
         _q(q="-cybersécurité"),
+        _q(q="données", date_from=week),
+        _q(q="données publics", sources=("cnil", "etalab")),
     ]
     with sessions() as session:
         expected = [[h.id for h in iter_matching(session, q)] for q in queries]
+        assert all(expected[:3]) and expected[4]
         for cap in (0, 1, 2):
             monkeypatch.setattr(search_module, "PROBE_CAP", cap)
+            monkeypatch.setattr(search_plan, "FTS5_DENSE", cap)
             got = [[h.id for h in iter_matching(session, q, batch=2)] for q in queries]
             assert got == expected
             assert [h.id for h in search_page(session, queries[1], page=1, per_page=2)] == (

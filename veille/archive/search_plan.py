@@ -46,6 +46,9 @@ PG_SCAN_ROWS = 20_000
 # SQLite, a search within a period: FTS5 is held to the period's id range when the period
 # holds at most this many rows (`period_ids`); a wider one gains little and costs its scan.
 PERIOD_RANGE_ROWS = 200_000
+# SQLite, streams (feeds, exports): past this many FTS5 matches a search walks the date
+# index instead of sorting its matches (`probe_driver`), as listings do past their sample.
+FTS5_DENSE = 10_000
 
 
 @dataclass(frozen=True)
@@ -372,10 +375,33 @@ def pg_estimate(session: Session, plan: Plan) -> float:
     return min(estimates, default=0.0)
 
 
+def fts5_more_than(session: Session, plan: Plan, cap: int) -> bool | None:
+    """SQLite: whether FTS5 alone finds more than `cap` matches of the plan's words (within
+    its period's id range, when it has one); None when the search has no required word.
+    FTS5 reads its doclists only, without looking each match up in `articles`."""
+    match = plan.fts5_match()
+    if match is None:
+        return None
+    found = select(fulltext.FTS.c.rowid).where(match).limit(cap + 1).subquery()
+    return int(session.scalar(select(func.count()).select_from(found)) or 0) > cap
+
+
 def probe_driver(session: Session, plan: Plan, cap: int) -> str:
-    """`driver_for` for callers that do not count (feeds, exports): one capped count."""
+    """`driver_for` for callers that do not count (feeds, exports).
+
+    SQLite: FTS5's own count up to FTS5_DENSE, the line listings draw with their
+    10,000-row sample — fewer matches are read through FTS5 and sorted, more are walked
+    in date order (`sqlite_walk`). Its count may exceed the period's (the id range holds
+    the period's ids and some others): a choice of plan, never of rows. With PROBE_CAP's
+    1,000 instead, a place name found 1,000–10,000 times in 1M articles walked thousands
+    of date-index rows in batches for a feed of 20 (60–90 ms a search feed, the probe's
+    join of 1,001 rows included). Elsewhere: one capped count, `cap` rows."""
     if not plan.has_text:
         return fulltext_query.BY_INDEX
+    if plan.dialect == "sqlite":
+        dense = fts5_more_than(session, plan, FTS5_DENSE)
+        if dense is not None:
+            return driver_for(session, plan, base_capped=dense)
     base = replace(
         plan, theme_bits=fulltext.ALL_THEMES, off_topic=True, source_ids=None, grouped=False
     )
