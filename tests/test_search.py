@@ -534,7 +534,7 @@ def test_feeds_and_exports_do_not_depend_on_the_probe(
     """iter_matching picks its plan from a capped count (SQLite: FTS5's own, up to
     FTS5_DENSE; elsewhere PROBE_CAP rows); every plan gives the same stream."""
     from veille.archive import search as search_module
-    from veille.archive import search_plan
+    from veille.archive import search_counts
 
     sessions, _ = seeded
     week = (T0 - timedelta(days=6)).date()
@@ -551,7 +551,7 @@ def test_feeds_and_exports_do_not_depend_on_the_probe(
         assert all(expected[:3]) and expected[4]
         for cap in (0, 1, 2):
             monkeypatch.setattr(search_module, "PROBE_CAP", cap)
-            monkeypatch.setattr(search_plan, "FTS5_DENSE", cap)
+            monkeypatch.setattr(search_counts, "FTS5_DENSE", cap)
             got = [[h.id for h in iter_matching(session, q, batch=2)] for q in queries]
             assert got == expected
             assert [h.id for h in search_page(session, queries[1], page=1, per_page=2)] == (
@@ -719,7 +719,7 @@ def test_a_search_within_a_period_is_the_search_and_the_period_together(
 def test_the_total_without_facets_is_the_total_with_them(
     seeded: tuple[sessionmaker[Session], dict[str, int]],
 ) -> None:
-    """The API counts without facets (`search_plan.listed_total`): over every filter kind
+    """The API counts without facets (`search_counts.listed_total`): over every filter kind
     and cap, each answer is the facet-counting one with the facets left out — same items,
     total, exactness and next page — and a source or theme filter changes the total."""
     sessions, ids = seeded
