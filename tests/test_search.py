@@ -531,20 +531,27 @@ def test_feeds_and_exports_do_not_depend_on_the_probe(
     seeded: tuple[sessionmaker[Session], dict[str, int]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """iter_matching picks its plan from a capped count; every plan gives the same stream."""
+    """iter_matching picks its plan from a capped count (SQLite: FTS5's own, up to
+    FTS5_DENSE; elsewhere PROBE_CAP rows); every plan gives the same stream."""
     from veille.archive import search as search_module
+    from veille.archive import search_counts
 
     sessions, _ = seeded
+    week = (T0 - timedelta(days=6)).date()
     queries = [
         _q(q="données"),
         _q(q="données", themes=("open_data",), sort="score"),
         _q(q='"données ouvertes" -cybersécurité'),
         _q(q="-cybersécurité"),
+        _q(q="données", date_from=week),
+        _q(q="données publics", sources=("cnil", "etalab")),
     ]
     with sessions() as session:
         expected = [[h.id for h in iter_matching(session, q)] for q in queries]
+        assert all(expected[:3]) and expected[4]
         for cap in (0, 1, 2):
             monkeypatch.setattr(search_module, "PROBE_CAP", cap)
+            monkeypatch.setattr(search_counts, "FTS5_DENSE", cap)
             got = [[h.id for h in iter_matching(session, q, batch=2)] for q in queries]
             assert got == expected
             assert [h.id for h in search_page(session, queries[1], page=1, per_page=2)] == (
@@ -707,3 +714,76 @@ def test_a_search_within_a_period_is_the_search_and_the_period_together(
                 assert sum(n for _, _, n in both.facets.sources) == len(expected)
         empty = search(session, _q(q="données", date_to=date(2020, 1, 1)))
         assert (empty.total, empty.items) == (0, [])
+
+
+def test_the_total_without_facets_is_the_total_with_them(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """The API counts without facets (`search_counts.listed_total`): over every filter kind
+    and cap, each answer is the facet-counting one with the facets left out — same items,
+    total, exactness and next page — and a source or theme filter changes the total."""
+    sessions, ids = seeded
+    week = (T0 - timedelta(days=6)).date()
+    grid: list[dict[str, object]] = [
+        {},
+        {"themes": ("ia",)},
+        {"themes": ("open_data", NO_THEME)},
+        {"sources": ("cnil", "datagouv")},
+        {"sources": ("cnil",), "themes": ("open_data",), "date_from": week},
+        {"sources": ("nope",)},
+        {"q": "données"},
+        {"q": '"données ouvertes" -cybersécurité', "sources": ("etalab", "cnil")},
+        {"q": "données", "date_from": week, "themes": ("open_data",)},
+        {"group": True, "themes": THEME_IDS},
+    ]
+    with sessions() as session:
+        for kw in grid:
+            for cap in (None, 0, 1, 2, 3):
+                query = _q(per_page=2, **kw)
+                full = search(session, query, cap=cap)
+                lean = search(session, query, cap=cap, with_facets=False)
+                assert lean == replace(full, facets=replace(lean.facets, exact=full.facets.exact))
+                assert not lean.facets.themes and not lean.facets.sources
+        assert search(session, _q(sources=("cnil",)), with_facets=False).total == 2
+        assert search(session, _q(themes=("ia",)), with_facets=False).total == 2
+        assert search(session, _q(), with_facets=False).total == len(ids)
+
+
+def test_period_bounds_follow_inserts_moves_and_deletes(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """SQLite reads a period's id range from `article_days` (migration 0014ds's triggers):
+    an article added long after with an old date, one whose date moves to another period,
+    and the rows left after a delete are all found by a search within their period, and
+    the searches outside it do not list them. (On PostgreSQL there is no range: the same
+    searches answer the same.)"""
+    sessions, ids = seeded
+    with sessions() as session, session.begin():
+        old = _add(session, "archives", "Données des archives", "Des données anciennes.", 400)
+        moved = _add(session, "bouge", "Données qui bougent", "Les données déménagent.", 1)
+        session.execute(
+            update(ArticleRow)
+            .where(ArticleRow.id == moved)
+            .values(published_at=T0 - timedelta(days=200))
+        )
+        session.execute(delete(ArticleRow).where(ArticleRow.id == ids["cyber"]))
+
+    def period(days_ago: int, length: int) -> dict[str, object]:
+        end = (T0 - timedelta(days=days_ago)).date()
+        return {"date_from": end - timedelta(days=length), "date_to": end}
+
+    with sessions() as session:
+
+        def found(**kw: object) -> set[int]:
+            return {h.id for h in search(session, _q(per_page=50, q="données", **kw)).items}
+
+        assert found(**period(395, 10)) == {old}
+        assert found(**period(195, 10)) == {moved}
+        assert found(**period(0, 7)) == {ids["portail"], ids["donnee"]}
+        assert found(**period(0, 1000)) == {old, moved, ids["portail"], ids["donnee"]}
+        if session.get_bind().dialect.name == "sqlite":
+            day = (T0 - timedelta(days=400)).date().isoformat()
+            low, high, rows = session.execute(
+                text("SELECT low_id, high_id, rows FROM article_days WHERE day = :d"), {"d": day}
+            ).one()
+            assert (low, high, rows) == (old, old, 1)

@@ -10,6 +10,7 @@ and summaries come from hostile feeds and never reach the page as markup.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -20,9 +21,17 @@ from veille.text.french import search_tokens
 _WORD = re.compile(r"[^\W_]+")
 
 
+@lru_cache(maxsize=1024)
 def query_tokens(q: str) -> frozenset[str]:
-    """The tokens a search requires (exclusions are not shown: they matched nothing)."""
+    """The tokens a search requires (exclusions are not shown: they matched nothing).
+    Cached: a page asks it for the title and the extract of each of its 20 cards."""
     return frozenset(token for _, tokens in parse_text(q).include for token in tokens)
+
+
+@lru_cache(maxsize=65_536)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """`search_tokens` of one word of a card; the same words come back card after card."""
+    return tuple(search_tokens(word))
 
 
 def highlight(text: str | None, q: str) -> Markup:
@@ -35,7 +44,7 @@ def highlight(text: str | None, q: str) -> Markup:
     out: list[str] = []
     last = 0
     for match in _WORD.finditer(text):
-        tokens = search_tokens(match.group())
+        tokens = _word_tokens(match.group())
         if tokens and all(t in wanted for t in tokens):
             out.append(escape(text[last : match.start()]))
             out.append(Markup("<mark>{}</mark>").format(match.group()))

@@ -10,7 +10,7 @@ Semantics:
 
 Speed: the total and both facets come from ONE query grouped by source over a sample of
 the rows matching period + full text, with the theme and story conditions summed in SQL
-(one row per source, `search_plan.Tally`); the source filter is then applied in Python
+(one row per source, `search_counts.Tally`); the source filter is then applied in Python
 to those rows, so no join and no per-row subquery (themes are bits on the article, kept
 by triggers).
 
@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import search_plan
+from veille.archive import search_counts, search_plan
 from veille.archive.query import ArchiveQuery
 from veille.db import stories as story_db
 from veille.db.fulltext import SEARCH, THEME_BITS
@@ -116,7 +116,7 @@ class SearchResult:
 
 
 def _tally(
-    session: Session, plan: search_plan.Plan, groups: Sequence[search_plan.Tally]
+    session: Session, plan: search_plan.Plan, groups: Sequence[search_counts.Tally]
 ) -> tuple[int, Facets]:
     """Total for all filters, and each facet with its own filter left out."""
     total = 0
@@ -152,14 +152,30 @@ def _tally(
     )
 
 
+# What a card shows of an article (`hits`): not its text nor its HTML, the widest columns.
+_CARD = (
+    ArticleRow.id,
+    ArticleRow.url,
+    ArticleRow.title,
+    ArticleRow.summary,
+    ArticleRow.published_at,
+    ArticleRow.fetched_at,
+    ArticleRow.score,
+    ArticleRow.partial,
+    ArticleRow.story_id,
+)
+
+
 def _rows(session: Session, ids: Sequence[int]) -> list[Any]:
-    """Full rows for `ids`, in that order."""
+    """`(card columns, source key, source name)` for `ids`, in that order: the columns
+    `hits` reads, as plain rows — loading whole ORM objects read each article's text and
+    HTML for a card that shows neither."""
     if not ids:
         return []
     found = {
-        row.id: (row, key, name)
-        for row, key, name in session.execute(
-            select(ArticleRow, SourceRow.key, SourceRow.name)
+        row.id: (row, row.source_key, row.source_name)
+        for row in session.execute(
+            select(*_CARD, SourceRow.key.label("source_key"), SourceRow.name.label("source_name"))
             .join(SourceRow, SourceRow.id == ArticleRow.source_id)
             .where(ArticleRow.id.in_(list(ids)))
         )
@@ -193,12 +209,16 @@ def _page_ids(
         return list(session.scalars(stmt))
 
 
-def search(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> SearchResult:
+def search(
+    session: Session, query: ArchiveQuery, *, cap: int | None = None, with_facets: bool = True
+) -> SearchResult:
     """One page of matches, the total and the facets; counts stop at `cap` (COUNT_CAP by
-    default; see `SearchResult.total_exact` and `Facets.exact`).
+    default; see `SearchResult.total_exact` and `Facets.exact`). `with_facets=False` (the JSON
+    API, which shows none): empty facets and the same total, counted without them
+    (`search_counts.listed_total`).
 
     All counts come from one sample: the first `cap + 1` rows matching period + full text
-    (fewer on PostgreSQL for a text search, see `search_plan.count_cap`), in whatever order
+    (fewer on PostgreSQL for a text search, see `search_counts.count_cap`), in whatever order
     is cheapest. Whatever the size of the match set, a request reads at most that many rows for its
     counts. Beyond, the facets are lower bounds, and so is the total with a theme or source
     filter (the sample's share of it: « au moins »); without one, « plus de » the cap.
@@ -207,9 +227,13 @@ def search(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> 
     """
     cap = COUNT_CAP if cap is None else cap
     plan = search_plan.plan_of(session, query)
-    cap = search_plan.count_cap(plan, cap)
-    groups, base_capped = search_plan.counts(session, plan, cap)
-    total, facet_counts = _tally(session, plan, groups)
+    cap = search_counts.count_cap(plan, cap)
+    if with_facets:
+        groups, base_capped = search_counts.counts(session, plan, cap)
+        total, facet_counts = _tally(session, plan, groups)
+    else:
+        total, base_capped = search_counts.listed_total(session, plan, cap)
+        facet_counts = Facets(themes={}, sources=[])
     exact, over_cap = not base_capped, False
     if base_capped:
         facet_counts = replace(facet_counts, exact=False)
@@ -248,7 +272,8 @@ def search(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> 
 
 
 def hits(session: Session, rows: Any) -> list[ArticleHit]:
-    """Cards for `(ArticleRow, source key, source name)` rows, in the given order."""
+    """Cards for `(card columns, source key, source name)` rows (`_rows`), in the given
+    order."""
     rows = list(rows)
     article_ids = [row.id for row, _, _ in rows]
     themes: dict[int, list[str]] = {}
@@ -295,8 +320,8 @@ def hits(session: Session, rows: Any) -> list[ArticleHit]:
 
 def facets(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> Facets:
     plan = search_plan.plan_of(session, query)
-    groups, capped = search_plan.counts(
-        session, plan, search_plan.count_cap(plan, COUNT_CAP if cap is None else cap)
+    groups, capped = search_counts.counts(
+        session, plan, search_counts.count_cap(plan, COUNT_CAP if cap is None else cap)
     )
     found = _tally(session, plan, groups)[1]
     return replace(found, exact=False) if capped else found
@@ -314,7 +339,7 @@ def iter_matching(
     plan = search_plan.plan_of(session, query)
     if plan.impossible or (limit is not None and limit <= 0):
         return
-    driver = search_plan.probe_driver(session, plan, PROBE_CAP)
+    driver = search_counts.probe_driver(session, plan, PROBE_CAP)
     where = plan.where(narrow=True, driver=driver)
     when, ident, score = SEARCH.c.published_or_fetched, SEARCH.c.id, SEARCH.c.score
     if query.sort == "score":
@@ -361,9 +386,5 @@ def search_page(
     q = replace(query, page=page, per_page=per_page)
     if q.sort == "pertinence":
         q = replace(q, sort="date")
-    return hits(
-        session,
-        _rows(
-            session, _page_ids(session, plan, q, search_plan.probe_driver(session, plan, PROBE_CAP))
-        ),
-    )
+    driver = search_counts.probe_driver(session, plan, PROBE_CAP)
+    return hits(session, _rows(session, _page_ids(session, plan, q, driver)))

@@ -1,6 +1,6 @@
-"""How an archive search becomes SQL: the filters as clauses on `SEARCH`, the capped
-counting sample, and the access path a page query takes (`driver_for`, `access`,
-`sqlite_walk`, keyset batches), per backend.
+"""How an archive search becomes SQL: the filters as clauses on `SEARCH`, and the access
+path a page query takes (`driver_for`, `access`, `sqlite_walk`, keyset batches), per
+backend; the counts that choose it are `veille.archive.search_counts`.
 
 Kept apart from `veille.archive.search` (which turns these into pages, facets and
 streams) because this is where the measured planner workarounds live: each is explained
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -20,7 +20,6 @@ from sqlalchemy import (
     Select,
     String,
     and_,
-    case,
     func,
     literal_column,
     or_,
@@ -39,9 +38,8 @@ from veille.db.fulltext import SEARCH
 from veille.db.tables import SourceRow
 from veille.frenchformat import day_start
 
-# PostgreSQL counts at most this many matches of a text search (see `count_cap`), and goes
-# through GIN for the page when it estimates fewer than PG_SCAN_ROWS (see `driver_for`).
-PG_TEXT_CAP = 1_000
+# PostgreSQL goes through GIN for the page when it estimates fewer than PG_SCAN_ROWS
+# matches (see `driver_for`).
 PG_SCAN_ROWS = 20_000
 # SQLite, a search within a period: FTS5 is held to the period's id range when the period
 # holds at most this many rows (`period_ids`); a wider one gains little and costs its scan.
@@ -121,10 +119,12 @@ def plan_of(session: Session, query: ArchiveQuery) -> Plan:
     dialect = session.get_bind().dialect.name
     period: list[ColumnElement[bool]] = []
     when = SEARCH.c.published_or_fetched
-    if query.date_from:
-        period.append(when >= day_start(query.date_from))
-    if query.date_to:
-        period.append(when < day_start(query.date_to + timedelta(days=1)))
+    start = day_start(query.date_from) if query.date_from else None
+    end = day_start(query.date_to + timedelta(days=1)) if query.date_to else None
+    if start:
+        period.append(when >= start)
+    if end:
+        period.append(when < end)
     tq = fulltext_query.parse_text(query.q)
     impossible = bool(query.q.strip()) and tq.empty  # only stop words or punctuation
     source_ids: frozenset[int] | None = None
@@ -138,7 +138,7 @@ def plan_of(session: Session, query: ArchiveQuery) -> Plan:
         impossible = True
     id_range = None
     if dialect == "sqlite" and period and not tq.empty and not impossible:
-        id_range = period_ids(session, period)
+        id_range = period_ids(session, start, end)
     return Plan(
         tuple(period),
         tq,
@@ -152,27 +152,34 @@ def plan_of(session: Session, query: ArchiveQuery) -> Plan:
     )
 
 
-def period_ids(session: Session, period: Sequence[ColumnElement[bool]]) -> tuple[int, int] | None:
-    """SQLite: the smallest and largest id among the period's rows, read from the date
-    index, when the period holds at most PERIOD_RANGE_ROWS rows (else None: no bound).
+def period_ids(
+    session: Session, start: datetime | None, end: datetime | None
+) -> tuple[int, int] | None:
+    """SQLite: a range of ids holding every id of the rows published (or fetched) in
+    [start, end), when the period's days hold at most PERIOD_RANGE_ROWS rows (else None: no
+    bound), read from `article_days` (one row per UTC day, kept by triggers: migration
+    0014ds).
 
     FTS5 otherwise walks every match of a word before the period filter sees it: a common
     word (« données », in half the archive) searched within a month or a year read all its
     matches for the counts and scored all of them for relevance — 0.3–1 s at 100,000
     articles on the shared machine, ten times that at 1M. Ids follow collection order, so
     a period's rows span a narrow id range, and FTS5 seeks into its doclists within
-    `rowid BETWEEN`. The bound is exact (every row of the period lies inside it); were ids
-    scattered, it would only cost this scan. An empty period gives (1, 0): nothing."""
-    rows = (
-        select(SEARCH.c.id.label("id"))
-        .where(and_(true(), *period))
-        .limit(PERIOD_RANGE_ROWS + 1)
-        .subquery()
-    )
+    `rowid BETWEEN`. The range only has to contain the period's ids (the period filter
+    still applies): whole UTC days around the period's Paris days, bounds that only widen
+    when an article is deleted or moved. Read from the date index instead (every row of
+    the period: up to 200,000) it cost 25–30 ms of CPU a search at 1M articles. No day:
+    (1, 0), nothing."""
+    first = start.astimezone(UTC).date().isoformat() if start else "0000-00-00"
+    last = end.astimezone(UTC).date().isoformat() if end else "9999-12-31"
     low, high, count = session.execute(
-        select(func.min(rows.c.id), func.max(rows.c.id), func.count())
+        text(
+            "SELECT min(low_id), max(high_id), sum(rows) FROM article_days "
+            "WHERE day BETWEEN :first AND :last"
+        ),
+        {"first": first, "last": last},
     ).one()
-    if count > PERIOD_RANGE_ROWS:
+    if (count or 0) > PERIOD_RANGE_ROWS:
         return None
     return (1, 0) if low is None else (int(low), int(high))
 
@@ -193,53 +200,6 @@ def matching(plan: Plan, columns: Sequence[ColumnElement[Any]], *, narrow: bool)
         .select_from(fulltext.FTS.join(SEARCH, SEARCH.c.id == fulltext.FTS.c.rowid))
         .where(match, *plan.filters(narrow=narrow))
     )
-
-
-# One row of `counts`: source_id, rows sampled, listed rows passing the theme filter, listed
-# rows of each theme (THEME_BITS order), listed rows without a theme.
-Tally = tuple[int, int, int, tuple[int, ...], int]
-
-
-def counts(session: Session, plan: Plan, cap: int) -> tuple[list[Tally], bool]:
-    """Per source, over the first `cap` rows matching period + full text: what the total
-    and the facets need (`Tally`), and whether more rows match (the counts are then lower
-    bounds).
-
-    Counting every match of a word found in half the archive costs a second at 1M articles;
-    counting the first `cap` costs a few milliseconds, and nobody reads past « plus de
-    10 000 ». The theme and story sums are taken in SQL, one row per source: grouping by
-    (source, theme_mask) instead sent ~1,600 rows a request to Python at 1M articles (a
-    fifth of a listing's CPU, measured under the distinct-query load)."""
-    if plan.impossible:
-        return [], False
-    source: ColumnElement[Any] = SEARCH.c.source_id
-    if plan.dialect == "sqlite":
-        # A bare source_id lets SQLite pick ix_articles_source_id and read the wide rows;
-        # `+ 0` leaves it a covering index (_date, _score or _facts).
-        source = SEARCH.c.source_id + 0
-    sample = (
-        matching(plan, [source.label("s"), SEARCH.c.theme_mask.label("m")], narrow=False)
-        .limit(cap + 1)
-        .subquery()
-    )
-    mask = sample.c.m
-    listed = (mask.op("&")(fulltext.DUPLICATE_BIT) == 0) if plan.grouped else true()
-
-    def tally(*conds: ColumnElement[bool]) -> ColumnElement[Any]:
-        return func.sum(case((and_(listed, *conds), 1), else_=0))
-
-    stmt = select(
-        sample.c.s,
-        func.count(),
-        tally(plan.theme_condition(mask)),
-        *(tally(mask.op("&")(bit) != 0) for bit in fulltext.THEME_BITS.values()),
-        tally(mask.op("&")(fulltext.ALL_THEMES) == 0),
-    ).group_by(sample.c.s)
-    groups = [
-        (int(s), int(n), int(ok), tuple(int(t) for t in themes), int(off))
-        for s, n, ok, *themes, off in session.execute(stmt)
-    ]
-    return groups, sum(g[1] for g in groups) > cap
 
 
 @contextmanager
@@ -274,26 +234,6 @@ def access(session: Session, plan: Plan, driver: str) -> Iterator[None]:
         return
     with planner_settings(session, settings):
         yield
-
-
-def count_cap(plan: Plan, cap: int) -> int:
-    """How many rows matching period + text the counts read; see `search`."""
-    if plan.dialect == "postgresql" and plan.has_text:
-        # Each row read costs PostgreSQL 2-15 µs at 1M articles (its tsvector de-TOASTed
-        # for a sequential scan, or a heap page for a GIN bitmap, whose own build costs
-        # 0.4 µs per match: 90 ms for a word in a fifth of the archive): count less.
-        return min(cap, PG_TEXT_CAP)
-    return cap
-
-
-def count_upto(session: Session, plan: Plan, cap: int) -> int:
-    """Rows matching every filter, counted up to `cap + 1`."""
-    if plan.impossible:
-        return 0
-    sample = matching(plan, [literal_column("1").label("one")], narrow=True)
-    return int(
-        session.scalar(select(func.count()).select_from(sample.limit(cap + 1).subquery())) or 0
-    )
 
 
 def driver_for(session: Session, plan: Plan, *, base_capped: bool) -> str:
@@ -332,17 +272,6 @@ def pg_estimate(session: Session, plan: Plan) -> float:
         )
         estimates.append(float(found[0]["Plan"]["Plan Rows"]))
     return min(estimates, default=0.0)
-
-
-def probe_driver(session: Session, plan: Plan, cap: int) -> str:
-    """`driver_for` for callers that do not count (feeds, exports): one capped count."""
-    if not plan.has_text:
-        return fulltext_query.BY_INDEX
-    base = replace(
-        plan, theme_bits=fulltext.ALL_THEMES, off_topic=True, source_ids=None, grouped=False
-    )
-    cap = count_cap(plan, cap)
-    return driver_for(session, plan, base_capped=count_upto(session, base, cap) > cap)
 
 
 def order(plan: Plan, sort: str, driver: str) -> list[Any]:

@@ -110,14 +110,16 @@ def theme_mask(themes: Iterable[str]) -> int:
     return mask
 
 
-# Names the schema comparison must ignore: FTS5 tables and their shadow tables, the search
-# columns and indexes of migration 0003 (described here, not in the ORM mapping).
+# Names the schema comparison must ignore: FTS5 tables and their shadow tables, SQLite's
+# `article_days` (the id range of each day's articles, kept by triggers: 0014ds), the search
+# columns and indexes of migrations 0003 and 0014ds (described here, not in the ORM mapping).
 SEARCH_COLUMNS = frozenset({"published_or_fetched", "theme_mask", "search_vector"})
 SEARCH_INDEXES = frozenset(
     {
         "ix_articles_search_date",
         "ix_articles_search_score",
         "ix_articles_search_facts",
+        "ix_articles_search_source",
         "ix_articles_search_vector",
     }
 )
@@ -128,7 +130,7 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if name is None:
         return True
     if type_ == "table":
-        return not name.startswith(FTS_TABLE)
+        return not name.startswith(FTS_TABLE) and name != "article_days"
     if type_ == "column" and parent_names.get("table_name") == "articles":
         return name not in SEARCH_COLUMNS
     if type_ == "index":

@@ -163,7 +163,6 @@ class ArticleRow(Base):
 
     __table_args__ = (
         Index("ix_articles_published_at", "published_at"),
-        Index("ix_articles_source_id", "source_id"),
         Index("ix_articles_story_id", "story_id"),
         Index("ix_articles_fetched_at", "fetched_at"),
         Index("ix_articles_content_hash", "content_hash"),

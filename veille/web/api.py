@@ -87,7 +87,7 @@ def articles(
 ) -> ArticlePage:
     """The documented parameters are read by `archive_query` (shared with the pages); they
     are declared here too so the OpenAPI schema lists them."""
-    result = search(session, query)
+    result = search(session, query, with_facets=False)  # the API shows no facets
     return ArticlePage(
         items=[ArticleItem(**r) for r in records_for_hits(session, result.items)],
         total=result.total,
