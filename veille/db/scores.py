@@ -41,7 +41,8 @@ class ToScore:
 
 
 def to_score(session: Session, article_ids: Iterable[int]) -> list[ToScore]:
-    """What `ToScore` holds of these articles, in no particular order."""
+    """What `ToScore` holds of these articles, in no particular order (the session's
+    pending changes are flushed first, as for any statement it executes)."""
     ids = sorted(set(article_ids))
     a = ArticleRow.core().c
     columns = (a.id, a.title, a.summary, a.text, a.language, a.story_id, a.source_id)
