@@ -257,6 +257,20 @@ def test_numbers_the_french_way() -> None:
     )
 
 
+def test_whole_numbers_read_as_babel_writes_them() -> None:
+    """`number` writes integers itself (every score explains a character count): the
+    answer must be babel's, signs and thousands included."""
+    from babel.numbers import format_decimal
+
+    from veille.frenchformat import LOCALE, number
+
+    rng = random.Random(7)
+    values = [*range(-2000, 2000), *(rng.randint(-(10**15), 10**15) for _ in range(2000))]
+    for decimals, pattern in ((0, "#,##0"), (1, "#,##0.#"), (2, "#,##0.##")):
+        for value in values:
+            assert number(value, decimals) == format_decimal(value, format=pattern, locale=LOCALE)
+
+
 # --------------------------------------------------------------------------- fast paths
 # `fold`, `words` and `clean_head` take shortcuts (a Windows-1252 byte table, a stem dict,
 # visiting only apostrophes, reading only the head of a text). Their outputs are stored

@@ -14,6 +14,7 @@ from typing import Any
 import feedparser
 import lxml.html
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.archive_site import NOW, Seed, Site, populate, serve
@@ -191,6 +192,42 @@ def test_representative_follows_the_scores(site: Site, sessions: sessionmaker[Se
             story_db.SEARCH.select().where(story_db.SEARCH.c.id == site.ids["story-b"])
         ).one()
         assert mask.theme_mask & DUPLICATE_BIT
+
+
+def test_refresh_reads_stories_of_one_and_of_several(sessions: sessionmaker[Session]) -> None:
+    """A story of one member is its own entry (its bit cleared without ranking anything);
+    a story of several is ranked. Stale bits are set on purpose on both kinds."""
+    ids = populate(sessions, SEEDS).ids
+    search = story_db.SEARCH
+    bits = search.c.theme_mask
+    with sessions() as session, session.begin():
+        session.execute(
+            update(search)
+            .where(search.c.id.in_([ids["ia"], ids["story-b"]]))
+            .values(theme_mask=bits.op("|")(DUPLICATE_BIT))
+        )
+        session.execute(
+            update(search)
+            .where(search.c.id == ids["story-c"])
+            .values(theme_mask=bits.op("&")(~DUPLICATE_BIT))
+        )
+        stories = [story_db.story_of(session, ids[k]) for k in ("ia", "story-a", "sport")]
+        assert story_db.refresh(session, [s for s in stories if s is not None]) == 3
+    with sessions() as session:
+        duplicate = {
+            key: bool(session.scalar(select(bits).where(search.c.id == ident)) & DUPLICATE_BIT)
+            for key, ident in ids.items()
+        }
+    assert duplicate == {
+        "story-a": True,
+        "story-b": False,  # 70 points: the story's entry
+        "story-c": True,
+        "ia": False,
+        "concert": False,
+        "sport": False,
+    }
+    with sessions() as session, session.begin():  # nothing left to change
+        assert story_db.refresh(session, [s for s in stories if s is not None]) == 0
 
 
 def test_article_re_themed_to_no_theme_leaves_the_default_view(

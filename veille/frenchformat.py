@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_group_symbol
 
 PARIS = ZoneInfo("Europe/Paris")
 LOCALE = "fr_FR"
@@ -80,8 +80,13 @@ def number(value: float | int | str | None, decimals: int = 1) -> str:
         except ValueError:
             return value
         value = parsed
+    if type(value) is int:  # babel's answer, ~100× faster: every score formats counts
+        return f"{value:,}".replace(",", _GROUP)
     pattern = "#,##0." + "#" * decimals if decimals > 0 else "#,##0"
     return str(format_decimal(value, format=pattern, locale=LOCALE))
+
+
+_GROUP = get_group_symbol(LOCALE)
 
 
 _POINT_DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")

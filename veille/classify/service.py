@@ -11,7 +11,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -139,8 +139,25 @@ class _Nearest:
         return max(0.0, min(1.0, (nearest - NEAR_BITS) / (FAR_BITS - NEAR_BITS)))
 
 
+class Classifiable(Protocol):
+    """What `predict_with_stories` reads of an article (a stored row or `scores.ToScore`)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def story_id(self) -> int | None: ...
+
+
 def predict_with_stories(
-    session: Session, classifier: Classifier, rows: Sequence[ArticleRow]
+    session: Session, classifier: Classifier, rows: Sequence[Classifiable]
 ) -> list[Prediction]:
     """Predictions for `rows`, each story judged on the evidence of all its sources (the
     strongest, `Classifier.predict`): the other members of their stories are read too, as
@@ -149,8 +166,8 @@ def predict_with_stories(
     batch = {r.id for r in rows}
     stories = sorted({r.story_id for r in rows if r.story_id is not None})
     others = [a for a, _ in story_db.members_of(session, stories) if a not in batch]
-    siblings = article_db.articles_by_id(session, others) if others else []
-    everyone = [*rows, *siblings]
+    siblings = score_db.to_score(session, others) if others else []
+    everyone: list[Classifiable] = [*rows, *siblings]
     predictions = classifier.predict(
         [ClassItem(r.title, r.text or r.summary, r.language) for r in everyone],
         stories=[r.story_id for r in everyone],
@@ -177,32 +194,37 @@ def classify_articles(
     *,
     recent: Sequence[article_db.Fingerprinted] | None = None,
     visible: Mapping[int, int] | None = None,
+    refresh: bool = True,
 ) -> dict[int, Prediction]:
     """Classify and score the given stored articles in place.
 
     `visible[article_id]`, when given, limits that article's novelty to the first items of
-    `recent` (what the index held when it was stored, for callers classifying a batch)."""
+    `recent` (what the index held when it was stored, for callers classifying a batch).
+    The articles are read as columns and their scores written in one executemany UPDATE
+    (`veille.db.scores`), not through ORM rows. `refresh=False`: the caller refreshes their
+    stories' entries (`veille.db.stories.refresh`) itself, once for all it changed."""
     if not article_ids:
         return {}
-    rows = article_db.articles_by_id(session, article_ids)
+    rows = score_db.to_score(session, article_ids)
     predictions = predict_with_stories(session, classifier, rows)
     overrides = theme_db.editor_overrides(session, [r.id for r in rows])
     if recent is None:
         newest = max(r.fetched_at for r in rows)
         recent = article_db.recent_fingerprints(session, newest - NOVELTY_WINDOW)
-    coverage = article_db.story_source_counts(
-        session, sorted({r.story_id for r in rows if r.story_id is not None})
-    )
+    story_ids = sorted({r.story_id for r in rows if r.story_id is not None})
+    coverage = article_db.story_source_counts(session, story_ids)
     weights = source_db.weights_of(session, {r.source_id for r in rows})
     decisions = curation_db.decision_counts(session, sorted({r.source_id for r in rows}))
     read = click_db.read_items_by_source(session, sorted({r.source_id for r in rows}))
     nearest = _Nearest(recent)
     out: dict[int, Prediction] = {}
     themes_of: dict[int, dict[str, tuple[float, str]]] = {}
+    scores: list[tuple[int, float, dict[str, Any]]] = []
+    languages: dict[int, str] = {}
     for row, prediction in zip(rows, predictions, strict=True):
         themes = themes_of[row.id] = effective_themes(prediction, overrides.get(row.id, {}))
         if row.language is None and prediction.language:
-            row.language = prediction.language
+            languages[row.id] = prediction.language
         kept, discarded = decisions.get(row.source_id, (0, 0))
         confidence = max((p for p, _ in themes.values()), default=0.0)
         said = strongest(themes, classifier.model.thresholds)
@@ -226,12 +248,13 @@ def classify_articles(
                 certainty=said,
             )
         )
-        row.score = total
-        row.score_components = components
+        scores.append((row.id, total, components))
         out[row.id] = prediction
     theme_db.replace_themes_of(session, themes_of)
-    session.flush()
-    story_db.refresh_of_articles(session, [r.id for r in rows])  # scores pick representatives
+    score_db.update_scores(session, scores, refresh=False)
+    score_db.set_languages(session, languages)
+    if refresh:  # scores pick representatives
+        story_db.refresh(session, story_ids)
     return out
 
 
@@ -252,13 +275,18 @@ def reclassify_all(sessions: sessionmaker[Session], classifier: Classifier) -> t
     return done, on_topic
 
 
-def rescore_coverage(session: Session, story_ids: Sequence[int]) -> None:
+def rescore_coverage(
+    session: Session, story_ids: Sequence[int], *, refresh: bool = True
+) -> set[int]:
     """A story gained a source: its articles' coverage component (and score) change.
-    Only the rows that change are written (`veille.db.scores` says how, and why cheaply)."""
+    Only the rows that change are written (`veille.db.scores` says how, and why cheaply).
+    Returns the stories whose articles' scores changed; `refresh=False`: the caller
+    refreshes their entries (`veille.db.stories.refresh`) itself."""
     if not story_ids:
-        return
+        return set()
     counts = article_db.story_source_counts(session, story_ids)
     changes: list[tuple[int, float, dict[str, Any]]] = []
+    rescored: set[int] = set()
     for article_id, story_id, stored in score_db.story_components(session, story_ids):
         components: dict[str, Any] = dict(stored or {})
         if "coverage" not in components:
@@ -280,7 +308,10 @@ def rescore_coverage(session: Session, story_ids: Sequence[int]) -> None:
                 components,
             )
         )
-    score_db.update_scores(session, changes)
+        if story_id is not None:
+            rescored.add(story_id)
+    score_db.update_scores(session, changes, refresh=refresh)
+    return rescored
 
 
 @dataclass(frozen=True)

@@ -130,12 +130,22 @@ class PendingClassification:
     ) -> None:
         if classifier is not None and index is not None and self.article_ids:
             classify_articles(
-                session, classifier, self.article_ids, recent=index.items, visible=self.visible
+                session,
+                classifier,
+                self.article_ids,
+                recent=index.items,
+                visible=self.visible,
+                refresh=False,
             )
         # Then the stories that gained a source: only articles already scored (those with
         # a coverage component) are rewritten, so without a classifier nothing changes.
-        rescore_coverage(session, article_db.story_ids_of(session, sorted(self.widened)))
-        story_db.refresh_of_articles(session, self.article_ids)  # one entry per story
+        widened = article_db.story_ids_of(session, sorted(self.widened))
+        rescored = rescore_coverage(session, widened, refresh=False)
+        # One entry per story, chosen once for everything this transaction changed (new
+        # members, new scores), instead of once per step.
+        story_db.refresh(
+            session, rescored.union(article_db.story_ids_of(session, self.article_ids))
+        )
 
 
 # --- storage, in the main thread ----------------------------------------------------------

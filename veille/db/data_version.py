@@ -17,6 +17,7 @@ migrated) gives None, and the web then simply serves without caching.
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,11 +101,15 @@ def _on_execute(state: ORMExecuteState) -> None:
 def _on_flush(session: Session, _context: Any) -> None:
     # `dirty` holds every object an attribute was set on, even to its old value (the
     # collection's source sync rewrites each row every tick): only net changes count.
-    changed = [
-        *session.new,
-        *session.deleted,
-        *(obj for obj in session.dirty if session.is_modified(obj)),
-    ]
+    # Once marked, nothing is left to learn: a collection's transaction flushes hundreds
+    # of times, and testing each dirty object every time cost more than the flushes.
+    if session.info.get(_FLAG):
+        return
+    changed = itertools.chain(
+        session.new,
+        session.deleted,
+        (obj for obj in session.dirty if session.is_modified(obj)),
+    )
     if any(getattr(obj, "__tablename__", None) in WATCHED for obj in changed):
         session.info[_FLAG] = True
 

@@ -1,13 +1,18 @@
-"""Queries on stored value scores: reading and rewriting the score components of a
-story's articles when its coverage changes (`veille.classify.service.rescore_coverage`).
+"""Queries on stored value scores: what classifying and scoring an article reads
+(`to_score`), its new score written (`update_scores`), and the score components of a
+story's articles rewritten when its coverage changes
+(`veille.classify.service.rescore_coverage`).
 
-Column reads and one executemany UPDATE, never whole ORM rows: in a first cycle every
-relisting widens a story, thousands per batch, and loading whole article rows (text and
-HTML) through the ORM made this the collector's slowest step."""
+Column reads and one executemany UPDATE, never whole ORM rows: a first cycle classifies
+thousands of new articles and every relisting widens a story, thousands per batch; loading
+whole article rows (text and HTML) and writing them back through the ORM's unit of work
+made these the collector's slowest steps."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -17,6 +22,39 @@ from veille.db import stories
 from veille.db.tables import ArticleRow
 
 CHUNK = 500  # story ids per IN list
+
+
+@dataclass(frozen=True)
+class ToScore:
+    """The columns classifying and scoring an article read: not its HTML."""
+
+    id: int
+    title: str
+    summary: str
+    text: str
+    language: str | None
+    story_id: int | None
+    source_id: int
+    published_at: datetime | None
+    fetched_at: datetime
+    fingerprint: int | None
+
+
+def to_score(session: Session, article_ids: Iterable[int]) -> list[ToScore]:
+    """What `ToScore` holds of these articles, in no particular order (the session's
+    pending changes are flushed first, as for any statement it executes)."""
+    ids = sorted(set(article_ids))
+    a = ArticleRow.core().c
+    columns = (a.id, a.title, a.summary, a.text, a.language, a.story_id, a.source_id)
+    out: list[ToScore] = []
+    for start in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(*columns, a.published_at, a.fetched_at, a.fingerprint).where(
+                a.id.in_(ids[start : start + CHUNK])
+            )
+        )
+        out.extend(ToScore(**row._mapping) for row in rows)
+    return out
 
 
 def story_components(
@@ -33,10 +71,16 @@ def story_components(
         ).tuples()
 
 
-def update_scores(session: Session, changes: Sequence[tuple[int, float, dict[str, Any]]]) -> None:
+def update_scores(
+    session: Session,
+    changes: Sequence[tuple[int, float, dict[str, Any]]],
+    *,
+    refresh: bool = True,
+) -> None:
     """Write (article id, score, components) in one executemany UPDATE. Pending ORM changes
     are flushed first so they cannot overwrite it, and objects of these articles already in
-    the session are expired, so nothing reads a stale score afterwards."""
+    the session are expired, so nothing reads a stale score afterwards. `refresh=False`:
+    the caller refreshes the stories' entries itself, once for all it changed."""
     if not changes:
         return
     articles = ArticleRow.core().c
@@ -51,7 +95,28 @@ def update_scores(session: Session, changes: Sequence[tuple[int, float, dict[str
         ],
     )
     changed = {article_id for article_id, _, _ in changes}
+    _expire(session, changed)
+    if refresh:
+        stories.refresh_of_articles(session, changed)  # a new score may change a representative
+
+
+def set_languages(session: Session, languages: Mapping[int, str]) -> None:
+    """Store the language classification detected for articles whose feed and page gave
+    none (one executemany UPDATE)."""
+    if not languages:
+        return
+    articles = ArticleRow.core().c
+    session.flush()
+    session.execute(
+        update(ArticleRow.core())
+        .where(articles.id == bindparam("b_id"))
+        .values(language=bindparam("b_language")),
+        [{"b_id": ident, "b_language": language} for ident, language in languages.items()],
+    )
+    _expire(session, set(languages))
+
+
+def _expire(session: Session, article_ids: set[int]) -> None:
     for obj in list(session.identity_map.values()):
-        if isinstance(obj, ArticleRow) and obj.id in changed:
+        if isinstance(obj, ArticleRow) and obj.id in article_ids:
             session.expire(obj)
-    stories.refresh_of_articles(session, changed)  # a new score may change a representative

@@ -63,32 +63,53 @@ def _members(session: Session, story_ids: Sequence[int]) -> dict[int, list[Membe
     return out
 
 
+def _ranked(session: Session, story_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """For stories of several members: the members whose bit must be set, and cleared."""
+    leads = dict(
+        session.execute(
+            select(StoryRow.id, StoryRow.lead_article_id).where(StoryRow.id.in_(story_ids))
+        ).all()
+    )
+    set_ids: list[int] = []
+    clear_ids: list[int] = []
+    for story, members in _members(session, story_ids).items():
+        rep = representative(members, leads.get(story))
+        for m in members:
+            duplicate = bool(m.mask & DUPLICATE_BIT)
+            if m.article_id == rep and duplicate:
+                clear_ids.append(m.article_id)
+            elif m.article_id != rep and not duplicate:
+                set_ids.append(m.article_id)
+    return set_ids, clear_ids
+
+
 def refresh(session: Session, story_ids: Iterable[int]) -> int:
     """Set the representative bit of every member of `story_ids`; returns rows changed.
 
     Only rows whose bit changes are written, so calling it after each transaction costs a
-    read of the stories' members (an indexed lookup on `story_id`)."""
+    read of the stories' members (an indexed lookup on `story_id`). A story of one member
+    (most stories: an article that no other source wrote about) needs no ranking: its
+    member represents it, so only the stories of several members are read in full."""
     ids = sorted({int(s) for s in story_ids if s is not None})
     changed = 0
     if ids:
         session.flush()  # scores and members written through the ORM must be seen
+    a = SEARCH.c
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        leads = dict(
-            session.execute(
-                select(StoryRow.id, StoryRow.lead_article_id).where(StoryRow.id.in_(chunk))
-            ).all()
-        )
-        set_ids: list[int] = []
-        clear_ids: list[int] = []
-        for story, members in _members(session, chunk).items():
-            rep = representative(members, leads.get(story))
-            for m in members:
-                duplicate = bool(m.mask & DUPLICATE_BIT)
-                if m.article_id == rep and duplicate:
-                    clear_ids.append(m.article_id)
-                elif m.article_id != rep and not duplicate:
-                    set_ids.append(m.article_id)
+        masks: dict[int, list[tuple[int, int]]] = {}
+        for ident, story, bits in session.execute(
+            select(a.id, a.story_id, a.theme_mask).where(a.story_id.in_(chunk))
+        ):
+            masks.setdefault(int(story), []).append((int(ident), int(bits or 0)))
+        clear_ids = [
+            members[0][0]
+            for members in masks.values()
+            if len(members) == 1 and members[0][1] & DUPLICATE_BIT
+        ]
+        several = [story for story, members in masks.items() if len(members) > 1]
+        set_ids, cleared = _ranked(session, several) if several else ([], [])
+        clear_ids += cleared
         mask = SEARCH.c.theme_mask
         if set_ids:
             session.execute(
