@@ -1,7 +1,7 @@
-"""The story index's facts of a new article (its keys, the lead's names, the title words)
-are computed in the extraction worker; the writer must get from them exactly what it would
-have computed from the stored record, and compute them itself when they are not of that
-record (another title, another host, the feed's text kept)."""
+"""The story index's facts of a new article (its keys, the lead's names, the title words),
+its title and its summary are computed in the extraction worker; the writer must get from
+them exactly what it would have computed from the stored record, and compute them itself
+when they are not of that record (another title, another host, the feed's text kept)."""
 
 from __future__ import annotations
 
@@ -25,24 +25,27 @@ PAIRS = Path(__file__).parent / "data" / "story_pairs"
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
-def _html(title: str, text: str, canonical: str | None) -> bytes:
+def _html(title: str, text: str, canonical: str | None, description: str = "") -> bytes:
     """A news page around a text: its paragraphs are its sentences, two by two."""
     sentences = text.split(". ")
     paragraphs = "".join(
         f"<p>{escape('. '.join(sentences[i : i + 2]))}</p>" for i in range(0, len(sentences), 2)
     )
     link = f'<link rel="canonical" href="{escape(canonical)}">' if canonical else ""
+    if description:
+        link += f'<meta name="description" content="{escape(description)}">'
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
 <title>{escape(title)} | Le Journal</title>{link}</head>
 <body><nav><a href="/">Accueil</a></nav><main><article><h1>{escape(title)}</h1>
 {paragraphs}</article></main><footer>© Le Journal</footer></body></html>""".encode()
 
 
-def _pages() -> list[tuple[str, str, str, bytes]]:
-    """(feed title, feed link, URL after redirects, page) of real-looking articles: the
-    story pairs' (names, figures, datelines, bylines), and the test site's. Some come with
-    no feed title (the record's title is then the page's), a tracking parameter on the
-    feed's link, another path after a redirect, or no canonical link."""
+def _pages() -> list[tuple[ParsedEntry, str, bytes]]:
+    """(feed entry, URL after redirects, page) of real-looking articles: the story pairs'
+    (names, figures, datelines, bylines), and the test site's. Some come with no feed title
+    (the record's title is then the page's), a tracking parameter on the feed's link,
+    another path after a redirect, no canonical link, a feed summary in HTML or a page
+    description."""
     out = []
     articles = [a for p in load_pairs(sorted(PAIRS.glob("*.jsonl"))) for a in (p.a, p.b)]
     for n, article in enumerate(articles[:160]):
@@ -50,43 +53,62 @@ def _pages() -> list[tuple[str, str, str, bytes]]:
         link = f"{base}/actu/{n}?utm_source=rss" if n % 3 == 0 else f"{base}/actu/{n}"
         final = f"{base}/2026/actu-{n}" if n % 5 == 0 else link
         canonical = None if n % 7 == 0 else f"{base}/actu/{n}.html"
-        title = "" if n % 11 == 0 else article.title
-        out.append((title, link, final, _html(article.title, article.text, canonical)))
+        title = "" if n % 11 == 0 else f"<b>{escape(article.title)}</b>"
+        summary = f"<p>{escape(article.text[:120])} <i>(suite)</i></p>" if n % 2 else ""
+        description = article.text[:200] if n % 4 == 1 else ""
+        html = _html(article.title, article.text, canonical, description)
+        entry = ParsedEntry(link, str(n), title, summary_html=summary, published_at=NOW)
+        out.append((entry, final, html))
     base = "https://courrier-des-territoires.fr"
     for page in make_pages():
         link = f"{base}/articles/{page.slug}"
-        out.append((page.title, link, link, article_html(base, page)))
+        entry = ParsedEntry(link, page.slug, page.title, published_at=NOW)
+        out.append((entry, link, article_html(base, page)))
     return out
 
 
-def _stored(
-    title: str, link: str, final: str, html: bytes, n: int
-) -> tuple[PageOutcome, ArticleRecord]:
+Stored = tuple[ParsedEntry, PageOutcome, ArticleRecord]
+
+
+def _stored(entry: ParsedEntry, final: str, html: bytes, n: int) -> Stored:
     """What the worker sends and the record the writer makes of it."""
+    assert entry.link is not None
     extracted, facts = extract_with_facts(
         html,
         url=final,
         encoding="utf-8",
         extensive_date=False,
-        title=title,
-        link=link,
+        title=entry.title,
+        link=entry.link,
         lead_chars=LEAD_CHARS,
+        summary_html=entry.summary_html,
     )
     page = PageOutcome(final_url=final, extracted=extracted, facts=facts)
-    entry = ParsedEntry(link=link, guid=str(n), title=title, published_at=NOW)
-    return page, build_record(entry, link, page, source_id=1 + n % 4, now=NOW)
+    return entry, page, build_record(entry, entry.link, page, source_id=1 + n % 4, now=NOW)
 
 
 @pytest.fixture(scope="module")
-def stored() -> list[tuple[PageOutcome, ArticleRecord]]:
+def stored() -> list[Stored]:
     return [_stored(*page, n) for n, page in enumerate(_pages())]
 
 
-def test_worker_facts_equal_what_the_writer_computes(
-    stored: list[tuple[PageOutcome, ArticleRecord]],
-) -> None:
+def test_records_from_the_workers_facts_equal_the_writers(stored: list[Stored]) -> None:
+    """The title and summary the worker gives are those the writer makes of the entry."""
+    from_feed = 0
+    for entry, page, record in stored:
+        assert entry.link is not None
+        assert page.facts is not None and page.facts.summary is not None
+        alone = build_record(
+            entry, entry.link, replace(page, facts=None), source_id=record.source_id, now=NOW
+        )
+        assert replace(record, index_words=None) == alone
+        from_feed += "(suite)" in record.summary  # the feed's summary, as text
+    assert 50 <= from_feed <= len(stored) - 50  # the others: the page's description or text
+
+
+def test_worker_facts_equal_what_the_writer_computes(stored: list[Stored]) -> None:
     checked = 0
-    for page, record in stored:
+    for _, page, record in stored:
         if record.fingerprint is None:
             assert page.facts is None or page.facts.story is None
             continue
@@ -99,17 +121,17 @@ def test_worker_facts_equal_what_the_writer_computes(
         assert story.title_words == storykeys.title_words(record.title)
         checked += 1
     assert checked >= 150  # nearly every page says enough to join a story
-    assert any(s.keys.lead_names for p, _ in stored if p.facts and (s := p.facts.story))
+    assert any(s.keys.lead_names for _, p, _ in stored if p.facts and (s := p.facts.story))
 
 
 def test_an_index_fed_by_the_workers_decides_as_one_fed_by_the_writer(
-    stored: list[tuple[PageOutcome, ArticleRecord]],
+    stored: list[Stored],
 ) -> None:
     """The same articles matched and added in the same order, with the worker's facts and
     without: the same copies and stories, the same index."""
     worker, writer = StoryIndex([]), StoryIndex([])
     decisions = []
-    for n, (page, record) in enumerate(stored):
+    for n, (_, page, record) in enumerate(stored):
         counts, story = page_vector(page, record), page_story(page, record)
         by_worker = worker.match(None, record, counts, story)  # type: ignore[arg-type]
         by_writer = writer.match(None, record, counts)  # type: ignore[arg-type]
@@ -126,10 +148,8 @@ def test_an_index_fed_by_the_workers_decides_as_one_fed_by_the_writer(
     assert sum(story is not None for _, story in decisions) >= 10
 
 
-def test_facts_of_another_title_host_or_text_are_not_used(
-    stored: list[tuple[PageOutcome, ArticleRecord]],
-) -> None:
-    page, record = next((p, r) for p, r in stored if r.fingerprint is not None)
+def test_facts_of_another_title_host_or_text_are_not_used(stored: list[Stored]) -> None:
+    page, record = next((p, r) for _, p, r in stored if r.fingerprint is not None)
     assert page_story(page, record) is not None
     assert page_story(page, replace(record, title=record.title + " (mis à jour)")) is None
     moved = replace(record, url_key="autre-site.fr" + record.url_key[record.url_key.find("/") :])

@@ -116,6 +116,7 @@ class Pools:
             has_author=bool(item.entry.author),
             title=item.entry.title,
             lead_chars=LEAD_CHARS,  # the lead the story index keeps (its names are read there)
+            summary_html=item.entry.summary_html,
         )
 
     def next_done(self, timeout: float | None) -> Future[Any] | None:

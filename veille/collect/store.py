@@ -16,13 +16,18 @@ from veille.classify.service import classify_articles, rescore_coverage
 from veille.collect import clean, stories
 from veille.collect.dates import publication_date
 from veille.collect.decide import Decision, Known, NewArticle
-from veille.collect.extract import summary_from_text
 from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps, should_pause
 from veille.collect.storyindex import StoryIndex
 from veille.collect.summary import SourceReport
 from veille.collect.types import ParsedEntry, ParsedFeed
 from veille.collect.unchanged import is_unchanged, not_modified_values
-from veille.collect.worker import Listing, PageOutcome, StoryFacts, article_url
+from veille.collect.worker import (
+    Listing,
+    PageOutcome,
+    StoryFacts,
+    article_url,
+    record_summary,
+)
 from veille.db import articles as article_db
 from veille.db import collection as collection_db
 from veille.db import stories as story_db
@@ -62,14 +67,17 @@ def build_record(
         text = clean.html_to_text(feed_html) if feed_html else ""
         partial = True
     url, key = page_url(link, page)
-    title = clean.html_to_text(entry.title).strip() or (ex.title if ex and ex.title else "")
-    summary_src = clean.html_to_text(entry.summary_html) if entry.summary_html else ""
-    if not summary_src and ex and ex.description:
-        summary_src = ex.description
-    summary = summary_from_text(summary_src or text)
+    facts = page.facts if not partial else None  # the worker's, of the text kept here
+    if facts is not None and facts.heading is not None:
+        title = facts.heading
+    else:
+        title = clean.html_to_text(entry.title).strip() or (ex.title if ex and ex.title else "")
+    if facts is not None and facts.summary is not None:
+        summary = facts.summary
+    else:
+        summary = record_summary(entry.summary_html, ex.description if ex else None, text)
     page_date = ex.published_at if ex else None
     published = publication_date((entry.published_at, page_date, entry.updated_at), now)
-    facts = page.facts if not partial else None  # the worker's, of the text kept here
     if facts is not None:
         fp, content_hash = facts.fingerprint, facts.content_hash
     else:

@@ -67,6 +67,11 @@ class TextFacts:
     fingerprint: int | None = None  # SimHash of title + text; None: too short for stories
     vector: HashedCounts | None = None  # the text's shingle counts, hashed
     story: StoryFacts | None = None  # None: no fingerprint, the article joins no story
+    # The record's title (the feed's, as text, else the page's) and summary (of the feed's
+    # summary, else the page's description, else the text): `store.build_record`'s, which
+    # reads them here when the record keeps the page's text.
+    heading: str | None = None
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,10 +211,12 @@ def extract_with_facts(
     title: str,
     link: str | None = None,
     lead_chars: int | None = None,
+    summary_html: str | None = None,
 ) -> tuple[Extracted | None, TextFacts | None]:
     """Extraction plus the text's facts, in the worker process. With `link` (the feed's
     link) and `lead_chars` (how much of the text the story index keeps as the lead,
-    `db.articles.LEAD_CHARS`), the story index's facts too (`StoryFacts`)."""
+    `db.articles.LEAD_CHARS`), the story index's facts too (`StoryFacts`); with
+    `summary_html` (the feed entry's, "" when it has none), the record's summary."""
     from veille.collect import clean, stories, storykeys
     from veille.collect.extract import extract_article
     from veille.text import french
@@ -245,6 +252,23 @@ def extract_with_facts(
         fingerprint=story[0] if story else None,
         vector=hashed_counts(story[1]) if story else None,
         story=keyed,
+        heading=heading,
+        summary=(
+            None
+            if summary_html is None
+            else record_summary(summary_html, extracted.description, extracted.text)
+        ),
+    )
+
+
+def record_summary(summary_html: str, description: str | None, text: str) -> str:
+    """An article's summary: its feed entry's summary as text, else its page's
+    description, else its text (the page's, or the feed's when the page gave none)."""
+    from veille.collect import clean
+    from veille.collect.extract import summary_from_text
+
+    return summary_from_text(
+        (clean.html_to_text(summary_html) if summary_html else "") or description or text
     )
 
 
@@ -257,12 +281,13 @@ def fetch_page(
     has_author: bool = False,
     title: str = "",
     lead_chars: int | None = None,
+    summary_html: str | None = None,
 ) -> PageOutcome:
     """Fetch an article page and extract its main content (in the process pool).
 
     trafilatura's costly date and byline searches are skipped when the feed already gave
-    the entry's date and author (the feed's win over the page's). `lead_chars`: see
-    `extract_with_facts`.
+    the entry's date and author (the feed's win over the page's). `lead_chars` and
+    `summary_html`: see `extract_with_facts`.
     """
     try:
         if not fetcher.allowed_by_robots(url):
@@ -278,6 +303,7 @@ def fetch_page(
             title=title,
             link=url,
             lead_chars=lead_chars,
+            summary_html=summary_html,
         )
         extracted, facts = job() if extractor is None else extractor.submit(job).result()
         if extracted is None:
