@@ -79,7 +79,7 @@ class StoryFacts:
     """What the story index reads of a new article, computed in the extraction worker for
     the title and host the store will give it (`title`, `host`: the writer uses them only
     when its record agrees). Matching runs in the writer, the cycle's bottleneck; the keys
-    and the lead's names are ~5 ms of pure text work per article there
+    and the lead's names were 1.1–1.7 ms of pure text work per article there
     (benchmarks/README.md, « Story keys in the workers »)."""
 
     title: str  # the record's title: the heading, else the article's URL
