@@ -90,7 +90,7 @@ class StoryIndex:
         """Index the item at `position` by its lead's names (else its site's) and its title
         words; from `story` when an extraction worker computed them."""
         if story is not None:
-            names, words = story.index_names, story.title_words
+            names, words = story.index_names, story.index_words
         else:
             names = storykeys.lead_names(lead) or storykeys.site_names(host)
             words = storykeys.title_words(lead)

@@ -85,8 +85,12 @@ class StoryFacts:
     title: str  # the record's title: the heading, else the article's URL
     host: str  # the host of the article's URL key
     keys: StoryKeys  # storykeys.story_keys(title, text, host)
-    index_names: frozenset[str]  # the lead's names, else the site's (`StoryIndex._index_lead`)
-    title_words: frozenset[str]  # storykeys.title_words(title)
+    # What the index files the article under (`StoryIndex._index_lead`): the lead's names,
+    # else the site's, and `storykeys.title_words` of the lead; what `match` looks up:
+    # `title_words` of the title alone.
+    index_names: frozenset[str]
+    index_words: frozenset[str]
+    title_words: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -244,6 +248,7 @@ def extract_with_facts(
             host=host,
             keys=storykeys.story_keys(record_title, extracted.text, host),
             index_names=storykeys.lead_names(lead) or storykeys.site_names(host),
+            index_words=storykeys.title_words(lead),
             title_words=storykeys.title_words(record_title),
         )
     return extracted, TextFacts(
