@@ -29,6 +29,7 @@ from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.collect.hostqueue import HostQueue
 from veille.collect.worker import PageOutcome, SourceState, fetch_listing, fetch_page
 from veille.config import Settings
+from veille.db.articles import LEAD_CHARS
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -41,6 +42,7 @@ PRELOAD = [
     "veille.collect.extract",
     "veille.collect.clean",
     "veille.collect.stories",
+    "veille.collect.storykeys",
     "veille.text.french",
     "veille.text.fingerprint",
     "trafilatura",
@@ -113,6 +115,8 @@ class Pools:
             has_date=item.entry.published_at is not None,
             has_author=bool(item.entry.author),
             title=item.entry.title,
+            lead_chars=LEAD_CHARS,  # the lead the story index keeps (its names are read there)
+            summary_html=item.entry.summary_html,
         )
 
     def next_done(self, timeout: float | None) -> Future[Any] | None:

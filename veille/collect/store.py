@@ -16,13 +16,18 @@ from veille.classify.service import classify_articles, rescore_coverage
 from veille.collect import clean, stories
 from veille.collect.dates import publication_date
 from veille.collect.decide import Decision, Known, NewArticle
-from veille.collect.extract import summary_from_text
 from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps, should_pause
 from veille.collect.storyindex import StoryIndex
 from veille.collect.summary import SourceReport
 from veille.collect.types import ParsedEntry, ParsedFeed
 from veille.collect.unchanged import is_unchanged, not_modified_values
-from veille.collect.worker import Listing, PageOutcome
+from veille.collect.worker import (
+    Listing,
+    PageOutcome,
+    StoryFacts,
+    article_url,
+    record_summary,
+)
 from veille.db import articles as article_db
 from veille.db import collection as collection_db
 from veille.db import stories as story_db
@@ -37,15 +42,8 @@ STORY_WINDOW = timedelta(days=14)
 
 
 def page_url(link: str, page: PageOutcome) -> tuple[str, str]:
-    """The article's canonical URL and its key: `rel=canonical` (same site only, checked by
-    extraction), else the URL after redirects, else the feed's link."""
-    ex = page.extracted
-    source = (ex.canonical_url if ex and ex.canonical_url else None) or page.final_url or link
-    try:
-        url = urls.canonical_url(source)
-        return url, urls.url_key(url)
-    except ValueError:
-        return urls.canonical_url(link), urls.url_key(link)
+    """The article's canonical URL and its key (`worker.article_url`)."""
+    return article_url(link, page.final_url, page.extracted)
 
 
 def build_record(
@@ -69,14 +67,17 @@ def build_record(
         text = clean.html_to_text(feed_html) if feed_html else ""
         partial = True
     url, key = page_url(link, page)
-    title = clean.html_to_text(entry.title).strip() or (ex.title if ex and ex.title else "")
-    summary_src = clean.html_to_text(entry.summary_html) if entry.summary_html else ""
-    if not summary_src and ex and ex.description:
-        summary_src = ex.description
-    summary = summary_from_text(summary_src or text)
+    facts = page.facts if not partial else None  # the worker's, of the text kept here
+    if facts is not None and facts.heading is not None:
+        title = facts.heading
+    else:
+        title = clean.html_to_text(entry.title).strip() or (ex.title if ex and ex.title else "")
+    if facts is not None and facts.summary is not None:
+        summary = facts.summary
+    else:
+        summary = record_summary(entry.summary_html, ex.description if ex else None, text)
     page_date = ex.published_at if ex else None
     published = publication_date((entry.published_at, page_date, entry.updated_at), now)
-    facts = page.facts if not partial else None  # the worker's, of the text kept here
     if facts is not None:
         fp, content_hash = facts.fingerprint, facts.content_hash
     else:
@@ -110,6 +111,17 @@ def page_vector(page: PageOutcome, record: article_db.ArticleRecord) -> HashedCo
     if record.partial or page.facts is None:
         return None
     return page.facts.vector
+
+
+def page_story(page: PageOutcome, record: article_db.ArticleRecord) -> StoryFacts | None:
+    """The worker's story facts of the page, when they are of this record: its text (not
+    partial), its title and its host (`StoryIndex.match` computes them otherwise)."""
+    if record.partial or page.facts is None or page.facts.story is None:
+        return None
+    story = page.facts.story
+    if story.title != record.title or story.host != record.url_key.split("/", 1)[0]:
+        return None
+    return story
 
 
 @dataclass
@@ -245,8 +257,8 @@ def store_pages(
         target = next((resolved[k] for k in keys if k in resolved), None)
         if target is None:
             record = build_record(w.item.entry, w.item.link, w.page, source_id=w.source_id, now=now)
-            counts = page_vector(w.page, record)
-            target, story_id = index.match(session, record, counts)
+            counts, facts = page_vector(w.page, record), page_story(w.page, record)
+            target, story_id = index.match(session, record, counts, facts)
         if target is not None:
             for key in keys:
                 resolved[key] = target
@@ -257,7 +269,7 @@ def store_pages(
         new.append((w, keys, record, story))
         for key in keys:
             resolved[key] = provisional
-        index.add(provisional, story, record, counts)
+        index.add(provisional, story, record, counts, facts)
         pending.visible[provisional] = len(index.items)
         if story_id is not None:
             pending.widened.add(provisional)

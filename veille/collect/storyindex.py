@@ -37,6 +37,8 @@ from veille.text.fingerprint import (
 if TYPE_CHECKING:
     import numpy as np
 
+    from veille.collect.worker import StoryFacts
+
 # SimHash pre-filter before the exact text comparison. Same-story pairs measured 6–19 bits
 # apart (docs/dedup.md); 20 keeps them all while letting far fewer unrelated articles
 # through than stories.CANDIDATE_THRESHOLD (24), which on realistic text passed ~20 %.
@@ -82,10 +84,19 @@ class StoryIndex:
         for position, item in enumerate(self.items):
             self._index_lead(position, item.lead, item.host_key)
 
-    def _index_lead(self, position: int, lead: str, host: str) -> None:
-        for name in storykeys.lead_names(lead) or storykeys.site_names(host):
+    def _index_lead(
+        self, position: int, lead: str, host: str, story: StoryFacts | None = None
+    ) -> None:
+        """Index the item at `position` by its lead's names (else its site's) and its title
+        words; from `story` when an extraction worker computed them."""
+        if story is not None:
+            names, words = story.index_names, story.index_words
+        else:
+            names = storykeys.lead_names(lead) or storykeys.site_names(host)
+            words = storykeys.title_words(lead)
+        for name in names:
             self._by_name.setdefault(name, []).append(position)
-        for word in storykeys.title_words(lead):
+        for word in words:
             self._by_word.setdefault(word, []).append(position)
 
     def _index_copies(self) -> None:
@@ -174,10 +185,12 @@ class StoryIndex:
         session: Session,
         record: article_db.ArticleRecord,
         counts: HashedCounts | None = None,
+        story: StoryFacts | None = None,
     ) -> tuple[int | None, int | None]:
         """Return (article_id of an exact copy on the same site, story_id of a near copy).
 
-        `counts`: the shingle counts of `record.text`, when already computed."""
+        `counts`: the shingle counts of `record.text`, `story` its keys and title words,
+        when already computed (by an extraction worker: `store.page_story`)."""
         if record.fingerprint is None:
             return None, None
         host = record.url_key.split("/", 1)[0]
@@ -190,12 +203,13 @@ class StoryIndex:
         np = _numpy()
         distances = popcount(self._unsigned() ^ np.uint64(from_signed64(record.fingerprint)))
         close = set(np.flatnonzero(distances <= PREFILTER_BITS).tolist())
-        keys = self.keys(record.title, record.text, host)
+        keys = story.keys if story is not None else self.keys(record.title, record.text, host)
         for name in keys.lead_names | keys.site:
             positions = self._by_name.get(name, [])
             if len(positions) <= NAME_CANDIDATES_MAX:
                 close.update(positions)
-        for word in storykeys.title_words(record.title):
+        words = story.title_words if story is not None else storykeys.title_words(record.title)
+        for word in words:
             positions = self._by_word.get(word, [])
             if len(positions) <= WORD_CANDIDATES_MAX:
                 close.update(positions)
@@ -229,12 +243,16 @@ class StoryIndex:
         story_id: int,
         record: article_db.ArticleRecord,
         counts: HashedCounts | None = None,
+        story: StoryFacts | None = None,
     ) -> None:
+        """Add a stored article; `counts` and `story` as for `match`."""
         if record.fingerprint is None:
             return
         self._vectors[article_id] = self.vector(record.title, record.text, counts)
-        self._keys[article_id] = self.keys(
-            record.title, record.text, record.url_key.split("/", 1)[0]
+        self._keys[article_id] = (
+            story.keys
+            if story is not None
+            else self.keys(record.title, record.text, record.url_key.split("/", 1)[0])
         )
         item = article_db.Fingerprinted(
             article_id,
@@ -247,7 +265,7 @@ class StoryIndex:
             record.published_at,
         )
         self.items.append(item)
-        self._index_lead(len(self.items) - 1, item.lead, item.host_key)
+        self._index_lead(len(self.items) - 1, item.lead, item.host_key, story)
         self._append_fingerprint(record.fingerprint)
         if item.content_hash:
             self._copies.setdefault((item.content_hash, item.host_key), item)

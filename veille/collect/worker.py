@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 from veille.collect.fetcher import FEED_ACCEPT, Fetcher
 from veille.collect.types import Extracted, FetchResult, ParsedEntry, ParsedFeed
 from veille.errors import FetchError, ParseError
+from veille.text import urls
 
 if TYPE_CHECKING:
+    from veille.collect.storykeys import StoryKeys
     from veille.text.fingerprint import HashedCounts
 
 log = logging.getLogger("veille.collect.pipeline")
@@ -64,6 +66,31 @@ class TextFacts:
     index_words: str  # the text's part of the full-text document (fulltext.document)
     fingerprint: int | None = None  # SimHash of title + text; None: too short for stories
     vector: HashedCounts | None = None  # the text's shingle counts, hashed
+    story: StoryFacts | None = None  # None: no fingerprint, the article joins no story
+    # The record's title (the feed's, as text, else the page's) and summary (of the feed's
+    # summary, else the page's description, else the text): `store.build_record`'s, which
+    # reads them here when the record keeps the page's text.
+    heading: str | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class StoryFacts:
+    """What the story index reads of a new article, computed in the extraction worker for
+    the title and host the store will give it (`title`, `host`: the writer uses them only
+    when its record agrees). Matching runs in the writer, the cycle's bottleneck; the keys
+    and the lead's names were 1.1–1.7 ms of pure text work per article there
+    (benchmarks/README.md, « Story keys in the workers »)."""
+
+    title: str  # the record's title: the heading, else the article's URL
+    host: str  # the host of the article's URL key
+    keys: StoryKeys  # storykeys.story_keys(title, text, host)
+    # What the index files the article under (`StoryIndex._index_lead`): the lead's names,
+    # else the site's, and `storykeys.title_words` of the lead; what `match` looks up:
+    # `title_words` of the title alone.
+    index_names: frozenset[str]
+    index_words: frozenset[str]
+    title_words: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -74,6 +101,18 @@ class PageOutcome:
     extracted: Extracted | None = None
     note: str | None = None
     facts: TextFacts | None = None  # of `extracted.text`
+
+
+def article_url(link: str, final_url: str | None, extracted: Extracted | None) -> tuple[str, str]:
+    """The article's canonical URL and its key: `rel=canonical` (same site only, checked by
+    extraction), else the URL after redirects, else the feed's link."""
+    ex = extracted
+    source = (ex.canonical_url if ex and ex.canonical_url else None) or final_url or link
+    try:
+        url = urls.canonical_url(source)
+        return url, urls.url_key(url)
+    except ValueError:
+        return urls.canonical_url(link), urls.url_key(link)
 
 
 # --- stages run in worker threads -------------------------------------------------------
@@ -174,9 +213,15 @@ def extract_with_facts(
     extensive_date: bool,
     need_author: bool = True,
     title: str,
+    link: str | None = None,
+    lead_chars: int | None = None,
+    summary_html: str | None = None,
 ) -> tuple[Extracted | None, TextFacts | None]:
-    """Extraction plus the text's facts, in the worker process."""
-    from veille.collect import clean, stories
+    """Extraction plus the text's facts, in the worker process. With `link` (the feed's
+    link) and `lead_chars` (how much of the text the story index keeps as the lead,
+    `db.articles.LEAD_CHARS`), the story index's facts too (`StoryFacts`); with
+    `summary_html` (the feed entry's, "" when it has none), the record's summary."""
+    from veille.collect import clean, stories, storykeys
     from veille.collect.extract import extract_article
     from veille.text import french
     from veille.text.fingerprint import content_fingerprint, hashed_counts
@@ -192,11 +237,43 @@ def extract_with_facts(
         return None, None
     heading = clean.html_to_text(title).strip() or (extracted.title or "")
     story = stories.fingerprint(heading, extracted.text)
+    keyed = None
+    if story is not None and link is not None and lead_chars is not None:
+        # The record's title and host as `store.build_record` makes them.
+        record_url, key = article_url(link, url, extracted)
+        record_title, host = heading or record_url, key.split("/", 1)[0]
+        lead = f"{record_title}\n{extracted.text[:lead_chars]}"
+        keyed = StoryFacts(
+            title=record_title,
+            host=host,
+            keys=storykeys.story_keys(record_title, extracted.text, host),
+            index_names=storykeys.lead_names(lead) or storykeys.site_names(host),
+            index_words=storykeys.title_words(lead),
+            title_words=storykeys.title_words(record_title),
+        )
     return extracted, TextFacts(
         content_hash=content_fingerprint(extracted.text),
         index_words=french.index_words(extracted.text),
         fingerprint=story[0] if story else None,
         vector=hashed_counts(story[1]) if story else None,
+        story=keyed,
+        heading=heading,
+        summary=(
+            None
+            if summary_html is None
+            else record_summary(summary_html, extracted.description, extracted.text)
+        ),
+    )
+
+
+def record_summary(summary_html: str, description: str | None, text: str) -> str:
+    """An article's summary: its feed entry's summary as text, else its page's
+    description, else its text (the page's, or the feed's when the page gave none)."""
+    from veille.collect import clean
+    from veille.collect.extract import summary_from_text
+
+    return summary_from_text(
+        (clean.html_to_text(summary_html) if summary_html else "") or description or text
     )
 
 
@@ -208,11 +285,14 @@ def fetch_page(
     has_date: bool = False,
     has_author: bool = False,
     title: str = "",
+    lead_chars: int | None = None,
+    summary_html: str | None = None,
 ) -> PageOutcome:
     """Fetch an article page and extract its main content (in the process pool).
 
     trafilatura's costly date and byline searches are skipped when the feed already gave
-    the entry's date and author (the feed's win over the page's).
+    the entry's date and author (the feed's win over the page's). `lead_chars` and
+    `summary_html`: see `extract_with_facts`.
     """
     try:
         if not fetcher.allowed_by_robots(url):
@@ -226,6 +306,9 @@ def fetch_page(
             extensive_date=not has_date,
             need_author=not has_author,
             title=title,
+            link=url,
+            lead_chars=lead_chars,
+            summary_html=summary_html,
         )
         extracted, facts = job() if extractor is None else extractor.submit(job).result()
         if extracted is None:
