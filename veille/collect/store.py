@@ -33,7 +33,7 @@ from veille.db import collection as collection_db
 from veille.db import stories as story_db
 from veille.db.tables import SourceRow
 from veille.text import urls
-from veille.text.fingerprint import HashedCounts, content_fingerprint, simhash, to_signed64
+from veille.text.fingerprint import HashedCounts, content_fingerprint, to_signed64
 
 STORY_WINDOW = timedelta(days=14)
 
@@ -81,7 +81,10 @@ def build_record(
     if facts is not None:
         fp, content_hash = facts.fingerprint, facts.content_hash
     else:
-        fp = simhash(f"{title}\n{text}") if stories.has_enough_text(f"{title}\n{text}") else None
+        # The workers' rule (`stories.fingerprint`: an English text read in French terms),
+        # so an article from a feed alone and the same text from a page fingerprint alike.
+        story = stories.fingerprint(title, text)
+        fp = story[0] if story is not None else None
         content_hash = content_fingerprint(text) if text else ""
     return article_db.ArticleRecord(
         url=url,

@@ -37,11 +37,11 @@ MIN_WORDS = 12
 
 
 def fingerprint(title: str, text: str) -> tuple[int, Counter[str]] | None:
-    """`simhash(f"{title}\n{text}")` and the story index's word vector (`story_vector`),
-    from one pass over the words; None when `has_enough_text(f"{title}\n{text}")` is false.
-
-    The extraction workers call it, so the main thread neither re-reads the words nor
-    recomputes the vector of a new article.
+    """The SimHash of the story words of title and text (an English text's in French terms,
+    `_story_words`) and the story index's word vector (`story_vector`), from one pass over
+    the words; None when there are too few words to group stories (`MIN_WORDS`). The
+    extraction workers and the writer (for an article without a page) both call it, so a
+    text fingerprints alike whichever of them reads it.
     """
     words = _story_words(title, text)
     if len(words) < MIN_WORDS:
