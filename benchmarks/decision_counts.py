@@ -196,6 +196,26 @@ def measure(url: str, n: int | None, args: argparse.Namespace) -> None:
         )
 
 
+def insert_price(workdir: Path, n: int, rounds: int) -> None:
+    """Process CPU of loading `n` real-sized articles into an empty SQLite store, without
+    and with the index (rounds alternated): what the index costs the writer."""
+    print(f"== inserting {n} articles (sqlite), without / with the index", flush=True)
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(rounds):
+        for present in (False, True):
+            url = prepare_database("sqlite", workdir, None)
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
+            set_index(url, present)
+            started = time.process_time()
+            load(url, n)
+            times[present].append(time.process_time() - started)
+    for present in (False, True):
+        label = "with the index   " if present else "without the index"
+        print(f"  {label}: " + ", ".join(f"{t:.2f} s" for t in times[present]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--articles", type=int, action="append")
@@ -208,9 +228,13 @@ def main() -> None:
     parser.add_argument(
         "--store", type=Path, help="a kept SQLite store (copied) instead of synthetic ones"
     )
+    parser.add_argument("--insert", type=int, help="time loading N articles, ± the index")
     args = parser.parse_args()
     print(f"load {os.getloadavg()[0]:.1f}, CPU check {cpu_check():.2f} s", flush=True)
     with tempfile.TemporaryDirectory() as workdir:
+        if args.insert:
+            insert_price(Path(workdir), args.insert, args.rounds)
+            return
         if args.store:
             copy = Path(workdir) / "store.db"
             for suffix in ("", "-wal"):
