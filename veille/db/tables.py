@@ -166,6 +166,7 @@ class ArticleRow(Base):
         Index("ix_articles_story_id", "story_id"),
         Index("ix_articles_fetched_at", "fetched_at"),
         Index("ix_articles_content_hash", "content_hash"),
+        Index("ix_articles_source_curation", "source_id", "curation"),  # decisions: 0014cu
     )
 
 
