@@ -9,6 +9,7 @@ Each has its control, in which the same probe must see the heavy path taken.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -136,11 +137,13 @@ def test_nothing_due_imports_no_pipeline_and_starts_no_process(
         assert found["children"] == []
     assert '"sources_ok": 0' in found["stdout"] and '"new_articles": 0' in found["stdout"]
     assert set(OTHER_COMMANDS) & set(found["modules"]) == set()
+    assert "rich.console" not in found["modules"]  # its JSON went to a pipe: no rich needed
     unused = "postgresql" if settings.database_url.startswith("sqlite") else "sqlite"
     assert f"sqlalchemy.dialects.{unused}" not in found["modules"]  # the URL's dialect only
     # The control: `--help` lists every command, so it imports every command module.
     listed = probe(settings, "--help")["modules"]
     assert set(OTHER_COMMANDS[:7]) <= set(listed) and "babel" in listed
+    assert "rich.console" in listed  # typer's help is drawn by rich
 
     # A source added to feeds.yaml is due at once: the next tick runs a cycle.
     extra = f"  - key: autre\n    name: Autre\n    url: {server.base_url}/feeds/a.xml?autre\n"
@@ -228,3 +231,23 @@ def test_the_tick_parses_feeds_yaml_again_only_when_it_changed(tmp_path: Path) -
     extra = "  - key: autre\n    name: Autre\n    url: http://exemple.fr/autre.xml\n"
     path.write_text(feeds_yaml("http://exemple.fr", extra), encoding="utf-8")
     assert [s.key for s in _feeds_file(path).config.sources][-1] == "autre"
+
+
+def test_print_json_to_a_pipe_writes_what_rich_would(capsys: pytest.CaptureFixture[str]) -> None:
+    """Scripts read the JSON of `--json` from a pipe: without rich, the same characters."""
+    from rich.console import Console
+
+    from veille.cli.common import print_json
+
+    doc = {
+        "texte": "Élus, données ouvertes 😀 \t\n\u0000\u2028 [bold]x[/] :smile: " + "w" * 300,
+        "nombres": [1, 2.5, None, True, {}, [], 1e100, -0.0],
+        "imbriqué": {"clé": {"vide": ""}},
+    }
+    text = json.dumps(doc)
+    rich_file = io.StringIO()  # not a terminal, as a pipe
+    Console(file=rich_file, soft_wrap=True).print_json(text)
+    print_json(text)
+    written = capsys.readouterr().out
+    assert written == rich_file.getvalue()
+    assert json.loads(written) == doc and "Élus" in written

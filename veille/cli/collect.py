@@ -15,7 +15,15 @@ from typing import Annotated, Any
 
 import typer
 
-from veille.cli.common import ConfigOpt, err, handles_errors, open_db, out, settings_from_env
+from veille.cli.common import (
+    ConfigOpt,
+    err,
+    handles_errors,
+    open_db,
+    out,
+    print_json,
+    settings_from_env,
+)
 from veille.config import Settings
 
 
@@ -136,7 +144,7 @@ def collect(
         show_progress=sys.stderr.isatty() and not json_out,
     )
     if json_out:
-        out.print_json(json.dumps(summary.as_dict()))
+        print_json(json.dumps(summary.as_dict()))
     else:
         print_summary(summary)
 

@@ -1,22 +1,58 @@
 """What every command module shares: the two consoles, the error wrapper that turns domain
-errors into one sentence and exit code 1, settings from the environment, the database."""
+errors into one sentence and exit code 1, settings from the environment, the database.
+
+The consoles are rich's, created on their first use: importing rich's console is ~50 ms of
+CPU that cron's `veille collect --json` with nothing due would pay for a JSON object a
+script reads (`print_json` writes that one without rich when stdout is not a terminal)."""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
-from rich.console import Console
 
 from veille.config import Settings, get_settings
 from veille.errors import VeilleError
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """A rich `Console` built on first attribute access, with the arguments given here."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+out: Console = _LazyConsole(soft_wrap=True)  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True, soft_wrap=True)  # type: ignore[assignment]
+
+
+def print_json(text: str) -> None:
+    """Print a JSON document as rich's `print_json` does: indented by 2, non-ASCII kept.
+
+    On a terminal rich prints it (highlighted); for a pipe or a file — scripts, cron —
+    the same characters are written directly, without importing rich."""
+    if sys.stdout.isatty():
+        out.print_json(text)
+    else:
+        sys.stdout.write(json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n")
+
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -16,7 +16,15 @@ from typing import Annotated
 
 import typer
 
-from veille.cli.common import err, fmt_utc, handles_errors, open_db, out, settings_from_env
+from veille.cli.common import (
+    err,
+    fmt_utc,
+    handles_errors,
+    open_db,
+    out,
+    print_json,
+    settings_from_env,
+)
 
 edition_app = typer.Typer(
     help="Newsletter editions: draft, preview, send, status.", no_args_is_help=True
@@ -55,7 +63,7 @@ def edition_draft(
         edition = create_draft(session, now=datetime.now(UTC), actor=_actor())
         number, items = edition.number, len(edition_db.items_of(session, edition.id))
     if as_json:
-        out.print_json(json.dumps({"number": number, "items": items}))
+        print_json(json.dumps({"number": number, "items": items}))
     else:
         out.print(f"Brouillon de l'édition {number} créé avec {items} article(s).", highlight=False)
 
@@ -194,7 +202,7 @@ def edition_status_command(
     with sessions() as session:
         status = edition_status(session, number)
     if as_json:
-        out.print_json(json.dumps(status))
+        print_json(json.dumps(status))
         return
     out.print(f"Édition {status['number']} — {status['title']}", highlight=False)
     label = STATUS_LABELS.get(status["status"], status["status"])

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from veille.cli.common import err, handles_errors, open_db, out, settings_from_env
+from veille.cli.common import err, handles_errors, open_db, out, print_json, settings_from_env
 from veille.frenchformat import number
 
 members_app = typer.Typer(help="Newsletter members: import, export, list.", no_args_is_help=True)
@@ -173,7 +173,7 @@ def members_list(
         )
         records = [export_record(m, now) | reconsent_fields(m, now) for m in found.items]
     if as_json:
-        out.print_json(json.dumps({"counts": counts, "total": found.total, "items": records}))
+        print_json(json.dumps({"counts": counts, "total": found.total, "items": records}))
         return
     table = Table(title=f"{number(found.total)} membre(s)", title_justify="left")
     for column in ("adresse", "nom", "organisation", "statut", "thèmes", "consentement", "relance"):
