@@ -24,6 +24,7 @@ from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from veille.collect import heap
 from veille.collect.decide import NewArticle
 from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.collect.hostqueue import HostQueue
@@ -70,6 +71,7 @@ class Pools:
     def __init__(
         self, settings: Settings, fetcher: Fetcher | None, extractor: Executor | None
     ) -> None:
+        heap.limit_arenas()  # before the threads below allocate (collect/heap.py)
         self.settings = settings
         self.own_fetcher = fetcher is None
         self.fetcher = fetcher or Fetcher(FetchPolicy.from_settings(settings))
@@ -147,3 +149,4 @@ class Pools:
             self.pool.shutdown(wait=True, cancel_futures=True)
         if self.own_fetcher:
             self.fetcher.close()
+        heap.trim()  # the cycle's pages and parse trees, freed: back to the system
