@@ -83,19 +83,14 @@ def update_scores(
     the caller refreshes the stories' entries itself, once for all it changed."""
     if not changes:
         return
-    articles = ArticleRow.core().c
-    session.flush()
-    session.execute(
-        update(ArticleRow.core())
-        .where(articles.id == bindparam("b_id"))
-        .values(score=bindparam("b_score"), score_components=bindparam("b_components")),
-        [
-            {"b_id": article_id, "b_components": components, "b_score": score}
+    _update_by_id(
+        session,
+        {
+            article_id: {"score": score, "score_components": components}
             for article_id, score, components in changes
-        ],
+        },
     )
     changed = {article_id for article_id, _, _ in changes}
-    _expire(session, changed)
     if refresh:
         stories.refresh_of_articles(session, changed)  # a new score may change a representative
 
@@ -105,15 +100,22 @@ def set_languages(session: Session, languages: Mapping[int, str]) -> None:
     none (one executemany UPDATE)."""
     if not languages:
         return
-    articles = ArticleRow.core().c
+    _update_by_id(session, {ident: {"language": language} for ident, language in languages.items()})
+
+
+def _update_by_id(session: Session, values: Mapping[int, Mapping[str, Any]]) -> None:
+    """One executemany UPDATE of the same columns for many articles, by id. Pending ORM
+    changes are flushed first so they cannot overwrite it, and the articles' objects in
+    the session are expired so nothing reads a stale value afterwards."""
+    columns = sorted(next(iter(values.values())))
     session.flush()
     session.execute(
         update(ArticleRow.core())
-        .where(articles.id == bindparam("b_id"))
-        .values(language=bindparam("b_language")),
-        [{"b_id": ident, "b_language": language} for ident, language in languages.items()],
+        .where(ArticleRow.core().c.id == bindparam("b_id"))
+        .values({c: bindparam(f"b_{c}") for c in columns}),
+        [{"b_id": ident, **{f"b_{c}": row[c] for c in columns}} for ident, row in values.items()],
     )
-    _expire(session, set(languages))
+    _expire(session, set(values))
 
 
 def _expire(session: Session, article_ids: set[int]) -> None:
