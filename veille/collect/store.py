@@ -27,6 +27,7 @@ from veille.collect.worker import (
     StoryFacts,
     article_url,
     record_summary,
+    record_title,
 )
 from veille.db import articles as article_db
 from veille.db import collection as collection_db
@@ -71,7 +72,7 @@ def build_record(
     if facts is not None and facts.heading is not None:
         title = facts.heading
     else:
-        title = clean.html_to_text(entry.title).strip() or (ex.title if ex and ex.title else "")
+        title = record_title(entry.title, ex)
     if facts is not None and facts.summary is not None:
         summary = facts.summary
     else:

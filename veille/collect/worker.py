@@ -221,7 +221,7 @@ def extract_with_facts(
     link) and `lead_chars` (how much of the text the story index keeps as the lead,
     `db.articles.LEAD_CHARS`), the story index's facts too (`StoryFacts`); with
     `summary_html` (the feed entry's, "" when it has none), the record's summary."""
-    from veille.collect import clean, stories, storykeys
+    from veille.collect import stories, storykeys
     from veille.collect.extract import extract_article
     from veille.text import french
     from veille.text.fingerprint import content_fingerprint, hashed_counts
@@ -235,21 +235,21 @@ def extract_with_facts(
     )
     if extracted is None:
         return None, None
-    heading = clean.html_to_text(title).strip() or (extracted.title or "")
+    heading = record_title(title, extracted)
     story = stories.fingerprint(heading, extracted.text)
     keyed = None
     if story is not None and link is not None and lead_chars is not None:
         # The record's title and host as `store.build_record` makes them.
         record_url, key = article_url(link, url, extracted)
-        record_title, host = heading or record_url, key.split("/", 1)[0]
-        lead = f"{record_title}\n{extracted.text[:lead_chars]}"
+        shown, host = heading or record_url, key.split("/", 1)[0]
+        lead = f"{shown}\n{extracted.text[:lead_chars]}"
         keyed = StoryFacts(
-            title=record_title,
+            title=shown,
             host=host,
-            keys=storykeys.story_keys(record_title, extracted.text, host),
+            keys=storykeys.story_keys(shown, extracted.text, host),
             index_names=storykeys.lead_names(lead) or storykeys.site_names(host),
             index_words=storykeys.title_words(lead),
-            title_words=storykeys.title_words(record_title),
+            title_words=storykeys.title_words(shown),
         )
     return extracted, TextFacts(
         content_hash=content_fingerprint(extracted.text),
@@ -263,6 +263,17 @@ def extract_with_facts(
             if summary_html is None
             else record_summary(summary_html, extracted.description, extracted.text)
         ),
+    )
+
+
+def record_title(title_html: str, extracted: Extracted | None) -> str:
+    """An article's title: its feed entry's title as text, else its page's ("" if neither).
+    The worker's `TextFacts.heading` and the writer's record both take it from here: the
+    writer uses the worker's story facts only when the titles agree."""
+    from veille.collect import clean
+
+    return clean.html_to_text(title_html).strip() or (
+        extracted.title if extracted and extracted.title else ""
     )
 
 
