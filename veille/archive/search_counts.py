@@ -60,7 +60,7 @@ def counts(session: Session, plan: Plan, cap: int) -> tuple[list[Tally], bool]:
         return [], False
     sample = _sample(plan, cap)
     mask = sample.c.m
-    listed = (mask.op("&")(fulltext.DUPLICATE_BIT) == 0) if plan.grouped else true()
+    listed = _listed(plan, mask)
 
     def tally(*conds: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.sum(case((and_(listed, *conds), 1), else_=0))
@@ -79,6 +79,11 @@ def counts(session: Session, plan: Plan, cap: int) -> tuple[list[Tally], bool]:
     return groups, sum(g[1] for g in groups) > cap
 
 
+def _listed(plan: Plan, mask: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Whether a sampled row is listed: one entry per story unless `group=none`."""
+    return (mask.op("&")(fulltext.DUPLICATE_BIT) == 0) if plan.grouped else true()
+
+
 def listed_total(session: Session, plan: Plan, cap: int) -> tuple[int, bool]:
     """`counts` for a caller that shows the total only (the JSON API): over the same
     first `cap + 1` rows, the rows every filter keeps, and whether more rows match.
@@ -90,9 +95,7 @@ def listed_total(session: Session, plan: Plan, cap: int) -> tuple[int, bool]:
         return 0, False
     sample = _sample(plan, cap)
     mask = sample.c.m
-    kept = [plan.theme_condition(mask)]
-    if plan.grouped:
-        kept.append(mask.op("&")(fulltext.DUPLICATE_BIT) == 0)
+    kept = [plan.theme_condition(mask), _listed(plan, mask)]
     if plan.source_ids is not None:
         kept.append(sample.c.s.in_(sorted(plan.source_ids)))
     rows, listed = session.execute(
