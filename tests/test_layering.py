@@ -24,6 +24,7 @@ FLOORS: dict[str, int] = {
     # 0 — the ground: settings, errors, where files live, French text and fingerprints.
     "veille": 0,  # veille/__init__.py: the version and the user agent
     "errors": 0,
+    "configfile": 0,
     "paths": 0,
     "config": 0,
     "frenchformat": 0,

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from veille import configfile
 from veille.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -246,13 +247,7 @@ def parse_feeds_config(text: str, *, path: Path | str = "feeds.yaml") -> FeedsCo
 def load_feeds_config(path: Path | str) -> FeedsConfig:
     """Read and validate a feeds file from disk."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: file not found (pass --config FILE).") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot be read ({exc}).") from None
-    return parse_feeds_config(text, path=p)
+    return parse_feeds_config(configfile.text_of(configfile.read_bytes(p), p), path=p)
 
 
 def load_config_quietly(path: Path | str) -> FeedsConfig | None:

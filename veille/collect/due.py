@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from veille import configfile
 from veille.db import feeds_sync
 from veille.db import sources as source_db
 from veille.db.engine import transaction
-from veille.errors import ConfigError
 
 if TYPE_CHECKING:
     from veille.sources import FeedsConfig
@@ -41,14 +41,8 @@ class FeedsFile:
 
     @classmethod
     def read(cls, path: Path) -> FeedsFile:
-        """Read the file; a missing or unreadable one is a ConfigError, worded as
-        `load_feeds_config` words it."""
-        try:
-            return cls(path, path.read_bytes())
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: file not found (pass --config FILE).") from None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot be read ({exc}).") from None
+        """Read the file; a missing or unreadable one is a ConfigError."""
+        return cls(path, configfile.read_bytes(path))
 
     @property
     def digest(self) -> str:
@@ -60,11 +54,7 @@ class FeedsFile:
         if self.parsed is None:
             from veille.sources import parse_feeds_config
 
-            try:
-                # Newlines as `load_feeds_config` reads them (text mode), for its line numbers.
-                text = self.raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-            except UnicodeDecodeError as exc:
-                raise ConfigError(f"{self.path}: cannot be read ({exc}).") from None
+            text = configfile.text_of(self.raw, self.path)
             self.parsed = parse_feeds_config(text, path=self.path)
         return self.parsed
 
