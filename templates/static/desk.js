@@ -406,16 +406,53 @@
     else if (action === "star") { toggleStar(el, true); }
     else if (action === "edit") { if (formOf(el).hidden) { openEdit(el); } else { closeEdit(el); } }
     else if (action === "cancel") { closeEdit(el); }
-    else if (action === "take-out") { takeOut(el); }
+    else if (action === "take-out") { takeOut(el, button); }
   });
 
-  // A story correction changes which cards the page lists: say so, then reload it.
-  function takeOut(el) {
-    post("/desk/api/articles/" + el.dataset.id + "/story", { action: "take_out" }).then(function (answer) {
+  // A story correction changes which cards the page lists: the page reloads, and says
+  // what was done once reloaded (a message set just before a reload would be lost).
+  var NOTICE = "veille-desk-notice";
+  function reloadSaying(text) {
+    try { window.sessionStorage.setItem(NOTICE, text); } catch (e) { /* private mode */ }
+    window.location.reload();
+  }
+  try {
+    var notice = window.sessionStorage.getItem(NOTICE);
+    if (notice) { window.sessionStorage.removeItem(NOTICE); say(notice); }
+  } catch (e) { /* private mode: nothing to say */ }
+
+  // The button of a card takes that article out; the one beside another source's link
+  // takes that other article out.
+  function takeOut(el, button) {
+    var id = button.dataset.article || el.dataset.id;
+    var name = button.dataset.name || titleOf(el);
+    post("/desk/api/articles/" + id + "/story", { action: "take_out" }).then(function (answer) {
       if (answer.status !== 200) { say(answer.data.detail || "Action impossible."); return; }
-      say("« " + titleOf(el) + " » est sorti de son sujet.");
-      window.location.reload();
-    }, function (error) { say(error.message); });
+      reloadSaying("« " + name + " » est sorti de son sujet : il est maintenant listé seul.");
+    }, failed);
+  }
+
+  // The ticked cards become one story, the first ticked one's.
+  function joinSelected() {
+    var chosen = selected();
+    if (chosen.length < 2) { say("Cochez au moins deux sujets à réunir (touche c)."); return; }
+    var first = chosen[0];
+    var chain = Promise.resolve(true);
+    chosen.slice(1).forEach(function (other) {
+      chain = chain.then(function (ok) {
+        if (!ok) { return false; }
+        return post("/desk/api/articles/" + first.dataset.id + "/story",
+          { action: "join", other: Number(other.dataset.id) }).then(function (answer) {
+          if (answer.status !== 200) { say(answer.data.detail || "Action impossible."); return false; }
+          return true;
+        });
+      });
+    });
+    chain.then(function (ok) {
+      if (ok) {
+        reloadSaying(chosen.length + " sujets réunis en un seul : « " + titleOf(first) + " ».");
+      }
+    }, failed);
   }
 
   root.addEventListener("change", function (event) {
@@ -436,6 +473,7 @@
     if (!button) { return; }
     if (button.hasAttribute("data-undo")) { undo(); return; }
     var what = button.dataset.bulk;
+    if (what === "join") { joinSelected(); return; }
     if (what === "select-all" || what === "select-none") {
       items.forEach(function (el) { el.querySelector(".desk-select").checked = what === "select-all"; });
       countSelected();

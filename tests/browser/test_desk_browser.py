@@ -163,3 +163,54 @@ def test_inbox_accessibility(
             assert _serious_violations(page, axe_js) == []
         finally:
             context.close()
+
+
+def _listed(page: Any) -> list[int]:
+    return [
+        int(x)
+        for x in page.eval_on_selector_all("article.desk-item", "els => els.map(e => e.dataset.id)")
+    ]
+
+
+def _story(sessions: sessionmaker[Session], article_id: int) -> int | None:
+    with sessions() as session:
+        row = session.get(ArticleRow, article_id)
+        assert row is not None
+        return row.story_id
+
+
+def test_story_corrections_from_the_cards(
+    browser: Any, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """Take another source's article out of a story from the card that lists it, then join
+    the two stories again by ticking both: each says what it did once the page reloaded."""
+    with desk_site(settings, sessions) as (base_url, ids):
+        context = _context(browser)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            log_in(page, base_url)
+            lyon, bis = ids["lyon"], ids["lyon-bis"]
+            assert bis not in _listed(page)
+            # Beside « La Gazette numérique » on « lyon »'s card: take that article out.
+            page.locator(f"#article-{lyon}").get_by_role(
+                "button", name="Sortir du sujet l’article de La Gazette numérique"
+            ).click()
+            page.get_by_role("status").filter(has_text="est sorti de son sujet").wait_for()
+            assert "Lyon : un portail open data" in page.get_by_role("status").inner_text()
+            assert {lyon, bis} <= set(_listed(page))
+            assert _story(sessions, bis) != _story(sessions, lyon)
+
+            # Tick both (keyboard: focus, c) and join them from the toolbar.
+            for ident in (lyon, bis):
+                page.locator(f"#article-{ident}").focus()
+                page.keyboard.press("c")
+            page.get_by_role("button", name="Réunir les sujets cochés").click()
+            page.get_by_role("status").filter(has_text="2 sujets réunis").wait_for()
+            listed = _listed(page)
+            assert lyon in listed and bis not in listed
+            assert _story(sessions, bis) == _story(sessions, lyon)
+            assert errors == []
+        finally:
+            context.close()
