@@ -214,3 +214,25 @@ def test_story_corrections_from_the_cards(
             assert errors == []
         finally:
             context.close()
+
+
+def test_phone_toolbar_does_not_cover_the_cards(
+    browser: Any, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """At 390 px the bulk buttons stack to half the screen; kept on top while scrolling they
+    hid the card being read. There the toolbar scrolls away with the page."""
+    with desk_site(settings, sessions) as (base_url, ids):
+        context = _context(browser)
+        page = context.new_page()
+        page.set_viewport_size({"width": 390, "height": 844})
+        try:
+            log_in(page, base_url)
+            card = page.locator(f"#article-{ids['ia']}")
+            card.scroll_into_view_if_needed()
+            bar = page.locator(".desk-toolbar").bounding_box()
+            box = card.bounding_box()
+            assert bar is not None and box is not None
+            top = max(box["y"], 0)
+            assert bar["y"] + bar["height"] <= top + 1, (bar, box)
+        finally:
+            context.close()
