@@ -200,7 +200,7 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
     sections = [
         {
             "id": group or "hors-theme",
-            "label": ctx.theme_labels.get(group, group) if group else "Hors thème",
+            "label": ctx.theme_labels.get(group, group) if group else "Hors thèmes",
             "count": counts.get(group, 0),
             "items": items,
         }
