@@ -412,14 +412,21 @@
   // A story correction changes which cards the page lists: the page reloads, and says
   // what was done once reloaded (a message set just before a reload would be lost).
   var NOTICE = "veille-desk-notice";
-  function reloadSaying(text) {
-    try { window.sessionStorage.setItem(NOTICE, text); } catch (e) { /* private mode */ }
+  // The card it concerns gets the focus again, so the result is in view.
+  function reloadSaying(text, id) {
+    try {
+      window.sessionStorage.setItem(NOTICE, JSON.stringify({ text: text, id: String(id) }));
+    } catch (e) { /* private mode */ }
     window.location.reload();
   }
   try {
-    var notice = window.sessionStorage.getItem(NOTICE);
-    if (notice) { window.sessionStorage.removeItem(NOTICE); say(notice); }
-  } catch (e) { /* private mode: nothing to say */ }
+    var notice = JSON.parse(window.sessionStorage.getItem(NOTICE) || "null");
+    window.sessionStorage.removeItem(NOTICE);
+    if (notice) {
+      if (byId(notice.id)) { focusItem(items.indexOf(byId(notice.id))); }
+      say(notice.text);
+    }
+  } catch (e) { /* private mode, or not ours: nothing to say */ }
 
   // The button of a card takes that article out; the one beside another source's link
   // takes that other article out.
@@ -428,7 +435,7 @@
     var name = button.dataset.name || titleOf(el);
     post("/desk/api/articles/" + id + "/story", { action: "take_out" }).then(function (answer) {
       if (answer.status !== 200) { say(answer.data.detail || "Action impossible."); return; }
-      reloadSaying("« " + name + " » est sorti de son sujet : il est maintenant listé seul.");
+      reloadSaying("«\u00a0" + name + "\u00a0» est sorti de son sujet\u00a0: il est maintenant listé seul.", id);
     }, failed);
   }
 
@@ -450,7 +457,8 @@
     });
     chain.then(function (ok) {
       if (ok) {
-        reloadSaying(chosen.length + " sujets réunis en un seul : « " + titleOf(first) + " ».");
+        reloadSaying(chosen.length + " sujets réunis en un seul\u00a0: «\u00a0" + titleOf(first) + "\u00a0».",
+          first.dataset.id);
       }
     }, failed);
   }

@@ -200,6 +200,8 @@ def test_story_corrections_from_the_cards(
             page.get_by_role("status").filter(has_text="est sorti de son sujet").wait_for()
             assert "Lyon : un portail open data" in page.get_by_role("status").inner_text()
             assert {lyon, bis} <= set(_listed(page))
+            # The article taken out has the focus, in view: the result is seen, not guessed.
+            assert int(page.evaluate("document.activeElement.dataset.id")) == bis
             assert _story(sessions, bis) != _story(sessions, lyon)
 
             # Tick both (keyboard: focus, c) and join them from the toolbar.
@@ -210,6 +212,7 @@ def test_story_corrections_from_the_cards(
             page.get_by_role("status").filter(has_text="2 sujets réunis").wait_for()
             listed = _listed(page)
             assert lyon in listed and bis not in listed
+            assert int(page.evaluate("document.activeElement.dataset.id")) == lyon
             assert _story(sessions, bis) == _story(sessions, lyon)
             assert errors == []
         finally:
