@@ -76,6 +76,23 @@
 
   function setHidden(el, hidden) { if (el) { el.hidden = hidden; } }
 
+  // A decision on a story applies to the story: the other cards of the same story on the
+  // page (« chaque article » view) show it at once, as they would after a reload.
+  function followStory(el, item) {
+    var story = el.dataset.story;
+    if (!story) { return; }
+    root.querySelectorAll('.desk-item[data-story="' + story + '"]').forEach(function (other) {
+      if (other === el) { return; }
+      other.dataset.state = item.state;
+      other.dataset.starred = item.starred ? "true" : "false";
+      other.classList.remove("state-new", "state-kept", "state-discarded");
+      other.classList.add("state-" + item.state);
+      other.classList.toggle("is-starred", item.starred);
+      role(other, "state").textContent = STATE_LABELS[item.state] || item.state;
+      setHidden(role(other, "star"), !item.starred);
+    });
+  }
+
   function render(item) {
     var el = byId(item.id);
     if (!el) { return; }
@@ -90,6 +107,7 @@
     el.classList.toggle("is-starred", item.starred);
     role(el, "state").textContent = STATE_LABELS[item.state] || item.state;
     setHidden(role(el, "star"), !item.starred);
+    followStory(el, item);
     setHidden(role(el, "title-edited"), !item.title_edited);
     role(el, "title").textContent = item.title || "Article sans titre";
     role(el, "summary").textContent = item.summary;

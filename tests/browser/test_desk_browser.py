@@ -214,6 +214,17 @@ def test_story_corrections_from_the_cards(
             assert lyon in listed and bis not in listed
             assert int(page.evaluate("document.activeElement.dataset.id")) == lyon
             assert _story(sessions, bis) == _story(sessions, lyon)
+
+            # Every article listed (group=none): keeping one card of the story shows the
+            # other card kept too, without a reload, as the server stored it.
+            page.goto(base_url + "/desk/tri?group=none")
+            page.wait_for_selector("html.desk-ready")
+            page.evaluate("window.__sansRechargement = 'oui'")
+            page.locator(f"#article-{lyon}").get_by_role("button", name="Retenir").click()
+            page.wait_for_selector(f"#article-{bis}[data-state=kept]")
+            assert page.locator(f"#article-{bis} [data-role=state]").inner_text() == "Retenu"
+            assert state_of(sessions, bis) == "kept"
+            assert page.evaluate("window.__sansRechargement") == "oui"
             assert errors == []
         finally:
             context.close()
