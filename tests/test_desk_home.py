@@ -106,7 +106,7 @@ def test_the_home_page_lists_the_weeks_work(settings: Settings) -> None:
         # The week (7 days before NOW): « lyon »'s story (open data) is kept; two IA articles.
         assert set(links) == {"Intelligence artificielle"}
         assert "Open data : 0" in triage.text_content()
-        assert "2 articles à trier" in triage.text_content()
+        assert "2 sujets à trier" in triage.text_content()
         for label, link in links.items():
             shown = int(link.text_content().split(" : ")[1].replace("\u202f", ""))
             listed = doc(site.client.get(link.get("href"))).cssselect("article.desk-item")

@@ -147,7 +147,7 @@ def test_inbox_order_groups_scores_and_stories(site: DeskSite) -> None:
     # The last 7 days (no edition sent yet): on-topic first, grouped by theme in theme
     # order, best score first inside a group; the off-topic article last despite its 90.
     headings = [h.text_content().split("(")[0].strip() for h in doc.cssselect(".desk-group h2")]
-    assert headings == ["Open data", "Intelligence artificielle", "Hors thème"]
+    assert headings == ["Open data", "Intelligence artificielle", "Hors thèmes"]
     order = ["lyon", "lyon-bis", "ia-top", "ia", "piege", "hors"]
     assert listed(doc) == [ids[key] for key in order]
     lyon = item_el(doc, ids["lyon"])

@@ -86,6 +86,26 @@ def test_the_edition_gets_one_item_per_kept_story(site: DeskSite) -> None:  # no
     assert [p.candidate.article_id for p in planned] == [ids["lyon-bis"]]
 
 
+def test_composer_never_offers_a_story_the_edition_already_carries(
+    site: DeskSite,  # noqa: F811 (fixture)
+) -> None:
+    """Keeping a story keeps all its articles; the composer's « Articles gardés … pas encore
+    dans l'édition » offered the story's other article once its representative was in."""
+    ids = site.ids
+    with site.client() as client:
+        assert act(client, ids["lyon"], action="keep").status_code == 200
+        assert row(site.sessions, ids["lyon-bis"]).curation == "kept"
+        token = page(client, "/desk/editions").xpath('//input[@name="csrf"]/@value')[0]
+        created = client.post("/desk/editions", data={"csrf": token})
+        assert created.status_code == 303, created.text
+        doc = page(client, created.headers["location"])
+    offered = {int(v) for v in doc.xpath('//ul[@class="kept-list"]//input[@name="article"]/@value')}
+    text = doc.text_content()
+    carried = ids["lyon"] if f"article n° {ids['lyon']}" in text else ids["lyon-bis"]
+    assert f"article n° {carried}" in text  # the kept story is in the draft
+    assert not offered & {ids["lyon"], ids["lyon-bis"]}, offered
+
+
 def test_take_out_and_join_from_the_desk(site: DeskSite) -> None:  # noqa: F811 (fixture)
     ids = site.ids
     with site.client() as client:

@@ -174,3 +174,48 @@ def test_band_lists_the_uncertain_first_never_the_sure_nor_the_decided(
     with sessions() as session:
         label = session.scalars(select(EditorLabelRow).where(EditorLabelRow.article_id == first))
         assert [(r.theme, r.present) for r in label] == [("ia", True)]
+
+
+# The same week, with « robot » reworded by another source that the model is sure of and
+# that represents the story (better score): the band shows « robot », and its story must
+# not come back in its group.
+REWORDED = Seed(
+    "robot-rep",
+    "gazette",
+    "Intelligence artificielle : la CAF teste un agent conversationnel fondé sur un modèle de "
+    "langage",
+    ("ia",),
+    19,
+    90.0,
+    "L'algorithme d'intelligence artificielle, un grand modèle de langage entraîné sur les "
+    "textes de la caisse, répond aux allocataires ; l'IA générative sera évaluée en 2027.",
+    story_with="robot",
+)
+
+
+def test_a_story_is_listed_once_and_group_counts_match_their_cards(
+    settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    settings = settings.model_copy(update={"secret_key": SECRET})
+    stored = populate(sessions, [*SEEDS, REWORDED])
+    ids = stored.ids
+    with sessions() as session, session.begin():
+        accounts.add_user(session, ANNE, "delegate", PASSWORD, now=NOW)
+        load_classifier(session, None)
+    assert margins(sessions, {"robot-rep": ids["robot-rep"]})["robot-rep"] >= SURE_MARGIN
+    with (
+        serve(create_app(settings, clock=lambda: NOW)) as base_url,
+        httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as client,
+    ):
+        assert login(client, ANNE, PASSWORD, suite="/desk/tri").status_code == 303
+        shown, doc = band(client)
+        assert ids["robot"] in shown  # the fixture's premise: the model hesitates on it
+        everywhere = [int(el.get("data-id")) for el in doc.cssselect("article.desk-item")]
+        assert ids["robot-rep"] not in everywhere  # its story is in the band already
+        assert len(everywhere) == len(set(everywhere))
+        # Each group's heading counts the cards listed under it.
+        for section in doc.cssselect("section.desk-group:not(.desk-to-check)"):
+            count = int(section.cssselect("h2 .count")[0].text_content().strip("()"))
+            assert count == len(section.cssselect("article.desk-item")), section.get(
+                "aria-labelledby"
+            )

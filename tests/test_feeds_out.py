@@ -3,6 +3,7 @@ pure Atom writer on awkward input."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -189,6 +190,15 @@ def test_every_feed_declares_its_stylesheet_and_is_named_after_its_filter(
     assert doc.cssselect("code.feed-url")[0].text_content() == self_url
     if title is not None:
         assert doc.cssselect("h1")[0].text_content() == title
+    # Entries are dated as the archive dates them (« 7 décembre 2026 »), not 07/12/2026.
+    entries = feedparser.parse(response.content).entries
+    if entries:
+        published = entries[0].published_parsed
+        months = "janvier février mars avril mai juin juillet août septembre octobre novembre"
+        month = [*months.split(), "décembre"][published.tm_mon - 1]
+        day = f"{published.tm_mday} {month} {published.tm_year}"
+        assert day in doc.cssselect(".feed-entries li")[0].text_content()
+        assert not re.search(r"\b\d{2}/\d{2}/\d{4}\b", doc.text_content())
 
 
 def test_the_feed_stylesheet_is_served_as_xslt(site: Site) -> None:

@@ -76,6 +76,23 @@
 
   function setHidden(el, hidden) { if (el) { el.hidden = hidden; } }
 
+  // A decision on a story applies to the story: the other cards of the same story on the
+  // page (« chaque article » view) show it at once, as they would after a reload.
+  function followStory(el, item) {
+    var story = el.dataset.story;
+    if (!story) { return; }
+    root.querySelectorAll('.desk-item[data-story="' + story + '"]').forEach(function (other) {
+      if (other === el) { return; }
+      other.dataset.state = item.state;
+      other.dataset.starred = item.starred ? "true" : "false";
+      other.classList.remove("state-new", "state-kept", "state-discarded");
+      other.classList.add("state-" + item.state);
+      other.classList.toggle("is-starred", item.starred);
+      role(other, "state").textContent = STATE_LABELS[item.state] || item.state;
+      setHidden(role(other, "star"), !item.starred);
+    });
+  }
+
   function render(item) {
     var el = byId(item.id);
     if (!el) { return; }
@@ -90,6 +107,7 @@
     el.classList.toggle("is-starred", item.starred);
     role(el, "state").textContent = STATE_LABELS[item.state] || item.state;
     setHidden(role(el, "star"), !item.starred);
+    followStory(el, item);
     setHidden(role(el, "title-edited"), !item.title_edited);
     role(el, "title").textContent = item.title || "Article sans titre";
     role(el, "summary").textContent = item.summary;
@@ -406,16 +424,61 @@
     else if (action === "star") { toggleStar(el, true); }
     else if (action === "edit") { if (formOf(el).hidden) { openEdit(el); } else { closeEdit(el); } }
     else if (action === "cancel") { closeEdit(el); }
-    else if (action === "take-out") { takeOut(el); }
+    else if (action === "take-out") { takeOut(el, button); }
   });
 
-  // A story correction changes which cards the page lists: say so, then reload it.
-  function takeOut(el) {
-    post("/desk/api/articles/" + el.dataset.id + "/story", { action: "take_out" }).then(function (answer) {
+  // A story correction changes which cards the page lists: the page reloads, and says
+  // what was done once reloaded (a message set just before a reload would be lost).
+  var NOTICE = "veille-desk-notice";
+  // The card it concerns gets the focus again, so the result is in view.
+  function reloadSaying(text, id) {
+    try {
+      window.sessionStorage.setItem(NOTICE, JSON.stringify({ text: text, id: String(id) }));
+    } catch (e) { /* private mode */ }
+    window.location.reload();
+  }
+  try {
+    var notice = JSON.parse(window.sessionStorage.getItem(NOTICE) || "null");
+    window.sessionStorage.removeItem(NOTICE);
+    if (notice) {
+      if (byId(notice.id)) { focusItem(items.indexOf(byId(notice.id))); }
+      say(notice.text);
+    }
+  } catch (e) { /* private mode, or not ours: nothing to say */ }
+
+  // The button of a card takes that article out; the one beside another source's link
+  // takes that other article out.
+  function takeOut(el, button) {
+    var id = button.dataset.article || el.dataset.id;
+    var name = button.dataset.name || titleOf(el);
+    post("/desk/api/articles/" + id + "/story", { action: "take_out" }).then(function (answer) {
       if (answer.status !== 200) { say(answer.data.detail || "Action impossible."); return; }
-      say("« " + titleOf(el) + " » est sorti de son sujet.");
-      window.location.reload();
-    }, function (error) { say(error.message); });
+      reloadSaying("«\u00a0" + name + "\u00a0» est sorti de son sujet\u00a0: il est maintenant listé seul.", id);
+    }, failed);
+  }
+
+  // The ticked cards become one story, the first ticked one's.
+  function joinSelected() {
+    var chosen = selected();
+    if (chosen.length < 2) { say("Cochez au moins deux sujets à réunir (touche c)."); return; }
+    var first = chosen[0];
+    var chain = Promise.resolve(true);
+    chosen.slice(1).forEach(function (other) {
+      chain = chain.then(function (ok) {
+        if (!ok) { return false; }
+        return post("/desk/api/articles/" + first.dataset.id + "/story",
+          { action: "join", other: Number(other.dataset.id) }).then(function (answer) {
+          if (answer.status !== 200) { say(answer.data.detail || "Action impossible."); return false; }
+          return true;
+        });
+      });
+    });
+    chain.then(function (ok) {
+      if (ok) {
+        reloadSaying(chosen.length + " sujets réunis en un seul\u00a0: «\u00a0" + titleOf(first) + "\u00a0».",
+          first.dataset.id);
+      }
+    }, failed);
   }
 
   root.addEventListener("change", function (event) {
@@ -436,6 +499,7 @@
     if (!button) { return; }
     if (button.hasAttribute("data-undo")) { undo(); return; }
     var what = button.dataset.bulk;
+    if (what === "join") { joinSelected(); return; }
     if (what === "select-all" || what === "select-none") {
       items.forEach(function (el) { el.querySelector(".desk-select").checked = what === "select-all"; });
       countSelected();

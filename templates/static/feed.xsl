@@ -12,10 +12,26 @@
   <xsl:variable name="self" select="/a:feed/a:link[@rel='self']/@href"/>
   <xsl:variable name="page" select="/a:feed/a:link[@rel='alternate']/@href"/>
 
+  <!-- « 7 décembre 2026 », as the archive writes dates (the day of the feed's timestamp). -->
   <xsl:template name="day">
     <xsl:param name="when"/>
-    <xsl:value-of select="concat(substring($when, 9, 2), '/', substring($when, 6, 2), '/',
-                                 substring($when, 1, 4))"/>
+    <xsl:variable name="m" select="number(substring($when, 6, 2))"/>
+    <xsl:value-of select="concat(number(substring($when, 9, 2)), ' ')"/>
+    <xsl:choose>
+      <xsl:when test="$m = 1">janvier</xsl:when>
+      <xsl:when test="$m = 2">février</xsl:when>
+      <xsl:when test="$m = 3">mars</xsl:when>
+      <xsl:when test="$m = 4">avril</xsl:when>
+      <xsl:when test="$m = 5">mai</xsl:when>
+      <xsl:when test="$m = 6">juin</xsl:when>
+      <xsl:when test="$m = 7">juillet</xsl:when>
+      <xsl:when test="$m = 8">août</xsl:when>
+      <xsl:when test="$m = 9">septembre</xsl:when>
+      <xsl:when test="$m = 10">octobre</xsl:when>
+      <xsl:when test="$m = 11">novembre</xsl:when>
+      <xsl:otherwise>décembre</xsl:otherwise>
+    </xsl:choose>
+    <xsl:value-of select="concat(' ', substring($when, 1, 4))"/>
   </xsl:template>
 
   <xsl:template match="/">

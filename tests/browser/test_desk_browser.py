@@ -163,3 +163,90 @@ def test_inbox_accessibility(
             assert _serious_violations(page, axe_js) == []
         finally:
             context.close()
+
+
+def _listed(page: Any) -> list[int]:
+    return [
+        int(x)
+        for x in page.eval_on_selector_all("article.desk-item", "els => els.map(e => e.dataset.id)")
+    ]
+
+
+def _story(sessions: sessionmaker[Session], article_id: int) -> int | None:
+    with sessions() as session:
+        row = session.get(ArticleRow, article_id)
+        assert row is not None
+        return row.story_id
+
+
+def test_story_corrections_from_the_cards(
+    browser: Any, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """Take another source's article out of a story from the card that lists it, then join
+    the two stories again by ticking both: each says what it did once the page reloaded."""
+    with desk_site(settings, sessions) as (base_url, ids):
+        context = _context(browser)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            log_in(page, base_url)
+            lyon, bis = ids["lyon"], ids["lyon-bis"]
+            assert bis not in _listed(page)
+            # Beside « La Gazette numérique » on « lyon »'s card: take that article out.
+            page.locator(f"#article-{lyon}").get_by_role(
+                "button", name="Sortir du sujet l’article de La Gazette numérique"
+            ).click()
+            page.get_by_role("status").filter(has_text="est sorti de son sujet").wait_for()
+            assert "Lyon : un portail open data" in page.get_by_role("status").inner_text()
+            assert {lyon, bis} <= set(_listed(page))
+            # The article taken out has the focus, in view: the result is seen, not guessed.
+            assert int(page.evaluate("document.activeElement.dataset.id")) == bis
+            assert _story(sessions, bis) != _story(sessions, lyon)
+
+            # Tick both (keyboard: focus, c) and join them from the toolbar.
+            for ident in (lyon, bis):
+                page.locator(f"#article-{ident}").focus()
+                page.keyboard.press("c")
+            page.get_by_role("button", name="Réunir les sujets cochés").click()
+            page.get_by_role("status").filter(has_text="2 sujets réunis").wait_for()
+            listed = _listed(page)
+            assert lyon in listed and bis not in listed
+            assert int(page.evaluate("document.activeElement.dataset.id")) == lyon
+            assert _story(sessions, bis) == _story(sessions, lyon)
+
+            # Every article listed (group=none): keeping one card of the story shows the
+            # other card kept too, without a reload, as the server stored it.
+            page.goto(base_url + "/desk/tri?group=none")
+            page.wait_for_selector("html.desk-ready")
+            page.evaluate("window.__sansRechargement = 'oui'")
+            page.locator(f"#article-{lyon}").get_by_role("button", name="Retenir").click()
+            page.wait_for_selector(f"#article-{bis}[data-state=kept]")
+            assert page.locator(f"#article-{bis} [data-role=state]").inner_text() == "Retenu"
+            assert state_of(sessions, bis) == "kept"
+            assert page.evaluate("window.__sansRechargement") == "oui"
+            assert errors == []
+        finally:
+            context.close()
+
+
+def test_phone_toolbar_does_not_cover_the_cards(
+    browser: Any, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """At 390 px the bulk buttons stack to half the screen; kept on top while scrolling they
+    hid the card being read. There the toolbar scrolls away with the page."""
+    with desk_site(settings, sessions) as (base_url, ids):
+        context = _context(browser)
+        page = context.new_page()
+        page.set_viewport_size({"width": 390, "height": 844})
+        try:
+            log_in(page, base_url)
+            card = page.locator(f"#article-{ids['ia']}")
+            card.scroll_into_view_if_needed()
+            bar = page.locator(".desk-toolbar").bounding_box()
+            box = card.bounding_box()
+            assert bar is not None and box is not None
+            top = max(box["y"], 0)
+            assert bar["y"] + bar["height"] <= top + 1, (bar, box)
+        finally:
+            context.close()

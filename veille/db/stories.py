@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from veille.db.fulltext import DUPLICATE_BIT, SEARCH
-from veille.db.tables import ArticleRow, SourceRow, StoryRow
+from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow, StoryRow
 
 CHUNK = 500
 
@@ -262,4 +262,24 @@ def others(
             found = out.setdefault(story, [])
             if len(found) <= limit:
                 found.append(Other(ident, story, key, name, url, title))
+    return out
+
+
+def carriers(session: Session, story_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Every source that listed each story, `{story: {source key: name}}`: the sources of
+    its articles and those that only listed one of them again (a merged duplicate has no
+    article of its own, so `others` cannot name it). The archive's card names them all, so
+    its « aussi couvert par N sources » agrees with the score's coverage."""
+    out: dict[int, dict[str, str]] = {}
+    ids = sorted(set(story_ids))
+    for start in range(0, len(ids), CHUNK):
+        for story, key, name in session.execute(
+            select(ArticleRow.story_id, SourceRow.key, SourceRow.name)
+            .join(ArticleLinkRow, ArticleLinkRow.article_id == ArticleRow.id)
+            .join(SourceRow, SourceRow.id == ArticleLinkRow.source_id)
+            .where(ArticleRow.story_id.in_(ids[start : start + CHUNK]))
+            .distinct()
+        ):
+            if story is not None:
+                out.setdefault(int(story), {})[str(key)] = str(name)
     return out

@@ -58,6 +58,7 @@ class OtherSource:
 @dataclass(frozen=True)
 class InboxItem:
     id: int
+    story_id: int | None
     url: str
     title: str  # edited, else original
     original_title: str
@@ -142,6 +143,7 @@ def _items(
         out.append(
             InboxItem(
                 id=r.id,
+                story_id=r.story_id,
                 url=r.url,
                 title=r.edited_title or r.title,
                 original_title=r.title,

@@ -127,12 +127,20 @@ def log_line(row: AuditRow, labels: Mapping[str, str]) -> LogLine:
 
 
 def kept_to_add(session: Session, edition: EditionRow, present: set[int]) -> list[KeptView]:
-    """The period's kept articles not in the edition yet, best first."""
-    found = [
-        c
-        for c in edition_db.candidates(session, edition.period_start, edition.period_end)
-        if c.kept and c.article_id not in present
-    ]
+    """The period's kept stories not in the edition yet, best first, one article each (its
+    representative first): keeping a story keeps all its articles, and offering another
+    article of a story the edition already carries would put the story in twice."""
+    candidates = edition_db.candidates(session, edition.period_start, edition.period_end)
+    carried = {c.story_id for c in candidates if c.article_id in present and c.story_id}
+    kept = [c for c in candidates if c.kept and c.article_id not in present]
+    kept.sort(key=lambda c: (not c.representative, -c.score, c.article_id))
+    found, seen = [], set(carried)
+    for c in kept:
+        if c.story_id is not None and c.story_id in seen:
+            continue
+        if c.story_id is not None:
+            seen.add(c.story_id)
+        found.append(c)
     found.sort(key=lambda c: (-c.score, c.article_id))
     return [
         KeptView(c.article_id, c.title, c.source_name, next(iter(c.themes), ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from veille.archive import views
 from veille.archive.query import NO_THEME, ArchiveQuery, to_params, toggled
-from veille.archive.search import SearchResult, search
+from veille.archive.search import ArticleHit, SearchResult, search
 from veille.collect.servehtml import served_html
+from veille.db import stories as story_db
 from veille.db.sources import list_health
 from veille.frenchformat import decimal_commas
 from veille.sources import THEME_IDS
@@ -128,6 +130,21 @@ def filter_count(query: ArchiveQuery) -> int:
     )
 
 
+def listed_by(session: Session, hits: Sequence[ArticleHit]) -> dict[int, tuple[str, ...]]:
+    """For each card, the sources that carried its story without an article of their own
+    (they listed one of its articles again): named after the story's other articles, so
+    that « aussi couvert par N sources » counts every source the score's coverage counts."""
+    carried = story_db.carriers(session, [h.story_id for h in hits if h.story_id is not None])
+    out: dict[int, tuple[str, ...]] = {}
+    for hit in hits:
+        named = {hit.source_key, *(o.source_key for o in hit.also)}
+        extra = carried.get(hit.story_id or -1, {})
+        names = sorted((n for k, n in extra.items() if k not in named), key=str.casefold)
+        if names:
+            out[hit.id] = tuple(names)
+    return out
+
+
 def page_title(query: ArchiveQuery, labels: dict[str, str]) -> str:
     parts = []
     if query.q:
@@ -158,6 +175,7 @@ def index(
         {
             "query": query,
             "result": result,
+            "listed_by": listed_by(session, result.items),
             "labels": labels,
             "title": page_title(query, labels),
             "themes": theme_choices(query, result, labels),

@@ -113,9 +113,7 @@ def theme_view(
     }
 
 
-def item_json(
-    item: InboxItem, ctx: WebContext, thresholds: Mapping[str, float]
-) -> dict[str, Any]:
+def item_json(item: InboxItem, ctx: WebContext, thresholds: Mapping[str, float]) -> dict[str, Any]:
     """The article as desk.js redraws it; every text is inserted with textContent."""
     return {
         "id": item.id,
@@ -187,16 +185,22 @@ def inbox_page(request: Request, ctx: Ctx, user: DeskUserDep, query: Filters) ->
             if page.page == 1 and not (query.is_filtered or etat)
             else []
         )
+    # A story is shown once: an article of the band stands for its story, whose
+    # representative is then not listed again in its group (deciding either decides the
+    # story), and the group's count leaves out what the band shows.
     in_band = {item.id for item, *_ in to_check}
+    band_stories = {item.story_id for item, *_ in to_check if item.story_id is not None}
     by_group: dict[str | None, list[InboxItem]] = {}
-    for item in page.items:
-        if item.id not in in_band:  # shown once, in the band
-            by_group.setdefault(item.group, []).append(item)
     counts = dict(page.groups)
+    for item in page.items:
+        if item.id in in_band or item.story_id in band_stories:
+            counts[item.group] = counts.get(item.group, 1) - 1
+        else:
+            by_group.setdefault(item.group, []).append(item)
     sections = [
         {
             "id": group or "hors-theme",
-            "label": ctx.theme_labels.get(group, group) if group else "Hors thème",
+            "label": ctx.theme_labels.get(group, group) if group else "Hors thèmes",
             "count": counts.get(group, 0),
             "items": items,
         }
