@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from veille.collect.storykeys import StoryKeys
+from veille.text import figures
 from veille.text.english import in_french, is_english
 from veille.text.fingerprint import hamming, simhash_of_counts, text_similarity, word_shingles
 from veille.text.french import stem, story_words
@@ -278,5 +279,11 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
         return False
     # Leads that disagree on every figure or year are two events, unless their openings
     # share one: « 1 420 collectivités, contre 1 180 en 2025 » and « baromètre 2026 ».
-    disagree = _disjoint(a.lead_years, b.lead_years) or _disjoint(a.lead_figures, b.lead_figures)
+    # A correction or update (« Rectificatif », « (actualisé) ») is written because a figure
+    # changed: its figures disagree with its original's by design.
+    if a.revision or b.revision:
+        return True
+    disagree = _disjoint(a.lead_years, b.lead_years) or figures.disagree(
+        a.lead_figures, b.lead_figures
+    )
     return tied or not disagree

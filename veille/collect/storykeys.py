@@ -41,8 +41,10 @@ GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]»)|(?<=[.!?][\s\u202f]»))\s+|\n+")
 # What a scraper keeps before an article's first sentence: a byline (« Par Hélène
 # Carrasco »), the page's dates (« Publié le 13/10/2026 à 18h05 Mis à jour le … »), a « Lire
-# aussi » link, a share button, a live page's « Suivez notre direct », each on its own
-# line; a wire's or a release's dateline (« PARIS, 24 nov (ATP) - », « RENNES (AFP) - »,
+# aussi » link, a share button, a live page's « Suivez notre direct », a release's header
+# (« Communiqué de presse — Paris, le 3 décembre »), a site's breadcrumb (« Accueil >
+# Actualités > Vie municipale »), each on its own line; a wire's or a release's dateline
+# (« PARIS, 24 nov (ATP) - », « MONTCALVY (Haute-Lisère), 6 oct (FD) - », « RENNES (AFP) - »,
 # « Brussels, 1 December 2026 - »); a label, a note or a live entry's time before a dash
 # (« ENTRETIEN - », « Rectificatif - », « (Actualisé avec revendication) - », « 11h52 - »).
 # They are no part of the lead: its names and figures are the event's.
@@ -51,9 +53,11 @@ _RESIDUE = re.compile(
     r"(?:\s*(?:(?:Par|By)\s+[A-ZÀ-Þ][^\n.!?:]{0,90}"
     r"|(?:Publi[ée]e?|Mise? à jour|Modifi[ée]e?|Actualis[ée]e?)\s+le\b[^\n]{0,100}"
     r"|Lire aussi\b[^\n]{0,160}|Partager\b[^\n]{0,60}|Suivez (?:notre|le) direct\b[^\n]{0,40}"
+    r"|Communiqu[ée] de presse\b[^\n]{0,100}|[^\n>.!?]{1,40}(?:\s[>›]\s[^\n>.!?]{1,40}){2,6}"
     rf"|[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}(?:\s+\d{{4}})?"
     r")[ \t]*\n"
-    rf"|\s*[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}"
+    rf"|\s*[A-ZÀ-Þ][\w'’ -]{{1,40}}?(?:\s*\([^()\n]{{1,30}}\))?,\s*(?:le\s+)?\d{{1,2}}(?:er)?"
+    rf"\s+{_MONTH_WORD}"
     r"(?:\s+\d{4})?(?:\s*\([^()\n]{1,20}\))?\s*[-–—]\s+"
     r"|\s*[A-ZÀ-Þ][A-ZÀ-Þ' -]{1,40}\([^()\n]{1,20}\)\s*[-–—]\s+"
     r"|\s*(?:[A-ZÀ-Þ]{4,}|Rectificatif|Erratum|\([^()\n]{1,60}\)|\d{1,2}h\d\d)\s*[-–—]\s+)+"
@@ -268,14 +272,35 @@ def _people(tokens: list[tuple[bool, str]]) -> set[str]:
     return out
 
 
-def _names(sentences: list[str], text: str) -> tuple[set[str], set[str], set[str]]:
+# « l'Assemblée départementale », « le Conseil régional »: a kind of body followed by its
+# level names no body — the text's or site's body, written generically (its own page says
+# « l'Assemblée départementale » where the press writes « le conseil départemental des
+# Monts-d'Argens »). « l'Assemblée nationale » is one body: « national » is no level here.
+_LEVELS = re.compile(
+    r"(?:departement|region|municip|communautaire|metropolit|intercommun|plenier|permanent)"
+)
+# A word written in lower case (not a site's name: « data.montcalvy.fr »).
+_LOWER_WORD = re.compile(r"(?<![\w.@/-])[a-zà-öø-ÿœ][a-zà-öø-ÿœ'’-]+(?![\w-]*\.[a-z])")
+
+
+def common_words(opening: str) -> frozenset[str]:
+    """The words `opening` writes in lower case, folded and stemmed: a capitalised word of
+    the lead among them is a common noun (« Données : l'opposition vote… » then « la
+    stratégie de la donnée »; a product's « Montcalvy Données »), not a name."""
+    return frozenset(stem(story_fold(w)) for w in _LOWER_WORD.findall(opening))
+
+
+def _names(
+    sentences: list[str], text: str, common: frozenset[str] = frozenset()
+) -> tuple[set[str], set[str], set[str]]:
     """(names, people among them, names only in parentheses) of sentences: capitalised
     words, folded and canonical. A segment's first word is capitalised anyway: it counts
     when it is elided (« L'Assemblée »), when it heads a « Lieu : … » headline and `text`
     never writes it in lower case (« Vidéoprotection : … » then « la vidéoprotection » is
     a common noun), or when the same word is capitalised elsewhere. Two names in a row
     (« Claire Dumoulin », not « La Rochelle ») are a person: they tie two articles but tell
-    no events apart."""
+    no events apart. A piece the opening writes in lower case (`common`, `common_words`)
+    and a kind of body before its level (« l'Assemblée départementale ») name nothing."""
     found: set[str] = set()
     initial: set[str] = set()
     people: set[str] = set()
@@ -293,7 +318,13 @@ def _names(sentences: list[str], text: str) -> tuple[set[str], set[str], set[str
                 pieces = _folded_pieces(word)
                 if not pieces:
                     continue
-                if i > 0 or elided or (headline and word.lower() not in text):
+                after = story_fold(tokens[i + 1][1]) if i + 1 < len(tokens) else ""
+                if _LEVELS.match(after):
+                    continue
+                lower = word.lower() in text or any(stem(p) in common for p in pieces)
+                if lower and i > 0 and not elided and _is_name(tokens[i - 1][1]):
+                    continue  # « Montcalvy Données », a brand: its common noun names nothing
+                if i > 0 or elided or (headline and not lower):
                     found.update(pieces)
                 else:
                     initial.update(pieces)
@@ -446,10 +477,13 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     opening = _capitalised_names(_REFERENCE.sub(" ", opening_text)) | web
     opening |= _acronyms(opening_text)
     mentioned = opening | _capitalised_names(whole)
-    names, people, bracketed = _names(lead, text)
+    names, people, bracketed = _names(lead, text, common_words(_WEB_NAME.sub(" ", opening_text)))
     english = is_english(lead_text)
-    years, numbers = read_figures(DATE_FIGURES.sub(" ", lead_text), english)
-    figures = {value for value, _, _ in numbers}
+    # A population or a duration (« (420 000 habitants) ») describes the body or the kind
+    # of event, in every article on it: no event's figure (as in `_opening_figures`).
+    dated = DATE_FIGURES.sub(" ", lead_text)
+    years, numbers = read_figures(dated, english)
+    figures = {value for value, end, _ in numbers if not ATTRIBUTE.match(dated, end)}
     if english:  # a headline in title case: « Commission Unveils Data Union Strategy »
         names = {n for n in names if not is_term(n)}
     domain = registrable_domain(host) if host else ""
@@ -490,5 +524,6 @@ def lead_names(lead: str) -> frozenset[str]:
     title, _, text = lead.partition("\n")
     title, text = law_names(_TITLE_LABEL.sub("", title)), law_names(text)
     first = _SENTENCE_END.split(_body(text), maxsplit=1)[0]
-    names, _, bracketed = _names([title, first], text)
+    opening = _WEB_NAME.sub(" ", f"{title}\n{_body(text)[:OPENING_CHARS]}")
+    names, _, bracketed = _names([title, first], text, common_words(opening))
     return frozenset(names | bracketed | _web_names(f"{title}\n{first}"))
