@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from veille.collect.storykeys import StoryKeys
@@ -185,11 +185,41 @@ def hours_apart(
         return max(hours, float(COVERAGE_HOURS))
     if _disjoint(early_keys.acts, late_keys.acts):
         return max(hours, float(COVERAGE_HOURS))
-    if late_keys.lead_days:
-        day = early.astimezone(_PARIS).date()
-        if {(d.day, d.month) for d in (day, day - timedelta(days=1))} & late_keys.lead_days:
-            return 0.0
+    day = early.astimezone(_PARIS).date()
+    if {day, day - timedelta(days=1)} & event_days(late, late_keys):
+        return 0.0
     return hours
+
+
+def event_days(published: datetime, keys: StoryKeys) -> set[date]:
+    """The days the article's opening cites: its dates (« le 1er octobre », the nearest to
+    the publication: « le 30 décembre » in January is last year's) and its weekdays, each
+    the last such day on or before the publication (« lancé mercredi » in Friday's paper
+    is Wednesday)."""
+    today = published.astimezone(_PARIS).date()
+    days = set()
+    for day, month in keys.lead_days:
+        dated = []
+        for year in (today.year - 1, today.year, today.year + 1):
+            try:
+                dated.append(date(year, month, day))
+            except ValueError:  # « 30 février »
+                continue
+        if dated:
+            days.add(min(dated, key=lambda d: abs((d - today).days)))
+    for weekday in keys.weekdays:
+        days.add(today - timedelta(days=(today.weekday() - weekday) % 7))
+    return days
+
+
+def days_tied(
+    a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys
+) -> bool:
+    """Do two articles cite one day for their event (« mercredi » in both, published a day
+    apart, or « le 1er octobre » and « jeudi »)? A tie for `same_story`, as a figure is."""
+    if a is None or b is None:
+        return False
+    return bool(event_days(a, a_keys) & event_days(b, b_keys))
 
 
 def required_similarity(
@@ -244,7 +274,9 @@ def _disjoint(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a) and bool(b) and not a & b
 
 
-def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys) -> bool:
+def same_story(
+    similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys, day_tied: bool = False
+) -> bool:
     """Are two articles one event's coverage? The decision the story index takes on each
     candidate: `similarity` is the cosine of their `story_vector`s.
 
@@ -272,7 +304,18 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     shared_figures = len(a.figures & b.figures)
     same_act = bool(a.acts & b.acts)
     tied, twice_tied = shared_figures >= 1, shared_figures >= 2
-    required = required_similarity(hours_apart, named, tied, same_act, languages, twice_tied)
+    # Leads that name nobody in common (national news naming « l'État », « Bruxelles »)
+    # but give the same figure in their openings (« 80 M€ pour 4 000 conseillers ») are tied
+    # by it as by a name: one tie, the named floor (`STORY_SIMILARITY`).
+    by_figure = not named and tied and not languages
+    required = required_similarity(
+        hours_apart,
+        named or by_figure,
+        (tied or day_tied) and not by_figure,
+        same_act,
+        languages,
+        twice_tied and not by_figure,
+    )
     if similarity < required:
         return False
     if _other_body(a, b) and _other_body(b, a):

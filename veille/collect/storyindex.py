@@ -204,7 +204,13 @@ class StoryIndex:
         distances = popcount(self._unsigned() ^ np.uint64(from_signed64(record.fingerprint)))
         close = set(np.flatnonzero(distances <= PREFILTER_BITS).tolist())
         keys = story.keys if story is not None else self.keys(record.title, record.text, host)
-        for name in keys.lead_names | keys.site:
+        if story is not None:
+            lead_names = story.index_names
+        else:
+            lead_names = storykeys.lead_names(
+                f"{record.title}\n{record.text[: article_db.LEAD_CHARS]}"
+            )
+        for name in keys.lead_names | keys.site | lead_names:
             positions = self._by_name.get(name, [])
             if len(positions) <= NAME_CANDIDATES_MAX:
                 close.update(positions)
@@ -233,7 +239,8 @@ class StoryIndex:
             item = items[i]
             other = self._keys.get(item.article_id, storykeys.NO_KEYS)
             apart = stories.hours_apart(record.published_at, keys, item.published_at, other)
-            if stories.same_story(similarity, apart, keys, other):
+            day = stories.days_tied(record.published_at, keys, item.published_at, other)
+            if stories.same_story(similarity, apart, keys, other, day):
                 return None, item.story_id
         return None, None
 

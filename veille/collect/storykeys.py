@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from veille.text.english import in_french, is_english, is_term, law_names
 from veille.text.figures import ATTRIBUTE, DATE_FIGURES, read_figures
 from veille.text.french import stem, story_fold, story_words
+from veille.text.leads import TITLE_LABEL, body_of, cited_days
 from veille.text.urls import registrable_domain
 
 # Capitalised words that name a kind of body or a common thing, not one body: they neither
@@ -39,38 +40,6 @@ GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 # A sentence ends after « . », « ! », « ? », or a closing quotation that follows one: a
 # quotation inside a sentence (« à haut risque » au sens de l'article 6) ends nothing.
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]»)|(?<=[.!?][\s\u202f]»))\s+|\n+")
-# What a scraper keeps before an article's first sentence: a byline (« Par Hélène
-# Carrasco »), the page's dates (« Publié le 13/10/2026 à 18h05 Mis à jour le … »), a « Lire
-# aussi » link, a share button, a live page's « Suivez notre direct », a release's header
-# (« Communiqué de presse — Paris, le 3 décembre »), a site's breadcrumb (« Accueil >
-# Actualités > Vie municipale »), each on its own line; a wire's or a release's dateline
-# (« PARIS, 24 nov (ATP) - », « MONTCALVY (Haute-Lisère), 6 oct (FD) - », « RENNES (AFP) - »,
-# « Brussels, 1 December 2026 - »); a label, a note or a live entry's time before a dash
-# (« ENTRETIEN - », « Rectificatif - », « (Actualisé avec revendication) - », « 11h52 - »).
-# They are no part of the lead: its names and figures are the event's.
-_MONTH_WORD = r"[A-Za-zéû]{3,9}\.?"
-_RESIDUE = re.compile(
-    r"(?:\s*(?:(?:Par|By)\s+[A-ZÀ-Þ][^\n.!?:]{0,90}"
-    r"|(?:Publi[ée]e?|Mise? à jour|Modifi[ée]e?|Actualis[ée]e?)\s+le\b[^\n]{0,100}"
-    r"|Lire aussi\b[^\n]{0,160}|Partager\b[^\n]{0,60}|Suivez (?:notre|le) direct\b[^\n]{0,40}"
-    r"|Communiqu[ée] de presse\b[^\n]{0,100}|[^\n>.!?]{1,40}(?:\s[>›]\s[^\n>.!?]{1,40}){2,6}"
-    rf"|[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}(?:\s+\d{{4}})?"
-    r")[ \t]*\n"
-    rf"|\s*[A-ZÀ-Þ][\w'’ -]{{1,40}}?(?:\s*\([^()\n]{{1,30}}\))?,\s*(?:le\s+)?\d{{1,2}}(?:er)?"
-    rf"\s+{_MONTH_WORD}"
-    r"(?:\s+\d{4})?(?:\s*\([^()\n]{1,20}\))?\s*[-–—]\s+"
-    r"|\s*[A-ZÀ-Þ][A-ZÀ-Þ' -]{1,40}\([^()\n]{1,20}\)\s*[-–—]\s+"
-    r"|\s*(?:[A-ZÀ-Þ]{4,}|Rectificatif|Erratum|\([^()\n]{1,60}\)|\d{1,2}h\d\d)\s*[-–—]\s+)+"
-)
-# A headline's label before a dash or colon (« EN DIRECT - Cyberattaque au département… »,
-# « VIDÉO. », « Exclusif : »): no part of the headline, whose first word is then read as a
-# sentence's first word (a common noun capitalised, not a name).
-_TITLE_LABEL = re.compile(
-    r"^\s*(?:en direct|direct|live|vid[ée]o|exclusif|exclusivit[ée]|entretien|interview|info"
-    r"|alerte|urgent|flash|tribune|[ée]dito|br[èe]ve|photos?|podcast|infographie|document"
-    r"|r[ée]cit|enqu[êe]te|analyse|d[ée]cryptage|reportage)\s*(?:[-–—:|.]\s+|\s[-–—]\s*)",
-    re.IGNORECASE,
-)
 _TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")
 _PIECE = re.compile(r"[-'’.]")
 _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
@@ -85,13 +54,6 @@ _REFERENCE = re.compile(
     r"\s[^,.;:!?()«»]{0,60},",
     re.IGNORECASE,
 )
-# fmt: off
-_MONTHS = [
-    "janvier", "fevrier", "mars", "avril", "mai", "juin",
-    "juillet", "aout", "septembre", "octobre", "novembre", "decembre",
-]
-# fmt: on
-_DAY = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(_MONTHS) + r")\b")
 # « Dix jours après son lancement », « il y a deux semaines », « compte déjà », « premier
 # bilan »: the lead tells what came of an earlier event, so a day or more after an article
 # on that event it is a follow-up (the pairs' follow-ups; coverage within a day says
@@ -179,6 +141,8 @@ class StoryKeys:
     # (day, month) the lead cites (« voté le 19 mars »), and whether it tells what came of
     # an earlier event (« dix jours après », « déjà »): see `hours_apart`.
     lead_days: frozenset[tuple[int, int]] = frozenset()
+    # The weekdays the opening cites without a date (0 for Monday): « lancé mercredi ».
+    weekdays: frozenset[int] = frozenset()
     follow_up: bool = False
     # The site the article was published on (its registrable domain: one site tells one
     # event once, `stories.hours_apart`), and whether its title says it corrects or updates
@@ -440,14 +404,6 @@ def _web_names(text: str) -> set[str]:
     return out
 
 
-def _body(text: str) -> str:
-    """The text from its first sentence: a scraper's byline, dates and a wire's dateline
-    left out (`_RESIDUE`)."""
-    text = text.strip()
-    residue = _RESIDUE.match(text)
-    return text[residue.end() :].strip() if residue else text
-
-
 def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     """The keys of an article published on `host`. Only the title and first sentence are
     parsed word by word; the rest of the text is searched once for capitalised words
@@ -458,15 +414,15 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     subjects veto keeps two towns' own pages apart (`stories.same_story`, against another
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
-    body = _body(text)
-    title = law_names(_TITLE_LABEL.sub("", title))
+    body = body_of(text)
+    title = law_names(TITLE_LABEL.sub("", title))
     first, *rest = _SENTENCE_END.split(body, maxsplit=1)
     first = law_names(first)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
-    days = {
-        (int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(story_fold(lead_text))
-    }
+    # The days of the opening: a trade weekly's long article tells the event in its second
+    # sentence (« Le contrat qu'elle a attribué le 1er octobre… »), after a sentence of context.
+    days, weekdays = cited_days(story_fold(f"{title}\n{body[:OPENING_CHARS]}"))
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([_REFERENCE.sub(" ", lead_text), *rest])
@@ -498,6 +454,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         subjects=frozenset(site if own else names - people),
         site=site,
         lead_days=frozenset(days),
+        weekdays=frozenset(weekdays),
         follow_up=_FOLLOW_UP.search(lead_text) is not None,
         host=domain,
         revision=_REVISION.search(title) is not None,
@@ -518,12 +475,16 @@ def title_words(lead: str) -> frozenset[str]:
 
 
 def lead_names(lead: str) -> frozenset[str]:
-    """The names of a title and first sentence given as "title\ntext…" (the text may be
-    cut): how the story index finds candidates whose words are too few for a SimHash to
-    see (two feed leads of two sentences)."""
+    """The names of a title and the sentences after it, given as "title\ntext…" (the text
+    cut at the stored lead, `db.articles.LEAD_CHARS`): how the story index finds candidates
+    whose words are too few for a SimHash to see (two feed leads of two sentences). Every
+    sentence of the lead counts, not the first alone: a city's page opens on a question
+    (« Une question sur la cantine ? »), a trade weekly on a sentence of context, and name
+    the body and the event after it. Only candidates are found so: `stories.same_story`
+    decides on the first sentence's names."""
     title, _, text = lead.partition("\n")
-    title, text = law_names(_TITLE_LABEL.sub("", title)), law_names(text)
-    first = _SENTENCE_END.split(_body(text), maxsplit=1)[0]
-    opening = _WEB_NAME.sub(" ", f"{title}\n{_body(text)[:OPENING_CHARS]}")
-    names, _, bracketed = _names([title, first], text, common_words(opening))
-    return frozenset(names | bracketed | _web_names(f"{title}\n{first}"))
+    title, text = law_names(TITLE_LABEL.sub("", title)), law_names(text)
+    body = body_of(text)
+    opening = _WEB_NAME.sub(" ", f"{title}\n{body[:OPENING_CHARS]}")
+    names, _, bracketed = _names([title, *_SENTENCE_END.split(body)], text, common_words(opening))
+    return frozenset(names | bracketed | _web_names(f"{title}\n{body}"))
