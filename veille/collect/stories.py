@@ -305,9 +305,10 @@ def same_story(
     same_act = bool(a.acts & b.acts)
     tied, twice_tied = shared_figures >= 1, shared_figures >= 2
     # Leads that name nobody in common (national news naming « l'État », « Bruxelles »)
-    # but give the same figure in their openings (« 80 M€ pour 4 000 conseillers ») are tied
-    # by it as by a name: one tie, the named floor (`STORY_SIMILARITY`).
-    by_figure = not named and tied and not languages
+    # but give the same figure in their leads (« 80 M€ pour 4 000 conseillers ») are tied
+    # by it as by a name: one tie, the named floor (`STORY_SIMILARITY`). In the leads, not
+    # only the openings: a page's template may carry figures (a date, a counter) into both.
+    by_figure = not named and bool(a.lead_figures & b.lead_figures & a.figures) and not languages
     required = required_similarity(
         hours_apart,
         named or by_figure,

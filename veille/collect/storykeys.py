@@ -160,6 +160,10 @@ class StoryKeys:
     # The figures of the opening (`_opening_figures`: « 84 jeux », « 150 000 euros »): two
     # articles that write the same one tell the same event's numbers.
     figures: frozenset[str] = frozenset()
+    # The capitalised words of the opening (title and `OPENING_CHARS`), acronyms of bodies
+    # spelled out and sites named: what the story index looks candidates up by besides the
+    # lead's names (a trade weekly names the body after a sentence of context).
+    opening: frozenset[str] = frozenset()
 
 
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
@@ -244,14 +248,14 @@ _LEVELS = re.compile(
     r"(?:departement|region|municip|communautaire|metropolit|intercommun|plenier|permanent)"
 )
 # A word written in lower case (not a site's name: « data.montcalvy.fr »).
-_LOWER_WORD = re.compile(r"(?<![\w.@/-])[a-zà-öø-ÿœ][a-zà-öø-ÿœ'’-]+(?![\w-]*\.[a-z])")
+_LOWER_WORD = re.compile(r"(?<![\w.@/-])[a-zà-öø-ÿœ][a-zà-öø-ÿœ-]+(?![\w-]*\.[a-z])")
 
 
 def common_words(opening: str) -> frozenset[str]:
     """The words `opening` writes in lower case, folded and stemmed: a capitalised word of
     the lead among them is a common noun (« Données : l'opposition vote… » then « la
     stratégie de la donnée »; a product's « Montcalvy Données »), not a name."""
-    return frozenset(stem(story_fold(w)) for w in _LOWER_WORD.findall(opening))
+    return frozenset(stem(w) for w in story_fold(" ".join(_LOWER_WORD.findall(opening))).split())
 
 
 def _names(
@@ -282,13 +286,13 @@ def _names(
                 pieces = _folded_pieces(word)
                 if not pieces:
                     continue
-                after = story_fold(tokens[i + 1][1]) if i + 1 < len(tokens) else ""
-                if _LEVELS.match(after):
+                after = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+                if after[:1].islower() and _LEVELS.match(story_fold(after)):
                     continue
-                lower = word.lower() in text or any(stem(p) in common for p in pieces)
-                if lower and i > 0 and not elided and _is_name(tokens[i - 1][1]):
+                common_noun = any(stem(p) in common for p in pieces)
+                if common_noun and i > 0 and not elided and _is_name(tokens[i - 1][1]):
                     continue  # « Montcalvy Données », a brand: its common noun names nothing
-                if i > 0 or elided or (headline and not lower):
+                if i > 0 or elided or (headline and not common_noun and word.lower() not in text):
                     found.update(pieces)
                 else:
                     initial.update(pieces)
@@ -433,7 +437,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     opening = _capitalised_names(_REFERENCE.sub(" ", opening_text)) | web
     opening |= _acronyms(opening_text)
     mentioned = opening | _capitalised_names(whole)
-    names, people, bracketed = _names(lead, text, common_words(_WEB_NAME.sub(" ", opening_text)))
+    names, people, bracketed = _names(lead, text, common_words(opening_text))
     english = is_english(lead_text)
     # A population or a duration (« (420 000 habitants) ») describes the body or the kind
     # of event, in every article on it: no event's figure (as in `_opening_figures`).
@@ -462,6 +466,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
         english=english,
         figures=_opening_figures(title, body, english),
+        opening=frozenset(opening),
     )
 
 
@@ -475,16 +480,12 @@ def title_words(lead: str) -> frozenset[str]:
 
 
 def lead_names(lead: str) -> frozenset[str]:
-    """The names of a title and the sentences after it, given as "title\ntext…" (the text
-    cut at the stored lead, `db.articles.LEAD_CHARS`): how the story index finds candidates
-    whose words are too few for a SimHash to see (two feed leads of two sentences). Every
-    sentence of the lead counts, not the first alone: a city's page opens on a question
-    (« Une question sur la cantine ? »), a trade weekly on a sentence of context, and name
-    the body and the event after it. Only candidates are found so: `stories.same_story`
-    decides on the first sentence's names."""
+    """The names of a title and first sentence given as "title\ntext…" (the text may be
+    cut): how the story index finds candidates whose words are too few for a SimHash to
+    see (two feed leads of two sentences)."""
     title, _, text = lead.partition("\n")
     title, text = law_names(TITLE_LABEL.sub("", title)), law_names(text)
     body = body_of(text)
-    opening = _WEB_NAME.sub(" ", f"{title}\n{body[:OPENING_CHARS]}")
-    names, _, bracketed = _names([title, *_SENTENCE_END.split(body)], text, common_words(opening))
-    return frozenset(names | bracketed | _web_names(f"{title}\n{body}"))
+    first = _SENTENCE_END.split(body, maxsplit=1)[0]
+    names, _, bracketed = _names([title, first], text)
+    return frozenset(names | bracketed | _web_names(f"{title}\n{first}"))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 
-# Dates and times written with figures (« 13/10/2026 », « 18h05 », « 24 nov. », the first
-# day of « du 9 au 11 octobre ») are no figures of the event: they are dropped before
-# figures are read.
+# Dates and times written with figures (« 13/10/2026 », « 2026-11-23T11:00:00+00:00 »,
+# « 18h05 », « 24 nov. », the first day of « du 9 au 11 octobre ») are no figures of the
+# event: they are dropped before figures are read.
 DATE_FIGURES = re.compile(
-    r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}\s?h\s?\d{0,2}\b"
+    r"\b\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}\s?h\s?\d{0,2}\b"
     r"|\b\d{1,2}(?:er)?\s+(?:janv|f[ée]vr|avr|juil|sept|oct|nov|d[ée]c)\b\.?"
     # the first day of a range (« du 9 au 11 octobre », « les 3 et 4 décembre »)
     r"|\b\d{1,2}(?:er)?\s*(?:au|et|[-–])\s*(?=\d{1,2}(?:er)?\s+(?:janv|f[ée]vr|mars|avr|mai"
