@@ -1,5 +1,5 @@
 """Story grouping's ties and keys added on a fourth hand's pairs (issue 11, round 21;
-docs/dedup.md, « Recall on unseen writing »): the days an opening cites, a figure tying
+docs/dedup.md, « Recall on unseen writing »): the dates an opening cites, a figure tying
 nameless leads, the lead after a release's header or a breadcrumb, generic bodies and
 brands' common nouns, rounded and corrected figures."""
 
@@ -9,11 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from veille.collect.stories import (
     STORY_SIMILARITY,
-    TIED_SIMILARITY,
     UNNAMED_SIMILARITY,
-    days_tied,
     event_days,
-    hours_apart,
     same_story,
 )
 from veille.collect.storykeys import story_keys
@@ -23,40 +20,15 @@ from veille.text.leads import body_of, cited_days
 WEDNESDAY = datetime(2026, 10, 21, 9, 30, tzinfo=UTC)
 
 
-def test_weekdays_and_dates_resolve_to_the_days_they_cite() -> None:
-    assert cited_days("lance mercredi, un atelier samedi 17 octobre") == ({(17, 10)}, {2})
-    assert cited_days("le vote de mercredi prochain") == (set(), set())
+def test_dates_resolve_to_the_days_they_cite_and_weekdays_do_not() -> None:
+    """A date is the day it names (« le 30 décembre » read in January is last year's); a
+    weekday alone is no cited day: resolved to the last such day before the publication,
+    it tied distinct stories of one week on both unseen sets (docs/dedup.md)."""
+    assert cited_days("lance mercredi, un atelier samedi 17 octobre") == {(17, 10)}
     keys = story_keys("Maud répond", "Maud, lancée mercredi par la mairie de Villemaur, répond.")
-    friday = WEDNESDAY + timedelta(days=2)
-    assert event_days(friday, keys) == {date(2026, 10, 21)}  # Friday's « mercredi »
-    assert event_days(WEDNESDAY, keys) == {date(2026, 10, 21)}  # the day itself
-    # « le 30 décembre » read in January is last year's.
+    assert event_days(WEDNESDAY + timedelta(days=2), keys) == set()
     year_end = story_keys("Bilan", "Le conseil de Lorvac a voté le 30 décembre.")
     assert event_days(datetime(2027, 1, 2, tzinfo=UTC), year_end) == {date(2026, 12, 30)}
-
-
-def test_one_cited_day_ties_two_leads_as_a_figure_does() -> None:
-    """The town's page on Wednesday and the tech press on Friday (« mis en service
-    mercredi ») tell one launch: the day is a second tie beside the name, and the Friday
-    article counts as Wednesday's coverage. Another day ties nothing."""
-    page = story_keys(
-        "Découvrez Maud, l'assistante de Villemaur",
-        "Une question ? Depuis ce mercredi, Maud vous répond à toute heure.",
-        "villemaur.fr",
-    )
-    press = story_keys(
-        "Villemaur teste son chatbot",
-        "Le chatbot de Villemaur, baptisé Maud et mis en service mercredi, répond.",
-        "silicium.fr",
-    )
-    friday = WEDNESDAY + timedelta(days=2)
-    assert days_tied(WEDNESDAY, page, friday, press)
-    assert hours_apart(WEDNESDAY, page, friday, press) == 0.0
-    assert same_story(TIED_SIMILARITY, 0.0, page, press, day_tied=True)
-    assert not same_story(TIED_SIMILARITY, 0.0, page, press, day_tied=False)
-    later = friday + timedelta(days=7)  # « mercredi » is then the next week's
-    assert not days_tied(WEDNESDAY, page, later, press)
-    assert not days_tied(None, page, friday, press)
 
 
 def test_a_figure_of_both_openings_ties_nameless_leads() -> None:

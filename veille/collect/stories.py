@@ -193,9 +193,7 @@ def hours_apart(
 
 def event_days(published: datetime, keys: StoryKeys) -> set[date]:
     """The days the article's opening cites: its dates (« le 1er octobre », the nearest to
-    the publication: « le 30 décembre » in January is last year's) and its weekdays, each
-    the last such day on or before the publication (« lancé mercredi » in Friday's paper
-    is Wednesday)."""
+    the publication: « le 30 décembre » in January is last year's)."""
     today = published.astimezone(_PARIS).date()
     days = set()
     for day, month in keys.lead_days:
@@ -207,19 +205,7 @@ def event_days(published: datetime, keys: StoryKeys) -> set[date]:
                 continue
         if dated:
             days.add(min(dated, key=lambda d: abs((d - today).days)))
-    for weekday in keys.weekdays:
-        days.add(today - timedelta(days=(today.weekday() - weekday) % 7))
     return days
-
-
-def days_tied(
-    a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys
-) -> bool:
-    """Do two articles cite one day for their event (« mercredi » in both, published a day
-    apart, or « le 1er octobre » and « jeudi »)? A tie for `same_story`, as a figure is."""
-    if a is None or b is None:
-        return False
-    return bool(event_days(a, a_keys) & event_days(b, b_keys))
 
 
 def required_similarity(
@@ -274,9 +260,7 @@ def _disjoint(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a) and bool(b) and not a & b
 
 
-def same_story(
-    similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys, day_tied: bool = False
-) -> bool:
+def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys) -> bool:
     """Are two articles one event's coverage? The decision the story index takes on each
     candidate: `similarity` is the cosine of their `story_vector`s.
 
@@ -312,7 +296,7 @@ def same_story(
     required = required_similarity(
         hours_apart,
         named or by_figure,
-        (tied or day_tied) and not by_figure,
+        tied and not by_figure,
         same_act,
         languages,
         twice_tied and not by_figure,

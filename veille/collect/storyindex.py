@@ -235,8 +235,7 @@ class StoryIndex:
             item = items[i]
             other = self._keys.get(item.article_id, storykeys.NO_KEYS)
             apart = stories.hours_apart(record.published_at, keys, item.published_at, other)
-            day = stories.days_tied(record.published_at, keys, item.published_at, other)
-            if stories.same_story(similarity, apart, keys, other, day):
+            if stories.same_story(similarity, apart, keys, other):
                 return None, item.story_id
         return None, None
 

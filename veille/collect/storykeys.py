@@ -141,8 +141,6 @@ class StoryKeys:
     # (day, month) the lead cites (« voté le 19 mars »), and whether it tells what came of
     # an earlier event (« dix jours après », « déjà »): see `hours_apart`.
     lead_days: frozenset[tuple[int, int]] = frozenset()
-    # The weekdays the opening cites without a date (0 for Monday): « lancé mercredi ».
-    weekdays: frozenset[int] = frozenset()
     follow_up: bool = False
     # The site the article was published on (its registrable domain: one site tells one
     # event once, `stories.hours_apart`), and whether its title says it corrects or updates
@@ -426,7 +424,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     lead_text = f"{title}\n{first}"
     # The days of the opening: a trade weekly's long article tells the event in its second
     # sentence (« Le contrat qu'elle a attribué le 1er octobre… »), after a sentence of context.
-    days, weekdays = cited_days(story_fold(f"{title}\n{body[:OPENING_CHARS]}"))
+    days = cited_days(story_fold(f"{title}\n{body[:OPENING_CHARS]}"))
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([_REFERENCE.sub(" ", lead_text), *rest])
@@ -458,7 +456,6 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         subjects=frozenset(site if own else names - people),
         site=site,
         lead_days=frozenset(days),
-        weekdays=frozenset(weekdays),
         follow_up=_FOLLOW_UP.search(lead_text) is not None,
         host=domain,
         revision=_REVISION.search(title) is not None,

@@ -48,22 +48,15 @@ _MONTHS = [
 ]
 # fmt: on
 _DAY = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(_MONTHS) + r")\b")
-# « lancé mercredi », « depuis ce mercredi », « on Tuesday »: a weekday without its date is
-# the last such day on or before the publication (`collect.stories.event_days`); « samedi 17
-# octobre » is dated (`_DAY`), « mercredi prochain » is ahead.
-_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-_WEEKDAYS_EN = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_WEEKDAY = re.compile(
-    r"\b(" + "|".join(_WEEKDAYS + _WEEKDAYS_EN) + r")\b(?!\s+(?:\d|prochain|dernier|next|last))"
-)
+# A weekday without its date (« lancé mercredi ») is no cited day: resolved to the last such
+# day before the publication it tied distinct stories of one week on both unseen sets
+# (docs/dedup.md, « Recall on unseen writing »).
 
 
-def cited_days(folded: str) -> tuple[set[tuple[int, int]], set[int]]:
-    """((day, month)…, weekdays…) that the folded text (`french.story_fold`) cites: « le 1er
-    octobre » → (1, 10); « lancé mercredi » → 2 (Monday is 0)."""
-    days = {(int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(folded)}
-    weekdays = {(_WEEKDAYS + _WEEKDAYS_EN).index(w) % 7 for w in _WEEKDAY.findall(folded)}
-    return days, weekdays
+def cited_days(folded: str) -> set[tuple[int, int]]:
+    """(day, month)… that the folded text (`french.story_fold`) cites: « le 1er octobre » →
+    (1, 10)."""
+    return {(int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(folded)}
 
 
 def body_of(text: str) -> str:
