@@ -44,6 +44,9 @@ PRESS2_HELDOUT = load_pairs(sorted(DATA.glob("press2/heldout/*.jsonl")))
 # « Recall on unseen writing »); `heldout/` is measured only, and never read.
 PRESS3_TUNE = load_pairs(sorted(DATA.glob("press3/tune/*.jsonl")))
 PRESS3_HELDOUT = load_pairs(sorted(DATA.glob("press3/heldout/*.jsonl")))
+# A fifth hand's pairs (press4/README.md, 238), written in round 21 while the rules were
+# tuned on press3/tune, measured by the merger only: never tuned on, not split.
+PRESS4 = load_pairs(sorted(DATA.glob("press4/*.jsonl")))
 
 # Floors a little under what is measured (round 20, « Across languages »; before → after):
 # tuned 0.993 / 0.912 → 0.993 / 0.946 (1 distinct-story pair merged of 141 grouped; 140 of
@@ -66,20 +69,26 @@ PRESS_HELDOUT_RECALL_FLOOR = 0.95
 # Round 20, heldout opened: tune 1.000 / 1.000 (28 of 28; one pair fewer is 0.964), heldout
 # 1.000 / 0.850 (none of 34 grouped distinct; 34 of 40; one pair fewer is 0.825).
 # Round 21 (rules written on press3/tune, press2/heldout not read): heldout 1.000 / 0.850 →
-# 1.000 / 0.900 (36 of 40; one pair fewer is 0.875). Precision: no merge on either half.
+# 1.000 / 0.875 as merged (35 of 40; one pair fewer is 0.850). Precision: no merge on
+# either half.
 PRESS2_PRECISION_FLOOR = 0.98
 PRESS2_TUNE_RECALL_FLOOR = 0.96
-PRESS2_HELDOUT_RECALL_FLOOR = 0.87
+PRESS2_HELDOUT_RECALL_FLOOR = 0.85
 # press3 (226 pairs, 98 same), whole set: 1.000 / 0.704 with round 19's rules, 1.000 /
 # 0.724 after round 20's (71 of 98). Split: tune 1.000 / 0.706 (48 of 68, none of 68
 # distinct grouped), heldout 1.000 / 0.767 (23 of 30, none of 60). Floors: one pair fewer.
-# Round 21 tuned on `tune/`: 1.000 / 0.706 → 1.000 / 0.971 (66 of 68, none of 68 distinct
-# grouped; one pair fewer is 0.956, one merge 0.985). `heldout/`'s floors are left as they
-# were: only the merger measures it.
+# Round 21 tuned on `tune/`: 1.000 / 0.706 → 1.000 / 0.912 as merged (62 of 68, none of 68
+# distinct grouped; one pair fewer is 0.897; the tuner's 0.971 included a day tie the merger
+# left out: it merged distinct stories on both unseen sets). `heldout/`, measured by the
+# merger: 1.000 / 0.767 → 1.000 / 0.867 (26 of 30, none of 60; one pair fewer is 0.833).
 PRESS3_PRECISION_FLOOR = 0.97
 PRESS3_TUNE_PRECISION_FLOOR = 0.98
-PRESS3_TUNE_RECALL_FLOOR = 0.95
-PRESS3_HELDOUT_RECALL_FLOOR = 0.73
+PRESS3_TUNE_RECALL_FLOOR = 0.89
+PRESS3_HELDOUT_RECALL_FLOOR = 0.83
+# press4, measured by the merger: 1.000 / 0.613 with round 20's rules, 1.000 / 0.623 as
+# merged (66 of 106, none of 132 distinct grouped; one pair fewer is 0.613).
+PRESS4_PRECISION_FLOOR = 0.97
+PRESS4_RECALL_FLOOR = 0.61
 
 
 def test_the_pairs_are_many_and_varied() -> None:
@@ -130,6 +139,8 @@ def test_the_press_pairs_are_many_hard_and_split_by_the_fixed_rule() -> None:
     assert not {p.id for p in press3} & {p.id for p in press2 + press + PAIRS + HELDOUT}
     assert all(_half(p.id) == "tune" for p in PRESS3_TUNE)
     assert all(_half(p.id) == "heldout" for p in PRESS3_HELDOUT)
+    assert len(PRESS4) >= 200 and len({p.id for p in PRESS4}) == len(PRESS4)
+    assert not {p.id for p in PRESS4} & {p.id for p in press3 + press2 + press + PAIRS + HELDOUT}
 
 
 def test_press_floors() -> None:
@@ -140,6 +151,7 @@ def test_press_floors() -> None:
         (PRESS2_HELDOUT, PRESS2_PRECISION_FLOOR, PRESS2_HELDOUT_RECALL_FLOOR),
         (PRESS3_TUNE, PRESS3_TUNE_PRECISION_FLOOR, PRESS3_TUNE_RECALL_FLOOR),
         (PRESS3_HELDOUT, PRESS3_PRECISION_FLOOR, PRESS3_HELDOUT_RECALL_FLOOR),
+        (PRESS4, PRESS4_PRECISION_FLOOR, PRESS4_RECALL_FLOOR),
     ):
         scores = score(pairs)
         assert scores.precision >= precision, [p.id for p in scores.false_positives]
