@@ -40,9 +40,13 @@ PRESS2_TUNE = load_pairs(sorted(DATA.glob("press2/tune/*.jsonl")))
 PRESS2_HELDOUT = load_pairs(sorted(DATA.glob("press2/heldout/*.jsonl")))
 # A fourth hand's pairs (press3/README.md), written in round 20 while the rules were tuned
 # on every set above, measured by the merger with the decision frozen and again after that
-# round, then split by the same rule. Nobody has tuned on either half yet.
+# round, then split by the same rule. `tune/` is tuned on from round 21 (docs/dedup.md,
+# « Recall on unseen writing »); `heldout/` is measured only, and never read.
 PRESS3_TUNE = load_pairs(sorted(DATA.glob("press3/tune/*.jsonl")))
 PRESS3_HELDOUT = load_pairs(sorted(DATA.glob("press3/heldout/*.jsonl")))
+# A fifth hand's pairs (press4/README.md, 238), written in round 21 while the rules were
+# tuned on press3/tune, measured by the merger only: never tuned on, not split.
+PRESS4 = load_pairs(sorted(DATA.glob("press4/*.jsonl")))
 
 # Floors a little under what is measured (round 20, « Across languages »; before → after):
 # tuned 0.993 / 0.912 → 0.993 / 0.946 (1 distinct-story pair merged of 141 grouped; 140 of
@@ -53,25 +57,38 @@ RECALL_FLOOR = 0.93
 # 0.957, one pair fewer 0.955.
 HELDOUT_PRECISION_FLOOR = 0.97
 HELDOUT_RECALL_FLOOR = 0.95
-# press/tune 1.000 / 0.938 → 1.000 / 1.000 (32 of 32; one pair fewer is 0.969).
-PRESS_TUNE_PRECISION_FLOOR = 0.97
+# press/tune 1.000 / 0.938 → 1.000 / 1.000 (32 of 32; one pair fewer is 0.969). Round 21:
+# the press sets' precision floors at 0.98 (none merges a pair; the issue asks 0.97).
+PRESS_TUNE_PRECISION_FLOOR = 0.98
 PRESS_TUNE_RECALL_FLOOR = 0.96
 # press/heldout 1.000 / 0.950 → 1.000 / 0.975 (39 of 40; one pair fewer is 0.950).
-PRESS_HELDOUT_PRECISION_FLOOR = 0.97
+PRESS_HELDOUT_PRECISION_FLOOR = 0.98
 PRESS_HELDOUT_RECALL_FLOOR = 0.95
 # press2, measured once (2026-12-07): tune 1.000 / 0.607, heldout 1.000 / 0.525. Round 19
 # tuned on `tune/` only: tune 1.000 / 0.964, heldout (measured by the merger) 1.000 / 0.675.
 # Round 20, heldout opened: tune 1.000 / 1.000 (28 of 28; one pair fewer is 0.964), heldout
 # 1.000 / 0.850 (none of 34 grouped distinct; 34 of 40; one pair fewer is 0.825).
-PRESS2_PRECISION_FLOOR = 0.97
+# Round 21 (rules written on press3/tune, press2/heldout not read): heldout 1.000 / 0.850 →
+# 1.000 / 0.875 as merged (35 of 40; one pair fewer is 0.850). Precision: no merge on
+# either half.
+PRESS2_PRECISION_FLOOR = 0.98
 PRESS2_TUNE_RECALL_FLOOR = 0.96
-PRESS2_HELDOUT_RECALL_FLOOR = 0.82
+PRESS2_HELDOUT_RECALL_FLOOR = 0.85
 # press3 (226 pairs, 98 same), whole set: 1.000 / 0.704 with round 19's rules, 1.000 /
 # 0.724 after round 20's (71 of 98). Split: tune 1.000 / 0.706 (48 of 68, none of 68
 # distinct grouped), heldout 1.000 / 0.767 (23 of 30, none of 60). Floors: one pair fewer.
+# Round 21 tuned on `tune/`: 1.000 / 0.706 → 1.000 / 0.912 as merged (62 of 68, none of 68
+# distinct grouped; one pair fewer is 0.897; the tuner's 0.971 included a day tie the merger
+# left out: it merged distinct stories on both unseen sets). `heldout/`, measured by the
+# merger: 1.000 / 0.767 → 1.000 / 0.867 (26 of 30, none of 60; one pair fewer is 0.833).
 PRESS3_PRECISION_FLOOR = 0.97
-PRESS3_TUNE_RECALL_FLOOR = 0.69
-PRESS3_HELDOUT_RECALL_FLOOR = 0.73
+PRESS3_TUNE_PRECISION_FLOOR = 0.98
+PRESS3_TUNE_RECALL_FLOOR = 0.89
+PRESS3_HELDOUT_RECALL_FLOOR = 0.83
+# press4, measured by the merger: 1.000 / 0.613 with round 20's rules, 1.000 / 0.623 as
+# merged (66 of 106, none of 132 distinct grouped; one pair fewer is 0.613).
+PRESS4_PRECISION_FLOOR = 0.97
+PRESS4_RECALL_FLOOR = 0.61
 
 
 def test_the_pairs_are_many_and_varied() -> None:
@@ -122,6 +139,8 @@ def test_the_press_pairs_are_many_hard_and_split_by_the_fixed_rule() -> None:
     assert not {p.id for p in press3} & {p.id for p in press2 + press + PAIRS + HELDOUT}
     assert all(_half(p.id) == "tune" for p in PRESS3_TUNE)
     assert all(_half(p.id) == "heldout" for p in PRESS3_HELDOUT)
+    assert len(PRESS4) >= 200 and len({p.id for p in PRESS4}) == len(PRESS4)
+    assert not {p.id for p in PRESS4} & {p.id for p in press3 + press2 + press + PAIRS + HELDOUT}
 
 
 def test_press_floors() -> None:
@@ -130,8 +149,9 @@ def test_press_floors() -> None:
         (PRESS_HELDOUT, PRESS_HELDOUT_PRECISION_FLOOR, PRESS_HELDOUT_RECALL_FLOOR),
         (PRESS2_TUNE, PRESS2_PRECISION_FLOOR, PRESS2_TUNE_RECALL_FLOOR),
         (PRESS2_HELDOUT, PRESS2_PRECISION_FLOOR, PRESS2_HELDOUT_RECALL_FLOOR),
-        (PRESS3_TUNE, PRESS3_PRECISION_FLOOR, PRESS3_TUNE_RECALL_FLOOR),
+        (PRESS3_TUNE, PRESS3_TUNE_PRECISION_FLOOR, PRESS3_TUNE_RECALL_FLOOR),
         (PRESS3_HELDOUT, PRESS3_PRECISION_FLOOR, PRESS3_HELDOUT_RECALL_FLOOR),
+        (PRESS4, PRESS4_PRECISION_FLOOR, PRESS4_RECALL_FLOOR),
     ):
         scores = score(pairs)
         assert scores.precision >= precision, [p.id for p in scores.false_positives]

@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from veille.collect.storykeys import StoryKeys
+from veille.text import figures
 from veille.text.english import in_french, is_english
 from veille.text.fingerprint import hamming, simhash_of_counts, text_similarity, word_shingles
 from veille.text.french import stem, story_words
@@ -184,11 +185,27 @@ def hours_apart(
         return max(hours, float(COVERAGE_HOURS))
     if _disjoint(early_keys.acts, late_keys.acts):
         return max(hours, float(COVERAGE_HOURS))
-    if late_keys.lead_days:
-        day = early.astimezone(_PARIS).date()
-        if {(d.day, d.month) for d in (day, day - timedelta(days=1))} & late_keys.lead_days:
-            return 0.0
+    day = early.astimezone(_PARIS).date()
+    if {day, day - timedelta(days=1)} & event_days(late, late_keys):
+        return 0.0
     return hours
+
+
+def event_days(published: datetime, keys: StoryKeys) -> set[date]:
+    """The days the article's opening cites: its dates (« le 1er octobre », the nearest to
+    the publication: « le 30 décembre » in January is last year's)."""
+    today = published.astimezone(_PARIS).date()
+    days = set()
+    for day, month in keys.lead_days:
+        dated = []
+        for year in (today.year - 1, today.year, today.year + 1):
+            try:
+                dated.append(date(year, month, day))
+            except ValueError:  # « 30 février »
+                continue
+        if dated:
+            days.add(min(dated, key=lambda d: abs((d - today).days)))
+    return days
 
 
 def required_similarity(
@@ -271,12 +288,30 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     shared_figures = len(a.figures & b.figures)
     same_act = bool(a.acts & b.acts)
     tied, twice_tied = shared_figures >= 1, shared_figures >= 2
-    required = required_similarity(hours_apart, named, tied, same_act, languages, twice_tied)
+    # Leads that name nobody in common (national news naming « l'État », « Bruxelles »)
+    # but give the same figure in their leads (« 80 M€ pour 4 000 conseillers ») are tied
+    # by it as by a name: one tie, the named floor (`STORY_SIMILARITY`). In the leads, not
+    # only the openings: a page's template may carry figures (a date, a counter) into both.
+    by_figure = not named and bool(a.lead_figures & b.lead_figures & a.figures) and not languages
+    required = required_similarity(
+        hours_apart,
+        named or by_figure,
+        tied and not by_figure,
+        same_act,
+        languages,
+        twice_tied and not by_figure,
+    )
     if similarity < required:
         return False
     if _other_body(a, b) and _other_body(b, a):
         return False
     # Leads that disagree on every figure or year are two events, unless their openings
     # share one: « 1 420 collectivités, contre 1 180 en 2025 » and « baromètre 2026 ».
-    disagree = _disjoint(a.lead_years, b.lead_years) or _disjoint(a.lead_figures, b.lead_figures)
+    # A correction or update (« Rectificatif », « (actualisé) ») is written because a figure
+    # changed: its figures disagree with its original's by design.
+    if a.revision or b.revision:
+        return True
+    disagree = _disjoint(a.lead_years, b.lead_years) or figures.disagree(
+        a.lead_figures, b.lead_figures
+    )
     return tied or not disagree

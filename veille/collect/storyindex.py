@@ -204,7 +204,9 @@ class StoryIndex:
         distances = popcount(self._unsigned() ^ np.uint64(from_signed64(record.fingerprint)))
         close = set(np.flatnonzero(distances <= PREFILTER_BITS).tolist())
         keys = story.keys if story is not None else self.keys(record.title, record.text, host)
-        for name in keys.lead_names | keys.site:
+        # The opening's names too: a trade weekly opens on a sentence of context and names
+        # the body after it, a city's page opens on a question (`StoryKeys.opening`).
+        for name in keys.lead_names | keys.site | keys.opening:
             positions = self._by_name.get(name, [])
             if len(positions) <= NAME_CANDIDATES_MAX:
                 close.update(positions)

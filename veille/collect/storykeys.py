@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from veille.text.english import in_french, is_english, is_term, law_names
 from veille.text.figures import ATTRIBUTE, DATE_FIGURES, read_figures
 from veille.text.french import stem, story_fold, story_words
+from veille.text.leads import TITLE_LABEL, body_of, cited_days
 from veille.text.urls import registrable_domain
 
 # Capitalised words that name a kind of body or a common thing, not one body: they neither
@@ -39,34 +40,6 @@ GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 # A sentence ends after « . », « ! », « ? », or a closing quotation that follows one: a
 # quotation inside a sentence (« à haut risque » au sens de l'article 6) ends nothing.
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]»)|(?<=[.!?][\s\u202f]»))\s+|\n+")
-# What a scraper keeps before an article's first sentence: a byline (« Par Hélène
-# Carrasco »), the page's dates (« Publié le 13/10/2026 à 18h05 Mis à jour le … »), a « Lire
-# aussi » link, a share button, a live page's « Suivez notre direct », each on its own
-# line; a wire's or a release's dateline (« PARIS, 24 nov (ATP) - », « RENNES (AFP) - »,
-# « Brussels, 1 December 2026 - »); a label, a note or a live entry's time before a dash
-# (« ENTRETIEN - », « Rectificatif - », « (Actualisé avec revendication) - », « 11h52 - »).
-# They are no part of the lead: its names and figures are the event's.
-_MONTH_WORD = r"[A-Za-zéû]{3,9}\.?"
-_RESIDUE = re.compile(
-    r"(?:\s*(?:(?:Par|By)\s+[A-ZÀ-Þ][^\n.!?:]{0,90}"
-    r"|(?:Publi[ée]e?|Mise? à jour|Modifi[ée]e?|Actualis[ée]e?)\s+le\b[^\n]{0,100}"
-    r"|Lire aussi\b[^\n]{0,160}|Partager\b[^\n]{0,60}|Suivez (?:notre|le) direct\b[^\n]{0,40}"
-    rf"|[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}(?:\s+\d{{4}})?"
-    r")[ \t]*\n"
-    rf"|\s*[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}"
-    r"(?:\s+\d{4})?(?:\s*\([^()\n]{1,20}\))?\s*[-–—]\s+"
-    r"|\s*[A-ZÀ-Þ][A-ZÀ-Þ' -]{1,40}\([^()\n]{1,20}\)\s*[-–—]\s+"
-    r"|\s*(?:[A-ZÀ-Þ]{4,}|Rectificatif|Erratum|\([^()\n]{1,60}\)|\d{1,2}h\d\d)\s*[-–—]\s+)+"
-)
-# A headline's label before a dash or colon (« EN DIRECT - Cyberattaque au département… »,
-# « VIDÉO. », « Exclusif : »): no part of the headline, whose first word is then read as a
-# sentence's first word (a common noun capitalised, not a name).
-_TITLE_LABEL = re.compile(
-    r"^\s*(?:en direct|direct|live|vid[ée]o|exclusif|exclusivit[ée]|entretien|interview|info"
-    r"|alerte|urgent|flash|tribune|[ée]dito|br[èe]ve|photos?|podcast|infographie|document"
-    r"|r[ée]cit|enqu[êe]te|analyse|d[ée]cryptage|reportage)\s*(?:[-–—:|.]\s+|\s[-–—]\s*)",
-    re.IGNORECASE,
-)
 _TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")
 _PIECE = re.compile(r"[-'’.]")
 _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
@@ -81,13 +54,6 @@ _REFERENCE = re.compile(
     r"\s[^,.;:!?()«»]{0,60},",
     re.IGNORECASE,
 )
-# fmt: off
-_MONTHS = [
-    "janvier", "fevrier", "mars", "avril", "mai", "juin",
-    "juillet", "aout", "septembre", "octobre", "novembre", "decembre",
-]
-# fmt: on
-_DAY = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(_MONTHS) + r")\b")
 # « Dix jours après son lancement », « il y a deux semaines », « compte déjà », « premier
 # bilan »: the lead tells what came of an earlier event, so a day or more after an article
 # on that event it is a follow-up (the pairs' follow-ups; coverage within a day says
@@ -192,6 +158,10 @@ class StoryKeys:
     # The figures of the opening (`_opening_figures`: « 84 jeux », « 150 000 euros »): two
     # articles that write the same one tell the same event's numbers.
     figures: frozenset[str] = frozenset()
+    # The capitalised words of the opening (title and `OPENING_CHARS`), acronyms of bodies
+    # spelled out and sites named: what the story index looks candidates up by besides the
+    # lead's names (a trade weekly names the body after a sentence of context).
+    opening: frozenset[str] = frozenset()
 
 
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
@@ -268,14 +238,35 @@ def _people(tokens: list[tuple[bool, str]]) -> set[str]:
     return out
 
 
-def _names(sentences: list[str], text: str) -> tuple[set[str], set[str], set[str]]:
+# « l'Assemblée départementale », « le Conseil régional »: a kind of body followed by its
+# level names no body — the text's or site's body, written generically (its own page says
+# « l'Assemblée départementale » where the press writes « le conseil départemental des
+# Monts-d'Argens »). « l'Assemblée nationale » is one body: « national » is no level here.
+_LEVELS = re.compile(
+    r"(?:departement|region|municip|communautaire|metropolit|intercommun|plenier|permanent)"
+)
+# A word written in lower case (not a site's name: « data.montcalvy.fr »).
+_LOWER_WORD = re.compile(r"(?<![\w.@/-])[a-zà-öø-ÿœ][a-zà-öø-ÿœ-]+(?![\w-]*\.[a-z])")
+
+
+def common_words(opening: str) -> frozenset[str]:
+    """The words `opening` writes in lower case, folded and stemmed: a capitalised word of
+    the lead among them is a common noun (« Données : l'opposition vote… » then « la
+    stratégie de la donnée »; a product's « Montcalvy Données »), not a name."""
+    return frozenset(stem(w) for w in story_fold(" ".join(_LOWER_WORD.findall(opening))).split())
+
+
+def _names(
+    sentences: list[str], text: str, common: frozenset[str] = frozenset()
+) -> tuple[set[str], set[str], set[str]]:
     """(names, people among them, names only in parentheses) of sentences: capitalised
     words, folded and canonical. A segment's first word is capitalised anyway: it counts
     when it is elided (« L'Assemblée »), when it heads a « Lieu : … » headline and `text`
     never writes it in lower case (« Vidéoprotection : … » then « la vidéoprotection » is
     a common noun), or when the same word is capitalised elsewhere. Two names in a row
     (« Claire Dumoulin », not « La Rochelle ») are a person: they tie two articles but tell
-    no events apart."""
+    no events apart. A piece the opening writes in lower case (`common`, `common_words`)
+    and a kind of body before its level (« l'Assemblée départementale ») name nothing."""
     found: set[str] = set()
     initial: set[str] = set()
     people: set[str] = set()
@@ -293,7 +284,13 @@ def _names(sentences: list[str], text: str) -> tuple[set[str], set[str], set[str
                 pieces = _folded_pieces(word)
                 if not pieces:
                     continue
-                if i > 0 or elided or (headline and word.lower() not in text):
+                after = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+                if after[:1].islower() and _LEVELS.match(story_fold(after)):
+                    continue
+                common_noun = any(stem(p) in common for p in pieces)
+                if common_noun and i > 0 and not elided and _is_name(tokens[i - 1][1]):
+                    continue  # « Montcalvy Données », a brand: its common noun names nothing
+                if i > 0 or elided or (headline and not common_noun and word.lower() not in text):
                     found.update(pieces)
                 else:
                     initial.update(pieces)
@@ -409,14 +406,6 @@ def _web_names(text: str) -> set[str]:
     return out
 
 
-def _body(text: str) -> str:
-    """The text from its first sentence: a scraper's byline, dates and a wire's dateline
-    left out (`_RESIDUE`)."""
-    text = text.strip()
-    residue = _RESIDUE.match(text)
-    return text[residue.end() :].strip() if residue else text
-
-
 def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     """The keys of an article published on `host`. Only the title and first sentence are
     parsed word by word; the rest of the text is searched once for capitalised words
@@ -427,15 +416,15 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     subjects veto keeps two towns' own pages apart (`stories.same_story`, against another
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
-    body = _body(text)
-    title = law_names(_TITLE_LABEL.sub("", title))
+    body = body_of(text)
+    title = law_names(TITLE_LABEL.sub("", title))
     first, *rest = _SENTENCE_END.split(body, maxsplit=1)
     first = law_names(first)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
-    days = {
-        (int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(story_fold(lead_text))
-    }
+    # The days of the opening: a trade weekly's long article tells the event in its second
+    # sentence (« Le contrat qu'elle a attribué le 1er octobre… »), after a sentence of context.
+    days = cited_days(story_fold(f"{title}\n{body[:OPENING_CHARS]}"))
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([_REFERENCE.sub(" ", lead_text), *rest])
@@ -446,10 +435,13 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     opening = _capitalised_names(_REFERENCE.sub(" ", opening_text)) | web
     opening |= _acronyms(opening_text)
     mentioned = opening | _capitalised_names(whole)
-    names, people, bracketed = _names(lead, text)
+    names, people, bracketed = _names(lead, text, common_words(opening_text))
     english = is_english(lead_text)
-    years, numbers = read_figures(DATE_FIGURES.sub(" ", lead_text), english)
-    figures = {value for value, _, _ in numbers}
+    # A population or a duration (« (420 000 habitants) ») describes the body or the kind
+    # of event, in every article on it: no event's figure (as in `_opening_figures`).
+    dated = DATE_FIGURES.sub(" ", lead_text)
+    years, numbers = read_figures(dated, english)
+    figures = {value for value, end, _ in numbers if not ATTRIBUTE.match(dated, end)}
     if english:  # a headline in title case: « Commission Unveils Data Union Strategy »
         names = {n for n in names if not is_term(n)}
     domain = registrable_domain(host) if host else ""
@@ -471,6 +463,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
         english=english,
         figures=_opening_figures(title, body, english),
+        opening=frozenset(opening),
     )
 
 
@@ -488,7 +481,8 @@ def lead_names(lead: str) -> frozenset[str]:
     cut): how the story index finds candidates whose words are too few for a SimHash to
     see (two feed leads of two sentences)."""
     title, _, text = lead.partition("\n")
-    title, text = law_names(_TITLE_LABEL.sub("", title)), law_names(text)
-    first = _SENTENCE_END.split(_body(text), maxsplit=1)[0]
+    title, text = law_names(TITLE_LABEL.sub("", title)), law_names(text)
+    body = body_of(text)
+    first = _SENTENCE_END.split(body, maxsplit=1)[0]
     names, _, bracketed = _names([title, first], text)
     return frozenset(names | bracketed | _web_names(f"{title}\n{first}"))

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import re
 
-# Dates and times written with figures (« 13/10/2026 », « 18h05 », « 24 nov. ») are no
-# figures of the event: they are dropped before figures are read.
+# Dates and times written with figures (« 13/10/2026 », « 2026-11-23T11:00:00+00:00 »,
+# « 18h05 », « 24 nov. », the first day of « du 9 au 11 octobre ») are no figures of the
+# event: they are dropped before figures are read.
 DATE_FIGURES = re.compile(
-    r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}\s?h\s?\d{0,2}\b"
+    r"\b\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}\s?h\s?\d{0,2}\b"
     r"|\b\d{1,2}(?:er)?\s+(?:janv|f[ée]vr|avr|juil|sept|oct|nov|d[ée]c)\b\.?"
+    # the first day of a range (« du 9 au 11 octobre », « les 3 et 4 décembre »)
+    r"|\b\d{1,2}(?:er)?\s*(?:au|et|[-–])\s*(?=\d{1,2}(?:er)?\s+(?:janv|f[ée]vr|mars|avr|mai"
+    r"|juin|juil|ao[uû]t|sept|oct|nov|d[ée]c))"
 )
 
 # A number: groups of three digits (« 1 200 000 », « 40,000 », « 1.200.000 ») and a decimal
@@ -88,3 +93,26 @@ def read_figures(text: str, english: bool) -> tuple[set[str], list[tuple[str, in
         value, scaled = _value(match.group(), text, match.start(), match.end(), english)
         out.append((value, match.end(), scaled))
     return years, out
+
+
+# Two writers round one figure apart (« 187 000 » / « près de 190 000 », « 1 312 » / « plus
+# de 1 300 »: within 5 %), and a misprint moves its decimal comma (« 18 millions » for
+# « 1,8 million », corrected the next day): neither is a second event's figure.
+ROUNDING = 0.05
+
+
+def near(a: str, b: str) -> bool:
+    """Can the values `a` and `b` (`read_figures`) be one figure written by two hands:
+    equal, one rounded of the other, or the same digits with the decimal comma moved?"""
+    x, y = sorted((float(a), float(b)))
+    if x <= 0:
+        return x == y
+    if y <= x * (1 + ROUNDING):
+        return True
+    ratio = y / x
+    return any(abs(ratio - 10**k) < 1e-9 * ratio for k in (1, 2, 3))
+
+
+def disagree(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Do two sets of figures both give some and share none, even rounded (`near`)?"""
+    return bool(a) and bool(b) and not any(near(x, y) for x in a for y in b)

@@ -1,0 +1,67 @@
+"""The lead of a news text as a scraper gives it: what comes before its first sentence (a
+byline, the page's dates, a breadcrumb, a wire's dateline: `body_of`), a headline's label
+(`TITLE_LABEL`), and the days its opening cites (`cited_days`). Story grouping reads the
+lead's names, figures and days after these (`collect.storykeys`, docs/dedup.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+# What a scraper keeps before an article's first sentence: a byline (« Par Hélène
+# Carrasco »), the page's dates (« Publié le 13/10/2026 à 18h05 Mis à jour le … »), a « Lire
+# aussi » link, a share button, a live page's « Suivez notre direct », a release's header
+# (« Communiqué de presse — Paris, le 3 décembre »), a site's breadcrumb (« Accueil >
+# Actualités > Vie municipale »), each on its own line; a wire's or a release's dateline
+# (« PARIS, 24 nov (ATP) - », « MONTCALVY (Haute-Lisère), 6 oct (FD) - », « RENNES (AFP) - »,
+# « Brussels, 1 December 2026 - »); a label, a note or a live entry's time before a dash
+# (« ENTRETIEN - », « Rectificatif - », « (Actualisé avec revendication) - », « 11h52 - »).
+# They are no part of the lead: its names and figures are the event's.
+_MONTH_WORD = r"[A-Za-zéû]{3,9}\.?"
+_RESIDUE = re.compile(
+    r"(?:\s*(?:(?:Par|By)\s+[A-ZÀ-Þ][^\n.!?:]{0,90}"
+    r"|(?:Publi[ée]e?|Mise? à jour|Modifi[ée]e?|Actualis[ée]e?)\s+le\b[^\n]{0,100}"
+    r"|Lire aussi\b[^\n]{0,160}|Partager\b[^\n]{0,60}|Suivez (?:notre|le) direct\b[^\n]{0,40}"
+    r"|Communiqu[ée] de presse\b[^\n]{0,100}|[^\n>.!?]{1,40}(?:\s[>›]\s[^\n>.!?]{1,40}){2,6}"
+    rf"|[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}(?:\s+\d{{4}})?"
+    r")[ \t]*\n"
+    rf"|\s*[A-ZÀ-Þ][\w'’ -]{{1,40}}?(?:\s*\([^()\n]{{1,30}}\))?,\s*(?:le\s+)?\d{{1,2}}(?:er)?"
+    rf"\s+{_MONTH_WORD}"
+    r"(?:\s+\d{4})?(?:\s*\([^()\n]{1,20}\))?\s*[-–—]\s+"
+    r"|\s*[A-ZÀ-Þ][A-ZÀ-Þ' -]{1,40}\([^()\n]{1,20}\)\s*[-–—]\s+"
+    r"|\s*(?:[A-ZÀ-Þ]{4,}|Rectificatif|Erratum|\([^()\n]{1,60}\)|\d{1,2}h\d\d)\s*[-–—]\s+)+"
+)
+# A headline's label before a dash or colon (« EN DIRECT - Cyberattaque au département… »,
+# « VIDÉO. », « Exclusif : »): no part of the headline, whose first word is then read as a
+# sentence's first word (a common noun capitalised, not a name).
+TITLE_LABEL = re.compile(
+    r"^\s*(?:en direct|direct|live|vid[ée]o|exclusif|exclusivit[ée]|entretien|interview|info"
+    r"|alerte|urgent|flash|tribune|[ée]dito|br[èe]ve|photos?|podcast|infographie|document"
+    r"|r[ée]cit|enqu[êe]te|analyse|d[ée]cryptage|reportage)\s*(?:[-–—:|.]\s+|\s[-–—]\s*)",
+    re.IGNORECASE,
+)
+
+# fmt: off
+_MONTHS = [
+    "janvier", "fevrier", "mars", "avril", "mai", "juin",
+    "juillet", "aout", "septembre", "octobre", "novembre", "decembre",
+]
+# fmt: on
+_DAY = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(_MONTHS) + r")\b")
+# A weekday without its date (« lancé mercredi ») is no cited day: resolved to the last such
+# day before the publication it tied distinct stories of one week on both unseen sets
+# (docs/dedup.md, « Recall on unseen writing »).
+
+
+def cited_days(folded: str) -> set[tuple[int, int]]:
+    """(day, month)… that the folded text (`french.story_fold`) cites: « le 1er octobre » →
+    (1, 10)."""
+    return {(int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(folded)}
+
+
+def body_of(text: str) -> str:
+    """The text from its first sentence: a scraper's byline, dates and a wire's dateline
+    left out (`_RESIDUE`)."""
+    text = text.strip()
+    residue = _RESIDUE.match(text)
+    return text[residue.end() :].strip() if residue else text
