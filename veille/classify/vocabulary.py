@@ -1,12 +1,13 @@
-"""A fitted vectoriser's vocabulary, held compactly: term ↔ column without a Python dict.
+"""A fitted vectoriser's vocabulary, held compactly: term ↔ column without a Python dict
+(and `pair_index`, the word blocks' pairs as integers).
 
-A dict of 112,754 n-gram strings (the default model's three blocks) weighed ~17 MB once
-unpickled — a string object, an int object and a hash-table slot per term — in every
-process that loads the model, the collector first. Here the terms are one UTF-8 byte
+Dicts of 120,228 terms (the default model's four blocks, passages included) made most of
+its ~17 MB once unpickled — a string object, an int object and a hash-table slot per
+term — in every process that loads the model, the collector first. Here the terms are one UTF-8 byte
 string in column order (`term`, for explanations, decoded one at a time), and lookups go
 through a sorted array of the terms' 64-bit hashes (`columns`): numpy's binary search,
 with the hashing itself done by C-level `map(hash, …)` as a dict lookup does it. About
-20 bytes a term instead of ~150 (28 once an explanation has asked for a term).
+24 bytes a term instead of ~110 (8 more once an explanation has asked for a term).
 
 Python's `hash` of a string is salted per process, so the hash array is never stored: it
 is built when the vocabulary is made or unpickled (~30 ms for the default model), from
