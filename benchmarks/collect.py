@@ -580,7 +580,9 @@ def main() -> None:
                         f"{f.label}: first {first.seconds:.1f} s "
                         f"(CPU {first.detail['cpu_seconds']:.1f} s: main process "
                         f"{first.cpu_main:.1f} s, the others {first.cpu_children:.1f} s; PSS "
-                        f"{first.peak_pss_mb:.0f} MB), second {second.seconds:.2f} s",
+                        f"{first.peak_pss_mb:.1f} MB, main process RSS "
+                        f"{first.peak_main_rss_mb:.1f} MB, {first.processes} process(es) at "
+                        f"most), second {second.seconds:.2f} s",
                         flush=True,
                     )
             figures.extend(f for _, f in group)

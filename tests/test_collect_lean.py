@@ -251,3 +251,47 @@ def test_print_json_to_a_pipe_writes_what_rich_would(capsys: pytest.CaptureFixtu
     written = capsys.readouterr().out
     assert written == rich_file.getvalue()
     assert json.loads(written) == doc and "Élus" in written
+
+
+# What a first cycle on a fresh database keeps out of the collector's process: Alembic
+# and what it brings (Mako, whose error pages import Pygments), ~10 MB for one use.
+MIGRATION_ONLY = ("alembic", "mako", "pygments")
+
+
+@pytest.mark.usefixtures("seed_model")  # the child loads it, never trains it
+def test_a_first_cycle_migrates_a_fresh_database_in_a_child_process(
+    server: HostileServer, settings: Settings, tmp_path: Path
+) -> None:
+    from veille.db.engine import HEAD_REVISION, current_revision, make_engine
+
+    mount_site(server)
+    settings.config_file.write_text(feeds_yaml(server.base_url), encoding="utf-8")
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    found = probe(settings, "collect", "--json", VEILLE_DATABASE_URL=fresh)
+    assert '"new_articles": 6' in found["stdout"]
+    assert set(MIGRATION_ONLY) & set(found["modules"]) == set()
+    engine = make_engine(fresh)
+    assert current_revision(engine) == HEAD_REVISION
+    engine.dispose()
+    # The control: `veille db upgrade` migrates in its own process, Alembic and all.
+    control = probe(settings, "db", "upgrade", VEILLE_DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}")
+    assert set(MIGRATION_ONLY) <= set(control["modules"])
+
+
+def test_a_database_the_child_cannot_open_is_one_clear_error(tmp_path: Path) -> None:
+    environ = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "VEILLE_DATABASE_URL": f"sqlite:///{tmp_path / 'absent' / 'x.db'}",
+        "VEILLE_CONFIG_FILE": str(REPO / "feeds.yaml"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "veille", "collect", "--json"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "Cannot open database" in done.stderr and "unable to open database" in done.stderr

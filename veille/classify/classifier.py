@@ -147,6 +147,22 @@ def cache_dir() -> Path:
     return Path(base) / "veille"
 
 
+def _converted(directory: Path, corpus: str) -> theme_model.ThemeModel | None:
+    """The cached model of an older format that training today would give as it is
+    (`SAME_MODEL_FORMATS`: written otherwise, not trained otherwise), loaded — hence
+    converted — or None."""
+    from veille.classify import model as theme_model
+
+    for old in theme_model.SAME_MODEL_FORMATS:
+        path = directory / f"default-model-{corpus}-f{old}.pickle"
+        if path.exists():
+            try:
+                return theme_model.loads(path.read_bytes())
+            except Exception:
+                log.warning("ignoring unreadable cached model %s", path)
+    return None
+
+
 def default_model() -> theme_model.ThemeModel:
     """The model trained on the packaged seed corpus, cached on disk by corpus version.
 
@@ -158,14 +174,14 @@ def default_model() -> theme_model.ThemeModel:
     from veille.classify.corpus import load_seed
 
     seed = load_seed()
-    key = f"{theme_model.corpus_version(seed)}-f{theme_model.FORMAT}"
-    path = cache_dir() / f"default-model-{key}.pickle"
+    corpus = theme_model.corpus_version(seed)
+    path = cache_dir() / f"default-model-{corpus}-f{theme_model.FORMAT}.pickle"
     if path.exists():
         try:
             return theme_model.loads(path.read_bytes())
         except Exception:
             log.warning("ignoring unreadable cached model %s", path)
-    model = theme_model.train(seed)
+    model = _converted(cache_dir(), corpus) or theme_model.train(seed)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # A temporary name of this writer's own: two processes training at once (two

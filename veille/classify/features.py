@@ -17,6 +17,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import spmatrix
 
+from veille.classify.vocabulary import Vocabulary, pair_index
 from veille.text.french import clean_head, clean_text, fold, words
 
 # What the model reads of an article: the title twice and the first MAX_TEXT_CHARS of text,
@@ -83,8 +84,13 @@ def _char_ngrams(word: str, low: int, high: int) -> list[str]:
     return grams
 
 
-def _columns(tokens: list[str], vocabulary: dict[str, int], *, grow: bool) -> np.ndarray:
-    """Each token's column (-1 when unknown and not `grow`), with C-speed dict lookups."""
+def _columns(
+    tokens: list[str], vocabulary: dict[str, int] | Vocabulary, *, grow: bool
+) -> np.ndarray:
+    """Each token's column (-1 when unknown and not `grow`), with C-speed lookups; a
+    fitted vocabulary never grows."""
+    if isinstance(vocabulary, Vocabulary):
+        return vocabulary.columns(tokens).astype(np.int32)
     if grow:
         new = [t for t in dict.fromkeys(tokens) if t not in vocabulary]
         vocabulary.update(zip(new, range(len(vocabulary), len(vocabulary) + len(new)), strict=True))
@@ -95,7 +101,7 @@ def _columns(tokens: list[str], vocabulary: dict[str, int], *, grow: bool) -> np
 
 def count_matrix(
     token_lists: Iterable[list[str]],
-    vocabulary: dict[str, int],
+    vocabulary: dict[str, int] | Vocabulary,
     *,
     grow: bool,
     width: int | None = None,
@@ -187,7 +193,7 @@ class _Tfidf:
         part = self.part
         return (part_of(doc, part) for doc in docs)
 
-    def _counts(self, docs: Iterable[str], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    def _counts(self, docs: Iterable[str], vocabulary: Vocabulary) -> sparse.csr_matrix:
         """Counts over a fixed vocabulary (unknown terms dropped)."""
         raise NotImplementedError
 
@@ -228,12 +234,12 @@ class _Tfidf:
             keep[best[: self.max_features]] = True
         kept = [term for term, index in vocabulary.items() if keep[index]]
         if not kept and self.part == "body":  # short items only: no body, an empty block
-            self.vocabulary_, self.idf_ = {}, np.zeros(0, dtype=self.dtype)
+            self.vocabulary_, self.idf_ = Vocabulary([]), np.zeros(0, dtype=self.dtype)
             return sparse.csr_matrix((len(docs), 0), dtype=self.dtype)
         if not kept:
             raise ValueError("no term is frequent enough; lower min_df")
         kept.sort()  # columns in term order, as sklearn's
-        self.vocabulary_ = {term: i for i, term in enumerate(kept)}
+        self.vocabulary_ = Vocabulary(kept)
         renumber = np.full(len(vocabulary), -1, dtype=np.int32)
         renumber[[vocabulary[term] for term in kept]] = np.arange(len(kept), dtype=np.int32)
         del vocabulary
@@ -253,40 +259,20 @@ class _Tfidf:
         return self._tfidf(self._counts(self._parts(raw_documents), self.vocabulary_))
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        return np.array(sorted(self.vocabulary_, key=self.vocabulary_.__getitem__), dtype=object)
+        return np.array(self.vocabulary_.terms(), dtype=object)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Vectorisers pickled before format 6 hold a `{term: column}` dict: held here as
+        a `Vocabulary`, the same columns."""
+        self.__dict__.update(state)
+        if isinstance(state.get("vocabulary_"), dict):
+            self.vocabulary_ = Vocabulary.from_mapping(state["vocabulary_"])
 
 
 def _frequencies(counts: sparse.csr_matrix, width: int) -> tuple[np.ndarray, np.ndarray]:
     df = np.bincount(counts.indices, minlength=width)
     totals = np.bincount(counts.indices, weights=counts.data, minlength=width)
     return df, totals
-
-
-def _pair_index(
-    vocabulary: dict[str, int],
-) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
-    """A vocabulary as integers: an id per word of its terms (a pair is two words and a
-    space), each id's column (-1: none; a last -1 for unknown words), the pairs' keys
-    (`id × (words + 1) + id`) sorted with their columns, and a sentinel key last."""
-    word_ids: dict[str, int] = {}
-    for term in vocabulary:
-        for word in term.split(" "):
-            word_ids.setdefault(word, len(word_ids))
-    width = len(word_ids) + 1
-    single_columns = np.full(width, -1, dtype=np.int64)
-    keys, columns = [], []
-    for term, column in vocabulary.items():
-        first, _, second = term.partition(" ")
-        if second:
-            keys.append(word_ids[first] * width + word_ids[second])
-            columns.append(column)
-        else:
-            single_columns[word_ids[first]] = column
-    keys.append(np.iinfo(np.int64).max)
-    columns.append(-1)
-    order = np.argsort(np.array(keys, dtype=np.int64), kind="stable")
-    pair_keys = np.array(keys, dtype=np.int64)[order]
-    return word_ids, single_columns, pair_keys, np.array(columns, dtype=np.int64)[order]
 
 
 class WordVectorizer(_Tfidf):
@@ -308,18 +294,18 @@ class WordVectorizer(_Tfidf):
         self.part = part
         self.scale = scale
 
-    def _counts(self, docs: Iterable[str], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    def _counts(self, docs: Iterable[str], vocabulary: Vocabulary) -> sparse.csr_matrix:
         """`word_analyzer`'s counts without making a string of every word pair: words are
-        looked up once (C-level `dict.get`), and each pair of neighbours becomes one integer
-        key found among the vocabulary's pairs by a sorted search, in numpy."""
+        looked up once (in a vocabulary of the terms' words), and each pair of neighbours
+        becomes one integer key found among the vocabulary's pairs by a sorted search."""
         index = self.__dict__.get("_pair_index")
         if index is None or index[0] is not vocabulary:
-            index = self.__dict__["_pair_index"] = (vocabulary, *_pair_index(vocabulary))
+            index = self.__dict__["_pair_index"] = (vocabulary, *pair_index(vocabulary))
         _, word_ids, single_columns, pair_keys, pair_columns = index
         token_lists = [words(doc) for doc in docs]
         n_docs, width = len(token_lists), len(word_ids) + 1
         flat = list(itertools.chain.from_iterable(token_lists))
-        ids = np.fromiter(map(word_ids.get, flat, itertools.repeat(-1)), np.int64, len(flat))
+        ids = word_ids.columns(flat)
         lengths = np.fromiter(map(len, token_lists), np.int64, n_docs)
         rows = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
         columns = single_columns[ids]  # an unknown word (-1) reads the last slot: -1
@@ -383,7 +369,7 @@ class CharNgramVectorizer(_Tfidf):
         grams = (_char_ngrams(word, low, high) for word in words)
         return per_doc, count_matrix(grams, vocabulary, grow=grow)
 
-    def _counts(self, docs: Iterable[str], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    def _counts(self, docs: Iterable[str], vocabulary: Vocabulary) -> sparse.csr_matrix:
         """Counts over the fitted vocabulary. Each word's known n-gram columns are kept
         between calls: the collector classifies a few dozen articles at a time, and their
         words mostly recur, so cutting every word into n-grams again was most of the cost."""
@@ -393,15 +379,14 @@ class CharNgramVectorizer(_Tfidf):
         if len(cache) > WORD_CACHE_MAX:
             cache.clear()
         low, high = self.ngram_range
-        columns = []
-        for word in words:
-            known = cache.get(word)
-            if known is None:
-                known = cache[word] = _columns(
-                    _char_ngrams(word, low, high), vocabulary, grow=False
-                )
-                known = cache[word] = known[known >= 0]
-            columns.append(known)
+        new = [word for word in words if word not in cache]
+        if new:  # the n-grams of all new words looked up at once
+            grams = [_char_ngrams(word, low, high) for word in new]
+            found = _columns(list(itertools.chain.from_iterable(grams)), vocabulary, grow=False)
+            ends = np.cumsum([len(g) for g in grams])
+            for word, known in zip(new, np.split(found, ends[:-1]), strict=True):
+                cache[word] = known[known >= 0]
+        columns = [cache[word] for word in words]
         lengths = [len(c) for c in columns]
         rows = np.repeat(np.arange(len(columns), dtype=np.int32), lengths)
         flat = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
@@ -488,10 +473,22 @@ def build_vectorizer() -> FeatureSet:
     )
 
 
-def feature_names(vectorizer: Any) -> list[str]:
-    names: list[str] = []
-    for name, vec in vectorizer.transformer_list:
-        names.extend(f"{name}:{term}" for term in vec.get_feature_names_out())
+def feature_names(vectorizer: Any, columns: Iterable[int]) -> list[str]:
+    """The names (`block:term`) of some columns of a `FeatureSet`'s output: explanations
+    name the few columns an article has, so no list of every feature's name is made."""
+    blocks = [(name, vec) for name, vec in vectorizer.transformer_list]
+    ends = np.cumsum([len(vec.vocabulary_) for _, vec in blocks])
+    older: dict[int, np.ndarray] = {}  # scikit-learn blocks (format 1): their names, once
+    names = []
+    for column in columns:
+        at = int(np.searchsorted(ends, column, side="right"))
+        name, vec = blocks[at]
+        local = int(column) - (int(ends[at - 1]) if at else 0)
+        if isinstance(vec.vocabulary_, Vocabulary):
+            names.append(f"{name}:{vec.vocabulary_.term(local)}")
+        else:
+            terms = older.setdefault(at, vec.get_feature_names_out())
+            names.append(f"{name}:{terms[local]}")
     return names
 
 

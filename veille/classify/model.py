@@ -37,6 +37,10 @@ from veille.sources import THEME_IDS
 if TYPE_CHECKING:
     from sklearn.linear_model import LogisticRegression
 
+# 6: the vectorisers' vocabularies as `vocabulary.Vocabulary` (the terms as one byte
+# string, looked up by hash: ~17 MB less in every process that loads the model); the
+# same columns, hence the same probabilities. Blobs of formats 2–5 hold `{term: column}`
+# dicts: unpickling converts them (`features._Tfidf.__setstate__`).
 # 5: passage evidence (`passages`): the best passage of the whole text counts, less a
 # margin; models of format ≤ 4 have no passage model and read as they were trained.
 # 4: the lead and the body of the text in blocks of their own (`features.part_of`).
@@ -45,8 +49,11 @@ if TYPE_CHECKING:
 # and 2 (scikit-learn objects) still load, converted by `loads`, and predict the same;
 # the vectorisers of formats 1–3 read the title twice and the first 1000 characters, as
 # they were trained to.
-FORMAT = 5
-_READABLE_FORMATS = frozenset({1, 2, 3, 4, 5})
+FORMAT = 6
+_READABLE_FORMATS = frozenset({1, 2, 3, 4, 5, 6})
+# Formats whose model is what training gives today, written otherwise: a cached default
+# model of one of them is converted (`classifier.default_model`) rather than retrained.
+SAME_MODEL_FORMATS = (5,)
 C = 8.0
 SEED = 20261125
 # How much more one of the delegate's labels (origin "editor") counts than a seed item when
@@ -340,11 +347,14 @@ def explain(
 ) -> dict[str, list[tuple[str, float]]]:
     """The terms that pushed each theme up: largest tf-idf × coefficient products."""
     x = model.vectorizer.transform([document(title, text)]).tocsr()
-    names = feature_names(model.vectorizer)
+    names = feature_names(model.vectorizer, x.indices)
     result: dict[str, list[tuple[str, float]]] = {}
     for j, theme in enumerate(model.themes):
         coef = model.weights[:, j]
-        contrib = [(names[i], float(v * coef[i])) for i, v in zip(x.indices, x.data, strict=True)]
+        contrib = [
+            (names[k], float(v * coef[i]))
+            for k, (i, v) in enumerate(zip(x.indices, x.data, strict=True))
+        ]
         contrib = [c for c in contrib if c[1] > 0]
         contrib.sort(key=lambda c: -c[1])
         # Word features read as reasons; character n-grams only back them up in the model.

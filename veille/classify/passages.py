@@ -34,6 +34,7 @@ import numpy as np
 from scipy import sparse
 
 from veille.classify.features import DTYPE, WordVectorizer, _frequencies, count_matrix
+from veille.classify.vocabulary import Vocabulary
 from veille.text.french import CLASSIFY_STOPWORDS, clean_text, stem
 
 # How much of the text passages read: long enough for a feature article, short enough
@@ -150,7 +151,7 @@ class PassageVectorizer(WordVectorizer):
     def _parts(self, docs: Iterable[str]) -> Iterator[str]:
         return iter(docs)  # a passage is all text: no lead or body to pick
 
-    def _counts(self, docs: Iterable[str], vocabulary: dict[str, int]) -> sparse.csr_matrix:
+    def _counts(self, docs: Iterable[str], vocabulary: Vocabulary) -> sparse.csr_matrix:
         """All passages' words in one split of one byte string, rows told apart by a
         separator token that no passage can hold (translated text is [a-z0-9 ] only)."""
         texts = [_ascii(doc) for doc in docs]
@@ -163,8 +164,9 @@ class PassageVectorizer(WordVectorizer):
         columns = np.fromiter(lookup, dtype=np.int64, count=len(tokens))
         unseen = np.flatnonzero(columns == _UNSEEN)
         if len(unseen):  # words met for the first time: their column, remembered
-            for word in {tokens[i] for i in unseen}:
-                cache[word] = vocabulary.get(_normal(word.decode("ascii")), -1)
+            new = list({tokens[i] for i in unseen})
+            found = vocabulary.columns([_normal(word.decode("ascii")) for word in new])
+            cache.update(zip(new, found.tolist(), strict=True))
             columns[unseen] = [cache[tokens[i]] for i in unseen]
         rows = np.cumsum(columns == _NEXT_ROW)
         known = columns >= 0

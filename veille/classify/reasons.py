@@ -10,10 +10,9 @@ whose threshold is 0.30 but « to check » for one whose threshold is 0.52.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from veille.classify.certainty import (  # noqa: F401  (re-exported: the desk's band uses them)
     CHECK,
@@ -26,7 +25,7 @@ from veille.classify.certainty import (  # noqa: F401  (re-exported: the desk's 
     certainty,
     margin,
 )
-from veille.classify.features import document
+from veille.classify.features import document, feature_names
 from veille.classify.passages import excerpt, weighing
 from veille.classify.quotes import keyword_quotes, quotes
 from veille.classify.rules import all_hits
@@ -40,33 +39,18 @@ if TYPE_CHECKING:
 TOP_FEATURES = 40
 
 
-_NAMES: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
-
-
-def _names(vectorizer: Any) -> list[str]:
-    """Column → feature name (`words:…`, `chars:…`), built once per loaded model."""
-    names = _NAMES.get(vectorizer)
-    if names is None:
-        names = []
-        for kind, vec in vectorizer.transformer_list:
-            by_column = sorted(vec.vocabulary_.items(), key=lambda kv: kv[1])
-            names.extend(f"{kind}:{term}" for term, _ in by_column)
-        _NAMES[vectorizer] = names
-    return names
-
-
 def contributions(
     model: ThemeModel, title: str, text: str, top: int = TOP_FEATURES, *, doc: str | None = None
 ) -> dict[str, list[tuple[str, float]]]:
     """Each theme's features that pushed it up (tf-idf × weight > 0), strongest first,
     words and character n-grams alike; of the article, or of `doc` (a passage) if given."""
     x = model.vectorizer.transform([document(title, text) if doc is None else doc]).tocsr()
-    names = _names(model.vectorizer)
+    names = feature_names(model.vectorizer, x.indices)  # the article's columns only
     out: dict[str, list[tuple[str, float]]] = {}
     for j, theme in enumerate(model.themes):
         values = x.data * model.weights[x.indices, j]
         ranked = sorted(
-            ((names[i], float(v)) for i, v in zip(x.indices, values, strict=True) if v > 0),
+            ((name, float(v)) for name, v in zip(names, values, strict=True) if v > 0),
             key=lambda nv: -nv[1],
         )
         out[theme] = ranked[:top]

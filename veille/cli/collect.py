@@ -36,7 +36,7 @@ def run_cycle(
     if keys:
         for key in keys:
             feeds.config.source(key)  # unknown key → ConfigError naming it
-    sessions = open_db(settings)
+    sessions = open_db(settings, apart=True)
     now = datetime.now(UTC)
     if not anything_due(sessions, feeds, now, keys=keys, force=force):
         # cron's `veille collect` between due times: the pipeline is not even imported

@@ -88,11 +88,14 @@ def settings_from_env(config: Path | None = None) -> Settings:
     return settings
 
 
-def open_db(settings: Settings) -> Any:
-    from veille.db.engine import make_engine, session_factory, upgrade
+def open_db(settings: Settings, *, apart: bool = False) -> Any:
+    """Sessions on the settings' database, its schema at head; `apart`: a migration, if
+    any, runs in a child process (`engine.upgrade_apart`: for the collector and the
+    scheduler, which would otherwise keep Alembic's modules)."""
+    from veille.db.engine import make_engine, session_factory, upgrade, upgrade_apart
 
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    (upgrade_apart if apart else upgrade)(engine)
     return session_factory(engine)
 
 

@@ -35,7 +35,7 @@ def serve(
     settings = settings_from_env()
     check_secret(settings, host)
     count = web_workers(settings, workers)
-    open_db(settings)
+    open_db(settings, apart=True)
     serve_app(settings, host=host, port=port, with_scheduler=False, workers=count)
 
 
@@ -54,7 +54,7 @@ def run(
     check_secret(settings, host)
     count = web_workers(settings, workers)
     load_feeds_config(settings.config_file)  # fail early on a bad file
-    open_db(settings)
+    open_db(settings, apart=True)
     serve_app(settings, host=host, port=port, with_scheduler=True, workers=count)
 
 
@@ -67,7 +67,7 @@ def worker(config: ConfigOpt = None) -> None:
 
     settings = settings_from_env(config)
     load_feeds_config(settings.config_file)  # fail early on a bad file
-    open_db(settings)
+    open_db(settings, apart=True)
     run_collector(settings)
 
 

@@ -10,6 +10,9 @@ PostgreSQL URLs are routed to psycopg 3. Upgrades run Alembic programmatically s
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -118,6 +121,37 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         ) from None
     except SQLAlchemyError as exc:
         raise DatabaseError(f"Database upgrade failed: {exc}.") from None
+
+
+# Where `upgrade_apart`'s child finds the database (the environment, not its arguments:
+# a PostgreSQL URL may hold a password that `ps` would show).
+MIGRATE_URL_VARIABLE = "VEILLE_MIGRATE_URL"
+
+
+def upgrade_apart(engine: Engine) -> None:
+    """`upgrade`, with Alembic run in a child process when there is anything to do.
+
+    Alembic brings Mako and Pygments: ~10 MB of modules that a process keeps once
+    imported, for one use. The collector and the scheduler (`veille collect`, `veille run`:
+    the latter lives for months) bring a new or older database to head through a child
+    (`veille.db.migrate`) and never hold them. An in-memory SQLite database is only the
+    caller's: it is upgraded in-process."""
+    if _at_head(engine):
+        return
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        upgrade(engine)
+        return
+    url = engine.url.render_as_string(hide_password=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "veille.db.migrate"],
+        env={**os.environ, MIGRATE_URL_VARIABLE: url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        said = done.stderr.strip().splitlines()
+        raise DatabaseError(said[-1] if said else f"Database upgrade failed ({done.returncode}).")
 
 
 def current_revision(engine: Engine) -> str | None:
