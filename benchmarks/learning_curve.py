@@ -39,6 +39,8 @@ With `--pool-press` the pool is `seed/pool_press/` (press-like articles by one h
 the evaluation `seed/heldout_press/` (another hand), with heldout_long and heldout beside.
 `--choose-share` cross-validates on the press pool only: each fold evaluated in turn, the
 labels drawn from the others, for each share of the fit the labels weigh together.
+`--candidates 'editor_share=0.5;editor_share=0.7,calibration_k=15'` tries `model.train`
+options instead of shares alone, and `--base-without` applies to the choice too.
 `--strategies` and `--sizes` pick what to run (each run retrains at every size).
 
 `--base-without press` starts from the default corpus less its press-style training files
