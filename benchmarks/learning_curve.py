@@ -39,6 +39,8 @@ With `--pool-press` the pool is `seed/pool_press/` (press-like articles by one h
 the evaluation `seed/heldout_press/` (another hand), with heldout_long and heldout beside.
 `--choose-share` cross-validates on the press pool only: each fold evaluated in turn, the
 labels drawn from the others, for each share of the fit the labels weigh together.
+`--candidates 'editor_share=0.5;editor_share=0.7,calibration_k=15'` tries `model.train`
+options instead of shares alone, and `--base-without` applies to the choice too.
 `--strategies` and `--sizes` pick what to run (each run retrains at every size).
 
 `--base-without press` starts from the default corpus less its press-style training files
@@ -218,15 +220,33 @@ def pool_fold(item: LabelledItem, folds: int) -> int:
     return hashlib.sha256(item.title.encode()).digest()[1] % folds
 
 
+def parse_options(text: str) -> dict[str, float]:
+    """`key=value,…` (a `--variant` or one `--candidates` entry) → `model.train` options."""
+    options: dict[str, float] = {}
+    for pair in filter(None, text.split(",")):
+        key, _, value = pair.partition("=")
+        options[key.strip()] = float(value)
+    return options
+
+
 def choose_share(
-    seeds: int, shares: Sequence[float], sizes: Sequence[int], folds: int = 3
+    seeds: int,
+    candidates: Sequence[str],
+    sizes: Sequence[int],
+    folds: int = 3,
+    without: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Cross-validation on the press label pool (never a held-out set): each fold of the
     pool is evaluated in turn, the labels drawn at random from the other folds; macro-F1
-    averaged over folds and `seeds` draws, for each share (0: the fixed EDITOR_WEIGHT)."""
-    seed = load_seed()
+    averaged over folds and `seeds` draws, for each candidate — `model.train` options
+    such as `editor_share=0.5,calibration_k=15` (`editor_share=0`: the fixed
+    EDITOR_WEIGHT). The base corpus leaves out the training files of the kinds in
+    `without`, as `--base-without` does for the curve."""
+    seed = load_seed(without=tuple(without))
     pool = load_pool("press")
     table: dict[str, Any] = {
+        "train": len(seed),
+        "base_without": list(without),
         "pool": len(pool),
         "folds": folds,
         "seeds": seeds,
@@ -238,22 +258,31 @@ def choose_share(
         evaluation = [i for i in pool if pool_fold(i, folds) == k]
         source = [i for i in pool if pool_fold(i, folds) != k]
         base.append(figures(trained(seed, [], None, 0.0), evaluation)["macro_f1"])
-        for share in shares:
-            for s in range(seeds):
-                run = curve(
-                    "random", 1000 * k + s, seed, source, {"fold": evaluation},
-                    [n for n in sizes if n <= len(source)],
-                    editor_weight=None if share else theme_model.EDITOR_WEIGHT,
-                    editor_share=share,
-                )  # fmt: skip
-                for point in run:
-                    scores.setdefault(str(share), {}).setdefault(point["labels"], []).append(
-                        point["fold"]["macro_f1"]
-                    )
+        for candidate in candidates:
+            options = parse_options(candidate)
+            share = options.pop("editor_share", theme_model.EDITOR_SHARE)
+            saved = dict(TRAIN_OPTIONS)
+            TRAIN_OPTIONS.update(options)
+            try:
+                for s in range(seeds):
+                    run = curve(
+                        "random", 1000 * k + s, seed, source, {"fold": evaluation},
+                        [n for n in sizes if n <= len(source)],
+                        editor_weight=None if share else theme_model.EDITOR_WEIGHT,
+                        editor_share=share,
+                    )  # fmt: skip
+                    for point in run:
+                        scores.setdefault(candidate, {}).setdefault(point["labels"], []).append(
+                            point["fold"]["macro_f1"]
+                        )
+            finally:
+                TRAIN_OPTIONS.clear()
+                TRAIN_OPTIONS.update(saved)
+            print(f"fold {k}, {candidate}: {scores[candidate]}", file=sys.stderr, flush=True)
     table["0 labels"] = round(sum(base) / len(base), 3)
-    table["shares"] = {
-        share: {n: round(sum(v) / len(v), 3) for n, v in by_size.items()}
-        for share, by_size in scores.items()
+    table["candidates"] = {
+        candidate: {n: round(sum(v) / len(v), 3) for n, v in by_size.items()}
+        for candidate, by_size in scores.items()
     }
     return table
 
@@ -281,6 +310,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--shares", default="0,0.15,0.3,0.5", help="--choose-share: shares tried (0: fixed weight)"
     )
+    parser.add_argument(
+        "--candidates",
+        default="",
+        help="--choose-share: ';'-separated model.train options tried, e.g. "
+        "'editor_share=0.3;editor_share=0.5,calibration_k=15' (instead of --shares)",
+    )
     parser.add_argument("--folds", type=int, default=3, help="--choose-share: pool folds")
     parser.add_argument(
         "--no-whole-pool", action="store_true", help="stop at the largest size of --sizes"
@@ -303,9 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    for pair in filter(None, args.variant.split(",")):
-        key, _, value = pair.partition("=")
-        TRAIN_OPTIONS[key] = float(value)
+    TRAIN_OPTIONS.update(parse_options(args.variant))
     warnings.simplefilter("ignore")  # tiny folds: scikit-learn warns about rare label sets
     began = time.perf_counter()
     if args.choose_weight:
@@ -314,13 +347,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(table, indent=None if args.json else 1))
         return 0
     wanted_sizes = [int(n) for n in args.sizes.split(",")]
+    without = tuple(kind for kind in args.base_without.split(",") if kind)
     if args.choose_share:
-        shares = [float(x) for x in args.shares.split(",")]
-        table = choose_share(args.seeds, shares, [n for n in wanted_sizes if n], args.folds)
+        candidates = [c for c in args.candidates.split(";") if c] or [
+            f"editor_share={x}" for x in args.shares.split(",")
+        ]
+        sizes = [n for n in wanted_sizes if n]
+        table = choose_share(args.seeds, candidates, sizes, args.folds, without)
         table["seconds"] = round(time.perf_counter() - began, 1)
         print(json.dumps(table, indent=None if args.json else 1))
         return 0
-    without = tuple(kind for kind in args.base_without.split(",") if kind)
     seed = load_seed(long=not args.short_base, without=without)
     evaluations: dict[str, Sequence[LabelledItem]]
     if args.pool_press:

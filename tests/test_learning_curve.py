@@ -93,3 +93,20 @@ def test_calibration_weights_give_the_labels_a_share_growing_with_their_number()
     items = [*seed, label]
     fit = theme_model.sample_weights(items, 5.0)
     assert (theme_model.calibration_weights(items, fit, 0.0) == fit).all()
+
+
+def test_without_labels_the_label_rules_change_nothing() -> None:
+    """The label rules (`EDITOR_SHARE`, `CALIBRATION_K`) act only through the delegate's
+    labels: without any, every choice of them trains the same model, so changing them can
+    never move the quality table of docs/themes.md."""
+    base = _base()[:60]
+    docs = [i.title for i in base[:20]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        models = [
+            theme_model.train(base, editor_share=share, calibration_k=k)
+            for share, k in ((theme_model.EDITOR_SHARE, theme_model.CALIBRATION_K), (0.7, 15.0))
+        ]
+    first, second = (theme_model.probabilities(m, docs) for m in models)
+    assert (first == second).all()
+    assert models[0].thresholds == models[1].thresholds
