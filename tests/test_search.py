@@ -8,7 +8,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.archive import search_counts, search_plan
@@ -16,7 +17,7 @@ from veille.archive.query import NO_THEME, ArchiveQuery, parse_query
 from veille.archive.search import facets, iter_matching, search, search_page
 from veille.db import articles as article_db
 from veille.db import fulltext
-from veille.db.engine import make_engine, session_factory, upgrade
+from veille.db.engine import _alembic_config, make_engine, session_factory, upgrade
 from veille.db.tables import ArticleRow, ArticleThemeRow, SourceRow
 from veille.db.themes import replace_themes
 from veille.sources import THEME_IDS
@@ -853,3 +854,54 @@ def test_period_bounds_follow_inserts_moves_and_deletes(
                 text("SELECT low_id, high_id, rows FROM article_days WHERE day = :d"), {"d": day}
             ).one()
             assert (low, high, rows) == (old, old, 1)
+
+
+def test_fts_lengths_migration_keeps_the_index_and_its_triggers(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """Migration 0014dq re-creates SQLite's FTS5 table with its documents' lengths stored
+    (bm25 no longer re-tokenises each match). Down to 0014cu and back: the same ranked
+    answers, one stored length per article, and the triggers still index a new article."""
+    sessions, ids = seeded
+    with sessions() as session:
+        engine = session.get_bind().engine
+        if engine.dialect.name != "sqlite":
+            pytest.skip("an FTS5 table: SQLite only")
+
+    def ranked() -> list[list[int]]:
+        with sessions() as session:
+            return [
+                [h.id for h in search(session, _q(q=q, sort="pertinence", per_page=50)).items]
+                for q in ("données", "données ouvertes", "concerts", "publics -données")
+            ]
+
+    def lengths() -> int | None:
+        with sessions() as session:
+            try:
+                return int(session.scalar(text("SELECT count(*) FROM articles_fts_docsize")) or 0)
+            except OperationalError:
+                return None  # no such table: columnsize=0
+
+    before = ranked()
+    assert any(len(found) > 1 for found in before)
+    assert lengths() == len(ids)
+    _downgrade(engine, "0014cu")
+    assert lengths() is None
+    assert ranked() == before
+    upgrade(engine, "head")
+    assert lengths() == len(ids)
+    assert ranked() == before
+    with sessions() as session, session.begin():
+        new = _add(session, "nouveau", "Concerts de données", "Des concerts et des données.", 1)
+    with sessions() as session:
+        assert new in [h.id for h in search(session, _q(q="concerts", per_page=50)).items]
+    assert lengths() == len(ids) + 1
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
