@@ -67,8 +67,10 @@ def counts(session: Session, plan: Plan, cap: int) -> tuple[Counts, bool]:
     grouping; PostgreSQL groups by source (its hash aggregate does not sort)."""
     if plan.impossible:
         return Counts(0, {}, (0,) * len(fulltext.THEME_BITS), 0), False
-    found = _sqlite_counts(session, plan, cap) if plan.dialect == "sqlite" else _grouped(
-        session, plan, cap
+    found = (
+        _sqlite_counts(session, plan, cap)
+        if plan.dialect == "sqlite"
+        else _grouped(session, plan, cap)
     )
     return found, found.sampled > cap
 
