@@ -8,13 +8,16 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from veille.archive import search_counts, search_plan
 from veille.archive.query import NO_THEME, ArchiveQuery, parse_query
 from veille.archive.search import facets, iter_matching, search, search_page
 from veille.db import articles as article_db
-from veille.db.engine import make_engine, session_factory, upgrade
+from veille.db import fulltext
+from veille.db.engine import _alembic_config, make_engine, session_factory, upgrade
 from veille.db.tables import ArticleRow, ArticleThemeRow, SourceRow
 from veille.db.themes import replace_themes
 from veille.sources import THEME_IDS
@@ -749,6 +752,70 @@ def test_the_total_without_facets_is_the_total_with_them(
         assert search(session, _q(), with_facets=False).total == len(ids)
 
 
+def _themed(plan: search_plan.Plan, mask: int) -> bool:
+    """`Plan.theme_condition`, in Python, for a test to count rows itself."""
+    if not plan.theme_bits and not plan.off_topic:
+        return bool(mask & fulltext.ALL_THEMES)
+    return bool(mask & plan.theme_bits) or (plan.off_topic and not mask & fulltext.ALL_THEMES)
+
+
+def test_sqlite_counts_in_one_pass_what_the_grouped_statement_counts(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """SQLite counts the sample without grouping (`_sqlite_counts`: theme sums and the
+    source facet's ids as one string); PostgreSQL groups by source (`_grouped`). Both run
+    on SQLite: over every filter kind and cap they give the same `Counts`, and those
+    counts are the rows themselves, counted here one by one."""
+    sessions, ids = seeded
+    week = (T0 - timedelta(days=6)).date()
+    grid: list[dict[str, object]] = [
+        {},
+        {"themes": ("ia",)},
+        {"themes": ("open_data", NO_THEME)},
+        {"sources": ("cnil", "datagouv")},
+        {"sources": ("cnil",), "themes": ("open_data",), "date_from": week},
+        {"q": "données"},
+        {"q": '"données ouvertes" -cybersécurité', "sources": ("etalab", "cnil")},
+        {"q": "données", "date_from": week, "themes": ("open_data",)},
+        {"group": True, "themes": THEME_IDS},
+        {"group": True, "themes": (NO_THEME,), "sources": ("cnil",)},
+    ]
+    with sessions() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("group_concat: the SQLite path only")
+        # Every third article a story's duplicate (the bit its story's triggers set), so
+        # that `group` leaves rows out of the sums.
+        session.execute(
+            update(fulltext.SEARCH)
+            .where(fulltext.SEARCH.c.id.in_(sorted(ids.values())[::3]))
+            .values(theme_mask=fulltext.SEARCH.c.theme_mask.op("|")(fulltext.DUPLICATE_BIT))
+        )
+        bits = list(fulltext.THEME_BITS.values())
+        for kw in grid:
+            plan = search_plan.plan_of(session, _q(**kw))
+            sample = search_counts._sample(plan, 1_000)
+            rows = session.execute(select(sample.c.s, sample.c.m)).all()
+            for cap in (0, 1, 2, 3, 1_000):
+                one_pass = search_counts._sqlite_counts(session, plan, cap)
+                assert one_pass == search_counts._grouped(session, plan, cap), (kw, cap)
+                assert one_pass.sampled == min(len(rows), cap + 1)
+            full = search_counts._sqlite_counts(session, plan, 1_000)
+            kept = [
+                (s, m)
+                for s, m in rows
+                if not (plan.grouped and m & fulltext.DUPLICATE_BIT)
+                and (plan.source_ids is None or s in plan.source_ids)
+            ]
+            assert full.themes == tuple(sum(1 for _, m in kept if m & b) for b in bits), kw
+            assert full.off_topic == sum(1 for _, m in kept if not m & fulltext.ALL_THEMES)
+
+            matched: dict[int, int] = {}
+            for s, m in rows:
+                if _themed(plan, m) and not (plan.grouped and m & fulltext.DUPLICATE_BIT):
+                    matched[s] = matched.get(s, 0) + 1
+            assert full.matched == matched, kw
+
+
 def test_period_bounds_follow_inserts_moves_and_deletes(
     seeded: tuple[sessionmaker[Session], dict[str, int]],
 ) -> None:
@@ -787,3 +854,54 @@ def test_period_bounds_follow_inserts_moves_and_deletes(
                 text("SELECT low_id, high_id, rows FROM article_days WHERE day = :d"), {"d": day}
             ).one()
             assert (low, high, rows) == (old, old, 1)
+
+
+def test_fts_lengths_migration_keeps_the_index_and_its_triggers(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """Migration 0014dq re-creates SQLite's FTS5 table with its documents' lengths stored
+    (bm25 no longer re-tokenises each match). Down to 0014cu and back: the same ranked
+    answers, one stored length per article, and the triggers still index a new article."""
+    sessions, ids = seeded
+    with sessions() as session:
+        engine = session.get_bind().engine
+        if engine.dialect.name != "sqlite":
+            pytest.skip("an FTS5 table: SQLite only")
+
+    def ranked() -> list[list[int]]:
+        with sessions() as session:
+            return [
+                [h.id for h in search(session, _q(q=q, sort="pertinence", per_page=50)).items]
+                for q in ("données", "données ouvertes", "concerts", "publics -données")
+            ]
+
+    def lengths() -> int | None:
+        with sessions() as session:
+            try:
+                return int(session.scalar(text("SELECT count(*) FROM articles_fts_docsize")) or 0)
+            except OperationalError:
+                return None  # no such table: columnsize=0
+
+    before = ranked()
+    assert any(len(found) > 1 for found in before)
+    assert lengths() == len(ids)
+    _downgrade(engine, "0014cu")
+    assert lengths() is None
+    assert ranked() == before
+    upgrade(engine, "head")
+    assert lengths() == len(ids)
+    assert ranked() == before
+    with sessions() as session, session.begin():
+        new = _add(session, "nouveau", "Concerts de données", "Des concerts et des données.", 1)
+    with sessions() as session:
+        assert new in [h.id for h in search(session, _q(q="concerts", per_page=50)).items]
+    assert lengths() == len(ids) + 1
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    cfg = _alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)

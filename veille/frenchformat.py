@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -29,7 +30,15 @@ def _local(value: datetime | None, pattern: str, *, with_time: bool = False) -> 
         return ""
     if with_time:
         return format_datetime(value.astimezone(PARIS), pattern, locale=LOCALE)
-    return format_date(value.astimezone(PARIS), pattern, locale=LOCALE)
+    return _day(value.astimezone(PARIS).date(), pattern)
+
+
+@lru_cache(maxsize=4096)
+def _day(day: date, pattern: str) -> str:
+    """A date-only babel pattern applied to a Paris day, kept: a listing shows twenty
+    cards' dates, mostly days already formatted, and babel takes ~14 µs a date (a tenth
+    of a listing's template time at 1M articles)."""
+    return format_date(day, pattern, locale=LOCALE)
 
 
 def full_date(value: datetime | None) -> str:

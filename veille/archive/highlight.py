@@ -29,9 +29,9 @@ def query_tokens(q: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=65_536)
-def _word_tokens(word: str) -> tuple[str, ...]:
+def _word_tokens(word: str) -> frozenset[str]:
     """`search_tokens` of one word of a card; the same words come back card after card."""
-    return tuple(search_tokens(word))
+    return frozenset(search_tokens(word))
 
 
 def highlight(text: str | None, q: str) -> Markup:
@@ -45,7 +45,7 @@ def highlight(text: str | None, q: str) -> Markup:
     last = 0
     for match in _WORD.finditer(text):
         tokens = _word_tokens(match.group())
-        if tokens and all(t in wanted for t in tokens):
+        if tokens and tokens <= wanted:
             out.append(escape(text[last : match.start()]))
             out.append(Markup("<mark>{}</mark>").format(match.group()))
             last = match.end()

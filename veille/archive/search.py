@@ -8,11 +8,11 @@ Semantics:
 - full text: see `veille.archive.fulltext_query` (all words, "phrases", -exclusions);
 - facet counts: each computed with its own filter left out, the others applied.
 
-Speed: the total and both facets come from ONE query grouped by source over a sample of
-the rows matching period + full text, with the theme and story conditions summed in SQL
-(one row per source, `search_counts.Tally`); the source filter is then applied in Python
-to those rows, so no join and no per-row subquery (themes are bits on the article, kept
-by triggers).
+Speed: the total and both facets come from ONE query over a sample of the rows matching
+period + full text, with the theme and story conditions summed in SQL and the source
+facet's rows counted per source (`search_counts.Counts`); the source filter is then
+applied in Python to those counts, so no join and no per-row subquery (themes are bits on
+the article, kept by triggers).
 
 Bounded counting: the sample stops at COUNT_CAP rows (PG_TEXT_CAP for a text search on
 PostgreSQL). A word found in half of a 1M-article archive matches 550,000 rows; counting
@@ -116,39 +116,31 @@ class SearchResult:
 
 
 def _tally(
-    session: Session, plan: search_plan.Plan, groups: Sequence[search_counts.Tally]
+    session: Session, plan: search_plan.Plan, found: search_counts.Counts
 ) -> tuple[int, Facets]:
     """Total for all filters, and each facet with its own filter left out."""
-    total = 0
-    theme_counts = [0] * len(THEME_BITS)
-    off_topic = 0
-    by_source: dict[int, int] = {}
-    for source_id, _rows_sampled, matched, themes_n, off in groups:
-        if plan.source_ids is None or source_id in plan.source_ids:
-            total += matched
-            theme_counts = [a + b for a, b in zip(theme_counts, themes_n, strict=True)]
-            off_topic += off
-        if matched:
-            by_source[source_id] = matched
-    themes = dict(zip(THEME_BITS, theme_counts, strict=True))
+    total = sum(
+        n for i, n in found.matched.items() if plan.source_ids is None or i in plan.source_ids
+    )
     names = (
         {
             i: (k, n)
             for i, k, n in session.execute(
                 select(SourceRow.id, SourceRow.key, SourceRow.name).where(
-                    SourceRow.id.in_(sorted(by_source))
+                    SourceRow.id.in_(sorted(found.matched))
                 )
             )
         }
-        if by_source
+        if found.matched
         else {}
     )
     sources = sorted(
-        ((names[i][0], names[i][1], c) for i, c in by_source.items() if c and i in names),
+        ((names[i][0], names[i][1], c) for i, c in found.matched.items() if i in names),
         key=lambda item: (-item[2], item[0]),
     )
+    themes = dict(zip(THEME_BITS, found.themes, strict=True))
     return total, Facets(
-        themes={t: n for t, n in themes.items() if n}, sources=sources, off_topic=off_topic
+        themes={t: n for t, n in themes.items() if n}, sources=sources, off_topic=found.off_topic
     )
 
 
@@ -229,8 +221,8 @@ def search(
     plan = search_plan.plan_of(session, query)
     cap = search_counts.count_cap(plan, cap)
     if with_facets:
-        groups, base_capped = search_counts.counts(session, plan, cap)
-        total, facet_counts = _tally(session, plan, groups)
+        found, base_capped = search_counts.counts(session, plan, cap)
+        total, facet_counts = _tally(session, plan, found)
     else:
         total, base_capped = search_counts.listed_total(session, plan, cap)
         facet_counts = Facets(themes={}, sources=[])
@@ -320,11 +312,11 @@ def hits(session: Session, rows: Any) -> list[ArticleHit]:
 
 def facets(session: Session, query: ArchiveQuery, *, cap: int | None = None) -> Facets:
     plan = search_plan.plan_of(session, query)
-    groups, capped = search_counts.counts(
+    found, capped = search_counts.counts(
         session, plan, search_counts.count_cap(plan, COUNT_CAP if cap is None else cap)
     )
-    found = _tally(session, plan, groups)[1]
-    return replace(found, exact=False) if capped else found
+    tallied = _tally(session, plan, found)[1]
+    return replace(tallied, exact=False) if capped else tallied
 
 
 def iter_matching(

@@ -73,8 +73,16 @@ def article_detail(session: Session, article_id: int) -> ArticleDetail | None:
     story: list[StoryItem] = []
     other_sources: dict[int, str] = {}
     if row.story_id is not None:
-        for sibling, source_name in session.execute(
-            select(ArticleRow, SourceRow.name)
+        # The columns a story item shows: whole rows read each sibling's text and HTML.
+        for sibling in session.execute(
+            select(
+                ArticleRow.id,
+                ArticleRow.title,
+                ArticleRow.url,
+                ArticleRow.published_at,
+                ArticleRow.fetched_at,
+                SourceRow.name.label("source_name"),
+            )
             .join(SourceRow, SourceRow.id == ArticleRow.source_id)
             .where(ArticleRow.story_id == row.story_id, ArticleRow.id != row.id)
             .order_by(func.coalesce(ArticleRow.published_at, ArticleRow.fetched_at).desc())
@@ -85,7 +93,7 @@ def article_detail(session: Session, article_id: int) -> ArticleDetail | None:
                     id=sibling.id,
                     title=sibling.title,
                     url=sibling.url,
-                    source_name=source_name,
+                    source_name=sibling.source_name,
                     published_at=sibling.published_at or sibling.fetched_at,
                 )
             )

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -49,6 +50,13 @@ def href(path: str, params: list[tuple[str, str]]) -> str:
 
 def link(query: ArchiveQuery, **changes: Any) -> str:
     return href("/", to_params(query, **changes))
+
+
+@lru_cache(maxsize=64)
+def theme_href(theme: str) -> str:
+    """The archive of one theme: a chip's link, the same on every card (a listing showed
+    ~30 chips, each building its query string anew)."""
+    return link(ArchiveQuery(), themes=(theme,))
 
 
 @dataclass(frozen=True)
@@ -203,7 +211,7 @@ def index(
             "filter_count": filter_count(query),
             "jsonl_href": href("/export.jsonl", feed_params),
             "api_href": href("/api/articles", feed_params),
-            "theme_href": lambda t: link(ArchiveQuery(), themes=(t,)),
+            "theme_href": theme_href,
             "toggle_theme": lambda t: link(query, themes=toggled(query.themes, t)),
         },
     )
@@ -266,7 +274,7 @@ def article(
             "reasons": theme_reasons(ctx, session, detail),
             "components": components,
             "extract": extract,
-            "theme_href": lambda t: link(ArchiveQuery(), themes=(t,)),
+            "theme_href": theme_href,
         },
     )
 
