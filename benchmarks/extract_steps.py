@@ -1,19 +1,19 @@
-"""The extraction worker's job per page, step by step, by process CPU: what trafilatura
-costs and what we add around it (benchmarks/README.md, « The extraction job, step by step »).
+"""The extraction worker's job per page, step by step, by process CPU: what trafilatura costs
+and what we add around it (benchmarks/README.md, « The extraction job, step by step »).
 
     python benchmarks/extract_steps.py --pages 200 --rounds 3 --repo /tmp/before --repo .
 
 Each round runs, in a fresh interpreter of each checkout (rounds alternate the checkouts),
 `worker.extract_with_facts` on the first `--pages` article pages of the collection
 benchmark's web (`_site.render`, the bytes the server sends) with the arguments a first
-cycle gives it (the feed entry's title and summary as the feed parser gives them; the
-feed has the date and the author, so the page's are not searched; the lead the story
-index keeps), then pickles each result as the pool sends it back. Printed: milliseconds of process CPU
-per page (`time.process_time`, no profiler), in all and per step. A step's time is its own
-(self): a step called inside another is subtracted from the outer one; « rest » is what
-no named step covers (the worker's glue, the `Extracted` and facts objects, freeing the
-page's tree). The
-steps are found by name in each checkout; a name a checkout lacks is left out of its row.
+cycle gives it (the feed entry's title and summary as the feed parser gives them; the feed
+has the date and the author, so the page's are not searched; the lead the story index
+keeps), then pickles each result as the pool sends it back. Printed: milliseconds of
+process CPU per page (`time.process_time`, no profiler), in all and per step. A step's
+time is its own (self): a step called inside another is subtracted from the outer one;
+« rest » is what no named step covers (the worker's glue, the `Extracted` and facts objects,
+freeing the page's tree). The steps are found by name in each checkout; a name a checkout
+lacks is left out of its row.
 """
 
 from __future__ import annotations
