@@ -3,12 +3,15 @@ article, matched by URL key, the fields a change of the store step must not move
 
     python benchmarks/compare_stores.py A.db B.db
 
-Reports the articles only one side has, then for the common ones: themes (theme,
-probability, origin), stories (the groups of URL keys that share one), links (source,
-key), the one-entry-per-story bit, language, and the score components. Novelty and
-freshness follow the order in which pages arrive and the cycle's clock (two runs of the
-same code differ there: benchmarks/README.md), so scores are compared with and without
-them. Exit status 1 when anything but novelty and freshness differs.
+Reports the articles only one side has, then for the common ones: what extraction made of
+the page (`CONTENT`: URL, title, summary, text, HTML, author, image, dates, content hash,
+fingerprint, and the full-text document), themes (theme, probability, origin), stories
+(the groups of URL keys that share one), links (source, key), the one-entry-per-story bit,
+language, and the score components. Which source's entry fetched a page first (its owner:
+`source_id`, `original_url`) follows the order pages arrive in, and is not compared.
+Novelty and freshness follow the order in which pages arrive and the cycle's clock (two
+runs of the same code differ there: benchmarks/README.md), so scores are compared with and
+without them. Exit status 1 when anything but novelty and freshness differs.
 """
 
 from __future__ import annotations
@@ -22,6 +25,20 @@ from pathlib import Path
 from typing import Any
 
 DUPLICATE_BIT = 256  # veille.db.fulltext.DUPLICATE_BIT (no import: a copy of any checkout)
+CONTENT = (
+    "url",
+    "title",
+    "summary",
+    "text",
+    "html",
+    "author",
+    "image",
+    "published_at",
+    "partial",
+    "extract_note",
+    "content_hash",
+    "fingerprint",
+)
 ORDER_DEPENDENT = ("novelty", "freshness")
 
 
@@ -42,6 +59,11 @@ def _load(path: Path) -> dict[str, Any]:
         )
     }
     key_of = {a["id"]: k for k, a in articles.items()}
+    for row in db.execute(f"SELECT url_key, {', '.join(CONTENT)} FROM articles"):
+        articles[row[0]]["content"] = dict(zip(CONTENT, row[1:], strict=True))
+    for ident, doc in db.execute("SELECT rowid, doc FROM articles_fts"):
+        if ident in key_of:
+            articles[key_of[ident]]["content"]["full-text document"] = doc
     themes: dict[str, set[tuple[str, float, str]]] = {k: set() for k in articles}
     for ident, theme, probability, origin in db.execute(
         "SELECT article_id, theme, probability, origin FROM article_themes"
@@ -74,6 +96,8 @@ def compare(a_path: Path, b_path: Path) -> int:
     diff: Counter[str] = Counter()
     for key in common:
         x, y = a["articles"][key], b["articles"][key]
+        for name, value in x["content"].items():
+            diff[name] += value != y["content"].get(name)
         diff["themes"] += a["themes"][key] != b["themes"][key]
         diff["language"] += x["language"] != y["language"]
         diff["duplicate bit"] += x["duplicate"] != y["duplicate"]
@@ -96,7 +120,9 @@ def compare(a_path: Path, b_path: Path) -> int:
         f"stories: {len(a['stories'])} / {len(b['stories'])} (with ≥ 2 articles: "
         f"{multi[0]} / {multi[1]}), differing {len(a['stories'] ^ b['stories'])}"
     )
+    content = (*CONTENT, "full-text document")
     for name in (
+        *content,
         "themes",
         "language",
         "duplicate bit",
@@ -112,6 +138,7 @@ def compare(a_path: Path, b_path: Path) -> int:
         + len(only_b)
         + len(a["links"] ^ b["links"])
         + len(a["stories"] ^ b["stories"])
+        + sum(diff[name] for name in content)
         + diff["themes"]
         + diff["language"]
         + diff["duplicate bit"]

@@ -177,3 +177,23 @@ def test_content_fingerprint_ignores_case_spacing_and_unicode_form() -> None:
     assert a == b == c
     assert len(a) == 40
     assert content_fingerprint("les données fermées de la ville.") != a
+
+
+def test_plain_text_skips_the_parse_and_reads_the_same() -> None:
+    """`html_to_text`'s shortcut for text without markup gives what the parse gives."""
+    import random
+
+    from veille.collect.clean import _markup_to_text
+
+    rng = random.Random(7)
+    letters = [chr(c) for c in range(0x20, 0x250)] + list("«»’“”—–…€œ\u2019\U0001f600\ufffd")
+    letters += ["\u0301", "\u200b", "\u00a0", "\u202f", "\u3000", "\t", "\n", "\r", "  "]
+    shortcut = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(letters) for _ in range(rng.randrange(1, 40)))
+        if text.strip():
+            shortcut += "<" not in text and "&" not in text and text.isprintable()
+            assert html_to_text(text) == _markup_to_text(text), repr(text)
+    assert shortcut > 300  # the shortcut was tested, not only the parse
+    for title in ("  Le  portail   « données »  ", "Budget 2027 : l’État investit", "A > B"):
+        assert html_to_text(title) == _markup_to_text(title) == " ".join(title.split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from veille.collect.decide import Known, decide
+from veille.collect.decide import Known, decide, entry_keys, keyed
 from veille.collect.types import ParsedEntry
 from veille.text.urls import url_key
 
@@ -65,3 +65,28 @@ def test_unparseable_link_counts_as_without_link() -> None:
     bad = ["http://[::1", "mailto:redaction@example.org", "/relative/only", "javascript:void(0)"]
     d = decide([entry(link) for link in bad], known={}, key_of=url_key, max_new=5)
     assert d.without_link == 4 and d.new == ()
+
+
+def test_keys_computed_once_decide_the_same() -> None:
+    """`entry_keys` + `keyed` (the pipeline: one key per link, shared with the store's
+    lookup) decide what `url_key` itself decides, bad links included."""
+    links = [
+        "https://www.a.example/x?utm_source=rss",
+        "https://a.example/x",
+        "http://[::1",
+        "mailto:redaction@example.org",
+        "/relative/only",
+        "https://b.example/y#top",
+        "https://b.example/known",
+        None,
+    ]
+    entries = [entry(link, age_h=i) for i, link in enumerate(links)]
+    keys = entry_keys(entries, url_key)
+    assert keys["https://a.example/x"] == url_key("https://a.example/x")
+    known = {url_key("https://b.example/known"): Known(article_id=3, linked_to_source=False)}
+    for cap in (1, 10):
+        once = decide(entries, known=known, key_of=keyed(keys), max_new=cap)
+        assert once == decide(entries, known=known, key_of=url_key, max_new=cap)
+    # a link whose key could not be made is a link without a key: `decide` skips it
+    missing = decide([entry("https://c.example/z")], known={}, key_of=keyed({}), max_new=5)
+    assert missing.without_link == 1 and missing.new == ()

@@ -26,6 +26,7 @@ from lxml.etree import tostring
 # ~0.1 s of imports for them.
 from veille.collect.clean import sanitize_html
 from veille.collect.htmlbounds import bound_html
+from veille.collect.loadhtml import load_html
 from veille.collect.types import Extracted
 from veille.text.language import detect_language
 from veille.text.urls import canonical_url, same_site
@@ -123,15 +124,21 @@ def _html_lang(tree: object) -> str | None:
 # --------------------------------------------------------------------------- metadata
 
 
-def _canonical(tree: object, url: str) -> str | None:
-    """`<link rel=canonical>` resolved, kept only on the page's own site (else it is spam)."""
+def _canonical(tree: Any, url: str) -> str | None:
+    """`<link rel=canonical>` resolved, kept only on the page's own site (else it is spam).
+
+    The `link` elements in document order whose `rel`, its letters of « canonical »
+    lower-cased, holds « canonical »: what the XPath
+    `//link[contains(translate(@rel, 'CANONICAL', 'canonical'), 'canonical')]/@href` finds,
+    without evaluating `translate` on each of the page's ~2,000 elements.
+    """
     try:
-        hrefs = tree.xpath(  # type: ignore[attr-defined]
-            "//link[contains(translate(@rel, 'CANONICAL', 'canonical'), 'canonical')]/@href"
-        )
+        links = [link.get("href") for link in tree.iter("link") if _is_canonical(link.get("rel"))]
     except Exception:
         return None
-    for href in hrefs:
+    for href in links:
+        if href is None:
+            continue
         href = str(href).strip()
         if not href:
             continue
@@ -142,6 +149,13 @@ def _canonical(tree: object, url: str) -> str | None:
         if urlsplit(absolute).scheme in ("http", "https") and same_site(absolute, url):
             return canonical_url(absolute)
     return None
+
+
+_CANONICAL_LETTERS = str.maketrans("CANOIL", "canoil")
+
+
+def _is_canonical(rel: str | None) -> bool:
+    return rel is not None and "canonical" in rel.translate(_CANONICAL_LETTERS)
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -265,7 +279,6 @@ def _extract(
     from trafilatura import bare_extraction
     from trafilatura.htmlprocessing import convert_to_html
     from trafilatura.settings import set_date_params
-    from trafilatura.utils import load_html
     from trafilatura.xml import xmltotxt
 
     text_in = decode_html(html, encoding) if isinstance(html, bytes) else html

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from veille.collect import unchanged
-from veille.collect.decide import Decision, Known, NewArticle, decide
+from veille.collect.decide import Decision, Known, NewArticle, decide, entry_keys, keyed
 from veille.collect.fetcher import Fetcher
 from veille.collect.pools import Pools
 from veille.collect.summary import CycleSummary, SourceReport
@@ -256,12 +256,15 @@ class Cycle:
             (it.source, it.feed) for it in batch if it.feed is not None and it.error is None
         ]
         known: dict[str, dict[str, Known]] | Exception = {}
+        keys: dict[str, dict[str, str]] = {}  # each listing's links → URL keys, made once
         if readable:
             from veille.collect.store import known_for
+            from veille.text.urls import url_key
 
             try:
+                keys = {src.key: entry_keys(feed.entries, url_key) for src, feed in readable}
                 with self.ctx.sessions() as session:
-                    found = known_for(session, [(src.id, feed) for src, feed in readable])
+                    found = known_for(session, [(src.id, keys[src.key]) for src, _ in readable])
                 known = {src.key: hits for (src, _), hits in zip(readable, found, strict=True)}
             except Exception as exc:  # the store is unreadable: these listings fail
                 log.exception("looking up %d listings failed", len(readable))
@@ -270,11 +273,16 @@ class Cycle:
             self._decide(
                 listing,
                 known if isinstance(known, Exception) else known.get(listing.source.key, {}),
+                keys.get(listing.source.key, {}),
                 pools,
             )
 
     def _decide(
-        self, listing: Listing, known: Mapping[str, Known] | Exception, pools: Pools
+        self,
+        listing: Listing,
+        known: Mapping[str, Known] | Exception,
+        keys: Mapping[str, str],
+        pools: Pools,
     ) -> None:
         """Decide one listing, fetch the pages it is the first to want, and make its source
         wait for the pages it wants that are not stored yet."""
@@ -285,12 +293,10 @@ class Cycle:
             try:
                 if isinstance(known, Exception):
                     raise known
-                from veille.text.urls import url_key
-
                 decision = decide(
                     listing.feed.entries,
                     known=known,
-                    key_of=url_key,
+                    key_of=keyed(keys),
                     max_new=self.ctx.settings.max_articles_per_source,
                 )
             except Exception as exc:

@@ -19,7 +19,7 @@ from veille.collect.decide import Decision, Known, NewArticle
 from veille.collect.httpcache import next_interval, parse_max_age, publish_gaps, should_pause
 from veille.collect.storyindex import StoryIndex
 from veille.collect.summary import SourceReport
-from veille.collect.types import ParsedEntry, ParsedFeed
+from veille.collect.types import ParsedEntry
 from veille.collect.unchanged import is_unchanged, not_modified_values
 from veille.collect.worker import (
     Listing,
@@ -33,7 +33,6 @@ from veille.db import articles as article_db
 from veille.db import collection as collection_db
 from veille.db import stories as story_db
 from veille.db.tables import SourceRow
-from veille.text import urls
 from veille.text.fingerprint import HashedCounts, content_fingerprint, to_signed64
 
 STORY_WINDOW = timedelta(days=14)
@@ -168,28 +167,19 @@ class PendingClassification:
 
 
 def known_for(
-    session: Session, listings: Sequence[tuple[int, ParsedFeed]]
+    session: Session, listings: Sequence[tuple[int, Mapping[str, str]]]
 ) -> list[dict[str, Known]]:
-    """What the store knows of each listing's entries, for `(source id, feed)` pairs: one
-    lookup for all of them (feeds that arrive together often list the same articles)."""
-    keys_of: list[list[str]] = []
-    for _, feed in listings:
-        keys = []
-        for entry in feed.entries:
-            if entry.link:
-                try:
-                    keys.append(urls.url_key(entry.link))
-                except ValueError:
-                    continue
-        keys_of.append(keys)
-    hits = article_db.lookup_keys(session, {k for keys in keys_of for k in keys})
+    """What the store knows of each listing's entries, for `(source id, URL keys)` pairs
+    (the keys: `decide.entry_keys`): one lookup for all of them (feeds that arrive
+    together often list the same articles)."""
+    hits = article_db.lookup_keys(session, {k for _, keys in listings for k in keys.values()})
     return [
         {
             k: Known(hit.article_id, source_id in hit.source_ids)
-            for k in keys
+            for k in keys.values()
             if (hit := hits.get(k))
         }
-        for (source_id, _), keys in zip(listings, keys_of, strict=True)
+        for source_id, keys in listings
     ]
 
 

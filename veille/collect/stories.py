@@ -47,7 +47,7 @@ def fingerprint(title: str, text: str) -> tuple[int, Counter[str]] | None:
     words = _story_words(title, text)
     if len(words) < MIN_WORDS:
         return None
-    return simhash_of_counts(word_shingles(words)), Counter(stem(w) for w in words)
+    return simhash_of_counts(word_shingles(words)), Counter(map(stem, words))
 
 
 def story_vector(title: str, text: str) -> Counter[str]:
@@ -146,9 +146,7 @@ LATER_EVENT = math.inf
 # The least cosine `same_story` ever accepts (`required_similarity` lies between its floors
 # and COPY_SIMILARITY): the story index skips a candidate under it without reading its keys
 # and dates (~79 candidates per new article, nearly all far below it).
-LOWEST_SIMILARITY = min(
-    STORY_SIMILARITY, UNNAMED_SIMILARITY, COPY_SIMILARITY, TIED_SIMILARITY
-)
+LOWEST_SIMILARITY = min(STORY_SIMILARITY, UNNAMED_SIMILARITY, COPY_SIMILARITY, TIED_SIMILARITY)
 
 
 def hours_apart(

@@ -35,6 +35,8 @@ def shingles(text: str, size: int = SHINGLE_SIZE) -> Counter[str]:
 
 def word_shingles(toks: list[str], size: int = SHINGLE_SIZE) -> Counter[str]:
     """Counts of the runs of `size` consecutive words (all of them when fewer)."""
+    if size == 1:  # the words themselves (`SHINGLE_SIZE`), counted in C
+        return Counter(toks)
     if len(toks) < size:
         return Counter([" ".join(toks)]) if toks else Counter()
     return Counter(" ".join(toks[i : i + size]) for i in range(len(toks) - size + 1))
@@ -114,7 +116,7 @@ def hashed_counts(counts: Counter[str]) -> HashedCounts:
     """`counts` with each shingle replaced by its 64-bit hash. Two shingles share a hash
     with a probability of ~1e-10 for a 100,000-word vocabulary; the cosines computed from
     these are then those of the words themselves."""
-    pairs = sorted((hash64(shingle), n) for shingle, n in counts.items())
+    pairs = sorted(zip(map(hash64, counts), counts.values(), strict=True))
     return array("Q", [h for h, _ in pairs]), array("q", [n for _, n in pairs])
 
 
