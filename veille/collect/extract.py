@@ -26,7 +26,6 @@ from lxml.etree import tostring
 # ~0.1 s of imports for them.
 from veille.collect.clean import sanitize_html
 from veille.collect.htmlbounds import bound_html
-from veille.collect.loadhtml import load_html
 from veille.collect.types import Extracted
 from veille.text.language import detect_language
 from veille.text.urls import canonical_url, same_site
@@ -279,6 +278,7 @@ def _extract(
     from trafilatura import bare_extraction
     from trafilatura.htmlprocessing import convert_to_html
     from trafilatura.settings import set_date_params
+    from trafilatura.utils import load_html
     from trafilatura.xml import xmltotxt
 
     text_in = decode_html(html, encoding) if isinstance(html, bytes) else html
