@@ -203,8 +203,8 @@ class Cycle:
         """Hand every listing to the pools, then handle their work as it completes until
         every source is done: the pools keep fetching and extracting while this thread
         decides and stores."""
-        for s in self.states:
-            self.listing_futures[pools.fetch_listing(s, self.now)] = s
+        listings = pools.fetch_listings(self.states, self.now)  # every host's first at once
+        self.listing_futures.update(zip(listings, self.states, strict=True))
         while self.listing_futures or self.waiting:
             self._keep_leases()
             if not self.ready and not self._pages_due():
