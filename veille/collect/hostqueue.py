@@ -113,12 +113,7 @@ class HostQueue:
         now = self._clock()
         at = self._next_start.get(host, now)
         if at <= now:
-            # The next turn counts from this one's due time, not from when the timer thread
-            # or a busy pool got to it: on a loaded machine each hand-over came 5–80 ms
-            # late, and a host's five feeds ended ~0.2 s past their 1 s of spacing. The
-            # fetcher's gate still spaces the requests themselves by `delay`. A host idle
-            # for longer than a delay starts afresh.
-            self._next_start[host] = (at if now - at < self._delay else now) + self._delay
+            self._next_start[host] = now + self._delay
             return True
         if host not in self._held and not self._closed:
             self._held.add(host)
