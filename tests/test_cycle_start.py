@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 import veille.collect.fetcher as fetcher_module
@@ -134,18 +135,26 @@ def test_submit_all_starts_every_host_at_once_and_spaces_each_host() -> None:
         assert peak[h] <= 2
 
 
-def test_a_cycle_of_304s_keeps_each_hosts_spacing(
+def test_a_cycle_of_304s_keeps_each_hosts_spacing_and_saves_them_together(
     server: HostileServer, settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
-    """Through the pipeline: two hosts × three feeds answering 304, the second host listed
-    after the first's feeds; each host's requests reach the server `delay` apart, and the
-    second host starts with the first, not after its feeds."""
-    delay = 0.2
+    """Through the pipeline: two hosts × five feeds answering 304, the second host listed
+    after the first's feeds; each host's requests reach the server `delay` apart, the
+    second host starts with the first, not after its feeds, and the sources' health is
+    saved in a few statements, not one per wave of answers."""
+    delay = 0.15
+    saves: list[int] = []
+
+    def count(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        if statement.startswith("UPDATE sources SET") and "last_status" in statement:
+            saves.append(len(params) if isinstance(params, list) else 1)
+
+    event.listen(sessions.kw["bind"], "before_cursor_execute", count)
     with HostileServer(host="127.0.0.2") as other:
         lines = ["themes: []", "sources:"]
         for srv, name in ((server, "a"), (other, "b")):
             srv.route("/same.xml", static(b"", status=304))
-            for n in range(3):
+            for n in range(5):
                 lines += [
                     f"  - key: {name}-{n}",
                     f"    name: Flux {name} {n}",
@@ -157,10 +166,12 @@ def test_a_cycle_of_304s_keeps_each_hosts_spacing(
             settings=settings, sessions=sessions, config=load_feeds_config(settings.config_file)
         )
         summary = refresh_due(ctx).as_dict()
-        assert summary["sources_not_modified"] == 6 and summary["sources_failed"] == 0
+        assert summary["sources_not_modified"] == 10 and summary["sources_failed"] == 0
         a = sorted(r.at for r in server.requests if r.path.startswith("/same.xml"))
         b = sorted(r.at for r in other.requests if r.path.startswith("/same.xml"))
     for arrivals in (a, b):
         gaps = [y - x for x, y in itertools.pairwise(arrivals)]
-        assert len(arrivals) == 3 and min(gaps) >= delay - 0.03, gaps
+        assert len(arrivals) == 5 and min(gaps) >= delay - 0.03, gaps
     assert abs(b[0] - a[0]) < delay  # both hosts began at once
+    # Five waves of answers, 0.15 s apart: saved every SOURCE_WAIT (0.25 s) and at the end.
+    assert sum(saves) == 10 and len(saves) <= 3, saves
