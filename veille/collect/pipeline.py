@@ -248,7 +248,7 @@ class Cycle:
     def _sources_due(self) -> bool:
         """Ready sources are saved together once a transaction's worth is ready, the oldest
         waited SOURCE_WAIT or no listing is on its way (a cycle of 500 304s, saved as they
-        came: ~45 commits, each ~3 ms of this thread's CPU taken from the I/O threads)."""
+        came: 9–45 commits, each ~3 ms of this thread's CPU taken from the I/O threads)."""
         return bool(self.ready) and (
             len(self.ready) >= MAX_SOURCES_PER_TRANSACTION
             or not self.listing_futures
