@@ -31,6 +31,10 @@ Run: python benchmarks/collect.py                      # delays 1.0 and 0.25 s, 
      python benchmarks/collect.py --delays 0.25 --second-only --repo /tmp/before --repo .
                                     # one first cycle, then each checkout's second cycle
                                     # (every feed 304) on copies of its database, interleaved
+     python benchmarks/collect.py --delays 0.25 --in-process --repo /tmp/before --repo .
+                                    # the cycles as `veille run` runs them: one long-lived
+                                    # process per checkout, its scheduler's job runs the first
+                                    # cycle, then the second ones, interleaved (_inprocess.py)
 """
 
 from __future__ import annotations
@@ -396,6 +400,99 @@ def second_only(
         print(f"| {repo} | {med(cpu)} s | {med(wall)} s | {med(inside)} s | {', '.join(loads)} |")
 
 
+class InProcess:
+    """A checkout's long-lived process running cycles through its scheduler's job
+    (`_inprocess.py`), one cycle each `tick()`."""
+
+    def __init__(self, repo: Path, work: Path, delay: float, concurrency: int) -> None:
+        self.repo = repo
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "_inprocess.py")],
+            env=project_env(work, delay, concurrency, repo),
+            cwd=work,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # the scheduler's log lines
+            text=True,
+        )
+
+    def tick(self) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("tick\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"{self.repo}: the in-process runner died ({self.proc.wait()})")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+        self.proc.wait()
+
+
+def in_process(
+    p: _site.Plan, delay: float, concurrency: int, repos: list[Path], repeat: int
+) -> None:
+    """The cycles as `veille run` runs them: one long-lived process per checkout whose
+    scheduler job runs its first cycle (imports paid there, once), then `repeat` rounds in
+    which each checkout's process runs a second cycle (every feed 304), interleaved."""
+    with tempfile.TemporaryDirectory(prefix="veille-bench-") as tmp:
+        runners: list[InProcess] = []
+        try:
+            for n, repo in enumerate(repos):
+                work = Path(tmp) / str(n)
+                work.mkdir()
+                write_config(p, work / "feeds.yaml")
+                runners.append(InProcess(repo, work, delay, concurrency))
+            firsts: dict[Path, dict[str, Any]] = {}
+            for r in runners:
+                first = r.tick()
+                firsts[r.repo] = first
+                s = first["summary"]
+                print(
+                    f"{r.repo}: first cycle in `veille run` {first['wall']:.1f} s wall, CPU "
+                    f"{first['cpu_process']:.1f} s (process) + {first['cpu_children']:.1f} s "
+                    f"(extraction), {s.get('new_articles')} new, load {load()}",
+                    flush=True,
+                )
+            runs: dict[Path, list[tuple[float, float, float, str]]] = {r: [] for r in repos}
+            for _ in range(repeat):
+                for r in runners:
+                    now_load = load()
+                    second = r.tick()
+                    s = second["summary"]
+                    assert s.get("sources_not_modified") == len(p.feeds), s
+                    cpu = second["cpu_process"] + second["cpu_children"]
+                    runs[r.repo].append((cpu, second["wall"], float(s["seconds"]), now_load))
+                    print(
+                        f"{r.repo}: second cycle in `veille run` CPU {cpu:.3f} s, wall "
+                        f"{second['wall']:.3f} s ({s['seconds']:.3f} s in the cycle), "
+                        f"load {now_load}",
+                        flush=True,
+                    )
+        finally:
+            for r in runners:
+                r.close()
+    print()
+    print(
+        "| checkout | 1st cycle wall | 1st cycle CPU | 2nd cycle CPU | 2nd cycle wall "
+        "| in the cycle | load at each run |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for repo, values in runs.items():
+        cpu, wall, inside, loads = (list(v) for v in zip(*values, strict=True))
+        first = firsts[repo]
+        print(
+            f"| {repo} (in `veille run`) | {first['wall']:.1f} s | "
+            f"{first['cpu_process'] + first['cpu_children']:.1f} s | {med(cpu, 3)} s | "
+            f"{med(wall, 3)} s | {med(inside, 3)} s | {', '.join(loads)} |"
+        )
+
+
 # --------------------------------------------------------------------------- baselines
 
 
@@ -435,11 +532,14 @@ def load() -> str:
     return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def med(values: list[float]) -> str:
+def med(values: list[float], digits: int = 2) -> str:
     """`median (min–max)` of a figure measured several times."""
     if len(values) == 1:
-        return f"{values[0]:.2f}"
-    return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+        return f"{values[0]:.{digits}f}"
+    return (
+        f"{statistics.median(values):.{digits}f} "
+        f"({min(values):.{digits}f}–{max(values):.{digits}f})"
+    )
 
 
 @dataclass
@@ -518,6 +618,11 @@ def main() -> None:
         help="one first cycle, then only each checkout's second cycle, interleaved",
     )
     ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="cycles inside one long-lived process per checkout, as `veille run` runs them",
+    )
+    ap.add_argument(
         "--keep",
         type=Path,
         help="directory where each run's database is copied (to compare two checkouts' results)",
@@ -543,6 +648,11 @@ def main() -> None:
             compile_checkout(repo)
             prepare_seed_model(repo)
         check_before = cpu_check()
+        if args.in_process:
+            delay = float(args.delays.split(",")[0])
+            in_process(p, delay, args.concurrency, repos, args.repeat)
+            print(f"CPU check: {check_before:.2f} s before, {cpu_check():.2f} s after")
+            return
         if args.second_only:
             delay = float(args.delays.split(",")[0])
             second_only(p, delay, args.concurrency, repos, args.repeat)

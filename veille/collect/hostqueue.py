@@ -6,13 +6,18 @@ import heapq
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 _Tasks = deque[tuple[Future[Any], Callable[[], Any]]]
+
+
+def host_of(url: str) -> str:
+    """The key a host's tasks share (its politeness slot)."""
+    return (urlsplit(url).hostname or "").lower()
 
 
 class HostQueue:
@@ -58,13 +63,32 @@ class HostQueue:
         self._closed = False
 
     def submit(self, url: str, fn: Callable[[], Any], *, urgent: bool = False) -> Future[Any]:
-        host = (urlsplit(url).hostname or "").lower()
+        host = host_of(url)
         outer: Future[Any] = Future()
         with self._lock:
             queues = self._queues.setdefault(host, (deque(), deque()))
             queues[0 if urgent else 1].append((outer, fn))
             self._pump(host)
         return outer
+
+    def submit_all(self, tasks: Sequence[tuple[str, Callable[[], Any]]]) -> list[Future[Any]]:
+        """Queue every task (url, fn), then start each host's first: a cycle's listings all
+        at once. Submitted one by one, 500 listings took 0.3–1 s on a loaded machine (the
+        submitting thread shares the GIL with the threads already fetching the first ones),
+        and a host listed late began its spacing that much late; queued first, every host
+        starts within a few milliseconds."""
+        outers: list[Future[Any]] = []
+        with self._lock:
+            hosts: dict[str, None] = {}  # in order of first appearance
+            for url, fn in tasks:
+                host = host_of(url)
+                outer: Future[Any] = Future()
+                self._queues.setdefault(host, (deque(), deque()))[1].append((outer, fn))
+                outers.append(outer)
+                hosts[host] = None
+            for host in hosts:
+                self._pump(host)
+        return outers
 
     def _pump(self, host: str) -> None:
         urgent, normal = self._queues[host]
