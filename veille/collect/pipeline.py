@@ -42,7 +42,6 @@ from veille.db import collection as collection_db
 from veille.db import leases as lease_db
 from veille.db import sources as source_db
 from veille.db.engine import transaction
-from veille.db.tables import SourceRow
 
 if TYPE_CHECKING:  # imported by the steps that use them: see the module docstring
     from veille.classify.classifier import Classifier
@@ -196,7 +195,7 @@ class Cycle:
             due = lease_db.claim_due(
                 session, owner, now, lease, keys=keys, force=force, limit=limit
             )
-            states = [_snapshot(r) for r in due]
+            states = [SourceState.of(r) for r in due]
         if progress:
             progress("start", str(len(states)))
         return cls(ctx, now, started, states, owner, lease, progress, classifier=ctx.classifier)
@@ -491,16 +490,3 @@ class Cycle:
         except Exception:
             log.exception("could not record the failure of %s", src.key)
 
-
-def _snapshot(row: SourceRow) -> SourceState:
-    return SourceState(
-        id=row.id,
-        key=row.key,
-        url=row.url,
-        kind=row.kind,
-        selector=row.selector,
-        interval=row.interval,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        consecutive_failures=row.consecutive_failures,
-    )

@@ -24,6 +24,7 @@ from veille.text import urls
 
 if TYPE_CHECKING:
     from veille.collect.storykeys import StoryKeys
+    from veille.db.tables import SourceRow
     from veille.text.fingerprint import HashedCounts
 
 log = logging.getLogger("veille.collect.pipeline")
@@ -42,6 +43,21 @@ class SourceState:
     etag: str | None
     last_modified: str | None
     consecutive_failures: int
+
+    @classmethod
+    def of(cls, row: SourceRow) -> SourceState:
+        """The row's fields the cycle's threads read, copied while its session is open."""
+        return cls(
+            id=row.id,
+            key=row.key,
+            url=row.url,
+            kind=row.kind,
+            selector=row.selector,
+            interval=row.interval,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            consecutive_failures=row.consecutive_failures,
+        )
 
 
 @dataclass(frozen=True)
