@@ -64,11 +64,15 @@ class HostQueue:
 
     def submit(self, url: str, fn: Callable[[], Any], *, urgent: bool = False) -> Future[Any]:
         host = host_of(url)
-        outer: Future[Any] = Future()
         with self._lock:
-            queues = self._queues.setdefault(host, (deque(), deque()))
-            queues[0 if urgent else 1].append((outer, fn))
+            outer = self._enqueue(host, fn, urgent)
             self._pump(host)
+        return outer
+
+    def _enqueue(self, host: str, fn: Callable[[], Any], urgent: bool) -> Future[Any]:
+        """Queue a task behind its host's others (the lock held); its future."""
+        outer: Future[Any] = Future()
+        self._queues.setdefault(host, (deque(), deque()))[0 if urgent else 1].append((outer, fn))
         return outer
 
     def submit_all(self, tasks: Sequence[tuple[str, Callable[[], Any]]]) -> list[Future[Any]]:
@@ -82,9 +86,7 @@ class HostQueue:
             hosts: dict[str, None] = {}  # in order of first appearance
             for url, fn in tasks:
                 host = host_of(url)
-                outer: Future[Any] = Future()
-                self._queues.setdefault(host, (deque(), deque()))[1].append((outer, fn))
-                outers.append(outer)
+                outers.append(self._enqueue(host, fn, urgent=False))
                 hosts[host] = None
             for host in hosts:
                 self._pump(host)
