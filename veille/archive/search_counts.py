@@ -79,9 +79,7 @@ def _sums(plan: Plan, sample: Any) -> list[ColumnElement[Any]]:
     """The theme facet's sums over `sample`: listed rows the source filter keeps, of each
     theme, then without one."""
     mask = sample.c.m
-    kept = [_listed(plan, mask)]
-    if plan.source_ids is not None:
-        kept.append(sample.c.s.in_(sorted(plan.source_ids)))
+    kept = _kept(plan, sample)
 
     def tally(cond: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.sum(case((and_(*kept, cond), 1), else_=0))
@@ -101,8 +99,7 @@ def _sqlite_counts(session: Session, plan: Plan, cap: int) -> Counts:
     1M articles, besides ~300 rows to convert); one ungrouped pass with the same sums and
     the sources as text costs 4.7 ms, `Counter` over the ids ~0.5 ms."""
     sample = _sample(plan, cap)
-    mask = sample.c.m
-    facet = and_(_listed(plan, mask), plan.theme_condition(mask))
+    facet = _source_facet(plan, sample.c.m)
     row = session.execute(
         select(
             func.count(),
@@ -124,8 +121,7 @@ def _grouped(session: Session, plan: Plan, cap: int) -> Counts:
     """PostgreSQL: the sample grouped by source (a hash aggregate), the theme sums in each
     group, folded into `Counts`."""
     sample = _sample(plan, cap)
-    mask = sample.c.m
-    facet = and_(_listed(plan, mask), plan.theme_condition(mask))
+    facet = _source_facet(plan, sample.c.m)
     stmt = select(
         sample.c.s, func.count(), func.sum(case((facet, 1), else_=0)), *_sums(plan, sample)
     ).group_by(sample.c.s)
@@ -143,6 +139,21 @@ def _listed(plan: Plan, mask: ColumnElement[Any]) -> ColumnElement[bool]:
     return (mask.op("&")(fulltext.DUPLICATE_BIT) == 0) if plan.grouped else true()
 
 
+def _kept(plan: Plan, sample: Any) -> list[ColumnElement[bool]]:
+    """The conditions a sampled row meets to count for the theme facet: listed, and of a
+    chosen source when the listing is filtered by source."""
+    kept = [_listed(plan, sample.c.m)]
+    if plan.source_ids is not None:
+        kept.append(sample.c.s.in_(sorted(plan.source_ids)))
+    return kept
+
+
+def _source_facet(plan: Plan, mask: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Whether a sampled row counts for the source facet: listed, of the chosen themes
+    (whatever its source: the facet offers the other sources)."""
+    return and_(_listed(plan, mask), plan.theme_condition(mask))
+
+
 def listed_total(session: Session, plan: Plan, cap: int) -> tuple[int, bool]:
     """`counts` for a caller that shows the total only (the JSON API): over the same
     first `cap + 1` rows, the rows every filter keeps, and whether more rows match.
@@ -153,10 +164,7 @@ def listed_total(session: Session, plan: Plan, cap: int) -> tuple[int, bool]:
     if plan.impossible:
         return 0, False
     sample = _sample(plan, cap)
-    mask = sample.c.m
-    kept = [plan.theme_condition(mask), _listed(plan, mask)]
-    if plan.source_ids is not None:
-        kept.append(sample.c.s.in_(sorted(plan.source_ids)))
+    kept = [plan.theme_condition(sample.c.m), *_kept(plan, sample)]
     rows, listed = session.execute(
         select(func.count(), func.sum(case((and_(*kept), 1), else_=0)))
     ).one()
