@@ -180,6 +180,14 @@ class StoryIndex:
         self._last_keys = (text, keys)
         return keys
 
+    def _record_keys(
+        self, record: article_db.ArticleRecord, story: StoryFacts | None
+    ) -> storykeys.StoryKeys:
+        """The record's keys: an extraction worker's when it computed them, else `keys`."""
+        if story is not None:
+            return story.keys
+        return self.keys(record.title, record.text, record.url_key.split("/", 1)[0])
+
     def match(
         self,
         session: Session,
@@ -203,7 +211,7 @@ class StoryIndex:
         np = _numpy()
         distances = popcount(self._unsigned() ^ np.uint64(from_signed64(record.fingerprint)))
         close = set(np.flatnonzero(distances <= PREFILTER_BITS).tolist())
-        keys = story.keys if story is not None else self.keys(record.title, record.text, host)
+        keys = self._record_keys(record, story)
         # The opening's names too: a trade weekly opens on a sentence of context and names
         # the body after it, a city's page opens on a question (`StoryKeys.opening`).
         for name in keys.lead_names | keys.site | keys.opening:
@@ -251,11 +259,7 @@ class StoryIndex:
         if record.fingerprint is None:
             return
         self._vectors[article_id] = self.vector(record.title, record.text, counts)
-        self._keys[article_id] = (
-            story.keys
-            if story is not None
-            else self.keys(record.title, record.text, record.url_key.split("/", 1)[0])
-        )
+        self._keys[article_id] = self._record_keys(record, story)
         item = article_db.Fingerprinted(
             article_id,
             story_id,
