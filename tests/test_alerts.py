@@ -142,7 +142,7 @@ def test_alert_from_search_to_mail_once_then_one_click_stop(settings: Settings) 
         button = archive.xpath('//a[@class="alert-link"]')[0]
         assert button.text_content() == "Créer une alerte pour cette recherche"
         form = lxml_html.fromstring(site.client.get(button.get("href")).content)
-        assert form.xpath('//input[@name="name"]/@value') == ["Open data · « portail »"]
+        assert form.xpath('//input[@name="name"]/@value') == ["Open data · « portail »"]
         filtre = form.xpath('//input[@name="filtre"]/@value')[0]
         assert parse_qs(filtre) == {"theme": ["open_data"], "q": ["portail"]}
         assert form.xpath('//a[starts-with(@href, "/feeds/search.atom?")]')  # no-mail way
@@ -150,7 +150,9 @@ def test_alert_from_search_to_mail_once_then_one_click_stop(settings: Settings) 
         response = ask_alert(site, "theme=open_data&q=portail&period=mois", email="Anne@Exemple.fr")
         assert response.status_code == 200 and "Vérifiez votre boîte" in response.text
         mail = site.wait_for_mail(1)[0]
-        assert mail["Subject"] == "Confirmez votre alerte « Open data · « portail » »"
+        # The saved name is the member's, its spaces made ordinary like any name's; the
+        # guillemets around it are ours.
+        assert mail["Subject"] == "Confirmez votre alerte « Open data · « portail » »"
         assert "quotidienne" in text_part(mail)
         (pending,) = alerts_of(site, "anne@exemple.fr")
         assert pending.confirmed_at is None
@@ -171,7 +173,7 @@ def test_alert_from_search_to_mail_once_then_one_click_stop(settings: Settings) 
         alert_mail = site.wait_for_mail(2)[1]
         assert site.smtp.messages[1].rcpt_tos == ("Anne@exemple.fr",)
         assert site.smtp.messages[1].mail_from.startswith("bounces+e0m")  # VERP
-        assert alert_mail["Subject"] == "Alerte « Open data · « portail » » : 2 nouveaux articles"
+        assert alert_mail["Subject"] == "Alerte « Open data · « portail » » : 2 nouveaux articles"
         text, html = text_part(alert_mail), html_part(alert_mail)
         for wanted in ("Rennes ouvre un portail de données sur l'eau", "Brest : le portail"):
             assert wanted in text
@@ -383,7 +385,7 @@ def test_members_export_lists_each_members_alerts(
     assert jsonl.exit_code == 0, jsonl.output
     (record,) = [json.loads(line) for line in jsonl.output.splitlines()]
     assert record["status"] == "alerts"
-    assert record["alerts"] == ["IA « portail » (hebdomadaire, active) : theme=ia&q=portail"]
+    assert record["alerts"] == ["IA « portail » (hebdomadaire, active) : theme=ia&q=portail"]
     as_csv = CliRunner().invoke(app, ["members", "export"], env=env)
     header, row = as_csv.output.splitlines()[:2]
     assert header.endswith(",alerts") and row.endswith('theme=ia&q=portail"')

@@ -228,7 +228,7 @@ def test_login_is_throttled_after_five_failures(desk: Desk) -> None:
             assert login(client, EMAIL, "mauvais mot de passe").status_code == 401
         blocked = login(client, EMAIL, PASSWORD)  # even the right password waits
         assert blocked.status_code == 429
-        assert "Trop de tentatives de connexion : réessayez dans 15 minutes." in error_text(blocked)
+        assert "Trop de tentatives de connexion : réessayez dans 15 minutes." in error_text(blocked)
         assert 1 <= int(blocked.headers["retry-after"]) <= 15 * 60
         # Another address from here is not held back by these five (test_login_throttle).
         with desk.client() as other:

@@ -336,7 +336,7 @@ def test_a_5xx_at_send_time_bounces_that_address_and_every_mail_has_its_return_p
         cells = [" ".join(td.text_content().split()) for td in page.cssselect(".status-bounced")]
         assert cells == ["adresse en échec (refus définitif du serveur)"]
         composer = desk.client.get("/desk/editions/1").text
-        assert 'adresses en échec : <strong data-count="bounced">1</strong>' in composer
+        assert 'adresses en échec : <strong data-count="bounced">1</strong>' in composer
 
 
 def test_a_bounced_member_sees_why_and_cannot_resume_from_the_preferences_page(

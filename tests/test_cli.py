@@ -63,7 +63,7 @@ def test_collect_summary_list_and_export(
     assert re.search(r"nouveaux articles\s*│\s*0 │", table.stdout), table.stdout
     assert "casse" in table.stdout
     # The delegate reads the failure in French, the same sentence as on the desk.
-    assert "Le site est en panne (erreur 500) : la collecte réessaiera." in table.stdout
+    assert "Le site est en panne (erreur 500) : la collecte réessaiera." in table.stdout
     for english in ("Collection", "modified", "merged", "Failed", "answered", "Server Error"):
         assert english not in table.stdout
 
@@ -106,7 +106,7 @@ def test_collect_summary_list_and_export(
     assert missing.exit_code == 1 and "Aucun article enregistré" in missing.output
 
     again = runner.invoke(app, ["classify", "reclassify", "--config", str(config)], env=env)
-    assert again.exit_code == 0 and "6 article(s) reclassé(s) : 6 dans le sujet" in again.stdout
+    assert again.exit_code == 0 and "6 article(s) reclassé(s) : 6 dans le sujet" in again.stdout
 
 
 def test_errors_are_one_sentence_and_non_zero(env: dict[str, str], tmp_path: Path) -> None:

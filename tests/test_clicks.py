@@ -75,7 +75,7 @@ def prepare(sessions: sessionmaker[Session]) -> dict[str, int]:
 def item_links(message: EmailMessage) -> tuple[list[str], list[str]]:
     """The article links of a letter: text part (« Lire l’article : … ») and HTML part
     (the item titles' links)."""
-    text = re.findall(r"Lire l’article : (\S+)", text_part(message))
+    text = re.findall(r"Lire l’article : (\S+)", text_part(message))
     tree = lxml_html.fromstring(html_part(message))
     html = [str(a.get("href")) for a in tree.cssselect("p.item-title a")]
     return text, html
@@ -166,7 +166,7 @@ def test_links_count_clicks_per_item_never_per_member(settings: Settings) -> Non
         assert status.exit_code == 0, status.output
         assert json.loads(status.stdout)["clicks"] == {"total": 2, "items": {str(ia_item.id): 2}}
         as_text = runner.invoke(app, ["edition", "status", "1"], env=env)
-        assert "Clics sur les articles : 2" in as_text.stdout
+        assert "Clics sur les articles : 2" in as_text.stdout
 
         log_in(site.client)
         suivi = doc(site.client.get("/desk/editions/1"))

@@ -110,7 +110,7 @@ def test_weekly_draft_from_the_store_and_status_moves(settings: Settings) -> Non
         try:
             set_status(session, draft, "sent", actor="x", now=NOW)
         except EditionError as exc:
-            assert "ne peut pas passer à « envoyée »" in str(exc)
+            assert "ne peut pas passer à « envoyée »" in str(exc)
         else:
             raise AssertionError("approved → sent must be refused")
         log = [a.action for a in edition_db.audit_of(session, "edition", 1)]

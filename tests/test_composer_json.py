@@ -180,7 +180,7 @@ def test_add_an_article_found_by_a_search(desk: Desk) -> None:
     sources = {li.text_content() for li in doc.cssselect(".found-list li")}
     assert sources and all("Labo IA publique" in s for s in sources)
     _, doc = desk.page("/desk/editions/1?chercher=zzzintrouvable")
-    assert "Aucun article pour « zzzintrouvable »" in doc.text_content()
+    assert "Aucun article pour « zzzintrouvable »" in doc.text_content()
     assert not lxml_html.tostring(doc).count(b"found-list")
 
 

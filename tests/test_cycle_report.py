@@ -19,7 +19,7 @@ CYCLE = {
 
 def test_summary_line_is_french_and_agrees_in_number() -> None:
     assert summary_line(CYCLE) == (
-        "Collecte : 11 sources lues, 1 inchangée, 1 en échec ; 1 nouvel article, "
+        "Collecte : 11 sources lues, 1 inchangée, 1 en échec ; 1 nouvel article, "
         "12 doublons fusionnés, 0 partiel (3,2\u00a0s)."
     )
     many = {**CYCLE, "new_articles": 1500, "sources_not_modified": 2}

@@ -102,26 +102,26 @@ def test_the_home_page_lists_the_weeks_work(settings: Settings) -> None:
         page = doc(home)
 
         triage = page.cssselect("#semaine-tri")[0]
-        links = {a.text_content().split(" : ")[0]: a for a in triage.cssselect("li a")}
+        links = {a.text_content().split(" : ")[0]: a for a in triage.cssselect("li a")}
         # The week (7 days before NOW): « lyon »'s story (open data) is kept; two IA articles.
         assert set(links) == {"Intelligence artificielle"}
-        assert "Open data : 0" in triage.text_content()
+        assert "Open data : 0" in triage.text_content()
         assert "2 sujets à trier" in triage.text_content()
         for label, link in links.items():
-            shown = int(link.text_content().split(" : ")[1].replace("\u202f", ""))
+            shown = int(link.text_content().split(" : ")[1].replace("\u202f", ""))
             listed = doc(site.client.get(link.get("href"))).cssselect("article.desk-item")
             assert shown == len(listed) > 0, label  # the count is what the link shows
             assert all("state-new" in a.get("class") for a in listed)
 
         letter = page.cssselect("#semaine-lettre")[0].text_content()
-        assert "Édition n° 2 : approuvée" in letter
+        assert "Édition n° 2 : approuvée" in letter
         assert "Envoi programmé le 24 novembre 2026 à 09:00" in letter
 
         watched = page.cssselect("#semaine-sources li")
         assert [li.text_content() for li in watched] == [
-            "La Gazette numérique : en échec (3 fois de suite). L'adresse n'existe plus sur le "
-            "site (erreur 404) : vérifiez-la.",
-            "Le Courrier des territoires : silencieuse : aucun nouvel article depuis le "
+            "La Gazette numérique : en échec (3 fois de suite). L'adresse n'existe plus sur le "
+            "site (erreur 404) : vérifiez-la.",
+            "Le Courrier des territoires : silencieuse : aucun nouvel article depuis le "
             "3 nov. 2026",
         ]
         assert watched[0].cssselect("a")[0].get("href") == "/desk/sources#source-gazette"

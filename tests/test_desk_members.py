@@ -156,7 +156,7 @@ def test_landing_page_links_to_members_and_logout_form(desk: Desk) -> None:
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
     assert doc(page).xpath('//main//a[@href="/desk/membres"]')
-    assert "actifs : 1" in doc(page).text_content()
+    assert "actifs : 1" in doc(page).text_content()
     logout = doc(page).xpath('//form[@action="/desk/deconnexion"]//input[@name="csrf"]/@value')
     assert logout
     out = desk.client.post("/desk/deconnexion", data={"csrf": logout[0]})
@@ -188,9 +188,9 @@ def test_list_search_status_filter_reconsent_and_pages(desk: Desk) -> None:
     assert first.status_code == 200
     assert first.headers["cache-control"] == "no-store"
     text = doc(first).text_content()
-    for expected in ("Actifs : 54", "En attente : 1", "Suspendus : 1", "Désabonnés : 1"):
+    for expected in ("Actifs : 54", "En attente : 1", "Suspendus : 1", "Désabonnés : 1"):
         assert expected in text
-    assert "À relancer : 1" in text
+    assert "À relancer : 1" in text
     assert len(table_emails(first)) == 50
     assert "57 membres" in doc(first).cssselect("caption")[0].text_content()
     assert doc(first).xpath('//th[@scope="col"]')
@@ -258,7 +258,7 @@ def test_edit_name_organisation_and_themes(desk: Desk) -> None:
     assert detail["fields"] == ["name", "organisation", "themes"]
     shown = desk.client.get(saved.headers["location"])
     assert "Modifications enregistrées." in shown.text
-    assert f"bureau : {EMAIL}" in doc(shown).cssselect("table.events-table")[0].text_content()
+    assert f"bureau : {EMAIL}" in doc(shown).cssselect("table.events-table")[0].text_content()
 
     every = desk.post(
         path,
@@ -393,7 +393,7 @@ def test_csv_import_from_the_browser_form(desk: Desk) -> None:
     assert checked.status_code == 200
     report = doc(checked)
     assert "rien n’a été importé" in report.text_content()
-    assert "Ligne 3 :" in report.cssselect(".line-errors")[0].text_content()
+    assert "Ligne 3 :" in report.cssselect(".line-errors")[0].text_content()
     assert "Seraient créés" in report.text_content()
     assert member_by_email(site, "hugo@exemple.fr") is None  # the dry run changed nothing
 
@@ -405,7 +405,7 @@ def test_csv_import_from_the_browser_form(desk: Desk) -> None:
     }
     assert rows["Créés"] == "2" and rows["Lignes invalides"] == "1"
     errors = [li.text_content() for li in doc(done).cssselect(".line-errors li")]
-    assert len(errors) == 1 and errors[0].startswith("Ligne 3 :")
+    assert len(errors) == 1 and errors[0].startswith("Ligne 3 :")
     hugo = member_by_email(site, "hugo@exemple.fr")
     assert hugo is not None and hugo.status == "active" and hugo.consent_method == "import"
     assert hugo.themes == ["open_data"]

@@ -148,7 +148,7 @@ def test_band_lists_the_uncertain_first_never_the_sure_nor_the_decided(
             texts = {r.id: f"{r.title} {r.text}" for r in session.scalars(select(ArticleRow))}
         for key in uncertain:
             line = doc.cssselect(f'[data-doubt="{ids[key]}"]')[0]
-            assert line.text_content().startswith("Le modèle hésite : « ")
+            assert line.text_content().startswith("Le modèle hésite : « ")
             quoted = re.findall(r"«\s([^«»]+)\s»", line.cssselect(".why")[0].text_content())
             article = set(re.findall(r"\w+", fold(texts[ids[key]])))
             assert quoted and all(set(re.findall(r"\w+", fold(q))) <= article for q in quoted)

@@ -158,7 +158,7 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
         ("/feeds/ia.atom", "veille — Intelligence artificielle"),
         (
             "/feeds/search.atom?theme=open_data&q=portail",
-            "veille — Open data · recherche « portail »",
+            "veille — Open data · recherche « portail »",
         ),
         (
             "/feeds/search.atom?theme=open_data&theme=ia&source=gazette&period=semaine",

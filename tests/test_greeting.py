@@ -20,7 +20,7 @@ def test_the_wording_is_cleaned_and_checked() -> None:
     assert greeting.clean("  Bonjour   {prenom} ,", True) == "Bonjour {prénom} ,"
     assert greeting.clean("Chère {NOM},", True) == "Chère {nom},"
     assert greeting.clean("", False) == ""
-    with pytest.raises(EditionError, match=re.escape("« {prenon} » n’est pas reconnu")):
+    with pytest.raises(EditionError, match=re.escape("« {prenon} » n’est pas reconnu")):
         greeting.clean("Bonjour {prenon},", True)
     with pytest.raises(EditionError, match="décochez"):
         greeting.clean("   ", True)

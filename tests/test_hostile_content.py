@@ -169,8 +169,8 @@ def test_trackers_are_removed_and_images_become_links(
     assert "<img" not in html
     for tracker in TRACKERS:
         assert escape(tracker) not in html and tracker.split("?")[0] not in html, tracker
-    assert f'<a href="{PHOTO}" rel="noopener noreferrer nofollow">Image : La mairie</a>' in html
-    assert "Image : plan-du-quartier.png</a>" in html
+    assert f'<a href="{PHOTO}" rel="noopener noreferrer nofollow">Image : La mairie</a>' in html
+    assert "Image : plan-du-quartier.png</a>" in html
     assert LEAD in html
 
     from veille.web.app import create_app
@@ -179,7 +179,7 @@ def test_trackers_are_removed_and_images_become_links(
         response = httpx.get(f"{base}/articles/{stored(sessions)[item].id}", timeout=30)
     assert response.status_code == 200
     assert "<img" not in response.text.split("<main", 1)[1]
-    assert "Image : La mairie" in response.text
+    assert "Image : La mairie" in response.text
     csp = response.headers["content-security-policy"]
     img_src = next(d for d in csp.split(";") if d.strip().startswith("img-src")).split()
     assert "https:" not in img_src and "http:" not in img_src and "*" not in img_src

@@ -67,7 +67,7 @@ def test_five_failures_from_one_ip_block_that_ip_for_that_account(desk: Desk) ->
             assert login(guesser, EMAIL, WRONG).status_code == 401
         blocked = login(guesser, EMAIL, PASSWORD)  # even the right password waits, from here
         assert blocked.status_code == 429
-        assert "Trop de tentatives de connexion : réessayez dans 15 minutes." in error_text(blocked)
+        assert "Trop de tentatives de connexion : réessayez dans 15 minutes." in error_text(blocked)
         assert 1 <= int(blocked.headers["retry-after"]) <= 15 * 60
         # Another account from the same IP is not blocked by these five failures.
         assert login(guesser, "autre@exemple.fr", PASSWORD).status_code == 303

@@ -15,7 +15,7 @@ from veille.members.csvfile import (
     write_members_csv,
 )
 
-EXPECTED = "(attendus : open_data, ia, donnees_interet_general)"
+EXPECTED = "(attendus : open_data, ia, donnees_interet_general)"
 
 
 def read(data: bytes | str) -> list[MemberLine | LineError]:
@@ -137,7 +137,7 @@ def test_custom_theme_list() -> None:
     result = list(read_members_csv(io.BytesIO(data), themes=["climat"]))
     assert result == [
         MemberLine(2, "a@exemple.fr", "", "", ("climat",)),
-        LineError(3, "thème inconnu : ia (attendus : climat)"),
+        LineError(3, "thème inconnu : ia (attendus : climat)"),
     ]
 
 
@@ -181,8 +181,8 @@ def test_missing_email_column_is_rejected_naming_the_columns() -> None:
     with pytest.raises(ImportFileError) as info:
         read("\n\nnom;organisation\nAnne;Mairie\n")
     assert str(info.value) == (
-        "Ligne 3 : l'en-tête n'a pas de colonne d'adresse e-mail (attendu : email, e-mail, "
-        "courriel ou mail ; colonnes trouvées : nom, organisation)."
+        "Ligne 3 : l'en-tête n'a pas de colonne d'adresse e-mail (attendu : email, e-mail, "
+        "courriel ou mail ; colonnes trouvées : nom, organisation)."
     )
 
 
@@ -220,7 +220,7 @@ def test_quoted_newlines_keep_physical_line_numbers() -> None:
     assert read(data) == [
         MemberLine(2, "a@exemple.fr", "Anne", "Communauté de communes du Haut-Jura", None),
         MemberLine(5, "b@exemple.fr", "Bruno Martin", "Mairie", None),
-        LineError(8, "adresse e-mail invalide : pas-une-adresse (il manque le @)"),
+        LineError(8, "adresse e-mail invalide : pas-une-adresse (il manque le @)"),
         MemberLine(9, "d@exemple.fr", "Denis", "Org", None),
     ]
 
@@ -229,7 +229,7 @@ def test_blank_lines_are_ignored_but_counted() -> None:
     data = "\n\nemail,nom\n\n,\n   \na@exemple.fr,A\n ,  \nbad,B\n"
     assert read(data) == [
         MemberLine(7, "a@exemple.fr", "A", "", None),
-        LineError(9, "adresse e-mail invalide : bad (il manque le @)"),
+        LineError(9, "adresse e-mail invalide : bad (il manque le @)"),
     ]
 
 
@@ -242,8 +242,8 @@ def test_duplicate_emails_in_different_case() -> None:
     )
     assert read(data) == [
         MemberLine(2, "Anne.Martin@exemple.fr", "Anne", "", None),
-        LineError(3, "adresse en double : anne.martin@exemple.fr (déjà ligne 2)"),
-        LineError(4, "adresse en double : ANNE.MARTIN@exemple.fr (déjà ligne 2)"),
+        LineError(3, "adresse en double : anne.martin@exemple.fr (déjà ligne 2)"),
+        LineError(4, "adresse en double : ANNE.MARTIN@exemple.fr (déjà ligne 2)"),
     ]
     assert members(read(data))[0].key == "anne.martin@exemple.fr"
 
@@ -252,7 +252,7 @@ def test_duplicate_of_a_rejected_line_is_imported() -> None:
     """« déjà ligne N » always points at an imported line."""
     data = "email;themes\na@exemple.fr;xyz\nA@exemple.fr;ia\n"
     assert read(data) == [
-        LineError(2, f"thème inconnu : xyz {EXPECTED}"),
+        LineError(2, f"thème inconnu : xyz {EXPECTED}"),
         MemberLine(3, "A@exemple.fr", "", "", ("ia",)),
     ]
 
@@ -261,15 +261,15 @@ def test_duplicate_of_a_rejected_line_is_imported() -> None:
     ("email", "reason"),
     [
         ("", "adresse e-mail manquante"),
-        ("jean.dupont", "adresse e-mail invalide : jean.dupont (il manque le @)"),
-        ("jean@@exemple.fr", "adresse e-mail invalide : jean@@exemple.fr (plusieurs @)"),
-        ("jean dupont@exemple.fr", "adresse e-mail invalide : jean dupont@exemple.fr "
+        ("jean.dupont", "adresse e-mail invalide : jean.dupont (il manque le @)"),
+        ("jean@@exemple.fr", "adresse e-mail invalide : jean@@exemple.fr (plusieurs @)"),
+        ("jean dupont@exemple.fr", "adresse e-mail invalide : jean dupont@exemple.fr "
          "(contient une espace)"),
-        ("@exemple.fr", "adresse e-mail invalide : @exemple.fr (rien avant le @)"),
-        ("jean@", "adresse e-mail invalide : jean@ (rien après le @)"),
-        ("jean@exemple", "adresse e-mail invalide : jean@exemple (domaine sans point)"),
-        ("jean..d@exemple.fr", "adresse e-mail invalide : jean..d@exemple.fr"),
-        ("Jean <j@exemple.fr>", "adresse e-mail invalide : Jean <j@exemple.fr> "
+        ("@exemple.fr", "adresse e-mail invalide : @exemple.fr (rien avant le @)"),
+        ("jean@", "adresse e-mail invalide : jean@ (rien après le @)"),
+        ("jean@exemple", "adresse e-mail invalide : jean@exemple (domaine sans point)"),
+        ("jean..d@exemple.fr", "adresse e-mail invalide : jean..d@exemple.fr"),
+        ("Jean <j@exemple.fr>", "adresse e-mail invalide : Jean <j@exemple.fr> "
          "(contient une espace)"),
     ],
 )  # fmt: skip
@@ -288,8 +288,8 @@ def test_email_is_stripped_and_domain_lower_cased() -> None:
 def test_unknown_themes() -> None:
     data = "email;themes\na@exemple.fr;open_data|culture\nb@exemple.fr;sport, culture,x\n"
     assert read(data) == [
-        LineError(2, f"thème inconnu : culture {EXPECTED}"),
-        LineError(3, f"thèmes inconnus : sport, culture, x {EXPECTED}"),
+        LineError(2, f"thème inconnu : culture {EXPECTED}"),
+        LineError(3, f"thèmes inconnus : sport, culture, x {EXPECTED}"),
     ]
 
 
@@ -298,10 +298,10 @@ def test_all_problems_of_a_line_in_one_reason() -> None:
     assert read(data) == [
         LineError(
             2,
-            "adresse e-mail invalide : bad (il manque le @) ; "
-            "nom trop long : 201 caractères (200 au plus) ; "
-            "organisation trop longue : 250 caractères (200 au plus) ; "
-            f"thème inconnu : zz {EXPECTED}",
+            "adresse e-mail invalide : bad (il manque le @) ; "
+            "nom trop long : 201 caractères (200 au plus) ; "
+            "organisation trop longue : 250 caractères (200 au plus) ; "
+            f"thème inconnu : zz {EXPECTED}",
         )
     ]
 
@@ -328,7 +328,7 @@ def test_extra_and_missing_cells() -> None:
 def test_unclosed_quote_is_reported_with_the_lines_it_swallowed() -> None:
     lines = ["email;nom", 'a@exemple.fr;"Anne'] + [f"u{i}@exemple.fr;U" for i in range(30)]
     assert read("\n".join(lines) + "\n") == [
-        LineError(2, "enregistrement de 31 lignes (lignes 2 à 32) : "
+        LineError(2, "enregistrement de 31 lignes (lignes 2 à 32) : "
                   "un guillemet n'est sans doute pas fermé"),
     ]  # fmt: skip
 

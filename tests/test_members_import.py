@@ -65,9 +65,9 @@ def test_import_reports_bad_lines_and_imports_the_rest(
     file.write_text(MESSY, encoding="utf-8")
     result = runner.invoke(app, ["members", "import", str(file)], env=env)
     assert result.exit_code == 0, result.output
-    assert "ligne 3 : adresse e-mail invalide" in result.output
-    assert "ligne 6 : adresse en double : ANNE@exemple.fr (déjà ligne 2)" in result.output
-    assert "ligne 7 : thème inconnu" in result.output
+    assert "ligne 3 : adresse e-mail invalide" in result.output
+    assert "ligne 6 : adresse en double : ANNE@exemple.fr (déjà ligne 2)" in result.output
+    assert "ligne 7 : thème inconnu" in result.output
     assert (
         "3 créé(s), 0 mis à jour, 0 inchangé(s), 0 restés désinscrits, 3 ligne(s) invalide(s)"
         in (result.output)
@@ -126,7 +126,7 @@ def test_latin1_and_dry_run(
         "ivan@exemple.fr;Ivan;Saint-Étienne\n".encode("cp1252")
     )
     dry = runner.invoke(app, ["members", "import", "--dry-run", str(file)], env=env)
-    assert dry.exit_code == 0 and "Essai à blanc, rien d'enregistré : 2 créé(s)" in dry.output
+    assert dry.exit_code == 0 and "Essai à blanc, rien d'enregistré : 2 créé(s)" in dry.output
     assert all_members(sessions) == {}
     runner.invoke(app, ["members", "import", str(file)], env=env)
     members = all_members(sessions)
@@ -138,7 +138,7 @@ def test_hopeless_files_fail_with_one_sentence(tmp_path: Path, env: dict[str, st
     empty = tmp_path / "vide.csv"
     empty.write_bytes(b"")
     result = runner.invoke(app, ["members", "import", str(empty)], env=env)
-    assert result.exit_code == 1 and "Erreur :" in result.output
+    assert result.exit_code == 1 and "Erreur :" in result.output
     assert "Traceback" not in result.output
     only_bad = tmp_path / "bad.csv"
     only_bad.write_text("email\nnope\n", encoding="utf-8")
@@ -158,7 +158,7 @@ def test_require_confirmation_mails_the_double_opt_in(
             env={**env, "VEILLE_SMTP_URL": smtp.url, "VEILLE_SEND_RATE": "0"},
         )
         assert result.exit_code == 0, result.output
-        assert "Mails de confirmation : 2 envoyé(s), 0 en échec" in result.output
+        assert "Mails de confirmation : 2 envoyé(s), 0 en échec" in result.output
         assert sorted(m.rcpt_tos[0] for m in smtp.messages) == ["jo@exemple.fr", "kim@exemple.fr"]
         assert smtp.connections == 1
     assert {m.status for m in all_members(sessions).values()} == {"pending"}

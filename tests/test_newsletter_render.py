@@ -154,7 +154,7 @@ def test_only_the_members_sections_in_the_edition_order() -> None:
     assert section_titles(only_ia.html) == ["Intelligence artificielle"]
     assert "Article 2 " in only_ia.text and "Article 1 " not in only_ia.text
     assert "Article 1 " not in only_ia.html
-    assert "pour les thèmes : Intelligence artificielle." in only_ia.text
+    assert "pour les thèmes : Intelligence artificielle." in only_ia.text
 
 
 def test_a_member_with_no_matching_item_gets_no_mail() -> None:
@@ -179,8 +179,8 @@ def test_member_values_are_substituted_and_escaped() -> None:
     assert hrefs["Se désabonner"] == LINKS.unsubscribe
     assert hrefs["Voir dans le navigateur"] == f"{BASE}/editions/7"
     assert "tok.abc?a=1&amp;b=2" in zoe.html
-    assert f"Gérer mes préférences : {LINKS.preferences}" in zoe.text
-    assert f"Se désabonner : {LINKS.unsubscribe}" in zoe.text
+    assert f"Gérer mes préférences : {LINKS.preferences}" in zoe.text
+    assert f"Se désabonner : {LINKS.unsubscribe}" in zoe.text
     # the cached theme set serves the next member with their own values, no leftovers
     assert "Bonjour," in other.text and "Zoé" not in other.text + other.html
     assert f"{BASE}/unsubscribe/autre" in other.html and LINKS.unsubscribe not in other.html
@@ -210,15 +210,15 @@ def test_layout_header_footer_and_inlined_css() -> None:
     assert "prefers-color-scheme: dark" in "".join(styles) and ".comment" in "".join(styles)
     assert all(img.get("alt") is not None for img in doc.iter("img"))
     foot = doc.xpath("//td[@class='foot']")[0].text_content()
-    assert "Vous recevez cette lettre car vous êtes abonné(e) à « Veille données publiques »" in (
+    assert "Vous recevez cette lettre car vous êtes abonné(e) à « Veille données publiques »" in (
         foot
     )
     assert "Open data, Intelligence artificielle" in foot
     # the text alternative writes the URLs out
-    assert "Voir dans le navigateur : https://veille.opendatafrance.example/editions/7" in mail.text
-    assert "Lire l’article : https://gazette.example.fr/articles/1" in mail.text
+    assert "Voir dans le navigateur : https://veille.opendatafrance.example/editions/7" in mail.text
+    assert "Lire l’article : https://gazette.example.fr/articles/1" in mail.text
     assert "le programme (https://example.org/p)" in mail.text
-    assert "> Notre regard : À lire absolument.\n  > Surtout la fin." in mail.text
+    assert "> Notre regard : À lire absolument.\n  > Surtout la fin." in mail.text
 
 
 def test_french_dates() -> None:

@@ -550,7 +550,7 @@ def test_cli_send_needs_yes_off_a_terminal_then_reports_and_status_counts(
     assert data["total"] == 3 and data["sent_at"]
 
     human = runner.invoke(app, ["edition", "status", "1"], env=env)
-    assert "1 envoyé(s)" in human.output and "Statut : envoyée" in human.output
+    assert "1 envoyé(s)" in human.output and "Statut : envoyée" in human.output
     missing = runner.invoke(app, ["edition", "status", "9"], env=env)
     assert missing.exit_code == 1 and "9" in missing.output
 

@@ -177,7 +177,7 @@ def test_classify_explain_speaks_french_and_quotes_the_text(
     human = runner.invoke(app, ["classify", "explain", ident], env=env)
     assert human.exit_code == 0, human.output
     line = next(ln for ln in human.stdout.splitlines() if ln.strip().startswith("open_data"))
-    assert f"open_data : {SURE} — Le texte parle de «\u00a0" in line
+    assert f"open_data : {SURE} — Le texte parle de «\u00a0" in line
     shown = re.findall(r"«\s([^«»]+)\s»", line)
     assert shown and all(fold(q) in fold(f"{title} {text}") for q in shown)
     assert "p=" not in human.stdout and "terms:" not in human.stdout

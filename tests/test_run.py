@@ -91,7 +91,7 @@ def test_run_collects_on_schedule_serves_french_and_stops_cleanly(
     assert proc.returncode == 0, out
     assert "Traceback" not in out, out
     # The cycle's summary is logged in French; APScheduler's per-tick INFO lines are not.
-    assert "Collecte : " in out and "nouveaux articles" in out, out
+    assert "Collecte : " in out and "nouveaux articles" in out, out
     assert " INFO apscheduler" not in out and "Running job" not in out, out
 
 

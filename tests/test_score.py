@@ -56,7 +56,7 @@ def test_off_topic_never_beats_equal_on_topic_and_explains_in_french() -> None:
 
 def test_explanations_write_numbers_the_french_way() -> None:
     _, components = compute(replace(BASE, source_weight=1.5, text_chars=12_345))
-    assert components["source"]["why"] == "poids de la source : 1,5"
+    assert components["source"]["why"] == "poids de la source : 1,5"
     assert components["substance"]["why"] == "texte de 12\u202f345 caractères"
 
 

@@ -123,7 +123,7 @@ def test_each_error_kind_reads_as_french(
     }
     e404 = cards["e404"].cssselect(".source-error")[0].text_content()
     assert "L'adresse n'existe plus sur le site (erreur 404)" in e404
-    assert "Détail : The server 127.0.0.1 answered HTTP 404" in e404
+    assert "Détail : The server 127.0.0.1 answered HTTP 404" in e404
 
     # `veille sources list`: French in the table, both forms in --json.
     env = {"VEILLE_DATABASE_URL": settings.database_url}

@@ -97,7 +97,7 @@ def test_a_feed_failing_ten_times_is_paused_skipped_then_resumed(settings: Setti
             assert resumed.status_code == 303
             after = desk.client.get(resumed.headers["location"])
             assert not doc(after).cssselect("#sources-en-pause")
-            assert "Source « casse » reprise" in after.text
+            assert "Source « casse » reprise" in after.text
 
             # Resumed: due now with a clean count, fetched again on the next cycle.
             assert cycle()["casse"] == "failed"
@@ -107,7 +107,7 @@ def test_a_feed_failing_ten_times_is_paused_skipped_then_resumed(settings: Setti
             assert "casse" not in cycle()  # paused again after ten more failures
 
             unknown = runner.invoke(app, ["sources", "resume", "inconnue"], env=env)
-            assert unknown.exit_code == 1 and "aucune source « inconnue »" in unknown.output
+            assert unknown.exit_code == 1 and "aucune source « inconnue »" in unknown.output
             by_cli = runner.invoke(app, ["sources", "resume", "casse"], env=env)
             assert by_cli.exit_code == 0 and "reprise" in by_cli.output
             hits = server.hits["/casse.xml"]

@@ -27,12 +27,12 @@ def test_users_add_with_password_link_and_errors(settings: Settings) -> None:
         app, ["users", "add", "Delegue@Exemple.fr"], env=env, input="un mot de passe long\n"
     )
     assert made.exit_code == 0, made.output
-    assert "Compte du desk créé : Delegue@exemple.fr (délégué)." in made.output
+    assert "Compte du desk créé : Delegue@exemple.fr (délégué)." in made.output
     row = users(settings)["delegue@exemple.fr"]
     assert row.role == "delegate" and (row.password_hash or "").startswith("$argon2id$")
 
     again = runner.invoke(app, ["users", "add", "DELEGUE@exemple.fr"], env=env, input="x" * 14)
-    assert again.exit_code == 1 and "Erreur :" in again.output and "Traceback" not in again.output
+    assert again.exit_code == 1 and "Erreur :" in again.output and "Traceback" not in again.output
 
     short = runner.invoke(app, ["users", "add", "b@exemple.fr"], env=env, input="court\n")
     assert short.exit_code == 1 and "b@exemple.fr" not in users(settings)

@@ -73,7 +73,7 @@ def check_url(url: str) -> str:
     url = url.strip()
     if not re.match(r"^https?://[^\s/]+\S*$", url):
         raise ConfigError(
-            f"Adresse invalide « {url[:200]} » : elle doit commencer par http:// ou https://."
+            f"Adresse invalide « {url[:200]} » : elle doit commencer par http:// ou https://."
         )
     return url
 
@@ -91,22 +91,22 @@ def check_source(
         for other in others:
             if other.url == url:
                 raise ConfigError(
-                    f"Cette adresse est déjà suivie : source « {other.name} » ({other.key})."
+                    f"Cette adresse est déjà suivie : source « {other.name} » ({other.key})."
                 )
         clean["url"] = url
         new_key = str(entry.get("key") or "").strip()
         if new_key:
             if not KEY_RULE.match(new_key):
                 raise ConfigError(
-                    f"Clé invalide « {new_key[:80]} » : lettres minuscules, chiffres, « - » "
-                    "et « _ », 63 caractères au plus."
+                    f"Clé invalide « {new_key[:80]} » : lettres minuscules, chiffres, « - » "
+                    "et « _ », 63 caractères au plus."
                 )
             if any(s.key == new_key for s in others):
-                raise ConfigError(f"La clé « {new_key} » est déjà celle d’une autre source.")
+                raise ConfigError(f"La clé « {new_key} » est déjà celle d’une autre source.")
         clean["key"] = new_key or key_from_url(url, {s.key for s in others})
         kind = str(entry.get("kind") or "feed")
         if kind not in ("feed", "page", "sitemap"):
-            raise ConfigError(f"Type de source inconnu « {kind[:40]} » : feed, page ou sitemap.")
+            raise ConfigError(f"Type de source inconnu « {kind[:40]} » : feed, page ou sitemap.")
         clean["kind"] = kind
     if "name" in entry or key is None:
         name = " ".join(str(entry.get("name") or "").split())
@@ -120,8 +120,8 @@ def check_source(
         low, high = WEIGHT_RANGE
         if weight is None or not low <= weight <= high:
             raise ConfigError(
-                f"Poids invalide « {str(entry['weight'])[:20]} » : un nombre de 0 à 5 "
-                "(1 par défaut ; 1,5 compte une fois et demie)."
+                f"Poids invalide « {str(entry['weight'])[:20]} » : un nombre de 0 à 5 "
+                "(1 par défaut ; 1,5 compte une fois et demie)."
             )
         clean["weight"] = float(weight)
     if entry.get("interval") not in (None, ""):
@@ -129,7 +129,7 @@ def check_source(
         low_i, high_i = INTERVAL_RANGE
         if interval is None or not low_i <= interval <= high_i:
             raise ConfigError(
-                f"Intervalle invalide « {str(entry['interval'])[:20]} » : un nombre entier "
+                f"Intervalle invalide « {str(entry['interval'])[:20]} » : un nombre entier "
                 "de minutes, de 5 à 10080 (une semaine)."
             )
         clean["interval"] = int(interval)
@@ -171,7 +171,7 @@ def _locked(path: Path) -> Iterator[None]:
                 if time.monotonic() > deadline:
                     raise ConflictError(
                         f"{path.name} est en cours de modification (bureau ou ligne de "
-                        "commande) : réessayez dans un instant, rien n’a été changé."
+                        "commande) : réessayez dans un instant, rien n’a été changé."
                     ) from None
                 time.sleep(0.05)
         try:
@@ -275,11 +275,11 @@ def update_source(path: Path, key: str, changes: Mapping[str, object]) -> dict[s
     other lines, comments included, stay as they are); return what changed."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise ConfigError(f"Champ non modifiable : {', '.join(sorted(unknown))}.")
+        raise ConfigError(f"Champ non modifiable : {', '.join(sorted(unknown))}.")
 
     def change(data: CommentedMap, config: FeedsConfig) -> dict[str, object]:
         if not any(s.key == key for s in config.sources):
-            raise ConfigError(f"Aucune source « {key} » dans {path.name}.")
+            raise ConfigError(f"Aucune source « {key} » dans {path.name}.")
         clean = check_source(changes, config, key=key)
         block = next(
             b for b in _sources_of(data) if isinstance(b, CommentedMap) and b.get("key") == key

@@ -62,10 +62,10 @@
       body: body
     }).then(function (response) {
       if (response.status === 401) {
-        throw new Error("votre session a expiré : reconnectez-vous dans un autre onglet, puis recommencez (votre texte est toujours là)");
+        throw new Error("votre session a expiré : reconnectez-vous dans un autre onglet, puis recommencez (votre texte est toujours là)");
       }
       if (response.status === 403) {
-        throw new Error("action refusée : rechargez la page (copiez d’abord votre texte)");
+        throw new Error("action refusée : rechargez la page (copiez d’abord votre texte)");
       }
       return response.json().catch(function () {
         throw new Error("réponse illisible du serveur (" + response.status + ")");
@@ -105,7 +105,7 @@
       if (!dirty.length) { show("saved", "Enregistré"); }
       return data;
     }, function (error) {
-      show("error", "Non enregistré : " + error.message);
+      show("error", "Non enregistré : " + error.message);
       throw error;
     });
   }
@@ -198,7 +198,7 @@
     if (!items.length && !empty) {
       empty = document.createElement("li");
       empty.className = "composer-empty hint";
-      empty.textContent = "Aucun article : la rubrique n’apparaîtra pas dans la lettre.";
+      empty.textContent = "Aucun article : la rubrique n’apparaîtra pas dans la lettre.";
       list.appendChild(empty);
     }
     if (empty) { empty.hidden = items.length > 0; }
@@ -224,7 +224,7 @@
       var again = form.hidden ? item.querySelector("form[data-move]:not([hidden]) button") : form.querySelector("button");
       if (again) { again.focus(); }
       if (!dirty.length) { show("saved", "Ordre enregistré"); }
-    }, function (error) { show("error", "Ordre non modifié : " + error.message); });
+    }, function (error) { show("error", "Ordre non modifié : " + error.message); });
   }
 
   function removeForm(form) {
@@ -240,7 +240,7 @@
       var focus = next && next.hasAttribute("data-item") ? next.querySelector("button") : document.getElementById("rubriques");
       if (focus) { if (!focus.hasAttribute("tabindex") && focus.tagName === "H2") { focus.setAttribute("tabindex", "-1"); } focus.focus(); }
       if (!dirty.length) { show("saved", "Article retiré de l’édition"); }
-    }, function (error) { show("error", "Article non retiré : " + error.message); });
+    }, function (error) { show("error", "Article non retiré : " + error.message); });
   }
 
   root.addEventListener("submit", function (event) {
@@ -293,7 +293,7 @@
     }, function () {
       // refused: the stored order is the truth; reload once the typed texts are saved
       flush().then(function () { window.location.reload(); }, function () {
-        show("error", "Ordre non modifié : rechargez la page.");
+        show("error", "Ordre non modifié : rechargez la page.");
       });
     });
   }
@@ -372,14 +372,14 @@
       if (state) {
         var text;
         if (data.status === "sent") {
-          text = "Envoi terminé : " + number.format(data.sent) + " envoyé" + (data.sent > 1 ? "s" : "") +
+          text = "Envoi terminé : " + number.format(data.sent) + " envoyé" + (data.sent > 1 ? "s" : "") +
             ", " + number.format(data.failed) + " en échec, " + number.format(data.skipped) +
             " sans article pour eux, sur " + number.format(data.total) + ".";
         } else if (data.status === "sending") {
-          text = "Envoi en cours : " + number.format(data.sent + data.failed + data.skipped) + " sur " +
+          text = "Envoi en cours : " + number.format(data.sent + data.failed + data.skipped) + " sur " +
             number.format(data.total) + (data.seconds_left ? " — reste " + duration(data.seconds_left) : "") + ".";
         } else {
-          text = "État : " + data.status_label + ".";
+          text = "État : " + data.status_label + ".";
         }
         state.textContent = text;
       }

@@ -44,10 +44,10 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       if (response.status === 401) {
-        throw new Error("Votre session a expiré : rechargez la page pour vous reconnecter.");
+        throw new Error("Votre session a expiré : rechargez la page pour vous reconnecter.");
       }
       if (response.status === 403) {
-        throw new Error("Action refusée : rechargez la page et recommencez.");
+        throw new Error("Action refusée : rechargez la page et recommencez.");
       }
       return response.json().then(function (data) {
         return { status: response.status, data: data };
@@ -165,11 +165,11 @@
       if (remember && before !== answer.data.item.state) {
         undoStack.push({
           el: el,
-          label: "« " + title + " » de nouveau " + (STATE_LABELS[before] || before).toLowerCase(),
+          label: "« " + title + " » de nouveau " + (STATE_LABELS[before] || before).toLowerCase(),
           run: function () { return decide(el, { "new": "reset", kept: "keep", discarded: "discard" }[before], false); }
         });
       }
-      say("« " + title + " » " + ACTION_DONE[action] + ".");
+      say("« " + title + " » " + ACTION_DONE[action] + ".");
     }, failed);
   }
 
@@ -180,9 +180,9 @@
     return act(id, { action: action }).then(function (answer) {
       if (answer.status !== 200) { refused(answer); return; }
       if (remember) {
-        undoStack.push({ el: el, label: "favori de « " + title + " »", run: function () { return toggleStar(el, false); } });
+        undoStack.push({ el: el, label: "favori de « " + title + " »", run: function () { return toggleStar(el, false); } });
       }
-      say("« " + title + " » " + ACTION_DONE[action] + ".");
+      say("« " + title + " » " + ACTION_DONE[action] + ".");
     }, failed);
   }
 
@@ -198,7 +198,7 @@
       if (answer.status !== 200) { refused(answer); if (answer.data.item) { render(answer.data.item); } return; }
       undoStack.push({
         el: el,
-        label: "thème « " + label + " »",
+        label: "thème « " + label + " »",
         run: function () {
           var back = { action: "themes", add: [], remove: [], clear: [] };
           if (previous === null) { back.clear.push(theme); }
@@ -206,7 +206,7 @@
           return act(id, back).then(function (a) { if (a.status !== 200) { refused(a); } }, failed);
         }
       });
-      say("Thème « " + label + " » " + (box.checked ? "ajouté" : "retiré") + " : « " + titleOf(el) + " ».");
+      say("Thème « " + label + " » " + (box.checked ? "ajouté" : "retiré") + " : « " + titleOf(el) + " ».");
     }, failed);
   }
 
@@ -271,14 +271,14 @@
       if (answer.status !== 200) { refused(answer); return; }
       undoStack.push({
         el: el,
-        label: "modification de « " + title + " »",
+        label: "modification de « " + title + " »",
         run: function () {
           return act(id, { action: "edit", fields: previous, version: Number(el.dataset.version) })
             .then(function (a) { if (a.status !== 200) { refused(a); } }, failed);
         }
       });
       closeEdit(el);
-      say("« " + titleOf(el) + " » enregistré.");
+      say("« " + titleOf(el) + " » enregistré.");
     }, failed);
   }
 
@@ -288,7 +288,7 @@
     var box = role(formOf(el), "conflict");
     while (box.firstChild) { box.removeChild(box.firstChild); }
     var intro = document.createElement("p");
-    intro.textContent = "Un autre délégué a modifié cet article pendant que vous écriviez. Version enregistrée :";
+    intro.textContent = "Un autre délégué a modifié cet article pendant que vous écriviez. Version enregistrée :";
     box.appendChild(intro);
     var list = document.createElement("dl");
     Object.keys(data.conflicts || {}).forEach(function (name) {
@@ -301,11 +301,11 @@
     });
     box.appendChild(list);
     var end = document.createElement("p");
-    end.textContent = "Votre texte est conservé dans le formulaire : « Enregistrer » remplacera la version enregistrée.";
+    end.textContent = "Votre texte est conservé dans le formulaire : « Enregistrer » remplacera la version enregistrée.";
     box.appendChild(end);
     editBase[el.dataset.id].version = data.version;
     box.hidden = false;
-    say("Conflit : l'article a été modifié entre-temps. Relisez avant d'enregistrer.");
+    say("Conflit : l'article a été modifié entre-temps. Relisez avant d'enregistrer.");
   }
 
   // --- selection and bulk ------------------------------------------------------------
@@ -351,7 +351,7 @@
     var last = undoStack.pop();
     if (!last) { say("Rien à annuler."); return; }
     if (last.el) { focusItem(items.indexOf(last.el)); }  // back to the article it changes
-    Promise.resolve(last.run()).then(function () { say("Annulé : " + last.label + "."); }, failed);
+    Promise.resolve(last.run()).then(function () { say("Annulé : " + last.label + "."); }, failed);
   }
 
   // --- moving around -----------------------------------------------------------------
@@ -453,7 +453,7 @@
     var name = button.dataset.name || titleOf(el);
     post("/desk/api/articles/" + id + "/story", { action: "take_out" }).then(function (answer) {
       if (answer.status !== 200) { say(answer.data.detail || "Action impossible."); return; }
-      reloadSaying("«\u00a0" + name + "\u00a0» est sorti de son sujet\u00a0: il est maintenant listé seul.", id);
+      reloadSaying("« " + name + " » est sorti de son sujet : il est maintenant listé seul.", id);
     }, failed);
   }
 
@@ -475,7 +475,7 @@
     });
     chain.then(function (ok) {
       if (ok) {
-        reloadSaying(chosen.length + " sujets réunis en un seul\u00a0: «\u00a0" + titleOf(first) + "\u00a0».",
+        reloadSaying(chosen.length + " sujets réunis en un seul : « " + titleOf(first) + " ».",
           first.dataset.id);
       }
     }, failed);

@@ -55,13 +55,13 @@
           </xsl:if>
           <section class="feed-howto" aria-labelledby="comment-suivre">
             <h2 id="comment-suivre">Suivre ce flux</h2>
-            <p>Cette page est un <strong>flux Atom</strong> : un lecteur de flux (Feedly,
+            <p>Cette page est un <strong>flux Atom</strong> : un lecteur de flux (Feedly,
               Inoreader, NetNewsWire, Thunderbird, Miniflux…) vous montre ses nouveaux
               articles dès leur publication, sans inscription ni courriel.</p>
             <ol>
-              <li>Copiez l'adresse de ce flux :
+              <li>Copiez l'adresse de ce flux :
                 <code class="feed-url"><xsl:value-of select="$self"/></code></li>
-              <li>Dans votre lecteur, choisissez « Ajouter un flux » (ou « S'abonner »)
+              <li>Dans votre lecteur, choisissez « Ajouter un flux » (ou « S'abonner »)
                 et collez l'adresse.</li>
             </ol>
             <p><a href="{$page}">Voir ces articles dans l'archive</a></p>

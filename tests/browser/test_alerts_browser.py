@@ -51,7 +51,7 @@ def test_search_create_confirm_see_and_delete_an_alert(
             page.get_by_label("Rechercher").press("Enter")
             page.get_by_role("link", name="Créer une alerte pour cette recherche").click()
             page.get_by_role("heading", name="Créer une alerte pour cette recherche").wait_for()
-            assert page.get_by_label("Nom de l’alerte").input_value() == "« portail »"
+            assert page.get_by_label("Nom de l’alerte").input_value() == "« portail »"
             pages.append(page.url)
             assert no_horizontal_scroll(page), page.url
             page.get_by_label("Nom de l’alerte").fill("Portails de données")
@@ -78,7 +78,7 @@ def test_search_create_confirm_see_and_delete_an_alert(
             assert feed == site.base_url + "/feeds/search.atom?q=portail"
             pages.append(page.url)
             assert no_horizontal_scroll(page), page.url
-            page.get_by_role("button", name="Supprimer l’alerte « Portails de données »").click()
+            page.get_by_role("button", name="Supprimer l’alerte « Portails de données »").click()
             page.get_by_text("Alerte supprimée.").wait_for()
             assert page.locator("li.alert-item").count() == 0
             assert alert_names(site, email) == []

@@ -185,7 +185,7 @@ def test_the_composer_keeps_the_work_and_shows_the_send(
             # --- « Ajouter un article » from a search by source name ------------------------
             page.get_by_label(re.compile("^Chercher dans l’archive")).fill("gazette numérique")
             page.get_by_role("button", name="Chercher").click()
-            page.get_by_role("button", name=f"Ajouter « {SEARCHED} »").click()
+            page.get_by_role("button", name=f"Ajouter « {SEARCHED} »").click()
             page.get_by_text("Article ajouté.").wait_for()
             assert SEARCHED in [i.title for i in items(site, number)]
             assert page.locator(f'li.composer-item input[value="{SEARCHED}"]').count() == 1
@@ -218,7 +218,7 @@ def test_the_composer_keeps_the_work_and_shows_the_send(
             # while it ran: the count so far and the time left (the configured pace)
             states = page.evaluate("window.__states")
             assert any(
-                re.fullmatch(rf"Envoi en cours : \d sur {len(MEMBERS)} — reste .+\.", s)
+                re.fullmatch(rf"Envoi en cours : \d sur {len(MEMBERS)} — reste .+\.", s)
                 for s in states
             ), states
             assert badge.inner_text() == "envoyée"

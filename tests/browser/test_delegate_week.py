@@ -197,10 +197,10 @@ def curate(page: Any, ids: dict[str, int]) -> None:
     ia_box = page.locator(f"#theme-{ids['cantine']}-ia")
     ia_box.check()
     page.get_by_role("status").filter(
-        has_text="Thème « Intelligence artificielle » ajouté"
+        has_text="Thème « Intelligence artificielle » ajouté"
     ).wait_for()
     page.locator(f"#theme-{ids['cantine']}-open_data").uncheck()
-    page.get_by_role("status").filter(has_text="Thème « Open data » retiré").wait_for()
+    page.get_by_role("status").filter(has_text="Thème « Open data » retiré").wait_for()
     item("cantine").get_by_role("button", name="Retenir").click()
     wait_state("cantine", "kept")
 
@@ -360,7 +360,7 @@ def test_the_delegates_week(browser: Any, settings: Settings, artifacts: Path) -
             page.get_by_text("Envoi lancé").wait_for()
             wait_until_sent(page, composer_url)
             counts = page.locator("ul.delivery-counts").inner_text()
-            assert "envoyés : 3" in counts and "sans article pour eux : 1" in counts, counts
+            assert "envoyés : 3" in counts and "sans article pour eux : 1" in counts, counts
             assert errors == []
         finally:
             context.close()

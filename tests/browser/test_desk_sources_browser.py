@@ -81,7 +81,7 @@ def add_source(page: Any, base_url: str, url: str, name: str, weight: str) -> No
     page.get_by_role("link", name="Ajouter une source").click()
     page.get_by_label("Adresse du site, de son flux ou de sa page d’actualités").fill(url)
     page.get_by_role("button", name="Chercher la source").click()
-    page.get_by_role("heading", name="Aperçu : flux trouvé").wait_for()
+    page.get_by_role("heading", name="Aperçu : flux trouvé").wait_for()
     previewed = page.locator(".preview-list li")
     assert previewed.count() == 8  # the first articles of the demo feed, before saving
     assert previewed.first.inner_text().strip()
@@ -98,7 +98,7 @@ def add_source(page: Any, base_url: str, url: str, name: str, weight: str) -> No
     card.get_by_role("button", name="Enregistrer").click()
     page.get_by_text("Source modifiée dans feeds.yaml.").wait_for()
     card = page.locator(".source-card", has=page.get_by_role("heading", name=name))
-    assert f"Poids : {weight}" in card.inner_text()
+    assert f"Poids : {weight}" in card.inner_text()
     no_horizontal_scroll(page)
 
 
@@ -181,7 +181,7 @@ def test_home_and_adding_a_source_at_two_widths(
                 demo.base_url + "/territoires/"
             )
             axe_page.get_by_role("button", name="Chercher la source").click()
-            axe_page.get_by_role("heading", name="Aperçu : flux trouvé").wait_for()
+            axe_page.get_by_role("heading", name="Aperçu : flux trouvé").wait_for()
             assert _serious_violations(axe_page, axe_js) == [], "preview"
         finally:
             axe_context.close()

@@ -53,7 +53,7 @@ def default_name(
     parts = [
         ", ".join(labels.get(t, "Hors thèmes" if t == NO_THEME else t) for t in query.themes),
         ", ".join(source_names.get(s, s) for s in query.sources),
-        f"« {query.q} »" if query.q else "",
+        f"« {query.q} »" if query.q else "",
     ]
     return " · ".join(p for p in parts if p) or "Toute l’archive"
 

@@ -60,7 +60,7 @@ def feed_title(
     if query.sources:
         parts.append(", ".join(source_names.get(k, k) for k in query.sources))
     if query.q:
-        parts.append(f"recherche « {query.q[:80]} »")
+        parts.append(f"recherche « {query.q[:80]} »")
     if query.period:
         parts.append(
             {"semaine": "cette semaine", "mois": "ce mois", "annee": "cette année"}[query.period]

@@ -68,7 +68,7 @@ class ArchiveQuery:
 def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
     values = [v for v in params.get(name, ()) if v != ""]
     if len(values) > 1:
-        raise QueryError(f"Le paramètre « {name} » est donné plusieurs fois.")
+        raise QueryError(f"Le paramètre « {name} » est donné plusieurs fois.")
     return values[0] if values else None
 
 
@@ -77,7 +77,7 @@ def _many(params: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
     for raw in params.get(name, ()):
         values.extend(v.strip() for v in raw.split(",") if v.strip())
     if len(values) > MAX_VALUES:
-        raise QueryError(f"Trop de valeurs pour « {name} ».")
+        raise QueryError(f"Trop de valeurs pour « {name} ».")
     return tuple(dict.fromkeys(values))
 
 
@@ -89,7 +89,7 @@ def _date(value: str | None, name: str) -> date | None:
     except ValueError:
         parsed = None
     if parsed is None or not (1990 <= parsed.year <= 2100):
-        raise QueryError(f"La date « {name} » doit être au format AAAA-MM-JJ.")
+        raise QueryError(f"La date « {name} » doit être au format AAAA-MM-JJ.")
     return parsed
 
 
@@ -98,7 +98,7 @@ def parse_query(params: Mapping[str, Sequence[str]], *, today: date) -> ArchiveQ
     themes = _many(params, "theme")
     unknown = [t for t in themes if t not in THEME_IDS and t != NO_THEME]
     if unknown:
-        raise QueryError(f"Thème inconnu : {unknown[0][:40]}.")
+        raise QueryError(f"Thème inconnu : {unknown[0][:40]}.")
     sources = _many(params, "source")
     if any(len(s) > 64 for s in sources):
         raise QueryError("Identifiant de source trop long.")
@@ -107,7 +107,7 @@ def parse_query(params: Mapping[str, Sequence[str]], *, today: date) -> ArchiveQ
         raise QueryError(f"La recherche est limitée à {MAX_Q_CHARS} caractères.")
     sort = _one(params, "sort") or ("pertinence" if q else "date")
     if sort not in SORTS:
-        raise QueryError("Le tri doit être « pertinence », « date » ou « score ».")
+        raise QueryError("Le tri doit être « pertinence », « date » ou « score ».")
     if sort == "pertinence" and not q:
         sort = "date"  # nothing to be relevant to
     page_raw = _one(params, "page") or "1"
@@ -115,7 +115,7 @@ def parse_query(params: Mapping[str, Sequence[str]], *, today: date) -> ArchiveQ
         raise QueryError("Numéro de page invalide.")
     group = _one(params, "group") or "story"
     if group not in ("story", "none"):
-        raise QueryError("Le regroupement doit être « story » ou « none ».")
+        raise QueryError("Le regroupement doit être « story » ou « none ».")
     period = _one(params, "period")
     date_from = _date(_one(params, "from"), "from")
     date_to = _date(_one(params, "to"), "to")

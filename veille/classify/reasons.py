@@ -112,7 +112,7 @@ def reasons(
 def _quoted(text: str) -> str:
     """French guillemets with no-break spaces inside, so that a line never starts with
     « » » or ends with « « » (seen in Chromium: a passage's closing mark wrapped alone)."""
-    return f"«\u00a0{text}\u00a0»"
+    return f"« {text} »"
 
 
 def _listed(items: Sequence[str]) -> str:
@@ -141,10 +141,10 @@ def describe(
     if keywords:
         many = len(keywords) > 1
         parts.append(
-            f"{'mots-clés' if many else 'mot-clé'} de la veille trouvé{'s' if many else ''} : "
+            f"{'mots-clés' if many else 'mot-clé'} de la veille trouvé{'s' if many else ''} : "
             f"{_listed(keywords)}"
         )
     if not parts:
         parts.append("aucun passage du texte ne se détache")
-    text = " ; ".join(parts)
+    text = " ; ".join(parts)
     return text[0].upper() + text[1:] + "."

@@ -79,7 +79,7 @@ def _editor(kept: int, discarded: int, read: int = 0) -> tuple[float, str]:
     # counts as one more « kept », at most READ_CAP of them.
     counted = max(0, min(read, READ_CAP))
     value = (kept + counted + 1) / (kept + discarded + counted + 2)
-    read_why = f" ; {read} article(s) lu(s) par les membres dans les lettres" if read else ""
+    read_why = f" ; {read} article(s) lu(s) par les membres dans les lettres" if read else ""
     if kept + discarded == 0:
         return value, "pas encore de décision du délégué sur cette source" + read_why
     return value, f"{kept} retenu(s), {discarded} écarté(s) sur cette source" + read_why
@@ -120,7 +120,7 @@ def compute(inputs: ScoreInputs) -> tuple[float, dict[str, dict[str, Any]]]:
         "confidence": confidence_component(inputs.confidence, inputs.certainty),
         "source": (
             max(0.0, min(1.0, inputs.source_weight / MAX_SOURCE_WEIGHT)),
-            f"poids de la source : {number(inputs.source_weight, 2)}",
+            f"poids de la source : {number(inputs.source_weight, 2)}",
         ),
         "freshness": _freshness(inputs.published_at, inputs.fetched_at),
         "coverage": coverage_component(inputs.coverage),

@@ -33,7 +33,7 @@ def _print_metrics(title: str, figures: dict[str, Any]) -> None:
         "dans le sujet", f"{rel['precision']:.3f}", f"{rel['recall']:.3f}", f"{rel['f1']:.3f}", ""
     )
     out.print(table)
-    out.print(f"macro-F1 sur les trois thèmes : {figures['macro_f1']:.3f}")
+    out.print(f"macro-F1 sur les trois thèmes : {figures['macro_f1']:.3f}")
 
 
 @classify_app.command("eval")
@@ -58,7 +58,7 @@ def classify_eval(
     if not items:
         from veille.errors import ConfigError
 
-        raise ConfigError(f"{file} : aucun élément étiqueté dans le fichier.")
+        raise ConfigError(f"{file} : aucun élément étiqueté dans le fichier.")
     settings = settings_from_env(config)
     feeds = load_feeds_config(settings.config_file) if settings.config_file.exists() else None
     classifier = Classifier(default_model(), keywords_of(feeds))
@@ -93,7 +93,7 @@ def classify_train(config: ConfigOpt = None) -> None:
     with transaction(sessions) as session:
         model = retrain(session)
     out.print(
-        f"Modèle {model.version} entraîné : {model.training_size} éléments "
+        f"Modèle {model.version} entraîné : {model.training_size} éléments "
         f"(dont {model.editor_labels} étiquetés par le délégué)."
     )
     _print_metrics("Validation croisée (5 plis)", model.cv_metrics)
@@ -107,7 +107,7 @@ def classify_reclassify(config: ConfigOpt = None) -> None:
 
     classifier, sessions = _classifier_and_sessions(settings_from_env(config))
     done, on_topic = reclassify_all(sessions, classifier)
-    out.print(f"{done} article(s) reclassé(s) : {on_topic} dans le sujet.")
+    out.print(f"{done} article(s) reclassé(s) : {on_topic} dans le sujet.")
 
 
 @classify_app.command("explain")
@@ -126,7 +126,7 @@ def classify_explain(
     with sessions() as session:
         found = explain_article(session, classifier, article)
     if found is None:
-        raise ConfigError(f"Aucun article enregistré ne correspond à « {article} ».")
+        raise ConfigError(f"Aucun article enregistré ne correspond à « {article} ».")
     if json_out:
         sys.stdout.write(json.dumps(found.__dict__, ensure_ascii=False, default=list) + "\n")
         return
@@ -136,15 +136,15 @@ def classify_explain(
     for theme in found.probabilities:
         said = found.certainty.get(theme, OUT)
         if said == OUT:
-            out.print(f"  {theme} : hors thème")
+            out.print(f"  {theme} : hors thème")
             continue
         quoted = found.quotes.get(theme, {})
         origin = found.themes.get(theme, (0.0, "model"))[1]
         passage = next(iter(quoted.get("passage", [])), None)
         why = describe(origin, quoted.get("text", []), quoted.get("keywords", []), passage)
         kept = "" if theme in found.themes else " (non retenu)"
-        out.print(f"  {theme} : {said}{kept} — {why}", markup=False, highlight=False)
+        out.print(f"  {theme} : {said}{kept} — {why}", markup=False, highlight=False)
     if found.score is not None:
-        out.print(f"Valeur : {found.score:.1f}/100")
+        out.print(f"Valeur : {found.score:.1f}/100")
         for name, comp in found.components.items():
             out.print(f"  {name}: {comp['points']}/{comp['max']} — {comp['why']}")

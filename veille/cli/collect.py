@@ -93,7 +93,7 @@ def _load_classifier(sessions: Any, config: Any, show_progress: bool) -> Any:
 
     with transaction(sessions) as session:
         if active_model(session) is None and show_progress:
-            with err.status("Premier lancement : entraînement du modèle de thèmes (~20 s)…"):
+            with err.status("Premier lancement : entraînement du modèle de thèmes (~20 s)…"):
                 return load_classifier(session, config)
         return load_classifier(session, config)
 
@@ -158,7 +158,7 @@ def _parse_since(value: str | None) -> datetime | None:
         try:
             parsed = datetime.combine(date.fromisoformat(value), time())
         except ValueError:
-            raise typer.BadParameter(f"« {value} » n'est pas une date (AAAA-MM-JJ).") from None
+            raise typer.BadParameter(f"« {value} » n'est pas une date (AAAA-MM-JJ).") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -177,9 +177,9 @@ def export(
     from veille.sources import THEME_IDS
 
     if format_ not in ("jsonl", "csv"):
-        raise typer.BadParameter("--format : jsonl ou csv.")
+        raise typer.BadParameter("--format : jsonl ou csv.")
     if theme and theme not in THEME_IDS:
-        raise typer.BadParameter(f"--theme : l'un de {', '.join(THEME_IDS)}.")
+        raise typer.BadParameter(f"--theme : l'un de {', '.join(THEME_IDS)}.")
     since_dt = _parse_since(since)
     sessions = open_db(settings_from_env())
     stream = output.open("w", encoding="utf-8", newline="") if output else sys.stdout

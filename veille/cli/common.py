@@ -70,7 +70,7 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except VeilleError as exc:
-            err.print(f"[bold red]Erreur :[/] {exc}", highlight=False)
+            err.print(f"[bold red]Erreur :[/] {exc}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
@@ -82,7 +82,7 @@ def settings_from_env(config: Path | None = None) -> Settings:
     except Exception as exc:  # pydantic ValidationError: a bad VEILLE_* value
         from veille.errors import ConfigError
 
-        raise ConfigError(f"Réglage VEILLE_* invalide : {exc}") from None
+        raise ConfigError(f"Réglage VEILLE_* invalide : {exc}") from None
     if config is not None:
         settings = settings.model_copy(update={"config_file": config})
     return settings

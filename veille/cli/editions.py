@@ -107,7 +107,7 @@ def edition_preview(
     rendered = Renderer(view, settings).render(themes, links, name)
     if rendered is None:
         err.print(
-            f"L'édition {number} n'a aucun article dans ces thèmes : aucun mail ne partirait."
+            f"L'édition {number} n'a aucun article dans ces thèmes : aucun mail ne partirait."
         )
         raise typer.Exit(1)
     sys.stdout.write(rendered.text if as_text else rendered.html)
@@ -141,14 +141,14 @@ def edition_send(
             status = edition_status(session, number)
         if not sys.stdin.isatty():
             err.print(
-                "[bold red]Erreur :[/] pas de terminal pour confirmer : ajoutez --yes.",
+                "[bold red]Erreur :[/] pas de terminal pour confirmer : ajoutez --yes.",
                 highlight=False,
             )
             raise typer.Exit(1)
         if not typer.confirm(
-            f"Envoyer maintenant l'édition {number} « {status['title']} » "
+            f"Envoyer maintenant l'édition {number} « {status['title']} » "
             f"({STATUS_LABELS.get(status['status'], status['status'])}) "
-            f"aux membres actifs ?"
+            f"aux membres actifs ?"
         ):
             err.print("Rien n'a été envoyé.")
             raise typer.Exit(1)
@@ -156,18 +156,18 @@ def edition_send(
     counts = report.counts
     if report.outcome == "dry_run":
         out.print(
-            f"Essai à blanc : {report.sent} message(s) écrit(s) dans {dry_run}, "
+            f"Essai à blanc : {report.sent} message(s) écrit(s) dans {dry_run}, "
             f"{report.skipped} membre(s) sans article dans leurs thèmes. Rien n'a été envoyé.",
             highlight=False,
         )
         return
     out.print(
-        f"Édition {number} : {report.sent} envoyé(s), {report.failed} en échec, "
+        f"Édition {number} : {report.sent} envoyé(s), {report.failed} en échec, "
         f"{report.skipped} sans objet dans ce passage ({report.seconds:.1f} s, "
         f"{report.connections} connexion(s)"
         + (f", {report.resumed} repris après une interruption" if report.resumed else "")
         + "). "
-        + "En tout : "
+        + "En tout : "
         + ", ".join(
             f"{counts.get(k, 0)} {DELIVERY_WORDS[k]}"
             for k in ("sent", "failed", "skipped", "pending")
@@ -178,9 +178,9 @@ def edition_send(
         out.print(f"L'édition {number} est envoyée.", highlight=False)
         return
     messages = {
-        "interrupted": f"Interrompu, {report.pending} en attente : {report.reason} "
+        "interrupted": f"Interrompu, {report.pending} en attente : {report.reason} "
         f"Relancez `veille edition send {number}` pour reprendre.",
-        "paused": f"En pause : {report.reason}. Vérifiez les adresses en échec "
+        "paused": f"En pause : {report.reason}. Vérifiez les adresses en échec "
         f"(`veille edition status {number}`), puis reprenez avec `veille edition send {number}`.",
         "busy": report.reason,
     }
@@ -206,7 +206,7 @@ def edition_status_command(
         return
     out.print(f"Édition {status['number']} — {status['title']}", highlight=False)
     label = STATUS_LABELS.get(status["status"], status["status"])
-    out.print(f"Statut : {label}", highlight=False)
+    out.print(f"Statut : {label}", highlight=False)
     out.print(
         ", ".join(
             f"{status[k]} {DELIVERY_WORDS[k]}"
@@ -220,7 +220,7 @@ def edition_status_command(
         + ", ".join(f"{status[k]} {k}" for k in ("bounced", "soft_bounces", "complaints")),
         highlight=False,
     )
-    out.print(f"Clics sur les articles : {status['clicks']['total']}", highlight=False)
+    out.print(f"Clics sur les articles : {status['clicks']['total']}", highlight=False)
     for label, key in (
         ("Créée", "created_at"),
         ("Approuvée", "approved_at"),
@@ -229,6 +229,6 @@ def edition_status_command(
     ):
         value = status[key]
         out.print(
-            f"{label} : {fmt_utc(datetime.fromisoformat(value)) if value else '—'}",
+            f"{label} : {fmt_utc(datetime.fromisoformat(value)) if value else '—'}",
             highlight=False,
         )

@@ -66,19 +66,19 @@ def members_import(
         else:
             session.commit()
     for error in report.errors[:SHOWN_ERRORS]:
-        err.print(f"{file.name}, ligne {error.line} : {error.reason}", highlight=False)
+        err.print(f"{file.name}, ligne {error.line} : {error.reason}", highlight=False)
     if len(report.errors) > SHOWN_ERRORS:
         err.print(f"… et {len(report.errors) - SHOWN_ERRORS} autres lignes invalides.")
     mailed = failed = 0
     if require_confirmation and not dry_run and report.to_confirm:
         mailed, failed = _send_confirmations(settings, sessions, report.to_confirm)
-    prefix = "Essai à blanc, rien d'enregistré : " if dry_run else ""
+    prefix = "Essai à blanc, rien d'enregistré : " if dry_run else ""
     out.print(
         f"{prefix}{report.created} créé(s), {report.updated} mis à jour, "
         f"{report.unchanged} inchangé(s), {report.kept_unsubscribed} restés désinscrits, "
         f"{len(report.errors)} ligne(s) invalide(s)."
         + (
-            f" Mails de confirmation : {mailed} envoyé(s), {failed} en échec."
+            f" Mails de confirmation : {mailed} envoyé(s), {failed} en échec."
             if mailed or failed
             else ""
         ),

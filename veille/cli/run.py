@@ -113,7 +113,7 @@ def demo(
             overrides["base_url"] = f"http://{host}:{port}"
         settings = env_settings.model_copy(update=overrides)
         err.print(
-            f"Site de démo : {site.base_url}  ·  base : {settings.database_url}", highlight=False
+            f"Site de démo : {site.base_url}  ·  base : {settings.database_url}", highlight=False
         )
         summary = run_cycle(settings, keys=None, force=True, show_progress=sys.stderr.isatty())
         print_summary(summary)
@@ -127,12 +127,12 @@ def demo(
             settings, secret_file=workdir / "secret.txt" if from_folder else None, env=os.environ
         )
         out.print(
-            f"Autres commandes sur cette démo (sa base, ses sources, son secret) :\n"
+            f"Autres commandes sur cette démo (sa base, ses sources, son secret) :\n"
             f"  {prefix} users add ADRESSE --link",
             highlight=False,
             markup=False,
         )
         if once:
             return
-        out.print(f"Application web : http://{host}:{port}/  (Ctrl+C pour arrêter)")
+        out.print(f"Application web : http://{host}:{port}/  (Ctrl+C pour arrêter)")
         serve_app(settings, host=host, port=port, with_scheduler=True)

@@ -101,7 +101,7 @@ def sources_add(
         {"key": key, "name": name or found.name, "url": found.url, "kind": found.kind},
     )
     out.print(
-        f"Source ajoutée : {entry['key']} ({entry['kind']}) : {entry['url']}", highlight=False
+        f"Source ajoutée : {entry['key']} ({entry['kind']}) : {entry['url']}", highlight=False
     )
 
 
@@ -117,12 +117,12 @@ def sources_import_opml(file: Path, config: ConfigOpt = None) -> None:
     except OSError as exc:
         from veille.errors import ConfigError
 
-        raise ConfigError(f"{file} : lecture impossible ({exc.strerror}).") from None
+        raise ConfigError(f"{file} : lecture impossible ({exc.strerror}).") from None
     added, skipped = add_sources(
         settings.config_file, entries_from_opml(content, settings.config_file)
     )
     out.print(
-        f"{added} source(s) importée(s) de {file} ; {skipped} déjà présente(s).", highlight=False
+        f"{added} source(s) importée(s) de {file} ; {skipped} déjà présente(s).", highlight=False
     )
 
 
@@ -160,11 +160,11 @@ def sources_resume(
     with transaction(sessions) as session:
         outcome = resume(session, key, datetime.now(UTC))
     if outcome is None:
-        err.print(f"[bold red]Erreur :[/] aucune source « {key} ».", highlight=False)
+        err.print(f"[bold red]Erreur :[/] aucune source « {key} ».", highlight=False)
         raise typer.Exit(1)
     if outcome:
-        out.print(f"Source « {key} » reprise : elle sera relevée au prochain passage.")
+        out.print(f"Source « {key} » reprise : elle sera relevée au prochain passage.")
     else:
         out.print(
-            f"La source « {key} » n’était pas en pause ; elle sera relevée au prochain passage."
+            f"La source « {key} » n’était pas en pause ; elle sera relevée au prochain passage."
         )

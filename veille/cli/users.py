@@ -42,9 +42,9 @@ def users_add(
         user = add_user(session, email, role, password, now=now)
         url = setup_link(settings, user, now) if password is None else None
     role = "délégué" if user.role == "delegate" else "administrateur"
-    out.print(f"Compte du desk créé : {user.email} ({role}).", highlight=False)
+    out.print(f"Compte du desk créé : {user.email} ({role}).", highlight=False)
     if url:
         out.print(
-            f"Lien à usage unique pour choisir le mot de passe (valable 48 h) : {url}",
+            f"Lien à usage unique pour choisir le mot de passe (valable 48 h) : {url}",
             highlight=False,
         )

@@ -28,7 +28,7 @@ DURATION = "durée"
 
 def seconds_text(seconds: float) -> str:
     """`3,2 s`: one decimal, French comma."""
-    return f"{seconds:.1f}".replace(".", ",") + "\u00a0s"
+    return f"{seconds:.1f}".replace(".", ",") + " s"
 
 
 def table_row(data: Mapping[str, object]) -> list[str]:
@@ -47,10 +47,10 @@ def summary_line(data: Mapping[str, object]) -> str:
     """One French sentence for the log, e.g. `Collecte : 11 sources lues, 0 inchangée,
     1 en échec ; 4 nouveaux articles, 1 doublon fusionné, 0 partiel (3,2 s).`"""
     return (
-        "Collecte : "
+        "Collecte : "
         f"{_count(data['sources_ok'], 'source lue', 'sources lues')}, "
         f"{_count(data['sources_not_modified'], 'inchangée', 'inchangées')}, "
-        f"{number(int(str(data['sources_failed'])))} en échec ; "
+        f"{number(int(str(data['sources_failed'])))} en échec ; "
         f"{_count(data['new_articles'], 'nouvel article', 'nouveaux articles')}, "
         f"{_count(data['duplicates_merged'], 'doublon fusionné', 'doublons fusionnés')}, "
         f"{_count(data['partial_articles'], 'partiel', 'partiels')} "

@@ -43,7 +43,7 @@ def _as_feed(fetcher: Fetcher, url: str) -> FoundSource | None:
 
 def find_source(url: str, settings: Settings, *, kind: str | None = None) -> FoundSource:
     if kind not in (None, "feed", "page", "sitemap"):
-        raise ConfigError(f"Type de source inconnu « {kind} » : feed, page ou sitemap.")
+        raise ConfigError(f"Type de source inconnu « {kind} » : feed, page ou sitemap.")
     with Fetcher(FetchPolicy.from_settings(settings)) as fetcher:
         if kind in ("page", "sitemap"):
             return FoundSource(key_from_url(url), url, url, kind)

@@ -66,26 +66,26 @@ _KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 _SENTENCES = {
-    "robots": "Le fichier robots.txt du site interdit cette adresse aux robots : la source "
+    "robots": "Le fichier robots.txt du site interdit cette adresse aux robots : la source "
     "n'est pas collectée tant que le site ne l'autorise pas.",
-    "timeout": "Le site n'a pas répondu à temps : il est lent ou en panne. La collecte réessaiera.",
-    "dns": "Le nom du site est introuvable (DNS) : vérifiez l'adresse de la source, le site "
+    "timeout": "Le site n'a pas répondu à temps : il est lent ou en panne. La collecte réessaiera.",
+    "dns": "Le nom du site est introuvable (DNS) : vérifiez l'adresse de la source, le site "
     "a peut-être changé de nom.",
-    "blocked": "Adresse refusée : la veille ne collecte que des sites publics en http ou https.",
-    "tls": "La connexion sécurisée (HTTPS) a échoué : le certificat du site est invalide ou "
+    "blocked": "Adresse refusée : la veille ne collecte que des sites publics en http ou https.",
+    "tls": "La connexion sécurisée (HTTPS) a échoué : le certificat du site est invalide ou "
     "expiré.",
-    "refused": "Le site refuse la connexion : le serveur est arrêté ou l'adresse est erronée.",
+    "refused": "Le site refuse la connexion : le serveur est arrêté ou l'adresse est erronée.",
     "redirects": "Le site renvoie d'une adresse à l'autre sans fin (boucle de "
-    "redirections) : vérifiez l'adresse de la source.",
+    "redirections) : vérifiez l'adresse de la source.",
     "too_large": "La réponse du site est trop volumineuse pour être collectée.",
     "decode": "La réponse du site est illisible (données corrompues).",
     "empty": "Le site a renvoyé un document vide.",
-    "html": "Cette adresse est une page web, pas un flux : ajoutez la source comme page "
+    "html": "Cette adresse est une page web, pas un flux : ajoutez la source comme page "
     "(kind: page) ou donnez l'adresse de son flux RSS ou Atom.",
     "parse": "Le document reçu n'est pas un flux RSS, Atom ou JSON lisible, ni un plan de "
-    "site : vérifiez l'adresse de la source.",
+    "site : vérifiez l'adresse de la source.",
     "network": "La connexion au site a échoué (réseau). La collecte réessaiera.",
-    "internal": "Erreur interne de la veille pendant la collecte de cette source : "
+    "internal": "Erreur interne de la veille pendant la collecte de cette source : "
     "consultez le journal du serveur.",
     "other": "La collecte de cette source a échoué.",
 }
@@ -94,15 +94,15 @@ _SENTENCES = {
 def http_sentence(status: int) -> str:
     """What an HTTP error status means for the delegate."""
     if status == 404:
-        return "L'adresse n'existe plus sur le site (erreur 404) : vérifiez-la."
+        return "L'adresse n'existe plus sur le site (erreur 404) : vérifiez-la."
     if status == 410:
-        return "Le site a supprimé cette adresse (erreur 410) : la source est à retirer."
+        return "Le site a supprimé cette adresse (erreur 410) : la source est à retirer."
     if status in (401, 403):
         return f"Le site refuse l'accès à la veille (erreur {status})."
     if status == 429:
-        return "Le site demande de ralentir (erreur 429) : la collecte reprendra plus tard."
+        return "Le site demande de ralentir (erreur 429) : la collecte reprendra plus tard."
     if 500 <= status < 600:
-        return f"Le site est en panne (erreur {status}) : la collecte réessaiera."
+        return f"Le site est en panne (erreur {status}) : la collecte réessaiera."
     if 300 <= status < 400:
         return f"Le site renvoie vers une adresse qu'il ne donne pas (erreur {status})."
     return f"Le site a répondu par une erreur (HTTP {status})."

@@ -116,7 +116,7 @@ def replace_images(cleaned: str) -> str:
         src = attrs.get("src", "")
         if not src or is_tracker(src) or is_tiny(attrs):
             continue
-        label = html.escape(f"Image : {image_label(src, attrs.get('alt', ''))}", quote=False)
+        label = html.escape(f"Image : {image_label(src, attrs.get('alt', ''))}", quote=False)
         if in_link:
             out.append(f"[{label}]")
         else:

@@ -69,12 +69,12 @@ class PairScores:
 
 def _article(raw: object, where: str) -> PairArticle:
     if not isinstance(raw, dict):
-        raise UserError(f"{where} : article attendu (objet JSON)")
+        raise UserError(f"{where} : article attendu (objet JSON)")
     try:
         published = datetime.fromisoformat(str(raw["published"]))
         title, text, source = str(raw["title"]), str(raw["text"]), str(raw["source"])
     except (KeyError, ValueError) as exc:
-        raise UserError(f"{where} : champ manquant ou invalide ({exc})") from exc
+        raise UserError(f"{where} : champ manquant ou invalide ({exc})") from exc
     if published.tzinfo is None:
         published = published.replace(tzinfo=UTC)
     return PairArticle(title, text, source, published)
@@ -91,9 +91,9 @@ def load_pairs(paths: Iterable[Path]) -> list[StoryPair]:
             try:
                 raw = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise UserError(f"{where} : JSON invalide ({exc.msg})") from exc
+                raise UserError(f"{where} : JSON invalide ({exc.msg})") from exc
             if not isinstance(raw, dict) or not isinstance(raw.get("same"), bool):
-                raise UserError(f"{where} : « same » (true ou false) attendu")
+                raise UserError(f"{where} : « same » (true ou false) attendu")
             pairs.append(
                 StoryPair(
                     str(raw.get("id", where)),

@@ -42,7 +42,7 @@ def remembered_port(workdir: Path) -> int | None:
     text = path.read_text(encoding="utf-8").strip()
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise ConfigError(
-            f"{path} : « {text} » n'est pas un numéro de port (1 à 65535). Corrigez-le, ou "
+            f"{path} : « {text} » n'est pas un numéro de port (1 à 65535). Corrigez-le, ou "
             "supprimez le fichier pour que la démo en choisisse un (ses articles seront "
             "alors collectés à nouveau)."
         )
@@ -66,9 +66,9 @@ def start_site_in(
     site = start_demo_site(host, 0, now=now)
     notice = (
         f"Le port {kept} du site de démo est occupé (une autre démo tourne-t-elle dans ce "
-        f"dossier ?) : le site sert cette fois sur le port {_port_of(site)}. Ses adresses "
+        f"dossier ?) : le site sert cette fois sur le port {_port_of(site)}. Ses adresses "
         "changent, donc ses articles seront collectés une seconde fois. Le port "
-        f"{kept} reste celui de la démo : arrêtez ce qui l'occupe avant la prochaine fois."
+        f"{kept} reste celui de la démo : arrêtez ce qui l'occupe avant la prochaine fois."
     )
     return StartedSite(site, notice)
 

@@ -38,11 +38,11 @@ def desk_sign_in(settings: Settings, sessions: sessionmaker[Session], now: datet
         if user.password_hash is None:
             link = setup_link(settings, user, now)
             return (
-                f"Desk : choisissez le mot de passe de {user.email} avec ce lien à usage "
-                f"unique (valable 48 h), puis connectez-vous :\n  {link}"
+                f"Desk : choisissez le mot de passe de {user.email} avec ce lien à usage "
+                f"unique (valable 48 h), puis connectez-vous :\n  {link}"
             )
     login = settings.base_url.rstrip("/") + LOGIN_PATH
-    return f"Desk : connectez-vous sur {login} avec {DEMO_DELEGATE} et son mot de passe."
+    return f"Desk : connectez-vous sur {login} avec {DEMO_DELEGATE} et son mot de passe."
 
 
 def command_prefix(settings: Settings, *, secret_file: Path | None, env: Mapping[str, str]) -> str:

@@ -48,7 +48,7 @@ def check_password_policy(password: str) -> None:
     if is_common(password):
         top = f"{COMMON_TOP:,}".replace(",", "\u202f")
         raise UserError(
-            f"Mot de passe trop courant : il figure parmi les {top} plus utilisés, les "
+            f"Mot de passe trop courant : il figure parmi les {top} plus utilisés, les "
             "premiers qu'essaie un attaquant. Choisissez une phrase de plusieurs mots."
         )
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -76,7 +76,7 @@ def add_user(
     """Create an active desk account; without a password, it can only log in after its
     setup link (see `setup_token`) has been used. Flushes, does not commit."""
     if role not in ROLES:
-        raise UserError(f"Rôle inconnu « {role} » : choisir parmi {', '.join(ROLES)}.")
+        raise UserError(f"Rôle inconnu « {role} » : choisir parmi {', '.join(ROLES)}.")
     try:  # one rule for every address the project stores: the members' one
         address = normalise_email(email)
     except MemberError as exc:
@@ -132,7 +132,7 @@ def set_password(session: Session, user: UserRow, password: str) -> None:
     password changed meanwhile (a setup link used twice at once)."""
     new_hash = hash_password(password)
     if not user_db.replace_password_hash(session, user.id, user.password_hash, new_hash):
-        raise UserError("Ce lien a déjà servi : demandez-en un nouveau.")
+        raise UserError("Ce lien a déjà servi : demandez-en un nouveau.")
     session.expire(user, ["password_hash"])
     user_db.delete_user_sessions(session, user.id)
 
@@ -178,7 +178,7 @@ def user_from_setup_token(
 ) -> UserRow:
     """The account a setup token was made for; UserError if it is forged, expired, already
     used, or the account is disabled."""
-    refused = "Ce lien n'est pas valable : il a expiré ou a déjà servi. Demandez-en un nouveau."
+    refused = "Ce lien n'est pas valable : il a expiré ou a déjà servi. Demandez-en un nouveau."
     try:
         data = _serializer(settings, now).loads(
             token, max_age=int(SETUP_LINK_MAX_AGE.total_seconds())

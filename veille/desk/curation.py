@@ -94,7 +94,7 @@ def decide(session: Session, article_id: int, state: str, *, actor: str, now: da
     The caller refreshes the source's scores afterwards (`refresh_editor_scores`), in its
     own transaction."""
     if state not in STATES:
-        raise CurationError(f"État inconnu : {state[:20]} (new, kept ou discarded).")
+        raise CurationError(f"État inconnu : {state[:20]} (new, kept ou discarded).")
     article = _article(session, article_id)
     row = curation_db.curation_row(session, article_id, now)
     before = article.curation or "new"
@@ -124,7 +124,7 @@ def bulk(
 ) -> list[Outcome]:
     """One action on many articles, locked in id order (two bulk runs cannot deadlock)."""
     if action not in BULK_ACTIONS:
-        raise CurationError(f"Action groupée inconnue : {action[:20]}.")
+        raise CurationError(f"Action groupée inconnue : {action[:20]}.")
     ids = sorted(set(article_ids))
     if not ids:
         raise CurationError("Aucun article sélectionné.")
@@ -164,15 +164,15 @@ def refresh_editor_scores(session: Session, source_ids: Iterable[int], now: date
 
 def _clean(name: str, value: object) -> str | None:
     if name not in FIELD_LIMITS:
-        raise CurationError(f"Champ inconnu : {name[:30]} (title, summary ou comment).")
+        raise CurationError(f"Champ inconnu : {name[:30]} (title, summary ou comment).")
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise CurationError(f"Le champ « {FIELD_LABELS[name]} » doit être un texte.")
+        raise CurationError(f"Le champ « {FIELD_LABELS[name]} » doit être un texte.")
     text = " ".join(value.split()) if name == "title" else value.replace("\r\n", "\n").strip()
     if len(text) > FIELD_LIMITS[name]:
         raise CurationError(
-            f"Le champ « {FIELD_LABELS[name]} » est limité à {FIELD_LIMITS[name]} caractères."
+            f"Le champ « {FIELD_LABELS[name]} » est limité à {FIELD_LIMITS[name]} caractères."
         )
     return text or None
 
@@ -220,7 +220,7 @@ def edit(
         if clashes:
             names = ", ".join(FIELD_LABELS.get(n, n) for n in clashes)
             raise ConflictError(
-                f"L'article {article_id} a été modifié entre-temps ({names}) : "
+                f"L'article {article_id} a été modifié entre-temps ({names}) : "
                 "relisez la version enregistrée avant de remplacer.",
                 version=row.version,
                 current={name: shown_value(article, row, name) for name in clashes},
@@ -275,7 +275,7 @@ def set_themes(
     wanted = [*add, *remove, *clear]
     unknown = [t for t in wanted if t not in THEME_IDS]
     if unknown:
-        raise CurationError(f"Thème inconnu : {str(unknown[0])[:40]}.")
+        raise CurationError(f"Thème inconnu : {str(unknown[0])[:40]}.")
     if len(set(wanted)) != len(wanted):
         raise CurationError("Un même thème est demandé deux fois.")
     if not wanted:

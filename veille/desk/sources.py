@@ -47,7 +47,7 @@ def error_in_french(error: str | None, http_status: int | None) -> str:
 def health_of(h: SourceHealth, now: datetime) -> tuple[str, str]:
     """(level, sentence) for one source."""
     if not h.enabled:
-        return "off", "en pause : la déléguée l’a arrêtée, elle n’est plus relevée"
+        return "off", "en pause : la déléguée l’a arrêtée, elle n’est plus relevée"
     if h.paused_at is not None:
         why = error_in_french(h.last_error, h.last_http_status)
         return (
@@ -66,8 +66,8 @@ def health_of(h: SourceHealth, now: datetime) -> tuple[str, str]:
     since = h.last_new_article_at or h.created_at
     if since is not None and now - since >= SILENT_AFTER:
         if h.last_new_article_at is None:
-            return "warn", f"silencieuse : aucun article depuis son ajout le {short_date(since)}"
-        return "warn", f"silencieuse : aucun nouvel article depuis le {short_date(since)}"
+            return "warn", f"silencieuse : aucun article depuis son ajout le {short_date(since)}"
+        return "warn", f"silencieuse : aucun nouvel article depuis le {short_date(since)}"
     return "ok", f"en bonne santé, relevée le {date_time(h.last_fetched_at)}"
 
 

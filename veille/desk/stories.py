@@ -72,7 +72,7 @@ def bulk(
     """`curation.bulk`, story-wide: each story is decided once, by its first listed
     article (in id order, as `curation.bulk` locks)."""
     if action not in curation.BULK_ACTIONS:
-        raise CurationError(f"Action groupée inconnue : {action[:20]}.")
+        raise CurationError(f"Action groupée inconnue : {action[:20]}.")
     ids = sorted(set(article_ids))
     if not ids:
         raise CurationError("Aucun article sélectionné.")

@@ -48,12 +48,12 @@ def quality_in_words(macro_f1: float | None) -> str:
     if macro_f1 is None:
         return "qualité non mesurée"
     if macro_f1 >= 0.85:
-        return "très bonne : le modèle reconnaît presque toujours les thèmes"
+        return "très bonne : le modèle reconnaît presque toujours les thèmes"
     if macro_f1 >= 0.75:
-        return "bonne : quelques articles à reclasser chaque semaine"
+        return "bonne : quelques articles à reclasser chaque semaine"
     if macro_f1 >= 0.6:
-        return "moyenne : vérifiez les thèmes proposés"
-    return "faible : reclassez des articles au tri pour lui apprendre"
+        return "moyenne : vérifiez les thèmes proposés"
+    return "faible : reclassez des articles au tri pour lui apprendre"
 
 
 def _count(session: Session, since: datetime, themes: list[str], off_topic: bool) -> int:

@@ -50,7 +50,7 @@ class AlertOutcome:
 
 def check_frequency(value: str) -> str:
     if value not in FREQUENCIES:
-        raise MemberError("Fréquence inconnue : choisissez « hebdomadaire » ou « quotidienne ».")
+        raise MemberError("Fréquence inconnue : choisissez « hebdomadaire » ou « quotidienne ».")
     return value
 
 
@@ -199,4 +199,4 @@ def alert_record(alert: AlertRow) -> dict[str, Any]:
 def alert_summary(alert: AlertRow) -> str:
     """One alert in one CSV cell: name, frequency, state and filter."""
     state = "suspendue" if alert.paused_at else "active" if alert.confirmed_at else "à confirmer"
-    return f"{alert.name} ({FREQUENCIES[alert.frequency]}, {state}) : {alert.filter or '-'}"
+    return f"{alert.name} ({FREQUENCIES[alert.frequency]}, {state}) : {alert.filter or '-'}"

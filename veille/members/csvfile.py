@@ -222,7 +222,7 @@ def _open_reader(lines: Iterator[str]) -> tuple[_ReaderWithLines, int, _Layout]:
             break
         offset += 1
     else:
-        raise ImportFileError("Le fichier est vide : aucune ligne d'en-tête (email;nom;…).")
+        raise ImportFileError("Le fichier est vide : aucune ligne d'en-tête (email;nom;…).")
     ahead: list[str] = []
     delimiter = _sniff(header_line)
     if delimiter is None:  # a one-column header: let the first data line decide
@@ -239,8 +239,8 @@ def _open_reader(lines: Iterator[str]) -> tuple[_ReaderWithLines, int, _Layout]:
     if "email" not in columns:
         found = ", ".join(cell.strip() for cell in header if cell.strip()) or "aucune"
         raise ImportFileError(
-            f"Ligne {offset + 1} : l'en-tête n'a pas de colonne d'adresse e-mail "
-            f"(attendu : email, e-mail, courriel ou mail ; colonnes trouvées : {found})."
+            f"Ligne {offset + 1} : l'en-tête n'a pas de colonne d'adresse e-mail "
+            f"(attendu : email, e-mail, courriel ou mail ; colonnes trouvées : {found})."
         )
     return _ReaderWithLines(reader), offset, _Layout(columns, len(header), delimiter)
 
@@ -308,7 +308,7 @@ def _records(
                 return
             except csv.Error as exc:
                 previous = reader.line_num
-                yield LineError(start, f"ligne illisible ({exc}) : un guillemet n'est pas fermé ?")
+                yield LineError(start, f"ligne illisible ({exc}) : un guillemet n'est pas fermé ?")
                 continue
             end = offset + reader.line_num
             previous = reader.line_num
@@ -337,7 +337,7 @@ def _check_row(
     if end - start + 1 > MAX_RECORD_LINES:
         return LineError(
             start,
-            f"enregistrement de {end - start + 1} lignes (lignes {start} à {end}) : "
+            f"enregistrement de {end - start + 1} lignes (lignes {start} à {end}) : "
             "un guillemet n'est sans doute pas fermé",
         )
 
@@ -355,19 +355,19 @@ def _check_row(
         try:
             email = validate_email(email, check_deliverability=False).normalized
         except EmailNotValidError:
-            reasons.append(f"adresse e-mail invalide : {_shown(email)}{_email_hint(email)}")
+            reasons.append(f"adresse e-mail invalide : {_shown(email)}{_email_hint(email)}")
         else:
             first = seen.get(email.lower())
             if first is not None:
-                reasons.append(f"adresse en double : {email} (déjà ligne {first})")
+                reasons.append(f"adresse en double : {email} (déjà ligne {first})")
 
     name = " ".join(f"{cell('first_name')} {cell('name')}".split())
     organisation = " ".join(cell("organisation").split())
     if len(name) > MAX_FIELD_CHARS:
-        reasons.append(f"nom trop long : {len(name)} caractères ({MAX_FIELD_CHARS} au plus)")
+        reasons.append(f"nom trop long : {len(name)} caractères ({MAX_FIELD_CHARS} au plus)")
     if len(organisation) > MAX_FIELD_CHARS:
         reasons.append(
-            f"organisation trop longue : {len(organisation)} caractères ({MAX_FIELD_CHARS} au plus)"
+            f"organisation trop longue : {len(organisation)} caractères ({MAX_FIELD_CHARS} au plus)"
         )
 
     themes: tuple[str, ...] | None = None
@@ -383,12 +383,12 @@ def _check_row(
             unknown = dict.fromkeys(w for w in wanted if _theme_key(w) not in lookup)
             label = "thème inconnu" if len(unknown) == 1 else "thèmes inconnus"
             shown = ", ".join(_shown(u) for u in unknown)
-            reasons.append(f"{label} : {shown} (attendus : {expected})")
+            reasons.append(f"{label} : {shown} (attendus : {expected})")
         else:
             themes = tuple(t for t in dict.fromkeys(lookup.values()) if t in chosen)
 
     if reasons:
-        return LineError(start, " ; ".join(reasons))
+        return LineError(start, " ; ".join(reasons))
     return MemberLine(start, email, name, organisation, themes)
 
 

@@ -104,7 +104,7 @@ def confirmation_message(
         settings,
         member,
         "members/confirm",
-        f"Confirmez votre inscription à « {settings.newsletter_name} »",
+        f"Confirmez votre inscription à « {settings.newsletter_name} »",
         {"name": member.name, "themes": themes, "confirm_url": links.confirm},
     )
 
@@ -117,7 +117,7 @@ def already_subscribed_message(
         settings,
         member,
         "members/already",
-        f"Votre abonnement à « {settings.newsletter_name} »",
+        f"Votre abonnement à « {settings.newsletter_name} »",
         {"name": member.name, "preferences_url": links.preferences},
     )
 
@@ -135,7 +135,7 @@ def reconsent_message(
         settings,
         member,
         "members/reconsent",
-        f"Souhaitez-vous continuer à recevoir « {settings.newsletter_name} » ?",
+        f"Souhaitez-vous continuer à recevoir « {settings.newsletter_name} » ?",
         {"name": member.name, "keep_url": links.preferences, "erase_on": erase_on},
     )
 
@@ -151,7 +151,7 @@ def alert_confirmation_message(
         settings,
         member,
         "members/alert_confirm",
-        f"Confirmez votre alerte « {alert.name} »",
+        f"Confirmez votre alerte « {alert.name} »",
         {
             "name": member.name,
             "alert_name": alert.name,
@@ -169,7 +169,7 @@ def login_message(
         settings,
         member,
         "members/login",
-        f"Votre lien de connexion à « {settings.newsletter_name} »",
+        f"Votre lien de connexion à « {settings.newsletter_name} »",
         {
             "name": member.name,
             "login_url": f"{settings.base_url.rstrip('/')}/connexion/{token}",

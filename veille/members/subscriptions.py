@@ -47,7 +47,7 @@ def normalise_email(raw: str) -> str:
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise MemberError(f"Adresse e-mail invalide : {value}") from exc
+        raise MemberError(f"Adresse e-mail invalide : {value}") from exc
     return str(checked.normalized)
 
 
@@ -60,7 +60,7 @@ def normalise_themes(chosen: Iterable[str] | None) -> list[str] | None:
     unknown = picked - set(THEME_IDS)
     if unknown:
         raise MemberError(
-            f"Thème inconnu : {', '.join(sorted(unknown))} (attendus : {', '.join(THEME_IDS)})."
+            f"Thème inconnu : {', '.join(sorted(unknown))} (attendus : {', '.join(THEME_IDS)})."
         )
     if not picked or picked == set(THEME_IDS):
         return None
@@ -253,12 +253,12 @@ def add_by_hand(
         raise MemberError(f"L’adresse {address} est déjà inscrite.")
     if member is not None and member.status == "complained" and not require_confirmation:
         raise MemberError(
-            f"L’adresse {address} a signalé la lettre comme indésirable : cochez « demander "
-            "une confirmation » pour lui proposer de se réabonner."
+            f"L’adresse {address} a signalé la lettre comme indésirable : cochez « demander "
+            "une confirmation » pour lui proposer de se réabonner."
         )
     if member is not None and member.status == "unsubscribed" and not require_confirmation:
         raise MemberError(
-            f"L’adresse {address} s’est désabonnée : cochez « demander une confirmation » "
+            f"L’adresse {address} s’est désabonnée : cochez « demander une confirmation » "
             "pour lui proposer de se réabonner."
         )
     member = _with_identity(session, member, address, name, organisation, chosen, now)

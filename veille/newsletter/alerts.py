@@ -125,7 +125,7 @@ def alert_message(
     links = alert_links(settings, alert, clock)
     count = len(found)
     noun = "nouvel article" if count == 1 else "nouveaux articles"
-    subject = f"Alerte « {alert.name} » : {'plus de ' if more else ''}{count} {noun}"
+    subject = f"Alerte « {alert.name} » : {'plus de ' if more else ''}{count} {noun}"
     entries = [_entry(hit) for hit in found]
     mail = render_mail(
         "alert",

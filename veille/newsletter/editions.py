@@ -79,8 +79,8 @@ def set_status(
     if to not in MOVES.get(edition.status, frozenset()):
         now_label = STATUS_LABELS.get(edition.status, edition.status)
         raise EditionError(
-            f"L’édition n° {edition.number} est « {now_label} » :"
-            f" elle ne peut pas passer à « {STATUS_LABELS.get(to, to)} »."
+            f"L’édition n° {edition.number} est « {now_label} » :"
+            f" elle ne peut pas passer à « {STATUS_LABELS.get(to, to)} »."
         )
     before = edition.status
     edition.status = to
@@ -169,10 +169,10 @@ def approve(session: Session, edition: EditionRow, *, actor: str, now: datetime)
     if edition.status == "approved":
         return
     if not edition_db.items_of(session, edition.id):
-        raise EditionError(f"L’édition n° {edition.number} n’a aucun article : rien à approuver.")
+        raise EditionError(f"L’édition n° {edition.number} n’a aucun article : rien à approuver.")
     if edition.status not in ("draft", "paused"):
         raise EditionError(
-            f"L’édition n° {edition.number} est {edition.status} : elle ne peut pas être approuvée."
+            f"L’édition n° {edition.number} est {edition.status} : elle ne peut pas être approuvée."
         )
     set_status(session, edition, "approved", actor=actor, now=now)
     session.flush()
@@ -199,7 +199,7 @@ def unschedule(session: Session, edition: EditionRow, *, actor: str, now: dateti
         return False
     if edition.status != "approved":
         raise EditionError(
-            f"L’édition n° {edition.number} est {edition.status} : sa programmation ne peut plus "
+            f"L’édition n° {edition.number} est {edition.status} : sa programmation ne peut plus "
             "être annulée."
         )
     edition.scheduled_at = None
@@ -217,7 +217,7 @@ def start_sending(session: Session, edition: EditionRow, *, actor: str, now: dat
     if edition.status == "sent":
         raise EditionError("Cette édition est déjà envoyée.")
     if not edition_db.items_of(session, edition.id):
-        raise EditionError(f"L’édition n° {edition.number} n’a aucun article : rien à envoyer.")
+        raise EditionError(f"L’édition n° {edition.number} n’a aucun article : rien à envoyer.")
     set_status(session, edition, "sending", actor=actor, now=now)
     session.flush()
 

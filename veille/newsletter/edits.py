@@ -39,7 +39,7 @@ def _check_editable(edition: EditionRow) -> None:
             edition.status, edition.status
         )
         raise EditionError(
-            f"L’édition n° {edition.number} est {state} : elle ne peut plus être modifiée."
+            f"L’édition n° {edition.number} est {state} : elle ne peut plus être modifiée."
         )
 
 
@@ -96,7 +96,7 @@ def update_edition(
     if expected_version != edition.version and not unchanged_texts:
         raise ConflictError(
             f"L’édition n° {edition.number} a été modifiée entre-temps (par un autre onglet ou "
-            "une autre personne) : rechargez la page, vos changements n’ont pas été enregistrés."
+            "une autre personne) : rechargez la page, vos changements n’ont pas été enregistrés."
         )
     title = " ".join(title.split())
     edito = edito.replace("\r\n", "\n").strip()
@@ -164,7 +164,7 @@ def _renumber(section: Sequence[EditionItemRow]) -> None:
 
 def _known_theme(edition: EditionRow, theme: str) -> None:
     if theme not in THEME_IDS:
-        raise EditionError(f"Thème inconnu : « {theme} » (choisir parmi {', '.join(THEME_IDS)}).")
+        raise EditionError(f"Thème inconnu : « {theme} » (choisir parmi {', '.join(THEME_IDS)}).")
     if theme not in edition.section_order:
         edition.section_order = [*edition.section_order, theme]
 
@@ -201,7 +201,7 @@ def move_item(
     _known_theme(edition, target_theme)
     if direction is not None:
         if direction not in DIRECTIONS:
-            raise EditionError(f"Direction inconnue : « {direction} » (up ou down).")
+            raise EditionError(f"Direction inconnue : « {direction} » (up ou down).")
         if not _step(source, source.index(item), direction):
             return False
         _renumber(source)
@@ -326,7 +326,7 @@ def add_item(
         theme = next((t.theme for t in ranked if t.theme in THEME_IDS), None)
         if theme is None:
             raise EditionError(
-                f"L’article {article_id} n’a pas de thème : choisissez la rubrique où l’ajouter."
+                f"L’article {article_id} n’a pas de thème : choisissez la rubrique où l’ajouter."
             )
     _known_theme(edition, theme)
     curation = edition_db.curation_of(session, article_id)
@@ -372,10 +372,10 @@ def move_section(
 ) -> bool:
     _check_editable(edition)
     if direction not in DIRECTIONS:
-        raise EditionError(f"Direction inconnue : « {direction} » (up ou down).")
+        raise EditionError(f"Direction inconnue : « {direction} » (up ou down).")
     order = list(edition.section_order)
     if theme not in order:
-        raise EditionError(f"La rubrique « {theme} » ne fait pas partie de l’édition.")
+        raise EditionError(f"La rubrique « {theme} » ne fait pas partie de l’édition.")
     if not _step(order, order.index(theme), direction):
         return False
     edition.section_order = order  # a new list: the JSON column sees the change

@@ -34,7 +34,7 @@ def clean(wording: str, enabled: bool) -> str:
         canonical = _SPELLINGS.get(placeholder.lower())
         if canonical is None:
             raise EditionError(
-                f"Formule d’appel : « {placeholder} » n’est pas reconnu ; "
+                f"Formule d’appel : « {placeholder} » n’est pas reconnu ; "
                 f"écrivez {FIRST_NAME} pour le prénom ou {FULL_NAME} pour le nom complet."
             )
         text = text.replace(placeholder, canonical)
@@ -42,7 +42,7 @@ def clean(wording: str, enabled: bool) -> str:
         raise EditionError(f"La formule d’appel dépasse {MAX_CHARS} caractères.")
     if enabled and not text:
         raise EditionError(
-            "Écrivez la formule d’appel, ou décochez « Saluer chaque membre » pour n’en "
+            "Écrivez la formule d’appel, ou décochez « Saluer chaque membre » pour n’en "
             "mettre aucune."
         )
     return text

@@ -64,7 +64,7 @@ def preview_of(
         raise EditionError(str(exc)) from exc
     member = member_db.by_email(session, address)
     if member is None:
-        raise EditionError(f"Aucun membre n’a l’adresse « {email} ».")
+        raise EditionError(f"Aucun membre n’a l’adresse « {email} ».")
     themes = themes_of(member)
     rendered = renderer.render(themes, links_for(settings, member, clock), member.name)
     return Preview(rendered, themes, member.email)
@@ -85,7 +85,7 @@ def test_message_for(
     rendered = Renderer(view, settings).render(THEME_IDS, links, "")
     if rendered is None:
         raise EditionError(
-            f"L’édition n° {edition.number} n’a aucun article : rien à envoyer en test."
+            f"L’édition n° {edition.number} n’a aucun article : rien à envoyer en test."
         )
     message = edition_message(
         settings,

@@ -122,7 +122,7 @@ def log_line(row: AuditRow, labels: Mapping[str, str]) -> LogLine:
         what = ACTION_LABELS.get(row.action, row.action)
         title = detail.get("title")
         if isinstance(title, str) and title:
-            what += f" : « {title} »"
+            what += f" : « {title} »"
     return LogLine(date_time(row.at), row.actor, what)
 
 

@@ -27,7 +27,7 @@ class ArticleItem(BaseModel):
     url: str
     title: str
     source: str = Field(description="Clé de la source (feeds.yaml).")
-    published_at: str = Field(description="ISO 8601 ; date de collecte si inconnue.")
+    published_at: str = Field(description="ISO 8601 ; date de collecte si inconnue.")
     fetched_at: str
     themes: list[str]
     score: float | None = Field(description="Valeur de 0 à 100.")
@@ -39,7 +39,7 @@ class ArticleItem(BaseModel):
     partial: bool
     coverage: int = Field(description="Nombre de sources couvrant le même sujet.")
     also: list[OtherArticle] = Field(
-        description="Les autres articles du même sujet (« aussi couvert par »)."
+        description="Les autres articles du même sujet (« aussi couvert par »)."
     )
 
 
@@ -49,7 +49,7 @@ class ArticlePage(BaseModel):
         description="Nombre d'articles trouvés, ou un minimum quand total_exact est faux."
     )
     total_exact: bool = Field(
-        description="Faux pour une recherche large : le décompte s'arrête aux 10 000 "
+        description="Faux pour une recherche large : le décompte s'arrête aux 10 000 "
         "premiers articles trouvés (1 000 pour une recherche de texte sur PostgreSQL). Il y "
         "a alors au moins `total` articles, `pages` est un minimum, et la page suivante "
         "existe tant que `items` est plein."
@@ -66,12 +66,12 @@ def articles(
     theme: Annotated[
         list[str] | None,
         Query(
-            description="Thèmes (plusieurs, OU) ; « none » : hors thèmes. Défaut : "
+            description="Thèmes (plusieurs, OU) ; « none » : hors thèmes. Défaut : "
             "les articles d'au moins un thème."
         ),
     ] = None,
     source: Annotated[list[str] | None, Query(description="Clés de sources (plusieurs).")] = None,
-    q: Annotated[str, Query(description="Texte recherché (« phrase », -exclusion).")] = "",
+    q: Annotated[str, Query(description="Texte recherché (« phrase », -exclusion).")] = "",
     period: Annotated[str | None, Query(description="semaine | mois | annee")] = None,
     date_from: Annotated[str | None, Query(alias="from", description="AAAA-MM-JJ")] = None,
     date_to: Annotated[str | None, Query(alias="to", description="AAAA-MM-JJ")] = None,
@@ -82,7 +82,7 @@ def articles(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     group: Annotated[
         str,
-        Query(description="story (défaut) : un article par sujet ; none : tous les articles."),
+        Query(description="story (défaut) : un article par sujet ; none : tous les articles."),
     ] = "story",
 ) -> ArticlePage:
     """The documented parameters are read by `archive_query` (shared with the pages); they

@@ -149,7 +149,7 @@ def create_app(
         ctx.clock = clock
     app = FastAPI(
         title="veille — archive",
-        description="Articles collectés par la veille : recherche, filtres, export.",
+        description="Articles collectés par la veille : recherche, filtres, export.",
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",

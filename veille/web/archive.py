@@ -104,7 +104,7 @@ def suggestions(query: ArchiveQuery) -> list[tuple[str, str]]:
     """Links that widen an empty search, most likely first."""
     out: list[tuple[str, str]] = []
     if query.q:
-        out.append(("Retirer la recherche « " + query.q[:60] + " »", link(query, q="")))
+        out.append(("Retirer la recherche « " + query.q[:60] + " »", link(query, q="")))
     if query.date_from or query.date_to:
         out.append(("Retirer la période", link(query, period=None, date_from=None, date_to=None)))
     if query.themes:
@@ -156,7 +156,7 @@ def listed_by(session: Session, hits: Sequence[ArticleHit]) -> dict[int, tuple[s
 def page_title(query: ArchiveQuery, labels: dict[str, str]) -> str:
     parts = []
     if query.q:
-        parts.append(f"« {query.q[:60]} »")
+        parts.append(f"« {query.q[:60]} »")
     if query.themes:
         parts.append(
             ", ".join(labels.get(t, "Hors thèmes" if t == NO_THEME else t) for t in query.themes)

@@ -220,7 +220,7 @@ def login_required(request: Request, exc: Exception) -> Response:
         response: Response = RedirectResponse(_login_url(request), status_code=303)
     else:
         response = _error_page(
-            request, 401, "Connexion requise", "Votre session a expiré : reconnectez-vous."
+            request, 401, "Connexion requise", "Votre session a expiré : reconnectez-vous."
         )
     ctx: WebContext = request.app.state.web
     if _cookie(ctx) in request.cookies:  # expired or revoked: stop sending it
@@ -251,7 +251,7 @@ def _form_token_ok(request: Request, ctx: WebContext, given: str) -> bool:
 # --- routes ----------------------------------------------------------------------------
 
 NOTICES = {
-    "motdepasse": "Mot de passe enregistré : vous pouvez vous connecter.",
+    "motdepasse": "Mot de passe enregistré : vous pouvez vous connecter.",
     "deconnexion": "Vous êtes déconnecté.",
 }
 
@@ -312,7 +312,7 @@ def login(
         wait = attempt
         minutes = max(1, -(-wait // 60))
         message = (
-            "Trop de tentatives de connexion : réessayez dans "
+            "Trop de tentatives de connexion : réessayez dans "
             f"{minutes} minute{'s' if minutes > 1 else ''}."
         )
         return _login_page(

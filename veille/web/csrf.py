@@ -22,7 +22,7 @@ from veille.errors import VeilleError
 from veille.web.transport import cookie_name, request_is_https
 
 COOKIE = "veille_csrf"
-REFUSED = "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
+REFUSED = "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et recommencez."
 
 
 @dataclass(frozen=True)

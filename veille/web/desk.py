@@ -298,7 +298,7 @@ def _apply(
 @router.post("/desk/api/articles/{article_id}")
 def article_action(ctx: Ctx, user: CsrfDeskUserDep, article_id: int, body: ActionBody) -> Response:
     if body.action not in ACTIONS:
-        return _error(400, f"Action inconnue : {body.action}.")
+        return _error(400, f"Action inconnue : {body.action}.")
     now = ctx.clock()
     try:
         outcomes = _apply(ctx, user, article_id, body, now)

@@ -71,8 +71,8 @@ NOTES = {
     "approuve": "Édition approuvée.",
     "programme": "Envoi programmé.",
     "deprogramme": "Programmation annulée.",
-    "test": "Envoi de test parti : vérifiez votre boîte.",
-    "envoi": "Envoi lancé : son avancement s’affiche ci-dessous.",
+    "test": "Envoi de test parti : vérifiez votre boîte.",
+    "envoi": "Envoi lancé : son avancement s’affiche ci-dessous.",
 }
 
 # What every page of the composer shows besides its own context.

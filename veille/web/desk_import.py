@@ -79,7 +79,7 @@ def import_members(
             ctx,
             user,
             400,
-            error=f"Fichier trop gros : {MAX_UPLOAD_BYTES // (1024 * 1024)} Mo au plus.",
+            error=f"Fichier trop gros : {MAX_UPLOAD_BYTES // (1024 * 1024)} Mo au plus.",
             **options,
         )
     fichier.file.seek(0)
@@ -94,7 +94,7 @@ def import_members(
             else:
                 session.commit()
     except ImportFileError as exc:
-        return _import_page(request, ctx, user, 400, error=f"{fichier.filename} : {exc}", **options)
+        return _import_page(request, ctx, user, 400, error=f"{fichier.filename} : {exc}", **options)
     mailed = 0
     if ask and not dry_run and report.to_confirm:
         mailed = len(report.to_confirm)

@@ -87,7 +87,7 @@ def member_list(
 ) -> Response:
     q = q.strip()
     if statut and statut not in STATUS_LABELS:
-        raise HTTPException(400, f"Statut inconnu : choisir parmi {', '.join(STATUS_LABELS)}.")
+        raise HTTPException(400, f"Statut inconnu : choisir parmi {', '.join(STATUS_LABELS)}.")
     reconsent_only = relance == "1"
     now = ctx.clock()
     cutoff = now - subscriptions.RECONSENT_AFTER

@@ -64,7 +64,7 @@ def preview(
     membre: Annotated[str, Query(max_length=320)] = "",
 ) -> Response:
     if format not in ("html", "text"):
-        raise HTTPException(400, "Format d’aperçu inconnu : html ou text.")
+        raise HTTPException(400, "Format d’aperçu inconnu : html ou text.")
     error = None
     with ctx.sessions() as session:
         edition = edition_or_404(session, number)
@@ -117,7 +117,7 @@ def preview_mail(
         if shown.rendered is not None
         else "<!doctype html><html lang='fr'><meta charset='utf-8'>"
         "<title>Aperçu du courriel</title>"
-        "<p>Aucun article dans les thèmes de ce membre : il ne recevrait pas cette édition.</p>"
+        "<p>Aucun article dans les thèmes de ce membre : il ne recevrait pas cette édition.</p>"
     )
     return HTMLResponse(
         body,
@@ -145,7 +145,7 @@ def send_test(request: Request, ctx: Ctx, user: CsrfDeskUserDep, number: int) ->
             ctx,
             user,
             number,
-            editions.EditionError(f"L’envoi de test a échoué : {exc}"),
+            editions.EditionError(f"L’envoi de test a échoué : {exc}"),
         )
     except editions.EditionError as exc:
         return refused(request, ctx, user, number, exc)
@@ -173,7 +173,7 @@ def parse_local(value: str) -> datetime:
         naive = datetime.fromisoformat(value.strip())
     except ValueError as exc:
         raise editions.EditionError(
-            "Date d’envoi illisible : choisissez un jour et une heure."
+            "Date d’envoi illisible : choisissez un jour et une heure."
         ) from exc
     if naive.tzinfo is not None:
         return naive

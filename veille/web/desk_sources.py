@@ -38,11 +38,11 @@ LIST_PATH = "/desk/sources"
 ADD_PATH = "/desk/sources/ajouter"
 URL_MAX = 2000
 NOTES = {
-    "ajoutee": "Source ajoutée à feeds.yaml : elle sera relevée au prochain passage.",
+    "ajoutee": "Source ajoutée à feeds.yaml : elle sera relevée au prochain passage.",
     "modifiee": "Source modifiée dans feeds.yaml.",
     "inchangee": "Aucune modification.",
-    "en-pause": "Source mise en pause : elle n’est plus relevée.",
-    "reprise": "Source reprise : elle sera relevée au prochain passage.",
+    "en-pause": "Source mise en pause : elle n’est plus relevée.",
+    "reprise": "Source reprise : elle sera relevée au prochain passage.",
 }
 UrlField = Annotated[str, Form(max_length=URL_MAX)]
 ShortField = Annotated[str, Form(max_length=400)]
@@ -72,7 +72,7 @@ def _list_page(
         try:
             order = _sync(ctx)
         except ConfigError as exc:
-            error = error or f"feeds.yaml ne peut pas être lu : {exc}"
+            error = error or f"feeds.yaml ne peut pas être lu : {exc}"
     with ctx.sessions() as session:
         views = source_views(session, ctx.clock(), order)
     note = NOTES.get(request.query_params.get("fait", ""), "")

@@ -38,9 +38,9 @@ def _error(status: int, message: str) -> JSONResponse:
 @router.post("/desk/api/articles/{article_id}/story")
 def story_action(ctx: Ctx, user: CsrfDeskUserDep, article_id: int, body: StoryBody) -> Response:
     if body.action not in STORY_ACTIONS:
-        return _error(400, f"Action de sujet inconnue : {body.action[:20]}.")
+        return _error(400, f"Action de sujet inconnue : {body.action[:20]}.")
     if body.action == "join" and body.other is None:
-        return _error(400, "Indiquez l'article dont le sujet rejoint celui-ci (« other »).")
+        return _error(400, "Indiquez l'article dont le sujet rejoint celui-ci (« other »).")
     try:
         with transaction(ctx.sessions) as session:
             if body.action == "take_out":

@@ -73,7 +73,7 @@ NOTES = {
     "repris": "Abonnement repris.",
     "desabonne": "Membre désabonné.",
     "ajoute": "Membre ajouté.",
-    "confirmation": "Membre ajouté : un e-mail de confirmation lui est envoyé.",
+    "confirmation": "Membre ajouté : un e-mail de confirmation lui est envoyé.",
     "supprime": "Membre supprimé, avec tout son historique.",
 }
 
@@ -134,7 +134,7 @@ def event_view(kind: str, at: datetime, detail: Mapping[str, Any]) -> EventView:
     if kind in ("mail_failed", "bounce", "complaint"):
         who = "serveur de messagerie"
     elif isinstance(by, str) and by not in ("member", ""):
-        who = f"bureau : {by}"
+        who = f"bureau : {by}"
     elif how in ("desk", "import"):
         who = "bureau" if how == "desk" else "import"
     else:

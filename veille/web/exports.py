@@ -33,7 +33,7 @@ def attachment(ctx: WebContext, extension: str, *, suffix: str = "") -> dict[str
 
 EXPORT_DOC = (
     "Tous les articles correspondant aux filtres (mêmes paramètres que l'archive), en flux. "
-    "Colonnes : " + ", ".join(export.EXPORT_FIELDS) + "."
+    "Colonnes : " + ", ".join(export.EXPORT_FIELDS) + "."
 )
 
 
@@ -50,8 +50,8 @@ def export_csv(
     tableur: Annotated[
         str | None,
         Query(
-            description="1 : pour un tableur en français (Excel, LibreOffice) : séparateur "
-            "« ; », UTF-8 avec BOM, virgule décimale, dates JJ/MM/AAAA, colonnes en français."
+            description="1 : pour un tableur en français (Excel, LibreOffice) : séparateur "
+            "« ; », UTF-8 avec BOM, virgule décimale, dates JJ/MM/AAAA, colonnes en français."
         ),
     ] = None,
 ) -> StreamingResponse:

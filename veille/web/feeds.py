@@ -114,6 +114,6 @@ def theme_feed(
         feed_id=f"{feeds_out.tag_authority(ctx.settings.base_url)}:theme:{theme}",
         self_url=f"{base}/feeds/{theme}.atom",
         html_url=base + href("/", [("theme", theme)]),
-        subtitle=f"Les derniers articles du thème « {label} ».",
+        subtitle=f"Les derniers articles du thème « {label} ».",
     )
     return atom_response(request, ctx, session, ArchiveQuery(themes=(theme,)), meta)

@@ -67,10 +67,10 @@ def limits(request: Request) -> SubscribeLimits:
 
 PREFERENCE_NOTES = {
     "themes": "Vos thèmes sont enregistrés.",
-    "pause": "Votre abonnement est suspendu : vous ne recevrez plus la lettre jusqu’à sa reprise.",
+    "pause": "Votre abonnement est suspendu : vous ne recevrez plus la lettre jusqu’à sa reprise.",
     "resume": "Votre abonnement a repris.",
-    "unsubscribe": "Vous êtes désabonné : vous ne recevrez plus la lettre.",
-    "keep": "Merci : votre abonnement est conservé.",
+    "unsubscribe": "Vous êtes désabonné : vous ne recevrez plus la lettre.",
+    "keep": "Merci : votre abonnement est conservé.",
     "alerte-pause": "Alerte suspendue.",
     "alerte-resume": "Alerte reprise.",
     "alerte-frequency": "Fréquence de l’alerte enregistrée.",
@@ -132,7 +132,7 @@ def within_limits(request: Request, address_key: str) -> bool:
     (the caller then gives its usual answer and sends no mail, so nobody can flood an
     inbox nor learn anything)."""
     if not limits(request).per_ip.hit(client_ip(request)):
-        raise TooManyRequests("Trop de demandes depuis votre connexion : réessayez plus tard.")
+        raise TooManyRequests("Trop de demandes depuis votre connexion : réessayez plus tard.")
     return limits(request).per_address.hit(address_key)
 
 
