@@ -254,6 +254,11 @@ def _other_body(a: StoryKeys, b: StoryKeys) -> bool:
     return bool(a.subjects - b.mentioned)
 
 
+def _two_sites(a: StoryKeys, b: StoryKeys) -> bool:
+    """Were the two articles published on two known sites (`StoryKeys.host`)?"""
+    return bool(a.host) and bool(b.host) and a.host != b.host
+
+
 def _disjoint(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a) and bool(b) and not a & b
 
@@ -285,6 +290,9 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     # The same figure in both openings (« 84 jeux », « 150 000 euros ») is the event's.
     shared_figures = len(a.figures & b.figures)
     same_act = bool(a.acts & b.acts)
+    # Two sites the same day, a name tying their leads and no kind of act telling them
+    # apart: the day is the second tie (`same_day`).
+    same_day = hours_apart < SAME_DAY_HOURS and _two_sites(a, b) and not _disjoint(a.acts, b.acts)
     tied, twice_tied = shared_figures >= 1, shared_figures >= 2
     # Leads that name nobody in common (national news naming « l'État », « Bruxelles »)
     # but give the same figure in their leads (« 80 M€ pour 4 000 conseillers ») are tied
@@ -295,7 +303,7 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
         hours_apart,
         named or by_figure,
         tied and not by_figure,
-        same_act,
+        same_act or same_day,
         languages,
         twice_tied and not by_figure,
     )
