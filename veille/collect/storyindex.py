@@ -244,8 +244,10 @@ class StoryIndex:
             item = items[i]
             other = self._keys.get(item.article_id, storykeys.NO_KEYS)
             apart = stories.hours_apart(record.published_at, keys, item.published_at, other)
-            brief = stories.retold(record.published_at, mine, item.published_at, others[k])
             hours = stories.published_hours(record.published_at, item.published_at)
+            brief = similarity >= stories.STORY_SIMILARITY and stories.retold(
+                record.published_at, mine, item.published_at, others[k]
+            )
             if stories.same_story(similarity, apart, keys, other, brief, hours):
                 return None, item.story_id
         return None, None

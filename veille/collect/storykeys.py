@@ -304,12 +304,12 @@ def _names(
                     continue  # « Montcalvy Données », a brand: its common noun names nothing
                 if i > 0 or elided or (headline and not common_noun and word.lower() not in text):
                     found.update(pieces)
+                else:
+                    initial.update(pieces)
                 if i == 0 and not elided and headline and word not in text:
                     # A headline's « Lieu : » the text never names again may be a rubric
                     # (« Mobilités : », « Cyberattaque : »): it ties, it tells no event apart.
                     people.update(pieces)
-                else:
-                    initial.update(pieces)
     names = found | (initial & found)
     return names, people & names, bracketed - names
 
