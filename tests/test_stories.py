@@ -376,9 +376,17 @@ def test_streets_codes_and_feasts_name_no_body_and_acronyms_are_spelled_out() ->
     whose event it is. « La Commission nationale de l'informatique et des libertés » is the
     CNIL."""
     street = story_keys(
-        "Mérinval : une amende", "Les caméras de la rue Gambetta et de la place du Marché."
+        "Mérinval : une amende",
+        "Les caméras de la rue Gambetta et de la place du Marché, à Mérinval.",
     )
     assert {"gambetta", "march"} <= street.lead_names and street.subjects == {"merinval"}
+    # A headline's « X : » that the text never names again may be a rubric (« Mobilités : »):
+    # it ties, it tells no event apart.
+    rubric = story_keys("Mobilités : le réseau attribué", "Le conseil de Lerville a voté.")
+    assert "mobilites" in rubric.lead_names and rubric.subjects == {"lervill"}
+    # « le maire, Yannick Le Floc'h »: a person, with a particle.
+    mayor = story_keys("Trémorvan", "À Trémorvan, le maire, Yannick Le Floc'h, confirme.")
+    assert {"yannick", "floc"} <= mayor.lead_names and mayor.subjects == {"tremorvan"}
     air = story_keys("Pléveneuc", "Depuis la Toussaint, les capteurs de CO2 de Pléveneuc.")
     assert air.subjects == {"pleveneuc"}
     spelled = story_keys(

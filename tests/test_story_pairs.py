@@ -41,18 +41,20 @@ PRESS2_HELDOUT = load_pairs(sorted(DATA.glob("press2/heldout/*.jsonl")))
 # A fourth hand's pairs (press3/README.md), written in round 20 while the rules were tuned
 # on every set above, measured by the merger with the decision frozen and again after that
 # round, then split by the same rule. `tune/` is tuned on from round 21 (docs/dedup.md,
-# « Recall on unseen writing »); `heldout/` is measured only, and never read.
+# « Recall on unseen writing »); `heldout/` from round 22 (« Recall on briefs and
+# releases »).
 PRESS3_TUNE = load_pairs(sorted(DATA.glob("press3/tune/*.jsonl")))
 PRESS3_HELDOUT = load_pairs(sorted(DATA.glob("press3/heldout/*.jsonl")))
 # A fifth hand's pairs (press4/README.md, 238), written in round 21 while the rules were
-# tuned on press3/tune, measured by the merger only: never tuned on, not split.
+# tuned on press3/tune, measured by the merger in round 21, not split; tuned on from round 22.
 PRESS4 = load_pairs(sorted(DATA.glob("press4/*.jsonl")))
 
 # Floors a little under what is measured (round 20, « Across languages »; before → after):
 # tuned 0.993 / 0.912 → 0.993 / 0.946 (1 distinct-story pair merged of 141 grouped; 140 of
-# 148): no second merge (140 / 142 = 0.986), one pair fewer passes (0.939).
+# 148): no second merge (140 / 142 = 0.986), one pair fewer passes (0.939). Round 22
+# (« Recall on briefs and releases »): 0.993 / 0.953 (141 of 148; one pair fewer is 0.946).
 PRECISION_FLOOR = 0.988
-RECALL_FLOOR = 0.93
+RECALL_FLOOR = 0.945
 # 1.000 / 0.864 → 1.000 / 1.000 (none of 22 grouped distinct; 22 of 22): one merge would be
 # 0.957, one pair fewer 0.955.
 HELDOUT_PRECISION_FLOOR = 0.97
@@ -81,14 +83,20 @@ PRESS2_HELDOUT_RECALL_FLOOR = 0.85
 # distinct grouped; one pair fewer is 0.897; the tuner's 0.971 included a day tie the merger
 # left out: it merged distinct stories on both unseen sets). `heldout/`, measured by the
 # merger: 1.000 / 0.767 → 1.000 / 0.867 (26 of 30, none of 60; one pair fewer is 0.833).
-PRESS3_PRECISION_FLOOR = 0.97
+# Round 22 opened `heldout/` and tuned on it (docs/dedup.md, « Recall on briefs and
+# releases »): tune (a check set this round, not read) 1.000 / 0.912 → 1.000 / 0.956 (65 of
+# 68; one pair fewer is 0.941), heldout 1.000 / 0.867 → 1.000 / 0.900 (27 of 30, none of 60
+# grouped distinct; one pair fewer is 0.867). Both are spent as unseen sets.
+PRESS3_PRECISION_FLOOR = 0.98
 PRESS3_TUNE_PRECISION_FLOOR = 0.98
-PRESS3_TUNE_RECALL_FLOOR = 0.89
-PRESS3_HELDOUT_RECALL_FLOOR = 0.83
+PRESS3_TUNE_RECALL_FLOOR = 0.94
+PRESS3_HELDOUT_RECALL_FLOOR = 0.86
 # press4, measured by the merger: 1.000 / 0.613 with round 20's rules, 1.000 / 0.623 as
-# merged (66 of 106, none of 132 distinct grouped; one pair fewer is 0.613).
-PRESS4_PRECISION_FLOOR = 0.97
-PRESS4_RECALL_FLOOR = 0.61
+# merged in round 21 (66 of 106, none of 132 distinct grouped). Round 22 opened it and tuned
+# on it: 1.000 / 0.774 (82 of 106, none of 132 grouped distinct; one pair fewer is 0.764).
+# Spent as an unseen set: a sixth hand's set measures generalisation at the merge.
+PRESS4_PRECISION_FLOOR = 0.98
+PRESS4_RECALL_FLOOR = 0.76
 
 
 def test_the_pairs_are_many_and_varied() -> None:

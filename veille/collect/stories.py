@@ -18,7 +18,14 @@ from zoneinfo import ZoneInfo
 from veille.collect.storykeys import StoryKeys
 from veille.text import figures
 from veille.text.english import in_french, is_english
-from veille.text.fingerprint import hamming, simhash_of_counts, text_similarity, word_shingles
+from veille.text.fingerprint import (
+    WordVector,
+    contained,
+    hamming,
+    simhash_of_counts,
+    text_similarity,
+    word_shingles,
+)
 from veille.text.french import stem, story_words
 
 DEFAULT_THRESHOLD = 20
@@ -149,6 +156,37 @@ LATER_EVENT = math.inf
 LOWEST_SIMILARITY = min(STORY_SIMILARITY, UNNAMED_SIMILARITY, COPY_SIMILARITY, TIED_SIMILARITY)
 
 
+# A brief that retells, days later, what an earlier article told (a newsletter's « En bref »
+# a week after the release): it is much shorter than the earlier text and most of its words
+# are found there, whereas a follow-up tells new facts in new words. Within a week (a
+# weekly's rhythm), such a brief tied by a name needs only the named floor.
+RETOLD_HOURS = 7 * 24
+BRIEF_RATIO = 1.5  # the earlier text has this many times the brief's words, or more
+RETOLD_SHARE = 0.55  # of the brief's words found in the earlier text
+
+
+def published_hours(a: datetime | None, b: datetime | None) -> float:
+    """Hours between two publications (0 when one is unknown)."""
+    return abs((b - a).total_seconds()) / 3600 if a is not None and b is not None else 0.0
+
+
+def retold(
+    a: datetime | None, a_words: WordVector, b: datetime | None, b_words: WordVector
+) -> bool:
+    """Is the later of two articles a brief retelling the earlier one, a day to a week
+    later (`RETOLD_HOURS`, `BRIEF_RATIO`, `RETOLD_SHARE`)?"""
+    if a is None or b is None:
+        return False
+    (early, early_words), (late, late_words) = sorted(
+        ((a, a_words), (b, b_words)), key=lambda x: x[0]
+    )
+    if not SAME_DAY_HOURS <= published_hours(early, late) <= RETOLD_HOURS:
+        return False
+    if int(early_words.counts.sum()) < BRIEF_RATIO * int(late_words.counts.sum()):
+        return False
+    return contained(late_words, early_words) >= RETOLD_SHARE
+
+
 def hours_apart(
     a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys
 ) -> float:
@@ -254,11 +292,23 @@ def _other_body(a: StoryKeys, b: StoryKeys) -> bool:
     return bool(a.subjects - b.mentioned)
 
 
+def _two_sites(a: StoryKeys, b: StoryKeys) -> bool:
+    """Were the two articles published on two known sites (`StoryKeys.host`)?"""
+    return bool(a.host) and bool(b.host) and a.host != b.host
+
+
 def _disjoint(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a) and bool(b) and not a & b
 
 
-def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys) -> bool:
+def same_story(
+    similarity: float,
+    hours_apart: float,
+    a: StoryKeys,
+    b: StoryKeys,
+    brief: bool = False,
+    published_hours: float | None = None,
+) -> bool:
     """Are two articles one event's coverage? The decision the story index takes on each
     candidate: `similarity` is the cosine of their `story_vector`s.
 
@@ -285,20 +335,32 @@ def same_story(similarity: float, hours_apart: float, a: StoryKeys, b: StoryKeys
     # The same figure in both openings (« 84 jeux », « 150 000 euros ») is the event's.
     shared_figures = len(a.figures & b.figures)
     same_act = bool(a.acts & b.acts)
+    # Two sites within a day of each other (the publications', not a day the lead cites), a
+    # name tying their leads and no kind of act telling them apart: the day is the second tie.
+    hours = hours_apart if published_hours is None else published_hours
+    same_day = hours < SAME_DAY_HOURS and _two_sites(a, b) and not _disjoint(a.acts, b.acts)
     tied, twice_tied = shared_figures >= 1, shared_figures >= 2
     # Leads that name nobody in common (national news naming « l'État », « Bruxelles »)
     # but give the same figure in their leads (« 80 M€ pour 4 000 conseillers ») are tied
-    # by it as by a name: one tie, the named floor (`STORY_SIMILARITY`). In the leads, not
-    # only the openings: a page's template may carry figures (a date, a counter) into both.
-    by_figure = not named and bool(a.lead_figures & b.lead_figures & a.figures) and not languages
+    # by it as by a name: one tie, the named floor (`STORY_SIMILARITY`). In the openings
+    # too (« 93 % » in the regulator's third sentence) when the articles are on two sites:
+    # one site's template may carry figures (a date, a counter) into all its pages.
+    in_leads = a.lead_figures & b.lead_figures & a.figures
+    in_openings = a.figures & b.figures if _two_sites(a, b) else frozenset()
+    by_figure = not named and not languages and bool(in_leads or in_openings)
     required = required_similarity(
         hours_apart,
         named or by_figure,
         tied and not by_figure,
-        same_act,
+        same_act or same_day,
         languages,
         twice_tied and not by_figure,
     )
+    # `brief` (`retold`): the later is a brief, days later, whose words the earlier tells;
+    # two kinds of act are still two acts (`hours_apart`).
+    retelling = brief and hours_apart <= RETOLD_HOURS and not _disjoint(a.acts, b.acts)
+    if retelling and (named or by_figure) and _two_sites(a, b):
+        required = min(required, STORY_SIMILARITY)
     if similarity < required:
         return False
     if _other_body(a, b) and _other_body(b, a):

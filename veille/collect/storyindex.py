@@ -236,14 +236,19 @@ class StoryIndex:
                 self._keys[article_id] = storykeys.story_keys(title, text, hosts[article_id])
         empty = empty_vector()
         others = [self._vectors.get(items[i].article_id, empty) for i in near]
-        similarities = cosines(self.vector(record.title, record.text, counts), others)
-        for i, similarity in zip(near, similarities, strict=True):
+        mine = self.vector(record.title, record.text, counts)
+        similarities = cosines(mine, others)
+        for k, (i, similarity) in enumerate(zip(near, similarities, strict=True)):
             if similarity < stories.LOWEST_SIMILARITY:
                 continue  # below what `same_story` requires of any pair: nothing to read
             item = items[i]
             other = self._keys.get(item.article_id, storykeys.NO_KEYS)
             apart = stories.hours_apart(record.published_at, keys, item.published_at, other)
-            if stories.same_story(similarity, apart, keys, other):
+            hours = stories.published_hours(record.published_at, item.published_at)
+            brief = similarity >= stories.STORY_SIMILARITY and stories.retold(
+                record.published_at, mine, item.published_at, others[k]
+            )
+            if stories.same_story(similarity, apart, keys, other, brief, hours):
                 return None, item.story_id
         return None, None
 

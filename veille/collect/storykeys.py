@@ -17,7 +17,7 @@ from veille.text.english import in_french, is_english, is_term, law_names
 from veille.text.figures import ATTRIBUTE, DATE_FIGURES, read_figures
 from veille.text.french import stem, story_fold, story_words
 from veille.text.leads import TITLE_LABEL, body_of, cited_days
-from veille.text.urls import registrable_domain
+from veille.text.urls import registrable_domain, web_names
 
 # Capitalised words that name a kind of body or a common thing, not one body: they neither
 # tell two events apart nor tie them together. Then the labels a headline starts with
@@ -26,8 +26,9 @@ from veille.text.urls import registrable_domain
 # they name no place and no body. « Bruxelles » in the news is the EU's institutions (« Bruxelles
 # consulte sur… »), the Commission under another name.
 _GENERIC_TEXT = """
-ville villes commune communes metropole communaute agglomeration agglo region regions
-departement departements conseil commission mairie prefecture prefectures ministere ministre
+ville villes commune communes collectivite collectivites metropole communaute agglomeration agglo
+region regions departement departements conseil commission mairie prefecture prefectures
+ministere ministre
 etat gouvernement republique france francais francaise europe europeen europeenne european
 union agence ia ai api data open day licence ouverte europa
 rectificatif erratum correction actualise actualisation exclusif video infographie interview
@@ -82,6 +83,9 @@ _ACT_WORDS = {
 _ACT = re.compile("|".join(rf"\b(?P<{k}>{v})\b" for k, v in _ACT_WORDS.items()))
 _PARENTHESIS = re.compile(r"\([^()]{0,80}\)")  # « Montbrial (Haute-Arvenne) », « (CNIL) »
 _QUOTE = re.compile(r"[«»“”\"]")
+# A segment of a sentence: between quotation marks or dashes (« Insee Focus n° 412 – Selon
+# l'enquête… »: the word after a dash is capitalised anyway).
+_SEGMENT = re.compile(r"[«»“”\"]|\s[–—]\s")
 _QUOTED = re.compile(r"«[^«»]{0,400}»|“[^“”]{0,400}”")
 # A body's own page: it speaks of itself as « la Ville », « la Métropole », « le
 # Département » (capitalised, no name after it: the press writes « la Métropole de
@@ -169,7 +173,7 @@ NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
 
 def _segments(sentence: str) -> list[str]:
     """A sentence cut at quotation marks: a quotation's first word is capitalised anyway."""
-    return [part for part in _QUOTE.split(_REFERENCE.sub(" ", sentence)) if part.strip()]
+    return [part for part in _SEGMENT.split(_REFERENCE.sub(" ", sentence)) if part.strip()]
 
 
 def _capitalised(token: str) -> tuple[bool, str]:
@@ -221,6 +225,9 @@ def _addresses(tokens: list[tuple[bool, str]]) -> set[str]:
     return out
 
 
+_PARTICLES = frozenset({"Le", "La", "De", "Du", "Des", "Van", "Von", "Di", "Da"})
+
+
 def _people(tokens: list[tuple[bool, str]]) -> set[str]:
     """Names of two capitalised words in a row, neither first in its segment nor after an
     article: « a lancé Claire Dumoulin », « le maire, Jean-Luc Pradier » (not « La Rochelle »,
@@ -235,6 +242,11 @@ def _people(tokens: list[tuple[bool, str]]) -> set[str]:
         pair = named[i] and named[i + 1] and not named[i - 1] and not named[i + 2]
         if pair and story_fold(tokens[i - 1][1]) not in _ARTICLES:
             out.update(_folded_pieces(tokens[i][1]) + _folded_pieces(tokens[i + 1][1]))
+        # « le maire, Yannick Le Floc'h », « Anne de La Tour »: a particle between the names
+        particle = i + 2 < len(tokens) and tokens[i + 1][1] in _PARTICLES
+        person = particle and named[i] and named[i + 2] and not named[i - 1]
+        if person and not named[i + 3] and story_fold(tokens[i - 1][1]) not in _ARTICLES:
+            out.update(_folded_pieces(tokens[i][1]) + _folded_pieces(tokens[i + 2][1]))
     return out
 
 
@@ -294,6 +306,10 @@ def _names(
                     found.update(pieces)
                 else:
                     initial.update(pieces)
+                if i == 0 and not elided and headline and word not in text:
+                    # A headline's « Lieu : » the text never names again may be a rubric
+                    # (« Mobilités : », « Cyberattaque : »): it ties, it tells no event apart.
+                    people.update(pieces)
     names = found | (initial & found)
     return names, people & names, bracketed - names
 
@@ -376,34 +392,11 @@ def _acronyms(opening: str) -> set[str]:
     return out
 
 
-# A site named in the text (« data.gouv.fr », « transport.data.gouv.fr »): a platform's name,
-# written in lower case. It ties two articles, like a person, but tells no events apart
-# (a platform hosts many bodies' data): never a subject. Not an e-mail's domain.
-_WEB_NAME = re.compile(
-    r"(?<![@\w.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:fr|eu|org|com|net|io)\b",
-    re.IGNORECASE,
-)
-
-
 def _capitalised_names(text: str) -> set[str]:
     """The capitalised words of `text`, folded and canonical, the field's common nouns
     left out (`GENERIC_NAMES`)."""
     folded = {story_fold(w) for w in _CAPITALISED.findall(text)}
     return {canonical_name(w) for w in folded - GENERIC_NAMES}
-
-
-_TOP_LEVEL = re.compile(r"\.(?:fr|eu|org|com|net|io)\b", re.IGNORECASE)
-
-
-def _web_names(text: str) -> set[str]:
-    """The sites named in `text` (`_WEB_NAME`), read back from each top-level domain: a
-    search of the whole text from every letter would cost more than all the other keys."""
-    out = set()
-    for end in _TOP_LEVEL.finditer(text):
-        start = max(0, end.start() - 80)
-        for name in _WEB_NAME.findall(text, start, end.end()):
-            out.add(name.lower())
-    return out
 
 
 def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
@@ -431,7 +424,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     # Laws (`law_names`) and sites named are read in the opening only: each is one more
     # search, and an article names what it is about early.
     opening_text = law_names(f"{title}\n{body[:OPENING_CHARS]}")
-    web = _web_names(opening_text)
+    web = web_names(opening_text)
     opening = _capitalised_names(_REFERENCE.sub(" ", opening_text)) | web
     opening |= _acronyms(opening_text)
     mentioned = opening | _capitalised_names(whole)
@@ -485,4 +478,4 @@ def lead_names(lead: str) -> frozenset[str]:
     body = body_of(text)
     first = _SENTENCE_END.split(body, maxsplit=1)[0]
     names, _, bracketed = _names([title, first], text)
-    return frozenset(names | bracketed | _web_names(f"{title}\n{first}"))
+    return frozenset(names | bracketed | web_names(f"{title}\n{first}"))

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 
 # Dates and times written with figures (« 13/10/2026 », « 2026-11-23T11:00:00+00:00 »,
-# « 18h05 », « 24 nov. », the first day of « du 9 au 11 octobre ») are no figures of the
-# event: they are dropped before figures are read.
+# « 18h05 », « 24 nov. », the first day of « du 9 au 11 octobre ») and numbers that name
+# a document (« n° 412 ») are no figures of the event: they are dropped before figures are
+# read.
 DATE_FIGURES = re.compile(
     r"\b\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}\s?h\s?\d{0,2}\b"
+    # a number's identifier (« délibération n° 2026-087 », « Insee Focus n° 412 »)
+    r"|\b(?:n°|no\.|num[ée]ro)\s?[\d-]+"
     r"|\b\d{1,2}(?:er)?\s+(?:janv|f[ée]vr|avr|juil|sept|oct|nov|d[ée]c)\b\.?"
     # the first day of a range (« du 9 au 11 octobre », « les 3 et 4 décembre »)
     r"|\b\d{1,2}(?:er)?\s*(?:au|et|[-–])\s*(?=\d{1,2}(?:er)?\s+(?:janv|f[ée]vr|mars|avr|mai"
@@ -114,5 +117,18 @@ def near(a: str, b: str) -> bool:
 
 
 def disagree(a: frozenset[str], b: frozenset[str]) -> bool:
-    """Do two sets of figures both give some and share none, even rounded (`near`)?"""
-    return bool(a) and bool(b) and not any(near(x, y) for x in a for y in b)
+    """Do two sets of figures both give some and share none, even rounded (`near`), nor as a
+    total (« un prêt de 2 millions et une subvention de 250 000 euros » / « 2,25 millions »)?"""
+    if not a or not b or any(near(x, y) for x in a for y in b):
+        return False
+    return not (_a_total(a, b) or _a_total(b, a))
+
+
+def _a_total(parts: frozenset[str], totals: frozenset[str]) -> bool:
+    """Is a figure of `totals` the sum of two figures of `parts` (one amount told as its
+    parts by one writer, as their total by another)?"""
+    values = sorted(float(x) for x in parts)
+    sums = [x + y for i, x in enumerate(values) for y in values[i + 1 :]]
+    return any(
+        abs(float(total) - s) <= ROUNDING * max(float(total), s) for total in totals for s in sums
+    )

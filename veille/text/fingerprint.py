@@ -193,6 +193,17 @@ def cosines(mine: WordVector, others: list[WordVector]) -> list[float]:
     ]
 
 
+def contained(small: WordVector, large: WordVector) -> float:
+    """The share of `small`'s words (counted) that `large` has too: how much of a brief
+    a long text tells (`collect.stories.retold`)."""
+    np = _numpy()
+    total = int(small.counts.sum())
+    if not total or not len(large.ids):
+        return 0.0
+    _, mine, theirs = np.intersect1d(small.ids, large.ids, assume_unique=True, return_indices=True)
+    return int(np.minimum(small.counts[mine], large.counts[theirs]).sum()) / total
+
+
 # --------------------------------------------------------------------------- exact copies
 
 _WORDS_WS = re.compile(r"\s+")

@@ -24,6 +24,8 @@ _RESIDUE = re.compile(
     r"|Lire aussi\b[^\n]{0,160}|Partager\b[^\n]{0,60}|Suivez (?:notre|le) direct\b[^\n]{0,40}"
     r"|Communiqu[ée] de presse\b[^\n]{0,100}|[^\n>.!?]{1,40}(?:\s[>›]\s[^\n>.!?]{1,40}){2,6}"
     rf"|[A-ZÀ-Þ][\w'’ -]{{1,40}}?,\s*(?:le\s+)?\d{{1,2}}(?:er)?\s+{_MONTH_WORD}(?:\s+\d{{4}})?"
+    # a short line that ends no sentence: a masthead, a rubric, a date, a label
+    r"|[^\n]{0,99}[^\n\s.!?…»:;,]"
     r")[ \t]*\n"
     rf"|\s*[A-ZÀ-Þ][\w'’ -]{{1,40}}?(?:\s*\([^()\n]{{1,30}}\))?,\s*(?:le\s+)?\d{{1,2}}(?:er)?"
     rf"\s+{_MONTH_WORD}"

@@ -3,7 +3,8 @@
 The same article reaches us through several feeds, with tracking parameters, http or https,
 with or without `www.`: `canonical_url` gives the URL we store and show, `url_key` the looser
 key that decides "same page" (stored as `articles.url_key`, so its rules must not drift),
-`same_site` whether two URLs belong to one site. Pure and cheap: it runs on every entry.
+`same_site` whether two URLs belong to one site, `web_names` the sites a text names (story
+keys: « data.gouv.fr »). Pure and cheap: it runs on every entry.
 """
 
 from __future__ import annotations
@@ -212,3 +213,24 @@ def same_site(a: str, b: str) -> bool:
     """True when two URLs share a registrable domain (`www.x.fr` and `blog.x.fr` do)."""
     da, db = registrable_domain(a), registrable_domain(b)
     return bool(da) and da == db
+
+
+# A site named in the text (« data.gouv.fr », « transport.data.gouv.fr »): a platform's name,
+# written in lower case. It ties two articles, like a person, but tells no events apart
+# (a platform hosts many bodies' data): never a subject. Not an e-mail's domain.
+_WEB_NAME = re.compile(
+    r"(?<![@\w.-])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:fr|eu|org|com|net|io)\b",
+    re.IGNORECASE,
+)
+_TOP_LEVEL = re.compile(r"\.(?:fr|eu|org|com|net|io)\b", re.IGNORECASE)
+
+
+def web_names(text: str) -> set[str]:
+    """The sites named in `text` (`_WEB_NAME`), read back from each top-level domain: a
+    search of the whole text from every letter would cost more than all the other keys."""
+    out = set()
+    for end in _TOP_LEVEL.finditer(text):
+        start = max(0, end.start() - 80)
+        for name in _WEB_NAME.findall(text, start, end.end()):
+            out.add(name.lower())
+    return out
