@@ -20,6 +20,7 @@ from veille.cli.common import (
     err,
     handles_errors,
     open_db,
+    open_engine,
     out,
     print_json,
     settings_from_env,
@@ -30,18 +31,23 @@ from veille.config import Settings
 def run_cycle(
     settings: Settings, *, keys: list[str] | None, force: bool, show_progress: bool
 ) -> Any:
-    from veille.collect.due import FeedsFile, anything_due
+    from veille.collect.due import FeedsFile, anything_due, nothing_due
+    from veille.collect.summary import CycleSummary
 
     feeds = FeedsFile.read(settings.config_file)  # parsed only if it changed since the sync
     if keys:
         for key in keys:
             feeds.config.source(key)  # unknown key → ConfigError naming it
-    sessions = open_db(settings, apart=True)
+    engine = open_engine(settings, apart=True)
     now = datetime.now(UTC)
-    if not anything_due(sessions, feeds, now, keys=keys, force=force):
-        # cron's `veille collect` between due times: the pipeline is not even imported
-        from veille.collect.summary import CycleSummary
+    # cron's `veille collect` between due times: answered on a Core connection, so neither
+    # the ORM nor the pipeline is imported (`collect.due`).
+    if nothing_due(engine, feeds, now, keys=keys, force=force):
+        return CycleSummary(started_at=now, finished_at=now)
+    from veille.db.engine import session_factory
 
+    sessions = session_factory(engine)
+    if not anything_due(sessions, feeds, now, keys=keys, force=force):  # synced, none due
         return CycleSummary(started_at=now, finished_at=now)
     from veille.collect.pipeline import CollectContext, refresh_due
 

@@ -88,15 +88,23 @@ def settings_from_env(config: Path | None = None) -> Settings:
     return settings
 
 
-def open_db(settings: Settings, *, apart: bool = False) -> Any:
-    """Sessions on the settings' database, its schema at head; `apart`: a migration, if
-    any, runs in a child process (`engine.upgrade_apart`: for the collector and the
-    scheduler, which would otherwise keep Alembic's modules)."""
-    from veille.db.engine import make_engine, session_factory, upgrade, upgrade_apart
+def open_engine(settings: Settings, *, apart: bool = False) -> Any:
+    """The settings' database, its schema at head; `apart`: a migration, if any, runs in a
+    child process (`engine.upgrade_apart`: for the collector and the scheduler, which would
+    otherwise keep Alembic's modules). An engine only: no ORM is imported until sessions
+    are made (`open_db`), which a nothing-due `veille collect` never does."""
+    from veille.db.engine import make_engine, upgrade, upgrade_apart
 
     engine = make_engine(settings.database_url)
     (upgrade_apart if apart else upgrade)(engine)
-    return session_factory(engine)
+    return engine
+
+
+def open_db(settings: Settings, *, apart: bool = False) -> Any:
+    """Sessions on the settings' database, its schema at head (`open_engine`)."""
+    from veille.db.engine import session_factory
+
+    return session_factory(open_engine(settings, apart=apart))
 
 
 def fmt_utc(when: datetime | None) -> str:
