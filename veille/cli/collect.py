@@ -11,37 +11,68 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from veille.cli.common import (
     ConfigOpt,
     err,
+    freeze_at_exit,
     handles_errors,
     open_db,
+    open_engine,
     out,
     print_json,
     settings_from_env,
 )
 from veille.config import Settings
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from veille.collect.due import FeedsFile
+
 
 def run_cycle(
     settings: Settings, *, keys: list[str] | None, force: bool, show_progress: bool
 ) -> Any:
-    from veille.collect.due import FeedsFile, anything_due
+    from veille.collect.due import FeedsFile
 
     feeds = FeedsFile.read(settings.config_file)  # parsed only if it changed since the sync
     if keys:
         for key in keys:
             feeds.config.source(key)  # unknown key → ConfigError naming it
-    sessions = open_db(settings, apart=True)
-    now = datetime.now(UTC)
-    if not anything_due(sessions, feeds, now, keys=keys, force=force):
-        # cron's `veille collect` between due times: the pipeline is not even imported
-        from veille.collect.summary import CycleSummary
+    engine = open_engine(settings, apart=True)
+    try:
+        return _cycle(settings, engine, feeds, keys=keys, force=force, show_progress=show_progress)
+    finally:
+        # Its connections closed here, by their owner (SQLite checkpoints its WAL, PostgreSQL
+        # is told goodbye), not left to the interpreter's teardown, which `collect` skips.
+        engine.dispose()
 
+
+def _cycle(
+    settings: Settings,
+    engine: Engine,
+    feeds: FeedsFile,
+    *,
+    keys: list[str] | None,
+    force: bool,
+    show_progress: bool,
+) -> Any:
+    from veille.collect.due import anything_due, nothing_due
+    from veille.collect.summary import CycleSummary
+
+    now = datetime.now(UTC)
+    # cron's `veille collect` between due times: answered on a Core connection, so neither
+    # the ORM nor the pipeline is imported (`collect.due`).
+    if nothing_due(engine, feeds, now, keys=keys, force=force):
+        return CycleSummary(started_at=now, finished_at=now)
+    from veille.db.engine import session_factory
+
+    sessions = session_factory(engine)
+    if not anything_due(sessions, feeds, now, keys=keys, force=force):  # synced, none due
         return CycleSummary(started_at=now, finished_at=now)
     from veille.collect.pipeline import CollectContext, refresh_due
 
@@ -136,6 +167,7 @@ def collect(
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run one collection cycle over the due sources."""
+    freeze_at_exit()  # cron starts this every few minutes: no teardown to pay at its end
     settings = settings_from_env(config)
     summary = run_cycle(
         settings,

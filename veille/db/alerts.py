@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from veille.db.tables import ArticleRow, Base, MemberRow, UTCDateTime, utcnow
+from veille.db.schema import UTCDateTime, utcnow
+from veille.db.tables import ArticleRow, Base, MemberRow
 
 # Members whose confirmed alerts are mailed: subscribed and not suspended (`paused`), or
 # confirmed for alerts only. Bounced, complained and unsubscribed members get none.

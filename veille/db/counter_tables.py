@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from veille.db.tables import Base, UTCDateTime
+from veille.db.schema import UTCDateTime
+from veille.db.tables import Base
 
 
 class EditionClickRow(Base):

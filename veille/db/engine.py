@@ -15,15 +15,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from veille.errors import DatabaseError
 from veille.paths import resource_dir
+
+if TYPE_CHECKING:  # the ORM comes with the first session: a nothing-due check needs none
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def normalise_url(url: str) -> str:
@@ -68,6 +70,8 @@ def _redact(url: str) -> str:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that bump the data version with any write the archive shows."""
+    from sqlalchemy.orm import sessionmaker
+
     from veille.db.data_version import watch
 
     return watch(sessionmaker(engine, expire_on_commit=False))

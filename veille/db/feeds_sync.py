@@ -8,30 +8,22 @@ rarely changes between two cycles. The row holds the digest of the bytes (and of
 veille version, whose rules made the table from them) that the last sync wrote. Every sync
 writes it: a sync from a file the caller did not digest (the desk, `veille sources list`)
 clears it, so the table is never taken for the copy of a file it no longer mirrors.
+The table is `schema.FEEDS_SYNC`, read and written here with Core only.
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Integer, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Connection, select, update
 
 from veille import __version__
-from veille.db.tables import Base, UTCDateTime
+from veille.db.schema import FEEDS_SYNC
 
-
-class FeedsSyncRow(Base):
-    """One row: the digest of the feeds.yaml the sources table mirrors, or None when the
-    last sync came from a file nobody digested. Mapped here, beside its only queries
-    (`veille/db/__init__.py` imports this module, so the table is in `Base.metadata`)."""
-
-    __tablename__ = "feeds_sync"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+if TYPE_CHECKING:  # the ORM is not imported by a nothing-due check (`db/schema.py`)
+    from sqlalchemy.orm import Session
 
 
 def digest_of(raw: bytes) -> str:
@@ -40,22 +32,23 @@ def digest_of(raw: bytes) -> str:
     return hashlib.sha256(f"veille {__version__}\n".encode() + raw).hexdigest()
 
 
-_ROW = FeedsSyncRow.core()
+_DIGEST = select(FEEDS_SYNC.c.digest).where(FEEDS_SYNC.c.id == 1)
 
 
-def synced_digest(session: Session) -> str | None:
-    """The digest of the file the table was last synced from, if that sync gave one."""
-    return session.scalar(select(FeedsSyncRow.digest).where(FeedsSyncRow.id == 1))
+def synced_digest(bind: Session | Connection) -> str | None:
+    """The digest of the file the table was last synced from, if that sync gave one: on a
+    session, or on a plain connection (`collect.due.nothing_due`, which imports no ORM)."""
+    return bind.scalar(_DIGEST)
 
 
 def remember(session: Session, digest: str | None, now: datetime) -> None:
     """Record the sync that the session's transaction just made (with it, or not at all).
     Writes only when the digest changes: the scheduler syncs every minute."""
-    found = session.execute(select(FeedsSyncRow.digest).where(FeedsSyncRow.id == 1)).first()
+    found = session.execute(_DIGEST).first()
     if found is None:
         if digest is not None:
-            session.execute(_ROW.insert().values(id=1, digest=digest, synced_at=now))
+            session.execute(FEEDS_SYNC.insert().values(id=1, digest=digest, synced_at=now))
     elif found[0] != digest:
         session.execute(
-            update(FeedsSyncRow).where(FeedsSyncRow.id == 1).values(digest=digest, synced_at=now)
+            update(FEEDS_SYNC).where(FEEDS_SYNC.c.id == 1).values(digest=digest, synced_at=now)
         )

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Column, Float, Integer, MetaData, Table, text
 from sqlalchemy.orm import Session
 
-from veille.db.tables import UTCDateTime
+from veille.db.schema import UTCDateTime
 from veille.text.french import index_words
 from veille.text.french import search_tokens as tokens
 

@@ -23,13 +23,14 @@ from typing import Any
 from sqlalchemy import Index, Integer, String, delete, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from veille.db.tables import Base, UTCDateTime
+from veille.db.schema import UTCDateTime
+from veille.db.tables import Base
 
 
 class RateHitRow(Base):
     """Attempts counted against a hashed key in one time bucket. Mapped here, beside the
-    only queries that use it (`veille/db/__init__.py` imports this module, so the table is
-    in `Base.metadata` whatever imports `db.tables` first)."""
+    only queries that use it (`db/tables.py` imports this module at its end, so the table
+    is in `Base.metadata` whatever imports `db.tables` first)."""
 
     __tablename__ = "rate_hits"
 

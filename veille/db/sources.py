@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from veille.db import feeds_sync
+from veille.db.due import due_filter
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
 
 if TYPE_CHECKING:  # only feeds.yaml's parsed sources are; a cycle may not parse it
@@ -62,25 +63,12 @@ def sync_sources(
     return {key: id_ for key, id_ in session.execute(select(SourceRow.key, SourceRow.id))}
 
 
-def _due_filter(
-    query: Select[Any], now: datetime, keys: Sequence[str] | None, force: bool
-) -> Select[Any]:
-    query = query.where(
-        SourceRow.enabled.is_(True), SourceRow.in_config.is_(True), SourceRow.paused_at.is_(None)
-    )
-    if keys:
-        return query.where(SourceRow.key.in_(keys))
-    if not force:
-        return query.where((SourceRow.next_fetch_at.is_(None)) | (SourceRow.next_fetch_at <= now))
-    return query
-
-
 def due_query(
     now: datetime, *, keys: Sequence[str] | None = None, force: bool = False
 ) -> Select[Any]:
     """Enabled sources of the config whose next fetch time has come (or all with force),
     soonest first; a paused source is never due, whatever asks (see `db.source_pause`)."""
-    return _due_filter(select(SourceRow), now, keys, force).order_by(
+    return due_filter(select(SourceRow), now, keys, force).order_by(
         SourceRow.next_fetch_at, SourceRow.id
     )
 
@@ -90,17 +78,6 @@ def due_sources(
 ) -> list[SourceRow]:
     """The due sources, leased or not (a collector claims them with `db.leases`)."""
     return list(session.scalars(due_query(now, keys=keys, force=force)))
-
-
-def count_due(
-    session: Session, now: datetime, *, keys: Sequence[str] | None = None, force: bool = False
-) -> int:
-    """How many due sources no other collector holds (what a claim could take), without
-    loading a row: a tick whose due sources are all leased elsewhere stays cheap."""
-    query = _due_filter(select(func.count()).select_from(SourceRow), now, keys, force).where(
-        SourceRow.lease_until.is_(None) | (SourceRow.lease_until < now)
-    )
-    return int(session.scalar(query) or 0)
 
 
 @dataclass(frozen=True)

@@ -1,70 +1,35 @@
 """ORM tables. The Alembic migrations are the source of truth for the schema; these classes
-mirror them (a test compares the two)."""
+mirror them (a test compares the two). The tables a nothing-due collector reads are Core
+`Table`s in `db/schema.py` (no ORM to import for them); `SourceRow` maps its table there."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from veille.db.schema import METADATA, SOURCES, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = METADATA
 
     @classmethod
     def core(cls) -> Table:
@@ -75,39 +40,36 @@ class Base(DeclarativeBase):
 class SourceRow(Base):
     """A source from feeds.yaml plus its fetch health and scheduling state."""
 
-    __tablename__ = "sources"
+    __tablename__ = "sources"  # what data_version.watch reads of a changed row
+    __table__ = SOURCES
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(300))
-    url: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(16), default="feed")
-    weight: Mapped[float] = mapped_column(Float, default=1.0)
-    interval: Mapped[int] = mapped_column(Integer, default=60)
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    selector: Mapped[str | None] = mapped_column(Text, nullable=True)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    in_config: Mapped[bool] = mapped_column(Boolean, default=True)
-    feed_title: Mapped[str | None] = mapped_column(Text, nullable=True)
-    etag: Mapped[str | None] = mapped_column(Text, nullable=True)
-    last_modified: Mapped[str | None] = mapped_column(Text, nullable=True)
-    last_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    last_http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    last_warning: Mapped[str | None] = mapped_column(Text, nullable=True)
-    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_new_article_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    next_fetch_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Set after too many failures in a row: not fetched until the delegate resumes it.
-    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The collector fetching it now (host:pid:cycle) and until when (`db.leases`).
-    lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-    __table_args__ = (Index("ix_sources_next_fetch_at", "next_fetch_at"),)
+    id: Mapped[int]
+    key: Mapped[str]
+    name: Mapped[str]
+    url: Mapped[str]
+    kind: Mapped[str]
+    weight: Mapped[float]
+    interval: Mapped[int]
+    tags: Mapped[list[str]]
+    selector: Mapped[str | None]
+    enabled: Mapped[bool]
+    in_config: Mapped[bool]
+    feed_title: Mapped[str | None]
+    etag: Mapped[str | None]
+    last_modified: Mapped[str | None]
+    last_status: Mapped[str | None]
+    last_http_status: Mapped[int | None]
+    last_error: Mapped[str | None]
+    last_warning: Mapped[str | None]
+    consecutive_failures: Mapped[int]
+    last_fetched_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_new_article_at: Mapped[datetime | None]
+    next_fetch_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    paused_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None]
+    lease_until: Mapped[datetime | None]
 
 
 class StoryRow(Base):
@@ -494,7 +456,9 @@ class BounceRow(Base):
     )
 
 
-# Tables kept in their own modules (this one is at the size limit: counters; alerts beside
-# their queries), imported here so `Base.metadata` is whole for Alembic and `create_all`.
+# Tables kept in their own modules (this one is at the size limit: counters; alerts and
+# rate counters beside their queries; `schema.py` for the ones a nothing-due check reads),
+# imported here so `Base.metadata` is whole for Alembic and `create_all`.
 from veille.db import alerts as _alerts  # noqa: E402, F401
+from veille.db import rate_limits as _rate_limits  # noqa: E402, F401
 from veille.db.counter_tables import DataVersionRow, EditionClickRow  # noqa: E402, F401

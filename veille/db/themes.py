@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from veille.db.schema import utcnow
 from veille.db.tables import (
     ArticleRow,
     ArticleThemeRow,
     EditorLabelRow,
     ModelVersionRow,
-    utcnow,
 )
 
 
