@@ -67,6 +67,10 @@ class Plan:
     # SQLite: the ids of the period's rows lie in [low, high] (`period_ids`), a bound FTS5
     # applies while it walks its doclists.
     id_range: tuple[int, int] | None = None
+    # The period's bounds as `period` compares them (None: open), for statements built
+    # once with bound parameters (`search_counts.counts_statement`).
+    start: datetime | None = None
+    end: datetime | None = None
 
     def fts5_match(self) -> ColumnElement[bool] | None:
         """`fulltext_query.fts5_match`, held to the period's id range when known."""
@@ -149,6 +153,8 @@ def plan_of(session: Session, query: ArchiveQuery) -> Plan:
         off_topic=query.off_topic,
         grouped=query.group,
         id_range=id_range,
+        start=start,
+        end=end,
     )
 
 
