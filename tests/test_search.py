@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from veille.archive import search_counts, search_plan
+from veille.archive import search_counts, search_plan, source_table
 from veille.archive.query import NO_THEME, ArchiveQuery, parse_query
 from veille.archive.search import facets, iter_matching, search, search_page
 from veille.db import articles as article_db
@@ -944,3 +944,33 @@ def _downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
+
+
+def test_source_names_and_keys_follow_the_data_version(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """The sources are read once per data version (`source_table`): a rename through a
+    session moves the version and the next listing shows the new name; a source written
+    without moving it (a raw connection) is still found by its key and named."""
+    sessions, ids = seeded
+    with sessions() as session:
+        named = {key: name for key, name, _ in facets(session, _q()).sources}
+        assert named == {"etalab": "ETALAB", "cnil": "CNIL", "datagouv": "DATAGOUV"}
+    with sessions() as session, session.begin():
+        session.execute(update(SourceRow).where(SourceRow.key == "cnil").values(name="Cnil"))
+    with sessions() as session:
+        named = {key: name for key, name, _ in facets(session, _q()).sources}
+        assert named["cnil"] == "Cnil"
+        assert source_table.ids_of(session, ["cnil", "nope"]) == {
+            session.scalar(select(SourceRow.id).where(SourceRow.key == "cnil"))
+        }
+    with sessions() as session, session.begin():
+        raw = session.connection()
+        raw.execute(insert(SourceRow).values(key="brut", name="Brut", url="https://brut.example/"))
+        new_id = raw.execute(select(SourceRow.id).where(SourceRow.key == "brut")).scalar_one()
+        raw.execute(update(ArticleRow).where(ArticleRow.id == ids["ia"]).values(source_id=new_id))
+    with sessions() as session:
+        found = search(session, _q(sources=("brut",)))
+        assert [h.id for h in found.items] == [ids["ia"]]
+        assert found.items[0].source_name == "Brut"
+        assert ("brut", "Brut", 1) in facets(session, _q()).sources

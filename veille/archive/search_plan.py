@@ -31,11 +31,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import fulltext_query
+from veille.archive import fulltext_query, source_table
 from veille.archive.query import ArchiveQuery
 from veille.db import fulltext
 from veille.db.fulltext import SEARCH
-from veille.db.tables import SourceRow
 from veille.frenchformat import day_start
 
 # PostgreSQL goes through GIN for the page when it estimates fewer than PG_SCAN_ROWS
@@ -133,9 +132,7 @@ def plan_of(session: Session, query: ArchiveQuery) -> Plan:
     impossible = bool(query.q.strip()) and tq.empty  # only stop words or punctuation
     source_ids: frozenset[int] | None = None
     if query.sources:
-        source_ids = frozenset(
-            session.scalars(select(SourceRow.id).where(SourceRow.key.in_(query.sources)))
-        )
+        source_ids = source_table.ids_of(session, query.sources)
         impossible = impossible or not source_ids
     theme_bits = fulltext.theme_mask(query.themes)
     if query.themes and not theme_bits and not query.off_topic:
