@@ -149,6 +149,25 @@ def test_render_atom_drops_characters_xml_cannot_carry() -> None:
     assert feed.entries[0].tags[0].label == "IA"
 
 
+def test_xml_safe_keeps_exactly_what_xml_can_carry() -> None:
+    """Every code point, one by one: kept when XML 1.0's Char production allows it (tab,
+    newline, return, U+0020–U+D7FF, U+E000–U+FFFD, U+10000 and above), dropped otherwise
+    (other controls, lone surrogates, U+FFFE, U+FFFF) — and lxml accepts what is kept."""
+    everything = "".join(map(chr, range(0x110000)))
+    kept = feeds_out._xml_safe(everything)
+    allowed = [
+        c
+        for c in everything
+        if c in "\t\n\r"
+        or "\x20" <= c <= "\ud7ff"
+        or "\ue000" <= c <= "\ufffd"
+        or c >= "\U00010000"
+    ]
+    assert kept == "".join(allowed)
+    assert len(kept) == 0x110000 - (0x20 - 3) - 0x800 - 2
+    etree.Element("x").text = kept  # lxml raises on a character XML refuses
+
+
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from veille.archive import search_counts, search_plan
+from veille.archive import search_counts, search_plan, source_table
 from veille.archive.query import NO_THEME, ArchiveQuery, parse_query
 from veille.archive.search import facets, iter_matching, search, search_page
 from veille.db import articles as article_db
@@ -812,6 +812,49 @@ def test_sqlite_counts_in_one_pass_what_the_grouped_statement_counts(
             assert full.matched == matched, kw
 
 
+def test_bound_counts_are_the_counts_built_from_values(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """SQLite runs one counting statement per shape of plan, its values bound
+    (`search_counts.bound_counts`): for every filter kind (and a closed period, a word in
+    it, an exclusion alone), cap and both statements (facets, the API's total), it answers
+    what the statement built from the plan's values answers — also when the same statement
+    serves plans of other values right before."""
+    sessions, ids = seeded
+    week, day = (T0 - timedelta(days=6)).date(), (T0 - timedelta(days=2)).date()
+    grid = [
+        *_filter_kinds(),
+        {"date_from": week, "date_to": day, "sources": ("cnil", "etalab")},
+        {"q": "données", "date_from": week, "date_to": day},
+        {"q": "données", "date_to": day, "group": True},
+        {"q": "-données"},
+    ]
+    bound = 0
+    with sessions() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("the statements built once are SQLite's")
+        session.execute(  # some stories' duplicates, which `group` leaves out
+            update(fulltext.SEARCH)
+            .where(fulltext.SEARCH.c.id.in_(sorted(ids.values())[::3]))
+            .values(theme_mask=fulltext.SEARCH.c.theme_mask.op("|")(fulltext.DUPLICATE_BIT))
+        )
+        for kw in grid * 2:
+            plan = search_plan.plan_of(session, _q(**kw))
+            if plan.impossible:
+                continue
+            for cap, total_only in [(c, t) for c in (0, 1, 2, 1_000) for t in (False, True)]:
+                built = search_counts._built(plan, cap, total_only)
+                found = search_counts.bound_counts(plan, cap, total_only=total_only)
+                if found is None:
+                    assert kw == {"q": "-données"}  # no required word: built as it comes
+                    continue
+                bound += 1
+                want = session.execute(built).one()
+                assert session.execute(*found).one() == want, (kw, cap, total_only)
+    assert bound > 100
+    assert search_counts.counts_statement.cache_info().hits > 50
+
+
 def test_period_bounds_follow_inserts_moves_and_deletes(
     seeded: tuple[sessionmaker[Session], dict[str, int]],
 ) -> None:
@@ -901,3 +944,33 @@ def _downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
+
+
+def test_source_names_and_keys_follow_the_data_version(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """The sources are read once per data version (`source_table`): a rename through a
+    session moves the version and the next listing shows the new name; a source written
+    without moving it (a raw connection) is still found by its key and named."""
+    sessions, ids = seeded
+    with sessions() as session:
+        named = {key: name for key, name, _ in facets(session, _q()).sources}
+        assert named == {"etalab": "ETALAB", "cnil": "CNIL", "datagouv": "DATAGOUV"}
+    with sessions() as session, session.begin():
+        session.execute(update(SourceRow).where(SourceRow.key == "cnil").values(name="Cnil"))
+    with sessions() as session:
+        named = {key: name for key, name, _ in facets(session, _q()).sources}
+        assert named["cnil"] == "Cnil"
+        assert source_table.ids_of(session, ["cnil", "nope"]) == {
+            session.scalar(select(SourceRow.id).where(SourceRow.key == "cnil"))
+        }
+    with sessions() as session, session.begin():
+        raw = session.connection()
+        raw.execute(insert(SourceRow).values(key="brut", name="Brut", url="https://brut.example/"))
+        new_id = raw.execute(select(SourceRow.id).where(SourceRow.key == "brut")).scalar_one()
+        raw.execute(update(ArticleRow).where(ArticleRow.id == ids["ia"]).values(source_id=new_id))
+    with sessions() as session:
+        found = search(session, _q(sources=("brut",)))
+        assert [h.id for h in found.items] == [ids["ia"]]
+        assert found.items[0].source_name == "Brut"
+        assert ("brut", "Brut", 1) in facets(session, _q()).sources

@@ -7,6 +7,7 @@ sanitised again here: a feed reader renders it as HTML.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,16 +115,16 @@ def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str)
     return node
 
 
+# What XML 1.0 cannot carry: controls but tab, newline and return; lone surrogates;
+# U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _xml_safe(text: str) -> str:
-    """Drop characters XML 1.0 cannot carry (collected text sometimes has them)."""
-    return "".join(
-        c
-        for c in text
-        if c in "\t\n\r"
-        or ("\x20" <= c <= "\ud7ff")
-        or ("\ue000" <= c <= "\ufffd")
-        or c >= "\U00010000"
-    )
+    """Drop characters XML 1.0 cannot carry (collected text sometimes has them). One
+    regular expression: a Python test per character of each entry's whole HTML cost a
+    search feed 5–11 ms of its ~40 ms of CPU at 1M articles (benchmarks/README.md)."""
+    return _NOT_XML.sub("", text)
 
 
 def render_atom(

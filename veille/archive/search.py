@@ -35,12 +35,13 @@ from typing import Any
 
 from sqlalchemy import (
     and_,
+    bindparam,
     func,
     select,
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import search_counts, search_plan
+from veille.archive import search_counts, search_plan, source_table
 from veille.archive.query import ArchiveQuery
 from veille.db import stories as story_db
 from veille.db.fulltext import SEARCH, THEME_BITS
@@ -122,18 +123,7 @@ def _tally(
     total = sum(
         n for i, n in found.matched.items() if plan.source_ids is None or i in plan.source_ids
     )
-    names = (
-        {
-            i: (k, n)
-            for i, k, n in session.execute(
-                select(SourceRow.id, SourceRow.key, SourceRow.name).where(
-                    SourceRow.id.in_(sorted(found.matched))
-                )
-            )
-        }
-        if found.matched
-        else {}
-    )
+    names = source_table.names(session, found.matched) if found.matched else {}
     sources = sorted(
         ((names[i][0], names[i][1], c) for i, c in found.matched.items() if i in names),
         key=lambda item: (-item[2], item[0]),
@@ -158,6 +148,20 @@ _CARD = (
 )
 
 
+# `_rows` and `hits`' statements, built once (their values bound): building them anew
+# cost more Python than SQLite spent answering them, a page of 20 cards at a time.
+_CARDS = (
+    select(*_CARD, SourceRow.key.label("source_key"), SourceRow.name.label("source_name"))
+    .join(SourceRow, SourceRow.id == ArticleRow.source_id)
+    .where(ArticleRow.id.in_(bindparam("ids", expanding=True)))
+)
+_THEMES = (
+    select(ArticleThemeRow.article_id, ArticleThemeRow.theme)
+    .where(ArticleThemeRow.article_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ArticleThemeRow.theme)
+)
+
+
 def _rows(session: Session, ids: Sequence[int]) -> list[Any]:
     """`(card columns, source key, source name)` for `ids`, in that order: the columns
     `hits` reads, as plain rows — loading whole ORM objects read each article's text and
@@ -166,11 +170,7 @@ def _rows(session: Session, ids: Sequence[int]) -> list[Any]:
         return []
     found = {
         row.id: (row, row.source_key, row.source_name)
-        for row in session.execute(
-            select(*_CARD, SourceRow.key.label("source_key"), SourceRow.name.label("source_name"))
-            .join(SourceRow, SourceRow.id == ArticleRow.source_id)
-            .where(ArticleRow.id.in_(list(ids)))
-        )
+        for row in session.execute(_CARDS, {"ids": list(ids)})
     }
     return [found[i] for i in ids if i in found]
 
@@ -270,11 +270,7 @@ def hits(session: Session, rows: Any) -> list[ArticleHit]:
     article_ids = [row.id for row, _, _ in rows]
     themes: dict[int, list[str]] = {}
     if article_ids:
-        for article_id, theme in session.execute(
-            select(ArticleThemeRow.article_id, ArticleThemeRow.theme)
-            .where(ArticleThemeRow.article_id.in_(article_ids))
-            .order_by(ArticleThemeRow.theme)
-        ):
+        for article_id, theme in session.execute(_THEMES, {"ids": article_ids}):
             themes.setdefault(article_id, []).append(theme)
     stories = sorted({row.story_id for row, _, _ in rows if row.story_id is not None})
     coverage: dict[int, int] = {}

@@ -31,11 +31,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import fulltext_query
+from veille.archive import fulltext_query, source_table
 from veille.archive.query import ArchiveQuery
 from veille.db import fulltext
 from veille.db.fulltext import SEARCH
-from veille.db.tables import SourceRow
 from veille.frenchformat import day_start
 
 # PostgreSQL goes through GIN for the page when it estimates fewer than PG_SCAN_ROWS
@@ -67,6 +66,10 @@ class Plan:
     # SQLite: the ids of the period's rows lie in [low, high] (`period_ids`), a bound FTS5
     # applies while it walks its doclists.
     id_range: tuple[int, int] | None = None
+    # The period's bounds as `period` compares them (None: open), for statements built
+    # once with bound parameters (`search_counts.counts_statement`).
+    start: datetime | None = None
+    end: datetime | None = None
 
     def fts5_match(self) -> ColumnElement[bool] | None:
         """`fulltext_query.fts5_match`, held to the period's id range when known."""
@@ -129,9 +132,7 @@ def plan_of(session: Session, query: ArchiveQuery) -> Plan:
     impossible = bool(query.q.strip()) and tq.empty  # only stop words or punctuation
     source_ids: frozenset[int] | None = None
     if query.sources:
-        source_ids = frozenset(
-            session.scalars(select(SourceRow.id).where(SourceRow.key.in_(query.sources)))
-        )
+        source_ids = source_table.ids_of(session, query.sources)
         impossible = impossible or not source_ids
     theme_bits = fulltext.theme_mask(query.themes)
     if query.themes and not theme_bits and not query.off_topic:
@@ -149,6 +150,8 @@ def plan_of(session: Session, query: ArchiveQuery) -> Plan:
         off_topic=query.off_topic,
         grouped=query.group,
         id_range=id_range,
+        start=start,
+        end=end,
     )
 
 
