@@ -25,7 +25,7 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from tests.archive_site import NOW, SEEDS, populate
-from tests.browser.test_every_page import NOT_PAGES, app_paths, instance
+from tests.browser.test_every_page import NOT_PAGES, app_paths, instance, page_values
 from tests.members_site import html_part, running_members_site, text_part
 from tests.typography import (
     NBSP,
@@ -42,11 +42,8 @@ from veille.archive.search import ArticleHit
 from veille.config import Settings, get_settings
 from veille.db.alerts import AlertRow
 from veille.db.tables import EditionRow, MemberRow
-from veille.desk import accounts
-from veille.members import mails, subscriptions
-from veille.members.tokens import make_token
+from veille.members import mails
 from veille.newsletter import alerts as newsletter_alerts
-from veille.newsletter import editions
 from veille.newsletter.render import edition_view, render_for
 from veille.sources import DEFAULT_THEME_LABELS
 
@@ -197,17 +194,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with running_members_site(settings, clock=lambda: NOW) as running:
         stored = populate(running.sessions, CLEAN_SEEDS)
         with running.sessions() as session, session.begin():
-            user = accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
-            member = subscriptions.add_by_hand(
-                session,
-                email="odile@exemple.fr",
-                name="Odile Roux",
-                organisation="Ville de Brest",
-                themes=["ia"],
-                now=NOW,
-                by="test",
-                require_confirmation=False,
-            ).member
+            member, values = page_values(session, running.settings, stored.ids["lyon"])
             alert = AlertRow(
                 member_id=member.id,
                 name="portail de données",
@@ -218,29 +205,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 confirmed_at=NOW,
             )
             session.add(alert)
-            sent = editions.create_draft(session, now=NOW)
-            for status in ("approved", "sending", "sent"):
-                editions.set_status(session, sent, status, actor="test", now=NOW)
-            draft = editions.create_draft(session, now=NOW)
             session.flush()
-            secret = running.settings.secret_key
-
-            def token(purpose: str) -> str:
-                return make_token(secret, member.id, member.token_salt, purpose, lambda: NOW)
-
-            values = {
-                "article_id": str(stored.ids["lyon"]),
-                "member_id": str(member.id),
-                "theme": "ia",
-                "number": str(draft.number),
-                "/editions/{number:int}|number": str(sent.number),
-                "/abonnement/confirmer/{token}|token": token("confirm"),
-                "/connexion/{token}|token": token("login"),
-                "/desk/mot-de-passe/{token}|token": accounts.setup_token(
-                    running.settings, user, NOW
-                ),
-                "token": token("prefs"),
-            }
             session.expunge_all()
         yield Site(running.client, running.settings, values, member, alert)
 

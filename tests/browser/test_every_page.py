@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from tests.archive_site import NOW, SEEDS, populate
 from tests.browser.conftest import _context
@@ -81,6 +82,45 @@ def instance(path: str, values: dict[str, str]) -> str | None:
     return None if missing else filled
 
 
+def page_values(
+    session: Session, settings: Settings, article_id: int
+) -> tuple[MemberRow, dict[str, str]]:
+    """A delegate, a confirmed member, a sent edition and a draft in `session`, and the
+    values `instance` fills every path's parameters with (the member's signed tokens, the
+    delegate's set-up token)."""
+    user = accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
+    member = subscriptions.add_by_hand(
+        session,
+        email="odile@exemple.fr",
+        name="Odile Roux",
+        organisation="Ville de Brest",
+        themes=["ia"],
+        now=NOW,
+        by="test",
+        require_confirmation=False,
+    ).member
+    sent = editions.create_draft(session, now=NOW)
+    for status in ("approved", "sending", "sent"):
+        editions.set_status(session, sent, status, actor="test", now=NOW)
+    draft = editions.create_draft(session, now=NOW)
+    session.flush()
+
+    def token(purpose: str) -> str:
+        return make_token(settings.secret_key, member.id, member.token_salt, purpose, lambda: NOW)
+
+    return member, {
+        "article_id": str(article_id),
+        "member_id": str(member.id),
+        "theme": "ia",
+        "number": str(draft.number),
+        "/editions/{number:int}|number": str(sent.number),
+        "/abonnement/confirmer/{token}|token": token("confirm"),
+        "/connexion/{token}|token": token("login"),
+        "/desk/mot-de-passe/{token}|token": accounts.setup_token(settings, user, NOW),
+        "token": token("prefs"),
+    }
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The small archive, a delegate, a member, a sent edition and a draft."""
@@ -93,40 +133,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with running_members_site(settings, clock=lambda: NOW) as running:
         stored = populate(running.sessions, SEEDS)
         with running.sessions() as session, session.begin():
-            user = accounts.add_user(session, EMAIL, "delegate", PASSWORD, now=NOW)
-            outcome = subscriptions.add_by_hand(
-                session,
-                email="odile@exemple.fr",
-                name="Odile Roux",
-                organisation="Ville de Brest",
-                themes=["ia"],
-                now=NOW,
-                by="test",
-                require_confirmation=False,
-            )
-            member: MemberRow = outcome.member
-            sent = editions.create_draft(session, now=NOW)
-            for status in ("approved", "sending", "sent"):
-                editions.set_status(session, sent, status, actor="test", now=NOW)
-            draft = editions.create_draft(session, now=NOW)
-            secret = running.settings.secret_key
-
-            def token(purpose: str) -> str:
-                return make_token(secret, member.id, member.token_salt, purpose, lambda: NOW)
-
-            values = {
-                "article_id": str(stored.ids["lyon"]),
-                "member_id": str(member.id),
-                "theme": "ia",
-                "number": str(draft.number),
-                "/editions/{number:int}|number": str(sent.number),
-                "/abonnement/confirmer/{token}|token": token("confirm"),
-                "/connexion/{token}|token": token("login"),
-                "/desk/mot-de-passe/{token}|token": accounts.setup_token(
-                    running.settings, user, NOW
-                ),
-                "token": token("prefs"),
-            }
+            _member, values = page_values(session, running.settings, stored.ids["lyon"])
         yield Site(running.base_url, running.settings, values)
 
 
