@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tests.test_stories import STORIES
 from veille.collect import stories, storykeys
 from veille.collect.storyindex import PREFILTER_BITS, StoryIndex
+from veille.collect.storypairs import load_pairs
 from veille.db.articles import ArticleRecord
 from veille.text.fingerprint import (
     cosines,
@@ -22,6 +24,7 @@ from veille.text.fingerprint import (
     word_vector,
 )
 
+PAIRS = Path(__file__).parent / "data" / "story_pairs"
 TEXTS = [text for _, _, a, b in STORIES for text in (a, b)] + [
     "",
     "un seul mot",
@@ -159,3 +162,36 @@ def test_worker_vectors_equal_vectors_built_from_the_text() -> None:
         assert from_text.counts.tolist() == from_worker.counts.tolist()
         assert from_text.norm2 == from_worker.norm2 == sum(n * n for n in hashed[1])
         assert from_text.ids.tolist() == sorted(from_text.ids.tolist())
+
+
+def test_a_pair_rejected_at_no_distance_is_rejected_at_any() -> None:
+    """`StoryIndex.match` reads a candidate's dates only when `same_story` accepts the pair
+    at 0 hours apart as a brief with the publications' distance unknown: it relies on the
+    required cosine being least at 0 hours, on `brief` only lowering it and on a day apart
+    ending the same-day tie. Checked on every flag combination and on the story pairs'
+    real keys (with their sites), over distances up to a later event's, brief or not, each
+    publication distance."""
+    hours = [0.0, 1.0, 12.0, 23.9, 24.0, 30.0, 48.0, 72.0, 96.0, 119.0, 120.0, 500.0]
+    hours.append(stories.LATER_EVENT)
+    for flags in itertools.product([False, True], repeat=5):
+        least = stories.required_similarity(0.0, *flags)
+        assert all(stories.required_similarity(h, *flags) >= least for h in hours)
+    pairs = load_pairs(sorted(PAIRS.glob("*.jsonl")))
+    keys = [
+        (
+            storykeys.story_keys(p.a.title, p.a.text, p.a.source),
+            storykeys.story_keys(p.b.title, p.b.text, p.b.source),
+        )
+        for p in pairs
+    ]
+    published: list[float | None] = [None, 0.0, 12.0, 30.0, 100.0]
+    accepted = briefs = 0
+    for (a, b), similarity in itertools.product(keys, [0.2, 0.3, 0.45, 0.6, 0.8, 0.95]):
+        at_zero = stories.same_story(similarity, 0.0, a, b, brief=True)
+        for h, brief, apart in itertools.product(hours, [False, True], published):
+            if stories.same_story(similarity, h, a, b, brief, apart):
+                accepted += 1
+                briefs += brief and not stories.same_story(similarity, h, a, b, False, apart)
+                assert at_zero
+    assert accepted > len(pairs)  # the check saw accepted pairs, not only rejections
+    assert briefs > 0  # and pairs only a brief's floor accepts

@@ -7,6 +7,7 @@ a relisting of a known article, what to skip — testable without a database or 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -77,6 +78,17 @@ def keyed(keys: Mapping[str, str]) -> Callable[[str], str]:
     return key_of
 
 
+@functools.lru_cache(maxsize=65536)  # feeds relist each other: one link, many listings
+def _web_link(link: str) -> bool:
+    """An http(s) link with a host: the only kind an article is fetched from. A first
+    cycle reads 25,000 entries for ~6,000 distinct links."""
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _recency(entry: ParsedEntry) -> datetime | None:
     return entry.published_at or entry.updated_at
 
@@ -105,8 +117,7 @@ def decide(
             without_link += 1
             continue
         try:
-            parts = urlsplit(entry.link)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
+            if not _web_link(entry.link):
                 raise ValueError(entry.link)
             key = key_of(entry.link)
         except ValueError:

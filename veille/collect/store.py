@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -318,12 +319,15 @@ def store_listing(
     now: datetime,
     pending: PendingClassification,
     linked: Collection[str],
+    links_out: list[dict[str, Any]] | None = None,
 ) -> SourceReport:
     """Apply one source's intents and its new health in the caller's transaction.
 
     Its new entries' pages are already stored (`store_pages`): this links the entries to
     their articles and saves the validators, which is what makes the source done.
     `linked`: the URL keys of its entries already linked to it (`linked_keys`).
+    `links_out`: where to leave its new links for the caller to insert with other
+    sources' (`store_listings`); None: inserted here.
     """
     src = listing.source
     row = session.get(SourceRow, src.id)
@@ -380,7 +384,10 @@ def store_listing(
         else:  # stored for another source, or a copy of a stored article
             report.merged += 1
             pending.widened.add(page.article_id)
-    links.flush(session)
+    if links_out is None:
+        links.flush(session)
+    else:
+        links_out.extend(links.rows)
     if report.new:
         row.last_new_article_at = now
     _schedule(row, listing, now)
@@ -394,14 +401,20 @@ def store_listings(
 ) -> list[SourceReport]:
     """`store_listing` for a batch of sources, their pages stored, in the caller's
     transaction: their rows read in one query, their linked keys in one lookup
-    (`linked_keys`), the stories they widened rescored once."""
+    (`linked_keys`), their new links inserted in one statement (one per source, with the
+    autoflush of the source rows each brought, was ~6 % of the writer's first cycle), the
+    stories they widened rescored once."""
     rows = collection_db.load_source_rows(session, [it.source.id for it, _, _ in listings])
     pending = PendingClassification()
     linked = linked_keys(session, [(it.source.id, d, pages) for it, d, pages in listings])
+    new_links: list[dict[str, Any]] = []
     reports = [
-        store_listing(session, it, d, pages, now, pending, linked.get(it.source.id, set()))
+        store_listing(
+            session, it, d, pages, now, pending, linked.get(it.source.id, set()), new_links
+        )
         for it, d, pages in listings
     ]
+    article_db.insert_links(session, new_links)  # in the sources' order: the same ids
     pending.apply(session, None, None)
     del rows  # kept until here: the session's identity map holds weak references
     return reports

@@ -148,9 +148,14 @@ class LinkBatch:
         return True
 
     def flush(self, session: Session) -> None:
-        if self.rows:
-            session.execute(insert(ArticleLinkRow.core()), self.rows)
+        insert_links(session, self.rows)
         self.rows = []
+
+
+def insert_links(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `LinkBatch` rows (of one source or several) in one statement."""
+    if rows:
+        session.execute(insert(ArticleLinkRow.core()), list(rows))
 
 
 # Core statements: the collector inserts thousands of articles per cycle from the main
