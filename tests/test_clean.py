@@ -100,7 +100,7 @@ def test_sanitize_keeps_allowed_markup_and_absolutises_links() -> None:
     # remote images are links (collect/images.py): no reader's browser fetches them
     assert (
         '<figure><a href="https://site.fr/actu/img/a.png" rel="noopener noreferrer nofollow">'
-        "Image : Carte</a><figcaption>" in out
+        "Image : Carte</a><figcaption>" in out
     )
     for kept in (
         "<strong>",
@@ -140,7 +140,7 @@ def test_sanitize_removes_dangerous_content() -> None:
     ):
         assert gone not in out.lower(), gone
     assert (
-        '<a href="https://ok.fr/i.png" rel="noopener noreferrer nofollow">Image : i.png</a>' in out
+        '<a href="https://ok.fr/i.png" rel="noopener noreferrer nofollow">Image : i.png</a>' in out
     )
     assert ">js</a>" in out  # the text stays, the link target does not
 
