@@ -329,7 +329,9 @@ def test_a_5xx_at_send_time_bounces_that_address_and_every_mail_has_its_return_p
     assert [m["email"] for m in data["items"]] == ["parti@exemple.fr"]
     assert data["counts"]["bounced"] == 1
     status = runner.invoke(app, ["edition", "status", "1"], env=env)
-    assert "Came back: 1 bounced, 0 soft_bounces, 0 complaints" in status.output
+    assert (
+        "Retours : 1 rejet(s) définitif(s), 0 rejet(s) temporaire(s), 0 plainte(s)" in status.output
+    )
 
     with open_desk(mail_settings) as desk:
         page = doc(desk.client.get("/desk/membres", params={"statut": "bounced"}))

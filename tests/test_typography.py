@@ -30,6 +30,7 @@ from tests.members_site import html_part, running_members_site, text_part
 from tests.typography import (
     NBSP,
     NNBSP,
+    cli_help_texts,
     faults,
     files,
     javascript_strings,
@@ -149,6 +150,23 @@ def test_python_messages_follow_french_typography() -> None:
             if problems := strict_faults(text, glued=False, fragment=True):
                 where = f"{path.relative_to(ROOT)}:{line}"
                 found.setdefault(where, []).extend(problems)
+    assert found == {}, _report(found)
+
+
+def test_command_line_help_follows_french_typography() -> None:
+    """`veille --help` and every `veille <cmd> --help`: the help of each command and option,
+    read from the commands typer builds (docstrings included, which the check of the Python
+    strings leaves out), as whole texts."""
+    from typer.main import get_command
+
+    from veille.cli import app
+
+    texts = list(cli_help_texts(get_command(app)))
+    assert len(texts) > 80, len(texts)
+    found: dict[str, list[str]] = {}
+    for where, text in texts:
+        if problems := strict_faults(text):
+            found.setdefault(where, []).extend(problems)
     assert found == {}, _report(found)
 
 

@@ -17,6 +17,7 @@ import ast
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from lxml import html as lxml_html
 
@@ -163,6 +164,25 @@ def python_strings(source: str) -> list[tuple[int, str]]:
         and id(node) not in skipped
         and not _SQL.search(node.value)
     ]
+
+
+def cli_help_texts(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """(where, text) of every help text of a click command tree that is ours: each command's
+    help and short help, each parameter's (hidden ones too); typer's own options
+    (`--help`, `--install-completion`, `--show-completion`) left out. A lazy group's
+    commands are built as `--help` builds them."""
+    where = " ".join(("veille", *path))
+    for text in (command.help, command.short_help):
+        if text:
+            yield where, text
+    for param in command.params:
+        if param.name not in TYPER_OWN_PARAMS:
+            yield f"{where} {param.opts[0]}", getattr(param, "help", None) or ""
+    for name in getattr(command, "commands", {}):
+        yield from cli_help_texts(command.commands[name], (*path, name))
+
+
+TYPER_OWN_PARAMS = {"help", "install_completion", "show_completion"}
 
 
 def files(root: Path, *patterns: str) -> list[Path]:

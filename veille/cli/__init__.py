@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "edition": ("veille.cli.editions", "edition_app"),
 }
 
+# The panel `--help` lists the commands in: typer's own title is English (« Commands »);
+# « Options » and « Arguments » read the same in French.
+COMMANDS_PANEL = "Commandes"
+
 
 def load_command(name: str) -> click.Command:
     """Import the command's module and build its click command, as `add_typer` and
@@ -44,14 +48,17 @@ def load_command(name: str) -> click.Command:
     module, attribute = COMMANDS[name]
     found: Any = getattr(importlib.import_module(module), attribute)
     if isinstance(found, typer.Typer):
-        return get_group_from_info(
-            TyperInfo(found, name=name),
+        group = get_group_from_info(
+            TyperInfo(found, name=name, rich_help_panel=COMMANDS_PANEL),
             pretty_exceptions_short=app.pretty_exceptions_short,
             suggest_commands=True,
             rich_markup_mode=app.rich_markup_mode,
         )
+        for command in group.commands.values():  # as `@app.command(rich_help_panel=…)` would
+            command.rich_help_panel = COMMANDS_PANEL  # type: ignore[attr-defined]
+        return group
     return get_command_from_info(
-        CommandInfo(name=name, callback=found),
+        CommandInfo(name=name, callback=found, rich_help_panel=COMMANDS_PANEL),
         pretty_exceptions_short=app.pretty_exceptions_short,
         rich_markup_mode=app.rich_markup_mode,
     )
@@ -92,11 +99,13 @@ class LazyGroup(TyperGroup):
         super().__init__(**kwargs)
 
 
-app = typer.Typer(
-    cls=LazyGroup, help="veille: news monitoring and newsletter engine.", no_args_is_help=True
-)
+# The help texts are French, as every screen (docstrings of the commands included: typer
+# shows them); a person reads them on a terminal, so they follow the « Typography » rule.
+HELP = "veille : veille de l'actualité et lettre d'information."
+
+app = typer.Typer(cls=LazyGroup, help=HELP, no_args_is_help=True)
 
 
 @app.callback()
 def main() -> None:
-    """veille: news monitoring and newsletter engine."""
+    """veille : veille de l'actualité et lettre d'information."""

@@ -13,7 +13,9 @@ from rich.table import Table
 from veille.cli.common import ConfigOpt, handles_errors, open_db, out, settings_from_env
 from veille.config import Settings
 
-classify_app = typer.Typer(help="Theme classifier: train, evaluate, explain.", no_args_is_help=True)
+classify_app = typer.Typer(
+    help="Classifieur de thèmes : entraîner, évaluer, expliquer.", no_args_is_help=True
+)
 
 
 def _print_metrics(title: str, figures: dict[str, Any]) -> None:
@@ -39,14 +41,16 @@ def _print_metrics(title: str, figures: dict[str, Any]) -> None:
 @classify_app.command("eval")
 @handles_errors
 def classify_eval(
-    file: Path,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    file: Annotated[Path, typer.Argument(help="Le fichier JSON Lines étiqueté.")],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Afficher les chiffres en JSON.")
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Evaluate the classifier on a JSON Lines file of {title, text, labels}.
+    """Évaluer le classifieur sur un fichier JSON Lines de {title, text, labels}.
 
-    Uses the model trained on the packaged seed corpus (no database, no network) and the
-    theme keywords of feeds.yaml when the file is there.
+    Avec le modèle entraîné sur le corpus d'amorçage fourni (ni base ni réseau) et les
+    mots-clés des thèmes de feeds.yaml quand ce fichier existe.
     """
     from veille.classify.classifier import Classifier, ClassItem, default_model
     from veille.classify.corpus import read_jsonl
@@ -85,7 +89,10 @@ def _classifier_and_sessions(settings: Settings) -> tuple[Any, Any]:
 @classify_app.command("train")
 @handles_errors
 def classify_train(config: ConfigOpt = None) -> None:
-    """Retrain on the seed corpus plus the delegate's labels; make it the active model."""
+    """Réentraîner le modèle et en faire le modèle actif.
+
+    Sur le corpus d'amorçage fourni et les étiquettes du délégué.
+    """
     from veille.classify.service import retrain
     from veille.db.engine import transaction
 
@@ -102,7 +109,7 @@ def classify_train(config: ConfigOpt = None) -> None:
 @classify_app.command("reclassify")
 @handles_errors
 def classify_reclassify(config: ConfigOpt = None) -> None:
-    """Re-run classification and scoring over the whole archive with the active model."""
+    """Reclasser et renoter toute l'archive avec le modèle actif."""
     from veille.classify.service import reclassify_all
 
     classifier, sessions = _classifier_and_sessions(settings_from_env(config))
@@ -113,12 +120,15 @@ def classify_reclassify(config: ConfigOpt = None) -> None:
 @classify_app.command("explain")
 @handles_errors
 def classify_explain(
-    article: Annotated[str, typer.Argument(help="Article id or URL.")],
+    article: Annotated[str, typer.Argument(help="Numéro ou URL de l'article.")],
     config: ConfigOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Afficher en JSON.")] = False,
 ) -> None:
-    """Why an article has its themes (its words that weighed, keywords found, certainty in
-    words) and its score."""
+    """Pourquoi un article a ses thèmes et sa valeur.
+
+    Ses mots qui ont pesé, les mots-clés trouvés, la certitude en mots, chaque part de sa
+    valeur.
+    """
     from veille.classify.service import explain_article
     from veille.errors import ConfigError
 

@@ -159,14 +159,15 @@ def print_summary(summary: Any) -> None:
 def collect(
     config: ConfigOpt = None,
     source: Annotated[
-        list[str] | None, typer.Option("--source", "-s", help="Only this source key (repeatable).")
+        list[str] | None,
+        typer.Option("--source", "-s", help="Cette source seulement (sa clé ; à répéter)."),
     ] = None,
     all_: Annotated[
-        bool, typer.Option("--all", help="Ignore due times: fetch every source.")
+        bool, typer.Option("--all", help="Sans échéances : relever toutes les sources.")
     ] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Afficher le bilan en JSON.")] = False,
 ) -> None:
-    """Run one collection cycle over the due sources."""
+    """Lancer un cycle de collecte sur les sources à relever."""
     freeze_at_exit()  # cron starts this every few minutes: no teardown to pay at its end
     settings = settings_from_env(config)
     summary = run_cycle(
@@ -196,14 +197,19 @@ def _parse_since(value: str | None) -> datetime | None:
 
 @handles_errors
 def export(
-    format_: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv.")] = "jsonl",
-    theme: Annotated[str | None, typer.Option(help="Only articles with this theme id.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only articles published since DATE.")] = None,
+    format_: Annotated[str, typer.Option("--format", "-f", help="jsonl ou csv.")] = "jsonl",
+    theme: Annotated[
+        str | None, typer.Option(help="Seulement les articles de ce thème (son identifiant).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Seulement les articles publiés depuis DATE (AAAA-MM-JJ).")
+    ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="Fichier (par défaut : la sortie standard)."),
     ] = None,
 ) -> None:
-    """Export stored articles (streamed) as JSON Lines or CSV."""
+    """Exporter les articles enregistrés, en flux, en JSON Lines ou en CSV."""
     from veille.archive.export import csv_chunks, jsonl_chunks
     from veille.db.articles import iter_export
     from veille.sources import THEME_IDS

@@ -74,7 +74,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="feeds.yaml (default: VEILLE_CONFIG_FILE).")
+    Path | None,
+    typer.Option("--config", "-c", help="Fichier feeds.yaml (par défaut : VEILLE_CONFIG_FILE)."),
 ]
 
 

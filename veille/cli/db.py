@@ -6,13 +6,13 @@ import typer
 
 from veille.cli.common import handles_errors, out, settings_from_env
 
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+db_app = typer.Typer(help="Maintenance de la base de données.", no_args_is_help=True)
 
 
 @db_app.command("upgrade")
 @handles_errors
 def db_upgrade() -> None:
-    """Create or migrate the database schema to the latest version."""
+    """Créer le schéma de la base de données, ou le migrer vers la dernière version."""
     from veille.db.engine import current_revision, make_engine, upgrade
 
     engine = make_engine(settings_from_env().database_url)

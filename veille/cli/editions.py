@@ -27,7 +27,7 @@ from veille.cli.common import (
 )
 
 edition_app = typer.Typer(
-    help="Newsletter editions: draft, preview, send, status.", no_args_is_help=True
+    help="Éditions de la lettre : brouillon, aperçu, envoi, état.", no_args_is_help=True
 )
 
 # The delivery states as the delegate reads them (the --json keys stay English).
@@ -39,7 +39,14 @@ DELIVERY_WORDS = {
     "skipped": "sans objet",
 }
 
-NumberArg = Annotated[int, typer.Argument(help="Edition number.", min=1)]
+# What came back from the members' mail servers (the --json keys stay English).
+RETURN_WORDS = {
+    "bounced": "rejet(s) définitif(s)",
+    "soft_bounces": "rejet(s) temporaire(s)",
+    "complaints": "plainte(s)",
+}
+
+NumberArg = Annotated[int, typer.Argument(help="Numéro de l'édition.", min=1)]
 
 
 def _actor() -> str:
@@ -52,9 +59,12 @@ def _actor() -> str:
 @edition_app.command("draft")
 @handles_errors
 def edition_draft(
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
-    """Create a draft edition now, pre-filled with the kept (else the best) items."""
+    """Créer maintenant le brouillon d'une édition.
+
+    Prérempli des articles retenus, sinon des meilleurs.
+    """
     from veille.db import editions as edition_db
     from veille.newsletter.editions import create_draft
 
@@ -73,11 +83,14 @@ def edition_draft(
 def edition_preview(
     number: NumberArg,
     member: Annotated[
-        str | None, typer.Option("--member", help="Render it as this member gets it.")
+        str | None, typer.Option("--member", help="Telle que ce membre la reçoit (son adresse).")
     ] = None,
-    as_text: Annotated[bool, typer.Option("--text", help="The plain-text part.")] = False,
+    as_text: Annotated[bool, typer.Option("--text", help="La partie en texte brut.")] = False,
 ) -> None:
-    """Print the edition's HTML (or text) as a member gets it (default: every theme)."""
+    """Afficher l'édition telle qu'un membre la reçoit.
+
+    Son HTML, ou sa partie texte ; par défaut, avec tous les thèmes.
+    """
     from veille.db import members as member_db
     from veille.errors import MemberError
     from veille.members.mails import MemberLinks, links_for
@@ -118,18 +131,20 @@ def edition_preview(
 @handles_errors
 def edition_send(
     number: NumberArg,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Sans demander de confirmation.")
+    ] = False,
     dry_run: Annotated[
         Path | None,
-        typer.Option("--dry-run", help="Write one .eml per member into DIR; send nothing."),
+        typer.Option("--dry-run", help="Écrire un .eml par membre dans DIR ; ne rien envoyer."),
     ] = None,
     actor: Annotated[
         str | None,
         # The desk's send worker (veille.newsletter.worker) names the desk user here.
-        typer.Option("--actor", hidden=True, help="Who the audit log says sent it."),
+        typer.Option("--actor", hidden=True, help="Qui l'a envoyée, pour le journal."),
     ] = None,
 ) -> None:
-    """Send the edition (approving a draft), or resume a send that stopped."""
+    """Envoyer l'édition (en approuvant un brouillon), ou reprendre un envoi interrompu."""
     from veille.newsletter.deliveries import edition_status
     from veille.newsletter.editions import STATUS_LABELS
     from veille.newsletter.send import send_edition
@@ -192,9 +207,12 @@ def edition_send(
 @handles_errors
 def edition_status_command(
     number: NumberArg,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
-    """Sent / pending / failed / skipped counts of an edition, with its status and times."""
+    """Les envois d'une édition, son statut et ses dates.
+
+    Envoyés, en attente, en échec, sans objet ; puis ce qui est revenu et les clics.
+    """
     from veille.newsletter.deliveries import edition_status
     from veille.newsletter.editions import STATUS_LABELS
 
@@ -216,8 +234,7 @@ def edition_status_command(
         highlight=False,
     )
     out.print(
-        "Came back: "
-        + ", ".join(f"{status[k]} {k}" for k in ("bounced", "soft_bounces", "complaints")),
+        "Retours : " + ", ".join(f"{status[k]} {word}" for k, word in RETURN_WORDS.items()),
         highlight=False,
     )
     out.print(f"Clics sur les articles : {status['clicks']['total']}", highlight=False)

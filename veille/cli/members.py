@@ -14,7 +14,9 @@ from rich.table import Table
 from veille.cli.common import err, handles_errors, open_db, out, print_json, settings_from_env
 from veille.frenchformat import number
 
-members_app = typer.Typer(help="Newsletter members: import, export, list.", no_args_is_help=True)
+members_app = typer.Typer(
+    help="Membres de la lettre : importer, exporter, lister.", no_args_is_help=True
+)
 
 EXPORT_COLUMNS = (
     "email",
@@ -38,19 +40,24 @@ SHOWN_ERRORS = 50
 @members_app.command("import")
 @handles_errors
 def members_import(
-    file: Annotated[Path, typer.Argument(help="CSV: email, name, organisation, themes.")],
+    file: Annotated[
+        Path, typer.Argument(help="Le fichier CSV : colonnes email, name, organisation, themes.")
+    ],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check and count, change nothing.")
+        bool, typer.Option("--dry-run", help="Vérifier et compter, sans rien changer.")
     ] = False,
     require_confirmation: Annotated[
         bool,
         typer.Option(
             "--require-confirmation",
-            help="New members stay pending and get the double opt-in mail.",
+            help="Les nouveaux membres restent en attente et reçoivent le mail de confirmation.",
         ),
     ] = False,
 ) -> None:
-    """Import or update members from a CSV file (`;` or `,`, UTF-8 or Windows-1252)."""
+    """Importer ou mettre à jour des membres depuis un fichier CSV.
+
+    Séparé par « ; » ou « , », en UTF-8 ou Windows-1252.
+    """
     from veille.members.csvfile import read_members_csv
     from veille.members.importer import import_lines
 
@@ -103,12 +110,13 @@ def _send_confirmations(settings: Any, sessions: Any, member_ids: list[int]) -> 
 @members_app.command("export")
 @handles_errors
 def members_export(
-    format_: Annotated[str, typer.Option("--format", "-f", help="csv or jsonl.")] = "csv",
+    format_: Annotated[str, typer.Option("--format", "-f", help="csv ou jsonl.")] = "csv",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="Fichier (par défaut : la sortie standard)."),
     ] = None,
 ) -> None:
-    """Export every member with their consent proof (streamed)."""
+    """Exporter tous les membres avec leur preuve de consentement, en flux."""
     from veille.db import alerts as alert_db
     from veille.db import members as member_db
     from veille.members.alerts import alert_summary
@@ -116,7 +124,7 @@ def members_export(
     from veille.members.subscriptions import export_record
 
     if format_ not in ("csv", "jsonl"):
-        raise typer.BadParameter("--format must be csv or jsonl.")
+        raise typer.BadParameter("--format : csv ou jsonl.")
     sessions = open_db(settings_from_env())
     now = datetime.now(UTC)
     # A CSV file gets a BOM: without it, Excel in French opens UTF-8 as Windows-1252.
@@ -144,22 +152,24 @@ def members_export(
 def members_list(
     status: Annotated[
         str | None,
-        typer.Option(help="pending, active, paused, unsubscribed, bounced or complained."),
+        typer.Option(help="pending, active, paused, unsubscribed, bounced ou complained."),
     ] = None,
-    search: Annotated[str, typer.Option(help="Part of an email, name or organisation.")] = "",
+    search: Annotated[
+        str, typer.Option(help="Partie d'une adresse, d'un nom ou d'une organisation.")
+    ] = "",
     reconsent: Annotated[
-        bool, typer.Option("--reconsent", help="Only members silent for 3 years.")
+        bool, typer.Option("--reconsent", help="Seulement les membres silencieux depuis 3 ans.")
     ] = False,
-    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Membres affichés, au plus.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON.")] = False,
 ) -> None:
-    """Members, newest first, with their status counts."""
+    """Les membres, du plus récent au plus ancien, avec leur nombre par statut."""
     from veille.db import members as member_db
     from veille.members.reconsent import reconsent_fields
     from veille.members.subscriptions import RECONSENT_AFTER, export_record
 
     if status is not None and status not in member_db.STATUSES:
-        raise typer.BadParameter(f"--status must be one of {', '.join(member_db.STATUSES)}.")
+        raise typer.BadParameter(f"--status : l'un de {', '.join(member_db.STATUSES)}.")
     sessions = open_db(settings_from_env())
     now = datetime.now(UTC)
     with sessions() as session:

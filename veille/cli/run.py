@@ -18,18 +18,18 @@ WorkersOpt = Annotated[
     int | None,
     typer.Option(
         min=0,
-        help="Web server processes (default VEILLE_WEB_WORKERS; 0 = one per core).",
+        help="Processus du serveur web (par défaut VEILLE_WEB_WORKERS ; 0 = un par cœur).",
     ),
 ]
 
 
 @handles_errors
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Interface d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: WorkersOpt = None,
 ) -> None:
-    """Serve the web app only (no scheduler)."""
+    """Servir l'application web seule (sans planificateur)."""
     from veille.server import check_secret, serve_app, web_workers
 
     settings = settings_from_env()
@@ -42,11 +42,11 @@ def serve(
 @handles_errors
 def run(
     config: ConfigOpt = None,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Interface d'écoute.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: WorkersOpt = None,
 ) -> None:
-    """Run the scheduler (collection of due sources) and the web app."""
+    """Lancer le planificateur (collecte des sources à relever) et l'application web."""
     from veille.server import check_secret, serve_app, web_workers
     from veille.sources import load_feeds_config
 
@@ -60,8 +60,11 @@ def run(
 
 @handles_errors
 def worker(config: ConfigOpt = None) -> None:
-    """Collect due sources only, sharing them with every other veille on the same database
-    (no web app, no once-jobs, no sends): for extra machines."""
+    """Relever les sources dont c'est l'heure, rien d'autre : pour des machines d'appoint.
+
+    Ni application web, ni tâches ponctuelles, ni envois ; les sources sont partagées avec
+    toute autre veille sur la même base.
+    """
     from veille.server import run_collector
     from veille.sources import load_feeds_config
 
@@ -73,16 +76,16 @@ def worker(config: ConfigOpt = None) -> None:
 
 @handles_errors
 def demo(
-    host: Annotated[str, typer.Option(help="Interface of the web app.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
-    workdir: Annotated[Path, typer.Option(help="Where the demo keeps feeds.yaml.")] = Path(
+    host: Annotated[str, typer.Option(help="Interface de l'application web.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port de l'application web.")] = 8000,
+    workdir: Annotated[Path, typer.Option(help="Dossier où la démo garde feeds.yaml.")] = Path(
         "veille-demo"
     ),
     once: Annotated[
-        bool, typer.Option("--once", help="Collect once, print the summary, exit.")
+        bool, typer.Option("--once", help="Collecter une fois, afficher le bilan, quitter.")
     ] = False,
 ) -> None:
-    """Serve a bundled sample site on localhost and run veille on it, offline."""
+    """Servir en local un site d'exemple fourni et y faire tourner veille, hors ligne."""
     import os
     from datetime import UTC, datetime
 

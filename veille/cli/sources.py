@@ -21,7 +21,7 @@ from veille.cli.common import (
     settings_from_env,
 )
 
-sources_app = typer.Typer(help="Manage sources and see their health.", no_args_is_help=True)
+sources_app = typer.Typer(help="Gérer les sources et voir leur santé.", no_args_is_help=True)
 
 # The collector's status words (`sources.last_status`), as the table says them.
 STATUS_FR = {"ok": "ok", "not_modified": "inchangée", "error": "en échec"}
@@ -31,9 +31,12 @@ STATUS_FR = {"ok": "ok", "not_modified": "inchangée", "error": "en échec"}
 @handles_errors
 def sources_list(
     config: ConfigOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Afficher en JSON.")] = False,
 ) -> None:
-    """Each source's health: last status and error, failures, last new article, next fetch."""
+    """La santé de chaque source.
+
+    Dernier état et dernière erreur, échecs, dernier nouvel article, prochaine relève.
+    """
     from veille.collect import error_text
     from veille.db import sources as source_db
     from veille.db.engine import transaction
@@ -81,15 +84,17 @@ def sources_list(
 @sources_app.command("add")
 @handles_errors
 def sources_add(
-    url: str,
+    url: Annotated[str, typer.Argument(help="Adresse du site ou de son flux.")],
     config: ConfigOpt = None,
-    key: Annotated[str | None, typer.Option(help="Source key (default: from the host).")] = None,
-    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Clé de la source (par défaut : tirée de l'hôte).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Nom affiché.")] = None,
     kind: Annotated[
-        str | None, typer.Option(help="feed | page | sitemap (default: detect).")
+        str | None, typer.Option(help="feed | page | sitemap (par défaut : détecté).")
     ] = None,
 ) -> None:
-    """Find the feed of a site (autodiscovery) and add it to feeds.yaml."""
+    """Trouver le flux d'un site (autodécouverte) et l'ajouter à feeds.yaml."""
     from veille.collect.discovery import find_source
     from veille.feedsfile import add_source, check_url
 
@@ -107,8 +112,11 @@ def sources_add(
 
 @sources_app.command("import-opml")
 @handles_errors
-def sources_import_opml(file: Path, config: ConfigOpt = None) -> None:
-    """Add every feed of an OPML subscription list to feeds.yaml."""
+def sources_import_opml(
+    file: Annotated[Path, typer.Argument(help="Liste d'abonnements OPML.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Ajouter à feeds.yaml tous les flux d'une liste d'abonnements OPML."""
     from veille.feedsfile import add_sources, entries_from_opml
 
     settings = settings_from_env(config)
@@ -131,10 +139,11 @@ def sources_import_opml(file: Path, config: ConfigOpt = None) -> None:
 def sources_export_opml(
     config: ConfigOpt = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+        Path | None,
+        typer.Option("--output", "-o", help="Fichier (par défaut : la sortie standard)."),
     ] = None,
 ) -> None:
-    """Write the sources of feeds.yaml as an OPML subscription list."""
+    """Écrire les sources de feeds.yaml en liste d'abonnements OPML."""
     from veille.feedsfile import opml_from_config
     from veille.sources import load_feeds_config
 
@@ -149,10 +158,10 @@ def sources_export_opml(
 @sources_app.command("resume")
 @handles_errors
 def sources_resume(
-    key: Annotated[str, typer.Argument(help="Key of the paused source (feeds.yaml).")],
+    key: Annotated[str, typer.Argument(help="Clé de la source en pause (feeds.yaml).")],
 ) -> None:
-    """Resume a paused source: due at once, its failure count reset (the collector pauses a
-    source after failing again and again: `collect.httpcache.should_pause`)."""
+    """Reprendre une source en pause : relevée au prochain passage, ses échecs remis à zéro."""
+    # The collector pauses a source after failing again and again: `collect.httpcache.should_pause`.
     from veille.db.engine import transaction
     from veille.db.source_pause import resume
 

@@ -10,21 +10,27 @@ import typer
 
 from veille.cli.common import handles_errors, open_db, out, settings_from_env
 
-users_app = typer.Typer(help="Desk accounts (delegates, admins).", no_args_is_help=True)
+users_app = typer.Typer(help="Comptes du desk (délégués, administrateurs).", no_args_is_help=True)
 
 
 @users_app.command("add")
 @handles_errors
 def users_add(
-    email: Annotated[str, typer.Argument(help="The delegate's e-mail address.")],
-    role: Annotated[str, typer.Option(help="delegate or admin.")] = "delegate",
+    email: Annotated[str, typer.Argument(help="Adresse e-mail de la personne.")],
+    role: Annotated[str, typer.Option(help="delegate ou admin.")] = "delegate",
     link: Annotated[
         bool,
-        typer.Option("--link", help="Print a one-time setup link instead of asking a password."),
+        typer.Option(
+            "--link",
+            help="Afficher un lien à usage unique pour choisir le mot de passe, sans le demander.",
+        ),
     ] = False,
 ) -> None:
-    """Create a desk account: a password typed twice on a terminal, or a one-time setup link
-    (48 h) to send to the person."""
+    """Créer un compte du desk.
+
+    Un mot de passe tapé deux fois sur un terminal (ou lu sur l'entrée standard), ou un lien à
+    usage unique (48 h) à envoyer à la personne.
+    """
     from veille.desk.accounts import add_user, setup_link
 
     settings = settings_from_env()
