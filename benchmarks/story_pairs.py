@@ -101,10 +101,10 @@ def _cost(data: Path) -> None:
     decided = 0
     decide = stories.same_story
 
-    def counted(*args: object) -> bool:
+    def counted(*args: object, **kwargs: object) -> bool:
         nonlocal decided
         decided += 1
-        return decide(*args)  # type: ignore[arg-type]
+        return decide(*args, **kwargs)  # type: ignore[arg-type]
 
     stories.same_story = counted  # type: ignore[assignment]
     start = time.process_time()

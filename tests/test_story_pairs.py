@@ -49,7 +49,8 @@ PRESS3_HELDOUT = load_pairs(sorted(DATA.glob("press3/heldout/*.jsonl")))
 # tuned on press3/tune, measured by the merger in round 21, not split; tuned on from round 22.
 PRESS4 = load_pairs(sorted(DATA.glob("press4/*.jsonl")))
 # A sixth hand's pairs (press5/README.md, 231), written in round 22 while the rules were
-# tuned on press4 and press3/heldout, measured by the merger only: never tuned on, not split.
+# tuned on press4 and press3/heldout, measured by the merger in round 22, not split; tuned on
+# from round 23 (docs/dedup.md, « Posts and question headlines »).
 PRESS5 = load_pairs(sorted(DATA.glob("press5/*.jsonl")))
 
 # Floors a little under what is measured (round 20, « Across languages »; before → after):
@@ -102,9 +103,10 @@ PRESS4_PRECISION_FLOOR = 0.98
 PRESS4_RECALL_FLOOR = 0.76
 # press5, measured by the merger (round 22): 1.000 / 0.608 with round 21's rules (62 of 102,
 # none of 129 distinct grouped), 1.000 / 0.696 as merged (71 of 102, none of 129 grouped
-# distinct; one pair fewer is 0.686). Not tuned on.
+# distinct; one pair fewer is 0.686). Round 23 opened it and tuned on it: 1.000 / 0.755 (77
+# of 102, none of 129 grouped distinct; one pair fewer is 0.745). Spent as an unseen set.
 PRESS5_PRECISION_FLOOR = 0.98
-PRESS5_RECALL_FLOOR = 0.68
+PRESS5_RECALL_FLOOR = 0.74
 
 
 def test_the_pairs_are_many_and_varied() -> None:

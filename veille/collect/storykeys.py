@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from veille.text.english import in_french, is_english, is_term, law_names
 from veille.text.figures import ATTRIBUTE, DATE_FIGURES, read_figures
 from veille.text.french import stem, story_fold, story_words
-from veille.text.leads import TITLE_LABEL, body_of, cited_days
+from veille.text.leads import body_of, cited_days, headline_of, post_author
 from veille.text.urls import registrable_domain, web_names
 
 # Capitalised words that name a kind of body or a common thing, not one body: they neither
@@ -40,7 +40,10 @@ bruxelles brussels
 GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 # A sentence ends after « . », « ! », « ? », or a closing quotation that follows one: a
 # quotation inside a sentence (« à haut risque » au sens de l'article 6) ends nothing.
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]»)|(?<=[.!?][\s\u202f]»))\s+|\n+")
+# A post ends a sentence on an emoji as on a full stop (« nous avons lancé Ludre Data 🚀 Une
+# plateforme… »): the next sentence's first word is no name.
+_EMOJI = "\u2600-\u27bf\U0001f300-\U0001faff"
+_SENTENCE_END = re.compile(rf"(?:(?<=[.!?{_EMOJI}])|(?<=[.!?]»)|(?<=[.!?][\s\u202f]»))\s+|\n+")
 _TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")
 _PIECE = re.compile(r"[-'’.]")
 _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
@@ -85,7 +88,11 @@ _PARENTHESIS = re.compile(r"\([^()]{0,80}\)")  # « Montbrial (Haute-Arvenne) »
 _QUOTE = re.compile(r"[«»“”\"]")
 # A segment of a sentence: between quotation marks or dashes (« Insee Focus n° 412 – Selon
 # l'enquête… »: the word after a dash is capitalised anyway).
-_SEGMENT = re.compile(r"[«»“”\"]|\s[–—]\s")
+# A headline asks and answers in one line (« Martine Obert, première femme élue maire ?
+# Verdict au conseil de samedi », « ChatGPT interdit ? Ce que dit la circulaire »): after
+# its « ? » or « ! » a sentence starts, whose capitalised first word is no name. (A body's
+# sentences are already cut there, `_SENTENCE_END`.)
+_SEGMENT = re.compile(r"[«»“”\"]|\s[–—]\s|(?<=[?!])\s+")
 _QUOTED = re.compile(r"«[^«»]{0,400}»|“[^“”]{0,400}”")
 # A body's own page: it speaks of itself as « la Ville », « la Métropole », « le
 # Département » (capitalised, no name after it: the press writes « la Métropole de
@@ -314,6 +321,12 @@ def _names(
     return names, people & names, bracketed - names
 
 
+def _author_names(title: str) -> set[str]:
+    """The names of the author a post's title gives instead of a headline (« Post de
+    Sandrine Maupas »: `leads.post_author`): a person, who ties but tells no events apart."""
+    return {p for w in _TOKEN.findall(post_author(title)) for p in _folded_pieces(w)}
+
+
 def site_names(host: str) -> frozenset[str]:
     """The words of a site's name (« montbrial.fr » → « montbrial »; « data.gouv.fr » →
     « data », generic): what a body's own page names without writing it."""
@@ -410,7 +423,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
     body = body_of(text)
-    title = law_names(TITLE_LABEL.sub("", title))
+    raw_title, title = title, law_names(headline_of(title))
     first, *rest = _SENTENCE_END.split(body, maxsplit=1)
     first = law_names(first)
     lead = [title, first]
@@ -427,8 +440,12 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     web = web_names(opening_text)
     opening = _capitalised_names(_REFERENCE.sub(" ", opening_text)) | web
     opening |= _acronyms(opening_text)
+    if post_author(raw_title):  # a post's signature line names its author's body
+        opening |= _capitalised_names(text[: len(text) - len(body)])
     mentioned = opening | _capitalised_names(whole)
     names, people, bracketed = _names(lead, text, common_words(opening_text))
+    author = _author_names(raw_title)
+    names, people = names | author, people | author
     english = is_english(lead_text)
     # A population or a duration (« (420 000 habitants) ») describes the body or the kind
     # of event, in every article on it: no event's figure (as in `_opening_figures`).
@@ -473,9 +490,10 @@ def lead_names(lead: str) -> frozenset[str]:
     """The names of a title and first sentence given as "title\ntext…" (the text may be
     cut): how the story index finds candidates whose words are too few for a SimHash to
     see (two feed leads of two sentences)."""
-    title, _, text = lead.partition("\n")
-    title, text = law_names(TITLE_LABEL.sub("", title)), law_names(text)
+    raw_title, _, text = lead.partition("\n")
+    title, text = law_names(headline_of(raw_title)), law_names(text)
     body = body_of(text)
     first = _SENTENCE_END.split(body, maxsplit=1)[0]
     names, _, bracketed = _names([title, first], text)
+    names |= _author_names(raw_title)
     return frozenset(names | bracketed | web_names(f"{title}\n{first}"))

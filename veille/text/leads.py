@@ -43,6 +43,30 @@ TITLE_LABEL = re.compile(
     re.IGNORECASE,
 )
 
+# A social network's page title that names only the post's author (« Post de Sandrine
+# Maupas », « Publication d'Odile Franceschi »): no headline. The post tells its news in its
+# first sentence, after the author's signature line (« Sandrine Maupas · Cheffe de projet à la
+# DINUM », a header line `body_of` leaves out); the author is a person, who ties two
+# articles by the text's names but tells no events apart.
+_AUTHOR_TITLE = re.compile(
+    r"^\s*(?:[Pp]ost|[Pp]ublication|[Mm]essage)\s+(?:de\s+|d['’]\s*)"
+    r"(?P<author>[A-ZÀ-Þ][\w'’.-]*(?:\s+(?:(?:de|du|le|la)\s+)?[A-ZÀ-Þ][\w'’.-]*){0,3})\s*$"
+)
+
+
+def post_author(title: str) -> str:
+    """The author a post's title names when it names nothing else (`_AUTHOR_TITLE`), or
+    ""."""
+    author = _AUTHOR_TITLE.match(title)
+    return author.group("author") if author else ""
+
+
+def headline_of(title: str) -> str:
+    """The headline a title gives: its label left out (`TITLE_LABEL`), nothing when it only
+    names a post's author (`post_author`)."""
+    return "" if _AUTHOR_TITLE.match(title) else TITLE_LABEL.sub("", title)
+
+
 # fmt: off
 _MONTHS = [
     "janvier", "fevrier", "mars", "avril", "mai", "juin",
