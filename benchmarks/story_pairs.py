@@ -152,6 +152,7 @@ def main() -> None:
             "press3-heldout": sorted(data.glob("press3/heldout/*.jsonl")),
             "press4": sorted(data.glob("press4/*.jsonl")),
             "press5": sorted(data.glob("press5/*.jsonl")),
+            "press6": sorted(data.glob("press6/*.jsonl")),
         }
     )
     results = {name: _report(name, paths, args.json) for name, paths in sets.items()}
