@@ -16,7 +16,7 @@ from tests.site_builder import ConditionalFeed, mount_conditional_feeds, mount_s
 from veille.collect.decide import Decision
 from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.collect.pipeline import CollectContext, refresh_due
-from veille.collect.store import PendingClassification, store_listing
+from veille.collect.store import store_listings
 from veille.collect.types import FetchResult
 from veille.collect.unchanged import save_unchanged
 from veille.collect.worker import Listing, SourceState
@@ -93,8 +93,9 @@ def test_unchanged_feeds_store_only_their_health_and_a_changed_one_its_articles(
 def test_the_bulk_update_writes_what_the_row_by_row_step_writes(
     settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
-    """Two identical sources, one saved by `store_listing` on its loaded row, the other by
-    `save_unchanged`: the same columns, for a 304 with validators and one without."""
+    """Two identical sources, one saved by `store_listings` (`store_listing` on its loaded
+    row), the other by `save_unchanged`: the same columns, for a 304 with validators and one
+    without."""
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     with sessions() as session, session.begin():
         for key in ("row", "bulk", "row-bare", "bulk-bare"):
@@ -139,15 +140,7 @@ def test_the_bulk_update_writes_what_the_row_by_row_step_writes(
 
     with sessions() as session, session.begin():
         for key, validators in (("row", True), ("row-bare", False)):
-            report = store_listing(
-                session,
-                answer(key, validators),
-                Decision(),
-                {},
-                now,
-                PendingClassification(),
-                set(),
-            )
+            [report] = store_listings(session, [(answer(key, validators), Decision(), {})], now)
             assert report.status == "not_modified"
         reports = save_unchanged(session, [answer("bulk", True), answer("bulk-bare", False)], now)
         assert [r.status for r in reports] == ["not_modified", "not_modified"]

@@ -319,15 +319,15 @@ def store_listing(
     now: datetime,
     pending: PendingClassification,
     linked: Collection[str],
-    links_out: list[dict[str, Any]] | None = None,
+    links_out: list[dict[str, Any]],
 ) -> SourceReport:
     """Apply one source's intents and its new health in the caller's transaction.
 
     Its new entries' pages are already stored (`store_pages`): this links the entries to
     their articles and saves the validators, which is what makes the source done.
     `linked`: the URL keys of its entries already linked to it (`linked_keys`).
-    `links_out`: where to leave its new links for the caller to insert with other
-    sources' (`store_listings`); None: inserted here.
+    `links_out`: where its new links are left, for `store_listings` to insert with the
+    other sources' in one statement.
     """
     src = listing.source
     row = session.get(SourceRow, src.id)
@@ -384,10 +384,7 @@ def store_listing(
         else:  # stored for another source, or a copy of a stored article
             report.merged += 1
             pending.widened.add(page.article_id)
-    if links_out is None:
-        links.flush(session)
-    else:
-        links_out.extend(links.rows)
+    links_out.extend(links.rows)
     if report.new:
         row.last_new_article_at = now
     _schedule(row, listing, now)
