@@ -35,8 +35,11 @@ from veille.text.urls import registrable_domain, web_names
 # bilan »: the lead tells what came of an earlier event, so a day or more after an article
 # on that event it is a follow-up (the pairs' follow-ups; coverage within a day says
 # « déjà » too, hence the day).
+# « Deux semaines après la Sorme, l'Arbenne… » compares with another body's event (a name
+# follows, as in `storynames.REFERENCE`): no follow-up of this one.
 _FOLLOW_UP = re.compile(
     r"\b(?:[\w-]+\s+(?:jours?|semaines?|mois)\s+apr[eè]s"
+    r"(?!\s+(?-i:(?:l[ae]\s+|l['’]|les\s+)?[A-ZÀ-Þ]))"
     r"|il y a\s+[\w-]+\s+(?:jours?|semaines?|mois)"
     r"|d[ée]j[àa]|premiers?\s+(?:bilan|r[ée]sultats|chiffres))\b",
     re.IGNORECASE,
@@ -215,4 +218,7 @@ def lead_names(lead: str) -> frozenset[str]:
     first = SENTENCE_END.split(body, maxsplit=1)[0]
     names, _, bracketed = read_names([title, first], text)
     names |= author_names(raw_title)
-    return frozenset(names | bracketed | web_names(f"{title}\n{first}"))
+    # A site named (« Lancement de data.courtavel.fr ») is also its body's name: the press
+    # writes « les Courtavelois », never the address.
+    web = web_names(f"{title}\n{first}")
+    return frozenset(names | bracketed | web | {w for n in web for w in site_names(n)})

@@ -40,6 +40,7 @@ GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 _EMOJI = "\u2600-\u27bf\U0001f300-\U0001faff"
 SENTENCE_END = re.compile(rf"(?:(?<=[.!?{_EMOJI}])|(?<=[.!?]»)|(?<=[.!?][\s\u202f]»))\s+|\n+")
 _TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]")
+_CLAUSE_TOKEN = re.compile(rf"{_TOKEN.pattern}|,")  # tokens and the commas between them
 _PIECE = re.compile(r"[-'’.]")
 _ELIDED = re.compile(r"^(?:[ldjmnst]|qu|jusqu|lorsqu|puisqu)['’](?=\w)", re.IGNORECASE)
 _HEADLINE_PLACE = re.compile(r"\s*[^\s:]+\s*:")
@@ -60,7 +61,7 @@ _PARENTHESIS = re.compile(r"\([^()]{0,80}\)")  # « Montbrial (Haute-Arvenne) »
 # Verdict au conseil de samedi », « ChatGPT interdit ? Ce que dit la circulaire »): after
 # its « ? » or « ! » a sentence starts, whose capitalised first word is no name. (A body's
 # sentences are already cut there, `SENTENCE_END`.)
-_SEGMENT = re.compile(r"[«»“”\"]|\s[–—]\s|(?<=[?!])\s+")
+_SEGMENT = re.compile(r"[«»“”\"]|\s[-–—]\s|(?<=[?!])\s+")
 _QUOTED = re.compile(r"«[^«»]{0,400}»|“[^“”]{0,400}”")
 # A body's own page: it speaks of itself as « la Ville », « la Métropole », « le
 # Département » (capitalised, no name after it: the press writes « la Métropole de
@@ -112,7 +113,9 @@ def _is_name(word: str) -> bool:
 
 def _folded_pieces(word: str) -> list[str]:
     """The name pieces of a capitalised word; a code with figures (« CO2 », « 5G ») names
-    nothing."""
+    nothing, nor does a reference number of pieces (« délibération n° 2026-11-CD-047 »)."""
+    if sum(any(c.isdigit() for c in p) for p in _PIECE.split(word)) >= 2:
+        return []  # « Paris-2024 » still names Paris
     return [
         canonical_name(f)
         for f in (
@@ -213,7 +216,10 @@ def read_names(
         for k, segment in enumerate(_segments(_PARENTHESIS.sub(" ", sentence))):
             headline = n == 0 and k == 0 and _HEADLINE_PLACE.match(segment) is not None
             tokens = [_capitalised(t) for t in _TOKEN.findall(segment)]
-            people.update(_people(tokens) | _addresses(tokens))
+            # A comma parts names (« le maire de Ravenoux, Patrice Lemeunier, »): two
+            # capitalised words after it are a person even after a place.
+            clauses = [_capitalised(t) for t in _CLAUSE_TOKEN.findall(segment)]
+            people.update(_people(clauses) | _addresses(tokens))
             for i, (elided, word) in enumerate(tokens):
                 pieces = _folded_pieces(word)
                 if not pieces:
