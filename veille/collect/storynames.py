@@ -17,7 +17,8 @@ from veille.text.urls import registrable_domain
 # Capitalised words that name a kind of body or a common thing, not one body: they neither
 # tell two events apart nor tie them together. Then the labels a headline starts with
 # (« Rectificatif : … », « Vidéo : … »), the formats and laws of the field (« au
-# format GTFS », « le RGPD ») and the feasts of the calendar (« depuis la Toussaint »):
+# format GTFS », « le RGPD »), the feasts of the calendar (« depuis la Toussaint ») and
+# the months and days an English text capitalises (« on 24 November »):
 # they name no place and no body. « Bruxelles » in the news is the EU's institutions (« Bruxelles
 # consulte sur… »), the Commission under another name.
 _GENERIC_TEXT = """
@@ -30,6 +31,8 @@ rectificatif erratum correction actualise actualisation exclusif video infograph
 portrait tribune edito editorial direct alerte breve urgent flash communique
 gtfs netex siri json csv xml pdf rss dcat wms wfs rgpd gdpr
 toussaint noel paques pentecote ascension
+january february march april june july august september october november december
+monday tuesday wednesday thursday friday saturday sunday
 bruxelles brussels
 """
 GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
