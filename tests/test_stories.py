@@ -30,7 +30,8 @@ from veille.collect.stories import (
     same_story,
     story_vector,
 )
-from veille.collect.storykeys import canonical_name, own_page, site_names, story_keys
+from veille.collect.storykeys import story_keys
+from veille.collect.storynames import canonical_name, own_page, site_names
 from veille.text.fingerprint import (
     from_signed64,
     hamming,

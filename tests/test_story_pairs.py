@@ -53,7 +53,8 @@ PRESS4 = load_pairs(sorted(DATA.glob("press4/*.jsonl")))
 # from round 23 (docs/dedup.md, « Posts and question headlines »).
 PRESS5 = load_pairs(sorted(DATA.glob("press5/*.jsonl")))
 # A seventh hand's pairs (press6/README.md, 202), written in round 23 while the rules were
-# tuned on press5, measured by the merger only: never tuned on, not split.
+# tuned on press5, measured by the merger in round 23, not split; tuned on from round 24
+# (docs/dedup.md, « Minutes, digests and rounded years »).
 PRESS6 = load_pairs(sorted(DATA.glob("press6/*.jsonl")))
 
 # Floors a little under what is measured (round 20, « Across languages »; before → after):
@@ -108,13 +109,16 @@ PRESS4_RECALL_FLOOR = 0.76
 # none of 129 distinct grouped), 1.000 / 0.696 as merged (71 of 102, none of 129 grouped
 # distinct; one pair fewer is 0.686). Round 23 opened it and tuned on it: 1.000 / 0.755 (77
 # of 102, none of 129 grouped distinct; one pair fewer is 0.745). Spent as an unseen set.
+# Round 24: 1.000 / 0.775 (79 of 102, none of 129; one pair fewer is 0.765).
 PRESS5_PRECISION_FLOOR = 0.98
-PRESS5_RECALL_FLOOR = 0.74
+PRESS5_RECALL_FLOOR = 0.76
 # press6, measured by the merger: 1.000 / 0.700 with round 21's rules, 1.000 / 0.767 with
 # round 22's and as merged in round 23 (69 of 90, none of 112 distinct grouped; one pair
-# fewer is 0.756). Not tuned on.
+# fewer is 0.756). Round 24 opened it and tuned on it: 1.000 / 0.833 (75 of 90, none of 112
+# grouped distinct; one pair fewer is 0.822). Spent as an unseen set: an eighth hand's
+# set measures generalisation at the merge.
 PRESS6_PRECISION_FLOOR = 0.98
-PRESS6_RECALL_FLOOR = 0.75
+PRESS6_RECALL_FLOOR = 0.82
 
 
 def test_the_pairs_are_many_and_varied() -> None:

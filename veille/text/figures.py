@@ -34,6 +34,21 @@ _NUMBER = re.compile(
 )
 
 YEAR = re.compile(r"(?:19|20)\d\d")
+# Years that tell no edition of the event: a full date's (« signée le lundi 19 octobre
+# 2026 »: the calendar, which the coverage writes « lundi »), a horizon (« d'ici à 2030 »,
+# « à l'horizon 2030 ») and a comparison (« sept points de plus qu'en 2025 », « contre
+# 34 % en 2025 »): the release gives the first, its coverage the others.
+_MONTHS = (
+    r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre"
+    r"|d[ée]cembre|janv|f[ée]vr|avr|juil|sept|oct|nov|d[ée]c"
+)
+_NO_EVENT_YEAR = re.compile(
+    rf"(?:\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\.?\s+"
+    r"|\bd['’]ici (?:à |a |la fin )?|\bhorizon\s+|\bqu['’]en\s+"
+    r"|\bcontre\s[^.;:!?]{0,40}?\ben\s+)"
+    r"(?=(?:19|20)\d\d\b)",
+    re.IGNORECASE,
+)
 
 # A figure that says what a body is or how long something lasts (« 41 000 habitants »,
 # « 48 heures », « six mois ») is the same in every article on that body or that kind of
@@ -86,12 +101,15 @@ def _value(number: str, text: str, start: int, end: int, english: bool) -> tuple
 
 def read_figures(text: str, english: bool) -> tuple[set[str], list[tuple[str, int, bool]]]:
     """(years, [(value, end, scaled)…]) of the numbers of `text`, dates and times left out
-    (`DATE_FIGURES`, `_NUMBER`'s days of a month)."""
+    (`DATE_FIGURES`, `_NUMBER`'s days of a month), and the years that tell no edition
+    (`_NO_EVENT_YEAR`: a full date's, a horizon, a comparison)."""
     years: set[str] = set()
     out: list[tuple[str, int, bool]] = []
+    other_years = {m.end() for m in _NO_EVENT_YEAR.finditer(text)} if "20" in text else set()
     for match in _NUMBER.finditer(text):
         if YEAR.fullmatch(match.group()):
-            years.add(match.group())
+            if match.start() not in other_years:
+                years.add(match.group())
             continue
         value, scaled = _value(match.group(), text, match.start(), match.end(), english)
         out.append((value, match.end(), scaled))
