@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     func,
     literal_column,
     or_,
@@ -72,11 +73,16 @@ class Plan:
     end: datetime | None = None
 
     def fts5_match(self) -> ColumnElement[bool] | None:
-        """`fulltext_query.fts5_match`, held to the period's id range when known."""
+        """`fulltext_query.fts5_match`, held to the period's id range when known (named
+        parameters, like the period's: see `period_conditions`)."""
         match = fulltext_query.fts5_match(self.text)
         if match is None or self.id_range is None:
             return match
-        return and_(match, fulltext.FTS.c.rowid.between(*self.id_range))
+        low, high = self.id_range
+        return and_(
+            match,
+            fulltext.FTS.c.rowid.between(bindparam("id_low", low), bindparam("id_high", high)),
+        )
 
     def theme_condition(
         self, mask: ColumnElement[Any] = SEARCH.c.theme_mask
@@ -120,14 +126,9 @@ class Plan:
 
 def plan_of(session: Session, query: ArchiveQuery) -> Plan:
     dialect = session.get_bind().dialect.name
-    period: list[ColumnElement[bool]] = []
-    when = SEARCH.c.published_or_fetched
     start = day_start(query.date_from) if query.date_from else None
     end = day_start(query.date_to + timedelta(days=1)) if query.date_to else None
-    if start:
-        period.append(when >= start)
-    if end:
-        period.append(when < end)
+    period = period_conditions(start, end)
     tq = fulltext_query.parse_text(query.q)
     impossible = bool(query.q.strip()) and tq.empty  # only stop words or punctuation
     source_ids: frozenset[int] | None = None
@@ -153,6 +154,21 @@ def plan_of(session: Session, query: ArchiveQuery) -> Plan:
         start=start,
         end=end,
     )
+
+
+def period_conditions(start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+    """The period filter on `SEARCH` (None: open on that side), its bounds as named
+    parameters (`period_start`, `period_end`): a statement built once from a plan of
+    placeholder values (`search_counts.counts_statement`) takes a plan's own values by
+    these names, so the SQL is built in one place whether its values are bound at once or
+    at each call. The same names as `Plan.fts5_match`'s `id_low` and `id_high`."""
+    when = SEARCH.c.published_or_fetched
+    period: list[ColumnElement[bool]] = []
+    if start is not None:
+        period.append(when >= bindparam("period_start", start))
+    if end is not None:
+        period.append(when < bindparam("period_end", end))
+    return period
 
 
 def period_ids(
