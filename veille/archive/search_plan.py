@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import fulltext_query, source_table
+from veille.archive import bm25, fulltext_query, source_table
 from veille.archive.query import ArchiveQuery
 from veille.db import fulltext
 from veille.db.fulltext import SEARCH
@@ -320,7 +320,9 @@ def ranks(plan: Plan) -> bool:
     return bool(plan.text.include)
 
 
-def relevance_ids(session: Session, plan: Plan, offset: int, limit: int) -> list[int]:
+def relevance_ids(
+    session: Session, plan: Plan, offset: int, limit: int, matches: int | None = None
+) -> list[int]:
     """A page of matches, best first: FTS5's bm25 on SQLite, `ts_rank` on PostgreSQL, then
     newest first among equals.
 
@@ -329,14 +331,22 @@ def relevance_ids(session: Session, plan: Plan, offset: int, limit: int) -> list
     word in half of a 1M-article archive would all be scored. Beyond, the page is newest
     first and says so. Measured on SQLite at 100,000 articles (benchmarks/archive.py's
     text searches, 150 of them, 2 shared cores): 54 ranked, p50 43 ms and p95 128 ms,
-    against 70 ms and 154 ms for the same searches newest first (run first, colder)."""
+    against 70 ms and 154 ms for the same searches newest first (run first, colder).
+
+    SQLite, `matches` (the rows the page ranks, counted) given: the ranking is computed
+    in Python (`veille.archive.bm25`, the same scores and order) when FTS5's count of each
+    phrase's documents would cost more than reading the matches."""
     when, ident = SEARCH.c.published_or_fetched, SEARCH.c.id
     if plan.dialect == "sqlite":
-        match = ranked_match(plan)
+        conditions = [ranked_match(plan), *plan.filters(narrow=True)]
+        if matches is not None:
+            own = bm25.ranked_ids(session, plan, conditions, (offset, limit), matches)
+            if own is not None:
+                return own
         stmt = (
             select(ident)
             .select_from(fulltext.FTS.join(SEARCH, SEARCH.c.id == fulltext.FTS.c.rowid))
-            .where(match, *plan.filters(narrow=True))
+            .where(*conditions)
             .order_by(func.bm25(literal_column(fulltext.FTS_TABLE)), when.desc(), ident.desc())
         )
     else:
