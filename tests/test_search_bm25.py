@@ -138,7 +138,7 @@ def test_document_counts_follow_new_articles_and_odd_documents_go_back_to_fts5(
 
 
 def test_fts5_ranks_when_reading_the_matches_would_cost_more() -> None:
-    assert bm25.worth_it([500_000, 900], 600)
+    assert bm25.worth_it([500_000, 900], 300)
     assert not bm25.worth_it([2_000], 1_900)  # a place alone: its own walk is short
     assert not bm25.worth_it([900_000], bm25.OWN_MAX + 1)
     assert not bm25.worth_it([900_000], 0)
