@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 K1, B = 1.2, 0.75  # FTS5's constants
 OWN_MAX = 1_000
 WALK_RATIO = 1_000
+KEPT_PHRASES = 10_000  # document counts kept per process at most
 
 CONTENT = Table(
     f"{fulltext.FTS_TABLE}_content", MetaData(), Column("id", Integer), Column("c0", Text)
@@ -113,6 +114,8 @@ def _counts(session: Session) -> tuple[_Counts, int, int] | None:
 
 def _documents(session: Session, kept: _Counts, phrase: tuple[str, ...]) -> int:
     if phrase not in kept.docs:
+        if len(kept.docs) >= KEPT_PHRASES:
+            kept.docs.clear()  # a long-lived version searched for many words: start again
         expression = '"' + " ".join(phrase) + '"'  # tokens are [a-z0-9]+: never syntax
         kept.docs[phrase] = int(session.execute(_COUNT, {"q": expression}).scalar_one())
     return kept.docs[phrase]
