@@ -183,9 +183,12 @@ def _page_ids(
     *,
     extra: int = 0,
     ranked: bool = False,
+    matches: int | None = None,
 ) -> list[int]:
     if ranked:
-        return search_plan.relevance_ids(session, plan, query.offset, query.per_page + extra)
+        return search_plan.relevance_ids(
+            session, plan, query.offset, query.per_page + extra, matches
+        )
     if search_plan.walks_fts5(plan, query.sort, driver):
         need = query.offset + query.per_page + extra
         walk = search_plan.sqlite_walk(session, plan, max(WALK_BATCH, 2 * need))
@@ -238,7 +241,13 @@ def search(
         driver = search_plan.driver_for(session, plan, base_capped=base_capped)
         # Without an exact total, one more row says whether a next page exists.
         ids = _page_ids(
-            session, plan, replace(query, sort=sort), driver, extra=0 if exact else 1, ranked=ranked
+            session,
+            plan,
+            replace(query, sort=sort),
+            driver,
+            extra=0 if exact else 1,
+            ranked=ranked,
+            matches=total,  # exact when ranked: the rows the ranking orders
         )
     if not exact and ids:
         # The page itself may tell more than the sample: more than this far when the

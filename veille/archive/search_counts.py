@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -25,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import fulltext_query
+from veille.archive import fulltext_query, search_plan
 from veille.archive.search_plan import Plan, driver_for, matching
 from veille.db import fulltext
 from veille.db.fulltext import SEARCH
@@ -39,7 +41,8 @@ FTS5_DENSE = 10_000
 
 def _sample(plan: Plan, cap: int) -> Any:
     """The counting sample: source (`s`) and theme mask (`m`) of the first `cap + 1` rows
-    matching period + full text."""
+    matching period + full text (the cap a named parameter, `limit`: see
+    `counts_statement`)."""
     source: ColumnElement[Any] = SEARCH.c.source_id
     if plan.dialect == "sqlite":
         # A bare source_id lets SQLite pick ix_articles_search_source for a GROUP BY,
@@ -48,7 +51,7 @@ def _sample(plan: Plan, cap: int) -> Any:
         source = SEARCH.c.source_id + 0
     return (
         matching(plan, [source.label("s"), SEARCH.c.theme_mask.label("m")], narrow=False)
-        .limit(cap + 1)
+        .limit(bindparam("limit", cap + 1, type_=Integer))
         .subquery()
     )
 
@@ -86,11 +89,11 @@ def counts(session: Session, plan: Plan, cap: int) -> tuple[Counts, bool]:
     return found, found.sampled > cap
 
 
-def _sums(plan: Plan, sample: Any, sources: Any = None) -> list[ColumnElement[Any]]:
+def _sums(plan: Plan, sample: Any) -> list[ColumnElement[Any]]:
     """The theme facet's sums over `sample`: listed rows the source filter keeps, of each
-    theme, then without one (`sources`: see `_kept`)."""
+    theme, then without one."""
     mask = sample.c.m
-    kept = _kept(plan, sample, sources)
+    kept = _kept(plan, sample)
 
     def tally(cond: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.sum(case((and_(*kept, cond), 1), else_=0))
@@ -146,13 +149,14 @@ def _listed(plan: Plan, mask: ColumnElement[Any]) -> ColumnElement[bool]:
     return (mask.op("&")(fulltext.DUPLICATE_BIT) == 0) if plan.grouped else true()
 
 
-def _kept(plan: Plan, sample: Any, sources: Any = None) -> list[ColumnElement[bool]]:
+def _kept(plan: Plan, sample: Any) -> list[ColumnElement[bool]]:
     """The conditions a sampled row meets to count for the theme facet: listed, and of a
-    chosen source when the listing is filtered by source (`sources`, when given, stands
-    for the chosen ids: a bound parameter of a statement built once)."""
+    chosen source when the listing is filtered by source (the ids a named parameter,
+    `sources`: see `counts_statement`)."""
     kept = [_listed(plan, sample.c.m)]
     if plan.source_ids is not None:
-        kept.append(sample.c.s.in_(sorted(plan.source_ids) if sources is None else sources))
+        ids: Any = bindparam("sources", sorted(plan.source_ids), expanding=True)
+        kept.append(sample.c.s.in_(ids))
     return kept
 
 
@@ -178,21 +182,17 @@ def listed_total(session: Session, plan: Plan, cap: int) -> tuple[int, bool]:
 
 
 def _built(plan: Plan, cap: int, total_only: bool = False) -> Select[Any]:
-    """The counting statement built from the plan's values (`_sqlite_counts`' row, or
-    `listed_total`'s two sums with `total_only`): for plans `bound_counts` does not
-    cover, and the reference its statements are tested against."""
-    return _over(plan, _sample(plan, cap), None, total_only)
-
-
-def _over(plan: Plan, sample: Any, sources: Any, total_only: bool) -> Select[Any]:
-    """`_built`'s statement over `sample` (`sources`: see `_kept`)."""
+    """The counting statement of `plan` with its values (`_sqlite_counts`' row, or
+    `listed_total`'s two sums with `total_only`): the one builder of both, which
+    `counts_statement` calls once per shape with placeholder values."""
+    sample = _sample(plan, cap)
     columns: list[ColumnElement[Any]] = [func.count()]
     if total_only:
-        kept = [plan.theme_condition(sample.c.m), *_kept(plan, sample, sources)]
+        kept = [plan.theme_condition(sample.c.m), *_kept(plan, sample)]
         columns.append(func.sum(case((and_(*kept), 1), else_=0)))
     else:
         facet = _source_facet(plan, sample.c.m)
-        columns += [*_sums(plan, sample, sources), func.group_concat(case((facet, sample.c.s)))]
+        columns += [*_sums(plan, sample), func.group_concat(case((facet, sample.c.s)))]
     return select(*columns)
 
 
@@ -238,54 +238,48 @@ def bound_counts(
         plan.grouped,
         total_only,
     )
-    params: dict[str, Any] = {"start": plan.start, "end": plan.end, "limit": cap + 1}
+    params: dict[str, Any] = {"limit": cap + 1}
+    if plan.start is not None:
+        params["period_start"] = plan.start
+    if plan.end is not None:
+        params["period_end"] = plan.end
     if match is not None:
         params["fts_match"] = match
     if shape.id_range and plan.id_range is not None:
-        params["low"], params["high"] = plan.id_range
+        params["id_low"], params["id_high"] = plan.id_range
     if plan.source_ids is not None:
         params["sources"] = sorted(plan.source_ids)
     return counts_statement(shape), params
 
 
+# Values a statement built once holds until a plan's own replace them (`counts_statement`).
+_PLACEHOLDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 @lru_cache(maxsize=512)
 def counts_statement(shape: Shape) -> Select[Any]:
-    """The statement `_sqlite_counts` (or `listed_total`) runs for plans of `shape`, with
-    bound parameters: the same SQL `_sample`, `_sums` and `_source_facet` build from a
-    plan's values (`test_bound_counts_are_the_counts_built_from_values` compares them)."""
-    when = SEARCH.c.published_or_fetched
-    period: list[ColumnElement[bool]] = []
-    if shape.start:
-        period.append(when >= bindparam("start"))
-    if shape.end:
-        period.append(when < bindparam("end"))
-    columns = [(SEARCH.c.source_id + 0).label("s"), SEARCH.c.theme_mask.label("m")]
-    if shape.text:
-        match: ColumnElement[bool] = literal_column(fulltext.FTS_TABLE).op("MATCH")(
-            bindparam("fts_match")
-        )
-        if shape.id_range:
-            match = and_(match, fulltext.FTS.c.rowid.between(bindparam("low"), bindparam("high")))
-        found = (
-            select(*columns)
-            .select_from(fulltext.FTS.join(SEARCH, SEARCH.c.id == fulltext.FTS.c.rowid))
-            .where(match, *period)
-        )
-    else:
-        found = select(*columns).select_from(SEARCH).where(and_(true(), *period))
-    sample = found.limit(bindparam("limit")).subquery()
-    # A plan of this shape: the conditions on the sample read only these fields.
+    """The statement `_sqlite_counts` (or `listed_total`) runs for plans of `shape`: the
+    one `_built` builds for a plan of that shape, whose values — the period's bounds, the
+    FTS5 expression, the id range, the source ids, the cap: all named parameters — each
+    call replaces with its own (`bound_counts`;
+    `test_bound_counts_are_the_counts_built_from_values` compares them)."""
     plan = Plan(
-        (),
-        fulltext_query.parse_text(""),
+        tuple(
+            search_plan.period_conditions(
+                _PLACEHOLDER_TIME if shape.start else None,
+                _PLACEHOLDER_TIME if shape.end else None,
+            )
+        ),
+        fulltext_query.parse_text("placeholder" if shape.text else ""),
         "sqlite",
         shape.theme_bits,
-        frozenset() if shape.sources else None,
+        frozenset({0}) if shape.sources else None,
         False,
         off_topic=shape.off_topic,
         grouped=shape.grouped,
+        id_range=(0, 0) if shape.id_range else None,
     )
-    return _over(plan, sample, bindparam("sources", expanding=True), shape.total_only)
+    return _built(plan, 0, shape.total_only)
 
 
 def count_cap(plan: Plan, cap: int) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     func,
     literal_column,
     or_,
@@ -31,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import fulltext_query, source_table
+from veille.archive import bm25, fulltext_query, source_table
 from veille.archive.query import ArchiveQuery
 from veille.db import fulltext
 from veille.db.fulltext import SEARCH
@@ -72,11 +73,20 @@ class Plan:
     end: datetime | None = None
 
     def fts5_match(self) -> ColumnElement[bool] | None:
-        """`fulltext_query.fts5_match`, held to the period's id range when known."""
+        """`fulltext_query.fts5_match`, held to the period's id range when known (named
+        parameters, like the period's: see `period_conditions`)."""
         match = fulltext_query.fts5_match(self.text)
-        if match is None or self.id_range is None:
+        return None if match is None else self.within_ids(match)
+
+    def within_ids(self, match: ColumnElement[bool]) -> ColumnElement[bool]:
+        """An FTS5 `match` held to the period's id range, when known."""
+        if self.id_range is None:
             return match
-        return and_(match, fulltext.FTS.c.rowid.between(*self.id_range))
+        low, high = self.id_range
+        return and_(
+            match,
+            fulltext.FTS.c.rowid.between(bindparam("id_low", low), bindparam("id_high", high)),
+        )
 
     def theme_condition(
         self, mask: ColumnElement[Any] = SEARCH.c.theme_mask
@@ -120,14 +130,9 @@ class Plan:
 
 def plan_of(session: Session, query: ArchiveQuery) -> Plan:
     dialect = session.get_bind().dialect.name
-    period: list[ColumnElement[bool]] = []
-    when = SEARCH.c.published_or_fetched
     start = day_start(query.date_from) if query.date_from else None
     end = day_start(query.date_to + timedelta(days=1)) if query.date_to else None
-    if start:
-        period.append(when >= start)
-    if end:
-        period.append(when < end)
+    period = period_conditions(start, end)
     tq = fulltext_query.parse_text(query.q)
     impossible = bool(query.q.strip()) and tq.empty  # only stop words or punctuation
     source_ids: frozenset[int] | None = None
@@ -153,6 +158,21 @@ def plan_of(session: Session, query: ArchiveQuery) -> Plan:
         start=start,
         end=end,
     )
+
+
+def period_conditions(start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+    """The period filter on `SEARCH` (None: open on that side), its bounds as named
+    parameters (`period_start`, `period_end`): a statement built once from a plan of
+    placeholder values (`search_counts.counts_statement`) takes a plan's own values by
+    these names, so the SQL is built in one place whether its values are bound at once or
+    at each call. The same names as `Plan.fts5_match`'s `id_low` and `id_high`."""
+    when = SEARCH.c.published_or_fetched
+    period: list[ColumnElement[bool]] = []
+    if start is not None:
+        period.append(when >= bindparam("period_start", start))
+    if end is not None:
+        period.append(when < bindparam("period_end", end))
+    return period
 
 
 def period_ids(
@@ -300,7 +320,9 @@ def ranks(plan: Plan) -> bool:
     return bool(plan.text.include)
 
 
-def relevance_ids(session: Session, plan: Plan, offset: int, limit: int) -> list[int]:
+def relevance_ids(
+    session: Session, plan: Plan, offset: int, limit: int, matches: int | None = None
+) -> list[int]:
     """A page of matches, best first: FTS5's bm25 on SQLite, `ts_rank` on PostgreSQL, then
     newest first among equals.
 
@@ -309,15 +331,22 @@ def relevance_ids(session: Session, plan: Plan, offset: int, limit: int) -> list
     word in half of a 1M-article archive would all be scored. Beyond, the page is newest
     first and says so. Measured on SQLite at 100,000 articles (benchmarks/archive.py's
     text searches, 150 of them, 2 shared cores): 54 ranked, p50 43 ms and p95 128 ms,
-    against 70 ms and 154 ms for the same searches newest first (run first, colder)."""
+    against 70 ms and 154 ms for the same searches newest first (run first, colder).
+
+    SQLite, `matches` (the rows the page ranks, counted) given: the ranking is computed
+    in Python (`veille.archive.bm25`, the same scores and order) when FTS5's count of each
+    phrase's documents would cost more than reading the matches."""
     when, ident = SEARCH.c.published_or_fetched, SEARCH.c.id
     if plan.dialect == "sqlite":
-        match = plan.fts5_match()
-        assert match is not None  # ranks(plan): there are words to match
+        conditions = [ranked_match(plan), *plan.filters(narrow=True)]
+        if matches is not None:
+            own = bm25.ranked_ids(session, plan, conditions, (offset, limit), matches)
+            if own is not None:
+                return own
         stmt = (
             select(ident)
             .select_from(fulltext.FTS.join(SEARCH, SEARCH.c.id == fulltext.FTS.c.rowid))
-            .where(match, *plan.filters(narrow=True))
+            .where(*conditions)
             .order_by(func.bm25(literal_column(fulltext.FTS_TABLE)), when.desc(), ident.desc())
         )
     else:
@@ -331,6 +360,27 @@ def relevance_ids(session: Session, plan: Plan, offset: int, limit: int) -> list
         )
     with access(session, plan, fulltext_query.BY_INDEX):
         return list(session.scalars(stmt.offset(offset).limit(limit)))
+
+
+def ranked_match(plan: Plan) -> ColumnElement[bool]:
+    """SQLite: the FTS5 condition a ranked page runs, bm25 over the required phrases only.
+
+    bm25 first counts, for each phrase of the MATCH expression, the documents holding it
+    (its IDF): a walk of the phrase's whole doclist, once per statement, whatever the
+    matches — 20–30 ms for an excluded word found in half of a 1M-article archive
+    (« "Belbellac" -données »: 414 matches, 43 ms ranked, 12 ms this way). An excluded
+    phrase has no instance in a matching row, so its term of the sum is exactly 0.0 and
+    every score is the same to the bit without it: the required phrases are matched for
+    the rank, and the whole expression (exclusions included) gives the rows, as a list
+    built once (`+ 0`: not a rowid constraint FTS5 would look up row by row)."""
+    match = plan.fts5_match()
+    assert match is not None  # ranks(plan): there are words to match
+    must, must_not = fulltext_query.fts5_expressions(plan.text)
+    if must_not is None:
+        return match
+    rows = select(fulltext.FTS.c.rowid).where(match).correlate(None).scalar_subquery()
+    required = literal_column(fulltext.FTS_TABLE).op("MATCH")(bindparam("fts_rank", must))
+    return and_(plan.within_ids(required), (fulltext.FTS.c.rowid + 0).in_(rows))
 
 
 def sqlite_walk(session: Session, plan: Plan, batch: int) -> Iterator[int]:
