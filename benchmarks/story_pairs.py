@@ -154,6 +154,7 @@ def main() -> None:
             "press5": sorted(data.glob("press5/*.jsonl")),
             "press6": sorted(data.glob("press6/*.jsonl")),
             "press7": sorted(data.glob("press7/*.jsonl")),
+            "press8": sorted(data.glob("press8/*.jsonl")),
         }
     )
     results = {name: _report(name, paths, args.json) for name, paths in sets.items()}
