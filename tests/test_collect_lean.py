@@ -152,12 +152,9 @@ def test_nothing_due_imports_no_pipeline_and_starts_no_process(
     # Answered on a Core connection at most (`collect.due.nothing_due`): no ORM, no mapped table.
     assert set(ORM_ONLY) & set(found["modules"]) == set()
     assert set(ORM_ONLY) <= set(first["modules"])  # the control: a cycle maps them
-    unused = "postgresql" if settings.database_url.startswith("sqlite") else "sqlite"
-    assert f"sqlalchemy.dialects.{unused}" not in found["modules"]  # the URL's dialect only
-    # On a SQLite file, answered on the stdlib driver (`db/quick_due.py`): no SQLAlchemy at
-    # all; PostgreSQL goes through Core, as before. Settings need no pydantic-settings.
-    on_file = settings.database_url.startswith("sqlite:///")
-    assert ("sqlalchemy" in found["modules"]) is not on_file
+    # Answered on the driver alone, sqlite3 or psycopg (`db/quick_due.py`): no SQLAlchemy
+    # at all. Settings need no pydantic-settings.
+    assert "sqlalchemy" not in found["modules"]
     assert "sqlalchemy" in first["modules"]  # the control: a cycle needs it
     assert "pydantic_settings" not in found["modules"]
     # Its end skips the interpreter's last collections over what it imported (0.17 s).

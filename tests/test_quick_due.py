@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.site_builder import feeds_yaml
-from veille.collect.due import FeedsFile, anything_due, nothing_due, nothing_due_on_file
+from veille.collect.due import FeedsFile, anything_due, nothing_due, nothing_due_on_driver
+from veille.config import Settings
 from veille.db import feeds_sync, quick_due
 from veille.db.due import count_due
 from veille.db.engine import _at_head, make_engine, session_factory, upgrade
@@ -108,31 +110,31 @@ def test_the_copy_counts_what_the_core_statement_counts(engine: Engine) -> None:
 def test_it_answers_as_the_core_check_or_is_unsure(engine: Engine, tmp_path: Path) -> None:
     url = engine.url.render_as_string(hide_password=False)
     feeds = FeedsFile.read(tmp_path / "feeds.yaml")
-    assert not nothing_due_on_file(url, feeds, T)  # every source due
+    assert not nothing_due_on_driver(url, feeds, T)  # every source due
     set_rows(engine, **{k: {"next_fetch_at": T + timedelta(hours=1)} for k in ("flux-a",)})
-    assert not nothing_due_on_file(url, feeds, T)
+    assert not nothing_due_on_driver(url, feeds, T)
     set_rows(
         engine, **{k: {"next_fetch_at": T + timedelta(hours=1)} for k in ("flux-b", "annonces")}
     )
     for now in (T, T + timedelta(minutes=59), T + timedelta(hours=1), T + timedelta(hours=2)):
-        assert nothing_due_on_file(url, feeds, now) == nothing_due(engine, feeds, now), now
-    assert nothing_due_on_file(url, feeds, T)  # the control: sure, and right
+        assert nothing_due_on_driver(url, feeds, now) == nothing_due(engine, feeds, now), now
+    assert nothing_due_on_driver(url, feeds, T)  # the control: sure, and right
 
     (tmp_path / "feeds.yaml").write_text(feeds_yaml("http://autre.fr"), encoding="utf-8")
-    assert not nothing_due_on_file(url, FeedsFile.read(tmp_path / "feeds.yaml"), T)  # edited
+    assert not nothing_due_on_driver(url, FeedsFile.read(tmp_path / "feeds.yaml"), T)  # edited
 
     missing = tmp_path / "absent.db"
-    assert not nothing_due_on_file(f"sqlite:///{missing}", feeds, T)
+    assert not nothing_due_on_driver(f"sqlite:///{missing}", feeds, T)
     assert not missing.exists()  # not created: the full path creates and migrates it
-    for other in ("sqlite://", "sqlite:///:memory:", f"{url}?mode=ro", "postgresql://x@y/z"):
-        assert not nothing_due_on_file(other, feeds, T), other
+    for other in ("sqlite://", "sqlite:///:memory:", f"{url}?mode=ro", "mysql://x@y/z"):
+        assert not nothing_due_on_driver(other, feeds, T), other
 
     with engine.begin() as conn:  # an older schema: the full path upgrades it
         conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
-    assert not _at_head(engine) and not nothing_due_on_file(url, feeds, T)
+    assert not _at_head(engine) and not nothing_due_on_driver(url, feeds, T)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE feeds_sync"))  # a driver error: unsure, not a crash
-    assert not nothing_due_on_file(url, feeds, T)
+    assert not nothing_due_on_driver(url, feeds, T)
 
 
 @pytest.mark.parametrize(
@@ -141,3 +143,58 @@ def test_it_answers_as_the_core_check_or_is_unsure(engine: Engine, tmp_path: Pat
 )
 def test_a_plain_file_url_names_the_file_sqlalchemy_opens(url: str) -> None:
     assert quick_due.sqlite_path(url) == make_url(url).database
+
+
+@pytest.mark.postgres
+def test_on_the_test_database_it_sends_what_sqlalchemy_sends_and_answers_alike(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """Whichever backend the run uses (CI reruns this on PostgreSQL, through psycopg)."""
+    engine: Engine = sessions.kw["bind"]
+    on_sqlite = engine.dialect.name == "sqlite"
+    digest_sql = quick_due.SYNCED_DIGEST if on_sqlite else quick_due.PG_SYNCED_DIGEST
+    count_sql = quick_due.COUNT_DUE if on_sqlite else quick_due.PG_COUNT_DUE
+    assert [s for s, _ in sent(engine, feeds_sync.synced_digest)] == [digest_sql]
+    assert [s for s, _ in sent(engine, lambda conn: count_due(conn, T))] == [count_sql]
+
+    path = settings.config_file
+    path.write_text(feeds_yaml("http://exemple.fr"), encoding="utf-8")
+    feeds = FeedsFile.read(path)
+    url = settings.database_url
+    assert not nothing_due_on_driver(url, feeds, T)  # never synced
+    anything_due(sessions, feeds, T)
+    assert not nothing_due_on_driver(url, feeds, T)  # every source due
+    later = {"next_fetch_at": T + timedelta(hours=1)}
+    set_rows(engine, **{"flux-a": later, "flux-b": later, "annonces": later})
+    for now in (*NOWS, T + timedelta(minutes=59), T + timedelta(hours=1), T + timedelta(hours=2)):
+        assert nothing_due_on_driver(url, feeds, now) == nothing_due(engine, feeds, now), now
+    assert nothing_due_on_driver(url, feeds, T)  # the control: sure, and right
+    set_rows(engine, **{"flux-b": {"lease_until": T, "next_fetch_at": T}})
+    # Due since T but leased until T by another collector: not counted until the lease ends.
+    assert nothing_due_on_driver(url, feeds, T) and nothing_due(engine, feeds, T)
+    after = T + timedelta(microseconds=1)
+    assert not nothing_due_on_driver(url, feeds, after) and not nothing_due(engine, feeds, after)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://veille@localhost/veille",
+        "postgres://veille:s3cr%40t%2F@db.example:5433/veille_prod",
+        "postgresql+psycopg://u@127.0.0.1:55432/postgres",
+    ],
+)
+def test_a_plain_postgresql_url_connects_where_sqlalchemy_connects(url: str) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    from veille.db.engine import normalise_url
+
+    normal = normalise_url(url)
+    conninfo = quick_due.postgresql_conninfo(normal)
+    assert conninfo is not None
+    engine = make_engine(url)
+    _, kwargs = engine.dialect.create_connect_args(engine.url)
+    kwargs.pop("context", None)  # SQLAlchemy's adapters (JSON, ranges): none in these reads
+    assert conninfo_to_dict(conninfo) == {k: str(v) for k, v in kwargs.items()}
+    for unusual in ("?sslmode=require", "?host=/run/postgresql"):
+        assert quick_due.postgresql_conninfo(normal + unusual) is None

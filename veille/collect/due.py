@@ -10,10 +10,11 @@ A cron `veille collect` pays its imports every time: it asks `nothing_due` first
 plain connection with the Core tables of `db/schema.py`, so that the usual answer (the
 file unchanged, nothing due) imports neither SQLAlchemy's ORM nor the 24 mapped tables
 (~0.3 s of CPU of its ~1.0 s). Any other answer goes on with `anything_due` (the ORM: a
-changed file is synced through it), as the scheduler does, which has the ORM already. On
-a SQLite file it asks `nothing_due_on_file` before both: the same answer on the stdlib
-driver, without importing SQLAlchemy at all (~0.25 s of what was left), which is why this
-module imports SQLAlchemy only inside the functions that use it.
+changed file is synced through it), as the scheduler does, which has the ORM already. It
+asks `nothing_due_on_driver` before both: the same answer on the database's driver alone
+(the stdlib `sqlite3`, or psycopg), without importing SQLAlchemy at all (~0.25 s of what
+was left), which is why this module imports SQLAlchemy only inside the functions that use
+it.
 
 feeds.yaml is parsed and synced only when its bytes are not those the table was last
 synced from (`db.feeds_sync`): a `veille collect` whose file did not change reads it,
@@ -80,10 +81,10 @@ def sync_if_changed(session: Session, feeds: FeedsFile, now: datetime) -> bool:
     return True
 
 
-def nothing_due_on_file(database_url: str, feeds: FeedsFile, now: datetime) -> bool:
+def nothing_due_on_driver(database_url: str, feeds: FeedsFile, now: datetime) -> bool:
     """`nothing_due` for cron's `veille collect` (no `--source`, no `--all`) without
-    importing SQLAlchemy: on a SQLite file, through the stdlib driver (`db/quick_due.py`).
-    False means "ask `nothing_due`" — any other database, or anything unsure."""
+    importing SQLAlchemy: on the database's driver alone, the stdlib `sqlite3` or psycopg
+    (`db/quick_due.py`). False means "ask `nothing_due`": anything unsure."""
     from veille.db import quick_due
 
     return quick_due.nothing_due(database_url, feeds.digest, now)
