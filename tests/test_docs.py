@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from veille.config import Settings
+from veille.config import ENV_PREFIX, Settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -28,7 +28,7 @@ def documented_variables() -> set[str]:
 
 
 def setting_variables() -> set[str]:
-    prefix = Settings.model_config.get("env_prefix", "")
+    prefix = ENV_PREFIX
     return {f"{prefix}{name}".upper() for name in Settings.model_fields}
 
 

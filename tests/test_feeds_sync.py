@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.site_builder import feeds_yaml
+from veille import configfile
 from veille.collect.due import FeedsFile, anything_due, nothing_due
 from veille.db import feeds_sync
 from veille.db import sources as source_db
@@ -78,10 +79,10 @@ def test_a_sync_from_an_undigested_file_makes_the_next_collector_sync_again(
 def test_a_newer_veille_reads_the_same_bytes_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """The digest covers the version: new rules may make other rows of the same file."""
     raw = feeds_yaml("http://exemple.fr").encode()
-    today = feeds_sync.digest_of(raw)
-    assert feeds_sync.digest_of(raw) == today
-    monkeypatch.setattr(feeds_sync, "__version__", "99.0")
-    assert feeds_sync.digest_of(raw) != today
+    today = configfile.digest_of(raw)
+    assert configfile.digest_of(raw) == today
+    monkeypatch.setattr(configfile, "__version__", "99.0")
+    assert configfile.digest_of(raw) != today
 
 
 def test_an_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -8,8 +8,10 @@ Both go through here, so a missing or unreadable file is worded once.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
+from veille import __version__
 from veille.errors import ConfigError
 
 
@@ -32,3 +34,10 @@ def text_of(raw: bytes, path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc}).") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def digest_of(raw: bytes) -> str:
+    """The digest of a feeds file's bytes, read by this version of veille (a new version
+    may read the same bytes into other rows: it syncs once again). `db.feeds_sync` stores
+    the one of the file the sources table was last synced from."""
+    return hashlib.sha256(f"veille {__version__}\n".encode() + raw).hexdigest()

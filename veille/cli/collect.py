@@ -37,12 +37,19 @@ if TYPE_CHECKING:
 def run_cycle(
     settings: Settings, *, keys: list[str] | None, force: bool, show_progress: bool
 ) -> Any:
-    from veille.collect.due import FeedsFile
+    from veille.collect.due import FeedsFile, nothing_due_on_driver
 
     feeds = FeedsFile.read(settings.config_file)  # parsed only if it changed since the sync
     if keys:
         for key in keys:
             feeds.config.source(key)  # unknown key → ConfigError naming it
+    now = datetime.now(UTC)
+    # cron's `veille collect` between due times: answered on the database's driver alone,
+    # without importing SQLAlchemy (`db/quick_due.py`); unsure → the path below.
+    if not keys and not force and nothing_due_on_driver(settings.database_url, feeds, now):
+        from veille.collect.summary import CycleSummary
+
+        return CycleSummary(started_at=now, finished_at=now)
     engine = open_engine(settings, apart=True)
     try:
         return _cycle(settings, engine, feeds, keys=keys, force=force, show_progress=show_progress)

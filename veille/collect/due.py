@@ -10,7 +10,11 @@ A cron `veille collect` pays its imports every time: it asks `nothing_due` first
 plain connection with the Core tables of `db/schema.py`, so that the usual answer (the
 file unchanged, nothing due) imports neither SQLAlchemy's ORM nor the 24 mapped tables
 (~0.3 s of CPU of its ~1.0 s). Any other answer goes on with `anything_due` (the ORM: a
-changed file is synced through it), as the scheduler does, which has the ORM already.
+changed file is synced through it), as the scheduler does, which has the ORM already. It
+asks `nothing_due_on_driver` before both: the same answer on the database's driver alone
+(the stdlib `sqlite3`, or psycopg), without importing SQLAlchemy at all (~0.25 s of what
+was left), which is why this module imports SQLAlchemy only inside the functions that use
+it.
 
 feeds.yaml is parsed and synced only when its bytes are not those the table was last
 synced from (`db.feeds_sync`): a `veille collect` whose file did not change reads it,
@@ -26,14 +30,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
 from veille import configfile
-from veille.db import feeds_sync
-from veille.db.due import count_due
-from veille.db.engine import transaction
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
     from veille.sources import FeedsConfig
@@ -54,7 +54,7 @@ class FeedsFile:
 
     @property
     def digest(self) -> str:
-        return feeds_sync.digest_of(self.raw)
+        return configfile.digest_of(self.raw)
 
     @property
     def config(self) -> FeedsConfig:
@@ -70,6 +70,8 @@ class FeedsFile:
 def sync_if_changed(session: Session, feeds: FeedsFile, now: datetime) -> bool:
     """Sync the file into the sources table unless the table was last synced from these
     very bytes; whether it synced."""
+    from veille.db import feeds_sync
+
     digest = feeds.digest
     if feeds_sync.synced_digest(session) == digest:
         return False
@@ -77,6 +79,15 @@ def sync_if_changed(session: Session, feeds: FeedsFile, now: datetime) -> bool:
 
     source_db.sync_sources(session, feeds.config.sources, now, digest=digest)
     return True
+
+
+def nothing_due_on_driver(database_url: str, feeds: FeedsFile, now: datetime) -> bool:
+    """`nothing_due` for cron's `veille collect` (no `--source`, no `--all`) without
+    importing SQLAlchemy: on the database's driver alone, the stdlib `sqlite3` or psycopg
+    (`db/quick_due.py`). False means "ask `nothing_due`": anything unsure."""
+    from veille.db import quick_due
+
+    return quick_due.nothing_due(database_url, feeds.digest, now)
 
 
 def nothing_due(
@@ -91,6 +102,9 @@ def nothing_due(
     these very bytes and no source is due. One read-only transaction on a Core connection
     (no session, no mapper); False means "ask `anything_due`": a source is due, or the
     file changed and must be synced first (a source just added is due at once)."""
+    from veille.db import feeds_sync
+    from veille.db.due import count_due
+
     with engine.connect() as conn:
         if feeds_sync.synced_digest(conn) != feeds.digest:
             return False
@@ -107,6 +121,9 @@ def anything_due(
 ) -> bool:
     """Sync feeds.yaml into the sources table when it changed (a source just added is due
     at once), then tell whether a cycle would find a due source."""
+    from veille.db.due import count_due
+    from veille.db.engine import transaction
+
     with transaction(sessions) as session:
         if feeds is not None:
             sync_if_changed(session, feeds, now)

@@ -42,7 +42,12 @@ def count_due(
 ) -> int:
     """How many due sources no other collector holds (what a claim could take), without
     loading a row: a tick whose due sources are all leased elsewhere stays cheap."""
-    query = due_filter(select(func.count()).select_from(SOURCES), now, keys, force).where(
+    return int(bind.scalar(count_due_query(now, keys, force)) or 0)
+
+
+def count_due_query(now: datetime, keys: Sequence[str] | None, force: bool) -> Select[Any]:
+    """The COUNT of `count_due`; `db/quick_due.py` holds its SQLite compilation for cron's
+    nothing-due check (tests/test_quick_due.py compares the two)."""
+    return due_filter(select(func.count()).select_from(SOURCES), now, keys, force).where(
         _S.lease_until.is_(None) | (_S.lease_until < now)
     )
-    return int(bind.scalar(query) or 0)

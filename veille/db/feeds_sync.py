@@ -5,31 +5,25 @@ Parsing feeds.yaml (YAML, then validating every source) and comparing it with th
 was ~20 % of the CPU of a cycle in which every feed answers 304 (500 sources), and all of
 a cron `veille collect` with nothing due but the interpreter and its imports; the file
 rarely changes between two cycles. The row holds the digest of the bytes (and of the
-veille version, whose rules made the table from them) that the last sync wrote. Every sync
-writes it: a sync from a file the caller did not digest (the desk, `veille sources list`)
-clears it, so the table is never taken for the copy of a file it no longer mirrors.
-The table is `schema.FEEDS_SYNC`, read and written here with Core only.
+veille version, whose rules made the table from them: `configfile.digest_of`) that the
+last sync wrote. Every sync writes it: a sync from a file the caller did not digest (the
+desk, `veille sources list`) clears it, so the table is never taken for the copy of a file
+it no longer mirrors.
+The table is `schema.FEEDS_SYNC`, read and written here with Core only (cron's nothing-due
+check on SQLite reads it through `db/quick_due.py`, its compiled copy).
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select, update
 
-from veille import __version__
 from veille.db.schema import FEEDS_SYNC
 
 if TYPE_CHECKING:  # the ORM is not imported by a nothing-due check (`db/schema.py`)
     from sqlalchemy.orm import Session
-
-
-def digest_of(raw: bytes) -> str:
-    """The digest of a feeds file's bytes, read by this version of veille (a new version
-    may read the same bytes into other rows: it syncs once again)."""
-    return hashlib.sha256(f"veille {__version__}\n".encode() + raw).hexdigest()
 
 
 _DIGEST = select(FEEDS_SYNC.c.digest).where(FEEDS_SYNC.c.id == 1)

@@ -23,7 +23,7 @@ def sync_sources(
 ) -> dict[str, int]:
     """Make the table match the config: insert new sources, update edited ones, and mark
     the ones no longer listed as out of config (kept, since articles point to them).
-    `digest` names the file the sources were read from (`feeds_sync.digest_of`); without
+    `digest` names the file the sources were read from (`configfile.digest_of`); without
     one, the table no longer mirrors a known file and the next collector syncs again."""
     rows = {row.key: row for row in session.scalars(select(SourceRow))}
     listed = set()
