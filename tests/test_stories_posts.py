@@ -120,7 +120,7 @@ def test_a_post_whose_lead_names_nothing_is_tied_by_its_signature() -> None:
     assert not same_story(TIED_SIMILARITY, 6, release, unsigned, published_hours=6)
 
 
-# Round 25's reading (docs/dedup.md, « Posts signed, whatever their title »).
+# Round 24 (press7 opened) (docs/dedup.md, « Posts signed, whatever their title »).
 SIGNED = (
     "Théo Baradel · Vice-président de Rocheval Métropole, délégué au numérique\n1 j ·\n\n"
     "Hier soir, notre conseil a adopté la charte métropolitaine de la donnée. Douze "

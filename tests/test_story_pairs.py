@@ -57,7 +57,8 @@ PRESS5 = load_pairs(sorted(DATA.glob("press5/*.jsonl")))
 # (docs/dedup.md, « Minutes, digests and rounded years »).
 PRESS6 = load_pairs(sorted(DATA.glob("press6/*.jsonl")))
 # An eighth hand's pairs (press7/README.md, 250), written in round 24 while the rules were
-# tuned on press6, measured by the merger only: never tuned on, not split.
+# tuned on press6, measured by the merger in round 24, then opened and tuned on from round
+# 24 (docs/dedup.md, « Posts signed, whatever their title »), not split.
 PRESS7 = load_pairs(sorted(DATA.glob("press7/*.jsonl")))
 
 # Floors a little under what is measured (round 20, « Across languages »; before → after):
@@ -124,9 +125,11 @@ PRESS6_PRECISION_FLOOR = 0.98
 PRESS6_RECALL_FLOOR = 0.82
 # press7, measured by the merger: 1.000 / 0.679 with round 23's rules, 1.000 / 0.705 as
 # merged in round 24 (79 of 112, none of 138 distinct grouped; one pair fewer is 0.696).
-# Not tuned on.
+# Round 24 then opened it and tuned on it: 1.000 / 0.741 (83 of 112, none of 138 grouped
+# distinct; one pair fewer is 0.732). Spent as an unseen set: a ninth hand's set measures
+# generalisation at the merge.
 PRESS7_PRECISION_FLOOR = 0.98
-PRESS7_RECALL_FLOOR = 0.69
+PRESS7_RECALL_FLOOR = 0.73
 
 
 def test_the_pairs_are_many_and_varied() -> None:
