@@ -91,7 +91,7 @@ _DEMONYM = re.compile(r"(?:ais|aise|aises|ien|ienne|iens|iennes|ois|oise|oises)$
 # A demonym doubles its place's last consonant (« Frémontel » → « Frémontellois », « Lyon »
 # → « Lyonnais »): a name's canonical form ends on one (« Marseille » and « Marseillais »
 # both → « marseil »).
-_DOUBLED = re.compile(r"([lnt])\1$")
+_DOUBLED = frozenset("lnt")
 
 
 def canonical_name(folded: str) -> str:
@@ -102,7 +102,9 @@ def canonical_name(folded: str) -> str:
     if len(bare) < 4:
         bare = folded
     bare = bare[:-1] if bare.endswith("e") and len(bare) > 4 else bare
-    return _DOUBLED.sub(r"\1", bare) if len(bare) > 4 else bare
+    if len(bare) > 4 and bare[-1] == bare[-2] and bare[-1] in _DOUBLED:
+        return bare[:-1]
+    return bare
 
 
 def _segments(sentence: str) -> list[str]:
