@@ -5,13 +5,18 @@ sentence, and a headline's « ? » starts a new sentence."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from veille.collect.stories import (
     TIED_SIMILARITY,
     UNNAMED_SIMILARITY,
     same_story,
 )
 from veille.collect.storykeys import lead_names, story_keys
-from veille.text.leads import headline_of, post_author
+from veille.collect.storynames import canonical_name
+from veille.collect.storypairs import PairArticle, StoryPair, grouped
+from veille.text.french import stem, story_words
+from veille.text.leads import headline_of, post_author, post_role
 
 POST = (
     "Julien Besnard · Vice-président de la Région Val-de-Morne, chargé du numérique\n"
@@ -113,3 +118,68 @@ def test_a_post_whose_lead_names_nothing_is_tied_by_its_signature() -> None:
     unsigned = story_keys("Post de Philippe Garrigou", text, "linkedin.com")
     assert same_story(TIED_SIMILARITY, 6, release, signed, published_hours=6)
     assert not same_story(TIED_SIMILARITY, 6, release, unsigned, published_hours=6)
+
+
+# Round 24 (press7 opened) (docs/dedup.md, « Posts signed, whatever their title »).
+SIGNED = (
+    "Théo Baradel · Vice-président de Rocheval Métropole, délégué au numérique\n1 j ·\n\n"
+    "Hier soir, notre conseil a adopté la charte métropolitaine de la donnée. Douze "
+    "engagements, un comité d'éthique indépendant et des clauses de données dans nos contrats."
+)
+
+
+def test_a_signature_line_gives_the_role_not_a_masthead_nor_a_date() -> None:
+    assert post_role(SIGNED) == "Vice-président de Rocheval Métropole, délégué au numérique"
+    assert post_role("Gérald Mauboussin · Maire de Frémontel\n19 h ·\n\nChers…") == (
+        "Maire de Frémontel"
+    )
+    for text in (
+        "LA LETTRE DATA PUBLIQUE · n° 213\nFinancement. L'ANCT ouvre un appel.",
+        "Insee Première · Paru le 05/11/2026\nEn 2025, 14 % des personnes…",
+        "Par Antoine Brézet · 24 novembre 2026 · 5 min de lecture\nLe texte.",
+        "La Ville ouvre son portail. Les données sont en ligne · 84 jeux.",
+    ):
+        assert post_role(text) == ""
+
+
+def test_a_post_speaks_for_its_signature_body_not_for_its_social_network() -> None:
+    """« Fier de ce vote » on linkedin.com names nobody: its site is its author's body
+    (« Rocheval »), not « linkedin », so it meets the body's minutes and not another's."""
+    post = story_keys("Fier de ce vote", SIGNED, "linkedin.com")
+    assert post.site == {"rocheval"} and "linkedin" not in post.subjects
+    assert "rocheval" in lead_names(f"Fier de ce vote\n{SIGNED}")  # the index finds it so
+    assert {stem(w) for w in story_words("charte adopté")} <= post.headline  # a headline
+    minutes = story_keys(
+        "Conseil métropolitain du 15 octobre 2026 - Délibération n° 2026-10-147 : charte",
+        "Le conseil de Rocheval Métropole adopte la charte métropolitaine de la donnée.",
+        "rocheval-metropole.fr",
+    )
+    assert same_story(0.45, 0, minutes, post)
+    other = story_keys(
+        "Conseil métropolitain du 15 octobre 2026 : charte",
+        "Le conseil de la Métropole adopte la charte métropolitaine de la donnée.",
+        "lisandre-metropole.fr",
+    )
+    assert not same_story(0.45, 0, other, post)
+
+
+def test_a_demonym_that_doubles_its_place_s_consonant_names_the_place() -> None:
+    assert canonical_name("fremontelloises") == canonical_name("fremontel")
+    assert canonical_name("marseillais") == canonical_name("marseille")
+    assert canonical_name("lyonnais") == canonical_name("lyon")
+
+
+def test_a_post_titled_as_posts_are_joins_the_brief_of_its_vote() -> None:
+    """The post's title (« Fier de ce vote ») shares no word with the brief's, nor its lead
+    a name: the story index finds the brief by the post's first sentence."""
+    brief = PairArticle(
+        "Données : la Métropole adopte sa charte",
+        "Les élus métropolitains ont voté jeudi soir une charte de la donnée en douze "
+        "points (96 voix pour, 4 contre, 11 abstentions). Un comité d'éthique verra le jour.",
+        "la-voix-rochevaloise.fr",
+        datetime(2026, 10, 15, 20, 10, tzinfo=UTC),
+    )
+    post = PairArticle(
+        "Fier de ce vote", SIGNED, "linkedin.com", brief.published + timedelta(hours=11)
+    )
+    assert grouped(StoryPair("post", True, brief, post, ""))

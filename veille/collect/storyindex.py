@@ -219,6 +219,7 @@ class StoryIndex:
             if len(positions) <= NAME_CANDIDATES_MAX:
                 close.update(positions)
         words = story.title_words if story is not None else storykeys.title_words(record.title)
+        words |= keys.headline  # a post's first sentence (« Fier de ce vote » says nothing)
         for word in words:
             positions = self._by_word.get(word, [])
             if len(positions) <= WORD_CANDIDATES_MAX:

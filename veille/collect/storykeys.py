@@ -28,7 +28,7 @@ from veille.collect.storynames import (
 from veille.text.english import in_french, is_english, is_term, law_names
 from veille.text.figures import ATTRIBUTE, DATE_FIGURES, read_figures
 from veille.text.french import stem, story_fold, story_words
-from veille.text.leads import body_of, cited_days, headline_of, post_author
+from veille.text.leads import body_of, cited_days, headline_of, post_author, post_role
 from veille.text.urls import registrable_domain, web_names
 
 # « Dix jours après son lancement », « il y a deux semaines », « compte déjà », « premier
@@ -110,6 +110,10 @@ class StoryKeys:
     # spelled out and sites named: what the story index looks candidates up by besides the
     # lead's names (a trade weekly names the body after a sentence of context).
     opening: frozenset[str] = frozenset()
+    # A post's (`leads.post_role`, « Post de … »): the stemmed words of its first sentence,
+    # its headline (« Fier de ce vote » tells nothing): the story index looks candidates up
+    # by them as by a title's words.
+    headline: frozenset[str] = frozenset()
 
 
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
@@ -162,7 +166,8 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     web = web_names(opening_text)
     opening = capitalised_names(REFERENCE.sub(" ", opening_text)) | web
     opening |= acronyms(opening_text)
-    if post_author(raw_title):  # a post's signature line names its author's body
+    role = post_role(text)
+    if post_author(raw_title) or role:  # a post's signature line names its author's body
         opening |= capitalised_names(text[: len(text) - len(body)])
     mentioned = opening | capitalised_names(whole)
     names, people, bracketed = read_names(lead, text, common_words(opening_text))
@@ -177,7 +182,10 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     if english:  # a headline in title case: « Commission Unveils Data Union Strategy »
         names = {n for n in names if not is_term(n)}
     domain = registrable_domain(host) if host else ""
-    site = frozenset() if names | bracketed else site_names(host)
+    # A post's site is a social network's, no body's: the body it speaks for is the one its
+    # signature names (« Maire de Frémontel »; the role's first word is capitalised anyway).
+    speaker = _speaker(role) if role else site_names(host)
+    site = frozenset() if names | bracketed else speaker
     own = not names and bool(site) and own_page(domain, lead_text)
     folded_lead = story_fold(lead_text)
     return StoryKeys(
@@ -196,16 +204,29 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         english=english,
         figures=_opening_figures(title, body, english),
         opening=frozenset(opening),
+        headline=_words(first) if role or post_author(raw_title) else frozenset(),
     )
+
+
+def _speaker(role: str) -> frozenset[str]:
+    """The names of a post's signature role (`leads.post_role`) after its first word: the
+    body the author speaks for (« Vice-président de Rocheval Métropole » → « rocheval »)."""
+    return frozenset(capitalised_names(role.split(None, 1)[1] if " " in role else ""))
 
 
 def title_words(lead: str) -> frozenset[str]:
     """The stemmed words of the title of "title\ntext…": candidates for the story index
     when the leads share no name (a city's own page rarely names the city)."""
-    title = lead.partition("\n")[0]
+    title, _, text = lead.partition("\n")
+    if post_role(text) or post_author(title):  # a post's headline is its first sentence
+        title = f"{title}\n{SENTENCE_END.split(body_of(text), maxsplit=1)[0]}"
     if is_english(lead):  # in French terms, as its word vector (`stories.story_vector`)
         title = in_french(title)
-    return frozenset(stem(w) for w in story_words(title))
+    return _words(title)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in story_words(text))
 
 
 def lead_names(lead: str) -> frozenset[str]:
@@ -218,6 +239,9 @@ def lead_names(lead: str) -> frozenset[str]:
     first = SENTENCE_END.split(body, maxsplit=1)[0]
     names, _, bracketed = read_names([title, first], text)
     names |= author_names(raw_title)
+    role = post_role(text)
+    if role:  # a post is found by the body its signature names (`story_keys`' `site`)
+        names |= _speaker(role)
     # A site named (« Lancement de data.courtavel.fr ») is also its body's name: the press
     # writes « les Courtavelois », never the address.
     web = web_names(f"{title}\n{first}")

@@ -88,13 +88,23 @@ _ARTICLES = frozenset({"le", "la", "les", "l", "du", "des", "de", "d", "au", "au
 _DEMONYM = re.compile(r"(?:ais|aise|aises|ien|ienne|iens|iennes|ois|oise|oises)$")
 
 
+# A demonym doubles its place's last consonant (« Frémontel » → « Frémontellois », « Lyon »
+# → « Lyonnais »): a name's canonical form ends on one (« Marseille » and « Marseillais »
+# both → « marseil »).
+_DOUBLED = frozenset("lnt")
+
+
 def canonical_name(folded: str) -> str:
     """A folded name without a demonym ending or a final « e », so that a place, its
-    feminine and its inhabitants meet (« Haute » / « Haut », « Vernassiens » / « Vernasse »)."""
+    feminine and its inhabitants meet (« Haute » / « Haut », « Vernassiens » / « Vernasse »,
+    « Frémontelloises » / « Frémontel »: `_DOUBLED`)."""
     bare = _DEMONYM.sub("", folded)
     if len(bare) < 4:
         bare = folded
-    return bare[:-1] if bare.endswith("e") and len(bare) > 4 else bare
+    bare = bare[:-1] if bare.endswith("e") and len(bare) > 4 else bare
+    if len(bare) > 4 and bare[-1] == bare[-2] and bare[-1] in _DOUBLED:
+        return bare[:-1]
+    return bare
 
 
 def _segments(sentence: str) -> list[str]:

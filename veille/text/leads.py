@@ -61,6 +61,26 @@ def post_author(title: str) -> str:
     return author.group("author") if author else ""
 
 
+# A post's signature line, its first line: the author's name (two to four capitalised words),
+# a middle dot and the role (« Théo Baradel · Vice-président de Rocheval Métropole, délégué
+# au numérique »). A masthead (« LA LETTRE DATA PUBLIQUE · n° 213 ») is in capitals, a
+# publication's line gives a date or a number (« Insee Première · Paru le 05/11/2026 »): no
+# figure in a role.
+_SIGNATURE = re.compile(
+    r"\A\s*[A-ZÀ-Þ][a-zà-ÿ'’.-]+(?:[ \t]+(?:(?:de|du|le|la)[ \t]+)?[A-ZÀ-Þ][a-zà-ÿ'’.-]+){1,3}"
+    r"[ \t]+·[ \t]+(?P<role>[^\n\d·]{3,150})\n"
+)
+
+
+def post_role(text: str) -> str:
+    """The role a post's signature line gives its author (`_SIGNATURE`: « Maire de
+    Frémontel »), or "": whatever the post's title (« Fier de ce vote », « Message du maire
+    aux habitants »), the body it speaks for is named there, not by its site (a social
+    network's)."""
+    signature = _SIGNATURE.match(text)
+    return signature.group("role").strip() if signature else ""
+
+
 def headline_of(title: str) -> str:
     """The headline a title gives: its label left out (`TITLE_LABEL`), nothing when it only
     names a post's author (`post_author`)."""
