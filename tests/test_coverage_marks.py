@@ -19,8 +19,8 @@ from veille.collect.pools import Pools
 from veille.config import Settings
 from veille.db import coverage_marks
 from veille.db import stories as story_db
-from veille.db.fulltext import DUPLICATE_BIT, SEARCH
-from veille.db.tables import ArticleLinkRow, ArticleRow
+from veille.db.fulltext import ALL_THEMES, DUPLICATE_BIT, SEARCH, theme_mask
+from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow
 from veille.sources import load_feeds_config
 
 pytestmark = pytest.mark.postgres
@@ -109,6 +109,15 @@ def test_a_whole_cycle_leaves_no_mark_and_right_scores(
         assert any(stored.startswith("couvert par") for stored, _ in coverage.values())
         assert all(stored == expected for stored, expected in coverage.values())
         _entries_right(session)
+        # The themes' bits, written with the scores: each article's are its themes'.
+        themes: dict[int, set[str]] = {}
+        for article_id, theme in session.execute(
+            select(ArticleThemeRow.article_id, ArticleThemeRow.theme)
+        ):
+            themes.setdefault(article_id, set()).add(theme)
+        assert themes  # the site's articles are about open data
+        for article_id, mask in session.execute(select(SEARCH.c.id, SEARCH.c.theme_mask)):
+            assert (mask or 0) & ALL_THEMES == theme_mask(themes.get(article_id, ()))
 
 
 def test_marks_are_kept_once_and_taken_in_one_statement(sessions: sessionmaker[Session]) -> None:
