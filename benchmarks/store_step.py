@@ -100,6 +100,16 @@ with transaction(sessions) as session:
         .values(score_components=bindparam("b_c"), score=bindparam("b_s")), back,
     )
 per = max(1, len(later) // 10)  # a first cycle's ~10 sources' transactions
+from sqlalchemy import event
+written = [0]  # article rows whose score an UPDATE wrote, during the replay
+
+
+@event.listens_for(engine, "before_cursor_execute")
+def _count(conn, cursor, statement, parameters, context, executemany):
+    if statement.lstrip().upper().startswith("UPDATE ARTICLES SET SCORE"):
+        written[0] += len(parameters) if executemany else 1
+
+
 start = time.process_time()
 for n in range(0, len(later), per):
     chunk = later[n : n + per]
@@ -115,12 +125,14 @@ except ImportError:
 else:
     rescore_widened(sessions, "store_step")
 widened = time.process_time() - start
+event.remove(engine, "before_cursor_execute", _count)
 with transaction(sessions) as session:
     final = dict(session.execute(select(a.id, a.score)).all())
     rows = session.execute(select(a.id, a.score_components))
     stale = sum(1 for _, c in rows if c["coverage"] == cov)
 print(json.dumps({"articles": len(ids), "classify": classified, "rescore": rescored,
                   "widen": widened, "links": len(later), "one_source": stale,
+                  "written": written[0],
                   "scores": sum(final.values())}))
 """.replace("BATCH", str(BATCH))
 
@@ -158,7 +170,8 @@ def main() -> None:
                 f"round {n + 1} {repo}: classify {result['classify']:.2f} s, "
                 f"rescore {result['rescore']:.2f} s, widen {result.get('widen', 0):.2f} s of "
                 f"CPU ({int(result['articles'])} articles, {int(result.get('links', 0))} "
-                f"links replayed; then {int(result.get('one_source', 0))} at one source, "
+                f"links replayed, {int(result.get('written', 0))} score rows written; then "
+                f"{int(result.get('one_source', 0))} at one source, "
                 f"score sum {result.get('scores', 0):.1f})",
                 flush=True,
             )
