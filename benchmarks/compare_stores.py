@@ -7,8 +7,9 @@ Reports the articles only one side has, then for the common ones: what extractio
 the page (`CONTENT`: URL, title, summary, text, HTML, author, image, dates, content hash,
 fingerprint, and the full-text document), themes (theme, probability, origin), stories
 (the groups of URL keys that share one), links (source, key), the one-entry-per-story bit,
-language, and the score components. Which source's entry fetched a page first (its owner:
-`source_id`, `original_url`) follows the order pages arrive in, and is not compared.
+the theme bits (`theme_mask`, what the archive's theme filters read), language, and the
+score components. Which source's entry fetched a page first (its owner: `source_id`,
+`original_url`) follows the order pages arrive in, and is not compared.
 Novelty and freshness follow the order in which pages arrive and the cycle's clock (two
 runs of the same code differ there: benchmarks/README.md), so scores are compared with and
 without them. Exit status 1 when anything but novelty and freshness differs.
@@ -51,6 +52,7 @@ def _load(path: Path) -> dict[str, Any]:
             "score": score,
             "components": json.loads(components) if components else {},
             "duplicate": bool((mask or 0) & DUPLICATE_BIT),
+            "theme bits": (mask or 0) & ~DUPLICATE_BIT,
             "language": language,
         }
         for ident, key, story, score, components, mask, language in db.execute(
@@ -101,6 +103,7 @@ def compare(a_path: Path, b_path: Path) -> int:
         diff["themes"] += a["themes"][key] != b["themes"][key]
         diff["language"] += x["language"] != y["language"]
         diff["duplicate bit"] += x["duplicate"] != y["duplicate"]
+        diff["theme bits"] += x["theme bits"] != y["theme bits"]
         diff["score (all components)"] += x["score"] != y["score"]
         for name in ORDER_DEPENDENT:
             diff[f"· {name}"] += x["components"].get(name) != y["components"].get(name)
@@ -126,6 +129,7 @@ def compare(a_path: Path, b_path: Path) -> int:
         "themes",
         "language",
         "duplicate bit",
+        "theme bits",
         "components but novelty, freshness",
         "points but novelty, freshness",
         "score (all components)",

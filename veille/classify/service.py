@@ -250,8 +250,11 @@ def classify_articles(
         )
         scores.append((row.id, total, components))
         out[row.id] = prediction
-    theme_db.replace_themes_of(session, themes_of)
-    score_db.update_scores(session, scores, refresh=False)
+    # The old themes out (their bits cleared), the scores and the new themes' bits in one
+    # write of each row, then the new themes, whose triggers find their bits set.
+    theme_db.delete_themes_of(session, list(themes_of))
+    score_db.update_scores(session, scores, refresh=False, themes=themes_of)
+    theme_db.insert_themes_of(session, themes_of)
     score_db.set_languages(session, languages)
     if refresh:  # scores pick representatives
         story_db.refresh(session, story_ids)

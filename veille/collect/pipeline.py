@@ -443,7 +443,11 @@ class Cycle:
             log.exception("giving back the leases of %s failed", self.owner)
 
     def finish(self) -> None:
-        """Record the cycle for `veille sources list`, once its workers are shut down."""
+        """Rescore the stories widened (`widened.py`), then record the cycle for `veille
+        sources list`, once its workers are shut down."""
+        from veille.collect.widened import rescore_widened
+
+        rescore_widened(self.ctx.sessions, self.owner)
         self.summary.finished_at = self.ctx.clock()
         self.summary.seconds = time.monotonic() - self.started
         with transaction(self.ctx.sessions) as session:

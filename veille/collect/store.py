@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from veille.classify.classifier import Classifier
-from veille.classify.service import classify_articles, rescore_coverage
+from veille.classify.service import classify_articles
 from veille.collect import clean, stories
 from veille.collect.dates import publication_date
 from veille.collect.decide import Decision, Known, NewArticle
@@ -32,6 +32,7 @@ from veille.collect.worker import (
 )
 from veille.db import articles as article_db
 from veille.db import collection as collection_db
+from veille.db import coverage_marks
 from veille.db import stories as story_db
 from veille.db.tables import SourceRow
 from veille.text.fingerprint import HashedCounts, content_fingerprint, to_signed64
@@ -130,8 +131,8 @@ def page_story(page: PageOutcome, record: article_db.ArticleRecord) -> StoryFact
 
 @dataclass
 class PendingClassification:
-    """New articles and widened stories of one transaction, classified and rescored
-    together at its end (one model call instead of one per article or source).
+    """New articles and widened stories of one transaction, classified and marked together
+    at its end (one model call instead of one per article or source).
 
     `visible` keeps, for each new article, how much of the story index there was when it
     was stored, so its novelty is measured against what came before it.
@@ -153,15 +154,12 @@ class PendingClassification:
                 visible=self.visible,
                 refresh=False,
             )
-        # Then the stories that gained a source: only articles already scored (those with
-        # a coverage component) are rewritten, so without a classifier nothing changes.
-        widened = article_db.story_ids_of(session, sorted(self.widened))
-        rescored = rescore_coverage(session, widened, refresh=False)
-        # One entry per story, chosen once for everything this transaction changed (new
-        # members, new scores), instead of once per step.
-        story_db.refresh(
-            session, rescored.union(article_db.story_ids_of(session, self.article_ids))
-        )
+        # The stories that gained a source or a member: marked, in this transaction, and
+        # rescored at the cycle's end (`widened.py`: each article's row rewritten once a
+        # cycle, not once per source that relists it).
+        coverage_marks.mark(session, article_db.story_ids_of(session, sorted(self.widened)))
+        # One entry per story for the new members, chosen once for the transaction.
+        story_db.refresh(session, article_db.story_ids_of(session, self.article_ids))
 
 
 # --- storage, in the main thread ----------------------------------------------------------
@@ -400,7 +398,7 @@ def store_listings(
     transaction: their rows read in one query, their linked keys in one lookup
     (`linked_keys`), their new links inserted in one statement (one per source, with the
     autoflush of the source rows each brought, was ~6 % of the writer's first cycle), the
-    stories they widened rescored once."""
+    stories they widened marked for the cycle's end (`widened.py`)."""
     rows = collection_db.load_source_rows(session, [it.source.id for it, _, _ in listings])
     pending = PendingClassification()
     linked = linked_keys(session, [(it.source.id, d, pages) for it, d, pages in listings])

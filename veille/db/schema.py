@@ -1,6 +1,7 @@
 """The part of the schema that needs no ORM: the `MetaData` every table is on (with its
 naming convention), the UTC datetime column type, and the two tables a collector reads
-before it knows whether a cycle runs — `sources` and `feeds_sync` — as Core `Table`s.
+before it knows whether a cycle runs — `sources` and `feeds_sync` — as Core `Table`s, with
+`coverage_marks`, which every cycle's end reads (`db/coverage_marks.py`).
 
 A `veille collect` from cron with nothing due reads one row of `feeds_sync` and counts
 due `sources` (`collect.due.nothing_due`). Importing `sqlalchemy.orm` and mapping the
@@ -115,4 +116,14 @@ FEEDS_SYNC = Table(
     Column("id", Integer, primary_key=True),
     Column("digest", String(64), nullable=True),
     Column("synced_at", UTCDateTime, nullable=True),
+)
+
+# Stories that gained a source (or a member) in a collection cycle whose articles' coverage
+# is not rescored yet (`db/coverage_marks.py`): marked in the transaction that widens them,
+# taken by the rescoring at the cycle's end, so a cycle killed between the two leaves the
+# mark for the next cycle. Empty between cycles.
+COVERAGE_MARKS = Table(
+    "coverage_marks",
+    METADATA,
+    Column("story_id", Integer, primary_key=True, autoincrement=False),
 )

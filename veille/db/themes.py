@@ -97,10 +97,24 @@ def replace_themes_of(
     session: Session, themes_by_article: Mapping[int, Mapping[str, tuple[float, str]]]
 ) -> None:
     """`replace_themes` for many articles: one DELETE and one multi-row INSERT."""
-    ids = list(themes_by_article)
+    delete_themes_of(session, list(themes_by_article))
+    insert_themes_of(session, themes_by_article)
+
+
+def delete_themes_of(session: Session, article_ids: Sequence[int]) -> None:
+    """Remove the articles' themes (their triggers clear the articles' theme bits)."""
+    ids = list(article_ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         session.execute(delete(ArticleThemeRow).where(ArticleThemeRow.article_id.in_(chunk)))
+
+
+def insert_themes_of(
+    session: Session, themes_by_article: Mapping[int, Mapping[str, tuple[float, str]]]
+) -> None:
+    """Add `{article: {theme: (probability, origin)}}` in one multi-row INSERT. Each row's
+    trigger sets its theme's bit on the article, rewriting the article's row unless the bit
+    is set already (`scores.update_scores` sets them with the score, in the same write)."""
     rows = [
         {"article_id": article_id, "theme": theme, "probability": probability, "origin": origin}
         for article_id, themes in themes_by_article.items()
