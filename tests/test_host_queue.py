@@ -96,3 +96,71 @@ def test_cancel_all_drops_tasks_held_for_their_turn() -> None:
         assert first.result(timeout=5) == 1
         queue.cancel_all()  # returns at once: the timer thread does not sleep out its 30 s
         assert held.cancelled()
+
+
+def test_with_slots_tasks_start_in_submission_order_across_hosts() -> None:
+    """Capped at the pool's threads, the queue hands over the first-submitted task of the
+    hosts that may start, not each host's in turn: a collection cycle's pages are then
+    fetched (and extracted) in the order its sources asked for them, so a source's pages
+    are done together and the writer saves sources while pages are still extracted."""
+    gate = threading.Event()
+    order: list[str] = []
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def task(name: str, wait: bool = False) -> str:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+            order.append(name)
+        if wait:
+            gate.wait(5)
+        with lock:
+            running -= 1
+        return name
+
+    with ThreadPoolExecutor(4) as pool:
+        hosts = HostQueue(pool, limit=1, slots=1)
+        first = hosts.submit("https://a.example/1", lambda: task("a1", wait=True))
+        later = [
+            hosts.submit("https://a.example/2", lambda: task("a2")),
+            hosts.submit("https://b.example/1", lambda: task("b1")),
+            hosts.submit("https://c.example/1", lambda: task("c1"), urgent=True),
+            hosts.submit("https://b.example/2", lambda: task("b2")),
+        ]
+        time.sleep(0.05)  # without the cap, b1 and c1 would start now, beside a1
+        assert order == ["a1"]
+        gate.set()
+        assert first.result(timeout=5) == "a1"
+        for f in later:
+            f.result(timeout=5)
+        hosts.cancel_all()
+    assert order == ["a1", "a2", "b1", "c1", "b2"]
+    assert peak == 1
+
+
+def test_with_slots_and_a_delay_every_host_keeps_its_spacing() -> None:
+    delay = 0.1
+    starts: dict[str, list[float]] = {}
+    lock = threading.Lock()
+
+    def task(host: str) -> None:
+        with lock:
+            starts.setdefault(host, []).append(time.monotonic())
+
+    hosts = [f"h{i}.example" for i in range(4)]
+    with ThreadPoolExecutor(3) as pool:
+        queue = HostQueue(pool, limit=2, delay=delay, slots=3)
+        futures = [
+            queue.submit(f"https://{host}/p{n}", lambda host=host: task(host), urgent=n % 2 == 0)
+            for host in hosts
+            for n in range(3)
+        ]
+        for f in futures:
+            f.result(timeout=10)
+        queue.cancel_all()
+    for host in hosts:
+        gaps = [b - a for a, b in zip(starts[host], starts[host][1:], strict=False)]
+        assert len(gaps) == 2 and min(gaps) >= delay - 0.03, (host, gaps)

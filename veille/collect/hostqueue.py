@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-_Tasks = deque[tuple[Future[Any], Callable[[], Any]]]
+_Tasks = deque[tuple[Future[Any], Callable[[], Any], int]]  # (future, task, seq)
 
 
 def host_of(url: str) -> str:
@@ -46,14 +46,23 @@ class HostQueue:
         limit: int,
         *,
         delay: float = 0.0,
+        slots: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._pool = pool
         self._limit = limit
         self._delay = delay
+        self._slots = slots  # tasks handed to the pool at once (its threads); None: no cap
         self._clock = clock
         self._queues: dict[str, tuple[_Tasks, _Tasks]] = {}  # (urgent, normal) per host
         self._running: Counter[str] = Counter()
+        self._total = 0  # tasks handed to the pool and not done
+        self._seq = 0  # order of submission, across hosts
+        # Hosts whose next task may start now, by that task's order of submission: a heap
+        # of (seq, host), and the seq each host is in it with (an entry that no longer
+        # matches is stale: skipped when it comes up).
+        self._ready: list[tuple[int, str]] = []
+        self._offered: dict[str, int] = {}
         self._lock = threading.RLock()  # a done callback may run in the submitting thread
         self._next_start: dict[str, float] = {}  # when each host may start its next task
         self._timers: list[tuple[float, str]] = []  # (when, host): a heap of held-back hosts
@@ -72,7 +81,9 @@ class HostQueue:
     def _enqueue(self, host: str, fn: Callable[[], Any], urgent: bool) -> Future[Any]:
         """Queue a task behind its host's others (the lock held); its future."""
         outer: Future[Any] = Future()
-        self._queues.setdefault(host, (deque(), deque()))[0 if urgent else 1].append((outer, fn))
+        self._seq += 1
+        queues = self._queues.setdefault(host, (deque(), deque()))
+        queues[0 if urgent else 1].append((outer, fn, self._seq))
         return outer
 
     def submit_all(self, tasks: Sequence[tuple[str, Callable[[], Any]]]) -> list[Future[Any]]:
@@ -89,33 +100,66 @@ class HostQueue:
                 outers.append(self._enqueue(host, fn, urgent=False))
                 hosts[host] = None
             for host in hosts:
-                self._pump(host)
+                self._offer(host)
+            self._dispatch()
         return outers
 
     def _pump(self, host: str) -> None:
+        """`host` may have a task to start: offer it, then start what the slots allow."""
+        self._offer(host)
+        self._dispatch()
+
+    def _offer(self, host: str) -> None:
+        """Put `host` among the hosts ready to start a task if it has one, a free slot and
+        its turn has come (else the timer thread offers it when its turn comes)."""
         urgent, normal = self._queues[host]
-        while (urgent or normal) and self._running[host] < self._limit:
-            if self._delay > 0 and not self._turn(host):
-                return
-            outer, fn = (urgent or normal).popleft()
-            if not outer.set_running_or_notify_cancel():
-                continue
-            self._running[host] += 1
-            try:
-                inner = self._pool.submit(fn)
-            except RuntimeError as exc:  # the pool is shutting down
-                self._running[host] -= 1
-                outer.set_exception(exc)
-                continue
-            inner.add_done_callback(partial(self._done, host, outer))
+        if not (urgent or normal) or self._running[host] >= self._limit:
+            return
+        seq = (urgent or normal)[0][2]
+        if self._offered.get(host) == seq:
+            return
+        if self._delay > 0 and not self._turn(host):
+            return
+        self._offered[host] = seq
+        heapq.heappush(self._ready, (seq, host))
+
+    def _dispatch(self) -> None:
+        """Hand the pool the ready hosts' next tasks, the first submitted first, while it
+        has free threads: with a cap, a task waits here (not in the pool's own queue, in
+        the order hosts got their slot) and the pool takes pages in the order the cycle
+        asked for them, so a source's pages are done together, not each host's in turn."""
+        while self._ready and (self._slots is None or self._total < self._slots):
+            seq, host = heapq.heappop(self._ready)
+            if self._offered.get(host) != seq:
+                continue  # stale: the host was offered again with another task
+            del self._offered[host]
+            urgent, normal = self._queues[host]
+            queue = urgent or normal
+            outer, fn, _ = queue.popleft()
+            if outer.set_running_or_notify_cancel():
+                if self._delay > 0:
+                    self._next_start[host] = self._clock() + self._delay
+                self._start(host, outer, fn)
+            self._offer(host)
+
+    def _start(self, host: str, outer: Future[Any], fn: Callable[[], Any]) -> None:
+        self._running[host] += 1
+        self._total += 1
+        try:
+            inner = self._pool.submit(fn)
+        except RuntimeError as exc:  # the pool is shutting down
+            self._running[host] -= 1
+            self._total -= 1
+            outer.set_exception(exc)
+            return
+        inner.add_done_callback(partial(self._done, host, outer))
 
     def _turn(self, host: str) -> bool:
-        """Whether `host` may start a task now (then its next turn is `delay` later); if
-        not, the timer thread pumps it when its turn comes."""
+        """Whether `host`'s turn has come (its next turn is set `delay` after a start); if
+        not, the timer thread offers it when its turn comes."""
         now = self._clock()
         at = self._next_start.get(host, now)
         if at <= now:
-            self._next_start[host] = now + self._delay
             return True
         if host not in self._held and not self._closed:
             self._held.add(host)
@@ -147,6 +191,7 @@ class HostQueue:
     def _done(self, host: str, outer: Future[Any], inner: Future[Any]) -> None:
         with self._lock:
             self._running[host] -= 1
+            self._total -= 1
             self._pump(host)
         if inner.cancelled():
             outer.set_exception(RuntimeError("cancelled"))
@@ -161,10 +206,12 @@ class HostQueue:
             self._closed = True
             self._timers.clear()
             self._held.clear()
+            self._ready.clear()
+            self._offered.clear()
             self._wake.notify_all()
             for queues in self._queues.values():
                 for queue in queues:
-                    for outer, _ in queue:
+                    for outer, _, _ in queue:
                         outer.cancel()
                     queue.clear()
         if self._timer is not None and self._timer is not threading.current_thread():
