@@ -1,4 +1,4 @@
-"""The per-host queue feeding the I/O pool: a limit per host, FIFO, article pages first."""
+"""The per-host queue feeding the I/O pool: a limit per host, a cap in all, FIFO."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from veille.collect.hostqueue import HostQueue
 
 
-def test_urgent_tasks_overtake_queued_ones_and_the_limit_holds() -> None:
+def test_a_hosts_tasks_run_in_order_and_the_limit_holds() -> None:
     gate = threading.Event()
     order: list[str] = []
     running: dict[str, int] = {}
@@ -32,8 +32,8 @@ def test_urgent_tasks_overtake_queued_ones_and_the_limit_holds() -> None:
         first = hosts.submit("https://a.example/feed", lambda: task("feed-1", "a", wait=True))
         later = [
             hosts.submit("https://a.example/feed2", lambda: task("feed-2", "a")),
-            hosts.submit("https://a.example/p1", lambda: task("page-1", "a"), urgent=True),
-            hosts.submit("https://a.example/p2", lambda: task("page-2", "a"), urgent=True),
+            hosts.submit("https://a.example/p1", lambda: task("page-1", "a")),
+            hosts.submit("https://a.example/p2", lambda: task("page-2", "a")),
             hosts.submit("https://b.example/feed", lambda: task("other-host", "b")),
         ]
         assert later[-1].result(timeout=5) == "other-host"  # another host is not held up
@@ -41,7 +41,7 @@ def test_urgent_tasks_overtake_queued_ones_and_the_limit_holds() -> None:
         assert first.result(timeout=5) == "feed-1"
         assert [f.result(timeout=5) for f in later] == ["feed-2", "page-1", "page-2", "other-host"]
     a_order = [name for name in order if name != "other-host"]
-    assert a_order == ["feed-1", "page-1", "page-2", "feed-2"]
+    assert a_order == ["feed-1", "feed-2", "page-1", "page-2"]
     assert peak["a"] == 1
 
 
@@ -50,7 +50,7 @@ def test_cancel_all_cancels_what_waits() -> None:
     with ThreadPoolExecutor(2) as pool:
         hosts = HostQueue(pool, limit=1)
         running = hosts.submit("https://a.example/1", lambda: gate.wait(5))
-        waiting = [hosts.submit("https://a.example/2", lambda: 2, urgent=u) for u in (True, False)]
+        waiting = [hosts.submit(f"https://a.example/{n}", lambda: None) for n in (2, 3)]
         hosts.cancel_all()
         gate.set()
         assert running.result(timeout=5) is True
@@ -127,7 +127,7 @@ def test_with_slots_tasks_start_in_submission_order_across_hosts() -> None:
         later = [
             hosts.submit("https://a.example/2", lambda: task("a2")),
             hosts.submit("https://b.example/1", lambda: task("b1")),
-            hosts.submit("https://c.example/1", lambda: task("c1"), urgent=True),
+            hosts.submit("https://c.example/1", lambda: task("c1")),
             hosts.submit("https://b.example/2", lambda: task("b2")),
         ]
         time.sleep(0.05)  # without the cap, b1 and c1 would start now, beside a1
@@ -154,7 +154,7 @@ def test_with_slots_and_a_delay_every_host_keeps_its_spacing() -> None:
     with ThreadPoolExecutor(3) as pool:
         queue = HostQueue(pool, limit=2, delay=delay, slots=3)
         futures = [
-            queue.submit(f"https://{host}/p{n}", lambda host=host: task(host), urgent=n % 2 == 0)
+            queue.submit(f"https://{host}/p{n}", lambda host=host: task(host))
             for host in hosts
             for n in range(3)
         ]

@@ -21,15 +21,23 @@ def host_of(url: str) -> str:
 
 
 class HostQueue:
-    """Hands the I/O pool at most `limit` tasks per host at a time, in FIFO order per host,
-    urgent tasks first, and a host's next task no sooner than `delay` seconds after the
-    previous one started.
+    """Hands the I/O pool at most `limit` tasks per host at a time and at most `slots` in
+    all, a host's next task no sooner than `delay` seconds after the previous one started,
+    and among the tasks that may start, the first submitted.
 
     The fetcher makes a thread wait for a busy host's slot; fed straight from a feed that
     lists 20 pages of one site, the pool's threads would all wait on that host while the
     99 others sit idle. Queuing here keeps every thread on a host that can be fetched.
-    Article pages are urgent: they feed the extraction workers, which otherwise idle while
-    a host's remaining feeds are fetched first.
+
+    Submission order across hosts: a cycle asks for its listings first, then for each
+    source's new pages as its listing is decided. Handed over as each host's slot freed
+    (the pool's own queue then ordered by host, not by source), every host advanced through
+    its pages at once, so nearly every source — whose pages are spread over many hosts —
+    waited for the cycle's last pages and all 500 were saved by the writer alone at the end
+    (benchmarks/README.md, « First cycle's timeline »). Taken in submission order, a
+    source's pages are done together and it is saved while later pages are extracted.
+    (Pages used to go before their host's remaining listings; with every host given pages
+    early, that held 300 of 500 listings back until the end of the cycle.)
 
     The spacing is kept here too, not only in the fetcher: a task handed over before its
     host's turn holds a pool thread asleep in the fetcher's gate, and with 100 hosts × 2
@@ -54,13 +62,12 @@ class HostQueue:
         self._delay = delay
         self._slots = slots  # tasks handed to the pool at once (its threads); None: no cap
         self._clock = clock
-        self._queues: dict[str, tuple[_Tasks, _Tasks]] = {}  # (urgent, normal) per host
+        self._queues: dict[str, _Tasks] = {}  # each host's tasks, in submission order
         self._running: Counter[str] = Counter()
         self._total = 0  # tasks handed to the pool and not done
         self._seq = 0  # order of submission, across hosts
         # Hosts whose next task may start now, by that task's order of submission: a heap
-        # of (seq, host), and the seq each host is in it with (an entry that no longer
-        # matches is stale: skipped when it comes up).
+        # of (seq, host), and the seq each host is in it with.
         self._ready: list[tuple[int, str]] = []
         self._offered: dict[str, int] = {}
         self._lock = threading.RLock()  # a done callback may run in the submitting thread
@@ -71,19 +78,18 @@ class HostQueue:
         self._timer: threading.Thread | None = None  # started by the first held-back task
         self._closed = False
 
-    def submit(self, url: str, fn: Callable[[], Any], *, urgent: bool = False) -> Future[Any]:
+    def submit(self, url: str, fn: Callable[[], Any]) -> Future[Any]:
         host = host_of(url)
         with self._lock:
-            outer = self._enqueue(host, fn, urgent)
+            outer = self._enqueue(host, fn)
             self._pump(host)
         return outer
 
-    def _enqueue(self, host: str, fn: Callable[[], Any], urgent: bool) -> Future[Any]:
+    def _enqueue(self, host: str, fn: Callable[[], Any]) -> Future[Any]:
         """Queue a task behind its host's others (the lock held); its future."""
         outer: Future[Any] = Future()
         self._seq += 1
-        queues = self._queues.setdefault(host, (deque(), deque()))
-        queues[0 if urgent else 1].append((outer, fn, self._seq))
+        self._queues.setdefault(host, deque()).append((outer, fn, self._seq))
         return outer
 
     def submit_all(self, tasks: Sequence[tuple[str, Callable[[], Any]]]) -> list[Future[Any]]:
@@ -97,7 +103,7 @@ class HostQueue:
             hosts: dict[str, None] = {}  # in order of first appearance
             for url, fn in tasks:
                 host = host_of(url)
-                outers.append(self._enqueue(host, fn, urgent=False))
+                outers.append(self._enqueue(host, fn))
                 hosts[host] = None
             for host in hosts:
                 self._offer(host)
@@ -112,10 +118,10 @@ class HostQueue:
     def _offer(self, host: str) -> None:
         """Put `host` among the hosts ready to start a task if it has one, a free slot and
         its turn has come (else the timer thread offers it when its turn comes)."""
-        urgent, normal = self._queues[host]
-        if not (urgent or normal) or self._running[host] >= self._limit:
+        queue = self._queues[host]
+        if not queue or self._running[host] >= self._limit:
             return
-        seq = (urgent or normal)[0][2]
+        seq = queue[0][2]
         if self._offered.get(host) == seq:
             return
         if self._delay > 0 and not self._turn(host):
@@ -129,13 +135,9 @@ class HostQueue:
         the order hosts got their slot) and the pool takes pages in the order the cycle
         asked for them, so a source's pages are done together, not each host's in turn."""
         while self._ready and (self._slots is None or self._total < self._slots):
-            seq, host = heapq.heappop(self._ready)
-            if self._offered.get(host) != seq:
-                continue  # stale: the host was offered again with another task
+            _, host = heapq.heappop(self._ready)
             del self._offered[host]
-            urgent, normal = self._queues[host]
-            queue = urgent or normal
-            outer, fn, _ = queue.popleft()
+            outer, fn, _ = self._queues[host].popleft()
             if outer.set_running_or_notify_cancel():
                 if self._delay > 0:
                     self._next_start[host] = self._clock() + self._delay
@@ -209,10 +211,9 @@ class HostQueue:
             self._ready.clear()
             self._offered.clear()
             self._wake.notify_all()
-            for queues in self._queues.values():
-                for queue in queues:
-                    for outer, _, _ in queue:
-                        outer.cancel()
-                    queue.clear()
+            for queue in self._queues.values():
+                for outer, _, _ in queue:
+                    outer.cancel()
+                queue.clear()
         if self._timer is not None and self._timer is not threading.current_thread():
             self._timer.join()

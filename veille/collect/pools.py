@@ -135,8 +135,8 @@ class Pools:
         return futures
 
     def fetch_page(self, item: NewArticle) -> Future[Any]:
-        """Fetch and extract an entry's page; pages go before listings (they feed the
-        extraction workers, which otherwise idle)."""
+        """Fetch and extract an entry's page, after the pages asked for before it (the
+        host queue takes tasks in submission order, within the per-host limits)."""
         self.pages_asked += 1
         if (
             self.pool is None
@@ -144,7 +144,7 @@ class Pools:
             and self.pages_asked > self.settings.extract_pool_min_pages
         ):
             self.pool = process_pool(self.settings)
-        fut = self.hosts.submit(item.link, partial(self._page, item), urgent=True)
+        fut = self.hosts.submit(item.link, partial(self._page, item))
         fut.add_done_callback(self.done.put)
         return fut
 
