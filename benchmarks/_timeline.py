@@ -102,15 +102,16 @@ class Sampler:
             return {}
         try:
             hosts = pools.hosts
-            held_pages = sum(len(u) for u, _ in list(hosts._queues.values()))
-            held_listings = sum(len(n) for _, n in list(hosts._queues.values()))
+            held = 0  # tasks in the host queue, not handed to the I/O pool yet
+            for queue in list(hosts._queues.values()):
+                # a deque per host, or (urgent, normal) deques before round 24
+                held += sum(map(len, queue)) if isinstance(queue, tuple) else len(queue)
             pool = pools.pool
             extracting = len(getattr(pool, "_pending_work_items", ())) if pool else 0
             return {
                 "listings_on_way": len(cycle.listing_futures),
-                "listings_held": held_listings,
                 "pages_on_way": len(cycle.page_futures),
-                "pages_held": held_pages,  # waiting for their host's turn or slot
+                "held": held,  # waiting for their host's turn or slot, or a thread
                 "running_tasks": sum(hosts._running.values()),  # in an I/O thread
                 "extraction_submitted": extracting,  # in the process pool, not done
                 "arrived": len(cycle.arrived) + pools.done.qsize(),  # wait for the writer

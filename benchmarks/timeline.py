@@ -41,7 +41,7 @@ import collect  # noqa: E402
 GROUPS = ("writer", "io", "other", "extraction")
 QUEUES = (
     ("listings_on_way", "lst"),
-    ("pages_held", "held"),
+    ("held", "held"),
     ("running_tasks", "run"),
     ("extraction_submitted", "xq"),
     ("arrived", "arr"),

@@ -12,7 +12,8 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-_Tasks = deque[tuple[Future[Any], Callable[[], Any], int]]  # (future, task, seq)
+# (future, task, seq, whether the task is handed its host slot's release)
+_Tasks = deque[tuple[Future[Any], Callable[..., Any], int, bool]]
 
 
 def host_of(url: str) -> str:
@@ -78,18 +79,25 @@ class HostQueue:
         self._timer: threading.Thread | None = None  # started by the first held-back task
         self._closed = False
 
-    def submit(self, url: str, fn: Callable[[], Any]) -> Future[Any]:
+    def submit(
+        self, url: str, fn: Callable[..., Any], *, leaves_host: bool = False
+    ) -> Future[Any]:
+        """Queue `fn` for `url`'s host. With `leaves_host`, `fn` is called with a function
+        it calls once it is done with the host (an article page fetched, its extraction
+        to wait for): the host's slot is freed then, not when `fn` returns. Held through
+        the extraction, a host's two slots let through two pages per extraction wait — a
+        site's 20 pages took a minute under load while its turn came every 0.25 s."""
         host = host_of(url)
         with self._lock:
-            outer = self._enqueue(host, fn)
+            outer = self._enqueue(host, fn, leaves_host)
             self._pump(host)
         return outer
 
-    def _enqueue(self, host: str, fn: Callable[[], Any]) -> Future[Any]:
+    def _enqueue(self, host: str, fn: Callable[..., Any], leaves_host: bool) -> Future[Any]:
         """Queue a task behind its host's others (the lock held); its future."""
         outer: Future[Any] = Future()
         self._seq += 1
-        self._queues.setdefault(host, deque()).append((outer, fn, self._seq))
+        self._queues.setdefault(host, deque()).append((outer, fn, self._seq, leaves_host))
         return outer
 
     def submit_all(self, tasks: Sequence[tuple[str, Callable[[], Any]]]) -> list[Future[Any]]:
@@ -103,7 +111,7 @@ class HostQueue:
             hosts: dict[str, None] = {}  # in order of first appearance
             for url, fn in tasks:
                 host = host_of(url)
-                outers.append(self._enqueue(host, fn))
+                outers.append(self._enqueue(host, fn, False))
                 hosts[host] = None
             for host in hosts:
                 self._offer(host)
@@ -137,24 +145,28 @@ class HostQueue:
         while self._ready and (self._slots is None or self._total < self._slots):
             _, host = heapq.heappop(self._ready)
             del self._offered[host]
-            outer, fn, _ = self._queues[host].popleft()
+            outer, fn, _, leaves_host = self._queues[host].popleft()
             if outer.set_running_or_notify_cancel():
                 if self._delay > 0:
                     self._next_start[host] = self._clock() + self._delay
-                self._start(host, outer, fn)
+                self._start(host, outer, fn, leaves_host)
             self._offer(host)
 
-    def _start(self, host: str, outer: Future[Any], fn: Callable[[], Any]) -> None:
+    def _start(
+        self, host: str, outer: Future[Any], fn: Callable[..., Any], leaves_host: bool
+    ) -> None:
         self._running[host] += 1
         self._total += 1
+        slot = _HostSlot(self, host)
         try:
-            inner = self._pool.submit(fn)
+            inner = self._pool.submit(partial(fn, slot.release) if leaves_host else fn)
         except RuntimeError as exc:  # the pool is shutting down
+            slot.held = False
             self._running[host] -= 1
             self._total -= 1
             outer.set_exception(exc)
             return
-        inner.add_done_callback(partial(self._done, host, outer))
+        inner.add_done_callback(partial(self._done, slot, outer))
 
     def _turn(self, host: str) -> bool:
         """Whether `host`'s turn has come (its next turn is set `delay` after a start); if
@@ -190,11 +202,11 @@ class HostQueue:
                 self._held.discard(host)
                 self._pump(host)
 
-    def _done(self, host: str, outer: Future[Any], inner: Future[Any]) -> None:
+    def _done(self, slot: _HostSlot, outer: Future[Any], inner: Future[Any]) -> None:
         with self._lock:
-            self._running[host] -= 1
             self._total -= 1
-            self._pump(host)
+            slot.release()
+            self._dispatch()
         if inner.cancelled():
             outer.set_exception(RuntimeError("cancelled"))
         elif (exc := inner.exception()) is not None:
@@ -212,8 +224,25 @@ class HostQueue:
             self._offered.clear()
             self._wake.notify_all()
             for queue in self._queues.values():
-                for outer, _, _ in queue:
+                for outer, *_ in queue:
                     outer.cancel()
                 queue.clear()
         if self._timer is not None and self._timer is not threading.current_thread():
             self._timer.join()
+
+
+class _HostSlot:
+    """A running task's hold on one of its host's slots, given back once: when the task
+    says it is done with the host (`submit(..., leaves_host=True)`) or when it ends."""
+
+    def __init__(self, queue: HostQueue, host: str) -> None:
+        self.queue = queue
+        self.host = host
+        self.held = True
+
+    def release(self) -> None:
+        with self.queue._lock:
+            if self.held:
+                self.held = False
+                self.queue._running[self.host] -= 1
+                self.queue._pump(self.host)

@@ -19,7 +19,7 @@ import contextlib
 import os
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
@@ -144,13 +144,14 @@ class Pools:
             and self.pages_asked > self.settings.extract_pool_min_pages
         ):
             self.pool = process_pool(self.settings)
-        fut = self.hosts.submit(item.link, partial(self._page, item))
+        fut = self.hosts.submit(item.link, partial(self._page, item), leaves_host=True)
         fut.add_done_callback(self.done.put)
         return fut
 
-    def _page(self, item: NewArticle) -> PageOutcome:
+    def _page(self, item: NewArticle, fetched: Callable[[], None]) -> PageOutcome:
         """In an I/O thread: extraction goes to the process pool if it runs when the page's
-        turn comes (pages queued before it started go to it too), else to `inline`."""
+        turn comes (pages queued before it started go to it too), else to `inline`; the
+        host's slot is freed once the page is fetched (`fetched`)."""
         return fetch_page(
             self.fetcher,
             self.pool or self.inline,
@@ -160,6 +161,7 @@ class Pools:
             title=item.entry.title,
             lead_chars=LEAD_CHARS,  # the lead the story index keeps (its names are read there)
             summary_html=item.entry.summary_html,
+            fetched=fetched,
         )
 
     def next_done(self, timeout: float | None) -> Future[Any] | None:

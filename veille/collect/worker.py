@@ -11,6 +11,7 @@ none of them. The extraction processes import them once, in the forkserver (`poo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
@@ -332,8 +333,12 @@ def fetch_page(
     title: str = "",
     lead_chars: int | None = None,
     summary_html: str | None = None,
+    fetched: Callable[[], None] | None = None,
 ) -> PageOutcome:
     """Fetch an article page and extract its main content (in the process pool).
+
+    `fetched` is called once the page is fetched, before its extraction: the caller's
+    host slot is free then (`HostQueue.submit(..., leaves_host=True)`).
 
     trafilatura's costly date and byline searches are skipped when the feed already gave
     the entry's date and author (the feed's win over the page's). `lead_chars` and
@@ -343,6 +348,8 @@ def fetch_page(
         if not fetcher.allowed_by_robots(url):
             return PageOutcome(note="robots.txt disallows the article page")
         result = fetcher.fetch(url)
+        if fetched is not None:
+            fetched()
         job = partial(
             extract_with_facts,
             result.content,
