@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from veille.collect.hostqueue import HostQueue
@@ -164,3 +165,29 @@ def test_with_slots_and_a_delay_every_host_keeps_its_spacing() -> None:
     for host in hosts:
         gaps = [b - a for a, b in zip(starts[host], starts[host][1:], strict=False)]
         assert len(gaps) == 2 and min(gaps) >= delay - 0.03, (host, gaps)
+
+
+def test_a_task_that_leaves_its_host_frees_the_hosts_slot_before_it_ends() -> None:
+    """An article page's task frees its host's slot once the page is fetched: the host's
+    next page is fetched while the first waits for its extraction."""
+    extracted = threading.Event()
+    second_started = threading.Event()
+
+    def page(release: Callable[[], None]) -> str:
+        release()  # fetched: the host is free
+        release()  # a second call changes nothing (the slot is given back once)
+        assert extracted.wait(5)
+        return "first"
+
+    with ThreadPoolExecutor(4) as pool:
+        hosts = HostQueue(pool, limit=1, slots=4)
+        first = hosts.submit("https://a.example/1", page, leaves_host=True)
+        second = hosts.submit("https://a.example/2", lambda: second_started.set())
+        third = hosts.submit("https://a.example/3", lambda: "third")
+        assert second_started.wait(5)  # while the first still runs
+        assert not first.done()
+        extracted.set()
+        assert first.result(timeout=5) == "first"
+        assert second.result(timeout=5) is None
+        assert third.result(timeout=5) == "third"
+        hosts.cancel_all()
