@@ -14,11 +14,12 @@ forkserver and its workers), with the queues' depths at the end of each second; 
 same by phase:
 
 * start-up: the process until the cycle starts (imports, migrations, claiming);
-* first pages: until the first page is submitted to the extraction processes;
-* listings: until every listing is fetched and parsed;
-* pages: until every page is fetched and extracted;
+* start: until the first page is submitted to the extraction processes;
+* middle: until no page is on its way (every page fetched and extracted);
 * writer's tail: until the cycle ends (the last pages stored, the sources saved);
 * exit: the summary recorded, the pools shut down, the process's exit.
+
+    python benchmarks/timeline.py --report run-0-0.json  # the tables again, from kept samples
 """
 
 from __future__ import annotations
@@ -87,20 +88,26 @@ def boundaries(data: dict[str, Any], rows: list[Any]) -> list[tuple[str, float]]
     start = next(t for t, step, what in events if step == "cycle" and what == "start")
     end = next(t for t, step, what in events if step == "cycle" and what == "end")
     first_xq = next((t for t, _, q in rows if q.get("extraction_submitted", 0) > 0), start)
-    after = [(t, q) for t, _, q in rows if start < t < end and q]
-    listings = next((t for t, q in after if q.get("listings_on_way", 1) == 0), end)
-    pages = next(
-        (t for t, q in after if t >= listings and q.get("pages_on_way", 1) == 0), end
-    )
-    last = rows[-1][0]
+    last_page = max((t for t, _, q in rows if q.get("pages_on_way", 0) > 0), default=end)
     return [
         ("start-up", start),
-        ("first pages", max(start, first_xq)),
-        ("listings", max(first_xq, listings)),
-        ("pages", max(listings, pages)),
+        ("start", max(start, first_xq)),
+        ("middle", min(max(first_xq, last_page), end)),
         ("writer's tail", end),
-        ("exit", last),
+        ("exit", rows[-1][0]),
     ]
+
+
+def milestones(data: dict[str, Any], rows: list[Any]) -> str:
+    """When every listing was in, and when the writer first saved sources."""
+    listings = next(
+        (t for t, _, q in rows if q and q.get("listings_on_way", 1) == 0), float("nan")
+    )
+    saved = next(
+        (t for t, step, what in data["events"] if step == "sources_done" and what == "start"),
+        float("nan"),
+    )
+    return f"every listing in at {listings:.1f} s; first sources saved at {saved:.1f} s"
 
 
 def at(rows: list[Any], t: float) -> tuple[float, dict[str, float]]:
@@ -168,6 +175,7 @@ def report(label: str, data: dict[str, Any], wall: float) -> None:
         )
         since, t0, c0 = until, t1, c1
     total = rows[-1][1]
+    print(milestones(data, rows))
     print(
         f"whole run: writer {total['writer']:.1f} s, io {total['io']:.1f} s, other "
         f"{total['other']:.1f} s, extraction {total['extraction']:.1f} s, tree "
@@ -206,7 +214,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json", type=Path, help="keep the raw samples (suffixed per run)")
     ap.add_argument("--small", action="store_true", help="the small web")
+    ap.add_argument("--report", type=Path, nargs="+", help="only report kept samples")
     args = ap.parse_args()
+    if args.report:
+        for path in args.report:
+            report(str(path), json.loads(path.read_text()), float("nan"))
+        return
     shape = _site.SMALL if args.small else _site.FULL
     port = collect.free_port()
     p = _site.plan(args.seed, port, shape)
