@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.hostile_server import HostileServer
 from tests.site_builder import feeds_yaml, mount_site
+from tests.stored_scores import expected_coverage, score_is_its_sum
 from veille.collect.pipeline import CollectContext, Cycle, refresh_due
 from veille.collect.pools import Pools
 from veille.config import Settings
 from veille.db import coverage_marks
 from veille.db import stories as story_db
 from veille.db.fulltext import ALL_THEMES, DUPLICATE_BIT, SEARCH, theme_mask
-from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow
+from veille.db.tables import ArticleRow, ArticleThemeRow
 from veille.sources import load_feeds_config
 
 pytestmark = pytest.mark.postgres
@@ -43,18 +44,8 @@ def _coverage(session: Session) -> dict[int, tuple[str, str]]:
     """Each article's stored coverage « why », beside what its story's sources make it."""
     out: dict[int, tuple[str, str]] = {}
     for row in session.scalars(select(ArticleRow)):
-        n = len(
-            set(
-                session.scalars(
-                    select(ArticleLinkRow.source_id)
-                    .join(ArticleRow, ArticleRow.id == ArticleLinkRow.article_id)
-                    .where(ArticleRow.story_id == row.story_id)
-                )
-            )
-        )
-        expected = "une seule source" if n <= 1 else f"couvert par {n} sources"
-        out[row.id] = (row.score_components["coverage"]["why"], expected)
-        assert row.score == round(sum(c["points"] for c in row.score_components.values()), 1)
+        out[row.id] = (row.score_components["coverage"]["why"], expected_coverage(session, row))
+        assert score_is_its_sum(row)
     return out
 
 

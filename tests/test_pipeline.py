@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.hostile_server import HostileServer, static
 from tests.site_builder import Page, article_html, feeds_yaml, make_pages, mount_site, rss
+from tests.stored_scores import expected_coverage, score_is_its_sum
 from veille.collect.pipeline import CollectContext, refresh_due
 from veille.config import Settings
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
@@ -74,18 +75,8 @@ def test_first_cycle_stores_each_article_once(
         # Sources that widened a story rescored its articles: coverage counts the story's
         # distinct sources, and the score is the sum of its components.
         for row in rows:
-            n = len(
-                set(
-                    session.scalars(
-                        select(ArticleLinkRow.source_id)
-                        .join(ArticleRow, ArticleRow.id == ArticleLinkRow.article_id)
-                        .where(ArticleRow.story_id == row.story_id)
-                    )
-                )
-            )
-            why = "une seule source" if n <= 1 else f"couvert par {n} sources"
-            assert row.score_components["coverage"]["why"] == why
-            assert row.score == round(sum(c["points"] for c in row.score_components.values()), 1)
+            assert row.score_components["coverage"]["why"] == expected_coverage(session, row)
+            assert score_is_its_sum(row)
         assert "couvert par" in first.score_components["coverage"]["why"]
         src_a = session.scalar(select(SourceRow).where(SourceRow.key == "flux-a"))
         assert src_a is not None

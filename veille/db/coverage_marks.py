@@ -18,12 +18,12 @@ Core only (no ORM): a cycle ends by taking the marks even when no feed changed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from veille.db.schema import COVERAGE_MARKS
+from veille.db.upsert import conflict_insert
 
 CHUNK = 500  # rows per INSERT (SQLite's bound parameters)
 
@@ -34,17 +34,7 @@ def mark(session: Session, story_ids: Iterable[int]) -> None:
     ids = sorted({int(s) for s in story_ids})
     if not ids:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = pg_insert(COVERAGE_MARKS)
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(COVERAGE_MARKS)
-    else:
-        raise NotImplementedError(f"no conflict-free insert for {dialect}")
+    statement = conflict_insert(session, COVERAGE_MARKS)
     for start in range(0, len(ids), CHUNK):
         rows = [{"story_id": s} for s in ids[start : start + CHUNK]]
         session.execute(statement.values(rows).on_conflict_do_nothing(index_elements=["story_id"]))

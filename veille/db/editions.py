@@ -23,6 +23,7 @@ from veille.db.tables import (
     MemberRow,
     SourceRow,
 )
+from veille.db.upsert import conflict_insert
 
 
 def audit(
@@ -201,17 +202,7 @@ def insert_deliveries(session: Session, rows: Sequence[Mapping[str, Any]]) -> in
     """Insert delivery rows; a row whose (edition, member) exists is left as it is (ON
     CONFLICT DO NOTHING), so two preparations racing each other cannot fail or duplicate.
     Returns how many rows were new."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement: Any = pg_insert(DeliveryRow)
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(DeliveryRow)
-    else:
-        raise NotImplementedError(f"no conflict-free insert for {dialect}")
+    statement = conflict_insert(session, DeliveryRow)
     inserted = 0
     for start in range(0, len(rows), DELIVERY_CHUNK):
         chunk = [dict(row) for row in rows[start : start + DELIVERY_CHUNK]]

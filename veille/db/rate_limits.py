@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Index, Integer, String, delete, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from veille.db.schema import UTCDateTime
 from veille.db.tables import Base
+from veille.db.upsert import conflict_insert
 
 
 class RateHitRow(Base):
@@ -77,16 +77,7 @@ def add(session: Session, scope: str, keys: Sequence[str], now: datetime, width:
         {"scope": scope, "key": hashed(k), "bucket": bucket_start(now, width), "count": 1}
         for k in dict.fromkeys(keys)
     ]
-    # The dialect of the URL in use only: importing both costs every command ~0.1 s.
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        insert: Any = pg_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        insert = sqlite_insert
-    stmt = insert(RateHitRow).values(rows)
+    stmt = conflict_insert(session, RateHitRow).values(rows)
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["scope", "key", "bucket"],
