@@ -1,16 +1,15 @@
-"""The per-host queue feeding the I/O pool: a limit per host, a cap in all, FIFO."""
+"""The per-host queue feeding the I/O pool: a limit per host, FIFO, article pages first."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from veille.collect.hostqueue import HostQueue
 
 
-def test_a_hosts_tasks_run_in_order_and_the_limit_holds() -> None:
+def test_urgent_tasks_overtake_queued_ones_and_the_limit_holds() -> None:
     gate = threading.Event()
     order: list[str] = []
     running: dict[str, int] = {}
@@ -33,8 +32,8 @@ def test_a_hosts_tasks_run_in_order_and_the_limit_holds() -> None:
         first = hosts.submit("https://a.example/feed", lambda: task("feed-1", "a", wait=True))
         later = [
             hosts.submit("https://a.example/feed2", lambda: task("feed-2", "a")),
-            hosts.submit("https://a.example/p1", lambda: task("page-1", "a")),
-            hosts.submit("https://a.example/p2", lambda: task("page-2", "a")),
+            hosts.submit("https://a.example/p1", lambda: task("page-1", "a"), urgent=True),
+            hosts.submit("https://a.example/p2", lambda: task("page-2", "a"), urgent=True),
             hosts.submit("https://b.example/feed", lambda: task("other-host", "b")),
         ]
         assert later[-1].result(timeout=5) == "other-host"  # another host is not held up
@@ -42,7 +41,7 @@ def test_a_hosts_tasks_run_in_order_and_the_limit_holds() -> None:
         assert first.result(timeout=5) == "feed-1"
         assert [f.result(timeout=5) for f in later] == ["feed-2", "page-1", "page-2", "other-host"]
     a_order = [name for name in order if name != "other-host"]
-    assert a_order == ["feed-1", "feed-2", "page-1", "page-2"]
+    assert a_order == ["feed-1", "page-1", "page-2", "feed-2"]
     assert peak["a"] == 1
 
 
@@ -51,7 +50,7 @@ def test_cancel_all_cancels_what_waits() -> None:
     with ThreadPoolExecutor(2) as pool:
         hosts = HostQueue(pool, limit=1)
         running = hosts.submit("https://a.example/1", lambda: gate.wait(5))
-        waiting = [hosts.submit(f"https://a.example/{n}", lambda: None) for n in (2, 3)]
+        waiting = [hosts.submit("https://a.example/2", lambda: 2, urgent=u) for u in (True, False)]
         hosts.cancel_all()
         gate.set()
         assert running.result(timeout=5) is True
@@ -97,97 +96,3 @@ def test_cancel_all_drops_tasks_held_for_their_turn() -> None:
         assert first.result(timeout=5) == 1
         queue.cancel_all()  # returns at once: the timer thread does not sleep out its 30 s
         assert held.cancelled()
-
-
-def test_with_slots_tasks_start_in_submission_order_across_hosts() -> None:
-    """Capped at the pool's threads, the queue hands over the first-submitted task of the
-    hosts that may start, not each host's in turn: a collection cycle's pages are then
-    fetched (and extracted) in the order its sources asked for them, so a source's pages
-    are done together and the writer saves sources while pages are still extracted."""
-    gate = threading.Event()
-    order: list[str] = []
-    running = 0
-    peak = 0
-    lock = threading.Lock()
-
-    def task(name: str, wait: bool = False) -> str:
-        nonlocal running, peak
-        with lock:
-            running += 1
-            peak = max(peak, running)
-            order.append(name)
-        if wait:
-            gate.wait(5)
-        with lock:
-            running -= 1
-        return name
-
-    with ThreadPoolExecutor(4) as pool:
-        hosts = HostQueue(pool, limit=1, slots=1)
-        first = hosts.submit("https://a.example/1", lambda: task("a1", wait=True))
-        later = [
-            hosts.submit("https://a.example/2", lambda: task("a2")),
-            hosts.submit("https://b.example/1", lambda: task("b1")),
-            hosts.submit("https://c.example/1", lambda: task("c1")),
-            hosts.submit("https://b.example/2", lambda: task("b2")),
-        ]
-        time.sleep(0.05)  # without the cap, b1 and c1 would start now, beside a1
-        assert order == ["a1"]
-        gate.set()
-        assert first.result(timeout=5) == "a1"
-        for f in later:
-            f.result(timeout=5)
-        hosts.cancel_all()
-    assert order == ["a1", "a2", "b1", "c1", "b2"]
-    assert peak == 1
-
-
-def test_with_slots_and_a_delay_every_host_keeps_its_spacing() -> None:
-    delay = 0.1
-    starts: dict[str, list[float]] = {}
-    lock = threading.Lock()
-
-    def task(host: str) -> None:
-        with lock:
-            starts.setdefault(host, []).append(time.monotonic())
-
-    hosts = [f"h{i}.example" for i in range(4)]
-    with ThreadPoolExecutor(3) as pool:
-        queue = HostQueue(pool, limit=2, delay=delay, slots=3)
-        futures = [
-            queue.submit(f"https://{host}/p{n}", lambda host=host: task(host))
-            for host in hosts
-            for n in range(3)
-        ]
-        for f in futures:
-            f.result(timeout=10)
-        queue.cancel_all()
-    for host in hosts:
-        gaps = [b - a for a, b in zip(starts[host], starts[host][1:], strict=False)]
-        assert len(gaps) == 2 and min(gaps) >= delay - 0.03, (host, gaps)
-
-
-def test_a_task_that_leaves_its_host_frees_the_hosts_slot_before_it_ends() -> None:
-    """An article page's task frees its host's slot once the page is fetched: the host's
-    next page is fetched while the first waits for its extraction."""
-    extracted = threading.Event()
-    second_started = threading.Event()
-
-    def page(release: Callable[[], None]) -> str:
-        release()  # fetched: the host is free
-        release()  # a second call changes nothing (the slot is given back once)
-        assert extracted.wait(5)
-        return "first"
-
-    with ThreadPoolExecutor(4) as pool:
-        hosts = HostQueue(pool, limit=1, slots=4)
-        first = hosts.submit("https://a.example/1", page, leaves_host=True)
-        second = hosts.submit("https://a.example/2", lambda: second_started.set())
-        third = hosts.submit("https://a.example/3", lambda: "third")
-        assert second_started.wait(5)  # while the first still runs
-        assert not first.done()
-        extracted.set()
-        assert first.result(timeout=5) == "first"
-        assert second.result(timeout=5) is None
-        assert third.result(timeout=5) == "third"
-        hosts.cancel_all()

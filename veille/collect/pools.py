@@ -19,7 +19,7 @@ import contextlib
 import os
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
@@ -80,10 +80,6 @@ def start_threads(pool: ThreadPoolExecutor, count: int) -> None:
         started.wait(THREAD_START_TIMEOUT)
 
 
-# Threads parsing a listing at once: parsing holds the GIL (lxml's parse itself may run
-# beside it), so more only take the GIL from the writer (`worker.fetch_listing`).
-PARSE_SLOTS = 2
-
 # Seconds start_threads waits for the threads: past it, the cycle goes on (they start as
 # the pool needs them, as before).
 THREAD_START_TIMEOUT = 10.0
@@ -106,15 +102,8 @@ class Pools:
             max_workers=settings.concurrency, thread_name_prefix="veille-io"
         )
         policy = self.fetcher.policy
-        self.hosts = HostQueue(
-            self.io,
-            policy.per_host_concurrency,
-            delay=policy.per_host_delay,
-            slots=settings.concurrency,  # the pool's threads: tasks wait in order, in `hosts`
-        )
+        self.hosts = HostQueue(self.io, policy.per_host_concurrency, delay=policy.per_host_delay)
         self.done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
-        # Listings parsed at once (`worker.fetch_listing`): the GIL runs one at a time anyway
-        self.parse_slots = threading.BoundedSemaphore(PARSE_SLOTS)
         self.pages_asked = 0  # pages this cycle asked for: the pool starts past the threshold
         # Until then, pages are extracted one at a time in this process's own thread (not in
         # every I/O thread at once: they would fight over the GIL with the storing thread).
@@ -125,18 +114,15 @@ class Pools:
         the I/O threads are started first, then every listing is queued at once and each
         host's first one handed over (`HostQueue.submit_all`)."""
         start_threads(self.io, min(self.settings.concurrency, len(sources)))
-        tasks = [
-            (s.url, partial(fetch_listing, self.fetcher, s, now, self.parse_slots))
-            for s in sources
-        ]
+        tasks = [(s.url, partial(fetch_listing, self.fetcher, s, now)) for s in sources]
         futures = self.hosts.submit_all(tasks)
         for fut in futures:
             fut.add_done_callback(self.done.put)
         return futures
 
     def fetch_page(self, item: NewArticle) -> Future[Any]:
-        """Fetch and extract an entry's page, after the pages asked for before it (the
-        host queue takes tasks in submission order, within the per-host limits)."""
+        """Fetch and extract an entry's page; pages go before listings (they feed the
+        extraction workers, which otherwise idle)."""
         self.pages_asked += 1
         if (
             self.pool is None
@@ -144,14 +130,13 @@ class Pools:
             and self.pages_asked > self.settings.extract_pool_min_pages
         ):
             self.pool = process_pool(self.settings)
-        fut = self.hosts.submit(item.link, partial(self._page, item), leaves_host=True)
+        fut = self.hosts.submit(item.link, partial(self._page, item), urgent=True)
         fut.add_done_callback(self.done.put)
         return fut
 
-    def _page(self, item: NewArticle, fetched: Callable[[], None]) -> PageOutcome:
+    def _page(self, item: NewArticle) -> PageOutcome:
         """In an I/O thread: extraction goes to the process pool if it runs when the page's
-        turn comes (pages queued before it started go to it too), else to `inline`; the
-        host's slot is freed once the page is fetched (`fetched`)."""
+        turn comes (pages queued before it started go to it too), else to `inline`."""
         return fetch_page(
             self.fetcher,
             self.pool or self.inline,
@@ -161,7 +146,6 @@ class Pools:
             title=item.entry.title,
             lead_chars=LEAD_CHARS,  # the lead the story index keeps (its names are read there)
             summary_html=item.entry.summary_html,
-            fetched=fetched,
         )
 
     def next_done(self, timeout: float | None) -> Future[Any] | None:

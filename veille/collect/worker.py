@@ -11,9 +11,7 @@ none of them. The extraction processes import them once, in the forkserver (`poo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import Executor
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -136,19 +134,8 @@ def article_url(link: str, final_url: str | None, extracted: Extracted | None) -
 # --- stages run in worker threads -------------------------------------------------------
 
 
-def fetch_listing(
-    fetcher: Fetcher,
-    src: SourceState,
-    now: datetime,
-    parse_slots: AbstractContextManager[object] | None = None,
-) -> Listing:
-    """Fetch and parse one source's feed, listing page or sitemap.
-
-    `parse_slots` (a semaphore shared by the cycle's I/O threads) bounds how many threads
-    parse at once: parsing is CPU work under the GIL, and 64 threads parsing together
-    starved the cycle's main thread — the writer, which decides the listings and so starts
-    the page fetches — of the GIL (the first cycle's first decisions took 7 s of wall for
-    0.7 s of CPU, benchmarks/README.md « First cycle's timeline »)."""
+def fetch_listing(fetcher: Fetcher, src: SourceState, now: datetime) -> Listing:
+    """Fetch and parse one source's feed, listing page or sitemap."""
     try:
         if src.kind == "page" and not fetcher.allowed_by_robots(src.url):
             return Listing(src, error="robots.txt disallows this page", error_kind="robots")
@@ -160,8 +147,20 @@ def fetch_listing(
         )
         if result.not_modified:
             return Listing(src, result=result)
-        with parse_slots or nullcontext():
-            feed = _parse_listing(fetcher, src, result, now)
+        from veille.collect.feeds import parse_feed
+        from veille.collect.pages import listing_entries
+
+        if src.kind == "page":
+            feed = listing_entries(result.content, base_url=result.url, selector=src.selector)
+        elif src.kind == "sitemap":
+            feed = read_sitemap(fetcher, result, now)
+        else:
+            feed = parse_feed(
+                result.content,
+                url=result.url,
+                content_type=result.headers.get("content-type"),
+                now=now,  # the cycle's clock judges publication dates
+            )
         # The body is parsed: the listing waits for its pages with its headers only (500
         # feeds of ~100 KB would otherwise stay in memory until their sources are stored).
         return Listing(src, result=replace(result, content=b""), feed=feed)
@@ -178,24 +177,6 @@ def fetch_listing(
     except Exception as exc:  # a bug must not stop the other sources
         log.exception("unexpected error on source %s", src.key)
         return Listing(src, error=f"internal error: {exc!r}", error_kind="internal")
-
-
-def _parse_listing(
-    fetcher: Fetcher, src: SourceState, result: FetchResult, now: datetime
-) -> ParsedFeed:
-    from veille.collect.feeds import parse_feed
-    from veille.collect.pages import listing_entries
-
-    if src.kind == "page":
-        return listing_entries(result.content, base_url=result.url, selector=src.selector)
-    if src.kind == "sitemap":
-        return read_sitemap(fetcher, result, now)
-    return parse_feed(
-        result.content,
-        url=result.url,
-        content_type=result.headers.get("content-type"),
-        now=now,  # the cycle's clock judges publication dates
-    )
 
 
 SITEMAP_CHILDREN = 3
@@ -333,12 +314,8 @@ def fetch_page(
     title: str = "",
     lead_chars: int | None = None,
     summary_html: str | None = None,
-    fetched: Callable[[], None] | None = None,
 ) -> PageOutcome:
     """Fetch an article page and extract its main content (in the process pool).
-
-    `fetched` is called once the page is fetched, before its extraction: the caller's
-    host slot is free then (`HostQueue.submit(..., leaves_host=True)`).
 
     trafilatura's costly date and byline searches are skipped when the feed already gave
     the entry's date and author (the feed's win over the page's). `lead_chars` and
@@ -348,8 +325,6 @@ def fetch_page(
         if not fetcher.allowed_by_robots(url):
             return PageOutcome(note="robots.txt disallows the article page")
         result = fetcher.fetch(url)
-        if fetched is not None:
-            fetched()
         job = partial(
             extract_with_facts,
             result.content,
