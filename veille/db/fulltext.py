@@ -15,7 +15,9 @@ to_tsvector('french', veille_unaccent(title || summary || text)) under a GIN ind
 database maintains the index itself.
 
 The search columns added by migration 0003 are described by `SEARCH` (its own MetaData, so
-the ORM mapping of `articles` stays as it is).
+the ORM mapping of `articles` stays as it is), with the score columns written beside the
+theme bits (`veille.db.scores.update_scores`): one Core view of `articles` for what the
+ORM does not map.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, Table, text
+from sqlalchemy import JSON, Column, Float, Integer, MetaData, Table, text
 from sqlalchemy.orm import Session
 
 from veille.db.schema import UTCDateTime
@@ -50,6 +52,7 @@ SEARCH = Table(
     Column("published_or_fetched", UTCDateTime),
     Column("theme_mask", Integer),
     Column("score", Float),
+    Column("score_components", JSON),
 )
 
 FTS = Table(FTS_TABLE, MetaData(), Column("rowid", Integer, primary_key=True))

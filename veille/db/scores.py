@@ -15,32 +15,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, Integer, MetaData, Table, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from veille.db import stories
-from veille.db.fulltext import theme_mask
+from veille.db.fulltext import SEARCH, theme_mask
 from veille.db.tables import ArticleRow
 
 CHUNK = 500  # story ids per IN list
 
-# The columns `update_scores` writes with the themes' bits (`fulltext.SEARCH` maps the
-# search columns apart from the ORM's table; this maps the three in one statement).
-_SCORED = Table(
-    "articles",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("score", Float),
-    Column("score_components", JSON),
-    Column("theme_mask", Integer),
-)
+# The score and the themes' bits in one statement: `theme_mask` is not mapped by the ORM,
+# `fulltext.SEARCH` maps it with the score columns.
 _SCORE_AND_BITS = (
-    update(_SCORED)
-    .where(_SCORED.c.id == bindparam("b_id"))
+    update(SEARCH)
+    .where(SEARCH.c.id == bindparam("b_id"))
     .values(
         score=bindparam("b_score"),
         score_components=bindparam("b_components"),
-        theme_mask=_SCORED.c.theme_mask.op("|")(bindparam("b_bits")),
+        theme_mask=SEARCH.c.theme_mask.op("|")(bindparam("b_bits")),
     )
 )
 
