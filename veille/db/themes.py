@@ -93,14 +93,6 @@ def replace_themes(
         )
 
 
-def replace_themes_of(
-    session: Session, themes_by_article: Mapping[int, Mapping[str, tuple[float, str]]]
-) -> None:
-    """`replace_themes` for many articles: one DELETE and one multi-row INSERT."""
-    delete_themes_of(session, list(themes_by_article))
-    insert_themes_of(session, themes_by_article)
-
-
 def delete_themes_of(session: Session, article_ids: Sequence[int]) -> None:
     """Remove the articles' themes (their triggers clear the articles' theme bits)."""
     ids = list(article_ids)
