@@ -156,6 +156,7 @@ def main() -> None:
             "press7": sorted(data.glob("press7/*.jsonl")),
             "press8": sorted(data.glob("press8/*.jsonl")),
             "press9": sorted(data.glob("press9/*.jsonl")),
+            "press10": sorted(data.glob("press10/*.jsonl")),
         }
     )
     results = {name: _report(name, paths, args.json) for name, paths in sets.items()}
