@@ -148,7 +148,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     subjects veto keeps two towns' own pages apart (`stories.same_story`, against another
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
-    body = body_of(text)
+    body = body_of(text, title)
     raw_title, title = title, law_names(headline_of(title))
     first, *rest = SENTENCE_END.split(body, maxsplit=1)
     first = law_names(first)
@@ -219,7 +219,7 @@ def title_words(lead: str) -> frozenset[str]:
     when the leads share no name (a city's own page rarely names the city)."""
     title, _, text = lead.partition("\n")
     if post_role(text) or post_author(title):  # a post's headline is its first sentence
-        title = f"{title}\n{SENTENCE_END.split(body_of(text), maxsplit=1)[0]}"
+        title = f"{title}\n{SENTENCE_END.split(body_of(text, title), maxsplit=1)[0]}"
     if is_english(lead):  # in French terms, as its word vector (`stories.story_vector`)
         title = in_french(title)
     return _words(title)
@@ -235,7 +235,7 @@ def lead_names(lead: str) -> frozenset[str]:
     see (two feed leads of two sentences)."""
     raw_title, _, text = lead.partition("\n")
     title, text = law_names(headline_of(raw_title)), law_names(text)
-    body = body_of(text)
+    body = body_of(text, raw_title)
     first = SENTENCE_END.split(body, maxsplit=1)[0]
     names, _, bracketed = read_names([title, first], text)
     names |= author_names(raw_title)

@@ -188,6 +188,38 @@ def _people(tokens: list[tuple[bool, str]]) -> set[str]:
     return out
 
 
+# A segment that opens on two capitalised words, side by side and alone (« Jean-Marc
+# Lavergne veut faire de la donnée… », « Inès Quillévéré a pris ses fonctions… », « Soizic
+# Arnaudeau, l'élue qui… »): a portrait's or an appointment's headline, a person.
+_FIRST_PAIR = re.compile(
+    r"\s*(?P<first>[A-ZÀ-Þ][\w'’-]*[a-zà-ÿ])[ \t]+(?P<last>[A-ZÀ-Þ][\w'’-]*[a-zà-ÿ])"
+    r"(?![\w'’-])(?![ \t]+[A-ZÀ-Þ])"
+)
+_FUNCTION_WORDS = frozenset({"en", "the", "un", "une", "ce", "cet", "cette", "ces", "chez", "et"})
+
+
+def _person_first(segment: str, text: str, common: frozenset[str]) -> set[str]:
+    """The names of a person a segment opens on (`_FIRST_PAIR`): `_people` leaves a
+    segment's first word out (capitalised anyway), so the surname alone read as a body
+    and vetoed every article naming the town instead (« Le maire a présenté… »). Neither
+    word may be generic (« Rocheval Métropole »), the first no article nor function word,
+    and neither a word the opening writes in lower case (`common`: « Bus Futé », « Guide
+    Cerema », « Aubrevoie Données 2030 »); and `text` writes the second word only after
+    the first or « M. », « Mme »: a place named alone elsewhere is a place (« Allô
+    Fontivry », then « la ville de Fontivry »)."""
+    pair = _FIRST_PAIR.match(segment)
+    if pair is None:
+        return set()
+    first, last = pair.group("first", "last")
+    if _ELIDED.match(first) or story_fold(first) in _ARTICLES | _FUNCTION_WORDS:
+        return set()
+    pieces = _folded_pieces(first), _folded_pieces(last)
+    if not all(pieces) or any(stem(p) in common for p in pieces[0] + pieces[1]):
+        return set()
+    named = sum(text.count(f"{before} {last}") for before in (first, "M.", "Mme"))
+    return set(pieces[0] + pieces[1]) if text.count(last) <= named else set()
+
+
 # « l'Assemblée départementale », « le Conseil régional »: a kind of body followed by its
 # level names no body — the text's or site's body, written generically (its own page says
 # « l'Assemblée départementale » where the press writes « le conseil départemental des
@@ -233,6 +265,7 @@ def read_names(
             # capitalised words after it are a person even after a place.
             clauses = [_capitalised(t) for t in _CLAUSE_TOKEN.findall(segment)]
             people.update(_people(clauses) | _addresses(tokens))
+            people.update(_person_first(segment, text, common))
             for i, (elided, word) in enumerate(tokens):
                 pieces = _folded_pieces(word)
                 if not pieces:

@@ -1,0 +1,86 @@
+"""Story grouping's reading of headlines on a person and of posts titled by their first
+line (issue 11, round 25; docs/dedup.md, « Portraits and posts: the subject is in the
+lead »): a post's title that its text repeats as its first sentence is no lead, the next
+sentence is; a person a headline or sentence opens on (« Martin Lestrade veut… ») is a
+person, who ties two articles but names no body."""
+
+from __future__ import annotations
+
+from veille.collect import stories
+from veille.collect.storykeys import lead_names, story_keys, title_words
+from veille.text.leads import body_of
+
+POST_TITLE = "Nouvelle étape !"
+POST_TEXT = (
+    "Nouvelle étape ! Je rejoins aujourd'hui Vallorge Agglomération comme cheffe de projet "
+    "des données. Un poste créé pour mettre en œuvre la stratégie votée en juin."
+)
+
+
+def test_a_title_the_text_repeats_as_its_first_sentence_is_no_lead() -> None:
+    assert body_of(POST_TEXT, POST_TITLE).startswith("Je rejoins aujourd'hui Vallorge")
+    # the title without its end punctuation, or on a line of its own
+    assert body_of(POST_TEXT, "Nouvelle étape").startswith("Je rejoins")
+    assert body_of("Le bus prend la route\nÀ partir du lundi 9.", "Le bus prend la route") == (
+        "À partir du lundi 9."
+    )
+    # a title that only opens a longer first sentence stays in it
+    text = "La Cnil publie son rapport annuel : 17 000 plaintes reçues."
+    assert body_of(text, "La Cnil publie son rapport annuel") == text
+    assert body_of(POST_TITLE, POST_TITLE) == POST_TITLE  # nothing after it: kept
+
+
+def test_a_post_titled_by_its_first_line_is_read_from_its_next_sentence() -> None:
+    keys = story_keys(POST_TITLE, POST_TEXT, "reseau-pro.example")
+    assert "vallorg" in keys.lead_names
+    # the story index files it under the body it names, and by the words of that sentence
+    assert "vallorg" in lead_names(f"{POST_TITLE}\n{POST_TEXT}")
+    assert title_words(f"{POST_TITLE}\n{POST_TEXT}") == title_words(POST_TITLE)
+
+
+PORTRAIT_TITLE = "Martin Lestrade veut faire de la donnée « un bien commun »"
+PORTRAIT_TEXT = (
+    "Le maire a présenté lundi soir en conseil municipal un plan de quatre ans pour publier "
+    "120 jeux de données. Le texte a été adopté, l'opposition s'abstenant."
+)
+TOWN_TITLE = "Une stratégie de la donnée pour mieux servir les habitants"
+TOWN_TEXT = (
+    "Lors du conseil municipal du 23 novembre, la Ville de Brenouille a adopté sa stratégie "
+    "de la donnée 2027-2030 : 120 jeux de données publiés en quatre ans."
+)
+
+
+def test_a_person_a_headline_opens_on_is_a_person() -> None:
+    portrait = story_keys(PORTRAIT_TITLE, PORTRAIT_TEXT, "echo-du-val.example")
+    assert "lestrad" not in portrait.subjects  # the surname is no body
+    assert "lestrad" in portrait.lead_names  # still a tie
+    # so the town's own page is not vetoed by a name it never writes
+    town = story_keys(TOWN_TITLE, TOWN_TEXT, "brenouille.example")
+    assert stories.same_story(0.4, 3.0, portrait, town)
+    # the same at a sentence's start (an appointment's page)
+    keys = story_keys(
+        "Une nouvelle directrice des données",
+        "Claire Vandamme a pris ses fonctions lundi à la Métropole de Brenouille.",
+        "x.example",
+    )
+    assert keys.subjects == frozenset({"brenouil"})
+
+
+def test_two_capitalised_words_that_are_no_person_still_name_a_body() -> None:
+    # a place the text names alone elsewhere
+    service = story_keys(
+        "Allô Ravignac répond désormais le samedi",
+        "Le service téléphonique de la ville de Ravignac ouvre le samedi matin.",
+        "x.example",
+    )
+    assert "ravignac" in service.subjects
+    # a body of a generic kind, a brand of common nouns, a function word first
+    assert "rocheval" in story_keys(
+        "Rocheval Métropole vote sa charte", "Le conseil de Rocheval a voté.", "x.example"
+    ).subjects
+    assert "aubrevoi" in story_keys(
+        "Aubrevoie Données 2030 est votée", "La stratégie de données d'Aubrevoie.", "x.example"
+    ).subjects
+    assert "ravignac" in story_keys(
+        "En Ravignac, la fibre arrive", "Le réseau dessert 400 foyers de plus.", "x.example"
+    ).subjects
