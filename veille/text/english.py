@@ -220,12 +220,12 @@ def in_french(text: str) -> str:
     return " ".join(out)
 
 
-# The EU's laws of the field, named in English or French (« AI Act », « le règlement
-# européen sur l'intelligence artificielle », « RIA »): one name each, whatever the language,
+# The EU's laws of the field, named in English or French (« AI Act », the French press's
+# « IA Act », « le règlement européen sur l'intelligence artificielle », « RIA »): one name each, whatever the language,
 # written as one capitalised word so that « AI Act » and « Data Act » are not both « Act ».
 _REGLEMENT = r"r[èe]glement (?:europ[ée]en |\(UE\) )?"
 _LAWS = {
-    "AiAct": rf"AI Act|{_REGLEMENT}(?:sur|relatif à) l['’](?:IA|intelligence artificielle)",
+    "AiAct": rf"AI Act|IA Act|{_REGLEMENT}(?:sur|relatif à) l['’](?:IA|intelligence artificielle)",
     "DataGovernanceAct": rf"Data Governance Act|{_REGLEMENT}sur la gouvernance des donn[ée]es",
     "DataAct": rf"Data Act|{_REGLEMENT}sur les donn[ée]es",
     "DigitalServicesAct": rf"Digital Services Act|{_REGLEMENT}sur les services num[ée]riques|DSA",
