@@ -142,6 +142,8 @@ def test_a_law_is_one_name_in_both_languages() -> None:
     assert "AiAct" in law_names("le règlement européen sur l'intelligence artificielle")
     assert "AiAct" in law_names("le règlement sur l'IA")
     assert "DataAct" in law_names("le règlement européen sur les données")
+    # the French press's « IA Act » (round 25): no « Act » of its own vetoing the original
+    assert law_names("IA Act : Bruxelles précise") == "AiAct : Bruxelles précise"
     press = story_keys("AI Act : la Commission précise", "Les lignes directrices sont parues.")
     trade = story_keys(
         "IA : les collectivités concernées",

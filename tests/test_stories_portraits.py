@@ -2,12 +2,14 @@
 line (issue 11, round 25; docs/dedup.md, « Portraits and posts: the subject is in the
 lead »): a post's title that its text repeats as its first sentence is no lead, the next
 sentence is; a person a headline or sentence opens on (« Martin Lestrade veut… ») is a
-person, who ties two articles but names no body."""
+person, who ties two articles but names no body; a compound name (« Belle-Rive ») is also
+written as a body's site writes it (« bellerive-region.fr »)."""
 
 from __future__ import annotations
 
 from veille.collect import stories
 from veille.collect.storykeys import lead_names, story_keys, title_words
+from veille.collect.storynames import joined_names
 from veille.text.leads import body_of
 
 POST_TITLE = "Nouvelle étape !"
@@ -75,12 +77,43 @@ def test_two_capitalised_words_that_are_no_person_still_name_a_body() -> None:
     )
     assert "ravignac" in service.subjects
     # a body of a generic kind, a brand of common nouns, a function word first
-    assert "rocheval" in story_keys(
-        "Rocheval Métropole vote sa charte", "Le conseil de Rocheval a voté.", "x.example"
-    ).subjects
-    assert "aubrevoi" in story_keys(
-        "Aubrevoie Données 2030 est votée", "La stratégie de données d'Aubrevoie.", "x.example"
-    ).subjects
-    assert "ravignac" in story_keys(
-        "En Ravignac, la fibre arrive", "Le réseau dessert 400 foyers de plus.", "x.example"
-    ).subjects
+    assert (
+        "rocheval"
+        in story_keys(
+            "Rocheval Métropole vote sa charte", "Le conseil de Rocheval a voté.", "x.example"
+        ).subjects
+    )
+    assert (
+        "aubrevoi"
+        in story_keys(
+            "Aubrevoie Données 2030 est votée", "La stratégie de données d'Aubrevoie.", "x.example"
+        ).subjects
+    )
+    assert (
+        "ravignac"
+        in story_keys(
+            "En Ravignac, la fibre arrive", "Le réseau dessert 400 foyers de plus.", "x.example"
+        ).subjects
+    )
+
+
+def test_a_compound_name_is_also_written_as_its_site_writes_it() -> None:
+    # a body's own page names nobody: its site does (« la Région investit »)
+    own = story_keys(
+        "Stratégie régionale de la donnée : la Région investit 9 M€",
+        "Réunis en séance plénière, les élus régionaux ont adopté la stratégie de la donnée.",
+        "bellerive-region.example",
+    )
+    assert own.own and own.subjects == frozenset({"belleriv"})
+    press = story_keys(
+        "Données : ce que contient la stratégie votée par la Région",
+        "Neuf millions d'euros sur quatre ans : la Région Belle-Rive a adopté jeudi sa "
+        "stratégie de la donnée.",
+        "journal-du-val.example",
+    )
+    assert "belleriv" in press.mentioned  # « Belle-Rive » as « bellerive-region »
+    assert "belleriv" in press.opening  # what the story index looks candidates up by
+    assert stories.same_story(0.4, 13.0, own, press)
+    # two capitalised pieces are needed: « anti-Covid », « Paris-2024 » are no compounds
+    assert joined_names("Le plan anti-Covid de Paris-2024") == set()
+    assert joined_names("Val-d'Ysse, Saint-Privat-d'Erbe") == {"valdyss", "saintprivatderb"}

@@ -21,6 +21,7 @@ from veille.collect.storynames import (
     author_names,
     capitalised_names,
     common_words,
+    joined_names,
     own_page,
     read_names,
     site_names,
@@ -165,7 +166,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     opening_text = law_names(f"{title}\n{body[:OPENING_CHARS]}")
     web = web_names(opening_text)
     opening = capitalised_names(REFERENCE.sub(" ", opening_text)) | web
-    opening |= acronyms(opening_text)
+    opening |= acronyms(opening_text) | joined_names(opening_text)
     role = post_role(text)
     if post_author(raw_title) or role:  # a post's signature line names its author's body
         opening |= capitalised_names(text[: len(text) - len(body)])

@@ -358,3 +358,15 @@ def capitalised_names(text: str) -> set[str]:
     left out (`GENERIC_NAMES`)."""
     folded = {story_fold(w) for w in _CAPITALISED.findall(text)}
     return {canonical_name(w) for w in folded - GENERIC_NAMES}
+
+
+# A compound name (« Haut-Val », « Val-d'Ysse », « Saint-Ormel »): capitalised pieces joined
+# by hyphens (an apostrophe too), the last one capitalised (not « anti-Covid »).
+_COMPOUND = re.compile(r"(?<![\w.])[A-ZÀ-ÖØ-Þ]\w+(?:[-'’][^\W\d_]\w*)*-(?:\w+['’])?[A-ZÀ-ÖØ-Þ]\w*")
+
+
+def joined_names(text: str) -> set[str]:
+    """The compound names of `text` written as one word, as a body's site writes them
+    (« la Région Haut-Val » on hautval-region.fr, « Saint-Ormel » on saintormel.fr): what
+    a body's own page, whose lead names nobody, is named by (`site_names`)."""
+    return {canonical_name(story_fold(re.sub(r"[-'’]", "", w))) for w in _COMPOUND.findall(text)}

@@ -221,8 +221,9 @@ def in_french(text: str) -> str:
 
 
 # The EU's laws of the field, named in English or French (« AI Act », the French press's
-# « IA Act », « le règlement européen sur l'intelligence artificielle », « RIA »): one name each, whatever the language,
-# written as one capitalised word so that « AI Act » and « Data Act » are not both « Act ».
+# « IA Act », « le règlement européen sur l'intelligence artificielle », « RIA »): one name
+# each, whatever the language, written as one capitalised word so that « AI Act » and
+# « Data Act » are not both « Act ».
 _REGLEMENT = r"r[èe]glement (?:europ[ée]en |\(UE\) )?"
 _LAWS = {
     "AiAct": rf"AI Act|IA Act|{_REGLEMENT}(?:sur|relatif à) l['’](?:IA|intelligence artificielle)",
