@@ -117,3 +117,23 @@ def test_a_compound_name_is_also_written_as_its_site_writes_it() -> None:
     # two capitalised pieces are needed: « anti-Covid », « Paris-2024 » are no compounds
     assert joined_names("Le plan anti-Covid de Paris-2024") == set()
     assert joined_names("Val-d'Ysse, Saint-Privat-d'Erbe") == {"valdyss", "saintprivatderb"}
+
+
+def test_a_lead_whose_only_figures_are_asides_states_none() -> None:
+    daily = story_keys(
+        "Le Département met 21 000 subventions en ligne",
+        "Depuis mardi, chacun peut savoir combien le Département de la Sorbe a versé.",
+    )
+    brief = story_keys(
+        "Open data : la Sorbe publie ses subventions sans plancher",
+        "Au-delà de l'obligation légale (23 000 euros), la Sorbe a publié mardi toutes ses "
+        "subventions depuis 2020.",
+    )
+    assert daily.lead_figures == {"21000"} and brief.lead_figures == frozenset()
+    assert stories.same_story(0.35, 14.0, daily, brief)
+    # beside a figure of its own, an aside still counts: it may agree with another lead's
+    weekly = story_keys(
+        "Chiffre de la semaine",
+        "93 % des locaux sont raccordables, selon l'Arcep (26,4 millions d'abonnements).",
+    )
+    assert weekly.lead_figures == {"93", "26400000"}

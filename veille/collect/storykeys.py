@@ -120,6 +120,22 @@ class StoryKeys:
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
 
 
+# A parenthesis of the lead, where figures are asides (`_told`).
+_ASIDE = re.compile(r"\([^()]{0,80}\)")
+
+
+def _told(dated: str, english: bool) -> bool:
+    """Does a lead (its dates left out) give a figure of the event outside parentheses? A
+    parenthesis is an aside (« au-delà de l'obligation légale (23 000 euros) », « (26,4
+    millions d'abonnements) »): a lead whose only figures are asides states none of its
+    own, so they set it apart from no other lead; beside a figure of its own, they still
+    may agree with another lead's (`figures.disagree` reads them all)."""
+    if "(" not in dated:
+        return True
+    bare = _ASIDE.sub(" ", dated)
+    return any(not ATTRIBUTE.match(bare, end) for _, end, _ in read_figures(bare, english)[1])
+
+
 # The opening a story's figures are read in (`StoryKeys.figures`): a lead and what
 # follows it, wherever the writer put the number (« 84 jeux de données », third sentence).
 OPENING_CHARS = 500
@@ -180,6 +196,8 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     dated = DATE_FIGURES.sub(" ", lead_text)
     years, numbers = read_figures(dated, english)
     figures = {value for value, end, _ in numbers if not ATTRIBUTE.match(dated, end)}
+    if figures and not _told(dated, english):
+        figures = set()  # only asides: « au-delà de l'obligation légale (23 000 euros) »
     if english:  # a headline in title case: « Commission Unveils Data Union Strategy »
         names = {n for n in names if not is_term(n)}
     domain = registrable_domain(host) if host else ""
