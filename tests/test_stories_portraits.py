@@ -137,3 +137,25 @@ def test_a_lead_whose_only_figures_are_asides_states_none() -> None:
         "93 % des locaux sont raccordables, selon l'Arcep (26,4 millions d'abonnements).",
     )
     assert weekly.lead_figures == {"93", "26400000"}
+
+
+def test_the_appointed_persons_own_post_tells_an_appointment() -> None:
+    post = story_keys(POST_TITLE, POST_TEXT, "reseau-pro.example")
+    rubric = story_keys(
+        "Nominations",
+        "Vallorge Agglomération : Léa Fontanieu, 41 ans, devient cheffe de projet des données.",
+        "gazette-des-communes.example",
+    )
+    assert post.acts == rubric.acts == {"appointment"}
+    assert (
+        "appointment"
+        in story_keys(
+            "Nouvelle étape",
+            "Ravie de rejoindre la Ville de Sorbe comme administratrice.",
+            "x.example",
+        ).acts
+    )
+    # one kind of act two days apart: the named floor lowered as within the day
+    assert stories.same_story(0.37, 47.0, post, rubric)
+    # a body that joins a network takes no post
+    assert not story_keys("Réseau", "Lauzerac rejoint le réseau des villes ouvertes.").acts

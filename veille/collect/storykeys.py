@@ -51,7 +51,10 @@ _FOLLOW_UP = re.compile(
 # title and first sentence (`story_fold`); an act the lead does not name is no evidence.
 _ACT_WORDS = {
     "vote": r"vote|votee?s?|adopt\w*|approuv\w*|feu vert|delibere",
-    "appointment": r"nomm\w*|nomination|designe\w*|recrut\w*|devient|prend ses fonctions",
+    "appointment": r"nomm\w*|nomination|designe\w*|recrut\w*|devient"
+    r"|prend (?:ses|les) fonctions|prise de fonctions?"
+    # the appointed person's own post (« Je rejoins aujourd'hui la Métropole comme… »)
+    r"|je rejoins|j.ai rejoint|rejoin\w* [^.!?]{0,60}\bcomme",
     "report": r"rapport annuel|barometre|observatoire|panorama",
     "guide": r"guides?|recommandations?|lignes? directrices|mode d.emploi|guidelines",
     "call": r"appels? a (?:projets|candidatures|manifestation)|candidatures?|candidater",
