@@ -159,3 +159,20 @@ def test_the_appointed_persons_own_post_tells_an_appointment() -> None:
     assert stories.same_story(0.37, 47.0, post, rubric)
     # a body that joins a network takes no post
     assert not story_keys("Réseau", "Lauzerac rejoint le réseau des villes ouvertes.").acts
+
+
+def test_around_the_clock_is_no_figure() -> None:
+    release = story_keys(
+        "« Célia », un assistant pour les allocataires du RSA",
+        "Le Département de la Sorbe lance ce lundi Célia, destiné aux 14 500 foyers "
+        "allocataires du RSA.",
+    )
+    teaser = story_keys(
+        "VIDÉO. Sorbe : un robot conversationnel pour les allocataires du RSA",
+        "Le Département lance Célia, qui répond 24 heures sur 24 aux bénéficiaires du RSA.",
+    )
+    assert teaser.lead_figures == frozenset() and teaser.figures == frozenset()
+    assert stories.same_story(0.38, 9.0, release, teaser)
+    for idiom in ("7 jours sur 7", "24h/24", "7j/7"):
+        assert not story_keys("Un service", f"Ouvert {idiom} aux habitants.").lead_figures
+    assert story_keys("Un service", "Ouvert 24 heures sur 48.").lead_figures == {"48"}

@@ -123,6 +123,18 @@ class StoryKeys:
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
 
 
+# « 24 heures sur 24 », « 7 jours sur 7 », « 24h/24 », « 7j/7 »: around the clock, no amount.
+_AROUND_THE_CLOCK = re.compile(r"\b(\d{1,2})\s*(?:h|heures?|j|jours?)\s*(?:sur|/)\s*\1\b")
+
+
+def _undated(text: str) -> str:
+    """`text` without its dates, times (`figures.DATE_FIGURES`) and « 24 heures sur 24 »:
+    what its figures are read in."""
+    if "sur" in text or "/" in text:
+        text = _AROUND_THE_CLOCK.sub(" ", text)
+    return DATE_FIGURES.sub(" ", text)
+
+
 # A parenthesis of the lead, where figures are asides (`_told`).
 _ASIDE = re.compile(r"\([^()]{0,80}\)")
 
@@ -148,7 +160,7 @@ def _opening_figures(title: str, body: str, english: bool = False) -> frozenset[
     """The figures of two digits or more (or scaled: « 5 millions ») of the title and the
     body's opening (`OPENING_CHARS`), as values: no years, no dates nor times, no
     population nor duration."""
-    opening = DATE_FIGURES.sub(" ", f"{title}\n{body[:OPENING_CHARS]}")
+    opening = _undated(f"{title}\n{body[:OPENING_CHARS]}")
     out = set()
     for value, end, scaled in read_figures(opening, english)[1]:
         if ATTRIBUTE.match(opening, end):
@@ -196,7 +208,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     english = is_english(lead_text)
     # A population or a duration (« (420 000 habitants) ») describes the body or the kind
     # of event, in every article on it: no event's figure (as in `_opening_figures`).
-    dated = DATE_FIGURES.sub(" ", lead_text)
+    dated = _undated(lead_text)
     years, numbers = read_figures(dated, english)
     figures = {value for value, end, _ in numbers if not ATTRIBUTE.match(dated, end)}
     if figures and not _told(dated, english):
