@@ -220,6 +220,27 @@ def _person_first(segment: str, text: str, common: frozenset[str]) -> set[str]:
     return set(pieces[0] + pieces[1]) if text.count(last) <= named else set()
 
 
+# A part of a law cited by its number (« Article 50 », « Chapter V », « Annex III »), which an
+# English text capitalises and a French one rarely does: no body, nor is its numeral.
+_REFERENCES = frozenset(
+    {"article", "articles", "chapter", "chapitre", "annex", "annexe", "title", "titre"}
+    | {"section", "recital", "considerant", "paragraph", "paragraphe"}
+)
+_NUMBER = re.compile(r"\d+|[IVXL]+")
+
+
+def _reference(tokens: list[tuple[bool, str]], i: int) -> bool:
+    """Is token `i` a law's part before its number, or that number (`_REFERENCES`)?"""
+    word = tokens[i][1]
+    if story_fold(word) in _REFERENCES:
+        return i + 1 < len(tokens) and _NUMBER.fullmatch(tokens[i + 1][1]) is not None
+    return (
+        i > 0
+        and _NUMBER.fullmatch(word) is not None
+        and story_fold(tokens[i - 1][1]) in _REFERENCES
+    )
+
+
 # « l'Assemblée départementale », « le Conseil régional »: a kind of body followed by its
 # level names no body — the text's or site's body, written generically (its own page says
 # « l'Assemblée départementale » where the press writes « le conseil départemental des
@@ -273,6 +294,8 @@ def read_names(
                 after = tokens[i + 1][1] if i + 1 < len(tokens) else ""
                 if after[:1].islower() and _LEVELS.match(story_fold(after)):
                     continue
+                if _reference(tokens, i):
+                    continue  # « Article 50 », « Chapter V », « Annex III »: a law's part
                 common_noun = any(stem(p) in common for p in pieces)
                 if common_noun and i > 0 and not elided and _is_name(tokens[i - 1][1]):
                     continue  # « Montcalvy Données », a brand: its common noun names nothing
