@@ -118,7 +118,7 @@ def body_of(text: str, title: str = "") -> str:
 # What follows a title the text repeats as its first sentence: an end punctuation, the
 # title's or the text's (« Nouveau chapitre » then « Nouveau chapitre ! Je rejoins… »), or a
 # line's end (« Le bus prend la route\nÀ partir du… »).
-_TITLE_END = r"(?:\s*[.!?…]+)?(?:(?<=[.!?…])\s+|[ \t]*\n\s*)"
+_TITLE_END = re.compile(r"(?:\s*[.!?…]+)?(?:(?<=[.!?…])\s+|[ \t]*\n\s*)")
 
 
 def _past_title(body: str, title: str) -> str:
@@ -127,10 +127,10 @@ def _past_title(body: str, title: str) -> str:
     Métropole… »), a scraped page may open on its headline. The lead is then the sentence
     after it, where the names are; a title that only opens a longer first sentence (« La
     CNIL publie son rapport annuel 2025 : 17 000 plaintes… ») stays in it."""
-    words = title.split()
-    if not words or body[:12].casefold() != " ".join(words)[:12].casefold():
+    title = " ".join(title.split())
+    if not title or body[: len(title)].casefold() != title.casefold():
         return body  # nearly every text: one comparison
-    repeated = re.match(r"\s*".join(map(re.escape, words)) + _TITLE_END, body, re.IGNORECASE)
+    repeated = _TITLE_END.match(body, len(title))
     if repeated is None or repeated.end() == len(body):
         return body
     return body[repeated.end() :]
