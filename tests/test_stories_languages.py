@@ -142,6 +142,8 @@ def test_a_law_is_one_name_in_both_languages() -> None:
     assert "AiAct" in law_names("le règlement européen sur l'intelligence artificielle")
     assert "AiAct" in law_names("le règlement sur l'IA")
     assert "DataAct" in law_names("le règlement européen sur les données")
+    # the French press's « IA Act » (round 25): no « Act » of its own vetoing the original
+    assert law_names("IA Act : Bruxelles précise") == "AiAct : Bruxelles précise"
     press = story_keys("AI Act : la Commission précise", "Les lignes directrices sont parues.")
     trade = story_keys(
         "IA : les collectivités concernées",
@@ -171,3 +173,26 @@ def test_headline_labels_acronyms_and_sites_named() -> None:
     press = story_keys("Un annuaire des API", "Un catalogue est ouvert par data.gouv.fr.")
     assert "data.gouv.fr" in page.lead_names and "data.gouv.fr" in press.mentioned
     assert not page.subjects and not press.subjects
+
+
+def test_a_laws_part_and_the_ai_office_name_no_other_body() -> None:
+    """Round 25: « Article 27 », « Chapter V », « Annex III » (an English text capitalises
+    them) are parts of a law, no body; « AI Office » and « le Bureau européen de l'IA » are
+    one body in both languages."""
+    original = story_keys(
+        "AI Office publishes template for fundamental rights impact assessments",
+        "The European AI Office today published a template required by Article 27 of the "
+        "AI Act, under Chapter V and Annex III.",
+        "digital-strategy.ec.europa.eu",
+    )
+    assert original.subjects == {"aioffic", "aiact"}
+    brief = story_keys(
+        "IA à haut risque : le modèle d'analyse d'impact est disponible",
+        "Le Bureau européen de l'IA a mis en ligne le modèle (article 27 de l'AI Act).",
+        "numericite.example",
+    )
+    assert "aioffic" in brief.subjects
+    assert original.figures & brief.figures == {"27"}  # the tie across languages
+    assert same_story(0.36, 4.5, original, brief)
+    # a numeral after any other word still names (« Lyon 3 » is no law's part)
+    assert "lyon" in story_keys("L'université Lyon 3 ouvre ses données", "Un portail.").mentioned

@@ -61,7 +61,7 @@ PRESS6 = load_pairs(sorted(DATA.glob("press6/*.jsonl")))
 # 24 (docs/dedup.md, « Posts signed, whatever their title »), not split.
 PRESS7 = load_pairs(sorted(DATA.glob("press7/*.jsonl")))
 # A ninth hand's pairs (press8/README.md, 267), written in round 24 while the rules were
-# tuned on press7, measured by the merger only: never tuned on, not split.
+# tuned on press7, measured by the merger in round 24, not split; tuned on from round 25.
 PRESS8 = load_pairs(sorted(DATA.glob("press8/*.jsonl")))
 # A tenth hand's pairs (press9/README.md, 235), written in round 25 while the rules were
 # tuned on press8, measured by the merger only: never tuned on, not split.
@@ -122,9 +122,10 @@ PRESS4_RECALL_FLOOR = 0.76
 # none of 129 distinct grouped), 1.000 / 0.696 as merged (71 of 102, none of 129 grouped
 # distinct; one pair fewer is 0.686). Round 23 opened it and tuned on it: 1.000 / 0.755 (77
 # of 102, none of 129 grouped distinct; one pair fewer is 0.745). Spent as an unseen set.
-# Round 24: 1.000 / 0.775 (79 of 102, none of 129; one pair fewer is 0.765).
+# Round 24: 1.000 / 0.775 (79 of 102, none of 129; one pair fewer is 0.765). Round 25
+# (« Portraits and posts »): 1.000 / 0.784 (80 of 102; one pair fewer is 0.775).
 PRESS5_PRECISION_FLOOR = 0.98
-PRESS5_RECALL_FLOOR = 0.76
+PRESS5_RECALL_FLOOR = 0.77
 # press6, measured by the merger: 1.000 / 0.700 with round 21's rules, 1.000 / 0.767 with
 # round 22's and as merged in round 23 (69 of 90, none of 112 distinct grouped; one pair
 # fewer is 0.756). Round 24 opened it and tuned on it: 1.000 / 0.833 (75 of 90, none of 112
@@ -136,15 +137,18 @@ PRESS6_RECALL_FLOOR = 0.82
 # merged in round 24 (79 of 112, none of 138 distinct grouped; one pair fewer is 0.696).
 # Round 24 then opened it and tuned on it: 1.000 / 0.741 (83 of 112, none of 138 grouped
 # distinct; one pair fewer is 0.732). Spent as an unseen set: a ninth hand's set measures
-# generalisation at the merge.
+# generalisation at the merge. Round 25 (« Portraits and posts »): 1.000 / 0.777 (87 of 112,
+# none of 138; one pair fewer is 0.768).
 PRESS7_PRECISION_FLOOR = 0.98
-PRESS7_RECALL_FLOOR = 0.73
+PRESS7_RECALL_FLOOR = 0.76
 # press8, measured by the merger: 1.000 / 0.823 with round 23's rules, 1.000 / 0.832 with
 # round 24's first rules and as merged (94 of 113, none of 154 distinct grouped; one pair
-# fewer is 0.823).
-# Not tuned on.
+# fewer is 0.823). Round 25 opened it and tuned on it (docs/dedup.md, « Portraits and
+# posts: the subject is in the lead »): 1.000 / 0.885 (100 of 113, none of 154 grouped
+# distinct; one pair fewer is 0.876). Spent as an unseen set: a tenth hand's set measures
+# generalisation at the merge.
 PRESS8_PRECISION_FLOOR = 0.98
-PRESS8_RECALL_FLOOR = 0.82
+PRESS8_RECALL_FLOOR = 0.87
 # press9, measured by the merger before round 25's rules: 1.000 / 0.830 with round 23's
 # rules, 1.000 / 0.849 with round 24's (90 of 106, none of 129 distinct grouped; one pair
 # fewer is 0.840). Not tuned on.

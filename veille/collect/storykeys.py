@@ -21,6 +21,7 @@ from veille.collect.storynames import (
     author_names,
     capitalised_names,
     common_words,
+    joined_names,
     own_page,
     read_names,
     site_names,
@@ -50,7 +51,10 @@ _FOLLOW_UP = re.compile(
 # title and first sentence (`story_fold`); an act the lead does not name is no evidence.
 _ACT_WORDS = {
     "vote": r"vote|votee?s?|adopt\w*|approuv\w*|feu vert|delibere",
-    "appointment": r"nomm\w*|nomination|designe\w*|recrut\w*|devient|prend ses fonctions",
+    "appointment": r"nomm\w*|nomination|designe\w*|recrut\w*|devient"
+    r"|prend (?:ses|les) fonctions|prise de fonctions?"
+    # the appointed person's own post (« Je rejoins aujourd'hui la Métropole comme… »)
+    r"|je rejoins|j.ai rejoint|rejoin\w* [^.!?]{0,60}\bcomme",
     "report": r"rapport annuel|barometre|observatoire|panorama",
     "guide": r"guides?|recommandations?|lignes? directrices|mode d.emploi|guidelines",
     "call": r"appels? a (?:projets|candidatures|manifestation)|candidatures?|candidater",
@@ -119,6 +123,34 @@ class StoryKeys:
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
 
 
+# « 24 heures sur 24 », « 7 jours sur 7 », « 24h/24 », « 7j/7 »: around the clock, no amount.
+_AROUND_THE_CLOCK = re.compile(r"\b(\d{1,2})\s*(?:h|heures?|j|jours?)\s*(?:sur|/)\s*\1\b")
+
+
+def _undated(text: str) -> str:
+    """`text` without its dates, times (`figures.DATE_FIGURES`) and « 24 heures sur 24 »:
+    what its figures are read in."""
+    if "sur" in text or "/" in text:
+        text = _AROUND_THE_CLOCK.sub(" ", text)
+    return DATE_FIGURES.sub(" ", text)
+
+
+# A parenthesis of the lead, where figures are asides (`_told`).
+_ASIDE = re.compile(r"\([^()]{0,80}\)")
+
+
+def _told(dated: str, english: bool) -> bool:
+    """Does a lead (its dates left out) give a figure of the event outside parentheses? A
+    parenthesis is an aside (« au-delà de l'obligation légale (23 000 euros) », « (26,4
+    millions d'abonnements) »): a lead whose only figures are asides states none of its
+    own, so they set it apart from no other lead; beside a figure of its own, they still
+    may agree with another lead's (`figures.disagree` reads them all)."""
+    if "(" not in dated:
+        return True
+    bare = _ASIDE.sub(" ", dated)
+    return any(not ATTRIBUTE.match(bare, end) for _, end, _ in read_figures(bare, english)[1])
+
+
 # The opening a story's figures are read in (`StoryKeys.figures`): a lead and what
 # follows it, wherever the writer put the number (« 84 jeux de données », third sentence).
 OPENING_CHARS = 500
@@ -128,7 +160,7 @@ def _opening_figures(title: str, body: str, english: bool = False) -> frozenset[
     """The figures of two digits or more (or scaled: « 5 millions ») of the title and the
     body's opening (`OPENING_CHARS`), as values: no years, no dates nor times, no
     population nor duration."""
-    opening = DATE_FIGURES.sub(" ", f"{title}\n{body[:OPENING_CHARS]}")
+    opening = _undated(f"{title}\n{body[:OPENING_CHARS]}")
     out = set()
     for value, end, scaled in read_figures(opening, english)[1]:
         if ATTRIBUTE.match(opening, end):
@@ -148,7 +180,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     subjects veto keeps two towns' own pages apart (`stories.same_story`, against another
     own page only); a news site's nameless lead (national news naming only « l'État »)
     keeps no subject."""
-    body = body_of(text)
+    body = body_of(text, title)
     raw_title, title = title, law_names(headline_of(title))
     first, *rest = SENTENCE_END.split(body, maxsplit=1)
     first = law_names(first)
@@ -165,7 +197,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     opening_text = law_names(f"{title}\n{body[:OPENING_CHARS]}")
     web = web_names(opening_text)
     opening = capitalised_names(REFERENCE.sub(" ", opening_text)) | web
-    opening |= acronyms(opening_text)
+    opening |= acronyms(opening_text) | joined_names(opening_text)
     role = post_role(text)
     if post_author(raw_title) or role:  # a post's signature line names its author's body
         opening |= capitalised_names(text[: len(text) - len(body)])
@@ -176,9 +208,11 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     english = is_english(lead_text)
     # A population or a duration (« (420 000 habitants) ») describes the body or the kind
     # of event, in every article on it: no event's figure (as in `_opening_figures`).
-    dated = DATE_FIGURES.sub(" ", lead_text)
+    dated = _undated(lead_text)
     years, numbers = read_figures(dated, english)
     figures = {value for value, end, _ in numbers if not ATTRIBUTE.match(dated, end)}
+    if figures and not _told(dated, english):
+        figures = set()  # only asides: « au-delà de l'obligation légale (23 000 euros) »
     if english:  # a headline in title case: « Commission Unveils Data Union Strategy »
         names = {n for n in names if not is_term(n)}
     domain = registrable_domain(host) if host else ""
@@ -219,7 +253,7 @@ def title_words(lead: str) -> frozenset[str]:
     when the leads share no name (a city's own page rarely names the city)."""
     title, _, text = lead.partition("\n")
     if post_role(text) or post_author(title):  # a post's headline is its first sentence
-        title = f"{title}\n{SENTENCE_END.split(body_of(text), maxsplit=1)[0]}"
+        title = f"{title}\n{SENTENCE_END.split(body_of(text, title), maxsplit=1)[0]}"
     if is_english(lead):  # in French terms, as its word vector (`stories.story_vector`)
         title = in_french(title)
     return _words(title)
@@ -235,7 +269,7 @@ def lead_names(lead: str) -> frozenset[str]:
     see (two feed leads of two sentences)."""
     raw_title, _, text = lead.partition("\n")
     title, text = law_names(headline_of(raw_title)), law_names(text)
-    body = body_of(text)
+    body = body_of(text, raw_title)
     first = SENTENCE_END.split(body, maxsplit=1)[0]
     names, _, bracketed = read_names([title, first], text)
     names |= author_names(raw_title)

@@ -188,6 +188,59 @@ def _people(tokens: list[tuple[bool, str]]) -> set[str]:
     return out
 
 
+# A segment that opens on two capitalised words, side by side and alone (« Jean-Marc
+# Lavergne veut faire de la donnée… », « Inès Quillévéré a pris ses fonctions… », « Soizic
+# Arnaudeau, l'élue qui… »): a portrait's or an appointment's headline, a person.
+_FIRST_PAIR = re.compile(
+    r"\s*(?P<first>[A-ZÀ-Þ][\w'’-]*[a-zà-ÿ])[ \t]+(?P<last>[A-ZÀ-Þ][\w'’-]*[a-zà-ÿ])"
+    r"(?![\w'’-])(?![ \t]+[A-ZÀ-Þ])"
+)
+_FUNCTION_WORDS = frozenset({"en", "the", "un", "une", "ce", "cet", "cette", "ces", "chez", "et"})
+
+
+def _person_first(segment: str, text: str, common: frozenset[str]) -> set[str]:
+    """The names of a person a segment opens on (`_FIRST_PAIR`): `_people` leaves a
+    segment's first word out (capitalised anyway), so the surname alone read as a body
+    and vetoed every article naming the town instead (« Le maire a présenté… »). Neither
+    word may be generic (« Rocheval Métropole »), the first no article nor function word,
+    and neither a word the opening writes in lower case (`common`: « Bus Futé », « Guide
+    Cerema », « Aubrevoie Données 2030 »); and `text` writes the second word only after
+    the first or « M. », « Mme »: a place named alone elsewhere is a place (« Allô
+    Fontivry », then « la ville de Fontivry »)."""
+    pair = _FIRST_PAIR.match(segment)
+    if pair is None:
+        return set()
+    first, last = pair.group("first", "last")
+    if _ELIDED.match(first) or story_fold(first) in _ARTICLES | _FUNCTION_WORDS:
+        return set()
+    pieces = _folded_pieces(first), _folded_pieces(last)
+    if not all(pieces) or any(stem(p) in common for p in pieces[0] + pieces[1]):
+        return set()
+    named = sum(text.count(f"{before} {last}") for before in (first, "M.", "Mme"))
+    return set(pieces[0] + pieces[1]) if text.count(last) <= named else set()
+
+
+# A part of a law cited by its number (« Article 50 », « Chapter V », « Annex III »), which an
+# English text capitalises and a French one rarely does: no body, nor is its numeral.
+_REFERENCES = frozenset(
+    {"article", "articles", "chapter", "chapitre", "annex", "annexe", "title", "titre"}
+    | {"section", "recital", "considerant", "paragraph", "paragraphe"}
+)
+_NUMBER = re.compile(r"\d+|[IVXL]+")
+
+
+def _reference(tokens: list[tuple[bool, str]], i: int) -> bool:
+    """Is token `i` a law's part before its number, or that number (`_REFERENCES`)?"""
+    word = tokens[i][1]
+    if story_fold(word) in _REFERENCES:
+        return i + 1 < len(tokens) and _NUMBER.fullmatch(tokens[i + 1][1]) is not None
+    return (
+        i > 0
+        and _NUMBER.fullmatch(word) is not None
+        and story_fold(tokens[i - 1][1]) in _REFERENCES
+    )
+
+
 # « l'Assemblée départementale », « le Conseil régional »: a kind of body followed by its
 # level names no body — the text's or site's body, written generically (its own page says
 # « l'Assemblée départementale » where the press writes « le conseil départemental des
@@ -233,6 +286,7 @@ def read_names(
             # capitalised words after it are a person even after a place.
             clauses = [_capitalised(t) for t in _CLAUSE_TOKEN.findall(segment)]
             people.update(_people(clauses) | _addresses(tokens))
+            people.update(_person_first(segment, text, common))
             for i, (elided, word) in enumerate(tokens):
                 pieces = _folded_pieces(word)
                 if not pieces:
@@ -240,6 +294,8 @@ def read_names(
                 after = tokens[i + 1][1] if i + 1 < len(tokens) else ""
                 if after[:1].islower() and _LEVELS.match(story_fold(after)):
                     continue
+                if _reference(tokens, i):
+                    continue  # « Article 50 », « Chapter V », « Annex III »: a law's part
                 common_noun = any(stem(p) in common for p in pieces)
                 if common_noun and i > 0 and not elided and _is_name(tokens[i - 1][1]):
                     continue  # « Montcalvy Données », a brand: its common noun names nothing
@@ -325,3 +381,22 @@ def capitalised_names(text: str) -> set[str]:
     left out (`GENERIC_NAMES`)."""
     folded = {story_fold(w) for w in _CAPITALISED.findall(text)}
     return {canonical_name(w) for w in folded - GENERIC_NAMES}
+
+
+# A compound name (« Haut-Val », « Val-d'Ysse », « Saint-Ormel »): capitalised pieces joined
+# by hyphens (an apostrophe too), the last one capitalised (not « anti-Covid »), no figure
+# (« Paris-2024 »). Searched as any hyphenated word, then filtered: one regular expression
+# that checks it all costs twice as much.
+_HYPHENATED = re.compile(r"(?<![\w.])[A-ZÀ-ÖØ-Þ][\w'’]*-[\w'’-]*\w")
+_LAST_PIECE = re.compile(r"[-'’][A-ZÀ-ÖØ-Þ]\w*$")
+
+
+def joined_names(text: str) -> set[str]:
+    """The compound names of `text` written as one word, as a body's site writes them
+    (« la Région Haut-Val » on hautval-region.fr, « Saint-Ormel » on saintormel.fr): what
+    a body's own page, whose lead names nobody, is named by (`site_names`)."""
+    return {
+        canonical_name(story_fold(re.sub(r"[-'’]", "", word)))
+        for word in _HYPHENATED.findall(text)
+        if _LAST_PIECE.search(word) and not any(c.isdigit() for c in word)
+    }

@@ -220,12 +220,16 @@ def in_french(text: str) -> str:
     return " ".join(out)
 
 
-# The EU's laws of the field, named in English or French (« AI Act », « le règlement
-# européen sur l'intelligence artificielle », « RIA »): one name each, whatever the language,
-# written as one capitalised word so that « AI Act » and « Data Act » are not both « Act ».
+# The EU's laws of the field, named in English or French (« AI Act », the French press's
+# « IA Act », « le règlement européen sur l'intelligence artificielle », « RIA »): one name
+# each, whatever the language, written as one capitalised word so that « AI Act » and
+# « Data Act » are not both « Act ».
 _REGLEMENT = r"r[èe]glement (?:europ[ée]en |\(UE\) )?"
 _LAWS = {
-    "AiAct": rf"AI Act|{_REGLEMENT}(?:sur|relatif à) l['’](?:IA|intelligence artificielle)",
+    "AiAct": rf"AI Act|IA Act|{_REGLEMENT}(?:sur|relatif à) l['’](?:IA|intelligence artificielle)",
+    # the Commission's office that enforces the AI Act, a body named in both languages
+    "AiOffice": r"(?:European )?AI Office"
+    r"|Bureau (?:européen )?de l['’](?:IA|intelligence artificielle)",
     "DataGovernanceAct": rf"Data Governance Act|{_REGLEMENT}sur la gouvernance des donn[ée]es",
     "DataAct": rf"Data Act|{_REGLEMENT}sur les donn[ée]es",
     "DigitalServicesAct": rf"Digital Services Act|{_REGLEMENT}sur les services num[ée]riques|DSA",
@@ -237,6 +241,13 @@ _LAW = re.compile("|".join(rf"\b(?P<{k}>{v})\b" for k, v in _LAWS.items()))
 def law_names(text: str) -> str:
     """`text` with each EU law of the field written as its one name (`_LAWS`), so that
     `collect.storykeys` reads « AI Act » and « règlement sur l'IA » as one name."""
-    if "Act" not in text and "glement" not in text and "DSA" not in text and "DMA" not in text:
-        return text  # most texts: four scans instead of the alternation at every word
+    if (
+        "Act" not in text
+        and "glement" not in text
+        and "DSA" not in text
+        and "DMA" not in text
+        and "Office" not in text
+        and "Bureau" not in text
+    ):
+        return text  # most texts: six scans instead of the alternation at every word
     return _LAW.sub(lambda m: str(m.lastgroup), text)

@@ -105,9 +105,32 @@ def cited_days(folded: str) -> set[tuple[int, int]]:
     return {(int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(folded)}
 
 
-def body_of(text: str) -> str:
+def body_of(text: str, title: str = "") -> str:
     """The text from its first sentence: a scraper's byline, dates and a wire's dateline
-    left out (`_RESIDUE`)."""
+    left out (`_RESIDUE`), and `title` when the text opens on it as a sentence of its own
+    (`_past_title`)."""
     text = text.strip()
     residue = _RESIDUE.match(text)
-    return text[residue.end() :].strip() if residue else text
+    body = text[residue.end() :].strip() if residue else text
+    return _past_title(body, title) if title else body
+
+
+# What follows a title the text repeats as its first sentence: an end punctuation, the
+# title's or the text's (« Nouveau chapitre » then « Nouveau chapitre ! Je rejoins… »), or a
+# line's end (« Le bus prend la route\nÀ partir du… »).
+_TITLE_END = re.compile(r"(?:\s*[.!?…]+)?(?:(?<=[.!?…])\s+|[ \t]*\n\s*)")
+
+
+def _past_title(body: str, title: str) -> str:
+    """`body` without its first sentence when that sentence is the title itself: a post's
+    page is titled by its first line (« Nouveau chapitre ! Je rejoins aujourd'hui Montaigrel
+    Métropole… »), a scraped page may open on its headline. The lead is then the sentence
+    after it, where the names are; a title that only opens a longer first sentence (« La
+    CNIL publie son rapport annuel 2025 : 17 000 plaintes… ») stays in it."""
+    title = " ".join(title.split())
+    if not title or body[: len(title)].casefold() != title.casefold():
+        return body  # nearly every text: one comparison
+    repeated = _TITLE_END.match(body, len(title))
+    if repeated is None or repeated.end() == len(body):
+        return body
+    return body[repeated.end() :]
