@@ -10,6 +10,9 @@ fingerprint, and the full-text document), themes (theme, probability, origin), s
 the theme bits (`theme_mask`, what the archive's theme filters read), language, and the
 score components. Which source's entry fetched a page first (its owner: `source_id`,
 `original_url`) follows the order pages arrive in, and is not compared.
+The sources' rows too (health, validators, schedule, leases): every column but the
+cycle's clock, whose columns are compared as which are set, which equal the fetch time,
+and how far after it the next fetch is (two runs of one code differ only there).
 Novelty and freshness follow the order in which pages arrive and the cycle's clock (two
 runs of the same code differ there: benchmarks/README.md), so scores are compared with and
 without them. Exit status 1 when anything but novelty and freshness differs.
@@ -22,6 +25,8 @@ import json
 import sqlite3
 import sys
 from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +46,53 @@ CONTENT = (
     "fingerprint",
 )
 ORDER_DEPENDENT = ("novelty", "freshness")
+# The sources' columns set from the cycle's clock: compared relative to `last_fetched_at`.
+SOURCE_TIMES = (
+    "last_fetched_at",
+    "last_success_at",
+    "last_new_article_at",
+    "next_fetch_at",
+    "paused_at",
+    "lease_until",
+)
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class _Time:
+    """A clock column: equal to another when it holds the same instant (a column the
+    cycle did not set) or the same offset from its row's fetch time (one it set)."""
+
+    at: str | None
+    offset: float | None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Time) and (
+            self.at == other.at or (self.offset is not None and self.offset == other.offset)
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.at is None)
+
+
+def _sources(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Each source's row by key, its clock columns as `_Time`s."""
+    cursor = db.execute("SELECT * FROM sources")
+    names = [d[0] for d in cursor.description]
+    rows: dict[str, dict[str, Any]] = {}
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
+        fetched = _when(row["last_fetched_at"])
+        for name in SOURCE_TIMES:
+            at = row[name]
+            when = _when(at)
+            offset = None if when is None or fetched is None else (when - fetched).total_seconds()
+            row[name] = _Time(at, offset)
+        rows[row.pop("key")] = row
+    return rows
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -81,8 +133,15 @@ def _load(path: Path) -> dict[str, Any]:
         if a["story"] is not None:
             groups.setdefault(a["story"], set()).add(key)
     stories = {frozenset(g) for g in groups.values()}
+    source_rows = _sources(db)
     db.close()
-    return {"articles": articles, "themes": themes, "links": links, "stories": stories}
+    return {
+        "articles": articles,
+        "themes": themes,
+        "links": links,
+        "stories": stories,
+        "sources": source_rows,
+    }
 
 
 def _without(components: dict[str, Any]) -> tuple[dict[str, Any], float]:
@@ -123,6 +182,17 @@ def compare(a_path: Path, b_path: Path) -> int:
         f"stories: {len(a['stories'])} / {len(b['stories'])} (with ≥ 2 articles: "
         f"{multi[0]} / {multi[1]}), differing {len(a['stories'] ^ b['stories'])}"
     )
+    source_keys = sorted(a["sources"].keys() | b["sources"].keys())
+    columns: Counter[str] = Counter()
+    for key in source_keys:
+        x, y = a["sources"].get(key, {}), b["sources"].get(key, {})
+        for name in x.keys() | y.keys():
+            columns[name] += x.get(name) != y.get(name)
+    source_diff = sum(columns.values())
+    print(
+        f"sources: {len(a['sources'])} / {len(b['sources'])}, columns differing: "
+        + (", ".join(f"{n} ({c})" for n, c in sorted(columns.items()) if c) or "none")
+    )
     content = (*CONTENT, "full-text document")
     for name in (
         *content,
@@ -148,6 +218,7 @@ def compare(a_path: Path, b_path: Path) -> int:
         + diff["duplicate bit"]
         + diff["components but novelty, freshness"]
         + diff["points but novelty, freshness"]
+        + source_diff
     )
     print("SAME (up to novelty and freshness)" if not strict else f"DIFFERENT: {strict}")
     return 0 if not strict else 1

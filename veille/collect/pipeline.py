@@ -14,7 +14,8 @@ A cycle pays for what its feeds bring: the store step of new pages, the story in
 fortnight of fingerprints, their names indexed), the classifier and their modules
 (numpy, scikit-learn, the extraction) come with the first changed listing or page. A cycle
 in which every feed answers 304 loads none of them, and saves its sources' health in one
-statement per transaction (`unchanged.save_unchanged`).
+statement per transaction (`unchanged.save_unchanged`); it claims, saves, releases and
+records on the Core tables of `db/schema.py`, so it maps none of the ORM's classes either.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from veille.collect import unchanged
 from veille.collect.decide import Decision, Known, NewArticle, decide, entry_keys, keyed
@@ -40,10 +40,11 @@ from veille.collect.worker import Listing, PageOutcome, SourceState
 from veille.config import Settings
 from veille.db import collection as collection_db
 from veille.db import leases as lease_db
-from veille.db import sources as source_db
 from veille.db.engine import transaction
 
 if TYPE_CHECKING:  # imported by the steps that use them: see the module docstring
+    from sqlalchemy.orm import Session, sessionmaker
+
     from veille.classify.classifier import Classifier
     from veille.collect.store import PageStored
     from veille.collect.storyindex import StoryIndex
@@ -188,8 +189,10 @@ class Cycle:
         now = ctx.clock()
         owner = lease_db.collector_id()
         lease = timedelta(seconds=ctx.settings.collect_lease())
-        with transaction(ctx.sessions) as session:
-            if ctx.config is not None and ctx.sync:
+        if ctx.config is not None and ctx.sync:
+            from veille.db import sources as source_db
+
+            with transaction(ctx.sessions) as session:
                 source_db.sync_sources(session, ctx.config.sources, now)
         with transaction(ctx.sessions) as session:  # starts by writing: SQLite waits its turn
             due = lease_db.claim_due(

@@ -32,7 +32,6 @@ from veille.collect.fetcher import Fetcher, FetchPolicy
 from veille.collect.hostqueue import HostQueue
 from veille.collect.worker import PageOutcome, SourceState, fetch_listing, fetch_page
 from veille.config import Settings
-from veille.db.articles import LEAD_CHARS
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -130,11 +129,16 @@ class Pools:
             and self.pages_asked > self.settings.extract_pool_min_pages
         ):
             self.pool = process_pool(self.settings)
-        fut = self.hosts.submit(item.link, partial(self._page, item), urgent=True)
+        # The lead the story index keeps (its names are read there); imported here, in the
+        # main thread, with the first page: the store's module maps the tables, which a
+        # cycle of 304s never needs.
+        from veille.db.articles import LEAD_CHARS
+
+        fut = self.hosts.submit(item.link, partial(self._page, item, LEAD_CHARS), urgent=True)
         fut.add_done_callback(self.done.put)
         return fut
 
-    def _page(self, item: NewArticle) -> PageOutcome:
+    def _page(self, item: NewArticle, lead_chars: int) -> PageOutcome:
         """In an I/O thread: extraction goes to the process pool if it runs when the page's
         turn comes (pages queued before it started go to it too), else to `inline`."""
         return fetch_page(
@@ -144,7 +148,7 @@ class Pools:
             has_date=item.entry.published_at is not None,
             has_author=bool(item.entry.author),
             title=item.entry.title,
-            lead_chars=LEAD_CHARS,  # the lead the story index keeps (its names are read there)
+            lead_chars=lead_chars,
             summary_html=item.entry.summary_html,
         )
 

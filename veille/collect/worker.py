@@ -15,7 +15,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from veille.collect.fetcher import FEED_ACCEPT, Fetcher
 from veille.collect.types import Extracted, FetchResult, ParsedEntry, ParsedFeed
@@ -23,8 +23,9 @@ from veille.errors import FetchError, ParseError
 from veille.text import urls
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
+
     from veille.collect.storykeys import StoryKeys
-    from veille.db.tables import SourceRow
     from veille.text.fingerprint import HashedCounts
 
 log = logging.getLogger("veille.collect.pipeline")
@@ -45,8 +46,8 @@ class SourceState:
     consecutive_failures: int
 
     @classmethod
-    def of(cls, row: SourceRow) -> SourceState:
-        """The row's fields the cycle's threads read, copied while its session is open."""
+    def of(cls, row: Row[Any]) -> SourceState:
+        """The claimed row's fields the cycle's threads read (`leases.CLAIMED_COLUMNS`)."""
         return cls(
             id=row.id,
             key=row.key,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from veille.db.schema import UTCDateTime
+from veille.db.schema import DATA_VERSION
 from veille.db.tables import Base
 
 
@@ -33,8 +33,9 @@ class DataVersionRow(Base):
     """One row counting the writes the public archive shows (`veille.db.data_version`):
     the web's ETags and response cache are keyed on it."""
 
-    __tablename__ = "data_version"
+    __tablename__ = "data_version"  # what data_version.watch reads of a changed row
+    __table__ = DATA_VERSION  # Core in `db/schema.py`: bumped by sessions that map nothing
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    version: Mapped[int] = mapped_column(BigInteger)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    id: Mapped[int]
+    version: Mapped[int]
+    changed_at: Mapped[datetime]

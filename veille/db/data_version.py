@@ -27,7 +27,7 @@ from sqlalchemy import Engine, event, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from veille.db.tables import DataVersionRow
+from veille.db.schema import DATA_VERSION
 
 WATCHED = frozenset(
     {
@@ -53,7 +53,8 @@ class DataVersion:
     changed_at: datetime
 
 
-_CURRENT = select(DataVersionRow.version, DataVersionRow.changed_at).where(DataVersionRow.id == 1)
+_V = DATA_VERSION.c
+_CURRENT = select(_V.version, _V.changed_at).where(_V.id == 1)
 
 
 def current(session: Session) -> DataVersion | None:
@@ -81,9 +82,9 @@ def bump(session: Session) -> None:
     """Move the version on, in the session's transaction (explicit writers, e.g. a bulk
     load through raw connections, call it; sessions from a watched factory need not)."""
     session.execute(
-        update(DataVersionRow)
-        .where(DataVersionRow.id == 1)
-        .values(version=DataVersionRow.version + 1, changed_at=datetime.now(UTC))
+        update(DATA_VERSION)
+        .where(_V.id == 1)
+        .values(version=_V.version + 1, changed_at=datetime.now(UTC))
     )
 
 
@@ -120,7 +121,7 @@ def _has_table(session: Session) -> bool:
     engine = session.get_bind()
     if engine in _MIGRATED:
         return True
-    if inspect(session.connection()).has_table(DataVersionRow.__tablename__):
+    if inspect(session.connection()).has_table(DATA_VERSION.name):
         _MIGRATED.add(engine)
         return True
     return False

@@ -21,12 +21,31 @@ import socket
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, or_, select, update
 
-from veille.db.sources import due_query
-from veille.db.tables import SourceRow
+from veille.db.due import due_filter
+from veille.db.schema import SOURCES
+
+if TYPE_CHECKING:  # a cycle of 304s claims, saves and releases without mapping a class
+    from sqlalchemy.orm import Session
+
+_S = SOURCES.c
+
+# What a cycle reads of the sources it claims (`collect.worker.SourceState`): a claimed
+# source is leased to it, so these stay as read until it saves the source's result.
+CLAIMED_COLUMNS = (
+    _S.id,
+    _S.key,
+    _S.url,
+    _S.kind,
+    _S.selector,
+    _S.interval,
+    _S.etag,
+    _S.last_modified,
+    _S.consecutive_failures,
+)
 
 
 def collector_id() -> str:
@@ -36,7 +55,7 @@ def collector_id() -> str:
 
 
 def _free(now: datetime) -> ColumnElement[bool]:
-    return or_(SourceRow.lease_until.is_(None), SourceRow.lease_until < now)
+    return or_(_S.lease_until.is_(None), _S.lease_until < now)
 
 
 def claim_due(
@@ -48,27 +67,27 @@ def claim_due(
     keys: Sequence[str] | None = None,
     force: bool = False,
     limit: int | None = None,
-) -> list[SourceRow]:
+) -> list[Row[Any]]:
     """Lease to `owner` the due sources (all matching ones with `force`) that no live
-    lease holds, at most `limit`, soonest due first; returns the rows it leased."""
-    candidates = due_query(now, keys=keys, force=force).where(_free(now))
+    lease holds, at most `limit`, soonest due first; returns the rows it leased, with the
+    `CLAIMED_COLUMNS`."""
+    candidates = due_filter(select(_S.id), now, keys, force).where(_free(now))
+    candidates = candidates.order_by(_S.next_fetch_at, _S.id)
     if limit is not None:
         candidates = candidates.limit(limit)
-    ids = candidates.with_only_columns(SourceRow.id).with_for_update(skip_locked=True)
+    ids = candidates.with_for_update(skip_locked=True)
     claimed = session.execute(
-        update(SourceRow)
-        .where(SourceRow.id.in_(ids.scalar_subquery()), _free(now))
+        update(SOURCES)
+        .where(_S.id.in_(ids.scalar_subquery()), _free(now))
         .values(lease_owner=owner, lease_until=now + lease)
-        .execution_options(synchronize_session=False)
     )
     if not claimed.rowcount:  # type: ignore[attr-defined]
         return []
     return list(
-        session.scalars(
-            select(SourceRow)
-            .where(SourceRow.lease_owner == owner)
-            .order_by(SourceRow.next_fetch_at, SourceRow.id)
-            .execution_options(populate_existing=True)
+        session.execute(
+            select(*CLAIMED_COLUMNS)
+            .where(_S.lease_owner == owner)
+            .order_by(_S.next_fetch_at, _S.id)
         )
     )
 
@@ -76,10 +95,7 @@ def claim_due(
 def renew(session: Session, owner: str, now: datetime, lease: timedelta) -> int:
     """Push back the expiry of every lease `owner` still holds; how many it holds."""
     result = session.execute(
-        update(SourceRow)
-        .where(SourceRow.lease_owner == owner)
-        .values(lease_until=now + lease)
-        .execution_options(synchronize_session=False)
+        update(SOURCES).where(_S.lease_owner == owner).values(lease_until=now + lease)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -88,12 +104,8 @@ def release(session: Session, owner: str, source_ids: Sequence[int] | None = Non
     """Clear `owner`'s leases on these sources (all of its leases when None): their result
     is stored, or the cycle gives them up. A lease that expired and went to another
     collector is not this owner's any more, and stays."""
-    query = update(SourceRow).where(SourceRow.lease_owner == owner)
+    query = update(SOURCES).where(_S.lease_owner == owner)
     if source_ids is not None:
-        query = query.where(SourceRow.id.in_(list(source_ids)))
-    result = session.execute(
-        query.values(lease_owner=None, lease_until=None).execution_options(
-            synchronize_session=False
-        )
-    )
+        query = query.where(_S.id.in_(list(source_ids)))
+    result = session.execute(query.values(lease_owner=None, lease_until=None))
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,7 +1,9 @@
 """The part of the schema that needs no ORM: the `MetaData` every table is on (with its
 naming convention), the UTC datetime column type, and the two tables a collector reads
 before it knows whether a cycle runs — `sources` and `feeds_sync` — as Core `Table`s, with
-`coverage_marks`, which every cycle's end reads (`db/coverage_marks.py`).
+`coverage_marks`, which every cycle's end reads (`db/coverage_marks.py`), and the two a
+cycle in which every feed answered 304 writes besides `sources`: `cycles` (its summary)
+and `data_version` (bumped by any write the archive shows, `db/data_version.py`).
 
 A `veille collect` from cron with nothing due reads one row of `feeds_sync` and counts
 due `sources` (`collect.due.nothing_due`). Importing `sqlalchemy.orm` and mapping the
@@ -10,6 +12,11 @@ README.md, « cron's `veille collect` without the ORM »). These tables are defi
 here; `tables.SourceRow` maps `SOURCES` (its `Mapped` annotations type the attributes,
 `tests/test_db_schema.py` checks they name these columns), and `db/feeds_sync.py` only
 needs Core.
+
+A cycle of 304s (the benchmark's second cycle, most cycles of a steady collector) claims,
+saves and releases its sources on these tables too, so it never maps the 24 classes
+either (`db/leases.py`, `collect/unchanged.py`; « The second cycle through a new process »
+in benchmarks/README.md).
 
 Importing this module must not import `sqlalchemy.orm` (tests/test_collect_lean.py).
 """
@@ -20,6 +27,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -126,4 +134,25 @@ COVERAGE_MARKS = Table(
     "coverage_marks",
     METADATA,
     Column("story_id", Integer, primary_key=True, autoincrement=False),
+)
+
+# One row per collection cycle: its summary, for `veille sources list` and operations
+# (`tables.CycleRow` maps it; `db.collection.record_cycle` writes it).
+CYCLES = Table(
+    "cycles",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False, default=utcnow),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("summary", JSON, nullable=False, default=dict),
+)
+
+# One row counting the writes the public archive shows (`db/data_version.py`): the web's
+# ETags and response cache are keyed on it (`counter_tables.DataVersionRow` maps it).
+DATA_VERSION = Table(
+    "data_version",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
 )

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from veille.db.schema import METADATA, SOURCES, UTCDateTime, utcnow
+from veille.db.schema import CYCLES, METADATA, SOURCES, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
@@ -176,11 +176,12 @@ class CycleRow(Base):
     """One collection cycle and its summary, for `veille sources list` and operations."""
 
     __tablename__ = "cycles"
+    __table__ = CYCLES  # Core in `db/schema.py`: a cycle of 304s records itself without the ORM
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    id: Mapped[int]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    summary: Mapped[dict[str, Any]]
 
 
 class ModelVersionRow(Base):
