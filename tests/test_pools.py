@@ -21,37 +21,16 @@ def _fail() -> None:
     raise ValueError("no main text")
 
 
-def test_pages_are_extracted_in_the_asking_thread_until_the_pool_runs(
-    settings: Settings,
-) -> None:
+def test_pages_are_extracted_in_the_process_until_the_pool_runs(settings: Settings) -> None:
     with Pools(settings, fetcher=None, extractor=None) as pools:
         assert pools.pool is None
-        assert pools.extractor.submit(_where).result() == threading.current_thread().name
+        assert pools.extractor.submit(_where).result(10).startswith("veille-extract")
         with pytest.raises(ValueError, match="no main text"):  # carried, as a pool would
-            pools.extractor.submit(_fail).result()
-
-
-class _Turn:
-    """The extractor's lock, telling when a second page waits for its turn."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.asked = 0
-        self.second_waits = threading.Event()
-
-    def __enter__(self) -> None:
-        self.asked += 1
-        if self.asked == 2:
-            self.second_waits.set()
-        self.lock.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.lock.release()
+            pools.extractor.submit(_fail).result(10)
 
 
 def test_a_page_waiting_for_its_turn_goes_to_the_pool_once_it_runs(settings: Settings) -> None:
     inside, release = threading.Event(), threading.Event()
-    turn = _Turn()
 
     def first() -> str:
         inside.set()
@@ -61,16 +40,31 @@ def test_a_page_waiting_for_its_turn_goes_to_the_pool_once_it_runs(settings: Set
     with (
         Pools(settings, fetcher=None, extractor=None) as pools,
         ThreadPoolExecutor(1, thread_name_prefix="pool") as pool,
-        ThreadPoolExecutor(2, thread_name_prefix="io") as io,
     ):
-        pools.extractor._turn = turn  # type: ignore[assignment]
-        one = io.submit(lambda: pools.extractor.submit(first).result())
+        one = pools.extractor.submit(first)
         assert inside.wait(10)  # the first page is being extracted in the process
-        two = io.submit(lambda: pools.extractor.submit(_where).result())
-        assert turn.second_waits.wait(10)
-        assert not two.done()  # not run beside the first: one page at a time in the process
-        pools.pool = pool  # … and the pool starts meanwhile
+        two = pools.extractor.submit(_where)
+        assert not two.done()  # not beside the first: one page at a time in the process
+        pools.pool = pool  # the pool starts meanwhile
         release.set()
-        assert one.result(10).startswith("io")
+        assert one.result(10).startswith("veille-extract")
         assert two.result(10).startswith("pool")
-        assert pools.extractor.submit(_where).result().startswith("pool")
+        assert pools.extractor.submit(_where).result(10).startswith("pool")
+
+
+def test_pages_still_waiting_when_the_cycle_ends_are_cancelled(settings: Settings) -> None:
+    inside, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        inside.set()
+        release.wait(10)
+
+    pools = Pools(settings, fetcher=None, extractor=None)
+    one = pools.extractor.submit(first)
+    assert inside.wait(10)
+    two = pools.extractor.submit(_where)
+    pools.extractor.shutdown(wait=False, cancel_futures=True)  # as the cycle's end does
+    assert two.cancelled()  # its waiter is told, not left hanging
+    release.set()
+    pools.__exit__(None, None, None)
+    assert one.result(10) is None
