@@ -19,7 +19,7 @@ import contextlib
 import os
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
@@ -105,9 +105,9 @@ class Pools:
         self.hosts = HostQueue(self.io, policy.per_host_concurrency, delay=policy.per_host_delay)
         self.done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
         self.pages_asked = 0  # pages this cycle asked for: the pool starts past the threshold
-        # Until then, pages are extracted in this process one at a time (not in every I/O
-        # thread at once: they would fight over the GIL with the storing thread).
-        self.extractor = _Extractor(self)
+        # Until then, pages are extracted one at a time in this process's own thread (not in
+        # every I/O thread at once: they would fight over the GIL with the storing thread).
+        self.inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-extract")
 
     def fetch_listings(self, sources: Sequence[SourceState], now: datetime) -> list[Future[Any]]:
         """Fetch and parse every listing of a cycle (futures in the order of `sources`):
@@ -135,10 +135,11 @@ class Pools:
         return fut
 
     def _page(self, item: NewArticle) -> PageOutcome:
-        """In an I/O thread: fetch the page, then extract it (`_Extractor`)."""
+        """In an I/O thread: extraction goes to the process pool if it runs when the page's
+        turn comes (pages queued before it started go to it too), else to `inline`."""
         return fetch_page(
             self.fetcher,
-            self.extractor,
+            self.pool or self.inline,
             item.link,
             has_date=item.entry.published_at is not None,
             has_author=bool(item.entry.author),
@@ -170,66 +171,9 @@ class Pools:
     ) -> None:
         self.hosts.cancel_all()
         self.io.shutdown(wait=True, cancel_futures=True)
-        self.extractor.shutdown(wait=True, cancel_futures=True)
+        self.inline.shutdown(wait=True, cancel_futures=True)
         if self.own_pool and self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
         if self.own_fetcher:
             self.fetcher.close()
         heap.trim()  # the cycle's pages and parse trees, freed: back to the system
-
-
-class _Extractor(Executor):
-    """A cycle's extraction, asked for by the I/O threads: in the process pool once it
-    runs, else in this process's one extraction thread, one page at a time.
-
-    Whether the pool runs is read when a page's extraction *starts*, not when its fetch
-    ends. The first cycle's pages arrive before the pool starts (its writer, starved of
-    the GIL by the threads parsing listings, takes seconds to ask for the pages that start
-    it): queued then for the in-process thread, ~100 of them were extracted in the main
-    process (2.7 s of its CPU on the benchmark, fighting the writer for the GIL) while
-    the processes, started meanwhile, had nothing to do. A page waiting for its turn goes
-    to the pool as soon as the pool runs. One thread, not the asking I/O thread: lxml's
-    and trafilatura's C allocations then stay in one malloc arena (`heap.py`; extracting
-    in the I/O threads measured +5 MB of the small web's peak).
-    """
-
-    def __init__(self, pools: Pools) -> None:
-        self._pools = pools
-        self._inline = ThreadPoolExecutor(max_workers=1, thread_name_prefix="veille-extract")
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        pool = self._pools.pool
-        if pool is not None:
-            return pool.submit(fn, *args, **kwargs)
-        outer: Future[Any] = Future()
-        turn = self._inline.submit(self._run, outer, partial(fn, *args, **kwargs))
-        turn.add_done_callback(partial(_cancelled_with, outer))  # a turn cancelled at close
-        return outer
-
-    def _run(self, outer: Future[Any], job: Callable[[], Any]) -> None:
-        """The page's turn in the extraction thread: to the pool if it runs by now."""
-        pool = self._pools.pool
-        if pool is not None:
-            pool.submit(job).add_done_callback(partial(_copy_to, outer))
-            return
-        try:
-            outer.set_result(job())
-        except Exception as exc:  # handed to the caller, as a pool would
-            outer.set_exception(exc)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._inline.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
-def _copy_to(outer: Future[Any], inner: Future[Any]) -> None:
-    if inner.cancelled():
-        outer.cancel()
-    elif (exc := inner.exception()) is not None:
-        outer.set_exception(exc)
-    else:
-        outer.set_result(inner.result())
-
-
-def _cancelled_with(outer: Future[Any], turn: Future[Any]) -> None:
-    if turn.cancelled():
-        outer.cancel()
