@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from veille.collect.storyindex import StoryIndex
 from veille.collect.storypairs import PairArticle, StoryPair, grouped, record_of
 from veille.text.digests import items
+from veille.text.figures import read_figures
 from veille.text.fingerprint import hashed_counts
 
 DAY = datetime(2026, 11, 3, 9, tzinfo=UTC)
@@ -131,3 +132,22 @@ def test_a_stored_digest_belongs_to_one_story() -> None:
     assert _match(index, 2, release) == 30
     _add(index, 2, release, 30)
     assert _match(index, 3, appointment) is None
+
+
+def test_amounts_written_out_are_amounts() -> None:
+    def amounts(text: str) -> set[str]:
+        return {value for value, _, _ in read_figures(text, False)[1]}
+
+    assert amounts("Quatre millions d'euros et jusqu'à 150 000 euros par projet") == {
+        "4000000",
+        "150000",
+    }
+    assert amounts("l'ANCT met 4 M€ sur la table. Plafond : 150 k€ par lauréat") == {
+        "4000000",
+        "150000",
+    }
+    assert amounts("un million de visites, deux milliards de requêtes") == {
+        "1000000",
+        "2000000000",
+    }
+    assert amounts("deux ateliers et dix-huit communes") == set()  # no multiplier: no amount
