@@ -5,7 +5,7 @@ compares each item with a candidate instead of the whole digest, whose other ite
 dilute the words (`collect.storyindex`, docs/dedup.md, « Digests item by item »).
 
 What makes a digest is how the text is built, not its words: its body *opens* on a list of
-two items or more, after at most an intro line (« Au sommaire : », « Cette semaine dans votre
+two items or more, after at most two intro lines (« Au sommaire : », « Cette semaine dans votre
 lettre : »). A release or minutes that list measures after a paragraph of prose (« Ses
 principales mesures : – … », « Le Conseil, après en avoir délibéré, – approuve… ») tell one
 story: their list is no digest.
