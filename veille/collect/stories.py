@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from veille.collect.storykeys import StoryKeys
+from veille.collect.storynames import site_names
 from veille.text import figures
 from veille.text.english import in_french, is_english
 from veille.text.fingerprint import (
@@ -153,7 +154,14 @@ LATER_EVENT = math.inf
 # The least cosine `same_story` ever accepts (`required_similarity` lies between its floors
 # and COPY_SIMILARITY): the story index skips a candidate under it without reading its keys
 # and dates (~79 candidates per new article, nearly all far below it).
-LOWEST_SIMILARITY = min(STORY_SIMILARITY, UNNAMED_SIMILARITY, COPY_SIMILARITY, TIED_SIMILARITY)
+# A body's notice on its own site (« Information importante : incident informatique »: no
+# name, no figure, the words of a notice to users) and the press telling an attack on that
+# body, the same day: the site names the body, the day and the act are the event's; a body
+# suffers one attack at a time (`_own_notice`). Half the named floor.
+INCIDENT_SIMILARITY = STORY_SIMILARITY / 2
+LOWEST_SIMILARITY = min(
+    STORY_SIMILARITY, UNNAMED_SIMILARITY, COPY_SIMILARITY, TIED_SIMILARITY, INCIDENT_SIMILARITY
+)
 
 
 # A brief that retells, days later, what an earlier article told (a newsletter's « En bref »
@@ -297,6 +305,16 @@ def _two_sites(a: StoryKeys, b: StoryKeys) -> bool:
     return bool(a.host) and bool(b.host) and a.host != b.host
 
 
+def _own_notice(a: StoryKeys, b: StoryKeys, hours: float) -> bool:
+    """Are two articles of one day on two sites an attack's notice on its body's own site
+    and the press naming that body (« ville-x.fr » and « Cyberattaque à la mairie de X »)?
+    Both tell an attack (`StoryKeys.acts`: « incident informatique » is a notice's word
+    for it), and one's site names the other lead's subject (`site_names`)."""
+    if hours >= SAME_DAY_HOURS or "attack" not in a.acts & b.acts or not _two_sites(a, b):
+        return False
+    return bool(site_names(a.host) & b.subjects or site_names(b.host) & a.subjects)
+
+
 def _disjoint(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a) and bool(b) and not a & b
 
@@ -361,6 +379,8 @@ def same_story(
     retelling = brief and hours_apart <= RETOLD_HOURS and not _disjoint(a.acts, b.acts)
     if retelling and (named or by_figure) and _two_sites(a, b):
         required = min(required, STORY_SIMILARITY)
+    if _own_notice(a, b, hours):
+        required = min(required, INCIDENT_SIMILARITY)
     if similarity < required:
         return False
     if _other_body(a, b) and _other_body(b, a):

@@ -17,12 +17,14 @@ numpy is imported on first use: a cycle in which no feed changed never matches a
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from veille.collect import stories, storykeys
 from veille.db import articles as article_db
+from veille.text import digests
 from veille.text.fingerprint import (
     HashedCounts,
     WordVector,
@@ -38,6 +40,20 @@ if TYPE_CHECKING:
     import numpy as np
 
     from veille.collect.worker import StoryFacts
+
+
+@dataclass(frozen=True)
+class Part:
+    """A digest's item (`digests.items`), compared as an article: its word vector, keys and
+    words (what the story index looks candidates up by, as a title's)."""
+
+    vector: WordVector
+    keys: storykeys.StoryKeys
+    words: frozenset[str]
+
+
+# An article as `same_story` reads it: its publication, keys and word vector.
+Side = tuple[datetime | None, storykeys.StoryKeys, WordVector]
 
 # SimHash pre-filter before the exact text comparison. Same-story pairs measured 6–19 bits
 # apart (docs/dedup.md); 20 keeps them all while letting far fewer unrelated articles
@@ -71,9 +87,11 @@ class StoryIndex:
     _by_name: dict[str, list[int]] = field(default_factory=dict)  # lead name → positions
     _by_word: dict[str, list[int]] = field(default_factory=dict)  # title word → positions
     _copies: dict[tuple[str, str], article_db.Fingerprinted] = field(default_factory=dict)
+    _parts: dict[int, list[Part]] = field(default_factory=dict)  # a digest's items
     _fingerprints: Any = None  # np.ndarray of uint64, capacity ≥ len(items)
     _last: tuple[str, WordVector] | None = None
     _last_keys: tuple[str, storykeys.StoryKeys] | None = None
+    _last_parts: tuple[str, list[Part]] | None = None
 
     def __post_init__(self) -> None:
         self._index_copies()
@@ -94,6 +112,11 @@ class StoryIndex:
         else:
             names = storykeys.lead_names(lead) or storykeys.site_names(host)
             words = storykeys.title_words(lead)
+        # A digest is filed under each item's names and words too: its title (« La Lettre
+        # Données & Communes n° 87 ») and first item say nothing of the others.
+        for rubric, text in digests.items(lead.partition("\n")[2]):
+            names = names | storykeys.lead_names(f"{rubric}\n{text}")
+            words = words | storykeys.title_words(f"{rubric} {text}")
         for name in names:
             self._by_name.setdefault(name, []).append(position)
         for word in words:
@@ -115,6 +138,7 @@ class StoryIndex:
         for item in dropped:
             self._vectors.pop(item.article_id, None)
             self._keys.pop(item.article_id, None)
+            self._parts.pop(item.article_id, None)
         self._index_copies()
         self._index_names()
         # `_fingerprints` beyond len(items) is spare capacity: nothing to undo there.
@@ -134,6 +158,8 @@ class StoryIndex:
                 self._vectors[stored.article_id] = self._vectors.pop(item.article_id)
             if item.article_id in self._keys:
                 self._keys[stored.article_id] = self._keys.pop(item.article_id)
+            if item.article_id in self._parts:
+                self._parts[stored.article_id] = self._parts.pop(item.article_id)
             key = (item.content_hash, item.host_key)
             if self._copies.get(key) is item:
                 self._copies[key] = stored
@@ -180,6 +206,35 @@ class StoryIndex:
         self._last_keys = (text, keys)
         return keys
 
+    def parts(self, title: str, text: str, host: str) -> list[Part]:
+        """A digest's items with enough words (`stories.MIN_WORDS`) as `Part`s, [] for any
+        other article; computed once for `match` then `add`."""
+        if self._last_parts is not None and self._last_parts[0] is text:
+            return self._last_parts[1]
+        parts = [
+            Part(
+                word_vector(hashed_counts(stories.story_vector(rubric, body))),
+                storykeys.story_keys(rubric, body, host),
+                storykeys.title_words(f"{rubric} {body}"),
+            )
+            for rubric, body in digests.items(text)
+            if stories.has_enough_text(f"{rubric} {body}")
+        ]
+        self._last_parts = (text, parts)
+        return parts
+
+    def _free_parts(self, item: article_db.Fingerprinted) -> list[Part]:
+        """The items of a stored digest a new article may be compared with: all of them
+        while the digest is alone in its story, none once another article joined it (then
+        through one of its items or the whole): a digest belongs to one story, and two
+        articles joining two of its items would pull two stories into one."""
+        parts = self._parts.get(item.article_id)
+        if not parts or any(
+            other.story_id == item.story_id and other is not item for other in self.items
+        ):
+            return []
+        return parts
+
     def _record_keys(
         self, record: article_db.ArticleRecord, story: StoryFacts | None
     ) -> storykeys.StoryKeys:
@@ -212,14 +267,19 @@ class StoryIndex:
         distances = popcount(self._unsigned() ^ np.uint64(from_signed64(record.fingerprint)))
         close = set(np.flatnonzero(distances <= PREFILTER_BITS).tolist())
         keys = self._record_keys(record, story)
+        mine_parts = self.parts(record.title, record.text, host)
         # The opening's names too: a trade weekly opens on a sentence of context and names
         # the body after it, a city's page opens on a question (`StoryKeys.opening`).
-        for name in keys.lead_names | keys.site | keys.opening:
+        names = keys.lead_names | keys.site | keys.opening
+        words = story.title_words if story is not None else storykeys.title_words(record.title)
+        words |= keys.headline  # a post's first sentence (« Fier de ce vote » says nothing)
+        for part in mine_parts:  # a digest's items, each a lead of its own
+            names |= part.keys.lead_names | part.keys.opening
+            words |= part.words
+        for name in names:
             positions = self._by_name.get(name, [])
             if len(positions) <= NAME_CANDIDATES_MAX:
                 close.update(positions)
-        words = story.title_words if story is not None else storykeys.title_words(record.title)
-        words |= keys.headline  # a post's first sentence (« Fier de ce vote » says nothing)
         for word in words:
             positions = self._by_word.get(word, [])
             if len(positions) <= WORD_CANDIDATES_MAX:
@@ -235,30 +295,35 @@ class StoryIndex:
             for article_id, (title, text) in article_db.titled_texts_of(session, missing).items():
                 self._vectors[article_id] = self.vector(title, text)
                 self._keys[article_id] = storykeys.story_keys(title, text, hosts[article_id])
+                parts = self.parts(title, text, hosts[article_id])
+                if parts:
+                    self._parts[article_id] = parts
         empty = empty_vector()
         others = [self._vectors.get(items[i].article_id, empty) for i in near]
         mine = self.vector(record.title, record.text, counts)
         similarities = cosines(mine, others)
+        part_similarities = [cosines(part.vector, others) for part in mine_parts]
+        new = (record.published_at, keys, mine)
+        best: tuple[float, int] | None = None  # a digest's item that joined: the likest
         for k, (i, similarity) in enumerate(zip(near, similarities, strict=True)):
-            if similarity < stories.LOWEST_SIMILARITY:
-                continue  # below what `same_story` requires of any pair: nothing to read
             item = items[i]
-            other = self._keys.get(item.article_id, storykeys.NO_KEYS)
-            # `same_story` accepts the most pairs at 0 hours apart, as a brief (`retold` only
-            # lowers its floor) and with the publications' distance unknown (it then reads
-            # 0): a pair it rejects so it rejects whatever the dates, so the dates are read
-            # only for the few that pass (~75 candidates an article on the benchmark, nearly
-            # all rejected; tests/test_storyindex.py checks it).
-            if not stories.same_story(similarity, 0.0, keys, other, brief=True):
-                continue
-            apart = stories.hours_apart(record.published_at, keys, item.published_at, other)
-            hours = stories.published_hours(record.published_at, item.published_at)
-            brief = similarity >= stories.STORY_SIMILARITY and stories.retold(
-                record.published_at, mine, item.published_at, others[k]
-            )
-            if stories.same_story(similarity, apart, keys, other, brief, hours):
+            other = (item.published_at, self._keys.get(item.article_id, storykeys.NO_KEYS))
+            if _joins(new, (*other, others[k]), similarity):
                 return None, item.story_id
-        return None, None
+            # A digest is several stories: each item is compared as an article, and the
+            # digest joins the story its likest item joins (`digests`).
+            pairs = [
+                ((record.published_at, part.keys, part.vector), (*other, others[k]), cos[k])
+                for part, cos in zip(mine_parts, part_similarities, strict=True)
+            ]
+            pairs += [
+                (new, (item.published_at, part.keys, part.vector), cosines(part.vector, [mine])[0])
+                for part in self._free_parts(item)
+            ]
+            for a, b, part_similarity in pairs:
+                if (best is None or part_similarity > best[0]) and _joins(a, b, part_similarity):
+                    best = (part_similarity, item.story_id)
+        return None, best[1] if best is not None else None
 
     def add(
         self,
@@ -273,6 +338,9 @@ class StoryIndex:
             return
         self._vectors[article_id] = self.vector(record.title, record.text, counts)
         self._keys[article_id] = self._record_keys(record, story)
+        parts = self.parts(record.title, record.text, record.url_key.split("/", 1)[0])
+        if parts:
+            self._parts[article_id] = parts
         item = article_db.Fingerprinted(
             article_id,
             story_id,
@@ -288,6 +356,24 @@ class StoryIndex:
         self._append_fingerprint(record.fingerprint)
         if item.content_hash:
             self._copies.setdefault((item.content_hash, item.host_key), item)
+
+
+def _joins(new: Side, old: Side, similarity: float) -> bool:
+    """Does the new article (or a digest's item) join the stored one's story?
+    `same_story` accepts the most pairs at 0 hours apart, as a brief (`retold` only lowers
+    its floor) and with the publications' distance unknown (it then reads 0): a pair it
+    rejects so it rejects whatever the dates, so the dates are read only for the few that
+    pass (~75 candidates an article on the benchmark, nearly all rejected, and under
+    `LOWEST_SIMILARITY` without reading the keys; tests/test_storyindex.py checks it)."""
+    if similarity < stories.LOWEST_SIMILARITY:
+        return False
+    (new_at, keys, mine), (old_at, other, theirs) = new, old
+    if not stories.same_story(similarity, 0.0, keys, other, brief=True):
+        return False
+    apart = stories.hours_apart(new_at, keys, old_at, other)
+    hours = stories.published_hours(new_at, old_at)
+    brief = similarity >= stories.STORY_SIMILARITY and stories.retold(new_at, mine, old_at, theirs)
+    return stories.same_story(similarity, apart, keys, other, brief, hours)
 
 
 def _same_page(record: article_db.ArticleRecord, copy: article_db.Fingerprinted) -> bool:

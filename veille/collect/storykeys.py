@@ -60,7 +60,8 @@ _ACT_WORDS = {
     "call": r"appels? a (?:projets|candidatures|manifestation)|candidatures?|candidater",
     "winners": r"laureat\w*",
     "sanction": r"sanction\w*|amendes?|inflige\w*",
-    "attack": r"cyberattaque|rancongiciel|piratage|pirates",
+    "attack": r"cyberattaque|rancongiciel|piratage|pirates|(?:attaque|incident) informatique"
+    r"|incident de cybersecurite",
     "restored": r"reprennent|retabli\w*|reprise",
 }
 _ACT = re.compile("|".join(rf"\b(?P<{k}>{v})\b" for k, v in _ACT_WORDS.items()))

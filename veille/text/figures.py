@@ -62,11 +62,12 @@ ATTRIBUTE = re.compile(
 # « 1,2 million d'euros », « 1 200 000 € » and « €1.2m » are one amount: a figure is read as
 # its value, its multiplier applied (`_value`). « m », « bn », « k » count only after a
 # currency sign (« 12 m » may be metres).
+# « 150 k€ » is a trade brief's 150 000 euros (the sign after the number, as « M€ »).
 _SCALE = re.compile(
     r"\s*(?:(?P<million>millions?\b|M€|M\s?d['’]euros)|(?P<billion>milliards?\b|billions?\b|Md€)"
-    r"|(?P<short>m|bn|k)\b)"
+    r"|(?P<thousand>k€|K€|k\s?euros?\b)|(?P<short>m|bn|k)\b)"
 )
-_SCALES = {"million": 10**6, "billion": 10**9}
+_SCALES = {"million": 10**6, "billion": 10**9, "thousand": 10**3}
 _SHORT_SCALES = {"m": 10**6, "bn": 10**9, "k": 10**3}
 _CURRENCY_BEFORE = re.compile(r"[€$£]\s?$")
 
@@ -99,6 +100,24 @@ def _value(number: str, text: str, start: int, end: int, english: bool) -> tuple
     return str(units), factor != 1
 
 
+# An amount written out (« Quatre millions d'euros », « un million », « deux milliards »):
+# a release's opening writes it in words, its coverage in figures (« 4 M€ »). Only before a
+# multiplier: a small number in words (« deux ateliers ») is no amount of the event.
+# fmt: off
+_UNITS = [
+    "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze",
+    "douze", "treize", "quatorze", "quinze", "seize", "dix-sept", "dix-huit", "dix-neuf",
+    "vingt",
+]
+# fmt: on
+_IN_WORDS = {word: n for n, word in enumerate(_UNITS, 1)} | {"une": 1}
+_WORDS_SCALED = re.compile(
+    r"\b(?P<count>" + "|".join(sorted(_IN_WORDS, key=len, reverse=True)) + r")\s+"
+    r"(?P<scale>millions?|milliards?)\b",
+    re.IGNORECASE,
+)
+
+
 def read_figures(text: str, english: bool) -> tuple[set[str], list[tuple[str, int, bool]]]:
     """(years, [(value, end, scaled)…]) of the numbers of `text`, dates and times left out
     (`DATE_FIGURES`, `_NUMBER`'s days of a month), and the years that tell no edition
@@ -113,6 +132,10 @@ def read_figures(text: str, english: bool) -> tuple[set[str], list[tuple[str, in
             continue
         value, scaled = _value(match.group(), text, match.start(), match.end(), english)
         out.append((value, match.end(), scaled))
+    if "illi" in text:  # « millions », « milliards »: most texts have neither
+        for match in _WORDS_SCALED.finditer(text):
+            factor = 10**9 if match.group("scale").lower().startswith("milliard") else 10**6
+            out.append((str(_IN_WORDS[match.group("count").lower()] * factor), match.end(), True))
     return years, out
 
 
