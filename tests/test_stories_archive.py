@@ -263,7 +263,7 @@ def test_coverage_without_other_articles_counts_the_other_sources() -> None:
     from veille.archive.search import ArticleHit
     from veille.web.app import make_templates
 
-    card = make_templates().get_template("_partials/card.html")
+    card = make_templates().get_template("_partials/card.html").make_module({}).card
 
     def line(coverage: int) -> str:
         hit = ArticleHit(
@@ -279,7 +279,7 @@ def test_coverage_without_other_articles_counts_the_other_sources() -> None:
             coverage=coverage,
             partial=False,
         )
-        found = lxml.html.fromstring(card.render(a=hit)).cssselect(".coverage")
+        found = lxml.html.fromstring(str(card(hit))).cssselect(".coverage")
         return found[0].text_content() if found else ""
 
     assert line(1) == ""
