@@ -53,6 +53,7 @@ STEPS = [  # (module, attribute, step)
     ("veille.collect.extract", "bound_html", "bound_html (page)"),
     ("trafilatura.utils", "load_html", "load_html (parse)"),
     ("veille.collect.extract", "load_html", "load_html (parse)"),
+    ("veille.collect.extract", "_DEEPER_THAN_BOUND", "depth of the parsed tree"),
     ("veille.collect.extract", "_canonical", "rel=canonical"),
     ("veille.collect.extract", "_metadata", "metadata (title, date, sitename…)"),
     ("trafilatura", "bare_extraction", "trafilatura bare_extraction"),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import sys
+import unicodedata
+
 import pytest
 
 from veille.collect.clean import html_to_text, sanitize_html
-from veille.text.fingerprint import content_fingerprint
+from veille.text.fingerprint import content_fingerprint, normalise_text
 from veille.text.urls import (
     _fallback_registrable,
     canonical_url,
@@ -177,6 +181,17 @@ def test_content_fingerprint_ignores_case_spacing_and_unicode_form() -> None:
     assert a == b == c
     assert len(a) == 40
     assert content_fingerprint("les données fermées de la ville.") != a
+
+
+def test_content_hash_folds_the_whitespace_the_regular_expression_did() -> None:
+    """`normalise_text` collapses whitespace with `str.split` (round 25) where it used
+    `re.sub(r"\\s+", " ", …).strip()`: the stored content hashes of existing articles stay
+    valid only if both see the same characters as whitespace, for every code point."""
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    assert re.findall(r"\s", every) == [c for c in every if c.isspace()]
+    spaced = " \u00a0Les\u2003données\t\x1c ouvertes\u3000\u2028\x85 ! \u200b\n"
+    regex = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", spaced).casefold()).strip()
+    assert normalise_text(spaced) == regex == "les données ouvertes ! \u200b"
 
 
 def test_plain_text_skips_the_parse_and_reads_the_same() -> None:

@@ -7,13 +7,17 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from lxml.etree import tostring
+from trafilatura.utils import load_html
 
 from veille.collect.extract import (
     decode_html,
     extract_article,
+    parse_bounded,
     parse_date,
     summary_from_text,
 )
+from veille.collect.htmlbounds import MAX_DEPTH, bound_html
 from veille.text.language import detect_language
 
 PARAGRAPHS = [
@@ -145,6 +149,38 @@ def test_decode_keeps_mostly_utf8_pages_with_stray_bytes() -> None:
 )
 def test_nothing_substantial_gives_none_without_raising(junk: bytes | str) -> None:
     assert extract_article(junk, url="https://x.fr/a") is None
+
+
+def _levels(tree: object) -> int:
+    """Elements from the document's root to its deepest element, both counted."""
+    return 1 + max(len(list(e.iterancestors())) for e in tree.iter())  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("depth", [10, MAX_DEPTH - 2, MAX_DEPTH - 1, 150, 300, 100_000])
+def test_the_parsed_page_is_bounded_and_keeps_its_deep_text(depth: int) -> None:
+    """The page is parsed before its nesting is checked (in the tree): libxml2 stops past
+    ~255 levels and drops the rest of the page, so a tree deeper than the bound is parsed
+    again from `bound_html`'s flattened markup; within the bound, the tree is the one the
+    bounded markup gives."""
+    html = (
+        "<html><body>" + "<div>" * depth + "<p>au fond</p>" + "</div>" * depth
+        + "<p>après</p></body></html>"
+    )  # fmt: skip
+    tree = parse_bounded(html)
+    assert _levels(tree) <= MAX_DEPTH
+    assert "au fond" in tree.text_content() and "après" in tree.text_content()
+    assert tostring(tree) == tostring(load_html(bound_html(html)))
+    if depth > 255:  # what the guard is for: libxml2 alone loses the text
+        assert "après" not in load_html(html).text_content()
+
+
+def test_markup_libxml2_nests_shallow_is_not_flattened() -> None:
+    """150 unclosed links: `bound_html` counts them 150 deep and would drop 51 of them,
+    libxml2 closes each at the next; its tree is within the bound, so it is kept whole."""
+    html = "<html><body>" + "<a href='/x'>lien " * 150 + "</body></html>"
+    assert bound_html(html) is not html
+    tree = parse_bounded(html)
+    assert _levels(tree) <= MAX_DEPTH and len(tree.findall(".//a")) == 150
 
 
 def test_runs_in_a_process_pool() -> None:

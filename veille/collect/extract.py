@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from lxml.etree import tostring
+from lxml.etree import XPath, tostring
 
 # trafilatura and charset_normalizer are imported where they are used: extraction runs in
 # the worker processes, and the main process (a cycle of unchanged feeds) should not pay
 # ~0.1 s of imports for them.
 from veille.collect.clean import sanitize_html
-from veille.collect.htmlbounds import bound_html
+from veille.collect.htmlbounds import MAX_CHARS, MAX_DEPTH, bound_html
 from veille.collect.types import Extracted
 from veille.text.language import detect_language
 from veille.text.urls import canonical_url, same_site
@@ -101,6 +101,40 @@ def decode_html(data: bytes, declared: str | None = None) -> str:
         except (UnicodeDecodeError, LookupError):
             pass
     return data.decode("cp1252", "replace")
+
+
+# --------------------------------------------------------------------------- parsing
+
+# Whether the document has an element `MAX_DEPTH + 1` levels down, its root counted: one
+# XPath step per level, each visiting the elements of that level once, in C (~0.15 ms a
+# page of 2,000 elements).
+_DEEPER_THAN_BOUND = XPath("boolean(" + "/*" * (MAX_DEPTH + 1) + ")")
+
+
+def parse_bounded(text: str) -> Any:
+    """trafilatura's tree of a page whose nesting is bounded (`htmlbounds`): at most
+    `MAX_DEPTH` levels, or the tree of the markup `bound_html` leaves.
+
+    The page is parsed first and its depth read in the tree: libxml2 nests nearly every
+    page a few dozen levels deep, and checking that in C costs a tenth of counting the
+    page's 2,000 tags in Python before the parse (`bound_html`: ~1.4 ms a page, ~8 % of
+    the extraction job; benchmarks/README.md, round 25). Only a tree deeper than the bound
+    — or a page libxml2 stops in, which it does past ~255 levels, dropping the rest of the
+    page — is parsed again from `bound_html`'s markup, flattened, its text kept: the cost
+    stays linear in the page (tests/test_hostile_content.py). A page `bound_html` leaves
+    unchanged gets the same tree either way.
+    """
+    from trafilatura.utils import load_html
+
+    tree = None
+    if len(text) <= MAX_CHARS:
+        tree = load_html(text)
+        if tree is not None and not _DEEPER_THAN_BOUND(tree):
+            return tree
+    bounded = bound_html(text)
+    if bounded is text:  # within the bound as `bound_html` counts: the same parse
+        return tree
+    return load_html(bounded)
 
 
 # --------------------------------------------------------------------------- language
@@ -278,13 +312,12 @@ def _extract(
     from trafilatura import bare_extraction
     from trafilatura.htmlprocessing import convert_to_html
     from trafilatura.settings import set_date_params
-    from trafilatura.utils import load_html
     from trafilatura.xml import xmltotxt
 
     text_in = decode_html(html, encoding) if isinstance(html, bytes) else html
     if not text_in.strip():
         return None
-    tree = load_html(bound_html(text_in))  # deep nesting: linear cost, text kept
+    tree = parse_bounded(text_in)
     if tree is None:
         return None
     canonical = _canonical(tree, url)

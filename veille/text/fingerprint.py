@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-import re
+import operator
 import unicodedata
 from array import array
 from collections import Counter
@@ -77,11 +77,10 @@ def simhash(text: str, size: int = SHINGLE_SIZE) -> int:
 
 def simhash_of_counts(counts: Counter[str]) -> int:
     """SimHash of shingle counts the caller already has (one pass over the words)."""
-    total = 0
-    lanes = 0
-    for shingle, count in counts.items():
-        lanes += _spread(shingle) * count
-        total += count
+    # Summed in C (`sum` of `map`): the Python loop over ~500 distinct words was a third
+    # of the cost; the same exact integers.
+    lanes = sum(map(operator.mul, map(_spread, counts), counts.values()))
+    total = sum(counts.values())
     fp = 0
     for bit in range(64):
         if 2 * (lanes >> (_LANE * bit) & _LANE_MASK) > total:
@@ -117,7 +116,8 @@ def hashed_counts(counts: Counter[str]) -> HashedCounts:
     with a probability of ~1e-10 for a 100,000-word vocabulary; the cosines computed from
     these are then those of the words themselves."""
     pairs = sorted(zip(map(hash64, counts), counts.values(), strict=True))
-    return array("Q", [h for h, _ in pairs]), array("q", [n for _, n in pairs])
+    hashes, values = zip(*pairs, strict=True) if pairs else ((), ())  # unzipped in C
+    return array("Q", hashes), array("q", values)
 
 
 def text_similarity(a: str, b: str) -> float:
@@ -206,12 +206,14 @@ def contained(small: WordVector, large: WordVector) -> float:
 
 # --------------------------------------------------------------------------- exact copies
 
-_WORDS_WS = re.compile(r"\s+")
-
 
 def normalise_text(text: str) -> str:
-    """Case, Unicode form and whitespace folded: what "the same text" means for us."""
-    return _WORDS_WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    r"""Case, Unicode form and whitespace folded: what "the same text" means for us.
+
+    Runs of whitespace become one space and the ends are trimmed by `str.split` and
+    `join`: the same characters as the regular expression `\s+` it replaces (both are
+    `str.isspace`, checked for every code point in tests/test_clean.py), a third cheaper."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def content_fingerprint(text: str) -> str:

@@ -31,13 +31,16 @@ _TOKEN = re.compile(r"[^\W\d_]+")
 
 def detect_language(text: str) -> str | None:
     """fr/en/de/es/it by stopword counts; None when the text is too short or too mixed."""
-    tokens = Counter(_TOKEN.findall(text[:20000].lower()))  # counted in C, then per word
-    if tokens.total() < 8:
+    found = _TOKEN.findall(text[:20000].lower())
+    if len(found) < 8:
         return None
+    # Only the stop words are counted (in C): the other words were hashed into a Counter
+    # for nothing.
+    stopwords = Counter(filter(_STOPWORD_LANGS.__contains__, found))
     counts: Counter[str] = Counter()
-    for word in tokens.keys() & _STOPWORD_LANGS.keys():
+    for word, n in stopwords.items():
         for lang in _STOPWORD_LANGS[word]:
-            counts[lang] += tokens[word]
+            counts[lang] += n
     ranked = counts.most_common(2)
     if not ranked or ranked[0][1] < 3:
         return None
