@@ -49,12 +49,21 @@ def test_each_hostile_source_fails_alone(
     server: HostileServer, settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
     mount_site(server)
+    settings = settings.model_copy(update={"fetch_timeout": 4.0, "max_body_bytes": 2_000_000})
+    # The well-behaved site first: a cycle's imports, extraction and model are then loaded,
+    # so the peak measured below is the hostile sources' own (whatever ran before in this
+    # process, alone or after other tests).
+    settings.config_file.write_text(feeds_yaml(server.base_url), encoding="utf-8")
+    warm = refresh_due(
+        CollectContext(
+            settings=settings, sessions=sessions, config=load_feeds_config(settings.config_file)
+        )
+    )
     extra = "".join(
         f'  - {{key: {key}, name: {key}, url: "{server.url(path)}"}}\n'
         for key, path in {**HOSTILE, **TOLERATED}.items()
     )
     settings.config_file.write_text(feeds_yaml(server.base_url, extra), encoding="utf-8")
-    settings = settings.model_copy(update={"fetch_timeout": 4.0, "max_body_bytes": 2_000_000})
     ctx = CollectContext(
         settings=settings, sessions=sessions, config=load_feeds_config(settings.config_file)
     )
@@ -66,16 +75,21 @@ def test_each_hostile_source_fails_alone(
 
     # Bounded: the slowest hostile source is cut at the total timeout (+ retries' backoff).
     assert elapsed < 30, elapsed
-    # Bounded memory: 15 MB bodies and a 120 MB gzip bomb were cut at 2 MB.
-    assert grown_mb < 150, grown_mb
+    # Bounded memory: 15 MB bodies and a 120 MB gzip bomb were cut at 2 MB (uncut, the peak
+    # grows by ~110 MB; cut, by ~0).
+    assert grown_mb < 50, grown_mb
 
     reports = {r.key: r for r in summary.sources}
+    assert not {"flux-a", "flux-b", "annonces"} & set(reports)  # not due again
     for key in HOSTILE:
         assert reports[key].status == "failed", (key, reports[key])
         assert reports[key].error
-    for key in ("flux-a", "flux-b", "annonces", *TOLERATED):
+    for key in TOLERATED:
         assert reports[key].status == "ok", (key, reports[key])
-    assert summary.new_articles >= 6
+    assert {r.key: r.status for r in warm.sources} == dict.fromkeys(
+        ("flux-a", "flux-b", "annonces"), "ok"
+    )
+    assert warm.new_articles >= 6 and summary.new_articles >= 1
 
     with sessions() as session:
         rows = {r.key: r for r in session.scalars(select(SourceRow))}
