@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from veille.collect.storykeys import StoryKeys
-from veille.collect.storynames import site_names
+from veille.collect.storynames import own_page, site_names
 from veille.text import figures
 from veille.text.english import in_french, is_english
 from veille.text.fingerprint import (
@@ -213,6 +213,9 @@ def hours_apart(
     - two leads a day or more apart that tell different kinds of act (a vote, then an
       appointment; a guide, then an annual report: `StoryKeys.acts`) are two acts of
       one body, not one act's coverage: `COVERAGE_HOURS`, only a near copy joins;
+    - a body's page on its own site a day or more later whose opening names that body,
+      which the earlier lead does not have as subject, tells the body's own act
+      (`_own_act`): `COVERAGE_HOURS`, only a near copy joins;
     - a later lead that tells what came of an event when the earlier one does not
       (« premier bilan », « déjà ») is no copy of it whatever the words: `LATER_EVENT`.
     """
@@ -229,10 +232,25 @@ def hours_apart(
         return max(hours, float(COVERAGE_HOURS))
     if _disjoint(early_keys.acts, late_keys.acts):
         return max(hours, float(COVERAGE_HOURS))
+    if _own_act(early_keys, late_keys):
+        return LATER_EVENT
     day = early.astimezone(_PARIS).date()
     if {day, day - timedelta(days=1)} & event_days(late, late_keys):
         return 0.0
     return hours
+
+
+def _own_act(early: StoryKeys, late: StoryKeys) -> bool:
+    """Is the later article, a day or more later, a body's page on its own site telling
+    that body's part in the earlier one's event (« Escarlac Métropole a été retenue parmi
+    les dix collectivités pilotes… » on escarlac-metropole.fr, two days after the State's
+    launch)? Its opening names the body of its site, which is none of the earlier lead's
+    subjects: a body's own page tells its own act, the coverage of an event names that
+    event's body in its lead."""
+    if not _two_sites(early, late) or not own_page(late.host, ""):
+        return False
+    own = site_names(late.host)
+    return bool(own & late.opening) and not own & early.subjects
 
 
 def event_days(published: datetime, keys: StoryKeys) -> set[date]:
@@ -343,7 +361,12 @@ def same_story(
       none (20 000 / 50 000 euros, 312 / 221 voix): two events. Days of a month (« 30
       juin ») are no figures, and years and figures are compared apart (« 14 lignes »
       beside « depuis 2023 » is no disagreement).
+    - An opinion piece or an interview by its label (« Éditorial — », « Tribune : »,
+      « ENTRETIEN — »: `StoryKeys.commentary`) and an article without one: the news and a
+      comment or questions on it, two items whatever their words (the pairs' guide).
     """
+    if a.commentary != b.commentary:
+        return False  # an editorial or an interview comments the news: another item
     # `site` is set only when the lead names nobody: one of the two is empty.
     named = bool((a.lead_names or a.site) & b.mentioned or (b.lead_names or b.site) & a.mentioned)
     # Across languages (a release in English, its French coverage) names are written

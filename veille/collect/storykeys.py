@@ -29,7 +29,14 @@ from veille.collect.storynames import (
 from veille.text.english import in_french, is_english, is_term, law_names
 from veille.text.figures import ATTRIBUTE, DATE_FIGURES, read_figures
 from veille.text.french import stem, story_fold, story_words
-from veille.text.leads import body_of, cited_days, headline_of, post_author, post_role
+from veille.text.leads import (
+    body_of,
+    cited_days,
+    commentary,
+    headline_of,
+    post_author,
+    post_role,
+)
 from veille.text.urls import registrable_domain, web_names
 
 # « Dix jours après son lancement », « il y a deux semaines », « compte déjà », « premier
@@ -119,6 +126,9 @@ class StoryKeys:
     # its headline (« Fier de ce vote » tells nothing): the story index looks candidates up
     # by them as by a title's words.
     headline: frozenset[str] = frozenset()
+    # An opinion piece or an interview by its label (`leads.commentary`: « Éditorial — … »,
+    # « ENTRETIEN — … »): it comments the news, it is not the news (`stories.same_story`).
+    commentary: bool = False
 
 
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
@@ -240,6 +250,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         figures=_opening_figures(title, body, english),
         opening=frozenset(opening),
         headline=_words(first) if role or post_author(raw_title) else frozenset(),
+        commentary=commentary(raw_title, text),
     )
 
 

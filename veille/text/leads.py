@@ -43,6 +43,33 @@ TITLE_LABEL = re.compile(
     re.IGNORECASE,
 )
 
+# An opinion piece's or an interview's label: at the head of its title (« Éditorial — … »,
+# « Tribune : « … » », « Point de vue – … ») or, in capitals, on the line that opens its text
+# (« ENTRETIEN — Un mois après sa prise de fonctions… », « TRIBUNE. »). Such a piece
+# comments or questions an event; the news of that event is another item (the pairs'
+# guide, docs/dedup.md).
+_COMMENTARY_TITLE = re.compile(
+    r"^\s*(?:grand\s+)?(?:[ée]ditorial|[ée]dito|tribune|opinion|point de vue|chronique"
+    r"|billet|carte blanche|entretien|interview)\s*(?:[-–—:|.]\s|\s[-–—])",
+    re.IGNORECASE,
+)
+_COMMENTARY_LINE = re.compile(
+    r"^[ \t]*(?:GRAND\s+)?(?:[ÉE]DITORIAL|[ÉE]DITO|TRIBUNE|OPINION|POINT DE VUE|CHRONIQUE"
+    r"|BILLET|CARTE BLANCHE|ENTRETIEN|INTERVIEW)[ \t]*(?:[-–—:|.]|$)",
+    re.MULTILINE,
+)
+
+
+def commentary(title: str, text: str) -> bool:
+    """Is the article an opinion piece or an interview by its label (`_COMMENTARY_TITLE`),
+    in its title or before its first sentence (what `body_of` leaves out)?"""
+    if _COMMENTARY_TITLE.match(title):
+        return True
+    text = text.lstrip()
+    residue = _RESIDUE.match(text)
+    return residue is not None and _COMMENTARY_LINE.search(text, 0, residue.end()) is not None
+
+
 # A social network's page title that names only the post's author (« Post de Sandrine
 # Maupas », « Publication d'Odile Franceschi »): no headline. The post tells its news in its
 # first sentence, after the author's signature line (« Sandrine Maupas · Cheffe de projet à la
