@@ -21,14 +21,13 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _asgi import ROOT, child_env
 
 
 def kind_of(path: str) -> str:
@@ -50,19 +49,13 @@ def kind_of(path: str) -> str:
 
 def measure(store: Path, count: int, warm: int, seed: int) -> dict[str, object]:
     """Run in this process: the app on `store`, `warm` paths then `count` timed."""
-    import anyio.to_thread
     import httpx
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
+    from _asgi import inline_app
     from load import distinct_mix
 
-    async def inline(func, *args, **_kw):  # type: ignore[no-untyped-def]
-        return func(*args)
-
-    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
-    from veille.web.app import app_from_env
-
-    app = app_from_env()
+    app = inline_app()
     paths = distinct_mix(store, warm + count, seed=seed)
     per_kind: dict[str, list[float]] = {}
     statuses: dict[int, int] = {}
@@ -95,11 +88,7 @@ def in_subprocess(args: argparse.Namespace, code: Path | None) -> dict[str, obje
     """One measurement by `code` (None: this checkout) on its store. The app upgrades
     the schema it opens: a checkout with a newer migration needs a copy of the store."""
     store = args.code_store if code is not None and args.code_store else args.store
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
-    env["VEILLE_DATABASE_URL"] = f"sqlite:///{store}"
-    env["VEILLE_CONFIG_FILE"] = str(ROOT / "feeds.yaml")
-    env["VEILLE_SECRET_KEY"] = secrets.token_urlsafe(32)
-    env["PYTHONPATH"] = str(code or ROOT)
+    env = child_env(store, code or ROOT)
     command = [sys.executable, __file__, "--store", str(store), "--inner"]
     command += ["--count", str(args.count), "--warm", str(args.warm), "--seed", str(args.seed)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)

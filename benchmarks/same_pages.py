@@ -15,31 +15,24 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _asgi import ROOT, child_env
+
 SKIPPED_HEADERS = {"server-timing"}  # the time this request took
 
 
 def answers(store: Path, count: int, seed: int, accept: str) -> dict[str, str]:
     """In this process: path → digest of (status, headers, body) from this code's app."""
-    import anyio.to_thread
     import httpx
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
+    from _asgi import inline_app
     from load import distinct_mix
 
-    async def inline(func, *args, **_kw):  # type: ignore[no-untyped-def]
-        return func(*args)
-
-    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
-    from veille.web.app import app_from_env
-
-    app = app_from_env()
+    app = inline_app()
     out: dict[str, str] = {}
 
     async def drive() -> None:
@@ -59,11 +52,7 @@ def answers(store: Path, count: int, seed: int, accept: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace, code: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VEILLE_")}
-    env["VEILLE_DATABASE_URL"] = f"sqlite:///{args.store}"
-    env["VEILLE_CONFIG_FILE"] = str(ROOT / "feeds.yaml")
-    env["VEILLE_SECRET_KEY"] = secrets.token_urlsafe(32)
-    env["PYTHONPATH"] = str(code)
+    env = child_env(args.store, code)
     command = [sys.executable, __file__, "--store", str(args.store), "--inner"]
     command += ["--count", str(args.count), "--seed", str(args.seed), "--accept", args.accept]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
