@@ -36,6 +36,7 @@ from veille.db import coverage_marks
 from veille.db import stories as story_db
 from veille.db.tables import SourceRow
 from veille.text.fingerprint import HashedCounts, content_fingerprint, to_signed64
+from veille.text.urls import key_host
 
 STORY_WINDOW = timedelta(days=14)
 
@@ -124,7 +125,7 @@ def page_story(page: PageOutcome, record: article_db.ArticleRecord) -> StoryFact
     if record.partial or page.facts is None or page.facts.story is None:
         return None
     story = page.facts.story
-    if story.title != record.title or story.host != record.url_key.split("/", 1)[0]:
+    if story.title != record.title or story.host != key_host(record.url_key):
         return None
     return story
 

@@ -35,6 +35,7 @@ from veille.text.fingerprint import (
     popcount,
     word_vector,
 )
+from veille.text.urls import key_host
 
 if TYPE_CHECKING:
     import numpy as np
@@ -241,7 +242,7 @@ class StoryIndex:
         """The record's keys: an extraction worker's when it computed them, else `keys`."""
         if story is not None:
             return story.keys
-        return self.keys(record.title, record.text, record.url_key.split("/", 1)[0])
+        return self.keys(record.title, record.text, key_host(record.url_key))
 
     def match(
         self,
@@ -256,7 +257,7 @@ class StoryIndex:
         when already computed (by an extraction worker: `store.page_story`)."""
         if record.fingerprint is None:
             return None, None
-        host = record.url_key.split("/", 1)[0]
+        host = key_host(record.url_key)
         if record.content_hash:
             copy = self._copies.get((record.content_hash, host))
             if copy is not None and _same_page(record, copy):
@@ -338,7 +339,7 @@ class StoryIndex:
             return
         self._vectors[article_id] = self.vector(record.title, record.text, counts)
         self._keys[article_id] = self._record_keys(record, story)
-        parts = self.parts(record.title, record.text, record.url_key.split("/", 1)[0])
+        parts = self.parts(record.title, record.text, key_host(record.url_key))
         if parts:
             self._parts[article_id] = parts
         item = article_db.Fingerprinted(
@@ -347,7 +348,7 @@ class StoryIndex:
             record.source_id,
             record.fingerprint,
             record.content_hash,
-            record.url_key.split("/", 1)[0],
+            key_host(record.url_key),
             f"{record.title}\n{record.text[: article_db.LEAD_CHARS]}",
             record.published_at,
         )

@@ -258,7 +258,7 @@ def extract_with_facts(
     if story is not None and link is not None and lead_chars is not None:
         # The record's title and host as `store.build_record` makes them.
         record_url, key = article_url(link, url, extracted)
-        shown, host = heading or record_url, key.split("/", 1)[0]
+        shown, host = heading or record_url, urls.key_host(key)
         lead = f"{shown}\n{extracted.text[:lead_chars]}"
         keyed = StoryFacts(
             title=shown,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from veille.db import fulltext
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow, StoryRow
+from veille.text.urls import key_host
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,7 @@ def recent_fingerprints(session: Session, since: datetime) -> list[Fingerprinted
         ).where(ArticleRow.fetched_at >= since, ArticleRow.fingerprint.is_not(None))
     )
     return [
-        Fingerprinted(a, s or 0, src, fp, h or "", key.split("/", 1)[0], f"{t}\n{x}", p)
+        Fingerprinted(a, s or 0, src, fp, h or "", key_host(key), f"{t}\n{x}", p)
         for a, s, src, fp, h, key, t, x, p in rows
         if fp is not None
     ]

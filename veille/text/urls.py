@@ -142,6 +142,12 @@ def url_key(url: str) -> str:
     return f"{key}?{parts.query}" if parts.query else key
 
 
+def key_host(key: str) -> str:
+    """The host a URL key (`url_key`) starts with: what tells one site's pages from
+    another's for copies, story keys and own pages."""
+    return key.split("/", 1)[0]
+
+
 # Public suffixes with two labels that matter for the sources we follow (fallback when no
 # public-suffix list is installed).
 # fmt: off
