@@ -48,14 +48,17 @@ TITLE_LABEL = re.compile(
 # (« ENTRETIEN — Un mois après sa prise de fonctions… », « TRIBUNE. »). Such a piece
 # comments or questions an event; the news of that event is another item (the pairs'
 # guide, docs/dedup.md).
-_COMMENTARY_TITLE = re.compile(
-    r"^\s*(?:grand\s+)?(?:[ée]ditorial|[ée]dito|tribune|opinion|point de vue|chronique"
-    r"|billet|carte blanche|entretien|interview)\s*(?:[-–—:|.]\s|\s[-–—])",
-    re.IGNORECASE,
+_COMMENTARY_LABELS = (
+    "[ée]ditorial|[ée]dito|tribune|opinion|point de vue|chronique|billet|carte blanche"
+    "|entretien|interview"
 )
+_COMMENTARY_TITLE = re.compile(
+    rf"^\s*(?:grand\s+)?(?:{_COMMENTARY_LABELS})\s*(?:[-–—:|.]\s|\s[-–—])", re.IGNORECASE
+)
+# The same labels, in capitals only (« [ÉE]DITORIAL »): a text's first line in lower case
+# is a sentence, not a label.
 _COMMENTARY_LINE = re.compile(
-    r"^[ \t]*(?:GRAND\s+)?(?:[ÉE]DITORIAL|[ÉE]DITO|TRIBUNE|OPINION|POINT DE VUE|CHRONIQUE"
-    r"|BILLET|CARTE BLANCHE|ENTRETIEN|INTERVIEW)[ \t]*(?:[-–—:|.]|$)",
+    rf"^[ \t]*(?:GRAND\s+)?(?:{_COMMENTARY_LABELS.upper()})[ \t]*(?:[-–—:|.]|$)",
     re.MULTILINE,
 )
 
