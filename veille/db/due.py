@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, func, select
 
 from veille.db.schema import SOURCES
 
@@ -33,6 +33,16 @@ def due_filter(
     return query
 
 
+def lease_free(now: datetime) -> ColumnElement[bool]:
+    """No live lease holds the source: none, or one that expired (a dead collector's)."""
+    return _S.lease_until.is_(None) | (_S.lease_until < now)
+
+
+def soonest_first(query: Select[Any]) -> Select[Any]:
+    """Due sources in the order a collector takes them: soonest due first, then by id."""
+    return query.order_by(_S.next_fetch_at, _S.id)
+
+
 def count_due(
     bind: Session | Connection,
     now: datetime,
@@ -49,5 +59,5 @@ def count_due_query(now: datetime, keys: Sequence[str] | None, force: bool) -> S
     """The COUNT of `count_due`; `db/quick_due.py` holds its SQLite compilation for cron's
     nothing-due check (tests/test_quick_due.py compares the two)."""
     return due_filter(select(func.count()).select_from(SOURCES), now, keys, force).where(
-        _S.lease_until.is_(None) | (_S.lease_until < now)
+        lease_free(now)
     )

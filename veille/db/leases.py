@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Row, or_, select, update
+from sqlalchemy import Row, select, update
 
-from veille.db.due import due_filter
+from veille.db.due import due_filter, lease_free, soonest_first
 from veille.db.schema import SOURCES
 
 if TYPE_CHECKING:  # a cycle of 304s claims, saves and releases without mapping a class
@@ -54,10 +54,6 @@ def collector_id() -> str:
     return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def _free(now: datetime) -> ColumnElement[bool]:
-    return or_(_S.lease_until.is_(None), _S.lease_until < now)
-
-
 def claim_due(
     session: Session,
     owner: str,
@@ -71,24 +67,19 @@ def claim_due(
     """Lease to `owner` the due sources (all matching ones with `force`) that no live
     lease holds, at most `limit`, soonest due first; returns the rows it leased, with the
     `CLAIMED_COLUMNS`."""
-    candidates = due_filter(select(_S.id), now, keys, force).where(_free(now))
-    candidates = candidates.order_by(_S.next_fetch_at, _S.id)
+    candidates = soonest_first(due_filter(select(_S.id), now, keys, force).where(lease_free(now)))
     if limit is not None:
         candidates = candidates.limit(limit)
     ids = candidates.with_for_update(skip_locked=True)
     claimed = session.execute(
         update(SOURCES)
-        .where(_S.id.in_(ids.scalar_subquery()), _free(now))
+        .where(_S.id.in_(ids.scalar_subquery()), lease_free(now))
         .values(lease_owner=owner, lease_until=now + lease)
     )
     if not claimed.rowcount:  # type: ignore[attr-defined]
         return []
     return list(
-        session.execute(
-            select(*CLAIMED_COLUMNS)
-            .where(_S.lease_owner == owner)
-            .order_by(_S.next_fetch_at, _S.id)
-        )
+        session.execute(soonest_first(select(*CLAIMED_COLUMNS).where(_S.lease_owner == owner)))
     )
 
 

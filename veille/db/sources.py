@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from veille.db import feeds_sync
-from veille.db.due import due_filter
+from veille.db.due import due_filter, soonest_first
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow
 
 if TYPE_CHECKING:  # only feeds.yaml's parsed sources are; a cycle may not parse it
@@ -68,9 +68,7 @@ def due_query(
 ) -> Select[Any]:
     """Enabled sources of the config whose next fetch time has come (or all with force),
     soonest first; a paused source is never due, whatever asks (see `db.source_pause`)."""
-    return due_filter(select(SourceRow), now, keys, force).order_by(
-        SourceRow.next_fetch_at, SourceRow.id
-    )
+    return soonest_first(due_filter(select(SourceRow), now, keys, force))
 
 
 def due_sources(
