@@ -157,6 +157,8 @@ def main() -> None:
             "press8": sorted(data.glob("press8/*.jsonl")),
             "press9": sorted(data.glob("press9/*.jsonl")),
             "press10": sorted(data.glob("press10/*.jsonl")),
+            "press11": sorted(data.glob("press11/*.jsonl")),
+            "press12": sorted(data.glob("press12/*.jsonl")),
         }
     )
     results = {name: _report(name, paths, args.json) for name, paths in sets.items()}
