@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from veille.collect.storykeys import StoryKeys
 from veille.collect.storynames import own_page, site_names
+from veille.collect.storyweekdays import weekday_dates
 from veille.text import figures
 from veille.text.english import in_french, is_english
 from veille.text.fingerprint import (
@@ -206,7 +207,9 @@ def hours_apart(
       copy joins;
     - a later lead that cites the day the earlier article was published, or the day before
       (« la charte votée le 11 juin », covered by the trade weekly four days later), is
-      coverage of that day's event: 0;
+      coverage of that day's event: 0; so is a later opening that gives its event the
+      weekday of the earlier publication, within the week, when its lead names no other
+      body (« le guide publié mardi », `told_that_day`);
     - a second article of one site a day or more later is that site's next event (a site
       tells an event once; its update or correction says so in its title: « Rectificatif :
       … », `StoryKeys.revision`): `COVERAGE_HOURS`, only a near copy joins;
@@ -237,7 +240,26 @@ def hours_apart(
     day = early.astimezone(_PARIS).date()
     if {day, day - timedelta(days=1)} & event_days(late, late_keys):
         return 0.0
+    if told_that_day(early, early_keys, late, late_keys):
+        return 0.0
     return hours
+
+
+def told_that_day(
+    early: datetime, early_keys: StoryKeys, late: datetime, late_keys: StoryKeys
+) -> bool:
+    """Does the later article's opening give its event the weekday of the earlier one's
+    publication, within the week (« le guide publié mardi », in Friday's trade weekly, of
+    the agency's Tuesday page)? Then it tells that day's event (`storyweekdays`) — unless
+    its lead names a body the earlier article never names: that body's reaction to the
+    day's news (« Malgré l'aide annoncée mardi, Brassac renonce… », « X candidate au pilote
+    ouvert depuis mardi ») is its own act, the weekday only the background's."""
+    if not late_keys.lead_weekdays or (late - early).days >= 7:
+        return False
+    if _other_body(late_keys, early_keys):
+        return False
+    day = early.astimezone(_PARIS).date()
+    return day in weekday_dates(late, late_keys.lead_weekdays)
 
 
 def _own_act(early: StoryKeys, late: StoryKeys) -> bool:
