@@ -20,7 +20,9 @@ from veille.text.urls import registrable_domain
 # format GTFS », « le RGPD »), the feasts of the calendar (« depuis la Toussaint ») and
 # the months and days an English text capitalises (« on 24 November »):
 # they name no place and no body. « Bruxelles » in the news is the EU's institutions (« Bruxelles
-# consulte sur… »), the Commission under another name.
+# consulte sur… »), the Commission under another name. The operative verbs of a council's
+# délibération, written in capitals (« L'assemblée ADOPTE le schéma… ; AUTORISE le
+# Président… »), are no names either, nor the title of the president they empower.
 _GENERIC_TEXT = """
 ville villes commune communes collectivite collectivites metropole communaute agglomeration agglo
 region regions departement departements conseil commission mairie prefecture prefectures
@@ -34,6 +36,9 @@ toussaint noel paques pentecote ascension
 january february march april june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday
 bruxelles brussels
+adopte approuve autorise decide designe accepte attribue sollicite abroge mandate valide
+prend acte emet arrete confirme approuvent adoptent autorisent decident
+president presidente
 """
 GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 # A sentence ends after « . », « ! », « ? », or a closing quotation that follows one: a
