@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from veille.collect.stories import STORY_SIMILARITY, hours_apart, same_story
+from veille.collect.stories import STORY_SIMILARITY, day_tied, hours_apart, same_story
 from veille.collect.storykeys import story_keys
 from veille.collect.storyweekdays import cited_weekdays, weekday_dates
 from veille.text.french import story_fold
@@ -86,3 +86,84 @@ def test_another_body_reacting_to_the_day_s_news_is_its_own_act() -> None:
     )
     assert reaction.lead_weekdays == {1}
     assert hours_apart(TUESDAY, AGENCY, FRIDAY, reaction) > 60
+
+
+WEDNESDAY = TUESDAY + timedelta(days=1)
+TRADE = story_keys(
+    "Bruxelles publie ses recommandations aux acheteurs publics de cloud",
+    "La Commission européenne a publié mardi des recommandations pour les achats de "
+    "services d'informatique en nuage par les administrations.",
+    "gazette-achats.fr",
+)
+DAILY = story_keys(
+    "Informatique en nuage : les conseils de la Commission aux administrations",
+    "Les administrations qui achètent du cloud ont désormais un guide : publié le 10 mars "
+    "par la Commission européenne, il recommande des clauses de réversibilité.",
+    "quotidien-national.fr",
+)
+
+
+def test_one_day_and_one_act_tie_leads_that_name_no_body() -> None:
+    """« la Commission européenne » names no body (a kind of body): two French articles on
+    its Tuesday guide, one saying « mardi », the other « le 10 mars », need the nameless
+    floor (0.5) unless the day both give and the act both tell tie them (0.3)."""
+    assert not TRADE.lead_names and not DAILY.lead_names
+    hours = hours_apart(WEDNESDAY, TRADE, WEDNESDAY + timedelta(hours=5), DAILY)
+    one_day = day_tied(WEDNESDAY, TRADE, WEDNESDAY + timedelta(hours=5), DAILY)
+    assert one_day
+    assert same_story(0.35, hours, TRADE, DAILY, one_day=one_day)
+    assert not same_story(0.35, hours, TRADE, DAILY)
+    # another day (the Monday before): no tie
+    other = story_keys(
+        "Les conseils de Bruxelles sur le cloud", DAILY_TEXT.replace("10", "9"), "q.fr"
+    )
+    assert not day_tied(WEDNESDAY, TRADE, WEDNESDAY + timedelta(hours=5), other)
+
+
+DAILY_TEXT = (
+    "Les administrations qui achètent du cloud ont désormais un guide : publié le 10 mars "
+    "par la Commission européenne, il recommande des clauses de réversibilité."
+)
+
+
+def test_one_day_ties_no_two_places() -> None:
+    """Two towns vote their budget the same Monday: the town's own page names nobody in
+    its lead, the other town's daily names it; the day and the act tie nothing then."""
+    page = story_keys(
+        "Le budget 2027 adopté",
+        "Réuni lundi, le conseil municipal a adopté le budget 2027 de la commune.",
+        "vaudrec.fr",
+    )
+    daily = story_keys(
+        "Sorbiac adopte son budget 2027",
+        "Le conseil municipal de Sorbiac a voté lundi le budget 2027 de la commune.",
+        "echo-sorbiac.fr",
+    )
+    monday_night = datetime(2026, 3, 9, 21, 0, tzinfo=UTC)
+    assert day_tied(monday_night, page, TUESDAY, daily)
+    hours = hours_apart(monday_night, page, TUESDAY, daily)
+    assert not same_story(0.35, hours, page, daily, one_day=True)
+
+
+def test_across_languages_the_day_and_the_act_are_the_tie_a_law_is_no_other_body() -> None:
+    """The Commission's English release names the law (« Data Act »); the French coverage
+    the next morning says « mardi » and names no law: the day and the guide tie them
+    at the named floor, where across languages only a figure did."""
+    release = story_keys(
+        "Commission publishes guidelines on data sharing by public sector bodies",
+        "The Commission today published guidelines on how public sector bodies can request "
+        "data under the Data Act in cases of exceptional need.",
+        "commission.europa.eu",
+    )
+    coverage = story_keys(
+        "Partage de données : Bruxelles précise les règles pour les administrations",
+        "La Commission européenne a publié mardi des lignes directrices sur les demandes "
+        "de données des organismes publics en cas de besoin exceptionnel.",
+        "lettre-numerique.fr",
+    )
+    assert release.english and not coverage.english and release.subjects == {"dataact"}
+    later = WEDNESDAY + timedelta(hours=-2)
+    one_day = day_tied(TUESDAY, release, later, coverage)
+    hours = hours_apart(TUESDAY, release, later, coverage)
+    assert one_day and same_story(0.4, hours, release, coverage, one_day=one_day)
+    assert not same_story(0.4, hours, release, coverage)

@@ -19,7 +19,7 @@ from veille.collect.storykeys import StoryKeys
 from veille.collect.storynames import own_page, site_names
 from veille.collect.storyweekdays import weekday_dates
 from veille.text import figures
-from veille.text.english import in_french, is_english
+from veille.text.english import LAW_NAMES, in_french, is_english
 from veille.text.fingerprint import (
     WordVector,
     contained,
@@ -262,6 +262,43 @@ def told_that_day(
     return day in weekday_dates(late, late_keys.lead_weekdays)
 
 
+def day_tied(a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys) -> bool:
+    """Do the two openings give their event one day, within the week: the later cites
+    the earlier's publication day (`told_that_day`), or both cite the same day, as a date
+    or a weekday (« a publié mercredi » / « a publié le 18 novembre »)? With one kind of
+    act told by both leads on two sites, that day is a tie where no name is
+    (`same_story`: a release that names its body « la Commission » only, an English
+    original whose names the French writes otherwise)."""
+    if a is None or b is None or not (a_keys.acts & b_keys.acts):
+        return False
+    early, late = (a, b) if a <= b else (b, a)
+    early_keys, late_keys = (a_keys, b_keys) if a <= b else (b_keys, a_keys)
+    if (late - early).days >= 7:
+        return False
+    if told_that_day(early, early_keys, late, late_keys):
+        return True
+    return bool(_cited_dates(early, early_keys) & _cited_dates(late, late_keys))
+
+
+def _cited_dates(published: datetime, keys: StoryKeys) -> set[date]:
+    """The dates an opening gives its event: its dates and weekdays, resolved."""
+    if not keys.lead_days and not keys.lead_weekdays:
+        return set()
+    return event_days(published, keys) | weekday_dates(published, keys.lead_weekdays)
+
+
+def _day_ties(a: StoryKeys, b: StoryKeys) -> bool:
+    """Does one day (`day_tied`) tie the two leads as a name would: on two sites, one kind
+    of act, and neither lead naming a body or place the other article never names? Two
+    towns' budgets voted the same Monday, one naming its town and the other its site only
+    (« Le conseil municipal a voté lundi… » on pradelieu.fr), are two votes. A law is no
+    body: the Commission's « AI Act » release and the French « lignes directrices de
+    Bruxelles » that does not name the act tell one publication."""
+    if not _two_sites(a, b) or not a.acts & b.acts:
+        return False
+    return not (a.subjects - LAW_NAMES) - b.mentioned and not (b.subjects - LAW_NAMES) - a.mentioned
+
+
 def _own_act(early: StoryKeys, late: StoryKeys) -> bool:
     """Is the later article, a day or more later, a body's page on its own site telling
     that body's part in the earlier one's event (« Escarlac Métropole a été retenue parmi
@@ -366,6 +403,7 @@ def same_story(
     b: StoryKeys,
     brief: bool = False,
     published_hours: float | None = None,
+    one_day: bool = False,
 ) -> bool:
     """Are two articles one event's coverage? The decision the story index takes on each
     candidate: `similarity` is the cosine of their `story_vector`s.
@@ -383,6 +421,8 @@ def same_story(
       none (20 000 / 50 000 euros, 312 / 221 voix): two events. Days of a month (« 30
       juin ») are no figures, and years and figures are compared apart (« 14 lignes »
       beside « depuis 2023 » is no disagreement).
+    - `one_day` (`day_tied`): both openings give their event one day and both leads one
+      kind of act, on two sites: the named floor, whatever the names and the languages.
     - An opinion piece or an interview by its label (« Éditorial — », « Tribune : »,
       « ENTRETIEN — »: `StoryKeys.commentary`) and an article without one: the news and a
       comment or questions on it, two items whatever their words (the pairs' guide).
@@ -426,6 +466,8 @@ def same_story(
         required = min(required, STORY_SIMILARITY)
     if _own_notice(a, b, hours):
         required = min(required, INCIDENT_SIMILARITY)
+    if one_day and _day_ties(a, b):
+        required = min(required, required_similarity(hours_apart))
     if similarity < required:
         return False
     if _other_body(a, b) and _other_body(b, a):

@@ -369,12 +369,13 @@ def _joins(new: Side, old: Side, similarity: float) -> bool:
     if similarity < stories.LOWEST_SIMILARITY:
         return False
     (new_at, keys, mine), (old_at, other, theirs) = new, old
-    if not stories.same_story(similarity, 0.0, keys, other, brief=True):
+    if not stories.same_story(similarity, 0.0, keys, other, brief=True, one_day=True):
         return False
     apart = stories.hours_apart(new_at, keys, old_at, other)
     hours = stories.published_hours(new_at, old_at)
     brief = similarity >= stories.STORY_SIMILARITY and stories.retold(new_at, mine, old_at, theirs)
-    return stories.same_story(similarity, apart, keys, other, brief, hours)
+    one_day = stories.day_tied(new_at, keys, old_at, other)
+    return stories.same_story(similarity, apart, keys, other, brief, hours, one_day)
 
 
 def _same_page(record: article_db.ArticleRecord, copy: article_db.Fingerprinted) -> bool:
