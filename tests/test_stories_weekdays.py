@@ -167,3 +167,27 @@ def test_across_languages_the_day_and_the_act_are_the_tie_a_law_is_no_other_body
     hours = hours_apart(TUESDAY, release, later, coverage)
     assert one_day and same_story(0.4, hours, release, coverage, one_day=one_day)
     assert not same_story(0.4, hours, release, coverage)
+
+
+def test_the_earlier_s_own_day_ties_without_an_act_a_day_both_cite_needs_one() -> None:
+    """The coverage that dates its event by the release's own day needs no act word
+    (« a lancé mardi une consultation »); two articles that only cite one weekday do: a
+    week's news says « mardi » of many events."""
+    release = story_keys(
+        "Commission consults on open data licences",
+        "The Commission today launched a public consultation on licences for open data.",
+        "commission.europa.eu",
+    )
+    coverage = story_keys(
+        "Licences ouvertes : consultation européenne",
+        "La Commission européenne a lancé mardi une consultation sur les licences ouvertes.",
+        "lettre-numerique.fr",
+    )
+    assert not release.acts and not coverage.acts
+    assert day_tied(TUESDAY, release, WEDNESDAY, coverage)
+    echo = story_keys(
+        "Licences ouvertes : les collectivités consultées",
+        "Les collectivités ont été consultées mardi sur les licences ouvertes.",
+        "echo-territoires.fr",
+    )
+    assert not day_tied(WEDNESDAY, coverage, WEDNESDAY + timedelta(hours=3), echo)

@@ -264,12 +264,13 @@ def told_that_day(
 
 def day_tied(a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys) -> bool:
     """Do the two openings give their event one day, within the week: the later cites
-    the earlier's publication day (`told_that_day`), or both cite the same day, as a date
-    or a weekday (« a publié mercredi » / « a publié le 18 novembre »)? With one kind of
-    act told by both leads on two sites, that day is a tie where no name is
-    (`same_story`: a release that names its body « la Commission » only, an English
+    the earlier's publication day (`told_that_day`: the release « today », its coverage
+    « publié mardi »), or both cite the same day, as a date or a weekday, and tell one
+    kind of act (« a publié mercredi des lignes directrices » / « le guide publié le 18
+    novembre »)? On two sites that day is a tie where no name is (`_day_ties`,
+    `same_story`: a release that names its body « la Commission » only, an English
     original whose names the French writes otherwise)."""
-    if a is None or b is None or not (a_keys.acts & b_keys.acts):
+    if a is None or b is None:
         return False
     early, late = (a, b) if a <= b else (b, a)
     early_keys, late_keys = (a_keys, b_keys) if a <= b else (b_keys, a_keys)
@@ -277,6 +278,8 @@ def day_tied(a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: 
         return False
     if told_that_day(early, early_keys, late, late_keys):
         return True
+    if not a_keys.acts & b_keys.acts:
+        return False
     return bool(_cited_dates(early, early_keys) & _cited_dates(late, late_keys))
 
 
@@ -288,13 +291,13 @@ def _cited_dates(published: datetime, keys: StoryKeys) -> set[date]:
 
 
 def _day_ties(a: StoryKeys, b: StoryKeys) -> bool:
-    """Does one day (`day_tied`) tie the two leads as a name would: on two sites, one kind
-    of act, and neither lead naming a body or place the other article never names? Two
+    """Does one day (`day_tied`) tie the two leads as a name would: on two sites, no two
+    kinds of act, and neither lead naming a body or place the other article never names? Two
     towns' budgets voted the same Monday, one naming its town and the other its site only
     (« Le conseil municipal a voté lundi… » on pradelieu.fr), are two votes. A law is no
     body: the Commission's « AI Act » release and the French « lignes directrices de
     Bruxelles » that does not name the act tell one publication."""
-    if not _two_sites(a, b) or not a.acts & b.acts:
+    if not _two_sites(a, b) or _disjoint(a.acts, b.acts):
         return False
     return not (a.subjects - LAW_NAMES) - b.mentioned and not (b.subjects - LAW_NAMES) - a.mentioned
 
@@ -421,8 +424,9 @@ def same_story(
       none (20 000 / 50 000 euros, 312 / 221 voix): two events. Days of a month (« 30
       juin ») are no figures, and years and figures are compared apart (« 14 lignes »
       beside « depuis 2023 » is no disagreement).
-    - `one_day` (`day_tied`): both openings give their event one day and both leads one
-      kind of act, on two sites: the named floor, whatever the names and the languages.
+    - `one_day` (`day_tied`): both openings give their event one day, on two sites, with
+      no two kinds of act and no other body (`_day_ties`): the named floor, whatever the
+      names and the languages.
     - An opinion piece or an interview by its label (« Éditorial — », « Tribune : »,
       « ENTRETIEN — »: `StoryKeys.commentary`) and an article without one: the news and a
       comment or questions on it, two items whatever their words (the pairs' guide).
