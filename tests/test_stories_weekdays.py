@@ -191,3 +191,24 @@ def test_the_earlier_s_own_day_ties_without_an_act_a_day_both_cite_needs_one() -
         "echo-territoires.fr",
     )
     assert not day_tied(WEDNESDAY, coverage, WEDNESDAY + timedelta(hours=3), echo)
+
+
+def test_an_english_acronym_of_an_international_body_is_its_french_one() -> None:
+    """« OECD » in the English release, « OCDE » in the French brief the next day: one body,
+    so no veto of two bodies, and the release's day ties them."""
+    release = story_keys(
+        "OECD: cities publish fewer datasets than regions",
+        "The OECD today published a survey of open data in cities and regions of 20 countries.",
+        "oecd.org",
+    )
+    brief = story_keys(
+        "Données ouvertes : l'OCDE compare villes et régions",
+        "L'OCDE a publié mardi une enquête sur les données ouvertes des villes et des régions.",
+        "lettre-numerique.fr",
+    )
+    assert release.subjects == brief.subjects == {"ocde"}
+    later = WEDNESDAY + timedelta(hours=-2)
+    one_day = day_tied(TUESDAY, release, later, brief)
+    assert same_story(
+        0.35, hours_apart(TUESDAY, release, later, brief), release, brief, one_day=one_day
+    )

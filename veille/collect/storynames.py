@@ -99,10 +99,25 @@ _DEMONYM = re.compile(r"(?:ais|aise|aises|ien|ienne|iens|iennes|ois|oise|oises)$
 _DOUBLED = frozenset("lnt")
 
 
+# International bodies whose acronym English and French write apart: the English release's
+# « OECD » is the French brief's « OCDE », one body, not two (`stories._other_body`).
+_ACRONYMS_IN_FRENCH = {
+    "oecd": "ocde",
+    "eu": "ue",
+    "nato": "otan",
+    "imf": "fmi",
+    "ecb": "bce",
+    "eib": "bei",
+    "wto": "omc",
+}
+
+
 def canonical_name(folded: str) -> str:
     """A folded name without a demonym ending or a final « e », so that a place, its
     feminine and its inhabitants meet (« Haute » / « Haut », « Vernassiens » / « Vernasse »,
-    « Frémontelloises » / « Frémontel »: `_DOUBLED`)."""
+    « Frémontelloises » / « Frémontel »: `_DOUBLED`); an English acronym of an international
+    body in its French form (`_ACRONYMS_IN_FRENCH`)."""
+    folded = _ACRONYMS_IN_FRENCH.get(folded, folded)
     bare = _DEMONYM.sub("", folded)
     if len(bare) < 4:
         bare = folded
