@@ -362,7 +362,8 @@ class StoryIndex:
 def _joins(new: Side, old: Side, similarity: float) -> bool:
     """Does the new article (or a digest's item) join the stored one's story?
     `same_story` accepts the most pairs at 0 hours apart, as a brief (`retold` only lowers
-    its floor) and with the publications' distance unknown (it then reads 0): a pair it
+    its floor), as tied by one day (`day_tied` only lowers it too) and with the
+    publications' distance unknown (it then reads 0): a pair it
     rejects so it rejects whatever the dates, so the dates are read only for the few that
     pass (~75 candidates an article on the benchmark, nearly all rejected, and under
     `LOWEST_SIMILARITY` without reading the keys; tests/test_storyindex.py checks it)."""
