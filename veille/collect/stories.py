@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 from veille.collect.storykeys import StoryKeys
 from veille.collect.storynames import own_page, site_names
+from veille.collect.storyweekdays import weekday_dates
 from veille.text import figures
-from veille.text.english import in_french, is_english
+from veille.text.english import LAW_NAMES, in_french, is_english
 from veille.text.fingerprint import (
     WordVector,
     contained,
@@ -206,7 +207,9 @@ def hours_apart(
       copy joins;
     - a later lead that cites the day the earlier article was published, or the day before
       (« la charte votée le 11 juin », covered by the trade weekly four days later), is
-      coverage of that day's event: 0;
+      coverage of that day's event: 0; so is a later opening that gives its event the
+      weekday of the earlier publication, within the week, when its lead names no other
+      body (« le guide publié mardi », `told_that_day`);
     - a second article of one site a day or more later is that site's next event (a site
       tells an event once; its update or correction says so in its title: « Rectificatif :
       … », `StoryKeys.revision`): `COVERAGE_HOURS`, only a near copy joins;
@@ -237,7 +240,66 @@ def hours_apart(
     day = early.astimezone(_PARIS).date()
     if {day, day - timedelta(days=1)} & event_days(late, late_keys):
         return 0.0
+    if told_that_day(early, early_keys, late, late_keys):
+        return 0.0
     return hours
+
+
+def told_that_day(
+    early: datetime, early_keys: StoryKeys, late: datetime, late_keys: StoryKeys
+) -> bool:
+    """Does the later article's opening give its event the weekday of the earlier one's
+    publication, within the week (« le guide publié mardi », in Friday's trade weekly, of
+    the agency's Tuesday page)? Then it tells that day's event (`storyweekdays`) — unless
+    its lead names a body the earlier article never names: that body's reaction to the
+    day's news (« Malgré l'aide annoncée mardi, Brassac renonce… », « X candidate au pilote
+    ouvert depuis mardi ») is its own act, the weekday only the background's."""
+    if not late_keys.lead_weekdays or (late - early).days >= 7:
+        return False
+    if _other_body(late_keys, early_keys):
+        return False
+    day = early.astimezone(_PARIS).date()
+    return day in weekday_dates(late, late_keys.lead_weekdays)
+
+
+def day_tied(a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys) -> bool:
+    """Do the two openings give their event one day, within the week: the later cites
+    the earlier's publication day (`told_that_day`: the release « today », its coverage
+    « publié mardi »), or both cite the same day, as a date or a weekday, and tell one
+    kind of act (« a publié mercredi des lignes directrices » / « le guide publié le 18
+    novembre »)? On two sites that day is a tie where no name is (`_day_ties`,
+    `same_story`: a release that names its body « la Commission » only, an English
+    original whose names the French writes otherwise)."""
+    if a is None or b is None:
+        return False
+    early, late = (a, b) if a <= b else (b, a)
+    early_keys, late_keys = (a_keys, b_keys) if a <= b else (b_keys, a_keys)
+    if (late - early).days >= 7:
+        return False
+    if told_that_day(early, early_keys, late, late_keys):
+        return True
+    if not a_keys.acts & b_keys.acts:
+        return False
+    return bool(_cited_dates(early, early_keys) & _cited_dates(late, late_keys))
+
+
+def _cited_dates(published: datetime, keys: StoryKeys) -> set[date]:
+    """The dates an opening gives its event: its dates and weekdays, resolved."""
+    if not keys.lead_days and not keys.lead_weekdays:
+        return set()
+    return event_days(published, keys) | weekday_dates(published, keys.lead_weekdays)
+
+
+def _day_ties(a: StoryKeys, b: StoryKeys) -> bool:
+    """Does one day (`day_tied`) tie the two leads as a name would: on two sites, no two
+    kinds of act, and neither lead naming a body or place the other article never names? Two
+    towns' budgets voted the same Monday, one naming its town and the other its site only
+    (« Le conseil municipal a voté lundi… » on pradelieu.fr), are two votes. A law is no
+    body: the Commission's « AI Act » release and the French « lignes directrices de
+    Bruxelles » that does not name the act tell one publication."""
+    if not _two_sites(a, b) or _disjoint(a.acts, b.acts):
+        return False
+    return not (a.subjects - LAW_NAMES) - b.mentioned and not (b.subjects - LAW_NAMES) - a.mentioned
 
 
 def _own_act(early: StoryKeys, late: StoryKeys) -> bool:
@@ -344,6 +406,7 @@ def same_story(
     b: StoryKeys,
     brief: bool = False,
     published_hours: float | None = None,
+    one_day: bool = False,
 ) -> bool:
     """Are two articles one event's coverage? The decision the story index takes on each
     candidate: `similarity` is the cosine of their `story_vector`s.
@@ -361,6 +424,9 @@ def same_story(
       none (20 000 / 50 000 euros, 312 / 221 voix): two events. Days of a month (« 30
       juin ») are no figures, and years and figures are compared apart (« 14 lignes »
       beside « depuis 2023 » is no disagreement).
+    - `one_day` (`day_tied`): both openings give their event one day, on two sites, with
+      no two kinds of act and no other body (`_day_ties`): the named floor, whatever the
+      names and the languages.
     - An opinion piece or an interview by its label (« Éditorial — », « Tribune : »,
       « ENTRETIEN — »: `StoryKeys.commentary`) and an article without one: the news and a
       comment or questions on it, two items whatever their words (the pairs' guide).
@@ -404,6 +470,8 @@ def same_story(
         required = min(required, STORY_SIMILARITY)
     if _own_notice(a, b, hours):
         required = min(required, INCIDENT_SIMILARITY)
+    if one_day and _day_ties(a, b):
+        required = min(required, required_similarity(hours_apart))
     if similarity < required:
         return False
     if _other_body(a, b) and _other_body(b, a):

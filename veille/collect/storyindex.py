@@ -362,19 +362,21 @@ class StoryIndex:
 def _joins(new: Side, old: Side, similarity: float) -> bool:
     """Does the new article (or a digest's item) join the stored one's story?
     `same_story` accepts the most pairs at 0 hours apart, as a brief (`retold` only lowers
-    its floor) and with the publications' distance unknown (it then reads 0): a pair it
+    its floor), as tied by one day (`day_tied` only lowers it too) and with the
+    publications' distance unknown (it then reads 0): a pair it
     rejects so it rejects whatever the dates, so the dates are read only for the few that
     pass (~75 candidates an article on the benchmark, nearly all rejected, and under
     `LOWEST_SIMILARITY` without reading the keys; tests/test_storyindex.py checks it)."""
     if similarity < stories.LOWEST_SIMILARITY:
         return False
     (new_at, keys, mine), (old_at, other, theirs) = new, old
-    if not stories.same_story(similarity, 0.0, keys, other, brief=True):
+    if not stories.same_story(similarity, 0.0, keys, other, brief=True, one_day=True):
         return False
     apart = stories.hours_apart(new_at, keys, old_at, other)
     hours = stories.published_hours(new_at, old_at)
     brief = similarity >= stories.STORY_SIMILARITY and stories.retold(new_at, mine, old_at, theirs)
-    return stories.same_story(similarity, apart, keys, other, brief, hours)
+    one_day = stories.day_tied(new_at, keys, old_at, other)
+    return stories.same_story(similarity, apart, keys, other, brief, hours, one_day)
 
 
 def _same_page(record: article_db.ArticleRecord, copy: article_db.Fingerprinted) -> bool:

@@ -26,6 +26,7 @@ from veille.collect.storynames import (
     read_names,
     site_names,
 )
+from veille.collect.storyweekdays import cited_weekdays
 from veille.text.english import in_french, is_english, is_term, law_names
 from veille.text.figures import ATTRIBUTE, DATE_FIGURES, read_figures
 from veille.text.french import stem, story_fold, story_words
@@ -102,6 +103,8 @@ class StoryKeys:
     # an earlier event (« dix jours après », « déjà »): see `hours_apart`.
     lead_days: frozenset[tuple[int, int]] = frozenset()
     follow_up: bool = False
+    # The weekdays the opening gives its event (« publié mardi »: `storyweekdays`).
+    lead_weekdays: frozenset[int] = frozenset()
     # The site the article was published on (its registrable domain: one site tells one
     # event once, `stories.hours_apart`), and whether its title says it corrects or updates
     # an earlier article (« Rectificatif : … », « (actualisé) »).
@@ -199,7 +202,8 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     lead_text = f"{title}\n{first}"
     # The days of the opening: a trade weekly's long article tells the event in its second
     # sentence (« Le contrat qu'elle a attribué le 1er octobre… »), after a sentence of context.
-    days = cited_days(story_fold(f"{title}\n{body[:OPENING_CHARS]}"))
+    folded_opening = story_fold(f"{title}\n{body[:OPENING_CHARS]}")
+    days = cited_days(folded_opening)
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([REFERENCE.sub(" ", lead_text), *rest])
@@ -242,6 +246,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         site=site,
         lead_days=frozenset(days),
         follow_up=_FOLLOW_UP.search(lead_text) is not None,
+        lead_weekdays=cited_weekdays(folded_opening),
         host=domain,
         revision=_REVISION.search(title) is not None,
         own=own,

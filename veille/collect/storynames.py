@@ -20,7 +20,9 @@ from veille.text.urls import registrable_domain
 # format GTFS », « le RGPD »), the feasts of the calendar (« depuis la Toussaint ») and
 # the months and days an English text capitalises (« on 24 November »):
 # they name no place and no body. « Bruxelles » in the news is the EU's institutions (« Bruxelles
-# consulte sur… »), the Commission under another name.
+# consulte sur… »), the Commission under another name. The operative verbs of a council's
+# délibération, written in capitals (« L'assemblée ADOPTE le schéma… ; AUTORISE le
+# Président… »), are no names either, nor the title of the president they empower.
 _GENERIC_TEXT = """
 ville villes commune communes collectivite collectivites metropole communaute agglomeration agglo
 region regions departement departements conseil commission mairie prefecture prefectures
@@ -34,6 +36,9 @@ toussaint noel paques pentecote ascension
 january february march april june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday
 bruxelles brussels
+adopte approuve autorise decide designe accepte attribue sollicite abroge mandate valide
+prend acte emet arrete confirme approuvent adoptent autorisent decident
+president presidente
 """
 GENERIC_NAMES = frozenset(_GENERIC_TEXT.split())
 # A sentence ends after « . », « ! », « ? », or a closing quotation that follows one: a
@@ -94,10 +99,25 @@ _DEMONYM = re.compile(r"(?:ais|aise|aises|ien|ienne|iens|iennes|ois|oise|oises)$
 _DOUBLED = frozenset("lnt")
 
 
+# International bodies whose acronym English and French write apart: the English release's
+# « OECD » is the French brief's « OCDE », one body, not two (`stories._other_body`).
+_ACRONYMS_IN_FRENCH = {
+    "oecd": "ocde",
+    "eu": "ue",
+    "nato": "otan",
+    "imf": "fmi",
+    "ecb": "bce",
+    "eib": "bei",
+    "wto": "omc",
+}
+
+
 def canonical_name(folded: str) -> str:
     """A folded name without a demonym ending or a final « e », so that a place, its
     feminine and its inhabitants meet (« Haute » / « Haut », « Vernassiens » / « Vernasse »,
-    « Frémontelloises » / « Frémontel »: `_DOUBLED`)."""
+    « Frémontelloises » / « Frémontel »: `_DOUBLED`); an English acronym of an international
+    body in its French form (`_ACRONYMS_IN_FRENCH`)."""
+    folded = _ACRONYMS_IN_FRENCH.get(folded, folded)
     bare = _DEMONYM.sub("", folded)
     if len(bare) < 4:
         bare = folded

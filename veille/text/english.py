@@ -236,6 +236,9 @@ _LAWS = {
     "DigitalMarketsAct": rf"Digital Markets Act|{_REGLEMENT}sur les march[ée]s num[ée]riques|DMA",
 }
 _LAW = re.compile("|".join(rf"\b(?P<{k}>{v})\b" for k, v in _LAWS.items()))
+# The laws' one names as the story keys read them (folded, lower case): a law, no body
+# (the AI Office is one).
+LAW_NAMES = frozenset(k.lower() for k in _LAWS if k.endswith("Act"))
 
 
 def law_names(text: str) -> str:

@@ -91,14 +91,18 @@ def post_author(title: str) -> str:
     return author.group("author") if author else ""
 
 
+# A word of a person's name, hyphenated or not (« Revel-Sabatier »).
+_NAME_WORD = r"[A-ZÀ-Þ][a-zà-ÿ'’.]+(?:-[A-ZÀ-Þ]?[a-zà-ÿ'’.]+)*-?"
 # A post's signature line, its first line: the author's name (two to four capitalised words),
 # a middle dot and the role (« Théo Baradel · Vice-président de Rocheval Métropole, délégué
 # au numérique »). A masthead (« LA LETTRE DATA PUBLIQUE · n° 213 ») is in capitals, a
 # publication's line gives a date or a number (« Insee Première · Paru le 05/11/2026 »): no
-# figure in a role.
+# figure in a role. The dot may be a bullet (« Inès Marty • Directrice… »), and the line may
+# end on the post's age as the network shows it (« / 3 j », « · 2 sem »).
 _SIGNATURE = re.compile(
-    r"\A\s*[A-ZÀ-Þ][a-zà-ÿ'’.-]+(?:[ \t]+(?:(?:de|du|le|la)[ \t]+)?[A-ZÀ-Þ][a-zà-ÿ'’.-]+){1,3}"
-    r"[ \t]+·[ \t]+(?P<role>[^\n\d·]{3,150})\n"
+    rf"\A\s*{_NAME_WORD}(?:[ \t]+(?:(?:de|du|le|la)[ \t]+)?{_NAME_WORD}){{1,3}}"
+    r"[ \t]+[·•][ \t]+(?P<role>[^\n\d·•]{3,150}?)"
+    r"(?:[ \t]+[/·•][ \t]+\d{1,2}[ \t]*(?:min|h|j|sem|mois|an)s?)?[ \t]*\n"
 )
 
 
