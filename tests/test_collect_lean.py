@@ -131,6 +131,25 @@ def probe(settings: Settings, *args: str, **env: str) -> dict[str, Any]:
     return found
 
 
+def probe_failing(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `veille ARGS` as `probe` does, for a run that may fail: its exit code and output."""
+    environ = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "VEILLE_DATABASE_URL": settings.database_url,
+        "VEILLE_CONFIG_FILE": str(settings.config_file),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "veille", *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def heavy(found: dict[str, Any]) -> set[str]:
     return set(HEAVY) & set(found["modules"])
 
@@ -159,8 +178,15 @@ def test_nothing_due_imports_no_pipeline_and_starts_no_process(
     assert "sqlalchemy" not in found["modules"]
     assert "sqlalchemy" in first["modules"]  # the control: a cycle needs it
     assert "pydantic_settings" not in found["modules"]
-    # Its plain command line is read without typer (`cli/entry.py`, ~0.1 s of CPU).
+    # Its plain command line is read without typer (`cli/entry.py`, ~0.1 s of CPU), and its
+    # two settings without pydantic (`config_env`: no VEILLE_* variable set could be refused).
     assert "typer" not in found["modules"]
+    assert "pydantic" not in found["modules"] and "veille.config" not in found["modules"]
+    assert "pydantic" in first["modules"]  # the control: a cycle builds the settings
+    # A value the settings refuse is still reported, nothing due or not.
+    refused = probe_failing(settings, "collect", "--json", VEILLE_CONCURRENCY="0")
+    assert refused.returncode == 1 and "VEILLE_* invalide" in refused.stderr
+    assert "concurrency" in refused.stderr and "Traceback" not in refused.stderr
     # Its end skips the interpreter's last collections over what it imported (0.17 s).
     assert found["frozen"] > 10_000
     # The control: `--help` lists every command, so it imports every command module.

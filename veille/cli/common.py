@@ -18,11 +18,12 @@ from functools import cache, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from veille.config import Settings, get_settings
 from veille.errors import VeilleError
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from veille.config import Settings
 
 
 class _LazyConsole:
@@ -95,6 +96,8 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def settings_from_env(config: Path | None = None) -> Settings:
+    from veille.config import get_settings  # pydantic: not for cron's nothing-due collect
+
     try:
         settings = get_settings()
     except Exception as exc:  # pydantic ValidationError: a bad VEILLE_* value
