@@ -1,9 +1,10 @@
 """A lean collector: a tick with nothing due imports none of the pipeline's heavy modules and
 starts no process, and a cycle of a few pages extracts them without extraction processes.
 
-Each case runs the real entry point (`veille collect`, the scheduler's `collect_due`) in a
-fresh Python process, which reports at exit the modules it imported and the child processes
-it had (read from /proc: the extraction pool's forkserver outlives the pool until exit).
+Each case runs the real entry point (`veille collect` as the `veille` script runs it, the
+scheduler's `collect_due`) in a fresh Python process, which reports at exit the modules it
+imported and the child processes it had (read from /proc: the extraction pool's forkserver
+outlives the pool until exit).
 Each has its control, in which the same probe must see the heavy path taken.
 """
 
@@ -53,10 +54,11 @@ if sys.argv[1] == "tick":
     from veille.scheduler import collect_due
 
     collect_due(get_settings())
-else:
-    from veille.cli import app
+else:  # what the `veille` script and `python -m veille` run
+    from veille.cli.entry import main
 
-    app(sys.argv[1:])
+    sys.argv = ["veille", *sys.argv[1:]]
+    main()
 """
 
 # Modules a tick with nothing due has no use for.
@@ -129,6 +131,25 @@ def probe(settings: Settings, *args: str, **env: str) -> dict[str, Any]:
     return found
 
 
+def probe_failing(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `veille ARGS` as `probe` does, for a run that may fail: its exit code and output."""
+    environ = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "VEILLE_DATABASE_URL": settings.database_url,
+        "VEILLE_CONFIG_FILE": str(settings.config_file),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "veille", *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def heavy(found: dict[str, Any]) -> set[str]:
     return set(HEAVY) & set(found["modules"])
 
@@ -157,6 +178,15 @@ def test_nothing_due_imports_no_pipeline_and_starts_no_process(
     assert "sqlalchemy" not in found["modules"]
     assert "sqlalchemy" in first["modules"]  # the control: a cycle needs it
     assert "pydantic_settings" not in found["modules"]
+    # Its plain command line is read without typer (`cli/entry.py`, ~0.1 s of CPU), and its
+    # two settings without pydantic (`config_env`: no VEILLE_* variable set could be refused).
+    assert "typer" not in found["modules"]
+    assert "pydantic" not in found["modules"] and "veille.config" not in found["modules"]
+    assert "pydantic" in first["modules"]  # the control: a cycle builds the settings
+    # A value the settings refuse is still reported, nothing due or not.
+    refused = probe_failing(settings, "collect", "--json", VEILLE_CONCURRENCY="0")
+    assert refused.returncode == 1 and "VEILLE_* invalide" in refused.stderr
+    assert "concurrency" in refused.stderr and "Traceback" not in refused.stderr
     # Its end skips the interpreter's last collections over what it imported (0.17 s).
     assert found["frozen"] > 10_000
     # The control: `--help` lists every command, so it imports every command module.
@@ -165,6 +195,7 @@ def test_nothing_due_imports_no_pipeline_and_starts_no_process(
     listed = helped["modules"]
     assert set(OTHER_COMMANDS[:7]) <= set(listed) and "babel" in listed
     assert "rich.console" in listed  # typer's help is drawn by rich
+    assert "typer" in listed
 
     # A source added to feeds.yaml is due at once: the next tick runs a cycle.
     extra = f"  - key: autre\n    name: Autre\n    url: {server.base_url}/feeds/a.xml?autre\n"
@@ -242,6 +273,7 @@ def test_a_cycle_of_unchanged_feeds_imports_neither_store_nor_parsers(
     assert '"sources_not_modified": 3' in again["stdout"]
     assert '"new_articles": 0' in again["stdout"]
     assert set(UNCHANGED_NEEDS_NONE_OF) & set(again["modules"]) == set()
+    assert "typer" not in again["modules"]  # `collect --all --json`: read without typer
     assert "veille.collect.unchanged" in again["modules"] and again["children"] == []
 
 

@@ -27,6 +27,7 @@ FLOORS: dict[str, int] = {
     "configfile": 0,
     "paths": 0,
     "config": 0,
+    "config_env": 0,  # VEILLE_* read without pydantic (cron's nothing-due collect)
     "frenchformat": 0,
     "text": 0,
     # 1 — the feeds.yaml schema and all SQL: they need the ground only.

@@ -1,5 +1,5 @@
-"""`python -m veille` runs the command line."""
+"""`python -m veille` runs the command line (`cli/entry.py`)."""
 
-from veille.cli import app
+from veille.cli.entry import main
 
-app()
+main()

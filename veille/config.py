@@ -10,15 +10,20 @@ library did here, and importing it (asyncio, argparse, dotenv, its cloud provide
 ~0.1 s of CPU of every command, a quarter of cron's nothing-due `veille collect`.
 tests/test_config_env.py builds the same fields with pydantic-settings and checks both
 read the same values, and refuse the same bad ones, from the same environments.
+`config_env.py` reads the environment for both, without pydantic: cron's nothing-due
+`veille collect` takes its two settings from there when no variable set could be refused
+(the kinds and bounds it checks are this model's: tests/test_config_env_quick.py).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from veille.config_env import DEFAULT_CONFIG_FILE, DEFAULT_DATABASE_URL, variables
+from veille.config_env import ENV_PREFIX as ENV_PREFIX  # (tests/test_docs.py reads it here)
 
 # The shipped secret: everyone knows it, so what it signs is forgeable. Refused off loopback
 # (server.check_secret), for setup links (desk.accounts) and replaced by the demo.
@@ -29,18 +34,15 @@ def is_default_secret(key: str) -> bool:
     return key.strip() in ("", DEFAULT_SECRET)
 
 
-ENV_PREFIX = "VEILLE_"
-
-
 class Settings(BaseModel):
     """Every knob of the project, with its default and one line of help."""
 
     model_config = ConfigDict(extra="ignore", validate_default=True)
 
     database_url: str = Field(
-        "sqlite:///veille.db", description="SQLAlchemy URL; SQLite file in the working dir."
+        DEFAULT_DATABASE_URL, description="SQLAlchemy URL; SQLite file in the working dir."
     )
-    config_file: Path = Field(Path("feeds.yaml"), description="Themes and sources file.")
+    config_file: Path = Field(Path(DEFAULT_CONFIG_FILE), description="Themes and sources file.")
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL of the web app.")
     secret_key: str = Field(DEFAULT_SECRET, description="Key signing links and sessions.")
     smtp_url: str = Field("smtp://localhost:25", description="Mail server (smtp://, smtps://).")
@@ -144,13 +146,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]
     """The settings the environment gives: `VEILLE_<FIELD>` in any case (`veille_base_url`
     too), the last one of a name in the environment's order winning, as pydantic-settings
     read them; a value is the variable's string, validated by the model."""
-    found: dict[str, str] = {}
-    prefix = ENV_PREFIX.lower()
-    for key, value in (os.environ if environ is None else environ).items():
-        name = key.lower()
-        if name.startswith(prefix) and name[len(prefix) :] in Settings.model_fields:
-            found[name[len(prefix) :]] = value
-    return found
+    return {
+        name: value for name, value in variables(environ).items() if name in Settings.model_fields
+    }
 
 
 def get_settings(**overrides: object) -> Settings:

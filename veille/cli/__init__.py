@@ -7,19 +7,20 @@ them, and imports a command's module only when that command runs (or `--help` li
 them all): cron's `veille collect` every few minutes pays for the collector alone, not
 for the classifier's, the members' or the editions' imports. Command modules import
 their heavy dependencies inside the commands, for the same reason.
+
+Naming the commands imports no typer either: the typer app (`app`, built in `cli/root.py`)
+is made on first use, and the process's entry point (`cli/entry.py`) runs cron's plain
+`veille collect [--all] [--json] …` without it.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-from typer import _click as click  # typer vendors click: its commands are these, not click's
-from typer.core import TyperGroup
-from typer.main import get_command_from_info, get_group_from_info
-from typer.models import CommandInfo, TyperInfo
+if TYPE_CHECKING:
+    from veille.cli.root import app
+
+__all__ = ["COMMANDS", "COMMANDS_PANEL", "HELP", "app"]
 
 # name → (module, attribute): a plain function is a command, a Typer a command group.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -41,71 +42,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # « Options » and « Arguments » read the same in French.
 COMMANDS_PANEL = "Commandes"
 
-
-def load_command(name: str) -> click.Command:
-    """Import the command's module and build its click command, as `add_typer` and
-    `app.command()` would have at start-up."""
-    module, attribute = COMMANDS[name]
-    found: Any = getattr(importlib.import_module(module), attribute)
-    if isinstance(found, typer.Typer):
-        group = get_group_from_info(
-            TyperInfo(found, name=name, rich_help_panel=COMMANDS_PANEL),
-            pretty_exceptions_short=app.pretty_exceptions_short,
-            suggest_commands=True,
-            rich_markup_mode=app.rich_markup_mode,
-        )
-        for command in group.commands.values():  # as `@app.command(rich_help_panel=…)` would
-            command.rich_help_panel = COMMANDS_PANEL  # type: ignore[attr-defined]
-        return group
-    return get_command_from_info(
-        CommandInfo(name=name, callback=found, rich_help_panel=COMMANDS_PANEL),
-        pretty_exceptions_short=app.pretty_exceptions_short,
-        rich_markup_mode=app.rich_markup_mode,
-    )
-
-
-class _Commands(MutableMapping[str, click.Command]):
-    """The group's commands by name, each built on first use."""
-
-    def __init__(self) -> None:
-        self._built: dict[str, click.Command] = {}
-
-    def __getitem__(self, name: str) -> click.Command:
-        if name not in self._built:
-            if name not in COMMANDS:
-                raise KeyError(name)
-            self._built[name] = load_command(name)
-        return self._built[name]
-
-    def __setitem__(self, name: str, command: click.Command) -> None:
-        self._built[name] = command
-
-    def __delitem__(self, name: str) -> None:
-        del self._built[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys([*COMMANDS, *self._built]))
-
-    def __len__(self) -> int:
-        return len(dict.fromkeys([*COMMANDS, *self._built]))
-
-
-class LazyGroup(TyperGroup):
-    """The root group, with `COMMANDS` as its commands: listing them costs nothing,
-    running one imports its module only."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs["commands"] = _Commands()
-        super().__init__(**kwargs)
-
-
 # The help texts are French, as every screen (docstrings of the commands included: typer
 # shows them); a person reads them on a terminal, so they follow the « Typography » rule.
 HELP = "veille : veille de l'actualité et lettre d'information."
 
-app = typer.Typer(cls=LazyGroup, help=HELP, no_args_is_help=True)
 
+def __getattr__(name: str) -> Any:
+    """`app`, the typer app, imported (with typer) when something asks for it."""
+    if name == "app":
+        from veille.cli.root import app
 
-@app.callback()
-def main() -> None:
-    """veille : veille de l'actualité et lettre d'information."""
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

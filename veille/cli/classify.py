@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from veille.cli.common import ConfigOpt, handles_errors, open_db, out, settings_from_env
+from veille.cli.common import handles_errors, open_db, out, settings_from_env
+from veille.cli.options import ConfigOpt
 from veille.config import Settings
 
 classify_app = typer.Typer(

@@ -3,7 +3,8 @@ errors into one sentence and exit code 1, settings from the environment, the dat
 
 The consoles are rich's, created on their first use: importing rich's console is ~50 ms of
 CPU that cron's `veille collect --json` with nothing due would pay for a JSON object a
-script reads (`print_json` writes that one without rich when stdout is not a terminal)."""
+script reads (`print_json` writes that one without rich when stdout is not a terminal).
+Nor does it import typer: cron's `veille collect` runs without it (`cli/entry.py`)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import typer
-
-from veille.config import Settings, get_settings
 from veille.errors import VeilleError
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from veille.config import Settings
 
 
 class _LazyConsole:
@@ -73,10 +73,10 @@ def freeze_at_exit() -> None:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Fichier feeds.yaml (par défaut : VEILLE_CONFIG_FILE)."),
-]
+
+def say_error(exc: VeilleError) -> None:
+    """A domain error as the one line on stderr every command prints for it."""
+    err.print(f"[bold red]Erreur :[/] {exc}", highlight=False)
 
 
 def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -87,13 +87,17 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except VeilleError as exc:
-            err.print(f"[bold red]Erreur :[/] {exc}", highlight=False)
+            import typer
+
+            say_error(exc)
             raise typer.Exit(1) from None
 
     return wrapper
 
 
 def settings_from_env(config: Path | None = None) -> Settings:
+    from veille.config import get_settings  # pydantic: not for cron's nothing-due collect
+
     try:
         settings = get_settings()
     except Exception as exc:  # pydantic ValidationError: a bad VEILLE_* value

@@ -11,8 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from veille.cli.collect import print_summary, run_cycle
-from veille.cli.common import ConfigOpt, err, handles_errors, open_db, out, settings_from_env
+from veille.cli.common import err, handles_errors, open_db, out, settings_from_env
+from veille.cli.cycle import print_summary, run_cycle
+from veille.cli.options import ConfigOpt
 
 WorkersOpt = Annotated[
     int | None,

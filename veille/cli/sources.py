@@ -12,7 +12,6 @@ import typer
 from rich.table import Table
 
 from veille.cli.common import (
-    ConfigOpt,
     err,
     fmt_utc,
     handles_errors,
@@ -20,6 +19,7 @@ from veille.cli.common import (
     out,
     settings_from_env,
 )
+from veille.cli.options import ConfigOpt
 
 sources_app = typer.Typer(help="Gérer les sources et voir leur santé.", no_args_is_help=True)
 

@@ -15,7 +15,6 @@ on the stdlib driver (`db/quick_due.py`), without SQLAlchemy's ~0.25 s of import
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -163,6 +162,8 @@ def upgrade_apart(engine: Engine) -> None:
         upgrade(engine)
         return
     url = engine.url.render_as_string(hide_password=False)
+    import subprocess  # (not for cron's nothing-due `veille collect`, which never migrates)
+
     done = subprocess.run(
         [sys.executable, "-m", "veille.db.migrate"],
         env={**os.environ, MIGRATE_URL_VARIABLE: url},
