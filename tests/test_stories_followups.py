@@ -195,6 +195,7 @@ def test_the_new_state_is_read_in_the_later_lead_against_the_earlier_opening() -
         # not yet, feared, denied or a condition: no state
         ("Le service pourrait être suspendu en cas d'abus", set()),
         ("Les lauréats seront désignés en décembre", set()),
+        ("Une suspension du service est envisagée", set()),
         ("La mairie n'a pas suspendu son assistant", set()),
         ("Des semaines avant un retour à la normale", set()),
         ("The city may suspend the service", set()),

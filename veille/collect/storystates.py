@@ -37,7 +37,10 @@ _STATE_WORDS = {
     r"|stopp\w*|interromp\w*|interruption|(?:gele|gelent|a gele|ont gele) (?:son|sa|ses|leur|leurs)"
     r"|ne (?:repond|repondent|fonctionne|fonctionnent|marche|marchent) plus|inaccessibles?"
     r"|n.(?:est|sont) plus (?:disponible|accessible|en ligne|en service|operationnel)\w*"
-    r"|hors (?:service|ligne)|(?:coupe|coupent|a coupe|ont coupe) (?:son|sa|ses|leur|leurs)"
+    # « hors ligne » of a thing, not of a backup or a procedure (« sauvegardes hors ligne »)
+    r"|hors service|hors ligne (?:depuis|jusqu)"
+    r"|(?:est|sont|reste|restent|mis|mise|mises|passe|passent) hors ligne"
+    r"|(?:coupe|coupent|a coupe|ont coupe) (?:son|sa|ses|leur|leurs)"
     r"|(?:a|ont|avait|avaient) cesse|cessent|cesse (?:de|ses|son|sa|leur|leurs)|cessation"
     r"|fin de (?:l.aventure|partie|l.experimentation|l.experience)|c.est (?:la )?fini"
     r"|taken down|goes dark|went dark"
@@ -87,7 +90,8 @@ _NOT_YET_BEFORE = re.compile(
     r"|attend\w*|esper\w*|will|would|could|may|might|plan\w*|not|no|before|until)\b"
 )
 _NOT_YET_AFTER = re.compile(
-    r"\b(?:pourr\w+|devr\w+|sera|seront|serait|seraient|prevu\w*|will|would|could|may)\b"
+    r"\b(?:pourr\w+|devr\w+|sera|seront|serait|seraient|prevu\w*|envisag\w*|possible\w*"
+    r"|eventuel\w*|will|would|could|may)\b"
 )
 _CLAUSE_END = re.compile(r"[.,;:!?()\n]")
 _BEFORE_CHARS = 30
