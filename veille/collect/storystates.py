@@ -55,6 +55,7 @@ _STATE_WORDS = {
     r"|(?:retrouve|retrouvent|a retrouve|ont retrouve) (?:son|sa|ses|leur|leurs|l.usage|l.acces)"
     r"|(?:est|sont) de retour|(?:fait|font) (?:son|leur) retour"
     r"|retour (?:progressif|complet|des services)|sort de la crise|sortie de (?:la )?crise"
+    r"|fin de (?:la )?(?:paralysie|panne|crise)|se remet\w* de|tourne la page"
     r"|back up and running|up and running again"
     # a call or an event opened again is its next edition: « la deuxième vague »
     r"|(?:deuxieme|troisieme|quatrieme|nouvelle|seconde?|[2-9]e) (?:vague|session|edition|saison)"
