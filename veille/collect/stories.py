@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from veille.collect.storykeys import StoryKeys
 from veille.collect.storynames import own_page, site_names
+from veille.collect.storystates import new_state
 from veille.collect.storyweekdays import weekday_dates
 from veille.text import figures
 from veille.text.english import LAW_NAMES, in_french, is_english
@@ -229,6 +230,8 @@ def hours_apart(
     hours = (late - early).total_seconds() / 3600
     if hours < SAME_DAY_HOURS:
         return hours  # `required_similarity` is flat within the day
+    if new_state(early_keys.opening_states, late_keys.states, late_keys.revision):
+        return LATER_EVENT
     if late_keys.follow_up:
         return max(hours, float(COVERAGE_HOURS)) if early_keys.follow_up else LATER_EVENT
     if late_keys.host and late_keys.host == early_keys.host and not late_keys.revision:

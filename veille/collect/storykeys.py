@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from veille.collect import storystates
 from veille.collect.storynames import (
     REFERENCE,
     SENTENCE_END,
@@ -132,6 +133,11 @@ class StoryKeys:
     # An opinion piece or an interview by its label (`leads.commentary`: « Éditorial — … »,
     # « ENTRETIEN — … »): it comments the news, it is not the news (`stories.same_story`).
     commentary: bool = False
+    # The states of its thing the lead tells (`storystates`: halted, back, outcome…), and
+    # those the opening tells or its acts imply: a later lead telling a state the earlier
+    # opening does not is a follow-up (`stories.hours_apart`).
+    states: frozenset[str] = frozenset()
+    opening_states: frozenset[str] = frozenset()
 
 
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
@@ -237,6 +243,8 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     site = frozenset() if names | bracketed else speaker
     own = not names and bool(site) and own_page(domain, lead_text)
     folded_lead = story_fold(lead_text)
+    acts = frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup)
+    states = storystates.states(folded_lead)
     return StoryKeys(
         mentioned=frozenset(mentioned | site),
         lead_names=frozenset(names | bracketed | {w for w in web if w in lead_text.lower()}),
@@ -250,12 +258,17 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         host=domain,
         revision=_REVISION.search(title) is not None,
         own=own,
-        acts=frozenset(m.lastgroup for m in _ACT.finditer(folded_lead) if m.lastgroup),
+        acts=acts,
         english=english,
         figures=_opening_figures(title, body, english),
         opening=frozenset(opening),
         headline=_words(first) if role or post_author(raw_title) else frozenset(),
         commentary=commentary(raw_title, text),
+        states=states,
+        # and the sentences after the lead (`OPENING_CHARS` of them)
+        opening_states=states
+        | storystates.states(story_fold(rest[0][:OPENING_CHARS] if rest else ""))
+        | storystates.implied(acts),
     )
 
 
