@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from veille.collect import fastfeed, feeds
 from veille.collect.feeds import parse_feed
@@ -216,3 +217,108 @@ def test_every_exception_becomes_parse_error() -> None:
             b'\xef\xbb\xbf{"version": "https://jsonfeed.org/version/1", "items": 5}\xff',
             url="https://ex.fr/f",
         )
+
+
+# --- plain absolute links and images: the fast paths read what the general ones read ----
+
+_LINKS = [
+    "http://exemple.fr/a/b.html",
+    "https://exemple.fr:8443/a/b?utm_source=rss&x=1#haut",
+    "https://user:pw@exemple.fr/a/b?q?r#f?g#h",
+    "http://exemple.fr",
+    "http://exemple.fr/a/b?",  # empty query: urlunsplit drops the `?`
+    "http://exemple.fr/a/b#",  # empty fragment: dropped too
+    "http://exemple.fr/a/b?#f",
+    "http://exemple.fr/a;b/c;d",  # path parameters
+    "HTTP://exemple.fr/a",  # the scheme is lowercased
+    "http://exemple.fr/a\tb",  # urlsplit removes tabs and newlines
+    "http://[::1/a",  # an unclosed bracket: urlsplit refuses it
+    "http://[::1]:8080/a",
+    "http:///a",
+    "http://",
+    "ftp://exemple.fr/a",
+    "javascript:alert(1)",
+    "//exemple.fr/a",
+    "/a/b",
+    "a/b?c",
+    "http://exemple.fr/é",
+]
+
+
+@pytest.mark.parametrize("link", _LINKS)
+@pytest.mark.parametrize("base", ["https://exemple.fr/flux.xml", "http://exemple.fr/", ""])
+def test_absolute_links_read_as_urljoin_and_urlsplit_read_them(link: str, base: str) -> None:
+    try:
+        joined: str | None = feeds.urljoin(base, link)
+    except ValueError:
+        joined = None
+    try:
+        parts = feeds.urlsplit(joined) if joined is not None else None
+    except ValueError:
+        parts = None
+    web = parts is not None and parts.scheme in ("http", "https") and bool(parts.netloc)
+    assert feeds._absolute(link, base) == (joined if web else None)
+    try:
+        own = feeds.urlsplit(link)
+        link_web = own.scheme in ("http", "https") and bool(own.netloc)
+    except ValueError:
+        link_web = False
+    assert feeds._is_web_url(link) is link_web
+
+
+def test_plain_absolute_links_are_kept_without_urljoin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """~25,000 entry links a first cycle: the plain absolute ones skip urljoin's parse."""
+
+    def refuse(base: str, link: str) -> str:
+        raise AssertionError(f"urljoin called for {link}")
+
+    monkeypatch.setattr(feeds, "urljoin", refuse)
+    data = (
+        b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        b"<link>https://exemple.fr/</link>"
+        b"<item><title>Un</title><link>https://exemple.fr/a/un.html?utm_source=rss</link>"
+        b'<enclosure url="https://exemple.fr/img/un.jpg" type="image/jpeg"/></item>'
+        b"<item><title>Deux</title><guid>https://exemple.fr/a/deux.html</guid></item>"
+        b"</channel></rss>"
+    )
+    feed = parse_feed(data, url="https://exemple.fr/flux.xml", now=NOW)
+    assert feed.link == "https://exemple.fr/"
+    one, two = feed.entries
+    assert one.link == "https://exemple.fr/a/un.html?utm_source=rss"
+    assert one.image == "https://exemple.fr/img/un.jpg"
+    assert two.link == "https://exemple.fr/a/deux.html"
+
+
+def test_entry_image_in_order_of_preference() -> None:
+    """media:thumbnail child (the first only), media:content anywhere below, an image
+    enclosure, an atom:link enclosure: `_image` reads them in one pass, in that order."""
+    head = (
+        '<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/" '
+        'xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>T</title>'
+    )
+    items = {
+        # a first thumbnail without URL hides a second one; media:content in a group wins
+        '<media:thumbnail/><media:thumbnail url="https://e.fr/t2.jpg"/>'
+        '<enclosure url="https://e.fr/e.jpg" type="image/jpeg"/>'
+        '<media:group><media:content url="https://e.fr/v.mp4" type="video/mp4"/>'
+        '<media:content url="https://e.fr/m.jpg" medium="image"/></media:group>': "https://e.fr/m.jpg",
+        # the thumbnail child comes first whatever the document order
+        '<enclosure url="https://e.fr/e.jpg" type="image/jpeg"/>'
+        '<media:thumbnail url="https://e.fr/t.jpg"/>': "https://e.fr/t.jpg",
+        # an enclosure below another element is not the item's; a later image one is
+        '<source url="https://e.fr/">S</source><enclosure url="https://e.fr/a.mp3" '
+        'type="audio/mpeg"/><enclosure url="https://e.fr/e2.png" type="image/png"/>'
+        '<atom:link rel="enclosure" type="image/png" href="https://e.fr/l.png"/>': "https://e.fr/e2.png",
+        # the first image atom:link decides, even without href
+        '<atom:link rel="enclosure" type="image/png"/>'
+        '<atom:link rel="enclosure" type="image/png" href="https://e.fr/l2.png"/>': None,
+        '<atom:link rel="enclosure" type="image/png" href="https://e.fr/l.png"/>': "https://e.fr/l.png",
+        "": None,
+    }
+    for body, image in items.items():
+        data = f"{head}<item><title>Un</title>{body}</item></channel></rss>"
+        item = etree.fromstring(data.encode()).find("channel/item")
+        assert fastfeed._image(item) == image, body
+    data = f"{head}<item><title>Un</title><link>https://e.fr/1</link>{next(iter(items))}</item>"
+    raw = fastfeed.read(f"{data}</channel></rss>".encode())
+    assert raw is not None and raw["entries"][0]["image"] == "https://e.fr/m.jpg"

@@ -138,6 +138,112 @@ def test_sends_what_the_httpx_client_sent(fresh_server: HostileServer) -> None:
         assert fresh_server.requests[-1].headers["cookie"] == "consent=yes"
 
 
+def test_plain_urls_are_sent_without_httpx_requests(
+    fresh_server: HostileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """~2,600 requests a first cycle: a plain URL's GET is built for httpcore from its text
+    (`transport._send_plain`), with httpx's request object made only when an answer sets a
+    cookie (the jar reads it) and for the requests that then carry the cookie."""
+    import httpx
+
+    built: list[str] = []
+    real = httpx.Request
+
+    def counted(method: str, url: Any, **kwargs: Any) -> httpx.Request:
+        built.append(str(url))
+        return real(method, url, **kwargs)
+
+    monkeypatch.setattr(httpx, "Request", counted)
+    fresh_server.route(
+        "/consent",
+        lambda exchange: exchange.reply(
+            302, headers={"Location": "/ok.xml", "Set-Cookie": "consent=yes; Path=/"}
+        ),
+    )
+    with Fetcher(policy()) as f:
+        assert f.fetch(fresh_server.url("/ok.xml")).content == OK_RSS
+        assert f.fetch(fresh_server.url("/gzip-ok.xml?v=1&x=%C3%A9")).content == OK_RSS
+        assert built == []
+        assert f.fetch(fresh_server.url("/consent")).content == OK_RSS
+        assert built == [fresh_server.url("/consent"), fresh_server.url("/ok.xml")]
+        assert fresh_server.requests[-1].headers["cookie"] == "consent=yes"
+
+
+_SENT_URLS = [
+    "http://exemple.fr/a/b.html",
+    "https://exemple.fr:8443/a/b?utm_source=rss&x=%C3%A9",
+    "http://127.0.0.2:8080/",
+    "http://exemple.fr",
+    "http://exemple.fr:80/a",  # the default port: no port in the Host header
+    "https://exemple.fr:443/a",
+    "http://exemple.fr/a/./b/../c",  # dot segments: httpx removes them
+    "http://Exemple.FR/A",  # httpx lowercases the host
+    "http://exemple.fr/a b?c d",  # httpx escapes spaces
+    "http://exemple.fr/é?q=é",
+    "http://exemple.fr/a%zz",
+    "http://exemple.fr/a?",
+    "http://exemple.fr/a#fragment",
+    "http://01.2.3.4/a",
+    "http://1.2.3/a",
+    "http://exemple.fr/a:b@c/~d;e=f?g?h/i",
+]
+_SENT_HEADERS = [
+    {"Accept": "*/*"},
+    {"Accept": "application/rss+xml", "If-None-Match": '"v1"', "If-Modified-Since": "x"},
+    {"accept": "text/plain", "USER-AGENT": "autre"},
+    {"Accept": "é"},
+]
+
+
+@pytest.mark.parametrize("headers", _SENT_HEADERS, ids=["page", "feed", "case", "latin"])
+def test_plain_requests_are_byte_for_byte_httpx_requests(headers: dict[str, str]) -> None:
+    """What reaches the connection pool — method, scheme, host, port, target, header lines
+    in order, extensions — is what httpx's request would have carried, for plain URLs and
+    for those httpx must normalise (which go through httpx)."""
+    import httpcore
+    import httpx
+
+    from veille.collect.transport import send_get
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.seen: list[Any] = []
+
+        def handle_request(self, req: httpcore.Request) -> httpcore.Response:
+            url = req.url
+            self.seen.append((req.method, url.scheme, url.host, url.port, url.target, req.headers))
+            self.seen.append(req.extensions)
+            return httpcore.Response(200, headers=[(b"Content-Length", b"2")], content=b"ok")
+
+        def close(self) -> None:
+            pass
+
+    timeout = httpx.Timeout(5.0)
+    with Fetcher(policy()) as f:
+        recorder = Recorder()
+        f._transport._pool = recorder  # type: ignore[attr-defined]
+        for url in _SENT_URLS:
+            try:
+                merged = f._client.headers.copy()
+                merged.update(headers)
+                request = httpx.Request("GET", url, headers=merged)
+            except (httpx.InvalidURL, UnicodeEncodeError) as refused:
+                with pytest.raises(type(refused)):  # httpx's refusal, on both paths
+                    send_get(f._client, f._transport, url, headers, timeout)
+                continue
+            send_get(f._client, f._transport, url, headers, timeout).close()
+            sent = recorder.seen[-2:]
+            expected = (
+                b"GET",
+                request.url.raw_scheme,
+                request.url.raw_host,
+                request.url.port,
+                request.url.raw_path,
+                request.headers.raw,
+            )
+            assert sent == [expected, {"timeout": timeout.as_dict()}], url
+
+
 def test_gzip_body_is_decoded(server: HostileServer, fetcher: Fetcher) -> None:
     result = fetcher.fetch(server.url("/gzip-ok.xml"))
     assert result.headers["content-encoding"] == "gzip"

@@ -418,21 +418,46 @@ def _text(node: etree._Element | None) -> str | None:
     return (node.text or "").strip() or None
 
 
+_THUMBNAIL = f"{MEDIA}thumbnail"
+_MEDIA_CONTENT = f"{MEDIA}content"
+_ATOM_LINK = f"{ATOM}link"
+_IMAGE_TAGS = (_THUMBNAIL, _MEDIA_CONTENT, "enclosure", _ATOM_LINK)
+
+
 def _image(item: etree._Element) -> str | None:
-    thumb = item.find(f"{MEDIA}thumbnail")
-    if thumb is not None and thumb.get("url"):
-        return thumb.get("url")
-    for media in item.iter(f"{MEDIA}content"):
-        kind = f"{media.get('medium', '')} {media.get('type', '')}"
-        if media.get("url") and "image" in kind:
-            return media.get("url")
-    for enclosure in item.iterfind("enclosure"):
-        if enclosure.get("type", "").startswith("image") and enclosure.get("url"):
-            return enclosure.get("url")
-    for link in item.iterfind(f"{ATOM}link"):
-        if link.get("rel") == "enclosure" and link.get("type", "").startswith("image"):
-            return link.get("href")
-    return None
+    """The entry's image, in feedparser's order of preference: the first media:thumbnail
+    child if it has a URL, else the first media:content anywhere below of an image type,
+    else the first image enclosure, else the first atom:link rel=enclosure of an image type.
+
+    One pass over the item's elements of those names (four searches were ~0.35 ms of a
+    50-entry feed's ~1.4 ms walk, mostly for entries that carry no image at all)."""
+    thumb = content = enclosure = link = None
+    thumb_seen = link_seen = False
+    for node in item.iter(*_IMAGE_TAGS):
+        tag = node.tag
+        if tag == _MEDIA_CONTENT:
+            if content is None and node.get("url"):
+                kind = f"{node.get('medium', '')} {node.get('type', '')}"
+                if "image" in kind:
+                    content = node.get("url")
+            continue
+        if node.getparent() is not item:
+            continue  # the other three are read among the item's children only
+        if tag == _THUMBNAIL:
+            if not thumb_seen:
+                thumb_seen = True
+                thumb = node.get("url")
+        elif tag == "enclosure":
+            if enclosure is None and node.get("type", "").startswith("image") and node.get("url"):
+                enclosure = node.get("url")
+        elif (
+            not link_seen
+            and node.get("rel") == "enclosure"
+            and node.get("type", "").startswith("image")
+        ):
+            link_seen = True
+            link = node.get("href")
+    return thumb or content or enclosure or link
 
 
 _PADDED_YEAR = re.compile(r"[A-Za-z]{3}\s+0\d{3}\b")
