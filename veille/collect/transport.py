@@ -10,14 +10,11 @@ and extracting cookies from every answer; `send_get` does what the fetcher needs
 from __future__ import annotations
 
 import logging
-import re
 import ssl
 import threading
-from collections.abc import Iterable
 
 import httpcore
 import httpx
-from httpx._transports.default import ResponseStream, map_httpcore_exceptions
 
 from veille.collect.netguard import AddressGuard, GuardedBackend
 
@@ -85,64 +82,6 @@ class GuardedTransport(httpx.HTTPTransport):
         self._pool = PerHostPool(guard, limits)  # type: ignore[assignment]
 
 
-# A URL whose request httpx would build unchanged from its text: lowercase http(s) scheme
-# and host name (a dotted-quad host only with plain octets, as httpx checks them), a port
-# without leading zero, a path and query of characters httpx never escapes (and `%XX`), no
-# fragment, no empty query. Anything else takes httpx's parser (`_plain_target`).
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-_NAME = r"[a-z0-9-]+(?:\.[a-z0-9-]+)*"
-_PCHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
-_PLAIN_URL_RE = re.compile(
-    rf"(https?)://({_NAME})(?::([1-9][0-9]{{0,4}}))?"
-    rf"((?:/{_PCHAR}*)*)(?:\?((?:{_PCHAR}|[/?])+))?"
-)
-_IPV4_STYLE_RE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
-_IPV4_RE = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
-_DOT_SEGMENT_RE = re.compile(r"/\.\.?(?:/|$)")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_MAX_URL = 65_536  # httpx's limit: longer URLs take its path (and its refusal)
-
-
-def _plain_target(url: str) -> tuple[bytes, bytes, int | None, bytes] | None:
-    """(scheme, host, port, target) as `httpx.URL` gives them for a plain URL, else None.
-
-    httpx's parser checks every character of the URL in Python and escapes each component:
-    ~0.1–0.2 ms of a ~1.3 ms page request on this machine (benchmarks/README.md, round 26),
-    for a text the fetcher's URLs already hold in its final form. tests/test_fetcher.py
-    checks the request sent is byte for byte the one httpx builds."""
-    match = _PLAIN_URL_RE.fullmatch(url) if len(url) <= _MAX_URL else None
-    if match is None:
-        return None
-    scheme, host, port_text, path, query = match.groups()
-    if _IPV4_STYLE_RE.fullmatch(host) and not _IPV4_RE.fullmatch(host):
-        return None  # httpx refuses or reads it otherwise
-    if _DOT_SEGMENT_RE.search(path):
-        return None  # httpx removes dot segments
-    port = int(port_text) if port_text else None
-    if port == _DEFAULT_PORTS[scheme]:
-        port = None
-    target = (path or "/") if query is None else f"{path or '/'}?{query}"
-    return scheme.encode(), host.encode(), port, target.encode()
-
-
-def _merged_headers(
-    client: httpx.Client, host: bytes, port: int | None, headers: dict[str, str]
-) -> list[tuple[bytes, bytes]] | None:
-    """The header lines httpx's request would carry: Host, then the client's headers but
-    those the request sets, then the request's (`Headers.update`). None for a name or value
-    that is not plain ASCII (httpx's encoding rules then decide)."""
-    own = []
-    for name, value in headers.items():
-        if not (name.isascii() and value.isascii()):
-            return None
-        own.append((name.encode(), value.encode()))
-    names = {raw.lower() for raw, _ in own}
-    netloc = host if port is None else b"%s:%d" % (host, port)
-    lines = [(b"Host", netloc)]
-    lines += [(raw, value) for raw, key, value in client.headers._list if key not in names]
-    return lines + own
-
-
 def send_get(
     client: httpx.Client,
     transport: httpx.BaseTransport,
@@ -160,10 +99,6 @@ def send_get(
     when it holds cookies, filled from Set-Cookie answers) and httpx's INFO log line."""
     if client.is_closed:
         raise RuntimeError("Cannot send a request, as the fetcher has been closed.")
-    if isinstance(transport, GuardedTransport) and not client.cookies:
-        sent = _send_plain(client, transport, url, headers, timeout)
-        if sent is not None:
-            return sent
     merged = client.headers.copy()
     merged.update(headers)
     jar = client.cookies
@@ -186,46 +121,4 @@ def send_get(
             response.status_code,
             response.reason_phrase,
         )
-    return response
-
-
-def _send_plain(
-    client: httpx.Client,
-    transport: GuardedTransport,
-    url: str,
-    headers: dict[str, str],
-    timeout: httpx.Timeout,
-) -> httpx.Response | None:
-    """`send_get` for a plain URL on our own transport with an empty cookie jar: the
-    httpcore request built from the URL's text, without httpx's Request (its parser, header
-    merging, then the transport's conversion back). The answer is the httpx response the
-    transport builds; an answer that sets a cookie gets its httpx request (the jar reads
-    the URL from it). None: not plain (or httpx's INFO line is on), the caller goes on."""
-    target = _plain_target(url)
-    if target is None or _httpx_log.isEnabledFor(logging.INFO):
-        return None
-    scheme, host, port, path = target
-    lines = _merged_headers(client, host, port, headers)
-    if lines is None:
-        return None
-    request = httpcore.Request(
-        b"GET",
-        httpcore.URL(scheme=scheme, host=host, port=port, target=path),
-        headers=lines,
-        extensions={"timeout": timeout.as_dict()},
-    )
-    with map_httpcore_exceptions():
-        answer = transport._pool.handle_request(request)
-    assert isinstance(answer.stream, Iterable)  # a sync pool's answer, as httpx asserts
-    response = httpx.Response(
-        status_code=answer.status,
-        headers=answer.headers,
-        stream=ResponseStream(answer.stream),
-        extensions=answer.extensions,
-    )
-    if "set-cookie" in response.headers:
-        merged = client.headers.copy()
-        merged.update(headers)
-        response.request = httpx.Request("GET", url, headers=merged)
-        client.cookies.extract_cookies(response)
     return response
