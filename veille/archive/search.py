@@ -201,6 +201,9 @@ def _page_ids(
         need = query.offset + query.per_page + extra
         walk = search_plan.sqlite_walk(session, plan, max(WALK_BATCH, 2 * need))
         return list(islice(walk, query.offset, need))
+    bound = search_plan.bound_page(plan, query.sort, query.offset, query.per_page + extra)
+    if bound is not None:
+        return list(read(session, *bound).scalars())
     stmt = (
         select(SEARCH.c.id)
         .where(plan.where(narrow=True, driver=driver))
