@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from veille.archive import fulltext_query, search_counts, search_plan, source_table
+from veille.archive import fulltext_query, page_query, search_counts, search_plan, source_table
 from veille.archive.query import NO_THEME, ArchiveQuery, parse_query
 from veille.archive.search import facets, iter_matching, search, search_page
 from veille.db import articles as article_db
@@ -859,7 +859,7 @@ def test_bound_pages_are_the_pages_built_from_values(
     seeded: tuple[sessionmaker[Session], dict[str, int]],
 ) -> None:
     """SQLite runs one page query per shape of plan without words, its values bound
-    (`search_plan.bound_page`): for every such filter kind (a closed period with sources
+    (`page_query.bound_page`): for every such filter kind (a closed period with sources
     too), each order and several offsets and sizes, it lists what the query built from the
     plan's values lists — also right after the same statement served other values."""
     sessions, ids = seeded
@@ -893,17 +893,17 @@ def test_bound_pages_are_the_pages_built_from_values(
                     .offset(offset)
                     .limit(limit)
                 )
-                found = search_plan.bound_page(plan, sort, offset, limit)
+                found = page_query.bound_page(plan, sort, offset, limit)
                 assert found is not None, kw
                 want = session.scalars(built).all()
                 assert session.execute(*found).scalars().all() == want, (kw, sort, offset)
                 compared += bool(want)
         assert (
-            search_plan.bound_page(search_plan.plan_of(session, _q(q="données")), "date", 0, 20)
+            page_query.bound_page(search_plan.plan_of(session, _q(q="données")), "date", 0, 20)
             is None
         )
     assert compared > 100
-    assert search_plan.page_statement.cache_info().hits > 100
+    assert page_query.page_statement.cache_info().hits > 100
 
 
 def test_period_bounds_follow_inserts_moves_and_deletes(

@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import search_counts, search_plan, source_table
+from veille.archive import page_query, search_counts, search_plan, source_table
 from veille.archive.query import ArchiveQuery
 from veille.db import stories as story_db
 from veille.db.fulltext import SEARCH, THEME_BITS
@@ -201,7 +201,7 @@ def _page_ids(
         need = query.offset + query.per_page + extra
         walk = search_plan.sqlite_walk(session, plan, max(WALK_BATCH, 2 * need))
         return list(islice(walk, query.offset, need))
-    bound = search_plan.bound_page(plan, query.sort, query.offset, query.per_page + extra)
+    bound = page_query.bound_page(plan, query.sort, query.offset, query.per_page + extra)
     if bound is not None:
         return list(read(session, *bound).scalars())
     stmt = (

@@ -13,12 +13,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
     String,
     and_,
@@ -320,80 +318,6 @@ def order(plan: Plan, sort: str, driver: str) -> list[Any]:
         by_score = score.desc().nulls_last() if postgres else score.desc()
         return [by_score, when.desc(), ident.desc()]
     return [when.desc(), ident.desc()]
-
-
-class PageShape(NamedTuple):
-    """What a SQLite page query without words depends on, its values apart (`page_statement`)."""
-
-    start: bool
-    end: bool
-    theme_bits: int
-    off_topic: bool
-    sources: bool
-    grouped: bool
-    sort: str
-
-
-# Values a page statement built once holds until a plan's own replace them.
-_PLACEHOLDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-@lru_cache(maxsize=256)
-def page_statement(shape: PageShape) -> Select[Any]:
-    """The page query of a SQLite plan without words (a theme, source or period listing,
-    the JSON API) of `shape`: the one `search._page_ids` builds from a plan's values, built
-    once, its values — the period's bounds, the source ids, the offset and the page's size —
-    bound at each call (`bound_page`). Building it and deriving its cache key cost ~0.45 ms
-    of CPU a listing at 1M articles, against ~0.17 ms to run it."""
-    plan = Plan(
-        tuple(
-            period_conditions(
-                _PLACEHOLDER_TIME if shape.start else None,
-                _PLACEHOLDER_TIME if shape.end else None,
-            )
-        ),
-        fulltext_query.parse_text(""),
-        "sqlite",
-        shape.theme_bits,
-        frozenset({0}) if shape.sources else None,
-        False,
-        off_topic=shape.off_topic,
-        grouped=shape.grouped,
-    )
-    return (
-        select(SEARCH.c.id)
-        .where(plan.where(narrow=True))
-        .order_by(*order(plan, shape.sort, fulltext_query.BY_INDEX))
-        .offset(bindparam("page_offset", type_=Integer))
-        .limit(bindparam("page_limit", type_=Integer))
-    )
-
-
-def bound_page(
-    plan: Plan, sort: str, offset: int, limit: int
-) -> tuple[Select[Any], dict[str, Any]] | None:
-    """SQLite, a plan without words: its page query built once for its shape
-    (`page_statement`) and this plan's values for it; None otherwise (words choose their
-    own access path; PostgreSQL's planner settings go with each statement)."""
-    if plan.dialect != "sqlite" or plan.has_text:
-        return None
-    shape = PageShape(
-        plan.start is not None,
-        plan.end is not None,
-        plan.theme_bits,
-        plan.off_topic,
-        plan.source_ids is not None,
-        plan.grouped,
-        sort,
-    )
-    params: dict[str, Any] = {"page_offset": offset, "page_limit": limit}
-    if plan.start is not None:
-        params["period_start"] = plan.start
-    if plan.end is not None:
-        params["period_end"] = plan.end
-    if plan.source_ids is not None:
-        params["source_ids"] = sorted(plan.source_ids)
-    return page_statement(shape), params
 
 
 def ranks(plan: Plan) -> bool:
