@@ -13,6 +13,15 @@ thread pools on a shared machine; this one isolates the CPU an answer costs, whi
 requests per second on two cores are bounded by (150 requests/s: ≤ 13 ms an answer).
 `--code` runs the same measurement in a subprocess with that checkout first on the path,
 so before/after pairs can be interleaved in one invocation (`--pairs`).
+
+    python benchmarks/distinct_cpu.py --store … --code /tmp/main-copy --interleave 2
+
+`--interleave N`: both checkouts serve from two long-lived children at once and each path
+goes to one then the other (which first alternates), N rounds of seeds seed, seed + 1, …: on a
+shared machine whose speed moves by a third within minutes (benchmarks/README.md), whole
+runs one after the other differ by more than a change of 1 ms an answer; request by
+request, both codes meet the same machine. Reported per kind for each code, with the
+median of the per-path differences.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from _asgi import ROOT, child_env
 
@@ -84,6 +94,107 @@ def measure(store: Path, count: int, warm: int, seed: int) -> dict[str, object]:
     }
 
 
+def serve(store: Path) -> None:
+    """Child of `--interleave`: this checkout's app; a path a line on stdin, its CPU seconds
+    and status a JSON line on stdout (the app and client live across requests)."""
+    import httpx
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from _asgi import inline_app
+
+    app = inline_app()
+    loop = asyncio.new_event_loop()
+    transport = httpx.ASGITransport(app=app)
+    client = httpx.AsyncClient(transport=transport, base_url="http://bench")
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        path = line.strip()
+        start = time.process_time()
+        answer = loop.run_until_complete(client.get(path, headers={"Accept": "text/html"}))
+        spent = time.process_time() - start
+        print(json.dumps({"cpu": spent, "status": answer.status_code}), flush=True)
+
+
+def interleaved(args: argparse.Namespace) -> dict[str, object]:
+    """Both checkouts request by request (`--interleave`): per kind, each code's mean CPU
+    ms per answer, and the median of the per-path differences (this checkout − `--code`)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from load import distinct_mix
+
+    codes = {"this": ROOT, "code": args.code}
+    children = {}
+    for name, code in codes.items():
+        store = args.code_store if name == "code" and args.code_store else args.store
+        command = [sys.executable, __file__, "--store", str(store), "--serve"]
+        children[name] = subprocess.Popen(
+            command,
+            env=child_env(store, code),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+    for child in children.values():
+        assert child.stdout is not None
+        json.loads(child.stdout.readline())
+    spent: dict[str, dict[str, list[float]]] = {name: {} for name in codes}
+    statuses: dict[str, dict[int, int]] = {name: {} for name in codes}
+    loads = [os.getloadavg()[0]]
+    for round_ in range(args.interleave):
+        # A new seed each round: a path asked again would be replayed by the response cache.
+        paths = distinct_mix(args.store, args.warm + args.count, seed=args.seed + round_)
+        for i, path in enumerate(paths):
+            order = ["this", "code"] if (i + round_) % 2 == 0 else ["code", "this"]
+            for name in order:
+                child = children[name]
+                assert child.stdin is not None and child.stdout is not None
+                child.stdin.write(path + "\n")
+                child.stdin.flush()
+                answer = json.loads(child.stdout.readline())
+                if i >= args.warm:
+                    spent[name].setdefault(f"{round_}|{path}", []).append(answer["cpu"])
+                    got = statuses[name]
+                    got[answer["status"]] = got.get(answer["status"], 0) + 1
+        loads.append(os.getloadavg()[0])
+    for child in children.values():
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait()
+    per_kind: dict[str, dict[str, list[float]]] = {}
+    for key in spent["this"]:
+        kind = kind_of(key.split("|", 1)[1])
+        mine, theirs = spent["this"][key][0], spent["code"][key][0]
+        slot = per_kind.setdefault(kind, {"this": [], "code": [], "diff": []})
+        slot["this"].append(mine)
+        slot["code"].append(theirs)
+        slot["diff"].append(mine - theirs)
+    every = {n: [s for v in per_kind.values() for s in v[n]] for n in ("this", "code", "diff")}
+
+    def ms(values: list[float], how: Any = statistics.fmean) -> float:
+        return round(1000 * how(values), 2)
+
+    return {
+        "this": str(ROOT),
+        "code": str(args.code),
+        "rounds": args.interleave,
+        "load": [round(x, 1) for x in loads],
+        "statuses": statuses,
+        "all_ms": {
+            "this": ms(every["this"]),
+            "code": ms(every["code"]),
+            "median_diff": ms(every["diff"], statistics.median),
+        },
+        "per_kind_ms": {
+            k: {
+                "n": len(v["this"]),
+                "this": ms(v["this"]),
+                "code": ms(v["code"]),
+                "median_diff": ms(v["diff"], statistics.median),
+            }
+            for k, v in sorted(per_kind.items())
+        },
+    }
+
+
 def in_subprocess(args: argparse.Namespace, code: Path | None) -> dict[str, object]:
     """One measurement by `code` (None: this checkout) on its store. The app upgrades
     the schema it opens: a checkout with a newer migration needs a copy of the store."""
@@ -104,8 +215,18 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--warm", type=int, default=40)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--interleave", type=int, default=0, help="rounds, request by request")
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve(args.store)
+        return
+    if args.interleave:
+        if args.code is None:
+            parser.error("--interleave needs --code (the « before » checkout)")
+        print(json.dumps(interleaved(args), ensure_ascii=False), flush=True)
+        return
     if args.inner:
         print(json.dumps(measure(args.store, args.count, args.warm, args.seed)))
         return

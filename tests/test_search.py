@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from veille.archive import search_counts, search_plan, source_table
+from veille.archive import fulltext_query, page_query, search_counts, search_plan, source_table
 from veille.archive.query import NO_THEME, ArchiveQuery, parse_query
 from veille.archive.search import facets, iter_matching, search, search_page
 from veille.db import articles as article_db
@@ -853,6 +853,57 @@ def test_bound_counts_are_the_counts_built_from_values(
                 assert session.execute(*found).one() == want, (kw, cap, total_only)
     assert bound > 100
     assert search_counts.counts_statement.cache_info().hits > 50
+
+
+def test_bound_pages_are_the_pages_built_from_values(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+) -> None:
+    """SQLite runs one page query per shape of plan without words, its values bound
+    (`page_query.bound_page`): for every such filter kind (a closed period with sources
+    too), each order and several offsets and sizes, it lists what the query built from the
+    plan's values lists — also right after the same statement served other values."""
+    sessions, ids = seeded
+    week, day = (T0 - timedelta(days=6)).date(), (T0 - timedelta(days=2)).date()
+    grid = [
+        *(kw for kw in _filter_kinds() if "q" not in kw),
+        {"date_from": week, "date_to": day, "sources": ("cnil", "etalab")},
+        {"date_to": day, "themes": ("ia", "open_data"), "group": True},
+        {"sources": ("etalab",), "themes": (NO_THEME,)},
+    ]
+    compared = 0
+    with sessions() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("the statements built once are SQLite's")
+        session.execute(  # some stories' duplicates, which `group` leaves out
+            update(fulltext.SEARCH)
+            .where(fulltext.SEARCH.c.id.in_(sorted(ids.values())[::3]))
+            .values(theme_mask=fulltext.SEARCH.c.theme_mask.op("|")(fulltext.DUPLICATE_BIT))
+        )
+        for kw in grid * 2:
+            plan = search_plan.plan_of(session, _q(**kw))
+            if plan.impossible:
+                continue
+            for sort, offset, limit in [
+                (o, f, n) for o in ("date", "score") for f in (0, 1, 3) for n in (1, 2, 20)
+            ]:
+                built = (
+                    select(fulltext.SEARCH.c.id)
+                    .where(plan.where(narrow=True))
+                    .order_by(*search_plan.order(plan, sort, fulltext_query.BY_INDEX))
+                    .offset(offset)
+                    .limit(limit)
+                )
+                found = page_query.bound_page(plan, sort, offset, limit)
+                assert found is not None, kw
+                want = session.scalars(built).all()
+                assert session.execute(*found).scalars().all() == want, (kw, sort, offset)
+                compared += bool(want)
+        assert (
+            page_query.bound_page(search_plan.plan_of(session, _q(q="données")), "date", 0, 20)
+            is None
+        )
+    assert compared > 100
+    assert page_query.page_statement.cache_info().hits > 100
 
 
 def test_period_bounds_follow_inserts_moves_and_deletes(

@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 
 from veille.db import data_version, fulltext
 from veille.db.fulltext import SEARCH
+from veille.db.reads import read
 
 if TYPE_CHECKING:
     from veille.archive.search_plan import Plan
@@ -100,7 +101,7 @@ def _counts(session: Session) -> tuple[_Counts, int, int] | None:
     """The kept counts for this version and index (emptied when either moved), the index's
     rows and tokens; None without a data version."""
     version = data_version.current(session)
-    block = session.execute(_AVERAGES).scalar()
+    block = read(session, _AVERAGES).scalar()
     if version is None or not block:
         return None
     rows, tokens = _varints(bytes(block))[:2]
@@ -117,7 +118,7 @@ def _documents(session: Session, kept: _Counts, phrase: tuple[str, ...]) -> int:
         if len(kept.docs) >= KEPT_PHRASES:
             kept.docs.clear()  # a long-lived version searched for many words: start again
         expression = '"' + " ".join(phrase) + '"'  # tokens are [a-z0-9]+: never syntax
-        kept.docs[phrase] = int(session.execute(_COUNT, {"q": expression}).scalar_one())
+        kept.docs[phrase] = int(read(session, _COUNT, {"q": expression}).scalar_one())
     return kept.docs[phrase]
 
 
@@ -177,7 +178,7 @@ def scores(
         .where(*conditions)
     )
     out = []
-    for ident, day, doc in session.execute(stmt):
+    for ident, day, doc in read(session, stmt):
         if not isinstance(doc, str) or not isinstance(day, str) or not _TOKENS_ONLY.fullmatch(doc):
             return None  # SQLite orders the dates it stores: text ones only are compared here
         tokens = doc.split()

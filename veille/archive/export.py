@@ -55,7 +55,7 @@ def records_for_hits(session: Session, hits: Sequence[ArticleHit]) -> list[dict[
     the story's coverage the archive computed."""
     if not hits:
         return []
-    rows = {row.id: row for row in article_db.articles_by_id(session, [h.id for h in hits])}
+    rows = article_db.rows_by_id(session, article_db.EXPORTED, [h.id for h in hits])
     out: list[dict[str, Any]] = []
     for hit in hits:
         row = rows.get(hit.id)

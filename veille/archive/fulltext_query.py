@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from veille.db.fulltext import FTS_TABLE, SEARCH
+from veille.db.reads import read
 from veille.db.tables import ArticleRow
 from veille.text.french import search_fold as fold
 from veille.text.french import search_tokens as tokens
@@ -161,7 +162,8 @@ def fts5_rowids_between(
     keep = query is not None
     if query is None:
         query = fts5_expressions(tq)[1]
-    found = session.execute(
+    found = read(
+        session,
         text(
             f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q "
             "AND rowid BETWEEN :low AND :high"

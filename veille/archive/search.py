@@ -41,10 +41,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from veille.archive import search_counts, search_plan, source_table
+from veille.archive import page_query, search_counts, search_plan, source_table
 from veille.archive.query import ArchiveQuery
 from veille.db import stories as story_db
 from veille.db.fulltext import SEARCH, THEME_BITS
+from veille.db.reads import read
 from veille.db.stories import Other
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow
 
@@ -160,6 +161,13 @@ _THEMES = (
     .where(ArticleThemeRow.article_id.in_(bindparam("ids", expanding=True)))
     .order_by(ArticleThemeRow.theme)
 )
+# The distinct sources carrying each story of a page (`hits`' coverage), built once too.
+_COVERAGE = (
+    select(ArticleRow.story_id, func.count(func.distinct(ArticleLinkRow.source_id)))
+    .join(ArticleLinkRow, ArticleLinkRow.article_id == ArticleRow.id)
+    .where(ArticleRow.story_id.in_(bindparam("stories", expanding=True)))
+    .group_by(ArticleRow.story_id)
+)
 
 
 def _rows(session: Session, ids: Sequence[int]) -> list[Any]:
@@ -170,7 +178,7 @@ def _rows(session: Session, ids: Sequence[int]) -> list[Any]:
         return []
     found = {
         row.id: (row, row.source_key, row.source_name)
-        for row in session.execute(_CARDS, {"ids": list(ids)})
+        for row in read(session, _CARDS, {"ids": list(ids)})
     }
     return [found[i] for i in ids if i in found]
 
@@ -193,6 +201,9 @@ def _page_ids(
         need = query.offset + query.per_page + extra
         walk = search_plan.sqlite_walk(session, plan, max(WALK_BATCH, 2 * need))
         return list(islice(walk, query.offset, need))
+    bound = page_query.bound_page(plan, query.sort, query.offset, query.per_page + extra)
+    if bound is not None:
+        return list(read(session, *bound).scalars())
     stmt = (
         select(SEARCH.c.id)
         .where(plan.where(narrow=True, driver=driver))
@@ -201,7 +212,7 @@ def _page_ids(
         .limit(query.per_page + extra)
     )
     with search_plan.access(session, plan, driver):
-        return list(session.scalars(stmt))
+        return list(read(session, stmt).scalars())
 
 
 def search(
@@ -279,19 +290,14 @@ def hits(session: Session, rows: Any) -> list[ArticleHit]:
     article_ids = [row.id for row, _, _ in rows]
     themes: dict[int, list[str]] = {}
     if article_ids:
-        for article_id, theme in session.execute(_THEMES, {"ids": article_ids}):
+        for article_id, theme in read(session, _THEMES, {"ids": article_ids}):
             themes.setdefault(article_id, []).append(theme)
     stories = sorted({row.story_id for row, _, _ in rows if row.story_id is not None})
     coverage: dict[int, int] = {}
     if stories:
         coverage = {
             int(s): int(n)
-            for s, n in session.execute(
-                select(ArticleRow.story_id, func.count(func.distinct(ArticleLinkRow.source_id)))
-                .join(ArticleLinkRow, ArticleLinkRow.article_id == ArticleRow.id)
-                .where(ArticleRow.story_id.in_(stories))
-                .group_by(ArticleRow.story_id)
-            )
+            for s, n in read(session, _COVERAGE, {"stories": stories})
             if s is not None
         }
     members = story_db.others(session, stories)

@@ -31,6 +31,7 @@ from veille.archive import fulltext_query, search_plan
 from veille.archive.search_plan import Plan, driver_for, matching
 from veille.db import fulltext
 from veille.db.fulltext import SEARCH
+from veille.db.reads import read
 
 # PostgreSQL counts at most this many matches of a text search (see `count_cap`).
 PG_TEXT_CAP = 1_000
@@ -116,7 +117,7 @@ def _sqlite_counts(session: Session, plan: Plan, cap: int) -> Counts:
     The statement is built once per shape of plan (`counts_statement`), its values bound
     at each call."""
     bound = bound_counts(plan, cap)
-    row = session.execute(*bound).one() if bound else session.execute(_built(plan, cap)).one()
+    row = read(session, *bound).one() if bound else read(session, _built(plan, cap)).one()
     sampled, *themes, off, sources = row
     matched = Counter(sources.split(",")) if sources else Counter[str]()
     return Counts(
@@ -136,7 +137,7 @@ def _grouped(session: Session, plan: Plan, cap: int) -> Counts:
         sample.c.s, func.count(), func.sum(case((facet, 1), else_=0)), *_sums(plan, sample)
     ).group_by(sample.c.s)
     sampled, matched, themes = 0, {}, [0] * (len(fulltext.THEME_BITS) + 1)
-    for source, rows, ok, *sums in session.execute(stmt):
+    for source, rows, ok, *sums in read(session, stmt):
         sampled += int(rows)
         if ok:
             matched[int(source)] = int(ok)
@@ -176,7 +177,7 @@ def listed_total(session: Session, plan: Plan, cap: int) -> tuple[int, bool]:
     if plan.impossible:
         return 0, False
     bound = bound_counts(plan, cap, total_only=True)
-    found = session.execute(*bound) if bound else session.execute(_built(plan, cap, True))
+    found = read(session, *bound) if bound else read(session, _built(plan, cap, True))
     rows, listed = found.one()
     return int(listed or 0), int(rows) > cap
 
@@ -298,7 +299,8 @@ def count_upto(session: Session, plan: Plan, cap: int) -> int:
         return 0
     sample = matching(plan, [literal_column("1").label("one")], narrow=True)
     return int(
-        session.scalar(select(func.count()).select_from(sample.limit(cap + 1).subquery())) or 0
+        read(session, select(func.count()).select_from(sample.limit(cap + 1).subquery())).scalar()
+        or 0
     )
 
 
@@ -310,7 +312,7 @@ def fts5_more_than(session: Session, plan: Plan, cap: int) -> bool | None:
     if match is None:
         return None
     found = select(fulltext.FTS.c.rowid).where(match).limit(cap + 1).subquery()
-    return int(session.scalar(select(func.count()).select_from(found)) or 0) > cap
+    return int(read(session, select(func.count()).select_from(found)).scalar() or 0) > cap
 
 
 def probe_driver(session: Session, plan: Plan, cap: int) -> str:

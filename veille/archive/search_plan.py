@@ -36,6 +36,7 @@ from veille.archive import bm25, fulltext_query, source_table
 from veille.archive.query import ArchiveQuery
 from veille.db import fulltext
 from veille.db.fulltext import SEARCH
+from veille.db.reads import read
 from veille.frenchformat import day_start
 
 # PostgreSQL goes through GIN for the page when it estimates fewer than PG_SCAN_ROWS
@@ -118,7 +119,10 @@ class Plan:
             if self.grouped:
                 conds.append(SEARCH.c.theme_mask.op("&")(fulltext.DUPLICATE_BIT) == 0)
         if narrow and self.source_ids is not None:
-            conds.append(SEARCH.c.source_id.in_(sorted(self.source_ids)))
+            # A named parameter, like the period's: a statement built once takes a plan's
+            # own ids by this name (`page_statement`).
+            ids: Any = bindparam("source_ids", sorted(self.source_ids), expanding=True)
+            conds.append(SEARCH.c.source_id.in_(ids))
         return conds
 
     def where(self, *, narrow: bool, driver: str = fulltext_query.BY_INDEX) -> ColumnElement[bool]:
@@ -195,7 +199,8 @@ def period_ids(
     (1, 0), nothing."""
     first = start.astimezone(UTC).date().isoformat() if start else "0000-00-00"
     last = end.astimezone(UTC).date().isoformat() if end else "9999-12-31"
-    low, high, count = session.execute(
+    low, high, count = read(
+        session,
         text(
             "SELECT min(low_id), max(high_id), sum(rows) FROM article_days "
             "WHERE day BETWEEN :first AND :last"
@@ -359,7 +364,7 @@ def relevance_ids(
             .order_by(rank.desc(), when.desc(), ident.desc())
         )
     with access(session, plan, fulltext_query.BY_INDEX):
-        return list(session.scalars(stmt.offset(offset).limit(limit)))
+        return list(read(session, stmt.offset(offset).limit(limit)).scalars())
 
 
 def ranked_match(plan: Plan) -> ColumnElement[bool]:
@@ -431,7 +436,7 @@ def keyset_batches(
         if last is not None:
             page = page.where(tuple_(*keys) < tuple_(*last))
         with settings():
-            rows = session.execute(page.limit(batch)).all()
+            rows = read(session, page.limit(batch)).all()
         if not rows:
             return
         yield rows

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from veille.db import data_version
+from veille.db.reads import read
 from veille.db.tables import SourceRow
 
 
@@ -48,7 +49,7 @@ def _kept(session: Session) -> SourceTable | None:
     bind = session.get_bind()
     kept = _KEPT.get(bind)
     if kept is None or kept.version != version.number:
-        rows = session.execute(_ALL).all()
+        rows = read(session, _ALL).all()
         kept = SourceTable(
             version.number, {i: (k, n) for i, k, n in rows}, {k: i for i, k, _ in rows}
         )
@@ -63,7 +64,7 @@ def names(session: Session, ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     found = {i: kept.names[i] for i in wanted if i in kept.names} if kept else {}
     missing = [i for i in wanted if i not in found]
     if missing:
-        found.update({i: (k, n) for i, k, n in session.execute(_BY_ID, {"ids": missing})})
+        found.update({i: (k, n) for i, k, n in read(session, _BY_ID, {"ids": missing})})
     return found
 
 
@@ -74,5 +75,5 @@ def ids_of(session: Session, keys: Iterable[str]) -> frozenset[int]:
     found = {kept.ids[k] for k in wanted if k in kept.ids} if kept else set()
     missing = [k for k in wanted if kept is None or k not in kept.ids]
     if missing:
-        found.update(i for i, _, _ in session.execute(_BY_KEY, {"keys": missing}))
+        found.update(i for i, _, _ in read(session, _BY_KEY, {"keys": missing}))
     return frozenset(found)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
+from veille.db.reads import read
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow
 
 # SQLite keeps 64-bit signed integers: a longer id can only be absent (and would overflow).
@@ -117,15 +118,15 @@ _STORY_SOURCES = (
 
 
 def article_detail(session: Session, article_id: int) -> ArticleDetail | None:
-    row = session.execute(_ARTICLE, {"id": article_id}).first()
+    row = read(session, _ARTICLE, {"id": article_id}).first()
     if row is None:
         return None
-    themes = session.execute(_THEMES, {"id": article_id}).all()
+    themes = read(session, _THEMES, {"id": article_id}).all()
     story: list[StoryItem] = []
     other_sources: dict[int, str] = {}
     if row.story_id is not None:
         values = {"story": row.story_id, "id": row.id}
-        for sibling in session.execute(_SIBLINGS, values):
+        for sibling in read(session, _SIBLINGS, values):
             story.append(
                 StoryItem(
                     id=sibling.id,
@@ -135,7 +136,7 @@ def article_detail(session: Session, article_id: int) -> ArticleDetail | None:
                     published_at=sibling.published_at or sibling.fetched_at,
                 )
             )
-        for source_id, name in session.execute(_STORY_SOURCES, {"story": row.story_id}):
+        for source_id, name in read(session, _STORY_SOURCES, {"story": row.story_id}):
             if source_id != row.source_id:
                 other_sources[int(source_id)] = str(name)
     return ArticleDetail(

@@ -425,12 +425,9 @@ _IMAGE_TAGS = (_THUMBNAIL, _MEDIA_CONTENT, "enclosure", _ATOM_LINK)
 
 
 def _image(item: etree._Element) -> str | None:
-    """The entry's image, in feedparser's order of preference: the first media:thumbnail
-    child if it has a URL, else the first media:content anywhere below of an image type,
-    else the first image enclosure, else the first atom:link rel=enclosure of an image type.
-
-    One pass over the item's elements of those names (four searches were ~0.35 ms of a
-    50-entry feed's ~1.4 ms walk, mostly for entries that carry no image at all)."""
+    """The entry's image in feedparser's order (the first media:thumbnail child with a URL,
+    any media:content image below, an image enclosure, an image atom:link), in one pass:
+    four searches were ~0.35 ms of a 50-entry feed's ~1.4 ms walk, mostly for no image."""
     thumb = content = enclosure = link = None
     thumb_seen = link_seen = False
     for node in item.iter(*_IMAGE_TAGS):

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Row, bindparam, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from veille.db import fulltext
+from veille.db.reads import read
 from veille.db.tables import ArticleLinkRow, ArticleRow, ArticleThemeRow, SourceRow, StoryRow
 from veille.text.urls import key_host
 
@@ -341,8 +342,11 @@ def latest_articles(session: Session, limit: int = 50) -> list[ArticleRow]:
     )
 
 
-def export_record(row: ArticleRow, source_key: str, themes: Sequence[str]) -> dict[str, Any]:
-    """The exported form of one stored article (`veille export`, web exports, the API)."""
+def export_record(
+    row: ArticleRow | Row[Any], source_key: str, themes: Sequence[str]
+) -> dict[str, Any]:
+    """The exported form of one stored article (`veille export`, web exports, the API): an
+    ORM row, or a row of `EXPORTED`'s columns (`exported_rows`)."""
     return {
         "id": row.id,
         "url": row.url,
@@ -408,3 +412,32 @@ def article(session: Session, article_id: int) -> ArticleRow | None:
 def articles_by_id(session: Session, article_ids: Sequence[int]) -> list[ArticleRow]:
     """The rows of these articles, in no particular order."""
     return list(session.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(article_ids)))))
+
+
+# The columns `export_record` reads, for the JSON API's page and web exports: not the
+# article's HTML (the widest column), nor an ORM object per row. Built once, its ids bound.
+EXPORTED = select(
+    ArticleRow.id,
+    ArticleRow.url,
+    ArticleRow.title,
+    ArticleRow.published_at,
+    ArticleRow.fetched_at,
+    ArticleRow.score,
+    ArticleRow.author,
+    ArticleRow.language,
+    ArticleRow.story_id,
+    ArticleRow.partial,
+    ArticleRow.summary,
+    ArticleRow.text,
+).where(ArticleRow.id.in_(bindparam("ids", expanding=True)))
+# What an Atom entry adds to a search hit (`veille.archive.feeds_out.feed_entries`).
+FEED_EXTRAS = select(
+    ArticleRow.id, ArticleRow.html, ArticleRow.updated_at, ArticleRow.author
+).where(ArticleRow.id.in_(bindparam("ids", expanding=True)))
+
+
+def rows_by_id(session: Session, stmt: Any, article_ids: Sequence[int]) -> dict[int, Row[Any]]:
+    """`stmt` (`EXPORTED`, `FEED_EXTRAS`) for these articles, by id."""
+    if not article_ids:
+        return {}
+    return {row.id: row for row in read(session, stmt, {"ids": list(article_ids)})}

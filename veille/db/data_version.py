@@ -27,6 +27,7 @@ from sqlalchemy import Engine, event, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from veille.db import reads
 from veille.db.schema import DATA_VERSION
 
 WATCHED = frozenset(
@@ -60,7 +61,7 @@ _CURRENT = select(_V.version, _V.changed_at).where(_V.id == 1)
 def current(session: Session) -> DataVersion | None:
     """The version now, or None when the table or its row is missing."""
     try:
-        row = session.execute(_CURRENT).first()
+        row = reads.read(session, _CURRENT).first()  # a listing asks it up to three times
     except SQLAlchemyError:
         session.rollback()
         return None

