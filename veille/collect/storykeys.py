@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from veille.collect.storyhooks import first_statement
 from veille.collect.storynames import (
     REFERENCE,
     SENTENCE_END,
@@ -193,7 +194,8 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     keeps no subject."""
     body = body_of(text, title)
     raw_title, title = title, law_names(headline_of(title))
-    first, *rest = SENTENCE_END.split(body, maxsplit=1)
+    first, after = first_statement(body)  # past a hook of questions (`storyhooks`)
+    rest = [after] if after else []
     first = law_names(first)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
@@ -282,7 +284,7 @@ def lead_names(lead: str) -> frozenset[str]:
     raw_title, _, text = lead.partition("\n")
     title, text = law_names(headline_of(raw_title)), law_names(text)
     body = body_of(text, raw_title)
-    first = SENTENCE_END.split(body, maxsplit=1)[0]
+    first = first_statement(body)[0]
     names, _, bracketed = read_names([title, first], text)
     names |= author_names(raw_title)
     role = post_role(text)

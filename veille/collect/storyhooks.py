@@ -1,0 +1,38 @@
+"""The sentence a lead states its news in, past a hook of questions.
+
+A regional daily or a magazine often opens on a question or two put to the reader
+(« Combien coûte le chauffage du gymnase ? », « Et si l'on pouvait voir, avant de planter un
+arbre, … ? ») and states the news in the next sentence (« La municipalité a mis en ligne
+mardi… », « C'est la promesse du jumeau numérique qu'Aubressac Métropole… »). The names a
+question gives (a gymnasium, a square) are the hook's, not whose event it is: read as the
+lead's, they set the article apart from the release it retells (a place the release never
+names) and leave out the body the statement names (`storykeys.story_keys`, `lead_names`).
+"""
+
+from __future__ import annotations
+
+from veille.collect.storynames import SENTENCE_END
+
+# Questions a hook may put before its statement; a text of questions only has no statement.
+HOOK_QUESTIONS = 3
+
+
+def first_statement(body: str) -> tuple[str, str]:
+    """(the lead's sentence, the rest of `body`): the first sentence, or, when it is a
+    question, the first sentence after at most `HOOK_QUESTIONS` questions that is none;
+    the questions then go with the rest (their names are still mentioned, not the lead's).
+    A body of questions only keeps its first sentence as its lead."""
+    first, *rest = SENTENCE_END.split(body, maxsplit=1)
+    if not first.rstrip(" »\u202f").endswith("?") or not rest:
+        return first, rest[0] if rest else ""
+    questions = [first]
+    remainder = rest[0]
+    for _ in range(HOOK_QUESTIONS):
+        sentence, *after = SENTENCE_END.split(remainder, maxsplit=1)
+        if not sentence.rstrip(" »\u202f").endswith("?"):
+            return sentence, "\n".join([*questions, *after])
+        if not after:
+            break
+        questions.append(sentence)
+        remainder = after[0]
+    return first, rest[0]
