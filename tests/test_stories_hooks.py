@@ -93,3 +93,60 @@ def test_the_collector_groups_them() -> None:
         at + timedelta(hours=14),
     )
     assert not grouped(StoryPair("other", False, pair.a, other, ""))
+
+
+MINUTES_TITLE = "Délibération n° 2026-311 — Délégation du service public de la voirie"
+MINUTES_TEXT = (
+    "CONSEIL COMMUNAUTAIRE DU 3 JUIN 2026\n"
+    "Délibération n° 2026-311\n"
+    "Objet : Délégation du service public de la voirie communautaire — choix de l'exploitant "
+    "et approbation du contrat\n\n"
+    "Le Conseil, après en avoir délibéré, approuve le contrat par lequel l'exploitant "
+    "du réseau routier transmet chaque mois à la communauté les comptages de trafic et les "
+    "chantiers en cours, publiés ensuite en données ouvertes."
+)
+PRESS_TITLE = "La communauté de Pradelune publiera les comptages de trafic de ses routes"
+PRESS_TEXT = (
+    "Les élus de la communauté de communes de Pradelune ont approuvé mercredi un contrat "
+    "avec l'exploitant de leur réseau routier : chaque mois, les comptages de trafic et les "
+    "chantiers en cours seront transmis à la collectivité, qui les publiera en données "
+    "ouvertes."
+)
+
+
+def test_a_label_line_names_no_body() -> None:
+    minutes = story_keys(MINUTES_TITLE, MINUTES_TEXT, "pradelune-agglo.fr")
+    # « Délégation », after « Objet : » and after the title's dash, starts a clause
+    assert "delegation" not in minutes.lead_names
+    assert minutes.own and minutes.subjects == frozenset({"pradelun"})
+    assert first_statement("Objet : Délégation de la voirie — choix")[0] == (
+        "Délégation de la voirie — choix"
+    )
+
+
+def test_the_meetings_day_in_the_header_dates_the_event() -> None:
+    minutes = story_keys(MINUTES_TITLE, MINUTES_TEXT, "pradelune-agglo.fr")
+    assert (3, 6) in minutes.lead_days
+    press = story_keys(PRESS_TITLE, PRESS_TEXT, "echo-des-vallons.fr")
+    wednesday = datetime(2026, 6, 4, 7, 0, tzinfo=PARIS)  # the daily, the next morning
+    minutes_at = wednesday + timedelta(days=4)  # the minutes, posted four days later
+    # the minutes tell the meeting of the day before the daily: coverage of one day
+    assert stories.hours_apart(wednesday, press, minutes_at, minutes) == 0.0
+    assert stories.same_story(0.34, 0.0, press, minutes, published_hours=96.0)
+    # without the header's day, four days apart: only a near copy would join
+    undated = story_keys(MINUTES_TITLE, MINUTES_TEXT.split("\n", 1)[1], "pradelune-agglo.fr")
+    assert stories.hours_apart(wednesday, press, minutes_at, undated) == 96.0
+
+
+def test_a_pages_own_date_in_its_header_is_no_earlier_event() -> None:
+    # a release headed by its own day, two days after an article: still two days apart
+    release = story_keys(
+        "Pradelune publie ses comptages de trafic",
+        "Communiqué de presse — 8 juin 2026\nLa communauté de communes de Pradelune publie "
+        "désormais chaque mois les comptages de trafic de ses routes.",
+        "pradelune-agglo.fr",
+    )
+    assert (8, 6) in release.lead_days
+    press = story_keys(PRESS_TITLE, PRESS_TEXT, "echo-des-vallons.fr")
+    earlier = datetime(2026, 6, 6, 9, 0, tzinfo=PARIS)
+    assert stories.hours_apart(earlier, press, earlier + timedelta(hours=48), release) == 48.0

@@ -1,4 +1,4 @@
-"""The sentence a lead states its news in, past a hook of questions.
+"""The sentence a lead states its news in, past a hook of questions or a document's label.
 
 A regional daily or a magazine often opens on a question or two put to the reader
 (« Combien coûte le chauffage du gymnase ? », « Et si l'on pouvait voir, avant de planter un
@@ -7,22 +7,39 @@ mardi… », « C'est la promesse du jumeau numérique qu'Aubressac Métropole�
 question gives (a gymnasium, a square) are the hook's, not whose event it is: read as the
 lead's, they set the article apart from the release it retells (a place the release never
 names) and leave out the body the statement names (`storykeys.story_keys`, `lead_names`).
+
+Council minutes and official letters open on a label line (« Objet : Délégation du service
+public de l'eau… »): the word after the label starts the clause, a common noun capitalised,
+not a body (read after the label, « Délégation » would veto the press's town).
 """
 
 from __future__ import annotations
 
+import re
+
 from veille.collect.storynames import SENTENCE_END
+
+# A document's label before its subject line: minutes, letters, notes (general French).
+_LABEL = re.compile(
+    r"\A\s*(?:objet|sujet|th[èe]me|rapporteur|rapporteuse|r[ée]sum[ée]|synth[èe]se|contexte"
+    r"|ordre du jour|question|point)\s*(?:n°\s*\d+\s*)?:\s+",
+    re.IGNORECASE,
+)
 
 # Questions a hook may put before its statement; a text of questions only has no statement.
 HOOK_QUESTIONS = 3
 
 
 def first_statement(body: str) -> tuple[str, str]:
-    """(the lead's sentence, the rest of `body`): the first sentence, or, when it is a
-    question, the first sentence after at most `HOOK_QUESTIONS` questions that is none;
-    the questions then go with the rest (their names are still mentioned, not the lead's).
-    A body of questions only keeps its first sentence as its lead."""
+    """(the lead's sentence, the rest of `body`): the first sentence (its label left out:
+    `_LABEL`), or, when it is a question, the first sentence after at most
+    `HOOK_QUESTIONS` questions that is none; the questions then go with the rest (their
+    names are still mentioned, not the lead's). A body of questions only keeps its first
+    sentence as its lead."""
     first, *rest = SENTENCE_END.split(body, maxsplit=1)
+    label = _LABEL.match(first)
+    if label:
+        first = first[label.end() :]
     if not first.rstrip(" »\u202f").endswith("?") or not rest:
         return first, rest[0] if rest else ""
     questions = [first]

@@ -201,7 +201,12 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     lead_text = f"{title}\n{first}"
     # The days of the opening: a trade weekly's long article tells the event in its second
     # sentence (« Le contrat qu'elle a attribué le 1er octobre… »), after a sentence of context.
-    days = cited_days(story_fold(f"{title}\n{body[:OPENING_CHARS]}"))
+    # And the lines before the lead (`body_of`'s residue): minutes head their text with the
+    # meeting's day (« CONSEIL MÉTROPOLITAIN DU 24 SEPTEMBRE 2026 »). A page's own dates there
+    # (« Communiqué de presse — 13 octobre ») cite its publication's day, which is never the
+    # day of, or after, an article published a day or more earlier (`stories.hours_apart`).
+    header = text[: len(text) - len(body)] if len(body) < len(text) else ""
+    days = cited_days(story_fold(f"{title}\n{header[-OPENING_CHARS:]}\n{body[:OPENING_CHARS]}"))
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([REFERENCE.sub(" ", lead_text), *rest])
