@@ -237,6 +237,8 @@ def hours_apart(
     day = early.astimezone(_PARIS).date()
     if {day, day - timedelta(days=1)} & event_days(late, late_keys):
         return 0.0
+    if _cites_the_weekday(early, early_keys, late, late_keys):
+        return 0.0
     return hours
 
 
@@ -251,6 +253,29 @@ def _own_act(early: StoryKeys, late: StoryKeys) -> bool:
         return False
     own = site_names(late.host)
     return bool(own & late.opening) and not own & early.subjects
+
+
+def _cites_the_weekday(
+    early: datetime, early_keys: StoryKeys, late: datetime, late_keys: StoryKeys
+) -> bool:
+    """Does the later lead, within the week, cite by its weekday the day the earlier
+    article was published or the day before (« Etalab a publié lundi », in Friday's
+    newsletter), and tell that article's event: no subject of its own that the earlier
+    never names? A town's reaction to a national measure cites the measure's day too
+    (« la reconduction annoncée mardi », « ouvert aux collectivités depuis mardi ») but
+    names its town: its own event, dated by its own publication (docs/dedup.md, « press9
+    opened for recall »)."""
+    if not late_keys.lead_weekdays or _other_body(late_keys, early_keys):
+        return False
+    day = early.astimezone(_PARIS).date()
+    return bool({day, day - timedelta(days=1)} & weekdays_cited(late, late_keys))
+
+
+def weekdays_cited(published: datetime, keys: StoryKeys) -> set[date]:
+    """The days the opening's weekdays name (« lundi », « ce samedi »; `StoryKeys.
+    lead_weekdays`): the last such day on or before the publication, within the week."""
+    today = published.astimezone(_PARIS).date()
+    return {today - timedelta(days=(today.weekday() - w) % 7) for w in keys.lead_weekdays}
 
 
 def event_days(published: datetime, keys: StoryKeys) -> set[date]:

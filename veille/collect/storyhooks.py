@@ -11,6 +11,10 @@ names) and leave out the body the statement names (`storykeys.story_keys`, `lead
 Council minutes and official letters open on a label line (« Objet : Délégation du service
 public de l'eau… »): the word after the label starts the clause, a common noun capitalised,
 not a body (read after the label, « Délégation » would veto the press's town).
+
+A newsletter's brief may be titled by its rubric only (« En bref », « Brève », « Actualité »):
+its first sentence is its headline, the words the story index looks candidates up by
+(`says_little`, as a post's: `storykeys.title_words`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import re
 
 from veille.collect.storynames import SENTENCE_END
+from veille.text.french import story_words
 
 # A document's label before its subject line: minutes, letters, notes (general French).
 _LABEL = re.compile(
@@ -53,3 +58,12 @@ def first_statement(body: str) -> tuple[str, str]:
         questions.append(sentence)
         remainder = after[0]
     return first, rest[0]
+
+
+# A title of this many story words or fewer names no event (« En bref » → « bref »).
+RUBRIC_TITLE_WORDS = 1
+
+
+def says_little(title: str) -> bool:
+    """Is `title` a rubric rather than a headline (`RUBRIC_TITLE_WORDS`)?"""
+    return len(story_words(title)) <= RUBRIC_TITLE_WORDS

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from veille.collect.storyhooks import first_statement
+from veille.collect.storyhooks import first_statement, says_little
 from veille.collect.storynames import (
     REFERENCE,
     SENTENCE_END,
@@ -33,6 +33,7 @@ from veille.text.french import stem, story_fold, story_words
 from veille.text.leads import (
     body_of,
     cited_days,
+    cited_weekdays,
     commentary,
     headline_of,
     post_author,
@@ -130,8 +131,13 @@ class StoryKeys:
     # An opinion piece or an interview by its label (`leads.commentary`: « Éditorial — … »,
     # « ENTRETIEN — … »): it comments the news, it is not the news (`stories.same_story`).
     commentary: bool = False
+    # The weekdays of the opening (« a publié lundi » → 0; `leads.cited_weekdays`): the day
+    # of an earlier article's event when the lead tells that article's subjects
+    # (`stories.hours_apart`).
+    lead_weekdays: frozenset[int] = frozenset()
 
 
+NONE: frozenset[str] = frozenset()
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
 
 
@@ -205,8 +211,9 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     # meeting's day (« CONSEIL MÉTROPOLITAIN DU 24 SEPTEMBRE 2026 »). A page's own dates there
     # (« Communiqué de presse — 13 octobre ») cite its publication's day, which is never the
     # day of, or after, an article published a day or more earlier (`stories.hours_apart`).
-    header = text[: len(text) - len(body)] if len(body) < len(text) else ""
-    days = cited_days(story_fold(f"{title}\n{header[-OPENING_CHARS:]}\n{body[:OPENING_CHARS]}"))
+    header = text[: len(text) - len(body)][-OPENING_CHARS:]
+    folded_opening = story_fold(f"{title}\n{body[:OPENING_CHARS]}")
+    days = cited_days(folded_opening) | (cited_days(story_fold(header)) if header else set())
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([REFERENCE.sub(" ", lead_text), *rest])
@@ -256,8 +263,10 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         english=english,
         figures=_opening_figures(title, body, english),
         opening=frozenset(opening),
-        headline=_words(first) if role or post_author(raw_title) else frozenset(),
+        # a post's headline is its first sentence, so is a brief's titled by its rubric
+        headline=_words(first) if role or post_author(raw_title) or says_little(title) else NONE,
         commentary=commentary(raw_title, text),
+        lead_weekdays=frozenset(cited_weekdays(folded_opening)),
     )
 
 
@@ -271,7 +280,8 @@ def title_words(lead: str) -> frozenset[str]:
     """The stemmed words of the title of "title\ntext…": candidates for the story index
     when the leads share no name (a city's own page rarely names the city)."""
     title, _, text = lead.partition("\n")
-    if post_role(text) or post_author(title):  # a post's headline is its first sentence
+    # a post's headline is its first sentence, so is a brief's titled by its rubric
+    if post_role(text) or post_author(title) or says_little(title):
         title = f"{title}\n{SENTENCE_END.split(body_of(text, title), maxsplit=1)[0]}"
     if is_english(lead):  # in French terms, as its word vector (`stories.story_vector`)
         title = in_french(title)

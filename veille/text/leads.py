@@ -126,13 +126,23 @@ _MONTHS = [
 _DAY = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(_MONTHS) + r")\b")
 # A weekday without its date (« lancé mercredi ») is no cited day: resolved to the last such
 # day before the publication it tied distinct stories of one week on both unseen sets
-# (docs/dedup.md, « Recall on unseen writing »).
+# (docs/dedup.md, « Recall on unseen writing »). It is read apart (`cited_weekdays`) and
+# dates an earlier article's event only when the lead tells that article's subjects
+# (`stories._cites_the_weekday`). « lundi prochain », « chaque mardi », « mardi 3 mars » (a
+# date: `_DAY`) are none.
+_WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+_WEEKDAY = re.compile(r"(?<!chaque )\b(" + "|".join(_WEEKDAYS) + r")\b(?!\s+(?:prochain|\d))")
 
 
 def cited_days(folded: str) -> set[tuple[int, int]]:
     """(day, month)… that the folded text (`french.story_fold`) cites: « le 1er octobre » →
     (1, 10)."""
     return {(int(day), _MONTHS.index(month) + 1) for day, month in _DAY.findall(folded)}
+
+
+def cited_weekdays(folded: str) -> set[int]:
+    """The weekdays (Monday 0) the folded text cites: « a publié lundi » → 0."""
+    return {_WEEKDAYS.index(w) for w in _WEEKDAY.findall(folded)} if folded else set()
 
 
 def body_of(text: str, title: str = "") -> str:
