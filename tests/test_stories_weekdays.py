@@ -84,3 +84,38 @@ def test_the_collector_groups_the_weekly_with_the_release() -> None:
     # a rewrite four days later, no brief of the release: the named floor of its day
     assert grouped(StoryPair("weekly", True, release, weekly, ""))
     assert not grouped(StoryPair("reaction", False, release, PairArticle(*REACTION, FRIDAY), ""))
+
+
+ENGLISH = (
+    "Cyber Resilience Act: Commission publishes guidelines for public buyers",
+    "Brussels, 3 March 2026\n\nThe European Commission has today published guidelines to "
+    "help public authorities apply the Cyber Resilience Act when they buy connected "
+    "products, together with model clauses for tenders and a checklist for contracting "
+    "officers.",
+    "commission.europa.eu",
+)
+FRENCH = (
+    "Achats publics : ce que le Cyber Resilience Act change pour les collectivités",
+    "Les acheteurs des collectivités disposent désormais d'un mode d'emploi. Les lignes "
+    "directrices publiées mardi par la Commission sur le Cyber Resilience Act proposent "
+    "des clauses types pour les appels d'offres et une liste de vérifications pour les "
+    "services des marchés.",
+    "achats-territoriaux.fr",
+)
+
+
+def test_across_languages_the_originals_day_is_the_tie() -> None:
+    english, french = story_keys(*ENGLISH), story_keys(*FRENCH)
+    assert english.english and not french.english
+    tuesday = datetime(2026, 3, 3, 12, 0, tzinfo=PARIS)
+    thursday = tuesday + timedelta(hours=42)
+    apart = stories.hours_apart(tuesday, english, thursday, french)
+    assert apart == 0.0  # « publiées mardi »: the release's day
+    # a name of both (the act) and the day cited: the named floor, not the nameless one
+    assert stories.same_story(0.4, apart, english, french, published_hours=42.0)
+    assert not stories.same_story(0.28, apart, english, french, published_hours=42.0)
+    # without the day (a Wednesday the French lead does not cite): the nameless floor
+    wednesday = story_keys(FRENCH[0], FRENCH[1].replace("mardi", "mercredi"), FRENCH[2])
+    apart = stories.hours_apart(tuesday, english, thursday, wednesday)
+    assert apart == 42.0
+    assert not stories.same_story(0.4, apart, english, wednesday, published_hours=42.0)
