@@ -110,15 +110,18 @@ PRESS2_HELDOUT_RECALL_FLOOR = 0.85
 # grouped distinct; one pair fewer is 0.867). Both are spent as unseen sets.
 PRESS3_PRECISION_FLOOR = 0.98
 PRESS3_TUNE_PRECISION_FLOOR = 0.98
-PRESS3_TUNE_RECALL_FLOOR = 0.94
-PRESS3_HELDOUT_RECALL_FLOOR = 0.86
+# Round 26 (« press9 opened for recall »): tune 1.000 / 0.985 (67 of 68; one pair fewer is 0.971),
+# heldout 1.000 / 0.967 (29 of 30; one pair fewer is 0.933).
+PRESS3_TUNE_RECALL_FLOOR = 0.97
+PRESS3_HELDOUT_RECALL_FLOOR = 0.93
 # press4, measured by the merger: 1.000 / 0.613 with round 20's rules, 1.000 / 0.623 as
 # merged in round 21 (66 of 106, none of 132 distinct grouped). Round 22 opened it and tuned
 # on it: 1.000 / 0.774 (82 of 106, none of 132 grouped distinct; one pair fewer is 0.764).
 # Spent as an unseen set: a sixth hand's set measures generalisation at the merge.
 PRESS4_PRECISION_FLOOR = 0.98
 # Round 25 (« Digests item by item »): 1.000 / 0.783 (83 of 106; one pair fewer is 0.774).
-PRESS4_RECALL_FLOOR = 0.77
+# Round 26 (« press9 opened for recall »): 1.000 / 0.792 (84 of 106; one pair fewer is 0.783).
+PRESS4_RECALL_FLOOR = 0.78
 # press5, measured by the merger (round 22): 1.000 / 0.608 with round 21's rules (62 of 102,
 # none of 129 distinct grouped), 1.000 / 0.696 as merged (71 of 102, none of 129 grouped
 # distinct; one pair fewer is 0.686). Round 23 opened it and tuned on it: 1.000 / 0.755 (77
@@ -126,7 +129,8 @@ PRESS4_RECALL_FLOOR = 0.77
 # Round 24: 1.000 / 0.775 (79 of 102, none of 129; one pair fewer is 0.765). Round 25
 # (« Portraits and posts »): 1.000 / 0.784 (80 of 102; one pair fewer is 0.775).
 PRESS5_PRECISION_FLOOR = 0.98
-PRESS5_RECALL_FLOOR = 0.77
+# Round 26 (« press9 opened for recall »): 1.000 / 0.804 (82 of 102; one pair fewer is 0.794).
+PRESS5_RECALL_FLOOR = 0.79
 # press6, measured by the merger: 1.000 / 0.700 with round 21's rules, 1.000 / 0.767 with
 # round 22's and as merged in round 23 (69 of 90, none of 112 distinct grouped; one pair
 # fewer is 0.756). Round 24 opened it and tuned on it: 1.000 / 0.833 (75 of 90, none of 112
@@ -134,7 +138,8 @@ PRESS5_RECALL_FLOOR = 0.77
 # set measures generalisation at the merge.
 PRESS6_PRECISION_FLOOR = 0.98
 # Round 25: 1.000 / 0.878 (79 of 90; one pair fewer is 0.867).
-PRESS6_RECALL_FLOOR = 0.86
+# Round 26 (« press9 opened for recall »): 1.000 / 0.889 (80 of 90; one pair fewer is 0.878).
+PRESS6_RECALL_FLOOR = 0.87
 # press7, measured by the merger: 1.000 / 0.679 with round 23's rules, 1.000 / 0.705 as
 # merged in round 24 (79 of 112, none of 138 distinct grouped; one pair fewer is 0.696).
 # Round 24 then opened it and tuned on it: 1.000 / 0.741 (83 of 112, none of 138 grouped
@@ -142,7 +147,8 @@ PRESS6_RECALL_FLOOR = 0.86
 # generalisation at the merge. Round 25 (« Portraits and posts » and « Digests item by
 # item », both merged): 1.000 / 0.804 (90 of 112, none of 138; one pair fewer is 0.795).
 PRESS7_PRECISION_FLOOR = 0.98
-PRESS7_RECALL_FLOOR = 0.79
+# Round 26 (« press9 opened for recall »): 1.000 / 0.812 (91 of 112; one pair fewer is 0.804).
+PRESS7_RECALL_FLOOR = 0.80
 # press8, measured by the merger: 1.000 / 0.823 with round 23's rules, 1.000 / 0.832 with
 # round 24's first rules and as merged (94 of 113, none of 154 distinct grouped; one pair
 # fewer is 0.823). Round 25 opened it and tuned on it (docs/dedup.md, « Portraits and
@@ -151,13 +157,16 @@ PRESS7_RECALL_FLOOR = 0.79
 # pair fewer is 0.894). Spent as an unseen set: a tenth hand's set measures generalisation
 # at the merge.
 PRESS8_PRECISION_FLOOR = 0.98
-PRESS8_RECALL_FLOOR = 0.89
+# Round 26 (« press9 opened for recall »): 1.000 / 0.920 (104 of 113; one pair fewer is 0.912).
+PRESS8_RECALL_FLOOR = 0.91
 # press9, measured by the merger before round 25's rules: 1.000 / 0.830 with round 23's
 # rules, 1.000 / 0.849 with round 24's (90 of 106, none of 129 distinct grouped; one pair
 # fewer is 0.840). With round 25's rules (both tuners merged): 1.000 / 0.858 (91 of 106,
 # none of 129; one pair fewer is 0.849). Not tuned on.
 PRESS9_PRECISION_FLOOR = 0.98
-PRESS9_RECALL_FLOOR = 0.84
+# Round 26 (« press9 opened for recall »): opened and tuned on: 1.000 / 0.915 (97 of 106, none of
+# 129 grouped distinct; one pair fewer is 0.906). Spent as an unseen set.
+PRESS9_RECALL_FLOOR = 0.90
 # press10, measured by the merger before round 25's rules: 0.963 / 0.837 with round 23's
 # and round 24's rules alike (77 of 92; 3 of 117 distinct stories grouped — a pilot town's
 # own plan vs the national launch, an editorial vs the news it comments, an interview vs
@@ -165,7 +174,9 @@ PRESS9_RECALL_FLOOR = 0.84
 # « Editorials, interviews and a body's own part »): 1.000 / 0.837 (77 of 92, none of 117
 # distinct grouped; one more merge is 0.987, one pair fewer 0.826). Not tuned for recall.
 PRESS10_PRECISION_FLOOR = 0.98
-PRESS10_RECALL_FLOOR = 0.82
+# Round 26 (« press9 opened for recall »): 1.000 / 0.891 (82 of 92, none of 117; one pair fewer is
+# 0.880), by the weekday rule (written on press9; press10's misses not read).
+PRESS10_RECALL_FLOOR = 0.88
 
 
 def test_the_pairs_are_many_and_varied() -> None:
