@@ -363,8 +363,10 @@ def _dated_coverage(hours_apart: float, published_hours: float) -> bool:
     lead citing the earlier's day (`hours_apart` 0: a date, or a weekday with the earlier's
     subjects)? Across languages that is the tie a name is not (« les lignes directrices
     publiées mercredi par la Commission », the French explainer two days after the
-    Commission's English release naming the same act): with a name of both, the named
-    floor, as a figure of both would give (docs/dedup.md, « press9 opened for recall »)."""
+    Commission's English release naming the same act): with a name of both, on two sites,
+    the named floor, as a figure of both would give (docs/dedup.md, « press9 opened for
+    recall »). It lowers no floor the story index's first, date-free call (`_joins`, as a
+    brief) does not: a brief named on two sites needs the named floor there too."""
     return hours_apart == 0.0 and published_hours >= SAME_DAY_HOURS
 
 
@@ -439,7 +441,7 @@ def same_story(
         required = min(required, STORY_SIMILARITY)
     if _own_notice(a, b, hours):
         required = min(required, INCIDENT_SIMILARITY)
-    if languages and named and _dated_coverage(hours_apart, hours):
+    if languages and named and _two_sites(a, b) and _dated_coverage(hours_apart, hours):
         required = min(required, STORY_SIMILARITY)
     if similarity < required:
         return False
