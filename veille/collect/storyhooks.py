@@ -35,6 +35,11 @@ _LABEL = re.compile(
 HOOK_QUESTIONS = 3
 
 
+def _question(sentence: str) -> bool:
+    """Does `sentence` end on a question mark (a closing quotation mark after it too)?"""
+    return sentence.rstrip(" \u00bb\u202f").endswith("?")
+
+
 def first_statement(body: str) -> tuple[str, str]:
     """(the lead's sentence, the rest of `body`): the first sentence (its label left out:
     `_LABEL`), or, when it is a question, the first sentence after at most
@@ -45,13 +50,13 @@ def first_statement(body: str) -> tuple[str, str]:
     label = _LABEL.match(first)
     if label:
         first = first[label.end() :]
-    if not first.rstrip(" »\u202f").endswith("?") or not rest:
+    if not _question(first) or not rest:
         return first, rest[0] if rest else ""
     questions = [first]
     remainder = rest[0]
     for _ in range(HOOK_QUESTIONS):
         sentence, *after = SENTENCE_END.split(remainder, maxsplit=1)
-        if not sentence.rstrip(" »\u202f").endswith("?"):
+        if not _question(sentence):
             return sentence, "\n".join([*questions, *after])
         if not after:
             break
