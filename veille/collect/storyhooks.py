@@ -35,9 +35,13 @@ _LABEL = re.compile(
 HOOK_QUESTIONS = 3
 
 
+# What may follow a question mark at a sentence's end: a closing quotation mark and spaces.
+_AFTER_QUESTION = "".join(map(chr, (0x20, 0xBB, 0x202F)))
+
+
 def _question(sentence: str) -> bool:
     """Does `sentence` end on a question mark (a closing quotation mark after it too)?"""
-    return sentence.rstrip(" \u00bb\u202f").endswith("?")
+    return sentence.rstrip(_AFTER_QUESTION).endswith("?")
 
 
 def first_statement(body: str) -> tuple[str, str]:
