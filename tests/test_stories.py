@@ -157,7 +157,7 @@ def test_lead_keys_name_bodies_and_figures_not_sentence_starts() -> None:
     )
     # « Depuis » starts a sentence; names are folded and canonical (« assemble »).
     assert keys.lead_names == {"valmont", "assemble"}
-    assert {"brevannes", "depuis"} <= keys.mentioned and "metropole" not in keys.mentioned
+    assert {"brevan", "depuis"} <= keys.mentioned and "metropole" not in keys.mentioned
     assert keys.lead_years == frozenset() and keys.lead_figures == frozenset()
     second = story_keys("Rapport", "Le rapport 2026 compte 61 000 jeux, le 1er janvier.")
     assert second.lead_years == {"2026"} and second.lead_figures == {"61000"}

@@ -117,8 +117,10 @@ PRESS3_PRECISION_FLOOR = 0.98
 PRESS3_TUNE_PRECISION_FLOOR = 0.98
 # Round 26 (« press10 opened for recall »): tune 1.000 / 0.971 (66 of 68; one pair fewer is
 # 0.956), heldout 1.000 / 0.967 (29 of 30; one pair fewer is 0.933).
-PRESS3_TUNE_RECALL_FLOOR = 0.95
-PRESS3_HELDOUT_RECALL_FLOOR = 0.93
+# Both round 26 tunings merged (« press9 opened for recall » with press10's): tune 1.000 /
+# 0.985 (67 of 68), heldout 1.000 / 1.000 (30 of 30; one pair fewer is 0.967).
+PRESS3_TUNE_RECALL_FLOOR = 0.97
+PRESS3_HELDOUT_RECALL_FLOOR = 0.96
 # press4, measured by the merger: 1.000 / 0.613 with round 20's rules, 1.000 / 0.623 as
 # merged in round 21 (66 of 106, none of 132 distinct grouped). Round 22 opened it and tuned
 # on it: 1.000 / 0.774 (82 of 106, none of 132 grouped distinct; one pair fewer is 0.764).
@@ -163,13 +165,16 @@ PRESS7_RECALL_FLOOR = 0.80
 # at the merge.
 PRESS8_PRECISION_FLOOR = 0.98
 # Round 26 (« press10 opened for recall »): 1.000 / 0.920 (104 of 113; one pair fewer is 0.912).
-PRESS8_RECALL_FLOOR = 0.91
+# Both round 26 tunings merged: 1.000 / 0.929 (105 of 113; one pair fewer is 0.920).
+PRESS8_RECALL_FLOOR = 0.915
 # press9, measured by the merger before round 25's rules: 1.000 / 0.830 with round 23's
 # rules, 1.000 / 0.849 with round 24's (90 of 106, none of 129 distinct grouped; one pair
 # fewer is 0.840). With round 25's rules (both tuners merged): 1.000 / 0.858 (91 of 106,
 # none of 129; one pair fewer is 0.849). Not tuned on.
 PRESS9_PRECISION_FLOOR = 0.98
-PRESS9_RECALL_FLOOR = 0.84
+# Round 26 (« press9 opened for recall »): opened and tuned on: 1.000 / 0.915 (97 of 106, none of
+# 129 grouped distinct; one pair fewer is 0.906). Spent as an unseen set.
+PRESS9_RECALL_FLOOR = 0.90
 # press10, measured by the merger before round 25's rules: 0.963 / 0.837 with round 23's
 # and round 24's rules alike (77 of 92; 3 of 117 distinct stories grouped — a pilot town's
 # own plan vs the national launch, an editorial vs the news it comments, an interview vs
@@ -183,13 +188,19 @@ PRESS10_RECALL_FLOOR = 0.93
 # press11, measured by the merger on round 25's rules (52de0f6): 0.985 / 0.604 (64 of 106;
 # 1 of 133 distinct grouped: an assistant's suspension twelve days after its launch). One
 # more merge is 0.970, one pair fewer 0.594. Far under the 0.85 target; not tuned on.
-PRESS11_PRECISION_FLOOR = 0.965
-PRESS11_RECALL_FLOOR = 0.59
+# With round 26's rules as merged (both recall tunings, follow-ups that recall the launch —
+# a fix whose brief named the kinds of the four merges of press11/press12, not their texts):
+# 1.000 / 0.632 (67 of 106, none of 133 distinct grouped; one more merge is 0.985, one pair
+# fewer 0.623).
+PRESS11_PRECISION_FLOOR = 0.98
+PRESS11_RECALL_FLOOR = 0.62
 # press12, measured by the merger on round 25's rules (52de0f6): 0.965 / 0.774 (82 of 106;
 # 3 of 131 distinct grouped, all follow-ups: two suspensions ten days after a launch, services
 # restored after an attack). One more merge is 0.953, one pair fewer 0.764. Not tuned on.
-PRESS12_PRECISION_FLOOR = 0.95
-PRESS12_RECALL_FLOOR = 0.76
+# With round 26's rules as merged: 1.000 / 0.821 (87 of 106, none of 131 distinct grouped;
+# one pair fewer is 0.811).
+PRESS12_PRECISION_FLOOR = 0.98
+PRESS12_RECALL_FLOOR = 0.805
 
 
 def test_the_pairs_are_many_and_varied() -> None:

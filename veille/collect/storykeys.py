@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from veille.collect import storystates
+from veille.collect.storyhooks import first_statement, says_little
 from veille.collect.storynames import (
     REFERENCE,
     SENTENCE_END,
@@ -140,6 +141,7 @@ class StoryKeys:
     opening_states: frozenset[str] = frozenset()
 
 
+NONE: frozenset[str] = frozenset()
 NO_KEYS = StoryKeys(frozenset(), frozenset(), frozenset(), frozenset())
 
 
@@ -202,14 +204,20 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
     keeps no subject."""
     body = body_of(text, title)
     raw_title, title = title, law_names(headline_of(title))
-    first, *rest = SENTENCE_END.split(body, maxsplit=1)
+    first, after = first_statement(body)  # past a hook of questions (`storyhooks`)
+    rest = [after] if after else []
     first = law_names(first)
     lead = [title, first]
     lead_text = f"{title}\n{first}"
     # The days of the opening: a trade weekly's long article tells the event in its second
     # sentence (« Le contrat qu'elle a attribué le 1er octobre… »), after a sentence of context.
+    # And the lines before the lead (`body_of`'s residue): minutes head their text with the
+    # meeting's day (« CONSEIL MÉTROPOLITAIN DU 24 SEPTEMBRE 2026 »). A page's own dates there
+    # (« Communiqué de presse — 13 octobre ») cite its publication's day, which is never the
+    # day of, or after, an article published a day or more earlier (`stories.hours_apart`).
+    header = text[: len(text) - len(body)][-OPENING_CHARS:]
     folded_opening = story_fold(f"{title}\n{body[:OPENING_CHARS]}")
-    days = cited_days(folded_opening)
+    days = cited_days(folded_opening) | (cited_days(story_fold(header)) if header else set())
     # « après X, » clauses are left out of the lead only: searching the whole text for
     # them would cost more than all the rest (2 ms for 10 KB).
     whole = "\n".join([REFERENCE.sub(" ", lead_text), *rest])
@@ -262,7 +270,8 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         english=english,
         figures=_opening_figures(title, body, english),
         opening=frozenset(opening),
-        headline=_words(first) if role or post_author(raw_title) else frozenset(),
+        # a post's headline is its first sentence, so is a brief's titled by its rubric
+        headline=_words(first) if role or post_author(raw_title) or says_little(title) else NONE,
         commentary=commentary(raw_title, text),
         states=states,
         # and the sentences after the lead (`OPENING_CHARS` of them)
@@ -282,7 +291,8 @@ def title_words(lead: str) -> frozenset[str]:
     """The stemmed words of the title of "title\ntext…": candidates for the story index
     when the leads share no name (a city's own page rarely names the city)."""
     title, _, text = lead.partition("\n")
-    if post_role(text) or post_author(title):  # a post's headline is its first sentence
+    # a post's headline is its first sentence, so is a brief's titled by its rubric
+    if post_role(text) or post_author(title) or says_little(title):
         title = f"{title}\n{SENTENCE_END.split(body_of(text, title), maxsplit=1)[0]}"
     if is_english(lead):  # in French terms, as its word vector (`stories.story_vector`)
         title = in_french(title)
@@ -300,7 +310,7 @@ def lead_names(lead: str) -> frozenset[str]:
     raw_title, _, text = lead.partition("\n")
     title, text = law_names(headline_of(raw_title)), law_names(text)
     body = body_of(text, raw_title)
-    first = SENTENCE_END.split(body, maxsplit=1)[0]
+    first = first_statement(body)[0]
     names, _, bracketed = read_names([title, first], text)
     names |= author_names(raw_title)
     role = post_role(text)

@@ -121,6 +121,8 @@ def canonical_name(folded: str) -> str:
     bare = _DEMONYM.sub("", folded)
     if len(bare) < 4:
         bare = folded
+    if len(bare) > 5 and bare.endswith("es") and bare[-3] == bare[-4] in _DOUBLED:
+        bare = bare[:-1]  # a place's plural « e »: « Carvennes » / « Carvennois »
     bare = bare[:-1] if bare.endswith("e") and len(bare) > 4 else bare
     if len(bare) > 4 and bare[-1] == bare[-2] and bare[-1] in _DOUBLED:
         return bare[:-1]
