@@ -7,8 +7,9 @@ builds the model's validator (with `importlib.metadata`, for pydantic's plugins)
 of CPU of a run that is ~0.2 s with it (benchmarks/README.md, « The second cycle and the
 idle tick »). `plain_paths` gives those two without pydantic when every `VEILLE_*`
 variable set is one the model surely accepts, so that building it could not have failed;
-anything else — an unknown name, a value of a form not listed here, a field with a
-pattern — is None: "build the settings", which then report a bad value as before.
+anything else — a value of a form not listed here, a field with a pattern — is None:
+"build the settings", which then report a bad value as before. A name that is no field is
+ignored here as the model ignores it.
 
 `surely_valid` is conservative by design: it says yes only to plain forms (« 4 », « 0.25 »,
 « true »), within the bounds `config.Settings` declares. tests/test_config_env_quick.py
@@ -73,6 +74,10 @@ DECIMALS: dict[str, tuple[float | None, bool]] = {
     "fetch_timeout": (0.0, True),
 }
 
+# Fields whose values only the model can check (a pattern, an optional path).
+CHECKED = frozenset({"edition_day", "edition_time", "dkim_private_key_file"})
+FIELDS = TEXT | PATHS | FLAGS | INTEGERS.keys() | DECIMALS.keys() | CHECKED
+
 _FLAG_WORDS = frozenset({"0", "1", "true", "false", "yes", "no", "on", "off"})
 _INTEGER = re.compile(r"[0-9]{1,9}")
 _DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
@@ -116,9 +121,11 @@ def surely_valid(name: str, value: str) -> bool:
 
 def plain_paths(environ: Mapping[str, str] | None = None) -> tuple[str, Path] | None:
     """The database URL and feeds.yaml's path, as `config.Settings` would read them, when
-    every `VEILLE_*` variable set is surely valid; None otherwise."""
+    every `VEILLE_*` variable set that names a field is surely valid; None otherwise. A
+    name that is no field is ignored, as the model ignores it (`extra="ignore"`): a
+    deployment's own `VEILLE_*` variables (a test runner's, a wrapper's) keep this path."""
     found = variables(environ)
-    if not all(surely_valid(name, value) for name, value in found.items()):
+    if not all(surely_valid(name, value) for name, value in found.items() if name in FIELDS):
         return None
     return (
         found.get("database_url", DEFAULT_DATABASE_URL),
