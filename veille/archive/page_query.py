@@ -10,14 +10,13 @@ run it (benchmarks/README.md, round 26).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, bindparam, select
 
 from veille.archive import fulltext_query
-from veille.archive.search_plan import Plan, order, period_conditions
+from veille.archive.search_plan import Plan, order, shape_plan
 from veille.db.fulltext import SEARCH
 
 
@@ -33,28 +32,18 @@ class PageShape(NamedTuple):
     sort: str
 
 
-# Values a page statement built once holds until a plan's own replace them.
-_PLACEHOLDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-
-
 @lru_cache(maxsize=256)
 def page_statement(shape: PageShape) -> Select[Any]:
     """The page query of a SQLite plan without words (a theme, source or period listing,
     the JSON API) of `shape`: the one `search._page_ids` builds from a plan's values, built
     once, its values — the period's bounds, the source ids, the offset and the page's size —
     bound at each call (`bound_page`)."""
-    plan = Plan(
-        tuple(
-            period_conditions(
-                _PLACEHOLDER_TIME if shape.start else None,
-                _PLACEHOLDER_TIME if shape.end else None,
-            )
-        ),
-        fulltext_query.parse_text(""),
-        "sqlite",
-        shape.theme_bits,
-        frozenset({0}) if shape.sources else None,
-        False,
+    plan = shape_plan(
+        start=shape.start,
+        end=shape.end,
+        text=False,
+        theme_bits=shape.theme_bits,
+        sources=shape.sources,
         off_topic=shape.off_topic,
         grouped=shape.grouped,
     )

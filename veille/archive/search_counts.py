@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -253,10 +252,6 @@ def bound_counts(
     return counts_statement(shape), params
 
 
-# Values a statement built once holds until a plan's own replace them (`counts_statement`).
-_PLACEHOLDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-
-
 @lru_cache(maxsize=512)
 def counts_statement(shape: Shape) -> Select[Any]:
     """The statement `_sqlite_counts` (or `listed_total`) runs for plans of `shape`: the
@@ -264,21 +259,15 @@ def counts_statement(shape: Shape) -> Select[Any]:
     FTS5 expression, the id range, the source ids, the cap: all named parameters — each
     call replaces with its own (`bound_counts`;
     `test_bound_counts_are_the_counts_built_from_values` compares them)."""
-    plan = Plan(
-        tuple(
-            search_plan.period_conditions(
-                _PLACEHOLDER_TIME if shape.start else None,
-                _PLACEHOLDER_TIME if shape.end else None,
-            )
-        ),
-        fulltext_query.parse_text("placeholder" if shape.text else ""),
-        "sqlite",
-        shape.theme_bits,
-        frozenset({0}) if shape.sources else None,
-        False,
+    plan = search_plan.shape_plan(
+        start=shape.start,
+        end=shape.end,
+        text=shape.text,
+        theme_bits=shape.theme_bits,
+        sources=shape.sources,
         off_topic=shape.off_topic,
         grouped=shape.grouped,
-        id_range=(0, 0) if shape.id_range else None,
+        id_range=shape.id_range,
     )
     return _built(plan, 0, shape.total_only)
 

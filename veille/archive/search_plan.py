@@ -179,6 +179,41 @@ def period_conditions(start: datetime | None, end: datetime | None) -> list[Colu
     return period
 
 
+# Values a statement built once per shape holds until a plan's own replace them.
+PLACEHOLDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def shape_plan(
+    *,
+    start: bool,
+    end: bool,
+    text: bool,
+    theme_bits: int,
+    sources: bool,
+    off_topic: bool,
+    grouped: bool,
+    id_range: bool = False,
+) -> Plan:
+    """A SQLite plan of that shape with placeholder values, for the statements built once
+    per shape and then bound to each plan's values (`search_counts.counts_statement`,
+    `page_query.page_statement`)."""
+    return Plan(
+        tuple(
+            period_conditions(
+                PLACEHOLDER_TIME if start else None, PLACEHOLDER_TIME if end else None
+            )
+        ),
+        fulltext_query.parse_text("placeholder" if text else ""),
+        "sqlite",
+        theme_bits,
+        frozenset({0}) if sources else None,
+        False,
+        off_topic=off_topic,
+        grouped=grouped,
+        id_range=(0, 0) if id_range else None,
+    )
+
+
 def period_ids(
     session: Session, start: datetime | None, end: datetime | None
 ) -> tuple[int, int] | None:
