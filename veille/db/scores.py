@@ -81,7 +81,7 @@ def story_components(
             select(articles.id, articles.story_id, articles.score_components).where(
                 articles.story_id.in_(chunk)
             )
-        ).tuples()
+        )
 
 
 def update_scores(

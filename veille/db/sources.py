@@ -152,9 +152,7 @@ def weights_of(session: Session, source_ids: Iterable[int]) -> dict[int, float]:
     return dict(
         session.execute(
             select(SourceRow.id, SourceRow.weight).where(SourceRow.id.in_(set(source_ids)))
-        )
-        .tuples()
-        .all()
+        ).all()
     )
 
 
