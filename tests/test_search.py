@@ -831,13 +831,7 @@ def test_bound_counts_are_the_counts_built_from_values(
     ]
     bound = 0
     with sessions() as session:
-        if session.get_bind().dialect.name != "sqlite":
-            pytest.skip("the statements built once are SQLite's")
-        session.execute(  # some stories' duplicates, which `group` leaves out
-            update(fulltext.SEARCH)
-            .where(fulltext.SEARCH.c.id.in_(sorted(ids.values())[::3]))
-            .values(theme_mask=fulltext.SEARCH.c.theme_mask.op("|")(fulltext.DUPLICATE_BIT))
-        )
+        _sqlite_with_duplicates(session, ids)
         for kw in grid * 2:
             plan = search_plan.plan_of(session, _q(**kw))
             if plan.impossible:
@@ -853,6 +847,18 @@ def test_bound_counts_are_the_counts_built_from_values(
                 assert session.execute(*found).one() == want, (kw, cap, total_only)
     assert bound > 100
     assert search_counts.counts_statement.cache_info().hits > 50
+
+
+def _sqlite_with_duplicates(session: Session, ids: dict[str, int]) -> None:
+    """Skip but on SQLite (the statements built once are its own); mark every third article
+    a story's duplicate, which `group` leaves out."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the statements built once are SQLite's")
+    session.execute(
+        update(fulltext.SEARCH)
+        .where(fulltext.SEARCH.c.id.in_(sorted(ids.values())[::3]))
+        .values(theme_mask=fulltext.SEARCH.c.theme_mask.op("|")(fulltext.DUPLICATE_BIT))
+    )
 
 
 def test_bound_pages_are_the_pages_built_from_values(
@@ -872,13 +878,7 @@ def test_bound_pages_are_the_pages_built_from_values(
     ]
     compared = 0
     with sessions() as session:
-        if session.get_bind().dialect.name != "sqlite":
-            pytest.skip("the statements built once are SQLite's")
-        session.execute(  # some stories' duplicates, which `group` leaves out
-            update(fulltext.SEARCH)
-            .where(fulltext.SEARCH.c.id.in_(sorted(ids.values())[::3]))
-            .values(theme_mask=fulltext.SEARCH.c.theme_mask.op("|")(fulltext.DUPLICATE_BIT))
-        )
+        _sqlite_with_duplicates(session, ids)
         for kw in grid * 2:
             plan = search_plan.plan_of(session, _q(**kw))
             if plan.impossible:
