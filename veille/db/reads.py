@@ -17,11 +17,13 @@ through here: their data version would not move.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CursorResult, Executable
 from sqlalchemy.orm import Session
-from sqlalchemy.util.typing import TupleAny
+
+if TYPE_CHECKING:  # SQLAlchemy 2.1's typing; 2.0 (which pyproject.toml admits) has none
+    from sqlalchemy.util.typing import TupleAny
 
 
 def read(
