@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Integer, Select, bindparam, select
 
 from veille.archive import fulltext_query
-from veille.archive.search_plan import Plan, order, shape_plan
+from veille.archive.search_plan import Plan, order, period_values, shape_plan
 from veille.db.fulltext import SEARCH
 
 
@@ -73,11 +73,7 @@ def bound_page(
         plan.grouped,
         sort,
     )
-    params: dict[str, Any] = {"page_offset": offset, "page_limit": limit}
-    if plan.start is not None:
-        params["period_start"] = plan.start
-    if plan.end is not None:
-        params["period_end"] = plan.end
+    params: dict[str, Any] = {"page_offset": offset, "page_limit": limit, **period_values(plan)}
     if plan.source_ids is not None:
         params["source_ids"] = sorted(plan.source_ids)
     return page_statement(shape), params

@@ -238,11 +238,7 @@ def bound_counts(
         plan.grouped,
         total_only,
     )
-    params: dict[str, Any] = {"limit": cap + 1}
-    if plan.start is not None:
-        params["period_start"] = plan.start
-    if plan.end is not None:
-        params["period_end"] = plan.end
+    params: dict[str, Any] = {"limit": cap + 1, **search_plan.period_values(plan)}
     if match is not None:
         params["fts_match"] = match
     if shape.id_range and plan.id_range is not None:

@@ -214,6 +214,17 @@ def shape_plan(
     )
 
 
+def period_values(plan: Plan) -> dict[str, Any]:
+    """The values `period_conditions`' parameters take for `plan`'s bounds, bound at each
+    call of a statement built once (`shape_plan`)."""
+    values: dict[str, Any] = {}
+    if plan.start is not None:
+        values["period_start"] = plan.start
+    if plan.end is not None:
+        values["period_end"] = plan.end
+    return values
+
+
 def period_ids(
     session: Session, start: datetime | None, end: datetime | None
 ) -> tuple[int, int] | None:
