@@ -36,7 +36,7 @@ HOOK_QUESTIONS = 3
 
 
 # What may follow a question mark at a sentence's end: a closing quotation mark and spaces.
-_AFTER_QUESTION = " \u00bb\u202f"  # a space, « » », a narrow no-break space
+_AFTER_QUESTION = "".join(map(chr, (0x20, 0xBB, 0x202F)))
 
 
 def _question(sentence: str) -> bool:
