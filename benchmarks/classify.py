@@ -177,11 +177,11 @@ def quality(model: theme_model.ThemeModel) -> dict[str, Any]:
     """CV (from training), held-out (short and long) and demo figures, model alone and with
     keyword rules."""
     heldout, held_long, demo = load_seed(heldout=True), load_heldout("long"), demo_items()
-    held_press = load_heldout("press")
+    held_press, held_news = load_heldout("press"), load_heldout("news")
     bare, ruled = Classifier(model), Classifier(model, keywords())
     row: dict[str, Any] = {"cv": model.cv_metrics}
     sets = [("heldout", heldout), ("heldout_long", held_long), ("heldout_press", held_press),
-            ("demo", demo)]  # fmt: skip
+            ("heldout_news", held_news), ("demo", demo)]  # fmt: skip
     row["sizes"] = {name: len(items) for name, items in sets}
     for name, items in sets:
         row[name] = evaluate(bare, items)
@@ -194,7 +194,8 @@ def quality_line(name: str, q: dict[str, Any]) -> str:
         return f"{m['macro_f1']:.3f}/{m['relevance']['precision']:.3f}"
 
     cols = ["cv", "heldout", "heldout+rules", "heldout_long", "heldout_long+rules",
-            "heldout_press", "heldout_press+rules", "demo", "demo+rules"]  # fmt: skip
+            "heldout_press", "heldout_press+rules", "heldout_news", "heldout_news+rules",
+            "demo", "demo+rules"]  # fmt: skip
     return f"{name:<28}" + "".join(f"{f(q[c]):>16}" for c in cols)
 
 

@@ -39,6 +39,10 @@ HELDOUT_LONG_RELEVANCE_PRECISION_FLOOR = 0.95
 HELDOUT_PRESS_MACRO_F1_FLOOR = 0.72
 HELDOUT_PRESS_RELEVANCE_RECALL_FLOOR = 0.65
 HELDOUT_PRESS_RELEVANCE_PRECISION_FLOOR = 0.93
+# The real-news-register held-out set (a new hand, round 27, sealed: measured once by the
+# merger at 0.927 / on-topic precision 0.961, model alone; never used to choose).
+HELDOUT_NEWS_MACRO_F1_FLOOR = 0.90
+HELDOUT_NEWS_RELEVANCE_PRECISION_FLOOR = 0.95
 # Less than one article of the long-form evaluation half (70 items; one article moves its
 # macro-F1 by 0.01–0.02): the noise of a retraining with labels.
 LABEL_NOISE = 0.01
@@ -97,6 +101,17 @@ def test_heldout_press_figures_pass_the_floor(classifier: Classifier) -> None:
     assert figures["macro_f1"] >= HELDOUT_PRESS_MACRO_F1_FLOOR, figures
     assert figures["relevance"]["recall"] >= HELDOUT_PRESS_RELEVANCE_RECALL_FLOOR, figures
     assert figures["relevance"]["precision"] >= HELDOUT_PRESS_RELEVANCE_PRECISION_FLOOR, figures
+
+
+def test_heldout_news_figures_pass_the_floor(classifier: Classifier) -> None:
+    """Articles written the way the members' news reads (data governance, concessions' data
+    clauses, a theme inside another subject, near misses off-topic), by a hand that never
+    saw the corpus: the issue's target (0.90, on-topic precision 0.95) must hold on them."""
+    items = load_heldout("news")
+    assert len(items) >= 190
+    figures = _figures(classifier, items)
+    assert figures["macro_f1"] >= HELDOUT_NEWS_MACRO_F1_FLOOR, figures
+    assert figures["relevance"]["precision"] >= HELDOUT_NEWS_RELEVANCE_PRECISION_FLOOR, figures
 
 
 def test_delegate_labels_do_not_make_it_worse(classifier: Classifier) -> None:

@@ -65,7 +65,12 @@ def read_jsonl(path: Path) -> list[LabelledItem]:
 # short items teach the vocabulary. The two held-out parts, written by other hands, are
 # for measuring only: nothing is trained or chosen on them.
 TRAIN_FOLDERS = ("", "long")
-HELDOUT_FOLDERS = {"short": "heldout", "long": "heldout_long", "press": "heldout_press"}
+HELDOUT_FOLDERS = {
+    "short": "heldout",
+    "long": "heldout_long",
+    "press": "heldout_press",
+    "news": "heldout_news",
+}
 # Label pools: real-news-like articles that play the delegate's labels in learning curves
 # and in choosing how much they weigh (benchmarks/learning_curve.py). Neither trained on by
 # default nor measured on: a pool is what a delegate would label.
@@ -115,7 +120,8 @@ def load_seed(
 def load_heldout(kind: str) -> list[LabelledItem]:
     """A held-out part: "short" (`seed/heldout/`), "long" (`seed/heldout_long/`) or
     "press" (`seed/heldout_press/`: articles written like real news, keyword-sparse, with
-    the theme often past the lead).
+    the theme often past the lead) or "news" (`seed/heldout_news/`: a new hand's articles
+    in real news' register, sealed: measured, never used to choose).
 
     An item whose title is also a training item's is left out: written by different hands,
     the parts can meet on a generic title, and the title weighs most in what the model
