@@ -562,6 +562,45 @@ def test_feeds_and_exports_do_not_depend_on_the_probe(
             )
 
 
+def test_sparse_feed_page_is_the_probed_page(
+    seeded: tuple[sessionmaker[Session], dict[str, int]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stream with a limit (a feed) on SQLite reads its probe's count and its page in one
+    statement (`search_counts.sqlite_sparse_page`): the same first entries as the full
+    stream, whether FTS5 finds few matches (that statement's page) or more than
+    FTS5_DENSE (None from it, then the date walk)."""
+    from veille.archive import search_counts
+
+    sessions, _ = seeded
+    week = (T0 - timedelta(days=6)).date()
+    queries = [
+        _q(q="données"),
+        _q(q='"données ouvertes" -cybersécurité'),
+        _q(q="données", date_from=week),
+        _q(q="données publics", sources=("cnil", "etalab")),
+        *(_q(q="données", themes=(theme,)) for theme in (*THEME_IDS, NO_THEME)),
+    ]
+    with sessions() as session:
+        expected = [[h.id for h in iter_matching(session, q)] for q in queries]
+        assert expected[0] and expected[1] and expected[2]
+        # The theme filters keep other rows than the words alone: the page applies them.
+        assert {tuple(ids) for ids in expected[4:]} - {tuple(expected[0])}
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        for dense in (0, 1, 2, 10_000):
+            monkeypatch.setattr(search_counts, "FTS5_DENSE", dense)
+            for query, stream in zip(queries, expected, strict=True):
+                for limit in (1, 2, 5):
+                    got = [h.id for h in iter_matching(session, query, limit=limit)]
+                    assert got == stream[:limit]
+                    if not sqlite:
+                        continue
+                    plan = search_plan.plan_of(session, query)
+                    page = search_counts.sqlite_sparse_page(session, plan, limit)
+                    matches = search_counts.fts5_more_than(session, plan, dense)
+                    assert page == (None if matches else stream[:limit])
+
+
 def test_bulk_insert_stops_on_a_failed_chunk(sessions: sessionmaker[Session]) -> None:
     """PostgreSQL copies chunks on two connections: a failing chunk must still surface."""
     from veille.db.bulk import BulkArticle, bulk_insert_articles

@@ -342,7 +342,16 @@ def iter_matching(
     plan = search_plan.plan_of(session, query)
     if plan.impossible or (limit is not None and limit <= 0):
         return
-    driver = search_counts.probe_driver(session, plan, PROBE_CAP)
+    probes_fts5 = plan.dialect == "sqlite" and plan.fts5_match() is not None
+    if probes_fts5 and query.sort == "date" and limit is not None and limit <= batch:
+        # A feed: its probe and its one page in one statement (`sqlite_sparse_page`).
+        first = search_counts.sqlite_sparse_page(session, plan, limit)
+        if first is not None:
+            yield from hits(session, _rows(session, first))
+            return
+        driver = search_plan.driver_for(session, plan, base_capped=True)
+    else:
+        driver = search_counts.probe_driver(session, plan, PROBE_CAP)
     where = plan.where(narrow=True, driver=driver)
     when, ident, score = SEARCH.c.published_or_fetched, SEARCH.c.id, SEARCH.c.score
     if query.sort == "score":
