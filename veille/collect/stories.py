@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from veille.collect.storycited import one_cited_day
 from veille.collect.storykeys import StoryKeys
 from veille.collect.storynames import own_page, site_names
 from veille.collect.storystates import new_state
@@ -207,7 +208,9 @@ def hours_apart(
       (« la charte votée le 11 juin », covered by the trade weekly four days later), is
       coverage of that day's event: 0; so is a later opening that gives its event the
       weekday of the earlier publication, within the week, when its lead names no other
-      body (« le guide publié mardi », `told_that_day`);
+      body (« le guide publié mardi », `told_that_day`); so are two openings that give
+      one date, within the week (« adoptée le 12 octobre » in the weekly six days after
+      the council's page: `storycited.one_cited_day`);
     - a second article of one site a day or more later is that site's next event (a site
       tells an event once; its update or correction says so in its title: « Rectificatif :
       … », `StoryKeys.revision`): `COVERAGE_HOURS`, only a near copy joins;
@@ -242,6 +245,8 @@ def hours_apart(
         return 0.0
     if told_that_day(early, early_keys, late, late_keys):
         return 0.0
+    if cited_that_day(early, early_keys, late, late_keys):
+        return 0.0
     return hours
 
 
@@ -259,6 +264,23 @@ def told_that_day(
     day = early.astimezone(_PARIS).date()
     days = {day, day - timedelta(days=1)} if eve else {day}
     return bool(days & weekday_dates(late, late_keys.lead_weekdays))
+
+
+def cited_that_day(
+    early: datetime, early_keys: StoryKeys, late: datetime, late_keys: StoryKeys
+) -> bool:
+    """Do the two openings give their event one day, within the week (on two sites: one
+    site's second article is its next event, `hours_apart`)? A date written out in both
+    (« adoptée le 12 octobre », « à compter du 1er octobre ») dates one event whatever else
+    the later lead names; a weekday (« lundi ») only when the later lead names no body the
+    earlier never names: a town's reaction to a national measure cites the measure's day
+    too (`told_that_day`; `storycited.one_cited_day`)."""
+    if one_cited_day(early, event_days(early, early_keys), late, event_days(late, late_keys)):
+        return True
+    if _other_body(late_keys, early_keys):
+        return False
+    early_days, late_days = _cited_dates(early, early_keys), _cited_dates(late, late_keys)
+    return one_cited_day(early, early_days, late, late_days)
 
 
 def day_tied(a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys) -> bool:
