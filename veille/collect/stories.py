@@ -210,7 +210,8 @@ def hours_apart(
       weekday of the earlier publication, within the week, when its lead names no other
       body (« le guide publié mardi », `told_that_day`); so are two openings that give
       one date, within the week (« adoptée le 12 octobre » in the weekly six days after
-      the council's page: `storycited.one_cited_day`);
+      the council's page: `storycited.one_cited_day`), and a local angle crediting the
+      earlier's body with a publication of that day or the eve (`local_angle`);
     - a second article of one site a day or more later is that site's next event (a site
       tells an event once; its update or correction says so in its title: « Rectificatif :
       … », `StoryKeys.revision`): `COVERAGE_HOURS`, only a near copy joins;
@@ -245,6 +246,8 @@ def hours_apart(
         return 0.0
     if told_that_day(early, early_keys, late, late_keys):
         return 0.0
+    if local_angle(early_keys, late_keys) and days_told(early, late, late_keys):
+        return 0.0
     if cited_that_day(early, early_keys, late, late_keys):
         return 0.0
     return hours
@@ -264,6 +267,27 @@ def told_that_day(
     day = early.astimezone(_PARIS).date()
     days = {day, day - timedelta(days=1)} if eve else {day}
     return bool(days & weekday_dates(late, late_keys.lead_weekdays))
+
+
+def local_angle(early: StoryKeys, late: StoryKeys) -> bool:
+    """Is the later lead a local angle of the earlier's release: on two sites, it credits
+    the earlier lead's body with a dated publication (`StoryKeys.credits`: « les
+    diagnostics publiés jeudi par le Cerema ») and gives figures of its own (« 87 ponts
+    dans l'Orvalle »)? Its place is its angle and its figures are the release's, picked for
+    that place: no other event (`storyangles`). A reaction credits the release too but
+    gives no figure in its lead (« … ne sera pas appliqué à Vaudrimont »)."""
+    if not _two_sites(early, late) or not late.lead_figures:
+        return False
+    return bool(late.credits & (early.subjects | early.site))
+
+
+def days_told(early: datetime, late: datetime, late_keys: StoryKeys) -> bool:
+    """Does the later opening cite, by its date or weekday, the day the earlier article was
+    published or the day before, within the week?"""
+    if (late - early).days >= 7:
+        return False
+    day = early.astimezone(_PARIS).date()
+    return bool({day, day - timedelta(days=1)} & _cited_dates(late, late_keys))
 
 
 def cited_that_day(
@@ -451,9 +475,10 @@ def same_story(
       Assemblée / Sénat; `StoryKeys.subjects`: people, parentheses and « après X, »
       clauses left out): two events.
     - Both leads give years and share none (rapport 2025 / 2026), or figures and share
-      none (20 000 / 50 000 euros, 312 / 221 voix): two events. Days of a month (« 30
-      juin ») are no figures, and years and figures are compared apart (« 14 lignes »
-      beside « depuis 2023 » is no disagreement).
+      none (20 000 / 50 000 euros, 312 / 221 voix): two events — unless one is a local
+      angle of the other's release (`local_angle`: its place's figures, picked from it).
+      Days of a month (« 30 juin ») are no figures, and years and figures are compared
+      apart (« 14 lignes » beside « depuis 2023 » is no disagreement).
     - `one_day` (`day_tied`): both openings give their event one day, on two sites, with
       no two kinds of act and no other body (`_day_ties`): the named floor, whatever the
       names and the languages.
@@ -514,6 +539,8 @@ def same_story(
     # changed: its figures disagree with its original's by design.
     if a.revision or b.revision:
         return True
+    if local_angle(a, b) or local_angle(b, a):
+        return True  # the local angle's figures are picked out of the release
     disagree = _disjoint(a.lead_years, b.lead_years) or figures.disagree(
         a.lead_figures, b.lead_figures
     )
