@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from veille.collect.storycited import one_cited_day
 from veille.collect.storykeys import StoryKeys
 from veille.collect.storynames import own_page, site_names
 from veille.collect.storystates import new_state
@@ -207,7 +208,10 @@ def hours_apart(
       (« la charte votée le 11 juin », covered by the trade weekly four days later), is
       coverage of that day's event: 0; so is a later opening that gives its event the
       weekday of the earlier publication, within the week, when its lead names no other
-      body (« le guide publié mardi », `told_that_day`);
+      body (« le guide publié mardi », `told_that_day`); so are two openings that give
+      one date, within the week (« adoptée le 12 octobre » in the weekly six days after
+      the council's page: `storycited.one_cited_day`), and a local angle crediting the
+      earlier's body with a publication of that day or the eve (`local_angle`);
     - a second article of one site a day or more later is that site's next event (a site
       tells an event once; its update or correction says so in its title: « Rectificatif :
       … », `StoryKeys.revision`): `COVERAGE_HOURS`, only a near copy joins;
@@ -242,6 +246,10 @@ def hours_apart(
         return 0.0
     if told_that_day(early, early_keys, late, late_keys):
         return 0.0
+    if local_angle(early_keys, late_keys) and days_told(early, late, late_keys):
+        return 0.0
+    if cited_that_day(early, early_keys, late, late_keys):
+        return 0.0
     return hours
 
 
@@ -259,6 +267,44 @@ def told_that_day(
     day = early.astimezone(_PARIS).date()
     days = {day, day - timedelta(days=1)} if eve else {day}
     return bool(days & weekday_dates(late, late_keys.lead_weekdays))
+
+
+def local_angle(early: StoryKeys, late: StoryKeys) -> bool:
+    """Is the later lead a local angle of the earlier's release: on two sites, it credits
+    the earlier lead's body with a dated publication (`StoryKeys.credits`: « les
+    diagnostics publiés jeudi par le Cerema ») and gives figures of its own (« 87 ponts
+    dans l'Orvalle »)? Its place is its angle and its figures are the release's, picked for
+    that place: no other event (`storyangles`). A reaction credits the release too but
+    gives no figure in its lead (« … ne sera pas appliqué à Vaudrimont »)."""
+    if not _two_sites(early, late) or not late.lead_figures:
+        return False
+    return bool(late.credits & (early.subjects | early.site))
+
+
+def days_told(early: datetime, late: datetime, late_keys: StoryKeys) -> bool:
+    """Does the later opening cite, by its date or weekday, the day the earlier article was
+    published or the day before, within the week?"""
+    if (late - early).days >= 7:
+        return False
+    day = early.astimezone(_PARIS).date()
+    return bool({day, day - timedelta(days=1)} & _cited_dates(late, late_keys))
+
+
+def cited_that_day(
+    early: datetime, early_keys: StoryKeys, late: datetime, late_keys: StoryKeys
+) -> bool:
+    """Do the two openings give their event one day, within the week (on two sites: one
+    site's second article is its next event, `hours_apart`)? A date written out in both
+    (« adoptée le 12 octobre », « à compter du 1er octobre ») dates one event whatever else
+    the later lead names; a weekday (« lundi ») only when the later lead names no body the
+    earlier never names: a town's reaction to a national measure cites the measure's day
+    too (`told_that_day`; `storycited.one_cited_day`)."""
+    if one_cited_day(early, event_days(early, early_keys), late, event_days(late, late_keys)):
+        return True
+    if _other_body(late_keys, early_keys):
+        return False
+    early_days, late_days = _cited_dates(early, early_keys), _cited_dates(late, late_keys)
+    return one_cited_day(early, early_days, late, late_days)
 
 
 def day_tied(a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys) -> bool:
@@ -429,9 +475,10 @@ def same_story(
       Assemblée / Sénat; `StoryKeys.subjects`: people, parentheses and « après X, »
       clauses left out): two events.
     - Both leads give years and share none (rapport 2025 / 2026), or figures and share
-      none (20 000 / 50 000 euros, 312 / 221 voix): two events. Days of a month (« 30
-      juin ») are no figures, and years and figures are compared apart (« 14 lignes »
-      beside « depuis 2023 » is no disagreement).
+      none (20 000 / 50 000 euros, 312 / 221 voix): two events — unless one is a local
+      angle of the other's release (`local_angle`: its place's figures, picked from it).
+      Days of a month (« 30 juin ») are no figures, and years and figures are compared
+      apart (« 14 lignes » beside « depuis 2023 » is no disagreement).
     - `one_day` (`day_tied`): both openings give their event one day, on two sites, with
       no two kinds of act and no other body (`_day_ties`): the named floor, whatever the
       names and the languages.
@@ -492,6 +539,8 @@ def same_story(
     # changed: its figures disagree with its original's by design.
     if a.revision or b.revision:
         return True
+    if local_angle(a, b) or local_angle(b, a):
+        return True  # the local angle's figures are picked out of the release
     disagree = _disjoint(a.lead_years, b.lead_years) or figures.disagree(
         a.lead_figures, b.lead_figures
     )

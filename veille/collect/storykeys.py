@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from veille.collect import storystates
+from veille.collect.storyangles import credited_names
 from veille.collect.storyhooks import first_statement, says_little
 from veille.collect.storynames import (
     REFERENCE,
@@ -139,6 +140,9 @@ class StoryKeys:
     # opening does not is a follow-up (`stories.hours_apart`).
     states: frozenset[str] = frozenset()
     opening_states: frozenset[str] = frozenset()
+    # The bodies the opening credits with a dated publication (« publiés jeudi par le
+    # Cerema »: `storyangles.credited_names`): a local angle names its source's body so.
+    credits: frozenset[str] = frozenset()
 
 
 NONE: frozenset[str] = frozenset()
@@ -278,6 +282,7 @@ def story_keys(title: str, text: str, host: str = "") -> StoryKeys:
         opening_states=states
         | storystates.states(story_fold(rest[0][:OPENING_CHARS] if rest else ""))
         | storystates.implied(acts),
+        credits=credited_names(opening_text),
     )
 
 
