@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from veille.collect.storyangles import one_release
 from veille.collect.storykeys import StoryKeys
 from veille.collect.storynames import own_page, site_names
 from veille.collect.storystates import new_state
@@ -492,7 +493,8 @@ def same_story(
     # changed: its figures disagree with its original's by design.
     if a.revision or b.revision:
         return True
-    disagree = _disjoint(a.lead_years, b.lead_years) or figures.disagree(
-        a.lead_figures, b.lead_figures
-    )
+    if _disjoint(a.lead_years, b.lead_years):
+        return tied
+    # One body's release told by two lines of its table (`storyangles`).
+    disagree = figures.disagree(a.lead_figures, b.lead_figures) and not one_release(a, b)
     return tied or not disagree
