@@ -168,7 +168,9 @@ PRESS7_RECALL_FLOOR = 0.81
 PRESS8_PRECISION_FLOOR = 0.98
 # Round 26 (« press10 opened for recall »): 1.000 / 0.920 (104 of 113; one pair fewer is 0.912).
 # Both round 26 tunings merged: 1.000 / 0.929 (105 of 113; one pair fewer is 0.920).
-PRESS8_RECALL_FLOOR = 0.915
+# Round 27 (« One release, two lines of its table »): 1.000 / 0.938 (106 of 113; one pair
+# fewer is 0.929).
+PRESS8_RECALL_FLOOR = 0.925
 # press9, measured by the merger before round 25's rules: 1.000 / 0.830 with round 23's
 # rules, 1.000 / 0.849 with round 24's (90 of 106, none of 129 distinct grouped; one pair
 # fewer is 0.840). With round 25's rules (both tuners merged): 1.000 / 0.858 (91 of 106,
@@ -176,7 +178,9 @@ PRESS8_RECALL_FLOOR = 0.915
 PRESS9_PRECISION_FLOOR = 0.98
 # Round 26 (« press9 opened for recall »): opened and tuned on: 1.000 / 0.915 (97 of 106, none of
 # 129 grouped distinct; one pair fewer is 0.906). Spent as an unseen set.
-PRESS9_RECALL_FLOOR = 0.90
+# Round 27 (« One release, two lines of its table »): 1.000 / 0.925 (98 of 106; one pair
+# fewer is 0.915).
+PRESS9_RECALL_FLOOR = 0.91
 # press10, measured by the merger before round 25's rules: 0.963 / 0.837 with round 23's
 # and round 24's rules alike (77 of 92; 3 of 117 distinct stories grouped — a pilot town's
 # own plan vs the national launch, an editorial vs the news it comments, an interview vs
@@ -197,15 +201,18 @@ PRESS10_RECALL_FLOOR = 0.93
 # by both openings, local angles of a named release): 1.000 / 0.708 (75 of 106, none of 133
 # distinct grouped; one pair fewer is 0.698). Spent as an unseen set.
 PRESS11_PRECISION_FLOOR = 0.98
-PRESS11_RECALL_FLOOR = 0.698
+# With « One release, two lines of its table » (press12 opened) merged too: 1.000 / 0.726 (77
+# of 106; one pair fewer is 0.717).
+PRESS11_RECALL_FLOOR = 0.717
 # press12, measured by the merger on round 25's rules (52de0f6): 0.965 / 0.774 (82 of 106;
 # 3 of 131 distinct grouped, all follow-ups: two suspensions ten days after a launch, services
 # restored after an attack). One more merge is 0.953, one pair fewer 0.764. Not tuned on.
 # With round 26's rules as merged: 1.000 / 0.821 (87 of 106, none of 131 distinct grouped;
-# one pair fewer is 0.811). Round 27 (« press11 opened for recall », local angles of a named
-# release; press12 not read): 1.000 / 0.858 (91 of 106; one pair fewer is 0.849).
+# one pair fewer is 0.811). Round 27: press11's rules alone (press12 not read) 1.000 / 0.858;
+# opened for recall (« One release, two lines of its table ») with both merged: 1.000 / 0.868
+# (92 of 106, none of 131 distinct grouped; one pair fewer is 0.858). Spent as an unseen set.
 PRESS12_PRECISION_FLOOR = 0.98
-PRESS12_RECALL_FLOOR = 0.849
+PRESS12_RECALL_FLOOR = 0.858
 
 
 def test_the_pairs_are_many_and_varied() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from veille.collect.storyangles import one_release
 from veille.collect.storycited import one_cited_day
 from veille.collect.storykeys import StoryKeys
 from veille.collect.storynames import own_page, site_names
@@ -541,7 +542,8 @@ def same_story(
         return True
     if local_angle(a, b) or local_angle(b, a):
         return True  # the local angle's figures are picked out of the release
-    disagree = _disjoint(a.lead_years, b.lead_years) or figures.disagree(
-        a.lead_figures, b.lead_figures
-    )
+    if _disjoint(a.lead_years, b.lead_years):
+        return tied
+    # One body's release told by two lines of its table (`storyangles`).
+    disagree = figures.disagree(a.lead_figures, b.lead_figures) and not one_release(a, b)
     return tied or not disagree

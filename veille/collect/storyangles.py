@@ -1,19 +1,42 @@
-"""A local angle of a named release: the later lead credits the earlier's body with the
-publication its own figures come from.
+"""Local angles of one release: the coverage that tells a body's publication through other
+figures than the release's own.
 
-« Les diagnostics publiés jeudi par le Cerema rappellent… : dans l'Orvalle, 87 ouvrages
-sur 1 040 » — the regional daily tells the national release of Thursday through its own
-département's figures. Its place is its angle, its figures are picked out of the release:
-no other body's event and no disagreement of figures (docs/dedup.md, « press11 opened for
-recall »). A town's reaction to the same release credits it too (« le référentiel publié
-lundi par le Syndicat ne sera pas appliqué à Vaudrimont ») but gives no figure of it in
-its lead: a decision of its own, another story (`stories.local_angle`)."""
+Two ways a careful reader sees one event where the figures differ:
+
+- A local angle of a named release: the later lead credits the earlier's body with the
+  publication its own figures come from.
+
+  « Les diagnostics publiés jeudi par le Cerema rappellent… : dans l'Orvalle, 87 ouvrages
+  sur 1 040 » — the regional daily tells the national release of Thursday through its own
+  département's figures. Its place is its angle, its figures are picked out of the release:
+  no other body's event and no disagreement of figures (docs/dedup.md, « press11 opened for
+  recall »). A town's reaction to the same release credits it too (« le référentiel publié
+  lundi par le Syndicat ne sera pas appliqué à Vaudrimont ») but gives no figure of it in
+  its lead: a decision of its own, another story (`stories.local_angle`).
+
+- One body's release told with other figures: the national figure and the local angle.
+
+  A national body publishes a report, an inventory or a barometer full of figures (« 41
+  millions d'arbres », « 27 % des collectivités »). The tech press leads on the national
+  figure, a regional daily on its own town's share (« Sorgival compte 148 000 arbres, selon
+  l'inventaire de l'IGN »), a newsletter on another line of the same table (« 38 % des
+  collectivités ont un portail »). Their leads' figures then share none, which
+  `stories.same_story` reads as two events (20 000 / 50 000 euros) — unless a careful
+  reader's tie holds: both leads name the same body as their subject, and neither names a
+  body or place the other article never names. Two of one body's releases still differ by
+  their years (`StoryKeys.lead_years`, checked apart) and by their words (the cosine must
+  reach its floor first).
+"""
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from veille.collect.storynames import capitalised_names
+
+if TYPE_CHECKING:  # storykeys imports this module for `credited_names`
+    from veille.collect.storykeys import StoryKeys
 
 # A publication by its day, credited to a body: « publiés jeudi par le Cerema », « mise en
 # ligne mercredi par l'IGN », « publié le 20 octobre par le collectif Cités ouvertes ».
@@ -32,3 +55,15 @@ def credited_names(opening: str) -> frozenset[str]:
     for match in _CREDITED.finditer(opening):
         names |= capitalised_names(match.group(1))
     return frozenset(names)
+
+
+
+def one_release(a: StoryKeys, b: StoryKeys) -> bool:
+    """Do two articles on two sites lead on the same body, every subject of each lead
+    being named by the other article (`StoryKeys.subjects`, `StoryKeys.mentioned`)? Their
+    leads' figures may then be two lines of one release rather than two events."""
+    if not a.host or not b.host or a.host == b.host or a.own or b.own:
+        return False
+    if not a.subjects & b.subjects:
+        return False
+    return not a.subjects - b.mentioned and not b.subjects - a.mentioned

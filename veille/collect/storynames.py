@@ -28,6 +28,7 @@ ville villes commune communes collectivite collectivites metropole communaute ag
 region regions departement departements conseil commission mairie prefecture prefectures
 ministere ministre
 etat gouvernement republique france francais francaise europe europeen europeenne european
+nord sud est ouest
 union agence ia ai api data open day licence ouverte europa
 rectificatif erratum correction actualise actualisation exclusif video infographie interview
 portrait tribune edito editorial direct alerte breve urgent flash communique
