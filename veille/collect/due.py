@@ -24,7 +24,7 @@ with the table (~20 % of the CPU of a cycle of 304s).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ from veille import configfile
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-    from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy.orm import Session
 
     from veille.sources import FeedsConfig
 
@@ -102,17 +102,34 @@ def nothing_due(
     these very bytes and no source is due. One read-only transaction on a Core connection
     (no session, no mapper); False means "ask `anything_due`": a source is due, or the
     file changed and must be synced first (a source just added is due at once)."""
+    return due_if_synced(engine, feeds, now, keys=keys, force=force) == 0
+
+
+def due_if_synced(
+    engine: Engine,
+    feeds: FeedsFile,
+    now: datetime,
+    *,
+    keys: Sequence[str] | None = None,
+    force: bool = False,
+) -> int | None:
+    """How many due sources a claim could take, on a Core connection (no session, no
+    mapper), when the sources table was last synced from these very bytes; None when the
+    file changed and must be synced first (`anything_due`, through the ORM). `veille
+    collect` asks this before making any session: with an unchanged file it then claims
+    on a Core connection too (`CollectContext.engine`), so a cycle of 304s hands every host
+    its first request before the ORM is imported."""
     from veille.db import feeds_sync
     from veille.db.due import count_due
 
     with engine.connect() as conn:
         if feeds_sync.synced_digest(conn) != feeds.digest:
-            return False
-        return count_due(conn, now, keys=keys, force=force) == 0
+            return None
+        return count_due(conn, now, keys=keys, force=force)
 
 
 def anything_due(
-    sessions: sessionmaker[Session],
+    sessions: Callable[[], Session],
     feeds: FeedsFile | None,
     now: datetime,
     *,
