@@ -6,11 +6,13 @@ COUNT), and neither the pipeline nor its workers' modules (httpx, lxml, nh3, tra
 the classifier) are imported, no process is started and no model is loaded: they come
 with the first due source (`pipeline.refresh_due`).
 
-A cron `veille collect` pays its imports every time: it asks `nothing_due` first, on a
+A cron `veille collect` pays its imports every time: it asks `due_if_synced` first, on a
 plain connection with the Core tables of `db/schema.py`, so that the usual answer (the
 file unchanged, nothing due) imports neither SQLAlchemy's ORM nor the 24 mapped tables
-(~0.3 s of CPU of its ~1.0 s). Any other answer goes on with `anything_due` (the ORM: a
-changed file is synced through it), as the scheduler does, which has the ORM already. It
+(~0.3 s of CPU of its ~1.0 s); with sources due it then claims them on such a connection
+too, so a cycle of 304s sends its requests before the ORM comes. A changed file goes on
+with `anything_due` (the ORM: the file is synced through it), as the scheduler does,
+which has the ORM already. It
 asks `nothing_due_on_driver` before both: the same answer on the database's driver alone
 (the stdlib `sqlite3`, or psycopg), without importing SQLAlchemy at all (~0.25 s of what
 was left), which is why this module imports SQLAlchemy only inside the functions that use
