@@ -46,9 +46,22 @@ def report():
                 kids.append(int(name))
     frozen = gc.get_freeze_count()  # `freeze_at_exit`'s handler ran before this one
     print("PROBE" + json.dumps({"modules": sorted(sys.modules), "children": kids,
-                                "frozen": frozen}))
+                                "frozen": frozen, "at_first_request": first_request[:1]}))
 
 atexit.register(report)
+# PROBE_PORT: the modules imported when the first connection to that port was opened
+first_request = []
+port = int(os.environ.get("PROBE_PORT", "0"))
+if port:
+    import socket
+    connect = socket.socket.connect
+
+    def watch(self, address):
+        if not first_request and isinstance(address, tuple) and address[1] == port:
+            first_request.append(sorted(sys.modules))
+        return connect(self, address)
+
+    socket.socket.connect = watch
 if sys.argv[1] == "tick":
     from veille.config import get_settings
     from veille.scheduler import collect_due
@@ -275,6 +288,37 @@ def test_a_cycle_of_unchanged_feeds_imports_neither_store_nor_parsers(
     assert set(UNCHANGED_NEEDS_NONE_OF) & set(again["modules"]) == set()
     assert "typer" not in again["modules"]  # `collect --all --json`: read without typer
     assert "veille.collect.unchanged" in again["modules"] and again["children"] == []
+
+
+def test_a_cycle_of_unchanged_feeds_asks_before_importing_the_orm(
+    server: HostileServer, settings: Settings, sessions: sessionmaker[Session]
+) -> None:
+    """`veille collect --all` whose feeds.yaml did not change claims on a Core connection:
+    its first request goes out before SQLAlchemy's ORM is imported (that comes with the
+    first session, while the hosts' spacing runs). Control: an edited feeds.yaml is synced
+    through the ORM first."""
+    pages = mount_site(server)
+    base = server.base_url
+    links = [(f"{base}/articles/{p.slug}", p) for p in pages]
+    feeds = [ConditionalFeed(links[2 * n : 2 * n + 2], base) for n in range(3)]
+    text = mount_conditional_feeds(server, feeds)
+    settings.config_file.write_text(text, encoding="utf-8")
+    port = str(server.port)
+    first = probe(settings, "collect", "--all", "--json", PROBE_PORT=port)
+    assert '"new_articles": 6' in first["stdout"]
+
+    again = probe(settings, "collect", "--all", "--json", PROBE_PORT=port)
+    assert '"sources_not_modified": 3' in again["stdout"]
+    [before_request] = again["at_first_request"]
+    assert set(ORM_ONLY) & set(before_request) == set()
+    assert "veille.collect.pipeline" in before_request
+    assert "sqlalchemy.orm" in again["modules"]  # then, to save the sources' health
+
+    settings.config_file.write_text(text + "\n# edited\n", encoding="utf-8")
+    edited = probe(settings, "collect", "--all", "--json", PROBE_PORT=port)
+    assert '"sources_not_modified": 3' in edited["stdout"]
+    [synced_first] = edited["at_first_request"]
+    assert "sqlalchemy.orm" in synced_first
 
 
 def test_the_tick_parses_feeds_yaml_again_only_when_it_changed(tmp_path: Path) -> None:

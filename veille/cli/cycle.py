@@ -119,26 +119,25 @@ def _cycle(
     force: bool,
     show_progress: bool,
 ) -> Any:
-    from veille.collect.due import anything_due, nothing_due
+    from veille.collect.due import anything_due, due_if_synced
     from veille.collect.summary import CycleSummary
+    from veille.db.engine import LazySessions
 
     now = datetime.now(UTC)
-    # cron's `veille collect` between due times: answered on a Core connection, so neither
-    # the ORM nor the pipeline is imported (`collect.due`). Not asked with `--all` or
-    # `--source`: every source named or in the file is due then unless another collector
-    # holds it, so the answer is all but always "go on" and `anything_due` asks again.
-    if not keys and not force and nothing_due(engine, feeds, now):
-        return CycleSummary(started_at=now, finished_at=now)
-    from veille.db.engine import session_factory
-
-    sessions = session_factory(engine)
-    if not anything_due(sessions, feeds, now, keys=keys, force=force):  # synced, none due
+    # Asked on a Core connection: with feeds.yaml unchanged since the last sync (the usual
+    # case), neither the ORM nor the pipeline is imported to answer (`collect.due`), and
+    # cron's `veille collect` between due times stops here. A changed file is synced
+    # through the ORM (`anything_due`).
+    sessions = LazySessions(engine)  # the ORM comes with the first session (see its doc)
+    due = due_if_synced(engine, feeds, now, keys=keys, force=force)
+    if due == 0 or (due is None and not anything_due(sessions, feeds, now, keys=keys, force=force)):
         return CycleSummary(started_at=now, finished_at=now)
     from veille.collect.pipeline import CollectContext, refresh_due
 
-    # anything_due() has just synced feeds.yaml into the sources table: once is enough. The
-    # themes of feeds.yaml are read with the classifier, when a source has new articles.
-    ctx = CollectContext(settings=settings, sessions=sessions, sync=False)
+    # feeds.yaml is in the sources table now: once is enough. The themes of feeds.yaml are
+    # read with the classifier, when a source has new articles. The claim runs on a Core
+    # connection of `engine`: a cycle of 304s makes its requests before any session.
+    ctx = CollectContext(settings=settings, sessions=sessions, sync=False, engine=engine)
     if show_progress and _first_run(sessions):  # training the seed model: say so first
         ctx.classifier = _load_classifier(sessions, feeds.config, show_progress)
     else:  # loaded when a source has new articles: unchanged feeds need no model

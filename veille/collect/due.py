@@ -6,11 +6,13 @@ COUNT), and neither the pipeline nor its workers' modules (httpx, lxml, nh3, tra
 the classifier) are imported, no process is started and no model is loaded: they come
 with the first due source (`pipeline.refresh_due`).
 
-A cron `veille collect` pays its imports every time: it asks `nothing_due` first, on a
+A cron `veille collect` pays its imports every time: it asks `due_if_synced` first, on a
 plain connection with the Core tables of `db/schema.py`, so that the usual answer (the
 file unchanged, nothing due) imports neither SQLAlchemy's ORM nor the 24 mapped tables
-(~0.3 s of CPU of its ~1.0 s). Any other answer goes on with `anything_due` (the ORM: a
-changed file is synced through it), as the scheduler does, which has the ORM already. It
+(~0.3 s of CPU of its ~1.0 s); with sources due it then claims them on such a connection
+too, so a cycle of 304s sends its requests before the ORM comes. A changed file goes on
+with `anything_due` (the ORM: the file is synced through it), as the scheduler does,
+which has the ORM already. It
 asks `nothing_due_on_driver` before both: the same answer on the database's driver alone
 (the stdlib `sqlite3`, or psycopg), without importing SQLAlchemy at all (~0.25 s of what
 was left), which is why this module imports SQLAlchemy only inside the functions that use
@@ -24,7 +26,7 @@ with the table (~20 % of the CPU of a cycle of 304s).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +36,7 @@ from veille import configfile
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-    from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy.orm import Session
 
     from veille.sources import FeedsConfig
 
@@ -102,17 +104,34 @@ def nothing_due(
     these very bytes and no source is due. One read-only transaction on a Core connection
     (no session, no mapper); False means "ask `anything_due`": a source is due, or the
     file changed and must be synced first (a source just added is due at once)."""
+    return due_if_synced(engine, feeds, now, keys=keys, force=force) == 0
+
+
+def due_if_synced(
+    engine: Engine,
+    feeds: FeedsFile,
+    now: datetime,
+    *,
+    keys: Sequence[str] | None = None,
+    force: bool = False,
+) -> int | None:
+    """How many due sources a claim could take, on a Core connection (no session, no
+    mapper), when the sources table was last synced from these very bytes; None when the
+    file changed and must be synced first (`anything_due`, through the ORM). `veille
+    collect` asks this before making any session: with an unchanged file it then claims
+    on a Core connection too (`CollectContext.engine`), so a cycle of 304s hands every host
+    its first request before the ORM is imported."""
     from veille.db import feeds_sync
     from veille.db.due import count_due
 
     with engine.connect() as conn:
         if feeds_sync.synced_digest(conn) != feeds.digest:
-            return False
-        return count_due(conn, now, keys=keys, force=force) == 0
+            return None
+        return count_due(conn, now, keys=keys, force=force)
 
 
 def anything_due(
-    sessions: sessionmaker[Session],
+    sessions: Callable[[], Session],
     feeds: FeedsFile | None,
     now: datetime,
     *,

@@ -43,7 +43,8 @@ from veille.db import leases as lease_db
 from veille.db.engine import transaction
 
 if TYPE_CHECKING:  # imported by the steps that use them: see the module docstring
-    from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
     from veille.classify.classifier import Classifier
     from veille.collect.store import PageStored
@@ -62,7 +63,7 @@ class CollectContext:
     """What a cycle needs; built by the CLI or the scheduler, injectable in tests."""
 
     settings: Settings
-    sessions: sessionmaker[Session]
+    sessions: Callable[[], Session]  # a sessionmaker, or `db.engine.LazySessions`
     config: FeedsConfig | None = None
     fetcher: Fetcher | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -71,6 +72,10 @@ class CollectContext:
     # never imports scikit-learn nor unpickles a model).
     classifier_loader: Callable[[], Classifier] | None = None
     sync: bool = True  # sync `config` into the sources table first (once per tick is enough)
+    # Given, the claim runs on a Core connection of it, not in a session: `veille collect`
+    # then makes its first requests before importing the ORM (`db.engine.LazySessions`).
+    # A lease is not something the archive shows: the claim need not move the data version.
+    engine: Engine | None = None
 
 
 def refresh_due(
@@ -194,10 +199,9 @@ class Cycle:
 
             with transaction(ctx.sessions) as session:
                 source_db.sync_sources(session, ctx.config.sources, now)
-        with transaction(ctx.sessions) as session:  # starts by writing: SQLite waits its turn
-            due = lease_db.claim_due(
-                session, owner, now, lease, keys=keys, force=force, limit=limit
-            )
+        # Starts by writing: SQLite waits its turn.
+        with ctx.engine.begin() if ctx.engine is not None else transaction(ctx.sessions) as bind:
+            due = lease_db.claim_due(bind, owner, now, lease, keys=keys, force=force, limit=limit)
             states = [SourceState.of(r) for r in due]
         if progress:
             progress("start", str(len(states)))

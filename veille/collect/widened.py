@@ -16,9 +16,9 @@ with the coverage their story has when they are stored.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from veille.db import coverage_marks
 from veille.db.engine import transaction
@@ -37,7 +37,7 @@ def rescore_marked(session: Session, story_ids: Sequence[int]) -> None:
     story_db.refresh(session, story_ids)
 
 
-def rescore_widened(sessions: sessionmaker[Session], owner: str) -> None:
+def rescore_widened(sessions: Callable[[], Session], owner: str) -> None:
     """Take and rescore every marked story (one transaction). A cycle whose feeds brought
     nothing finds no mark and imports nothing more; if this fails, the marks stay for the
     next cycle's end."""

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Connection, Row, select, update
 
 from veille.db.due import due_filter, lease_free, soonest_first
 from veille.db.schema import SOURCES
@@ -55,7 +55,7 @@ def collector_id() -> str:
 
 
 def claim_due(
-    session: Session,
+    session: Session | Connection,
     owner: str,
     now: datetime,
     lease: timedelta,
@@ -66,7 +66,8 @@ def claim_due(
 ) -> list[Row[Any]]:
     """Lease to `owner` the due sources (all matching ones with `force`) that no live
     lease holds, at most `limit`, soonest due first; returns the rows it leased, with the
-    `CLAIMED_COLUMNS`."""
+    `CLAIMED_COLUMNS`. On a session or a plain connection (`veille collect`'s claim: no
+    ORM imported before its first request)."""
     candidates = soonest_first(due_filter(select(_S.id), now, keys, force).where(lease_free(now)))
     if limit is not None:
         candidates = candidates.limit(limit)
