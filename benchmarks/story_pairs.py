@@ -159,6 +159,8 @@ def main() -> None:
             "press10": sorted(data.glob("press10/*.jsonl")),
             "press11": sorted(data.glob("press11/*.jsonl")),
             "press12": sorted(data.glob("press12/*.jsonl")),
+            "press13": sorted(data.glob("press13/*.jsonl")),
+            "press14": sorted(data.glob("press14/*.jsonl")),
         }
     )
     results = {name: _report(name, paths, args.json) for name, paths in sets.items()}

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from veille.collect.storyangles import one_release
 from veille.collect.storycited import one_cited_day
 from veille.collect.storykeys import StoryKeys
+from veille.collect.storylater import dated_after, recalled
 from veille.collect.storynames import own_page, site_names
 from veille.collect.storystates import new_state
 from veille.collect.storyweekdays import weekday_dates
@@ -207,12 +208,14 @@ def hours_apart(
       copy joins;
     - a later lead that cites the day the earlier article was published, or the day before
       (« la charte votée le 11 juin », covered by the trade weekly four days later), is
-      coverage of that day's event: 0; so is a later opening that gives its event the
-      weekday of the earlier publication, within the week, when its lead names no other
-      body (« le guide publié mardi », `told_that_day`); so are two openings that give
-      one date, within the week (« adoptée le 12 octobre » in the weekly six days after
-      the council's page: `storycited.one_cited_day`), and a local angle crediting the
-      earlier's body with a publication of that day or the eve (`local_angle`);
+      coverage of that day's event: 0 — unless it is a week or more later and also
+      announces a day to come, its own event (`storylater.recalled`); so is a later
+      opening that gives its event the weekday of the earlier publication, within the
+      week, when its lead names no other body (« le guide publié mardi », `told_that_day`);
+      so are two openings that give one date, within the week (« adoptée le 12 octobre »
+      in the weekly six days after the council's page: `storycited.one_cited_day`), and a
+      local angle crediting the earlier's body with a publication of that day or the eve
+      (`local_angle`);
     - a second article of one site a day or more later is that site's next event (a site
       tells an event once; its update or correction says so in its title: « Rectificatif :
       … », `StoryKeys.revision`): `COVERAGE_HOURS`, only a near copy joins;
@@ -242,8 +245,8 @@ def hours_apart(
         return max(hours, float(COVERAGE_HOURS))
     if _own_act(early_keys, late_keys):
         return LATER_EVENT
-    day = early.astimezone(_PARIS).date()
-    if {day, day - timedelta(days=1)} & event_days(late, late_keys):
+    day, dates = early.astimezone(_PARIS).date(), event_days(late, late_keys)
+    if {day, day - timedelta(days=1)} & dates and not recalled(hours, _day(late), dates):
         return 0.0
     if told_that_day(early, early_keys, late, late_keys):
         return 0.0
@@ -252,6 +255,27 @@ def hours_apart(
     if cited_that_day(early, early_keys, late, late_keys):
         return 0.0
     return hours
+
+
+def acted_later(
+    a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys
+) -> bool:
+    """Does the later lead tell a kind of act the earlier lead does not, dated after the
+    earlier's publication and every day its opening gives (`storylater.dated_after`)? Then
+    it is no brief retelling the earlier article (`retold`): the vote after the debate."""
+    if a is None or b is None:
+        return False
+    early, late = (a, b) if a <= b else (b, a)
+    early_keys, late_keys = (a_keys, b_keys) if a <= b else (b_keys, a_keys)
+    if late_keys.revision or not late_keys.acts - early_keys.acts:
+        return False
+    weekdays = weekday_dates(late, late_keys.lead_weekdays)
+    dates = event_days(late, late_keys)
+    return dated_after(_day(early), _cited_dates(early, early_keys), _day(late), dates, weekdays)
+
+
+def _day(moment: datetime) -> date:
+    return moment.astimezone(_PARIS).date()
 
 
 def told_that_day(

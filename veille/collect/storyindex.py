@@ -375,6 +375,7 @@ def _joins(new: Side, old: Side, similarity: float) -> bool:
     apart = stories.hours_apart(new_at, keys, old_at, other)
     hours = stories.published_hours(new_at, old_at)
     brief = similarity >= stories.STORY_SIMILARITY and stories.retold(new_at, mine, old_at, theirs)
+    brief = brief and not stories.acted_later(new_at, keys, old_at, other)
     one_day = stories.day_tied(new_at, keys, old_at, other)
     return stories.same_story(similarity, apart, keys, other, brief, hours, one_day)
 
