@@ -341,3 +341,19 @@ def test_clean_head_is_the_head_of_clean_text() -> None:
             assert french.clean_head(text, chars) == french.clean_text(text)[:chars], repr(text)
     article = "Le  portail\n\nopen data " * 500 + "<p>fin &amp; suite</p>"
     assert french.clean_head(article, 1000) == french.clean_text(article)[:1000]
+
+
+def _reference_story_fold(text: str) -> str:
+    return french._MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
+
+
+def test_story_fold_ascii_path_equals_the_definition() -> None:
+    """Every character alone (« ß » folds to ASCII « ss »: the short path must agree), and
+    words of ASCII and not side by side."""
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000]
+    assert [c for c in chars if french.story_fold(c) != _reference_story_fold(c)] == []
+    rng = random.Random(8)
+    alphabet = ["Montbrial", "ß", "É", "e\u0301", "Σ", "ﬁ", "İ", " ", "-", "'", "Œ", "ω"]
+    for _ in range(5_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        assert french.story_fold(text) == _reference_story_fold(text), repr(text)

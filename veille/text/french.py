@@ -25,6 +25,9 @@ import functools
 import html
 import re
 import unicodedata
+from itertools import filterfalse
+
+from veille.text.bytetokens import token_table, tokens
 
 # --------------------------------------------------------------------------- stop words
 
@@ -176,8 +179,14 @@ _MARKS = re.compile(
 def story_fold(text: str) -> str:
     """story: case-folded ("ß" → "ss") without accents, so "Données" and "donnees" are one
     word. Unlike `fold`, marks of non-Latin scripts go too, and apostrophes and dashes are
-    left alone (story words split on any of them)."""
-    return _MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    left alone (story words split on any of them).
+
+    ASCII text is only case-folded: NFKD and the marks leave it as it is, and the story
+    keys fold thousands of short words a page, most of them ASCII (« Montbrial »)."""
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    return _MARKS.sub("", unicodedata.normalize("NFKD", folded))
 
 
 # --------------------------------------------------------------------------- stemming
@@ -291,20 +300,28 @@ def _normal(token: str) -> str:
     return out
 
 
+def _search_separated(value: str) -> str:
+    """`search_fold(value)` with every character but [a-z0-9] made a space."""
+    return search_fold(value).encode("ascii").translate(_SEPARATORS).decode("ascii")
+
+
+# The words of `_search_separated` of Windows-1252 text by one byte table (`bytetokens`):
+# `search_fold` maps each character on its own, so the text's is its characters'.
+_SEARCH_TABLE = token_table(_search_separated)
+
+
 def search_tokens(value: str) -> list[str]:
     """search: folded, stemmed, stop-word-free tokens, the vocabulary of the full-text index.
 
     A cache of the vocabulary keeps this at ~25 µs per article of 1.5 KB."""
-    found = search_fold(value).encode("ascii").translate(_SEPARATORS).decode("ascii").split()
-    get = _CACHE.get
-    out = []
-    for word in found:
-        norm = get(word)
-        if norm is None:
-            norm = _normal(word)
-        if norm:
-            out.append(norm)
-    return out
+    found = tokens(value, _SEARCH_TABLE)
+    if found is None:
+        found = _search_separated(value).split()
+    # The known words looked up in C; a page with new words fills them in Python.
+    norms = list(map(_CACHE.get, found))
+    if None in norms:
+        norms = [_normal(w) if n is None else n for w, n in zip(found, norms, strict=True)]
+    return list(filter(None, norms))
 
 
 def index_words(value: str) -> str:
@@ -314,11 +331,20 @@ def index_words(value: str) -> str:
 
 
 _STORY_WORD = re.compile(r"[a-z0-9]+")
+_STORY_SEPARATOR = re.compile(r"[^a-z0-9]")
+
+
+# The runs of [a-z0-9] of `story_fold(text)` by one byte table (`bytetokens`): every step of
+# `story_fold` maps each character on its own, so the runs are those of the characters' folds.
+_STORY_TABLE = token_table(lambda char: _STORY_SEPARATOR.sub(" ", story_fold(char)))
 
 
 def story_words(text: str) -> list[str]:
     """story: the unstemmed words of the text, without `STORY_STOPWORDS`."""
-    return [w for w in _STORY_WORD.findall(story_fold(text)) if w not in STORY_STOPWORDS]
+    found = tokens(text, _STORY_TABLE)
+    if found is None:
+        found = _STORY_WORD.findall(story_fold(text))
+    return list(filterfalse(STORY_STOPWORDS.__contains__, found))
 
 
 # --------------------------------------------------------------------------- cleaning

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from veille.text.bytetokens import token_table, tokens
+
 _STOPWORDS = {
     "fr": "le la les des du de un une et est en que qui dans pour pas sur au aux avec ce ces "
     "par plus sont ont été cette leur nous vous ils elle mais ou sa son se ne",
@@ -27,11 +29,21 @@ for _lang, _words in _STOPWORDS.items():
     for _word in _words.split():
         _STOPWORD_LANGS[_word] = (*_STOPWORD_LANGS.get(_word, ()), _lang)
 _TOKEN = re.compile(r"[^\W\d_]+")
+_NOT_LETTER = re.compile(r"[\W\d_]")
+# The lower-cased letters' runs of Windows-1252 text by one byte table (`bytetokens`):
+# lower-casing maps each of its characters on its own, and a letter is one by itself.
+_LETTERS = token_table(lambda char: _NOT_LETTER.sub(" ", char.lower()))
+
+
+def letter_runs(text: str) -> list[str]:
+    """The runs of letters of `text` lower-cased (`_TOKEN`)."""
+    found = tokens(text, _LETTERS)
+    return _TOKEN.findall(text.lower()) if found is None else found
 
 
 def detect_language(text: str) -> str | None:
     """fr/en/de/es/it by stopword counts; None when the text is too short or too mixed."""
-    found = _TOKEN.findall(text[:20000].lower())
+    found = letter_runs(text[:20000])
     if len(found) < 8:
         return None
     # Only the stop words are counted (in C): the other words were hashed into a Counter
