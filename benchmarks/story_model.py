@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
-from veille.collect import stories, storyindex  # noqa: E402
+from veille.collect import stories, storydays, storyindex  # noqa: E402
 from veille.collect.storykeys import StoryKeys  # noqa: E402
 from veille.collect.storypairs import StoryPair, grouped, load_pairs  # noqa: E402
 from veille.text import figures  # noqa: E402
@@ -130,7 +130,7 @@ def features(new: Side, old: Side, similarity: float) -> list[float]:
         float(a.english != b.english),
         float(a.follow_up or b.follow_up),
         float(a.revision or b.revision),
-        float(stories.day_tied(new_at, a, old_at, b)),
+        float(storydays.day_tied(new_at, a, old_at, b)),
         float(stories.retold(new_at, mine, old_at, theirs)),
         min(words_a, words_b) / max(words_a, words_b, 1),
         contained(short, long) if words_a and words_b else 0.0,

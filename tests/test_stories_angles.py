@@ -4,7 +4,7 @@ docs/dedup.md, « press11 opened for recall »).
 The regional daily writes two days after a national body's release: « les relevés publiés
 mardi par l'Agence nationale des chaussées » and its own département's figures. Its place
 is its angle and its figures are picked out of the release: not another body's event, not
-a disagreement of figures (`stories.local_angle`, `storyangles.credited_names`). A town's
+a disagreement of figures (`storyangles.local_angle`, `storyangles.credited_names`). A town's
 reaction credits the release too but tells a decision of its own, with no figure."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from veille.collect import stories
+from veille.collect import stories, storyangles
 from veille.collect.storyangles import credited_names
 from veille.collect.storykeys import story_keys
 from veille.collect.storypairs import PairArticle, StoryPair, grouped
@@ -57,7 +57,7 @@ def test_the_opening_credits_a_body_with_a_dated_publication() -> None:
 def test_a_local_angle_is_the_releases_story() -> None:
     release, angle = story_keys(*RELEASE), story_keys(*ANGLE)
     assert angle.lead_figures and release.lead_figures
-    assert stories.local_angle(release, angle)
+    assert storyangles.local_angle(release, angle)
     assert stories.hours_apart(TUESDAY, release, THURSDAY, angle) == 0.0
     assert grouped(
         StoryPair("angle", True, PairArticle(*RELEASE, TUESDAY), PairArticle(*ANGLE, THURSDAY), "")
@@ -67,7 +67,7 @@ def test_a_local_angle_is_the_releases_story() -> None:
 def test_a_reaction_crediting_the_release_is_another_story() -> None:
     release, reaction = story_keys(*RELEASE), story_keys(*REACTION)
     assert credited_names(REACTION[1])  # it credits the release too
-    assert not stories.local_angle(release, reaction)  # but gives no figure of it
+    assert not storyangles.local_angle(release, reaction)  # but gives no figure of it
     pair = StoryPair(
         "reaction", False, PairArticle(*RELEASE, TUESDAY), PairArticle(*REACTION, THURSDAY), ""
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from veille.collect import stories
+from veille.collect import stories, storyties
 from veille.collect.storyhooks import first_statement
 from veille.collect.storykeys import lead_names, story_keys
 from veille.collect.storynames import canonical_name
@@ -71,7 +71,7 @@ def test_the_hook_and_the_release_are_one_story() -> None:
     release = story_keys(RELEASE_TITLE, RELEASE_TEXT, "montvennes.fr")
     hook = story_keys(HOOK_TITLE, HOOK_TEXT, "journal-des-coteaux.fr")
     # the college of the question no longer sets the daily apart from the release
-    assert not stories._other_body(hook, release)
+    assert not storyties.other_body(hook, release)
     assert stories.same_story(0.32, 20.0, release, hook, published_hours=20.0)
 
 

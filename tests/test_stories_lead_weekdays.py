@@ -4,7 +4,7 @@ opened for recall »).
 
 « Le syndicat a publié lundi… » in Friday's newsletter tells Monday's release: coverage of
 that day, not a later event, when the newsletter's lead names no body the release never
-names (`stories.told_that_day`). A town's reaction to a national measure cites the
+names (`storydays.told_that_day`). A town's reaction to a national measure cites the
 measure's day too (« annoncée mardi ») but names its town: its own event."""
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 from veille.collect.stories import (
     STORY_SIMILARITY,
     UNNAMED_SIMILARITY,
-    event_days,
     same_story,
 )
+from veille.collect.storydays import event_days
 from veille.collect.storykeys import story_keys
 from veille.text.figures import disagree, near
 from veille.text.leads import body_of, cited_days

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from veille.collect.stories import STORY_SIMILARITY, day_tied, hours_apart, same_story
+from veille.collect.stories import STORY_SIMILARITY, hours_apart, same_story
+from veille.collect.storydays import day_tied
 from veille.collect.storykeys import story_keys
 from veille.collect.storyweekdays import cited_weekdays, weekday_dates
 from veille.text.french import story_fold

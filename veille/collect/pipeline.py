@@ -11,11 +11,10 @@ Several collectors may share one database: a cycle works only on the sources it 
 (`db.leases`), renews its leases while it runs and clears each with the source's result.
 
 A cycle pays for what its feeds bring: the store step of new pages, the story index (a
-fortnight of fingerprints, their names indexed), the classifier and their modules
-(numpy, scikit-learn, the extraction) come with the first changed listing or page. A cycle
-in which every feed answers 304 loads none of them, and saves its sources' health in one
-statement per transaction (`unchanged.save_unchanged`); it claims, saves, releases and
-records on the Core tables of `db/schema.py`, so it maps none of the ORM's classes either.
+fortnight of fingerprints, their names indexed), the classifier and their modules (numpy,
+scikit-learn, the extraction) come with the first changed listing or page. A cycle in which
+every feed answers 304 loads none of them and saves its sources' health in one statement
+per transaction (`unchanged.save_unchanged`), on the Core tables of `db/schema.py`.
 """
 
 from __future__ import annotations
@@ -72,9 +71,8 @@ class CollectContext:
     # never imports scikit-learn nor unpickles a model).
     classifier_loader: Callable[[], Classifier] | None = None
     sync: bool = True  # sync `config` into the sources table first (once per tick is enough)
-    # Given, the claim runs on a Core connection of it, not in a session: `veille collect`
-    # then makes its first requests before importing the ORM (`db.engine.LazySessions`).
-    # A lease is not something the archive shows: the claim need not move the data version.
+    # Given, the claim runs on a Core connection (first requests before the ORM is imported,
+    # `db.engine.LazySessions`); a lease is not shown, so it need not move the data version.
     engine: Engine | None = None
 
 
@@ -500,4 +498,3 @@ class Cycle:
                 lease_db.release(session, self.owner, [src.id])
         except Exception:
             log.exception("could not record the failure of %s", src.key)
-

@@ -9,18 +9,24 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from veille.collect.storyangles import one_release
-from veille.collect.storycited import one_cited_day
+from veille.collect.storyangles import local_angle, one_release
+from veille.collect.storydays import (
+    cited_that_day,
+    day_ties,
+    days_told,
+    event_days,
+    paris_day,
+    told_that_day,
+)
 from veille.collect.storykeys import StoryKeys
-from veille.collect.storylater import dated_after, recalled
+from veille.collect.storylater import recalled
 from veille.collect.storynames import own_page, site_names
 from veille.collect.storystates import new_state
-from veille.collect.storyweekdays import weekday_dates
+from veille.collect.storyties import disjoint, other_body, two_sites
 from veille.text import figures
-from veille.text.english import LAW_NAMES, in_french, is_english
+from veille.text.english import in_french, is_english
 from veille.text.fingerprint import (
     WordVector,
     contained,
@@ -140,7 +146,6 @@ def assign_story_confirmed(
 # `SAME_DAY_HOURS` up to `COPY_SIMILARITY` (a near copy: a late syndication) at
 # `COVERAGE_HOURS` and beyond. A follow-up days later (« le portail ouvert lundi compte
 # déjà… ») is another story.
-_PARIS = ZoneInfo("Europe/Paris")  # the dates leads cite are French
 SAME_DAY_HOURS = 24
 COVERAGE_HOURS = 120
 COPY_SIMILARITY = 0.8
@@ -241,12 +246,12 @@ def hours_apart(
         return max(hours, float(COVERAGE_HOURS)) if early_keys.follow_up else LATER_EVENT
     if late_keys.host and late_keys.host == early_keys.host and not late_keys.revision:
         return max(hours, float(COVERAGE_HOURS))
-    if _disjoint(early_keys.acts, late_keys.acts):
+    if disjoint(early_keys.acts, late_keys.acts):
         return max(hours, float(COVERAGE_HOURS))
     if _own_act(early_keys, late_keys):
         return LATER_EVENT
-    day, dates = early.astimezone(_PARIS).date(), event_days(late, late_keys)
-    if {day, day - timedelta(days=1)} & dates and not recalled(hours, _day(late), dates):
+    day, dates = paris_day(early), event_days(late, late_keys)
+    if {day, day - timedelta(days=1)} & dates and not recalled(hours, paris_day(late), dates):
         return 0.0
     if told_that_day(early, early_keys, late, late_keys):
         return 0.0
@@ -257,118 +262,6 @@ def hours_apart(
     return hours
 
 
-def acted_later(
-    a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys
-) -> bool:
-    """Does the later lead tell a kind of act the earlier lead does not, dated after the
-    earlier's publication and every day its opening gives (`storylater.dated_after`)? Then
-    it is no brief retelling the earlier article (`retold`): the vote after the debate."""
-    if a is None or b is None:
-        return False
-    early, late = (a, b) if a <= b else (b, a)
-    early_keys, late_keys = (a_keys, b_keys) if a <= b else (b_keys, a_keys)
-    if late_keys.revision or not late_keys.acts - early_keys.acts:
-        return False
-    weekdays = weekday_dates(late, late_keys.lead_weekdays)
-    dates = event_days(late, late_keys)
-    return dated_after(_day(early), _cited_dates(early, early_keys), _day(late), dates, weekdays)
-
-
-def _day(moment: datetime) -> date:
-    return moment.astimezone(_PARIS).date()
-
-
-def told_that_day(
-    early: datetime, early_keys: StoryKeys, late: datetime, late_keys: StoryKeys, eve: bool = True
-) -> bool:
-    """Does the later opening, within the week, give its event by its weekday the day the
-    earlier article was published, or (`eve`) the day before (« Etalab a publié lundi » in
-    Friday's newsletter; `storyweekdays`), and name no subject the earlier never names? A
-    town's reaction to a national measure cites the measure's day too (« la reconduction
-    annoncée mardi ») but names its town: its own event (docs/dedup.md, « press9 opened for
-    recall »; round 26's two tuners wrote this rule apart, merged as one)."""
-    if not late_keys.lead_weekdays or _other_body(late_keys, early_keys):
-        return False
-    day = early.astimezone(_PARIS).date()
-    days = {day, day - timedelta(days=1)} if eve else {day}
-    return bool(days & weekday_dates(late, late_keys.lead_weekdays))
-
-
-def local_angle(early: StoryKeys, late: StoryKeys) -> bool:
-    """Is the later lead a local angle of the earlier's release: on two sites, it credits
-    the earlier lead's body with a dated publication (`StoryKeys.credits`: « les
-    diagnostics publiés jeudi par le Cerema ») and gives figures of its own (« 87 ponts
-    dans l'Orvalle »)? Its place is its angle and its figures are the release's, picked for
-    that place: no other event (`storyangles`). A reaction credits the release too but
-    gives no figure in its lead (« … ne sera pas appliqué à Vaudrimont »)."""
-    if not _two_sites(early, late) or not late.lead_figures:
-        return False
-    return bool(late.credits & (early.subjects | early.site))
-
-
-def days_told(early: datetime, late: datetime, late_keys: StoryKeys) -> bool:
-    """Does the later opening cite, by its date or weekday, the day the earlier article was
-    published or the day before, within the week?"""
-    if (late - early).days >= 7:
-        return False
-    day = early.astimezone(_PARIS).date()
-    return bool({day, day - timedelta(days=1)} & _cited_dates(late, late_keys))
-
-
-def cited_that_day(
-    early: datetime, early_keys: StoryKeys, late: datetime, late_keys: StoryKeys
-) -> bool:
-    """Do the two openings give their event one day, within the week (on two sites: one
-    site's second article is its next event, `hours_apart`)? A date written out in both
-    (« adoptée le 12 octobre », « à compter du 1er octobre ») dates one event whatever else
-    the later lead names; a weekday (« lundi ») only when the later lead names no body the
-    earlier never names: a town's reaction to a national measure cites the measure's day
-    too (`told_that_day`; `storycited.one_cited_day`)."""
-    if one_cited_day(early, event_days(early, early_keys), late, event_days(late, late_keys)):
-        return True
-    if _other_body(late_keys, early_keys):
-        return False
-    early_days, late_days = _cited_dates(early, early_keys), _cited_dates(late, late_keys)
-    return one_cited_day(early, early_days, late, late_days)
-
-
-def day_tied(a: datetime | None, a_keys: StoryKeys, b: datetime | None, b_keys: StoryKeys) -> bool:
-    """Do the two openings give their event one day within the week — the later cites the
-    earlier's publication day (`told_that_day`), or both cite one day and tell one kind of
-    act? On two sites that day ties where no name does (`_day_ties`): a release naming « la
-    Commission » only, an English original whose names the French writes otherwise."""
-    if a is None or b is None:
-        return False
-    early, late = (a, b) if a <= b else (b, a)
-    early_keys, late_keys = (a_keys, b_keys) if a <= b else (b_keys, a_keys)
-    if (late - early).days >= 7:
-        return False
-    if told_that_day(early, early_keys, late, late_keys, eve=False):
-        return True
-    if not a_keys.acts & b_keys.acts:
-        return False
-    return bool(_cited_dates(early, early_keys) & _cited_dates(late, late_keys))
-
-
-def _cited_dates(published: datetime, keys: StoryKeys) -> set[date]:
-    """The dates an opening gives its event: its dates and weekdays, resolved."""
-    if not keys.lead_days and not keys.lead_weekdays:
-        return set()
-    return event_days(published, keys) | weekday_dates(published, keys.lead_weekdays)
-
-
-def _day_ties(a: StoryKeys, b: StoryKeys) -> bool:
-    """Does one day (`day_tied`) tie the two leads as a name would: on two sites, no two
-    kinds of act, and neither lead naming a body or place the other article never names? Two
-    towns' budgets voted the same Monday, one naming its town and the other its site only
-    (« Le conseil municipal a voté lundi… » on pradelieu.fr), are two votes. A law is no
-    body: the Commission's « AI Act » release and the French « lignes directrices de
-    Bruxelles » that does not name the act tell one publication."""
-    if not _two_sites(a, b) or _disjoint(a.acts, b.acts):
-        return False
-    return not (a.subjects - LAW_NAMES) - b.mentioned and not (b.subjects - LAW_NAMES) - a.mentioned
-
-
 def _own_act(early: StoryKeys, late: StoryKeys) -> bool:
     """Is the later article, a day or more later, a body's page on its own site telling
     that body's part in the earlier one's event (« Escarlac Métropole a été retenue parmi
@@ -376,27 +269,10 @@ def _own_act(early: StoryKeys, late: StoryKeys) -> bool:
     launch)? Its opening names the body of its site, which is none of the earlier lead's
     subjects: a body's own page tells its own act, the coverage of an event names that
     event's body in its lead."""
-    if not _two_sites(early, late) or not own_page(late.host, ""):
+    if not two_sites(early, late) or not own_page(late.host, ""):
         return False
     own = site_names(late.host)
     return bool(own & late.opening) and not own & early.subjects
-
-
-def event_days(published: datetime, keys: StoryKeys) -> set[date]:
-    """The days the article's opening cites: its dates (« le 1er octobre », the nearest to
-    the publication: « le 30 décembre » in January is last year's)."""
-    today = published.astimezone(_PARIS).date()
-    days = set()
-    for day, month in keys.lead_days:
-        dated = []
-        for year in (today.year - 1, today.year, today.year + 1):
-            try:
-                dated.append(date(year, month, day))
-            except ValueError:  # « 30 février »
-                continue
-        if dated:
-            days.add(min(dated, key=lambda d: abs((d - today).days)))
-    return days
 
 
 def required_similarity(
@@ -437,27 +313,12 @@ def required_similarity(
     return floor + (COPY_SIMILARITY - floor) * late
 
 
-def _other_body(a: StoryKeys, b: StoryKeys) -> bool:
-    """Does `a`'s lead name a body or place that article `b` never names? A body's own page
-    names its body by the words of its site, any of which will do; it counts against
-    another body's own page only: the press may write a body's name otherwise than its
-    site does (« ccpv.fr », « la communauté de communes du Pays de Vionne »)."""
-    if a.own:
-        return b.own and not a.subjects & b.mentioned
-    return bool(a.subjects - b.mentioned)
-
-
-def _two_sites(a: StoryKeys, b: StoryKeys) -> bool:
-    """Were the two articles published on two known sites (`StoryKeys.host`)?"""
-    return bool(a.host) and bool(b.host) and a.host != b.host
-
-
 def _own_notice(a: StoryKeys, b: StoryKeys, hours: float) -> bool:
     """Are two articles of one day on two sites an attack's notice on its body's own site
     and the press naming that body (« ville-x.fr » and « Cyberattaque à la mairie de X »)?
     Both tell an attack (`StoryKeys.acts`: « incident informatique » is a notice's word
     for it), and one's site names the other lead's subject (`site_names`)."""
-    if hours >= SAME_DAY_HOURS or "attack" not in a.acts & b.acts or not _two_sites(a, b):
+    if hours >= SAME_DAY_HOURS or "attack" not in a.acts & b.acts or not two_sites(a, b):
         return False
     return bool(site_names(a.host) & b.subjects or site_names(b.host) & a.subjects)
 
@@ -472,10 +333,6 @@ def _dated_coverage(hours_apart: float, published_hours: float) -> bool:
     recall »). It lowers no floor the story index's first, date-free call (`_joins`, as a
     brief) does not: a brief named on two sites needs the named floor there too."""
     return hours_apart == 0.0 and published_hours >= SAME_DAY_HOURS
-
-
-def _disjoint(a: frozenset[str], b: frozenset[str]) -> bool:
-    return bool(a) and bool(b) and not a & b
 
 
 def same_story(
@@ -505,7 +362,7 @@ def same_story(
       Days of a month (« 30 juin ») are no figures, and years and figures are compared
       apart (« 14 lignes » beside « depuis 2023 » is no disagreement).
     - `one_day` (`day_tied`): both openings give their event one day, on two sites, with
-      no two kinds of act and no other body (`_day_ties`): the named floor, whatever the
+      no two kinds of act and no other body (`day_ties`): the named floor, whatever the
       names and the languages.
     - An opinion piece or an interview by its label (« Éditorial — », « Tribune : »,
       « ENTRETIEN — »: `StoryKeys.commentary`) and an article without one: the news and a
@@ -525,7 +382,7 @@ def same_story(
     # Two sites within a day of each other (the publications', not a day the lead cites), a
     # name tying their leads and no kind of act telling them apart: the day is the second tie.
     hours = hours_apart if published_hours is None else published_hours
-    same_day = hours < SAME_DAY_HOURS and _two_sites(a, b) and not _disjoint(a.acts, b.acts)
+    same_day = hours < SAME_DAY_HOURS and two_sites(a, b) and not disjoint(a.acts, b.acts)
     tied, twice_tied = shared_figures >= 1, shared_figures >= 2
     # Leads that name nobody in common (national news naming « l'État », « Bruxelles »)
     # but give the same figure in their leads (« 80 M€ pour 4 000 conseillers ») are tied
@@ -533,7 +390,7 @@ def same_story(
     # too (« 93 % » in the regulator's third sentence) when the articles are on two sites:
     # one site's template may carry figures (a date, a counter) into all its pages.
     in_leads = a.lead_figures & b.lead_figures & a.figures
-    in_openings = a.figures & b.figures if _two_sites(a, b) else frozenset()
+    in_openings = a.figures & b.figures if two_sites(a, b) else frozenset()
     by_figure = not named and not languages and bool(in_leads or in_openings)
     required = required_similarity(
         hours_apart,
@@ -545,18 +402,18 @@ def same_story(
     )
     # `brief` (`retold`): the later is a brief, days later, whose words the earlier tells;
     # two kinds of act are still two acts (`hours_apart`).
-    retelling = brief and hours_apart <= RETOLD_HOURS and not _disjoint(a.acts, b.acts)
-    if retelling and (named or by_figure) and _two_sites(a, b):
+    retelling = brief and hours_apart <= RETOLD_HOURS and not disjoint(a.acts, b.acts)
+    if retelling and (named or by_figure) and two_sites(a, b):
         required = min(required, STORY_SIMILARITY)
     if _own_notice(a, b, hours):
         required = min(required, INCIDENT_SIMILARITY)
-    if one_day and _day_ties(a, b):
+    if one_day and day_ties(a, b):
         required = min(required, required_similarity(hours_apart))
-    if languages and named and _two_sites(a, b) and _dated_coverage(hours_apart, hours):
+    if languages and named and two_sites(a, b) and _dated_coverage(hours_apart, hours):
         required = min(required, STORY_SIMILARITY)
     if similarity < required:
         return False
-    if _other_body(a, b) and _other_body(b, a):
+    if other_body(a, b) and other_body(b, a):
         return False
     # Leads that disagree on every figure or year are two events, unless their openings
     # share one: « 1 420 collectivités, contre 1 180 en 2025 » and « baromètre 2026 ».
@@ -566,7 +423,7 @@ def same_story(
         return True
     if local_angle(a, b) or local_angle(b, a):
         return True  # the local angle's figures are picked out of the release
-    if _disjoint(a.lead_years, b.lead_years):
+    if disjoint(a.lead_years, b.lead_years):
         return tied
     # One body's release told by two lines of its table (`storyangles`).
     disagree = figures.disagree(a.lead_figures, b.lead_figures) and not one_release(a, b)

@@ -12,7 +12,7 @@ Two ways a careful reader sees one event where the figures differ:
   no other body's event and no disagreement of figures (docs/dedup.md, « press11 opened for
   recall »). A town's reaction to the same release credits it too (« le référentiel publié
   lundi par le Syndicat ne sera pas appliqué à Vaudrimont ») but gives no figure of it in
-  its lead: a decision of its own, another story (`stories.local_angle`).
+  its lead: a decision of its own, another story (`local_angle`).
 
 - One body's release told with other figures: the national figure and the local angle.
 
@@ -34,6 +34,7 @@ import re
 from typing import TYPE_CHECKING
 
 from veille.collect.storynames import capitalised_names
+from veille.collect.storyties import two_sites
 
 if TYPE_CHECKING:  # storykeys imports this module for `credited_names`
     from veille.collect.storykeys import StoryKeys
@@ -57,7 +58,6 @@ def credited_names(opening: str) -> frozenset[str]:
     return frozenset(names)
 
 
-
 def one_release(a: StoryKeys, b: StoryKeys) -> bool:
     """Do two articles on two sites lead on the same body, every subject of each lead
     being named by the other article (`StoryKeys.subjects`, `StoryKeys.mentioned`)? Their
@@ -67,3 +67,15 @@ def one_release(a: StoryKeys, b: StoryKeys) -> bool:
     if not a.subjects & b.subjects:
         return False
     return not a.subjects - b.mentioned and not b.subjects - a.mentioned
+
+
+def local_angle(early: StoryKeys, late: StoryKeys) -> bool:
+    """Is the later lead a local angle of the earlier's release: on two sites, it credits
+    the earlier lead's body with a dated publication (`StoryKeys.credits`: « les
+    diagnostics publiés jeudi par le Cerema ») and gives figures of its own (« 87 ponts
+    dans l'Orvalle »)? Its place is its angle and its figures are the release's, picked for
+    that place: no other event (`storyangles`). A reaction credits the release too but
+    gives no figure in its lead (« … ne sera pas appliqué à Vaudrimont »)."""
+    if not two_sites(early, late) or not late.lead_figures:
+        return False
+    return bool(late.credits & (early.subjects | early.site))

@@ -4,7 +4,7 @@ A council's délibération dated « 12 octobre » and the trade weekly six days 
 « adoptée le 12 octobre »; a body's appointment page and the regional daily's portrait both
 giving « à compter du 1er octobre »: whoever writes, and however late within the week, the
 date the two openings give their event is the event's (docs/dedup.md, « press11 opened for
-recall »). The dates are resolved by the caller (`stories.cited_that_day`: a date written
+recall »). The dates are resolved by the caller (`storydays.cited_that_day`: a date written
 out whatever else the leads name, a weekday only when the later lead names no other body);
 on two sites only: a site tells an event once."""
 

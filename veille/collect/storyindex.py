@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from veille.collect import stories, storykeys
+from veille.collect import stories, storydays, storykeys
 from veille.db import articles as article_db
 from veille.text import digests
 from veille.text.fingerprint import (
@@ -375,8 +375,8 @@ def _joins(new: Side, old: Side, similarity: float) -> bool:
     apart = stories.hours_apart(new_at, keys, old_at, other)
     hours = stories.published_hours(new_at, old_at)
     brief = similarity >= stories.STORY_SIMILARITY and stories.retold(new_at, mine, old_at, theirs)
-    brief = brief and not stories.acted_later(new_at, keys, old_at, other)
-    one_day = stories.day_tied(new_at, keys, old_at, other)
+    brief = brief and not storydays.acted_later(new_at, keys, old_at, other)
+    one_day = storydays.day_tied(new_at, keys, old_at, other)
     return stories.same_story(similarity, apart, keys, other, brief, hours, one_day)
 
 

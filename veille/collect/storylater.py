@@ -16,7 +16,7 @@ reading:
   is no brief retelling it (`acted_later`, read by `storyindex`), however many of its words
   it shares.
 
-All days are Paris days, resolved from the publications (`stories.event_days`,
+All days are Paris days, resolved from the publications (`storydays.event_days`,
 `storyweekdays.weekday_dates`).
 """
 

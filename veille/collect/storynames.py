@@ -101,7 +101,7 @@ _DOUBLED = frozenset("lnt")
 
 
 # International bodies whose acronym English and French write apart: the English release's
-# « OECD » is the French brief's « OCDE », one body, not two (`stories._other_body`).
+# « OECD » is the French brief's « OCDE », one body, not two (`storyties.other_body`).
 _ACRONYMS_IN_FRENCH = {
     "oecd": "ocde",
     "eu": "ue",
