@@ -13,7 +13,7 @@ character and random mixtures of them); text outside Windows-1252 takes the defi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -28,16 +28,22 @@ class TokenTable:
     replacements: tuple[tuple[bytes, bytes], ...]
 
 
+def cp1252_bytes() -> Iterator[tuple[int, str]]:
+    """Each byte Windows-1252 encodes a character to, with that character (five bytes are
+    never produced by encoding and have none)."""
+    for byte in range(256):
+        try:
+            yield byte, bytes([byte]).decode("cp1252")
+        except UnicodeDecodeError:
+            continue
+
+
 def token_table(contribution: Callable[[str], str]) -> TokenTable:
     """The table of a rule given as `contribution(char)`: what the character becomes in the
     folded text, word characters kept and every separator written as a space (the tokens
     are then `folded.split()`). Only rules that map each character on its own qualify."""
     table, delete, several = bytearray(range(256)), bytearray(), []
-    for byte in range(256):
-        try:
-            char = bytes([byte]).decode("cp1252")
-        except UnicodeDecodeError:
-            continue  # never produced by encoding
+    for byte, char in cp1252_bytes():
         out = contribution(char)
         if out and not out.strip():
             out = " "  # separators only: one space splits alike

@@ -27,7 +27,7 @@ import re
 import unicodedata
 from itertools import filterfalse
 
-from veille.text.bytetokens import token_table, tokens
+from veille.text.bytetokens import cp1252_bytes, token_table, tokens
 
 # --------------------------------------------------------------------------- stop words
 
@@ -98,11 +98,7 @@ def _cp1252_tables() -> tuple[bytes, bytes]:
     « », œ, ’) as a byte table, and the bytes whose fold is not one such character (« … »
     is three dots, « ½ » three characters): those take the exact path."""
     table, other = bytearray(range(256)), bytearray()
-    for byte in range(256):
-        try:
-            char = bytes([byte]).decode("cp1252")
-        except UnicodeDecodeError:
-            continue  # never produced by encoding
+    for byte, char in cp1252_bytes():
         folded = _fold_lowered(char)
         try:
             encoded = folded.encode("cp1252")
