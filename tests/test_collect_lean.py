@@ -183,7 +183,7 @@ def test_nothing_due_imports_no_pipeline_and_starts_no_process(
     assert '"sources_ok": 0' in found["stdout"] and '"new_articles": 0' in found["stdout"]
     assert set(OTHER_COMMANDS) & set(found["modules"]) == set()
     assert "rich.console" not in found["modules"]  # its JSON went to a pipe: no rich needed
-    # Answered on a Core connection at most (`collect.due.nothing_due`): no ORM, no mapped table.
+    # Answered on a Core connection at most (`collect.due.due_if_synced`): no ORM, no mapped table.
     assert set(ORM_ONLY) & set(found["modules"]) == set()
     assert set(ORM_ONLY) <= set(first["modules"])  # the control: a cycle maps them
     # Answered on the driver alone, sqlite3 or psycopg (`db/quick_due.py`): no SQLAlchemy

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.site_builder import feeds_yaml
 from veille import configfile
-from veille.collect.due import FeedsFile, anything_due, nothing_due
+from veille.collect.due import FeedsFile, anything_due, due_if_synced
 from veille.db import feeds_sync
 from veille.db import sources as source_db
 from veille.db.engine import transaction
@@ -98,28 +98,28 @@ def test_an_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
     assert str(not_utf8.value).startswith(f"{broken}: cannot be read (")
 
 
-def test_nothing_due_answers_yes_only_for_the_synced_file_and_no_due_source(
+def test_nothing_is_due_only_for_the_synced_file_and_no_due_source(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    """cron's `veille collect` asks `nothing_due` on a Core connection first: any doubt (a
+    """cron's `veille collect` asks `due_if_synced` on a Core connection first: any doubt (a
     file the table was not synced from, a due source) sends it to `anything_due`."""
     engine = sessions.kw["bind"]
     path = tmp_path / "feeds.yaml"
     path.write_text(feeds_yaml("http://exemple.fr"), encoding="utf-8")
     first = FeedsFile.read(path)
-    assert not nothing_due(engine, first, NOW)  # never synced: the digest row is missing
+    assert due_if_synced(engine, first, NOW) != 0  # never synced: the digest row is missing
     assert first.parsed is None  # …and it was not parsed to say so
     assert anything_due(sessions, first, NOW)  # synced: its new sources are due at once
-    assert not nothing_due(engine, FeedsFile.read(path), NOW)  # the same file, all due
+    assert due_if_synced(engine, FeedsFile.read(path), NOW) != 0  # the same file, all due
 
     with transaction(sessions) as session:  # every source fetched: next in an hour
         for row in session.scalars(select(SourceRow)):
             row.next_fetch_at = NOW + timedelta(hours=1)
-    assert nothing_due(engine, FeedsFile.read(path), NOW)
-    assert not nothing_due(engine, FeedsFile.read(path), NOW, force=True)  # --all
-    assert not nothing_due(engine, FeedsFile.read(path), NOW + timedelta(hours=2))
+    assert due_if_synced(engine, FeedsFile.read(path), NOW) == 0
+    assert due_if_synced(engine, FeedsFile.read(path), NOW, force=True) != 0  # --all
+    assert due_if_synced(engine, FeedsFile.read(path), NOW + timedelta(hours=2)) != 0
 
     path.write_text(feeds_yaml("http://exemple.fr", EXTRA), encoding="utf-8")
     edited = FeedsFile.read(path)
-    assert not nothing_due(engine, edited, NOW)  # edited: anything_due syncs it
+    assert due_if_synced(engine, edited, NOW) != 0  # edited: anything_due syncs it
     assert anything_due(sessions, edited, NOW)  # the source just added is due

@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.site_builder import feeds_yaml
-from veille.collect.due import FeedsFile, anything_due, nothing_due, nothing_due_on_driver
+from veille.collect.due import FeedsFile, anything_due, due_if_synced, nothing_due_on_driver
 from veille.config import Settings
 from veille.db import feeds_sync, quick_due
 from veille.db.due import count_due
@@ -117,7 +117,9 @@ def test_it_answers_as_the_core_check_or_is_unsure(engine: Engine, tmp_path: Pat
         engine, **{k: {"next_fetch_at": T + timedelta(hours=1)} for k in ("flux-b", "annonces")}
     )
     for now in (T, T + timedelta(minutes=59), T + timedelta(hours=1), T + timedelta(hours=2)):
-        assert nothing_due_on_driver(url, feeds, now) == nothing_due(engine, feeds, now), now
+        assert nothing_due_on_driver(url, feeds, now) == (due_if_synced(engine, feeds, now) == 0), (
+            now
+        )
     assert nothing_due_on_driver(url, feeds, T)  # the control: sure, and right
 
     (tmp_path / "feeds.yaml").write_text(feeds_yaml("http://autre.fr"), encoding="utf-8")
@@ -167,13 +169,15 @@ def test_on_the_test_database_it_sends_what_sqlalchemy_sends_and_answers_alike(
     later = {"next_fetch_at": T + timedelta(hours=1)}
     set_rows(engine, **{"flux-a": later, "flux-b": later, "annonces": later})
     for now in (*NOWS, T + timedelta(minutes=59), T + timedelta(hours=1), T + timedelta(hours=2)):
-        assert nothing_due_on_driver(url, feeds, now) == nothing_due(engine, feeds, now), now
+        assert nothing_due_on_driver(url, feeds, now) == (due_if_synced(engine, feeds, now) == 0), (
+            now
+        )
     assert nothing_due_on_driver(url, feeds, T)  # the control: sure, and right
     set_rows(engine, **{"flux-b": {"lease_until": T, "next_fetch_at": T}})
     # Due since T but leased until T by another collector: not counted until the lease ends.
-    assert nothing_due_on_driver(url, feeds, T) and nothing_due(engine, feeds, T)
+    assert nothing_due_on_driver(url, feeds, T) and due_if_synced(engine, feeds, T) == 0
     after = T + timedelta(microseconds=1)
-    assert not nothing_due_on_driver(url, feeds, after) and not nothing_due(engine, feeds, after)
+    assert not nothing_due_on_driver(url, feeds, after) and due_if_synced(engine, feeds, after) != 0
 
 
 @pytest.mark.parametrize(

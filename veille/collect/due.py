@@ -84,27 +84,12 @@ def sync_if_changed(session: Session, feeds: FeedsFile, now: datetime) -> bool:
 
 
 def nothing_due_on_driver(database_url: str, feeds: FeedsFile, now: datetime) -> bool:
-    """`nothing_due` for cron's `veille collect` (no `--source`, no `--all`) without
-    importing SQLAlchemy: on the database's driver alone, the stdlib `sqlite3` or psycopg
-    (`db/quick_due.py`). False means "ask `nothing_due`": anything unsure."""
+    """Whether nothing is due (`due_if_synced` 0) for cron's `veille collect` (no `--source`,
+    no `--all`) without importing SQLAlchemy: on the database's driver alone, the stdlib
+    `sqlite3` or psycopg (`db/quick_due.py`). False means "ask `due_if_synced`": anything unsure."""
     from veille.db import quick_due
 
     return quick_due.nothing_due(database_url, feeds.digest, now)
-
-
-def nothing_due(
-    engine: Engine,
-    feeds: FeedsFile,
-    now: datetime,
-    *,
-    keys: Sequence[str] | None = None,
-    force: bool = False,
-) -> bool:
-    """True when a cycle surely has nothing to do: the sources table was last synced from
-    these very bytes and no source is due. One read-only transaction on a Core connection
-    (no session, no mapper); False means "ask `anything_due`": a source is due, or the
-    file changed and must be synced first (a source just added is due at once)."""
-    return due_if_synced(engine, feeds, now, keys=keys, force=force) == 0
 
 
 def due_if_synced(
@@ -117,10 +102,10 @@ def due_if_synced(
 ) -> int | None:
     """How many due sources a claim could take, on a Core connection (no session, no
     mapper), when the sources table was last synced from these very bytes; None when the
-    file changed and must be synced first (`anything_due`, through the ORM). `veille
-    collect` asks this before making any session: with an unchanged file it then claims
-    on a Core connection too (`CollectContext.engine`), so a cycle of 304s hands every host
-    its first request before the ORM is imported."""
+    file changed and must be synced first (`anything_due`, through the ORM); 0 means a
+    cycle surely has nothing to do. `veille collect` asks this before making any session:
+    with an unchanged file it then claims on a Core connection too (`CollectContext.engine`),
+    so a cycle of 304s hands every host its first request before the ORM is imported."""
     from veille.db import feeds_sync
     from veille.db.due import count_due
 

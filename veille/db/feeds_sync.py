@@ -31,7 +31,7 @@ _DIGEST = select(FEEDS_SYNC.c.digest).where(FEEDS_SYNC.c.id == 1)
 
 def synced_digest(bind: Session | Connection) -> str | None:
     """The digest of the file the table was last synced from, if that sync gave one: on a
-    session, or on a plain connection (`collect.due.nothing_due`, which imports no ORM)."""
+    session, or on a plain connection (`collect.due.due_if_synced`, which imports no ORM)."""
     return bind.scalar(_DIGEST)
 
 

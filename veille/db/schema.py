@@ -6,7 +6,7 @@ cycle in which every feed answered 304 writes besides `sources`: `cycles` (its s
 and `data_version` (bumped by any write the archive shows, `db/data_version.py`).
 
 A `veille collect` from cron with nothing due reads one row of `feeds_sync` and counts
-due `sources` (`collect.due.nothing_due`). Importing `sqlalchemy.orm` and mapping the
+due `sources` (`collect.due.due_if_synced`). Importing `sqlalchemy.orm` and mapping the
 24 classes of `tables.py` to answer that was ~0.3 s of its ~1.0 s of CPU (benchmarks/
 README.md, « cron's `veille collect` without the ORM »). These tables are defined once,
 here; `tables.SourceRow` maps `SOURCES` (its `Mapped` annotations type the attributes,
