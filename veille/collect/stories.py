@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from veille.collect.storyangles import local_angle, one_release
 from veille.collect.storydays import (
     cited_that_day,
+    day_and_eve,
     day_ties,
     days_told,
     event_days,
@@ -250,8 +251,8 @@ def hours_apart(
         return max(hours, float(COVERAGE_HOURS))
     if _own_act(early_keys, late_keys):
         return LATER_EVENT
-    day, dates = paris_day(early), event_days(late, late_keys)
-    if {day, day - timedelta(days=1)} & dates and not recalled(hours, paris_day(late), dates):
+    dates = event_days(late, late_keys)
+    if day_and_eve(early) & dates and not recalled(hours, paris_day(late), dates):
         return 0.0
     if told_that_day(early, early_keys, late, late_keys):
         return 0.0

@@ -23,10 +23,17 @@ def paris_day(moment: datetime) -> date:
     return moment.astimezone(PARIS).date()
 
 
+def day_and_eve(moment: datetime) -> set[date]:
+    """The Paris day of a publication and the day before: the days a later lead cites when
+    it covers that publication's event (« la charte votée hier », « publié lundi »)."""
+    day = paris_day(moment)
+    return {day, day - timedelta(days=1)}
+
+
 def event_days(published: datetime, keys: StoryKeys) -> set[date]:
     """The days the article's opening cites: its dates (« le 1er octobre », the nearest to
     the publication: « le 30 décembre » in January is last year's)."""
-    today = published.astimezone(PARIS).date()
+    today = paris_day(published)
     days = set()
     for day, month in keys.lead_days:
         dated = []
@@ -58,8 +65,7 @@ def told_that_day(
     recall »; round 26's two tuners wrote this rule apart, merged as one)."""
     if not late_keys.lead_weekdays or other_body(late_keys, early_keys):
         return False
-    day = early.astimezone(PARIS).date()
-    days = {day, day - timedelta(days=1)} if eve else {day}
+    days = day_and_eve(early) if eve else {paris_day(early)}
     return bool(days & weekday_dates(late, late_keys.lead_weekdays))
 
 
@@ -68,8 +74,7 @@ def days_told(early: datetime, late: datetime, late_keys: StoryKeys) -> bool:
     published or the day before, within the week?"""
     if (late - early).days >= 7:
         return False
-    day = early.astimezone(PARIS).date()
-    return bool({day, day - timedelta(days=1)} & cited_dates(late, late_keys))
+    return bool(day_and_eve(early) & cited_dates(late, late_keys))
 
 
 def cited_that_day(
